@@ -1,0 +1,51 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// The portal under test: the debug binary built by `cargo leptos build`, on its own port and
+// a fresh database (created with the demo deployment on start).
+const port = Number(process.env.UC_ADMIN_E2E_PORT ?? 3100);
+export const baseURL = `http://127.0.0.1:${port}`;
+export const demoPassword = "Demo-Passw0rd!";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      // Debian's chromium; Playwright never downloads a browser here.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 900 } } }],
+  webServer: {
+    command: "rm -f end2end/.db/e2e.db* && mkdir -p end2end/.db && exec target/debug/uc-admin",
+    cwd: "..",
+    url: `${baseURL}/login`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      UC_ADMIN_DATABASE_URL: "sqlite://end2end/.db/e2e.db",
+      UC_ADMIN_DEMO_PASSWORD: demoPassword,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      RUST_LOG: "warn",
+    },
+  },
+});

@@ -1,0 +1,20 @@
+//! How the portal's error type crosses the wire: as JSON `{"code": ...}`.
+
+use crate::domain::AppError;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The request itself was malformed: arguments missing or not decodable.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest,
+            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) => {
+                AppError::Internal
+            }
+            _ => AppError::Network,
+        }
+    }
+}

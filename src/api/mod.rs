@@ -1,0 +1,99 @@
+//! Server functions. Each one authorizes the operator through the gate, calls one service and
+//! returns the portal's error type; the gate maps errors to HTTP statuses.
+
+mod error;
+#[cfg(feature = "ssr")]
+pub mod gate;
+
+use crate::domain::AppError;
+use crate::domain::node::{NodeId, PoolTree};
+use crate::domain::operator::Operator;
+use crate::domain::paging::{Page, UserQuery};
+use crate::domain::pool::{PoolDetail, PoolId};
+use crate::domain::user::{UserDetail, UserId, UserRow};
+use leptos::prelude::*;
+
+/// Longest user name and password the sign-in form accepts.
+pub const MAX_USERNAME_CHARS: usize = 256;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// Signs the operator in: a new session and its cookie, then the console.
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(username: String, password: String) -> Result<(), AppError> {
+    gate::public(async move {
+        if username.chars().count() > MAX_USERNAME_CHARS
+            || password.chars().count() > MAX_PASSWORD_CHARS
+        {
+            return Err(AppError::InvalidCredentials);
+        }
+        let state = gate::state()?;
+        let session =
+            crate::server::operators::sign_in(&state.db, &state.config, &username, &password)
+                .await?;
+        gate::set_session_cookie(&state.config, Some(&session.token));
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+/// Ends the session on the server and clears the cookie.
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    gate::public(async move {
+        let state = gate::state()?;
+        if let Some(token) = gate::session_token() {
+            crate::server::operators::sign_out(&state.db, &token).await?;
+        }
+        gate::set_session_cookie(&state.config, None);
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+/// The signed-in operator, or `Unauthenticated`.
+#[server(prefix = "/api", endpoint = "current_operator")]
+pub async fn get_current_operator() -> Result<Operator, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |_, operator| async move {
+        Ok(operator)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "pool_tree")]
+pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::pools::tree(&state.db).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users(node: NodeId, query: UserQuery) -> Result<Page<UserRow>, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::users::list(&state.db, node, &query).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "pool_detail")]
+pub async fn get_pool_detail(id: PoolId) -> Result<PoolDetail, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::pools::detail(&state.db, id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "user_detail")]
+pub async fn get_user_detail(id: UserId) -> Result<UserDetail, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::users::detail(&state.db, id).await
+    })
+    .await
+}

@@ -1,0 +1,69 @@
+//! The HTML shell, the router and the routes.
+
+use crate::i18n::*;
+use crate::ui::browse::BrowsePage;
+use crate::ui::console::Console;
+use crate::ui::login::LoginPage;
+use crate::ui::not_found::NotFound;
+use crate::ui::pool_page::PoolPage;
+use crate::ui::user_page::UserPage;
+use leptos::prelude::*;
+use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page as interactive (tests wait for it).
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/uc-admin.css" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <I18nContextProvider>
+            <Router>
+                <SkipLink />
+                // Pages wait for their data on the server (SsrMode::Async) so that a missing
+                // session can answer with a real redirect before any HTML is sent.
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("/") view=Console ssr=SsrMode::Async>
+                        <Route path=path!("") view=|| view! { <Redirect path="/browse/forest" /> } />
+                        <Route path=path!("browse/:node") view=BrowsePage />
+                        <Route path=path!("pools/:id") view=PoolPage />
+                        <Route path=path!("users/:id") view=UserPage />
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn SkipLink() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a> }
+}

@@ -1,0 +1,80 @@
+//! The one error type of the portal. Every failure has a stable code; the UI translates the
+//! code, the server logs details. No database or panic text is ever carried to the browser.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    /// No session cookie, or the session is unknown or has ended.
+    #[error("not signed in")]
+    Unauthenticated,
+    /// The operator is signed in but their roles do not allow the operation.
+    #[error("not allowed for this operator's roles")]
+    Forbidden,
+    /// Wrong user name or password; deliberately does not say which.
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    #[error("pool not found")]
+    PoolNotFound,
+    #[error("user not found")]
+    UserNotFound,
+    /// A browser-tree node identifier that does not parse.
+    #[error("unknown tree node")]
+    InvalidNode,
+    /// The request could not be decoded: missing or malformed arguments.
+    #[error("malformed request")]
+    BadRequest,
+    /// A paging, sorting or filter parameter outside its allowed range.
+    #[error("invalid list query")]
+    InvalidQuery,
+    /// The request never got a usable answer (network, malformed response).
+    #[error("the server could not be reached")]
+    Network,
+    /// Anything unexpected on the server. Details are in the server log only.
+    #[error("internal server error")]
+    Internal,
+}
+
+impl AppError {
+    /// Stable machine-readable code, used in logs, tests and translations.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::PoolNotFound => "pool_not_found",
+            AppError::UserNotFound => "user_not_found",
+            AppError::InvalidNode => "invalid_node",
+            AppError::BadRequest => "bad_request",
+            AppError::InvalidQuery => "invalid_query",
+            AppError::Network => "network",
+            AppError::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status a server function answers with for this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::PoolNotFound | AppError::UserNotFound => 404,
+            AppError::InvalidNode | AppError::InvalidQuery | AppError::BadRequest => 400,
+            AppError::Network | AppError::Internal => 500,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_its_code() {
+        let json = serde_json::to_string(&AppError::Forbidden).unwrap();
+        assert_eq!(json, r#"{"code":"forbidden"}"#);
+        let back: AppError = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, AppError::Forbidden);
+        assert_eq!(AppError::Forbidden.code(), "forbidden");
+    }
+}

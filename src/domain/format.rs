@@ -1,0 +1,109 @@
+//! Locale-aware formatting of numbers and instants, small enough to ship to the browser
+//! (ICU data would add hundreds of kilobytes to the WASM bundle for three locales).
+
+/// The portal's display languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+    De,
+}
+
+/// Groups digits by thousands with the locale's separator: 12,345 / 12 345 / 12.345.
+pub fn format_count(lang: Lang, value: u64) -> String {
+    let separator = match lang {
+        Lang::En => ',',
+        // French uses a narrow no-break space between groups.
+        Lang::Fr => '\u{202F}',
+        Lang::De => '.',
+    };
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(separator);
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A percentage with no decimals, written as each locale writes it: 42% / 42 % / 42 %.
+pub fn format_percent(lang: Lang, used: u64, of: u64) -> String {
+    let pct = if of == 0 {
+        0
+    } else {
+        (used.saturating_mul(100) + of / 2) / of
+    };
+    match lang {
+        Lang::En => format!("{pct}%"),
+        Lang::Fr | Lang::De => format!("{pct}\u{00A0}%"),
+    }
+}
+
+/// Formats a Unix timestamp (seconds, UTC) as date and time in the locale's order.
+pub fn format_instant(lang: Lang, unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let secs = unix_seconds.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm) = (secs / 3600, (secs % 3600) / 60);
+    match lang {
+        Lang::En => {
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            format!("{} {d}, {y} {hh:02}:{mm:02} UTC", MONTHS[(m - 1) as usize])
+        }
+        Lang::Fr => format!("{d:02}/{m:02}/{y} {hh:02}:{mm:02} UTC"),
+        Lang::De => format!("{d:02}.{m:02}.{y}, {hh:02}:{mm:02} UTC"),
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_use_locale_group_separators() {
+        assert_eq!(format_count(Lang::En, 0), "0");
+        assert_eq!(format_count(Lang::En, 999), "999");
+        assert_eq!(format_count(Lang::En, 1_500), "1,500");
+        assert_eq!(format_count(Lang::De, 1_234_567), "1.234.567");
+        assert_eq!(format_count(Lang::Fr, 100_000), "100\u{202F}000");
+    }
+
+    #[test]
+    fn percentages_round_and_follow_locale_spacing() {
+        assert_eq!(format_percent(Lang::En, 1, 3), "33%");
+        assert_eq!(format_percent(Lang::Fr, 2, 3), "67\u{00A0}%");
+        assert_eq!(format_percent(Lang::De, 5, 0), "0\u{00A0}%");
+    }
+
+    #[test]
+    fn instants_follow_locale_order() {
+        // 2026-11-21 09:30:00 UTC
+        let t = 1_795_253_400;
+        assert_eq!(format_instant(Lang::En, t), "Nov 21, 2026 09:30 UTC");
+        assert_eq!(format_instant(Lang::Fr, t), "21/11/2026 09:30 UTC");
+        assert_eq!(format_instant(Lang::De, t), "21.11.2026, 09:30 UTC");
+        assert_eq!(format_instant(Lang::En, 0), "Jan 1, 1970 00:00 UTC");
+        assert_eq!(
+            format_instant(Lang::En, 951_782_400),
+            "Feb 29, 2000 00:00 UTC"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Pure domain types and rules, compiled for both the server and the browser.
+//! Nothing here knows about HTTP, SQL or the DOM.
+
+pub mod error;
+pub mod format;
+pub mod node;
+pub mod operator;
+pub mod paging;
+pub mod pool;
+pub mod sip;
+pub mod user;
+
+pub use error::AppError;

@@ -1,0 +1,207 @@
+//! Directory users, enabled users and their per-user server data.
+
+use super::pool::{Pool, PoolId, PoolState, ServerVersion};
+use super::sip::SipUri;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+/// Whether an enabled user can sign in, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Home pool deactivated or removed: listed under "Unassigned users", cannot sign in.
+    Unassigned,
+    /// The Active Directory account is disabled.
+    AccountDisabled,
+}
+
+impl UserStatus {
+    /// An unassigned home pool outweighs a disabled account: it is what the operator must fix
+    /// in this console.
+    pub fn of(pool_state: PoolState, account_enabled: bool) -> UserStatus {
+        if pool_state != PoolState::Active {
+            UserStatus::Unassigned
+        } else if !account_enabled {
+            UserStatus::AccountDisabled
+        } else {
+            UserStatus::Active
+        }
+    }
+
+    pub fn can_sign_in(self) -> bool {
+        self == UserStatus::Active
+    }
+}
+
+/// One row of the user table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: UserId,
+    pub display_name: String,
+    pub sip_uri: SipUri,
+    pub pool_id: PoolId,
+    pub pool_fqdn: String,
+    pub version: ServerVersion,
+    pub enhanced_presence: bool,
+    pub status: UserStatus,
+}
+
+/// Archiving of the user's instant messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchivingPolicy {
+    /// Follow the global archiving policy.
+    Global,
+    Internal,
+    Federated,
+    InternalAndFederated,
+    Disabled,
+}
+
+/// Enterprise Voice options of OCS 2007 R2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Telephony {
+    Disabled,
+    EnterpriseVoice,
+    PbxIntegration,
+    RemoteCallControl,
+    RemoteCallControlOnly,
+}
+
+macro_rules! str_codes {
+    ($ty:ty { $($variant:ident => $code:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$ty>::$variant => $code),+ }
+            }
+        }
+        impl FromStr for $ty {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s { $($code => Ok(<$ty>::$variant),)+ _ => Err(()) }
+            }
+        }
+    };
+}
+
+str_codes!(ArchivingPolicy {
+    Global => "global",
+    Internal => "internal",
+    Federated => "federated",
+    InternalAndFederated => "internal_and_federated",
+    Disabled => "disabled",
+});
+
+str_codes!(Telephony {
+    Disabled => "disabled",
+    EnterpriseVoice => "enterprise_voice",
+    PbxIntegration => "pbx_integration",
+    RemoteCallControl => "remote_call_control",
+    RemoteCallControlOnly => "remote_call_control_only",
+});
+
+str_codes!(UserStatus {
+    Active => "active",
+    Unassigned => "unassigned",
+    AccountDisabled => "account_disabled",
+});
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSettings {
+    pub federation: bool,
+    pub remote_access: bool,
+    pub public_im: bool,
+    pub archiving: ArchivingPolicy,
+    /// Name of the meeting policy; `None` follows the global policy.
+    pub meeting_policy: Option<String>,
+    pub telephony: Telephony,
+}
+
+/// Amounts of per-user data held in the home pool's back-end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerDataCounts {
+    pub contacts: u64,
+    pub contact_groups: u64,
+    pub allowed: u64,
+    pub blocked: u64,
+    pub meetings: u64,
+    pub presence_items: u64,
+}
+
+/// The Active Directory side of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryAttributes {
+    pub object_guid: String,
+    pub display_name: String,
+    pub given_name: String,
+    pub surname: String,
+    pub sam_account_name: String,
+    pub user_principal_name: String,
+    pub email: Option<String>,
+    pub container: String,
+    pub department: Option<String>,
+    pub account_enabled: bool,
+}
+
+/// Everything the user property page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub id: UserId,
+    pub directory: DirectoryAttributes,
+    pub sip_uri: SipUri,
+    pub pool: Pool,
+    pub enhanced_presence: bool,
+    /// Has signed in with an OCS 2007 or later client, which converts the user's data.
+    pub converted_to_enhanced_presence: bool,
+    pub settings: UserSettings,
+    pub data: ServerDataCounts,
+    pub status: UserStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_prefers_unassigned_over_disabled_account() {
+        assert_eq!(UserStatus::of(PoolState::Active, true), UserStatus::Active);
+        assert_eq!(
+            UserStatus::of(PoolState::Active, false),
+            UserStatus::AccountDisabled
+        );
+        assert_eq!(
+            UserStatus::of(PoolState::Deactivated, true),
+            UserStatus::Unassigned
+        );
+        assert_eq!(
+            UserStatus::of(PoolState::Removed, false),
+            UserStatus::Unassigned
+        );
+        assert!(UserStatus::Active.can_sign_in());
+        assert!(!UserStatus::Unassigned.can_sign_in());
+    }
+
+    #[test]
+    fn setting_codes_round_trip() {
+        for a in [
+            ArchivingPolicy::Global,
+            ArchivingPolicy::Internal,
+            ArchivingPolicy::Federated,
+            ArchivingPolicy::InternalAndFederated,
+            ArchivingPolicy::Disabled,
+        ] {
+            assert_eq!(a.as_str().parse::<ArchivingPolicy>(), Ok(a));
+        }
+        assert_eq!(
+            "pbx_integration".parse::<Telephony>(),
+            Ok(Telephony::PbxIntegration)
+        );
+        assert!("voice".parse::<Telephony>().is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! UC Admin: administration portal for a unified-communications deployment.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
+
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

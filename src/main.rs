@@ -1,0 +1,157 @@
+//! The UC Admin server: configuration, database, demo deployment, HTTP routes.
+//!
+//! Usage:
+//!   uc-admin                      serve the portal (creates the demo deployment on first start)
+//!   uc-admin generate --users N   create a deployment of N directory users in a new database
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use uc_admin::server::{AppState, Config, db, operators, seed};
+
+const USAGE: &str = "\
+Usage:
+  uc-admin                         Serve the portal. A new database gets the demo deployment.
+  uc-admin generate --users N      Create a deployment of N directory users (about 3 in 4
+                                   enabled, with server data) in the database, which must be new.
+
+Environment:
+  UC_ADMIN_DATABASE_URL            SQLite database (default sqlite://data/uc-admin.db)
+  UC_ADMIN_DEMO_PASSWORD           Password of the demo operators when they are created
+                                   (default: generated and printed once)
+  UC_ADMIN_DEMO_USERS              Directory users in a new demo deployment (default 2000)
+  UC_ADMIN_PUBLIC_ORIGIN           e.g. https://uc.contoso.com; https makes cookies Secure
+  UC_ADMIN_SESSION_IDLE_MINUTES    Idle session timeout (default 30)
+  UC_ADMIN_SESSION_MAX_HOURS       Absolute session lifetime (default 12)
+  LEPTOS_SITE_ADDR                 Listen address (default 127.0.0.1:3000)
+  RUST_LOG                         Log filter (default info)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve().await,
+        Some("generate") => match parse_users(&args[1..]) {
+            Some(users) => generate(users).await,
+            None => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("uc-admin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_users(args: &[String]) -> Option<u32> {
+    match args {
+        [flag, n] if flag == "--users" => n.parse().ok().filter(|n| *n > 0),
+        _ => None,
+    }
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+async fn generate(users: u32) -> Result<(), AnyError> {
+    let config = Config::from_env();
+    let pool = db::connect(&config.database_url).await?;
+    let started = std::time::Instant::now();
+    match seed::ensure_demo(&pool, users)
+        .await
+        .map_err(|e| e.code())?
+    {
+        Some(report) => println!(
+            "created {} directory users, {} enabled, {} contacts in {:.1} s ({})",
+            report.directory_users,
+            report.enabled_users,
+            report.contacts,
+            started.elapsed().as_secs_f64(),
+            config.database_url
+        ),
+        None => return Err(format!("{} already holds a deployment", config.database_url).into()),
+    }
+    if let Some(password) = operators::ensure_demo_operators(&pool, &config)
+        .await
+        .map_err(|e| e.code())?
+    {
+        println!("demo operators' password: {password}");
+    }
+    Ok(())
+}
+
+async fn serve() -> Result<(), AnyError> {
+    use axum::Router;
+    use leptos::prelude::*;
+    use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+    use tower_http::compression::CompressionLayer;
+    use uc_admin::app::{App, shell};
+
+    let config = Arc::new(Config::from_env());
+    let pool = db::connect(&config.database_url).await?;
+    if let Some(report) = seed::ensure_demo(&pool, config.demo_users)
+        .await
+        .map_err(|e| e.code())?
+    {
+        tracing::info!(?report, "created the demo deployment");
+    }
+    if let Some(password) = operators::ensure_demo_operators(&pool, &config)
+        .await
+        .map_err(|e| e.code())?
+    {
+        // Printed once, when the operators are created; the README says where to find it.
+        println!(
+            "\n  Demo operators admin, useradmin, helpdesk and orgmanager were created.\
+             \n  Their password (shown only now): {password}\n"
+        );
+    }
+
+    let leptos_options = get_configuration(None)?.leptos_options;
+    let addr = leptos_options.site_addr;
+    let state = AppState {
+        db: pool,
+        config,
+        leptos_options: leptos_options.clone(),
+    };
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(CompressionLayer::new())
+        .with_state(state);
+
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!("UC Admin listening on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Runtime configuration, read from the environment once at start.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// sqlx SQLite URL, e.g. `sqlite://data/uc-admin.db`.
+    pub database_url: String,
+    /// Password given to the demo operators when they are created. `None` generates one.
+    pub demo_password: Option<String>,
+    /// Directory users created in a new demo deployment (about three in four are enabled).
+    pub demo_users: u32,
+    /// The origin operators reach the portal at, e.g. `https://uc.contoso.com`. Session
+    /// cookies are marked `Secure` when it is https.
+    pub public_origin: Option<String>,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute: Duration,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/uc-admin.db";
+
+impl Config {
+    pub fn from_env() -> Config {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let minutes = |name: &str, default: u64| {
+            Duration::from_secs(60 * var(name).and_then(|v| v.parse().ok()).unwrap_or(default))
+        };
+        Config {
+            database_url: var("UC_ADMIN_DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            demo_password: var("UC_ADMIN_DEMO_PASSWORD"),
+            demo_users: var("UC_ADMIN_DEMO_USERS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2_000),
+            public_origin: var("UC_ADMIN_PUBLIC_ORIGIN"),
+            session_idle: minutes("UC_ADMIN_SESSION_IDLE_MINUTES", 30),
+            session_absolute: minutes("UC_ADMIN_SESSION_MAX_HOURS", 12) * 60,
+        }
+    }
+
+    /// Settings for tests: in-memory database, fixed password.
+    pub fn for_tests() -> Config {
+        Config {
+            database_url: "sqlite::memory:".into(),
+            demo_password: Some("test-password".into()),
+            demo_users: 200,
+            public_origin: None,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"))
+    }
+}

@@ -1,0 +1,22 @@
+//! Server-only code: configuration, database, services. Compiled with the `ssr` feature only;
+//! UI components never import it.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod operators;
+pub mod pools;
+pub mod seed;
+pub mod state;
+pub mod users;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,460 @@
+//! Enabled users: paged lists per tree node and the user property page.
+
+use super::error::corrupt;
+use super::pools::{POOL_COLUMNS, PoolRecord};
+use crate::domain::AppError;
+use crate::domain::node::NodeId;
+use crate::domain::paging::{Page, SortDir, SortKey, UserQuery, like_contains_pattern};
+use crate::domain::pool::{PoolCategory, PoolId, PoolState};
+use crate::domain::sip::SipUri;
+use crate::domain::user::{
+    DirectoryAttributes, ServerDataCounts, UserDetail, UserId, UserRow, UserSettings, UserStatus,
+};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+const FROM_USERS: &str = " FROM enabled_users e
+    JOIN directory_users d ON d.id = e.user_id
+    JOIN pools p ON p.id = e.pool_id";
+
+/// Appends the WHERE clause selecting a node's users and matching the quick filter.
+fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a str) {
+    qb.push(" WHERE ");
+    match node {
+        NodeId::Forest => qb.push("1 = 1"),
+        NodeId::Unassigned => qb.push("p.state <> 'active'"),
+        NodeId::Pool(id) => qb.push("e.pool_id = ").push_bind(id.0),
+        NodeId::Category(PoolCategory::EnterprisePools) => {
+            qb.push("p.state = 'active' AND p.version = 'ocs2007r2' AND p.kind = 'enterprise'")
+        }
+        NodeId::Category(PoolCategory::StandardServers) => {
+            qb.push("p.state = 'active' AND p.version = 'ocs2007r2' AND p.kind = 'standard'")
+        }
+        NodeId::Category(PoolCategory::EarlierVersions) => {
+            qb.push("p.state = 'active' AND p.version <> 'ocs2007r2'")
+        }
+    };
+    if !filter.is_empty() {
+        let pattern = like_contains_pattern(filter);
+        qb.push(" AND (d.display_name LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR e.sip_uri LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+}
+
+/// The ORDER BY expression of a sort key; the user id breaks ties so that pages are stable.
+fn order_expression(key: SortKey) -> &'static str {
+    match key {
+        SortKey::DisplayName => "d.display_name COLLATE NOCASE",
+        SortKey::SipUri => "e.sip_uri",
+        SortKey::Pool => "p.fqdn",
+        // The version codes sort in release order.
+        SortKey::Version => "p.version",
+        SortKey::EnhancedPresence => "e.enhanced_presence",
+        SortKey::Status => {
+            "CASE WHEN p.state <> 'active' THEN 2 WHEN d.account_enabled = 0 THEN 1 ELSE 0 END"
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRowRecord {
+    user_id: i64,
+    display_name: String,
+    sip_uri: String,
+    pool_id: i64,
+    fqdn: String,
+    version: String,
+    enhanced_presence: bool,
+    state: String,
+    account_enabled: bool,
+}
+
+impl TryFrom<UserRowRecord> for UserRow {
+    type Error = AppError;
+    fn try_from(r: UserRowRecord) -> Result<UserRow, AppError> {
+        let state: PoolState = r
+            .state
+            .parse()
+            .map_err(|_| corrupt("pool state", &r.state))?;
+        Ok(UserRow {
+            id: UserId(r.user_id),
+            sip_uri: SipUri::parse(&r.sip_uri).map_err(|_| corrupt("sip uri", &r.sip_uri))?,
+            pool_id: PoolId(r.pool_id),
+            version: r
+                .version
+                .parse()
+                .map_err(|_| corrupt("server version", &r.version))?,
+            enhanced_presence: r.enhanced_presence,
+            status: UserStatus::of(state, r.account_enabled),
+            display_name: r.display_name,
+            pool_fqdn: r.fqdn,
+        })
+    }
+}
+
+/// One page of a node's users, filtered and sorted on the server.
+pub async fn list(
+    db: &SqlitePool,
+    node: NodeId,
+    query: &UserQuery,
+) -> Result<Page<UserRow>, AppError> {
+    query.validate()?;
+    if let NodeId::Pool(id) = node {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM pools WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?;
+        exists.ok_or(AppError::PoolNotFound)?;
+    }
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+    count.push(FROM_USERS);
+    push_scope(&mut count, node, &query.filter);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+
+    let mut select = QueryBuilder::<Sqlite>::new(
+        "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.fqdn, p.version,
+                e.enhanced_presence, p.state, d.account_enabled",
+    );
+    select.push(FROM_USERS);
+    push_scope(&mut select, node, &query.filter);
+    let dir = match query.dir {
+        SortDir::Asc => " ASC",
+        SortDir::Desc => " DESC",
+    };
+    select
+        .push(" ORDER BY ")
+        .push(order_expression(query.sort))
+        .push(dir)
+        .push(", e.user_id")
+        .push(dir)
+        .push(" LIMIT ")
+        .push_bind(i64::from(query.page_size))
+        .push(" OFFSET ")
+        .push_bind(query.offset() as i64);
+    let records: Vec<UserRowRecord> = select.build_query_as().fetch_all(db).await?;
+    Ok(Page {
+        items: records
+            .into_iter()
+            .map(UserRow::try_from)
+            .collect::<Result<_, _>>()?,
+        total: total as u64,
+        page: query.page,
+        page_size: query.page_size,
+    })
+}
+
+/// Everything the user property page shows, read in one snapshot.
+pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Record {
+        object_guid: String,
+        display_name: String,
+        given_name: String,
+        surname: String,
+        sam_account_name: String,
+        user_principal_name: String,
+        email: Option<String>,
+        container: String,
+        department: Option<String>,
+        account_enabled: bool,
+        sip_uri: String,
+        enhanced_presence: bool,
+        converted_to_ep: bool,
+        federation: bool,
+        remote_access: bool,
+        public_im: bool,
+        archiving: String,
+        meeting_policy: Option<String>,
+        telephony: String,
+        #[sqlx(flatten)]
+        pool: PoolRecord,
+        contacts: i64,
+        contact_groups: i64,
+        allowed: i64,
+        blocked: i64,
+        meetings: i64,
+        presence_items: i64,
+    }
+    let mut tx = db.begin().await?;
+    let record: Option<Record> = sqlx::query_as(&format!(
+        "SELECT d.object_guid, d.display_name, d.given_name, d.surname, d.sam_account_name,
+                d.user_principal_name, d.email, d.container, d.department, d.account_enabled,
+                e.sip_uri, e.enhanced_presence, e.converted_to_ep, e.federation, e.remote_access,
+                e.public_im, e.archiving, e.meeting_policy, e.telephony, {POOL_COLUMNS},
+                (SELECT COUNT(*) FROM contacts WHERE user_id = e.user_id) AS contacts,
+                (SELECT COUNT(*) FROM contact_groups WHERE user_id = e.user_id) AS contact_groups,
+                (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'allow') AS allowed,
+                (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'block') AS blocked,
+                (SELECT COUNT(*) FROM meetings WHERE user_id = e.user_id) AS meetings,
+                (SELECT COUNT(*) FROM presence_items WHERE user_id = e.user_id) AS presence_items
+         {FROM_USERS} WHERE e.user_id = ?"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let r = record.ok_or(AppError::UserNotFound)?;
+    let pool: crate::domain::pool::Pool = r.pool.try_into()?;
+    Ok(UserDetail {
+        id,
+        status: UserStatus::of(pool.state, r.account_enabled),
+        sip_uri: SipUri::parse(&r.sip_uri).map_err(|_| corrupt("sip uri", &r.sip_uri))?,
+        enhanced_presence: r.enhanced_presence,
+        converted_to_enhanced_presence: r.converted_to_ep,
+        settings: UserSettings {
+            federation: r.federation,
+            remote_access: r.remote_access,
+            public_im: r.public_im,
+            archiving: r
+                .archiving
+                .parse()
+                .map_err(|_| corrupt("archiving", &r.archiving))?,
+            meeting_policy: r.meeting_policy,
+            telephony: r
+                .telephony
+                .parse()
+                .map_err(|_| corrupt("telephony", &r.telephony))?,
+        },
+        data: ServerDataCounts {
+            contacts: r.contacts as u64,
+            contact_groups: r.contact_groups as u64,
+            allowed: r.allowed as u64,
+            blocked: r.blocked as u64,
+            meetings: r.meetings as u64,
+            presence_items: r.presence_items as u64,
+        },
+        directory: DirectoryAttributes {
+            object_guid: r.object_guid,
+            display_name: r.display_name,
+            given_name: r.given_name,
+            surname: r.surname,
+            sam_account_name: r.sam_account_name,
+            user_principal_name: r.user_principal_name,
+            email: r.email,
+            container: r.container,
+            department: r.department,
+            account_enabled: r.account_enabled,
+        },
+        pool,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::pools;
+    use crate::server::seed::tests::small_deployment;
+
+    fn q() -> UserQuery {
+        UserQuery::default()
+    }
+
+    #[tokio::test]
+    async fn node_lists_match_tree_counts() {
+        let db = small_deployment().await;
+        let tree = pools::tree(&db).await.unwrap();
+        let forest = list(&db, NodeId::Forest, &q()).await.unwrap();
+        assert_eq!(forest.total, tree.total_users);
+        assert_eq!(forest.items.len() as u32, q().page_size);
+        let unassigned = list(&db, NodeId::Unassigned, &q()).await.unwrap();
+        assert_eq!(unassigned.total, tree.unassigned_users);
+        assert!(
+            unassigned
+                .items
+                .iter()
+                .all(|u| u.status == UserStatus::Unassigned)
+        );
+        for c in [
+            PoolCategory::EnterprisePools,
+            PoolCategory::StandardServers,
+            PoolCategory::EarlierVersions,
+        ] {
+            assert_eq!(
+                list(&db, NodeId::Category(c), &q()).await.unwrap().total,
+                tree.users_in(c),
+                "{c:?}"
+            );
+        }
+        for p in &tree.pools {
+            let page = list(&db, NodeId::Pool(p.pool.id), &q()).await.unwrap();
+            assert_eq!(page.total, p.user_count);
+            assert!(page.items.iter().all(|u| u.pool_id == p.pool.id));
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_do_not_overlap_and_cover_the_list() {
+        let db = small_deployment().await;
+        let mut seen = std::collections::HashSet::new();
+        let first = list(
+            &db,
+            NodeId::Forest,
+            &UserQuery {
+                page_size: 25,
+                ..q()
+            },
+        )
+        .await
+        .unwrap();
+        for page in 1..=first.page_count() {
+            let p = list(
+                &db,
+                NodeId::Forest,
+                &UserQuery {
+                    page_size: 25,
+                    page,
+                    ..q()
+                },
+            )
+            .await
+            .unwrap();
+            for u in p.items {
+                assert!(seen.insert(u.id), "user {:?} on two pages", u.id);
+            }
+        }
+        assert_eq!(seen.len() as u64, first.total);
+    }
+
+    #[tokio::test]
+    async fn sorts_both_ways_on_every_column() {
+        let db = small_deployment().await;
+        for key in SortKey::ALL {
+            let asc = list(
+                &db,
+                NodeId::Forest,
+                &UserQuery {
+                    sort: key,
+                    page_size: 200,
+                    ..q()
+                },
+            )
+            .await
+            .unwrap();
+            let desc = list(
+                &db,
+                NodeId::Forest,
+                &UserQuery {
+                    sort: key,
+                    dir: SortDir::Desc,
+                    page_size: 200,
+                    ..q()
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(asc.total, desc.total);
+            match key {
+                SortKey::SipUri => {
+                    assert!(asc.items.windows(2).all(|w| w[0].sip_uri <= w[1].sip_uri));
+                    assert!(desc.items.windows(2).all(|w| w[0].sip_uri >= w[1].sip_uri));
+                }
+                SortKey::Version => {
+                    assert!(asc.items.windows(2).all(|w| w[0].version <= w[1].version));
+                    assert!(desc.items.windows(2).all(|w| w[0].version >= w[1].version));
+                }
+                SortKey::Pool => assert!(
+                    asc.items
+                        .windows(2)
+                        .all(|w| w[0].pool_fqdn <= w[1].pool_fqdn)
+                ),
+                SortKey::DisplayName => assert!(asc.items.windows(2).all(|w| {
+                    w[0].display_name.to_lowercase() <= w[1].display_name.to_lowercase()
+                        || !w[0].display_name.is_ascii()
+                        || !w[1].display_name.is_ascii()
+                })),
+                SortKey::EnhancedPresence | SortKey::Status => {}
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn quick_filter_is_case_insensitive_and_literal() {
+        let db = small_deployment().await;
+        let all = list(
+            &db,
+            NodeId::Forest,
+            &UserQuery {
+                page_size: 200,
+                ..q()
+            },
+        )
+        .await
+        .unwrap();
+        let sample = &all.items[7];
+        let needle = sample.sip_uri.address()[..4].to_ascii_uppercase();
+        let hits = list(
+            &db,
+            NodeId::Forest,
+            &UserQuery {
+                filter: needle.clone(),
+                page_size: 200,
+                ..q()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(hits.items.iter().any(|u| u.id == sample.id));
+        assert!(hits.items.iter().all(|u| {
+            u.sip_uri.address().contains(&needle.to_lowercase())
+                || u.display_name
+                    .to_lowercase()
+                    .contains(&needle.to_lowercase())
+        }));
+        // `%` and `_` are matched literally, not as SQL wildcards.
+        for wildcard in ["%", "_", "\\"] {
+            let none = list(
+                &db,
+                NodeId::Forest,
+                &UserQuery {
+                    filter: wildcard.into(),
+                    ..q()
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(none.total, 0, "{wildcard}");
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_queries_and_unknown_pools_are_refused() {
+        let db = small_deployment().await;
+        let bad = UserQuery {
+            page_size: 7,
+            ..q()
+        };
+        assert_eq!(
+            list(&db, NodeId::Forest, &bad).await.err(),
+            Some(AppError::InvalidQuery)
+        );
+        assert_eq!(
+            list(&db, NodeId::Pool(PoolId(4242)), &q()).await.err(),
+            Some(AppError::PoolNotFound)
+        );
+    }
+
+    #[tokio::test]
+    async fn user_detail_counts_server_data() {
+        let db = small_deployment().await;
+        let row = list(&db, NodeId::Forest, &q())
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        let d = detail(&db, row.id).await.unwrap();
+        assert_eq!(d.sip_uri, row.sip_uri);
+        let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = ?")
+            .bind(row.id.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(d.data.contacts, contacts as u64);
+        assert!(d.data.contacts > 0);
+        assert_eq!(
+            detail(&db, UserId(-1)).await.err(),
+            Some(AppError::UserNotFound)
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! The user list of a tree node: quick filter, sortable columns, server-side paging.
+
+use super::common::{
+    ErrorPanel, I18n, Loading, count, node_name, status_name, version_short_name, yes_no,
+};
+use super::console::TreeResource;
+use crate::api::list_users;
+use crate::domain::format::format_count;
+use crate::domain::node::NodeId;
+use crate::domain::paging::{PAGE_SIZES, Page, SortDir, SortKey, UserQuery};
+use crate::domain::user::{UserRow, UserStatus};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+fn href(node: NodeId, query: &UserQuery) -> String {
+    let qs = query.to_query_string();
+    if qs.is_empty() {
+        format!("/browse/{node}")
+    } else {
+        format!("/browse/{node}?{qs}")
+    }
+}
+
+fn column_name(i18n: I18n, key: SortKey) -> &'static str {
+    match key {
+        SortKey::DisplayName => t_string!(i18n, users.col_display_name),
+        SortKey::SipUri => t_string!(i18n, users.col_sip_uri),
+        SortKey::Pool => t_string!(i18n, users.col_pool),
+        SortKey::Version => t_string!(i18n, users.col_version),
+        SortKey::EnhancedPresence => t_string!(i18n, users.col_enhanced_presence),
+        SortKey::Status => t_string!(i18n, users.col_status),
+    }
+}
+
+#[component]
+pub fn BrowsePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let query_map = use_query_map();
+    let tree = use_context::<TreeResource>().map(|t| t.0);
+    let node = Memo::new(move |_| {
+        params
+            .read()
+            .get("node")
+            .unwrap_or_default()
+            .parse::<NodeId>()
+    });
+    let query = Memo::new(move |_| UserQuery::from_params(|k| query_map.read().get(k)));
+    let users = Resource::new(
+        move || (node.get(), query.get()),
+        |(node, query)| async move { list_users(node?, query).await },
+    );
+    let title = move || {
+        let tree = tree.and_then(|t| t.get()).and_then(Result::ok);
+        match node.get() {
+            Ok(n) => node_name(i18n, n, tree.as_ref()),
+            Err(e) => super::common::error_message(i18n, &e),
+        }
+    };
+    view! {
+        <Title text=move || format!("{} – {}", title(), t_string!(i18n, app_name)) />
+        <div class="page-header">
+            <h1>{title}</h1>
+            {move || match node.get() {
+                Ok(NodeId::Pool(id)) => Some(view! {
+                    <A href=format!("/pools/{id}") attr:class="button button-quiet">{t!(i18n, users.pool_properties)}</A>
+                }),
+                _ => None,
+            }}
+        </div>
+        {move || (node.get() == Ok(NodeId::Unassigned)).then(|| view! {
+            <p class="alert alert-info">{t!(i18n, users.unassigned_note)}</p>
+        })}
+        {move || node.get().ok().map(|n| view! { <FilterBar node=n query=query.get() /> })}
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match (users.await, node.get()) {
+                    (Ok(page), Ok(n)) => view! { <UserTable node=n query=query.get() page title=title() /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Quick filter and page size: a GET form, so the URL always describes the list.
+#[component]
+fn FilterBar(node: NodeId, query: UserQuery) -> impl IntoView {
+    let i18n = use_i18n();
+    let size = query.page_size;
+    view! {
+        <Form method="GET" action=format!("/browse/{node}") attr:class="filter-bar" attr:role="search">
+            <div class="field">
+                <label for="user-filter">{t!(i18n, users.filter_label)}</label>
+                <input
+                    id="user-filter"
+                    type="search"
+                    name="q"
+                    value=query.filter.clone()
+                    maxlength=crate::domain::paging::MAX_FILTER_CHARS
+                    autocomplete="off"
+                />
+            </div>
+            <div class="field">
+                <label for="page-size">{t!(i18n, users.page_size)}</label>
+                <select id="page-size" name="size">
+                    {PAGE_SIZES
+                        .into_iter()
+                        .map(|s| view! { <option value=s.to_string() selected=s == size>{s.to_string()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <input type="hidden" name="sort" value=query.sort.as_str() />
+            <input type="hidden" name="dir" value=query.dir.as_str() />
+            <button type="submit" class="button">{t!(i18n, users.apply)}</button>
+            {(!query.filter.is_empty()).then(|| {
+                let cleared = UserQuery { filter: String::new(), page: 1, ..query.clone() };
+                view! { <A href=href(node, &cleared) attr:class="button button-quiet">{t!(i18n, users.filter_clear)}</A> }
+            })}
+        </Form>
+    }
+}
+
+#[component]
+fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let (first, last) = page.shown_range();
+    let total = page.total;
+    let filtered = !query.filter.is_empty();
+    if page.items.is_empty() {
+        return view! {
+            <p class="empty" role="status">
+                {move || if filtered { t_string!(i18n, users.empty_filtered) } else { t_string!(i18n, users.empty) }}
+            </p>
+        }
+        .into_any();
+    }
+    let headers = SortKey::ALL
+        .into_iter()
+        .map(|key| {
+            let sorted = (query.sort == key).then_some(query.dir);
+            let aria_sort = sorted.map(|d| {
+                if d == SortDir::Asc {
+                    "ascending"
+                } else {
+                    "descending"
+                }
+            });
+            let arrow = match sorted {
+                Some(SortDir::Asc) => "▲",
+                Some(SortDir::Desc) => "▼",
+                None => "",
+            };
+            let target = href(node, &query.sorted_by(key));
+            view! {
+                <th scope="col" aria-sort=aria_sort data-sort-key=key.as_str()>
+                    <A href=target attr:class="sort-link">
+                        {move || column_name(i18n, key)}
+                        <span class="sort-arrow" aria-hidden="true">{arrow}</span>
+                    </A>
+                </th>
+            }
+        })
+        .collect_view();
+    let page_count = page.page_count();
+    let rows = page
+        .items
+        .into_iter()
+        .map(|u| {
+            let status = u.status;
+            let ep = u.enhanced_presence;
+            let status_class = match status {
+                UserStatus::Active => "badge badge-ok",
+                UserStatus::Unassigned => "badge badge-muted",
+                UserStatus::AccountDisabled => "badge badge-warn",
+            };
+            view! {
+                <tr>
+                    <td><A href=format!("/users/{}", u.id.0)>{u.display_name}</A></td>
+                    <td class="mono">{u.sip_uri.to_string()}</td>
+                    <td><A href=format!("/browse/pool-{}", u.pool_id.0)>{u.pool_fqdn}</A></td>
+                    <td>{version_short_name(u.version)}</td>
+                    <td>{move || yes_no(i18n, ep)}</td>
+                    <td><span class=status_class>{move || status_name(i18n, status)}</span></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="list-summary" role="status" data-testid="list-summary">
+            {move || {
+                let l = super::common::lang(i18n);
+                t_string!(
+                    i18n,
+                    users.showing,
+                    first = format_count(l, first),
+                    last = format_count(l, last),
+                    total = format_count(l, total)
+                )
+                .to_string()
+            }}
+        </p>
+        <div class="table-wrap">
+            <table class="data-table" data-testid="users-table">
+                <caption class="visually-hidden">
+                    {move || t_string!(i18n, users.caption, node = title.clone()).to_string()}
+                </caption>
+                <thead><tr>{headers}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <Pagination node query page_count />
+    }
+    .into_any()
+}
+
+#[component]
+fn Pagination(node: NodeId, query: UserQuery, page_count: u32) -> impl IntoView {
+    let i18n = use_i18n();
+    let current = query.page.min(page_count);
+    let link = move |target: u32, label: Signal<String>, enabled: bool, rel: &'static str| {
+        if enabled {
+            view! { <A href=href(node, &query.at_page(target)) attr:class="button button-quiet" attr:rel=rel>{label}</A> }
+                .into_any()
+        } else {
+            view! { <span class="button button-quiet" aria-disabled="true">{label}</span> }
+                .into_any()
+        }
+    };
+    view! {
+        <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
+            {link(1, Signal::derive(move || t_string!(i18n, users.first_page).to_string()), current > 1, "first")}
+            {link(
+                current.saturating_sub(1).max(1),
+                Signal::derive(move || t_string!(i18n, users.previous_page).to_string()),
+                current > 1,
+                "prev",
+            )}
+            <span class="page-of" aria-current="page">
+                {move || {
+                    t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, page_count.into()))
+                        .to_string()
+                }}
+            </span>
+            {link(
+                current + 1,
+                Signal::derive(move || t_string!(i18n, users.next_page).to_string()),
+                current < page_count,
+                "next",
+            )}
+            {link(page_count, Signal::derive(move || t_string!(i18n, users.last_page).to_string()), current < page_count, "last")}
+        </nav>
+    }
+}

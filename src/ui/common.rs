@@ -1,0 +1,172 @@
+//! Helpers shared by the pages: translated names of domain values, locale formatting,
+//! error panels.
+
+use crate::domain::AppError;
+use crate::domain::format::{Lang, format_count};
+use crate::domain::node::{NodeId, PoolTree};
+use crate::domain::operator::Role;
+use crate::domain::pool::{PoolCategory, PoolKind, PoolState, ServerVersion};
+use crate::domain::user::{ArchivingPolicy, Telephony, UserStatus};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+pub type I18n = leptos_i18n::I18nContext<Locale>;
+
+pub fn lang(i18n: I18n) -> Lang {
+    match i18n.get_locale() {
+        Locale::en => Lang::En,
+        Locale::fr => Lang::Fr,
+        Locale::de => Lang::De,
+    }
+}
+
+/// A count formatted for the current locale (reactive when called in a closure).
+pub fn count(i18n: I18n, n: u64) -> String {
+    format_count(lang(i18n), n)
+}
+
+pub fn error_message(i18n: I18n, error: &AppError) -> String {
+    match error {
+        AppError::Unauthenticated => t_string!(i18n, errors.unauthenticated),
+        AppError::Forbidden => t_string!(i18n, errors.forbidden),
+        AppError::InvalidCredentials => t_string!(i18n, errors.invalid_credentials),
+        AppError::PoolNotFound => t_string!(i18n, errors.pool_not_found),
+        AppError::UserNotFound => t_string!(i18n, errors.user_not_found),
+        AppError::InvalidNode => t_string!(i18n, errors.invalid_node),
+        AppError::InvalidQuery => t_string!(i18n, errors.invalid_query),
+        AppError::BadRequest => t_string!(i18n, errors.bad_request),
+        AppError::Network => t_string!(i18n, errors.network),
+        AppError::Internal => t_string!(i18n, errors.internal),
+    }
+    .to_string()
+}
+
+pub fn role_name(i18n: I18n, role: Role) -> &'static str {
+    match role {
+        Role::UserAdministrator => t_string!(i18n, roles.user_administrator),
+        Role::HelpDesk => t_string!(i18n, roles.help_desk),
+        Role::EnterpriseAdministrator => t_string!(i18n, roles.enterprise_administrator),
+        Role::EnterpriseUserManager => t_string!(i18n, roles.enterprise_user_manager),
+    }
+}
+
+/// Product names are not translated.
+pub fn version_name(version: ServerVersion) -> &'static str {
+    match version {
+        ServerVersion::Lcs2005Sp1 => "Live Communications Server 2005 SP1",
+        ServerVersion::Ocs2007 => "Office Communications Server 2007",
+        ServerVersion::Ocs2007R2 => "Office Communications Server 2007 R2",
+    }
+}
+
+pub fn version_short_name(version: ServerVersion) -> &'static str {
+    match version {
+        ServerVersion::Lcs2005Sp1 => "LCS 2005 SP1",
+        ServerVersion::Ocs2007 => "OCS 2007",
+        ServerVersion::Ocs2007R2 => "OCS 2007 R2",
+    }
+}
+
+pub fn pool_kind_name(i18n: I18n, kind: PoolKind) -> &'static str {
+    match kind {
+        PoolKind::Enterprise => t_string!(i18n, pool_kind.enterprise),
+        PoolKind::Standard => t_string!(i18n, pool_kind.standard),
+    }
+}
+
+pub fn pool_state_name(i18n: I18n, state: PoolState) -> &'static str {
+    match state {
+        PoolState::Active => t_string!(i18n, pool_state.active),
+        PoolState::Deactivated => t_string!(i18n, pool_state.deactivated),
+        PoolState::Removed => t_string!(i18n, pool_state.removed),
+    }
+}
+
+pub fn availability_name(i18n: I18n, available: bool) -> &'static str {
+    if available {
+        t_string!(i18n, availability.running)
+    } else {
+        t_string!(i18n, availability.unavailable)
+    }
+}
+
+pub fn status_name(i18n: I18n, status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Active => t_string!(i18n, user_status.active),
+        UserStatus::Unassigned => t_string!(i18n, user_status.unassigned),
+        UserStatus::AccountDisabled => t_string!(i18n, user_status.account_disabled),
+    }
+}
+
+pub fn archiving_name(i18n: I18n, policy: ArchivingPolicy) -> &'static str {
+    match policy {
+        ArchivingPolicy::Global => t_string!(i18n, archiving.global),
+        ArchivingPolicy::Internal => t_string!(i18n, archiving.internal),
+        ArchivingPolicy::Federated => t_string!(i18n, archiving.federated),
+        ArchivingPolicy::InternalAndFederated => t_string!(i18n, archiving.internal_and_federated),
+        ArchivingPolicy::Disabled => t_string!(i18n, archiving.disabled),
+    }
+}
+
+pub fn telephony_name(i18n: I18n, telephony: Telephony) -> &'static str {
+    match telephony {
+        Telephony::Disabled => t_string!(i18n, telephony.disabled),
+        Telephony::EnterpriseVoice => t_string!(i18n, telephony.enterprise_voice),
+        Telephony::PbxIntegration => t_string!(i18n, telephony.pbx_integration),
+        Telephony::RemoteCallControl => t_string!(i18n, telephony.remote_call_control),
+        Telephony::RemoteCallControlOnly => t_string!(i18n, telephony.remote_call_control_only),
+    }
+}
+
+pub fn yes_no(i18n: I18n, value: bool) -> &'static str {
+    if value {
+        t_string!(i18n, yes)
+    } else {
+        t_string!(i18n, no)
+    }
+}
+
+pub fn category_name(i18n: I18n, category: PoolCategory) -> &'static str {
+    match category {
+        PoolCategory::EnterprisePools => t_string!(i18n, tree.enterprise_pools),
+        PoolCategory::StandardServers => t_string!(i18n, tree.standard_servers),
+        PoolCategory::EarlierVersions => t_string!(i18n, tree.earlier_versions),
+    }
+}
+
+/// The name of a tree node as headings show it.
+pub fn node_name(i18n: I18n, node: NodeId, tree: Option<&PoolTree>) -> String {
+    match node {
+        NodeId::Forest => {
+            let name = tree.map(|t| t.forest_name.clone()).unwrap_or_default();
+            t_string!(i18n, tree.forest, name).to_string()
+        }
+        NodeId::Category(c) => category_name(i18n, c).to_string(),
+        NodeId::Unassigned => t_string!(i18n, tree.unassigned).to_string(),
+        NodeId::Pool(id) => tree
+            .and_then(|t| t.pools.iter().find(|p| p.pool.id == id))
+            .map(|p| p.pool.fqdn.clone())
+            .unwrap_or_else(|| format!("#{id}")),
+    }
+}
+
+/// A translated error in an alert box; an ended session offers the sign-in page.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let i18n = use_i18n();
+    let signed_out = error == AppError::Unauthenticated;
+    let code = error.code();
+    view! {
+        <div class="alert alert-error" role="alert" data-error-code=code>
+            <p>{move || error_message(i18n, &error)}</p>
+            {signed_out.then(|| view! { <p><A href="/login">{t!(i18n, login.submit)}</A></p> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }
+}

@@ -1,0 +1,216 @@
+//! The console frame: header with operator and language, the pool tree, and the page.
+
+use super::common::{ErrorPanel, I18n, Loading, category_name, count, role_name};
+use crate::api::{SignOut, get_current_operator, get_pool_tree};
+use crate::domain::AppError;
+use crate::domain::node::{NodeId, PoolTree};
+use crate::domain::operator::Operator;
+use crate::domain::pool::{PoolCategory, PoolState};
+use crate::i18n::*;
+use leptos::either::EitherOf3;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Outlet, Redirect};
+
+/// The deployment tree, loaded once per console and shared with the pages (for node names).
+#[derive(Clone, Copy)]
+pub struct TreeResource(pub Resource<Result<PoolTree, AppError>>);
+
+#[component]
+pub fn Console() -> impl IntoView {
+    let operator = Resource::new(|| (), |_| get_current_operator());
+    let tree = Resource::new(|| (), |_| get_pool_tree());
+    provide_context(TreeResource(tree));
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match operator.await {
+                    Ok(operator) => EitherOf3::A(view! { <Frame operator tree /> }),
+                    Err(AppError::Unauthenticated) => EitherOf3::B(view! { <Redirect path="/login" /> }),
+                    Err(error) => EitherOf3::C(view! { <main id="main" class="page"><ErrorPanel error /></main> }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    provide_context(operator.clone());
+    view! {
+        <Title text=move || t_string!(i18n, app_name).to_string() />
+        <Header operator />
+        <div class="console">
+            <nav class="sidebar" aria-label=move || t_string!(i18n, tree.label)>
+                <Suspense fallback=Loading>
+                    {move || Suspend::new(async move {
+                        match tree.await {
+                            Ok(tree) => view! { <Tree tree /> }.into_any(),
+                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
+            <main id="main" class="content" tabindex="-1">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Header(operator: Operator) -> impl IntoView {
+    let i18n = use_i18n();
+    let sign_out = ServerAction::<SignOut>::new();
+    let roles = operator.roles.clone();
+    view! {
+        <header class="topbar">
+            <div class="brand">
+                <A href="/browse/forest" attr:class="brand-name">{t!(i18n, app_name)}</A>
+                <span class="brand-tagline">{t!(i18n, app_tagline)}</span>
+            </div>
+            <div class="topbar-tools">
+                <LanguageSwitcher />
+                <div class="operator" data-testid="operator">
+                    <span class="visually-hidden">{t!(i18n, header.signed_in_as)}" "</span>
+                    <span class="operator-name">{operator.display_name.clone()}</span>
+                    <span class="operator-roles">
+                        <span class="visually-hidden">{t!(i18n, header.roles)}": "</span>
+                        {move || roles.iter().map(|r| role_name(i18n, *r)).collect::<Vec<_>>().join(", ")}
+                    </span>
+                </div>
+                <ActionForm action=sign_out attr:class="sign-out">
+                    <button type="submit" class="button button-quiet">{t!(i18n, header.sign_out)}</button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+pub fn LanguageSwitcher() -> impl IntoView {
+    let i18n = use_i18n();
+    let on_change = move |ev| {
+        let locale = match event_target_value(&ev).as_str() {
+            "fr" => Locale::fr,
+            "de" => Locale::de,
+            _ => Locale::en,
+        };
+        i18n.set_locale(locale);
+    };
+    let option = move |locale: Locale, label: &'static str| {
+        view! {
+            <option value=locale.as_str() lang=locale.as_str() selected=move || i18n.get_locale() == locale>
+                {label}
+            </option>
+        }
+    };
+    view! {
+        <div class="language">
+            <label for="language-select">{t!(i18n, header.language)}</label>
+            <select id="language-select" on:change=on_change prop:value=move || i18n.get_locale().as_str()>
+                {option(Locale::en, "English")}
+                {option(Locale::fr, "Français")}
+                {option(Locale::de, "Deutsch")}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn Tree(tree: PoolTree) -> impl IntoView {
+    let i18n = use_i18n();
+    let forest_name = tree.forest_name.clone();
+    let total = tree.total_users;
+    let unassigned = tree.unassigned_users;
+    let groups = [
+        PoolCategory::EnterprisePools,
+        PoolCategory::StandardServers,
+        PoolCategory::EarlierVersions,
+    ]
+    .map(|category| {
+        let users = tree.users_in(category);
+        let pools: Vec<_> = tree.pools_in(category).cloned().collect();
+        view! {
+            <li>
+                <NodeLink
+                    node=NodeId::Category(category)
+                    label=Signal::derive(move || category_name(i18n, category).to_string())
+                    users
+                />
+                {if pools.is_empty() {
+                    view! { <p class="tree-empty">{t!(i18n, tree.empty_group)}</p> }.into_any()
+                } else {
+                    view! {
+                        <ul>
+                            {pools
+                                .into_iter()
+                                .map(|p| {
+                                    let fqdn = p.pool.fqdn.clone();
+                                    let inactive = p.pool.state != PoolState::Active;
+                                    let unavailable = !p.pool.available;
+                                    view! {
+                                        <li>
+                                            <NodeLink
+                                                node=NodeId::Pool(p.pool.id)
+                                                label=Signal::derive(move || fqdn.clone())
+                                                users=p.user_count
+                                                inactive
+                                                unavailable
+                                            />
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
+                }}
+            </li>
+        }
+    });
+    view! {
+        <ul class="tree">
+            <li>
+                <NodeLink
+                    node=NodeId::Forest
+                    label=Signal::derive(move || t_string!(i18n, tree.forest, name = forest_name.clone()).to_string())
+                    users=total
+                />
+                <ul>
+                    {groups.into_iter().collect_view()}
+                    <li>
+                        <NodeLink
+                            node=NodeId::Unassigned
+                            label=Signal::derive(move || t_string!(i18n, tree.unassigned).to_string())
+                            users=unassigned
+                        />
+                    </li>
+                </ul>
+            </li>
+        </ul>
+    }
+}
+
+#[component]
+fn NodeLink(
+    node: NodeId,
+    label: Signal<String>,
+    users: u64,
+    #[prop(optional)] inactive: bool,
+    #[prop(optional)] unavailable: bool,
+) -> impl IntoView {
+    let i18n: I18n = use_i18n();
+    view! {
+        <A href=format!("/browse/{node}") attr:class="tree-node" attr:data-node=node.to_string()>
+            <span class="tree-label">{label}</span>
+            {inactive.then(|| view! { <span class="badge badge-muted">{t!(i18n, tree.deactivated)}</span> })}
+            {unavailable.then(|| view! { <span class="badge badge-warn">{t!(i18n, tree.unavailable)}</span> })}
+            <span class="tree-count">
+                <span class="visually-hidden">{move || t_string!(i18n, tree.users_count, count = count(i18n, users)).to_string()}</span>
+                <span aria-hidden="true">{move || count(i18n, users)}</span>
+            </span>
+        </A>
+    }
+}

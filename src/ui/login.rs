@@ -1,0 +1,64 @@
+//! The sign-in page.
+
+use super::common::error_message;
+use super::console::LanguageSwitcher;
+use crate::api::{MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, SignIn};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let sign_in = ServerAction::<SignIn>::new();
+    let error = move || sign_in.value().get().and_then(Result::err);
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, login.title), t_string!(i18n, app_name)) />
+        <div class="login-screen">
+            <header class="login-header">
+                <span class="brand-name">{t!(i18n, app_name)}</span>
+                <LanguageSwitcher />
+            </header>
+            <main id="main" class="login-card">
+                <h1>{t!(i18n, login.title)}</h1>
+                <p class="muted">{t!(i18n, login.intro)}</p>
+                <ActionForm action=sign_in attr:class="form-stack">
+                    <label for="username">{t!(i18n, login.username)}</label>
+                    <input
+                        id="username"
+                        name="username"
+                        type="text"
+                        autocomplete="username"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        required
+                        maxlength=MAX_USERNAME_CHARS
+                    />
+                    <label for="password">{t!(i18n, login.password)}</label>
+                    <input
+                        id="password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                        maxlength=MAX_PASSWORD_CHARS
+                    />
+                    {move || error().map(|e| {
+                        view! {
+                            <p class="alert alert-error" role="alert" data-error-code=e.code()>
+                                {error_message(i18n, &e)}
+                            </p>
+                        }
+                    })}
+                    <button type="submit" class="button button-primary" disabled=move || sign_in.pending().get()>
+                        {move || if sign_in.pending().get() {
+                            t_string!(i18n, login.signing_in)
+                        } else {
+                            t_string!(i18n, login.submit)
+                        }}
+                    </button>
+                </ActionForm>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,10 @@
+//! Leptos components and pages. They use the domain, the server functions in `api` and the
+//! translations; never the server module.
+
+pub mod browse;
+pub mod common;
+pub mod console;
+pub mod login;
+pub mod not_found;
+pub mod pool_page;
+pub mod user_page;

@@ -1,0 +1,110 @@
+//! The pool property page.
+
+use super::common::{
+    ErrorPanel, Loading, availability_name, count, pool_kind_name, pool_state_name, version_name,
+};
+use crate::api::get_pool_detail;
+use crate::domain::AppError;
+use crate::domain::format::format_percent;
+use crate::domain::node::NodeId;
+use crate::domain::pool::{PoolDetail, PoolId};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn PoolPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(PoolId)
+            .ok_or(AppError::PoolNotFound)
+    });
+    let detail = Resource::new(
+        move || id.get(),
+        |id| async move { get_pool_detail(id?).await },
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <PoolView detail /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PoolView(detail: PoolDetail) -> impl IntoView {
+    let i18n = use_i18n();
+    let pool = detail.summary.pool.clone();
+    let used = detail.summary.user_count;
+    let capacity = u64::from(pool.capacity);
+    let fqdn = pool.fqdn.clone();
+    let title_fqdn = fqdn.clone();
+    let (kind, version, state, available) = (pool.kind, pool.version, pool.state, pool.available);
+    view! {
+        <Title text=move || format!("{} – {}", title_fqdn, t_string!(i18n, app_name)) />
+        <div class="page-header">
+            <h1>{move || t_string!(i18n, pool_page.title, fqdn = fqdn.clone()).to_string()}</h1>
+            <A href=format!("/browse/{}", NodeId::Pool(pool.id)) attr:class="button">{t!(i18n, pool_page.show_users)}</A>
+        </div>
+        {(!pool.hosts_users()).then(|| view! {
+            <p class="alert alert-warn">
+                {move || t_string!(i18n, pool_page.inactive_note, count = count(i18n, used)).to_string()}
+            </p>
+        })}
+        {(!available).then(|| view! { <p class="alert alert-warn">{t!(i18n, pool_page.unavailable_note)}</p> })}
+        <section class="panel" aria-labelledby="pool-properties">
+            <h2 id="pool-properties">{t!(i18n, pool_page.properties)}</h2>
+            <dl class="properties">
+                <dt>{t!(i18n, pool_page.fqdn)}</dt>
+                <dd class="mono">{pool.fqdn.clone()}</dd>
+                <dt>{t!(i18n, pool_page.kind)}</dt>
+                <dd>{move || pool_kind_name(i18n, kind)}</dd>
+                <dt>{t!(i18n, pool_page.version)}</dt>
+                <dd>{version_name(version)}</dd>
+                <dt>{t!(i18n, pool_page.state)}</dt>
+                <dd data-testid="pool-state">{move || pool_state_name(i18n, state)}</dd>
+                <dt>{t!(i18n, pool_page.availability)}</dt>
+                <dd data-testid="pool-availability">{move || availability_name(i18n, available)}</dd>
+                <dt id="capacity-label">{t!(i18n, pool_page.capacity)}</dt>
+                <dd>
+                    <meter
+                        min="0"
+                        max=capacity.to_string()
+                        low=(capacity * 7 / 10).to_string()
+                        high=(capacity * 9 / 10).to_string()
+                        optimum="0"
+                        value=used.to_string()
+                        aria-label=move || t_string!(i18n, pool_page.capacity_meter)
+                    ></meter>
+                    " "
+                    <span data-testid="pool-capacity">
+                        {move || {
+                            t_string!(
+                                i18n,
+                                pool_page.capacity_used,
+                                used = count(i18n, used),
+                                capacity = count(i18n, capacity),
+                                percent = format_percent(super::common::lang(i18n), used, capacity)
+                            )
+                            .to_string()
+                        }}
+                    </span>
+                </dd>
+                <dt>{t!(i18n, pool_page.enhanced_presence_users)}</dt>
+                <dd>{move || count(i18n, detail.enhanced_presence_users)}</dd>
+                <dt>{t!(i18n, pool_page.disabled_accounts)}</dt>
+                <dd>{move || count(i18n, detail.disabled_accounts)}</dd>
+            </dl>
+        </section>
+    }
+}
