@@ -4,12 +4,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-# cargo-leptos builds debug code with `--cfg erase_components`; the Rust tests use the same
-# flags so that both share one build of the server side.
-export RUSTFLAGS="--cfg erase_components"
-
 echo "== Rust tests"
-cargo test --features ssr --no-fail-fast
+# cargo-leptos builds debug code with RUSTFLAGS="--cfg erase_components" (appended to any
+# RUSTFLAGS of ours) and LEPTOS_OUTPUT_NAME set; the Rust tests use exactly the same, so that
+# both share one build of the dependencies.
+RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=uc-admin cargo test --features ssr --no-fail-fast
 
 echo "== Build (server and WASM)"
 cargo leptos build

@@ -143,6 +143,9 @@ async fn serve() -> Result<(), AnyError> {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(axum::middleware::from_fn(
+            uc_admin::api::gate::server_fn_error_status,
+        ))
         .layer(CompressionLayer::new())
         .with_state(state);
 

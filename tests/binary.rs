@@ -176,7 +176,14 @@ fn the_real_binary_guards_every_call_with_a_session() {
         assert_eq!(r.status, 401, "{endpoint}");
         assert_eq!(r.body, r#"{"code":"unauthenticated"}"#, "{endpoint}");
     }
-    let page = http(&server, "GET", "/browse/forest", &[], "");
+    // A browser navigation (Accept: text/html) to a console page is redirected to sign in.
+    let page = http(
+        &server,
+        "GET",
+        "/browse/forest",
+        &[("Accept", "text/html")],
+        "",
+    );
     assert_eq!(page.status, 302);
     assert_eq!(page.header("location"), Some("/login"));
 

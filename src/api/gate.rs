@@ -54,11 +54,21 @@ pub fn set_session_cookie(config: &Config, token: Option<&str>) {
     }
 }
 
+/// Sets the response status for an error, unless a redirect was already decided: a page that
+/// sends a signed-out browser to /login must answer 302 even if its other calls failed too.
 fn reply_status(error: &AppError) {
-    if let Some(response) = use_context::<ResponseOptions>() {
-        response.set_status(
-            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        );
+    let Some(response) = use_context::<ResponseOptions>() else {
+        return;
+    };
+    let redirecting = response
+        .0
+        .read()
+        .map(|parts| parts.status.is_some_and(|s| s.is_redirection()))
+        .unwrap_or(false);
+    if !redirecting {
+        let status =
+            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        response.set_status(status);
     }
 }
 
@@ -89,4 +99,29 @@ where
         body(state, operator).await
     })
     .await
+}
+
+/// Response middleware: a server-function error raised before the gate ran (for example
+/// arguments that do not decode) leaves server_fn's default 500. This gives every server
+/// function error the status of its code, in one place.
+pub async fn server_fn_error_status(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -161,6 +161,8 @@ pub struct UserDetail {
     pub converted_to_enhanced_presence: bool,
     pub settings: UserSettings,
     pub data: ServerDataCounts,
+    /// Start of the user's next scheduled meeting (Unix seconds), if any.
+    pub next_meeting_at: Option<i64>,
     pub status: UserStatus,
 }
 

@@ -176,8 +176,9 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
         blocked: i64,
         meetings: i64,
         presence_items: i64,
+        next_meeting_at: Option<i64>,
     }
-    let mut tx = db.begin().await?;
+    // One statement: a consistent snapshot of the user and the counts.
     let record: Option<Record> = sqlx::query_as(&format!(
         "SELECT d.object_guid, d.display_name, d.given_name, d.surname, d.sam_account_name,
                 d.user_principal_name, d.email, d.container, d.department, d.account_enabled,
@@ -188,13 +189,14 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
                 (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'allow') AS allowed,
                 (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'block') AS blocked,
                 (SELECT COUNT(*) FROM meetings WHERE user_id = e.user_id) AS meetings,
-                (SELECT COUNT(*) FROM presence_items WHERE user_id = e.user_id) AS presence_items
+                (SELECT COUNT(*) FROM presence_items WHERE user_id = e.user_id) AS presence_items,
+                (SELECT MIN(starts_at) FROM meetings WHERE user_id = e.user_id AND starts_at >= unixepoch())
+                    AS next_meeting_at
          {FROM_USERS} WHERE e.user_id = ?"
     ))
     .bind(id.0)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db)
     .await?;
-    tx.commit().await?;
     let r = record.ok_or(AppError::UserNotFound)?;
     let pool: crate::domain::pool::Pool = r.pool.try_into()?;
     Ok(UserDetail {
@@ -225,6 +227,7 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
             meetings: r.meetings as u64,
             presence_items: r.presence_items as u64,
         },
+        next_meeting_at: r.next_meeting_at,
         directory: DirectoryAttributes {
             object_guid: r.object_guid,
             display_name: r.display_name,
@@ -452,6 +455,12 @@ mod tests {
             .unwrap();
         assert_eq!(d.data.contacts, contacts as u64);
         assert!(d.data.contacts > 0);
+        if d.data.meetings > 0 {
+            assert!(
+                d.next_meeting_at
+                    .is_some_and(|t| t >= crate::server::now() - 5)
+            );
+        }
         assert_eq!(
             detail(&db, UserId(-1)).await.err(),
             Some(AppError::UserNotFound)

@@ -53,35 +53,43 @@ pub fn BrowsePage() -> impl IntoView {
         move || (node.get(), query.get()),
         |(node, query)| async move { list_users(node?, query).await },
     );
-    let title = move || {
-        let tree = tree.and_then(|t| t.get()).and_then(Result::ok);
-        match node.get() {
-            Ok(n) => node_name(i18n, n, tree.as_ref()),
-            Err(e) => super::common::error_message(i18n, &e),
-        }
-    };
+    // One Transition awaits the tree (for the node's name) and the page of users, so the
+    // heading, the filter and the table change together and the old page stays until then.
     view! {
-        <Title text=move || format!("{} – {}", title(), t_string!(i18n, app_name)) />
-        <div class="page-header">
-            <h1>{title}</h1>
-            {move || match node.get() {
-                Ok(NodeId::Pool(id)) => Some(view! {
-                    <A href=format!("/pools/{id}") attr:class="button button-quiet">{t!(i18n, users.pool_properties)}</A>
-                }),
-                _ => None,
-            }}
-        </div>
-        {move || (node.get() == Ok(NodeId::Unassigned)).then(|| view! {
-            <p class="alert alert-info">{t!(i18n, users.unassigned_note)}</p>
-        })}
-        {move || node.get().ok().map(|n| view! { <FilterBar node=n query=query.get() /> })}
         <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match (users.await, node.get()) {
-                    (Ok(page), Ok(n)) => view! { <UserTable node=n query=query.get() page title=title() /> }.into_any(),
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+            {move || {
+                // Signals are read before awaiting: after an await the route may be gone.
+                let (node, query) = (node.get(), query.get());
+                Suspend::new(async move {
+                let tree = match tree {
+                    Some(t) => t.await.ok(),
+                    None => None,
+                };
+                let (page, node) = match (users.await, node) {
+                    (Ok(page), Ok(node)) => (page, node),
+                    (Err(error), _) | (_, Err(error)) => return view! { <ErrorPanel error /> }.into_any(),
+                };
+                let title = Signal::derive(move || node_name(i18n, node, tree.as_ref()));
+                view! {
+                    <Title text=move || format!("{} – {}", title.get(), t_string!(i18n, app_name)) />
+                    <div class="page-header">
+                        <h1>{title}</h1>
+                        {match node {
+                            NodeId::Pool(id) => Some(view! {
+                                <A href=format!("/pools/{id}") attr:class="button button-quiet">
+                                    {t!(i18n, users.pool_properties)}
+                                </A>
+                            }),
+                            _ => None,
+                        }}
+                    </div>
+                    {(node == NodeId::Unassigned)
+                        .then(|| view! { <p class="alert alert-info">{t!(i18n, users.unassigned_note)}</p> })}
+                    <FilterBar node query=query.clone() />
+                    <UserTable node query page title />
                 }
-            })}
+                .into_any()
+            })}}
         </Transition>
     }
 }
@@ -125,7 +133,12 @@ fn FilterBar(node: NodeId, query: UserQuery) -> impl IntoView {
 }
 
 #[component]
-fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: String) -> impl IntoView {
+fn UserTable(
+    node: NodeId,
+    query: UserQuery,
+    page: Page<UserRow>,
+    title: Signal<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let (first, last) = page.shown_range();
     let total = page.total;
@@ -206,7 +219,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: String)
         <div class="table-wrap">
             <table class="data-table" data-testid="users-table">
                 <caption class="visually-hidden">
-                    {move || t_string!(i18n, users.caption, node = title.clone()).to_string()}
+                    {move || t_string!(i18n, users.caption, node = title.get()).to_string()}
                 </caption>
                 <thead><tr>{headers}</tr></thead>
                 <tbody>{rows}</tbody>

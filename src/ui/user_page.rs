@@ -1,11 +1,13 @@
 //! The user property page: status, communications, settings, server data, directory.
 
+use super::common::lang;
 use super::common::{
     ErrorPanel, Loading, archiving_name, count, pool_state_name, status_name, telephony_name,
     version_name, yes_no,
 };
 use crate::api::get_user_detail;
 use crate::domain::AppError;
+use crate::domain::format::format_instant;
 use crate::domain::user::{UserDetail, UserId, UserStatus};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -49,6 +51,7 @@ fn UserView(user: UserDetail) -> impl IntoView {
     let pool_state = user.pool.state;
     let s = user.settings.clone();
     let d = user.data;
+    let next_meeting = user.next_meeting_at;
     let dir = user.directory.clone();
     let enabled_text = move |on: bool| {
         if on {
@@ -137,6 +140,13 @@ fn UserView(user: UserDetail) -> impl IntoView {
                     <dd>{move || count(i18n, d.meetings)}</dd>
                     <dt>{t!(i18n, user_page.presence_items)}</dt>
                     <dd>{move || count(i18n, d.presence_items)}</dd>
+                    <dt>{t!(i18n, user_page.next_meeting)}</dt>
+                    <dd data-testid="next-meeting">
+                        {move || match next_meeting {
+                            Some(at) => format_instant(lang(i18n), at),
+                            None => t_string!(i18n, user_page.no_meeting).to_string(),
+                        }}
+                    </dd>
                 </dl>
             </section>
             <section class="panel" aria-labelledby="user-directory">
