@@ -20,10 +20,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let size: u32 = std::env::var("UC_ADMIN_BENCH_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let size: u32 =
+        std::env::var("UC_ADMIN_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     std::fs::create_dir_all("target/bench").unwrap();
     let url = format!("sqlite://target/bench/deployment-{size}.db");
     let pool = db::connect(&url).await.expect("database");
@@ -47,60 +45,33 @@ async fn main() {
     let base = UserQuery::default();
     let cases: Vec<(&str, NodeId, UserQuery)> = vec![
         ("forest, by name, page 1", NodeId::Forest, base.clone()),
-        (
-            "forest, by name, page 200",
-            NodeId::Forest,
-            UserQuery {
-                page: 200,
-                ..base.clone()
-            },
-        ),
+        ("forest, by name, page 200", NodeId::Forest, UserQuery { page: 200, ..base.clone() }),
         (
             "forest, by SIP URI desc",
             NodeId::Forest,
-            UserQuery {
-                sort: SortKey::SipUri,
-                dir: SortDir::Desc,
-                ..base.clone()
-            },
+            UserQuery { sort: SortKey::SipUri, dir: SortDir::Desc, ..base.clone() },
         ),
-        (
-            "largest pool, by name",
-            NodeId::Pool(biggest.pool.id),
-            base.clone(),
-        ),
+        ("largest pool, by name", NodeId::Pool(biggest.pool.id), base.clone()),
         (
             "largest pool, by SIP URI",
             NodeId::Pool(biggest.pool.id),
-            UserQuery {
-                sort: SortKey::SipUri,
-                ..base.clone()
-            },
+            UserQuery { sort: SortKey::SipUri, ..base.clone() },
         ),
         (
             "largest pool, by status",
             NodeId::Pool(biggest.pool.id),
-            UserQuery {
-                sort: SortKey::Status,
-                ..base.clone()
-            },
+            UserQuery { sort: SortKey::Status, ..base.clone() },
         ),
         (
             "enterprise pools, by pool",
             NodeId::Category(PoolCategory::EnterprisePools),
-            UserQuery {
-                sort: SortKey::Pool,
-                ..base.clone()
-            },
+            UserQuery { sort: SortKey::Pool, ..base.clone() },
         ),
         ("unassigned, by name", NodeId::Unassigned, base.clone()),
         (
             "forest, quick filter 'müller'",
             NodeId::Forest,
-            UserQuery {
-                filter: "müller".into(),
-                ..base.clone()
-            },
+            UserQuery { filter: "müller".into(), ..base.clone() },
         ),
     ];
     println!(
@@ -126,9 +97,5 @@ async fn main() {
     }
     let start = Instant::now();
     pools::tree(&pool).await.unwrap();
-    println!(
-        "{:<34} {:>8.2}ms",
-        "pool tree with counts",
-        start.elapsed().as_secs_f64() * 1e3
-    );
+    println!("{:<34} {:>8.2}ms", "pool tree with counts", start.elapsed().as_secs_f64() * 1e3);
 }

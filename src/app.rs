@@ -3,6 +3,7 @@
 use crate::i18n::*;
 use crate::ui::browse::BrowsePage;
 use crate::ui::console::Console;
+use crate::ui::enable::EnablePage;
 use crate::ui::login::LoginPage;
 use crate::ui::not_found::NotFound;
 use crate::ui::pool_page::PoolPage;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("browse/:node") view=BrowsePage />
                         <Route path=path!("pools/:id") view=PoolPage />
                         <Route path=path!("users/:id") view=UserPage />
+                        <Route path=path!("enable") view=EnablePage />
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -1,4 +1,6 @@
 //! UC Admin: administration portal for a unified-communications deployment.
+// Release builds keep Leptos view types (debug builds erase them); wizards nest deeply.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

@@ -29,8 +29,7 @@ Environment:
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -74,10 +73,7 @@ async fn generate(users: u32) -> Result<(), AnyError> {
     let config = Config::from_env();
     let pool = db::connect(&config.database_url).await?;
     let started = std::time::Instant::now();
-    match seed::ensure_demo(&pool, users)
-        .await
-        .map_err(|e| e.code())?
-    {
+    match seed::ensure_demo(&pool, users).await.map_err(|e| e.code())? {
         Some(report) => println!(
             "created {} directory users, {} enabled, {} contacts in {:.1} s ({})",
             report.directory_users,
@@ -88,10 +84,7 @@ async fn generate(users: u32) -> Result<(), AnyError> {
         ),
         None => return Err(format!("{} already holds a deployment", config.database_url).into()),
     }
-    if let Some(password) = operators::ensure_demo_operators(&pool, &config)
-        .await
-        .map_err(|e| e.code())?
-    {
+    if let Some(password) = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())? {
         println!("demo operators' password: {password}");
     }
     Ok(())
@@ -106,16 +99,10 @@ async fn serve() -> Result<(), AnyError> {
 
     let config = Arc::new(Config::from_env());
     let pool = db::connect(&config.database_url).await?;
-    if let Some(report) = seed::ensure_demo(&pool, config.demo_users)
-        .await
-        .map_err(|e| e.code())?
-    {
+    if let Some(report) = seed::ensure_demo(&pool, config.demo_users).await.map_err(|e| e.code())? {
         tracing::info!(?report, "created the demo deployment");
     }
-    if let Some(password) = operators::ensure_demo_operators(&pool, &config)
-        .await
-        .map_err(|e| e.code())?
-    {
+    if let Some(password) = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())? {
         // Printed once, when the operators are created; the README says where to find it.
         println!(
             "\n  Demo operators admin, useradmin, helpdesk and orgmanager were created.\
@@ -125,27 +112,20 @@ async fn serve() -> Result<(), AnyError> {
 
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = leptos_options.site_addr;
-    let state = AppState {
-        db: pool,
-        config,
-        leptos_options: leptos_options.clone(),
-    };
+    let state = AppState { db: pool, config, leptos_options: leptos_options.clone() };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
     let routes = generate_route_list(App);
     let app = Router::new()
+        .route("/exports/enable-runs/{file}", axum::routing::get(uc_admin::api::exports::enable_results))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
-        .layer(axum::middleware::from_fn(
-            uc_admin::api::gate::server_fn_error_status,
-        ))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn(uc_admin::api::gate::server_fn_error_status))
         .layer(CompressionLayer::new())
         .with_state(state);
 

@@ -11,9 +11,7 @@ impl FromServerFnError for AppError {
         match value {
             // The request itself was malformed: arguments missing or not decodable.
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest,
-            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) => {
-                AppError::Internal
-            }
+            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) => AppError::Internal,
             _ => AppError::Network,
         }
     }

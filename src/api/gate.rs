@@ -19,9 +19,11 @@ pub fn state() -> Result<AppState, AppError> {
 
 /// The session token from the request's `Cookie` header.
 pub fn session_token() -> Option<String> {
-    let parts = use_context::<Parts>()?;
-    parts
-        .headers
+    session_token_in(&use_context::<Parts>()?.headers)
+}
+
+pub fn session_token_in(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -37,11 +39,7 @@ pub fn set_session_cookie(config: &Config, token: Option<&str>) {
     let Some(response) = use_context::<ResponseOptions>() else {
         return;
     };
-    let secure = if config.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if config.secure_cookies() { "; Secure" } else { "" };
     let cookie = match token {
         Some(token) => format!(
             "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
@@ -60,14 +58,10 @@ fn reply_status(error: &AppError) {
     let Some(response) = use_context::<ResponseOptions>() else {
         return;
     };
-    let redirecting = response
-        .0
-        .read()
-        .map(|parts| parts.status.is_some_and(|s| s.is_redirection()))
-        .unwrap_or(false);
+    let redirecting =
+        response.0.read().map(|parts| parts.status.is_some_and(|s| s.is_redirection())).unwrap_or(false);
     if !redirecting {
-        let status =
-            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         response.set_status(status);
     }
 }
@@ -90,15 +84,26 @@ where
 {
     public(async move {
         let state = state()?;
-        let token = session_token().ok_or(AppError::Unauthenticated)?;
-        let operator = session_operator(&state.db, &state.config, &token).await?;
-        if !operator.may(permission) {
-            tracing::warn!(operator = %operator.username, ?permission, "refused: missing permission");
-            return Err(AppError::Forbidden);
-        }
+        let operator = operator_for(&state, session_token(), permission).await?;
         body(state, operator).await
     })
     .await
+}
+
+/// The operator behind a session token, if they hold `permission`. Used by `authorized` and
+/// by the plain HTTP routes (downloads), so both apply the same rule.
+pub async fn operator_for(
+    state: &AppState,
+    token: Option<String>,
+    permission: Permission,
+) -> Result<Operator, AppError> {
+    let token = token.ok_or(AppError::Unauthenticated)?;
+    let operator = session_operator(&state.db, &state.config, &token).await?;
+    if !operator.may(permission) {
+        tracing::warn!(operator = %operator.username, ?permission, "refused: missing permission");
+        return Err(AppError::Forbidden);
+    }
+    Ok(operator)
 }
 
 /// Response middleware: a server-function error raised before the gate ran (for example
@@ -116,12 +121,9 @@ pub async fn server_fn_error_status(
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

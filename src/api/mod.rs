@@ -1,7 +1,10 @@
 //! Server functions. Each one authorizes the operator through the gate, calls one service and
 //! returns the portal's error type; the gate maps errors to HTTP statuses.
 
+pub mod enable;
 mod error;
+#[cfg(feature = "ssr")]
+pub mod exports;
 #[cfg(feature = "ssr")]
 pub mod gate;
 
@@ -21,15 +24,12 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(username: String, password: String) -> Result<(), AppError> {
     gate::public(async move {
-        if username.chars().count() > MAX_USERNAME_CHARS
-            || password.chars().count() > MAX_PASSWORD_CHARS
-        {
+        if username.chars().count() > MAX_USERNAME_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
             return Err(AppError::InvalidCredentials);
         }
         let state = gate::state()?;
         let session =
-            crate::server::operators::sign_in(&state.db, &state.config, &username, &password)
-                .await?;
+            crate::server::operators::sign_in(&state.db, &state.config, &username, &password).await?;
         gate::set_session_cookie(&state.config, Some(&session.token));
         leptos_axum::redirect("/");
         Ok(())
@@ -56,10 +56,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "current_operator")]
 pub async fn get_current_operator() -> Result<Operator, AppError> {
     use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |_, operator| async move {
-        Ok(operator)
-    })
-    .await
+    gate::authorized(Permission::ViewDeployment, |_, operator| async move { Ok(operator) }).await
 }
 
 #[server(prefix = "/api", endpoint = "pool_tree")]

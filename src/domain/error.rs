@@ -28,6 +28,32 @@ pub enum AppError {
     /// A paging, sorting or filter parameter outside its allowed range.
     #[error("invalid list query")]
     InvalidQuery,
+    /// An operation on users was asked for no users.
+    #[error("no users selected")]
+    EmptySelection,
+    /// More users than one operation takes.
+    #[error("too many users in one operation")]
+    BatchTooLarge { max: u64 },
+    /// Some of the given users are not in the directory.
+    #[error("unknown users")]
+    UnknownUsers,
+    /// Some of the given users are enabled already.
+    #[error("users already enabled")]
+    AlreadyEnabled,
+    /// The pool is not active or not available, so users cannot be homed there.
+    #[error("the pool cannot take users")]
+    PoolNotUsable,
+    /// The SIP domain is missing or not one the deployment supports.
+    #[error("SIP domain not configured")]
+    SipDomainNotConfigured,
+    /// Enhanced presence was asked for on a pool whose version lacks it.
+    #[error("enhanced presence not supported by the pool")]
+    EnhancedPresenceUnsupported,
+    /// The operation would push the pool past its capacity.
+    #[error("pool capacity exceeded")]
+    CapacityExceeded { capacity: u64, used: u64, adding: u64 },
+    #[error("export not found")]
+    ExportNotFound,
     /// The request never got a usable answer (network, malformed response).
     #[error("the server could not be reached")]
     Network,
@@ -48,6 +74,15 @@ impl AppError {
             AppError::InvalidNode => "invalid_node",
             AppError::BadRequest => "bad_request",
             AppError::InvalidQuery => "invalid_query",
+            AppError::EmptySelection => "empty_selection",
+            AppError::BatchTooLarge { .. } => "batch_too_large",
+            AppError::UnknownUsers => "unknown_users",
+            AppError::AlreadyEnabled => "already_enabled",
+            AppError::PoolNotUsable => "pool_not_usable",
+            AppError::SipDomainNotConfigured => "sip_domain_not_configured",
+            AppError::EnhancedPresenceUnsupported => "enhanced_presence_unsupported",
+            AppError::CapacityExceeded { .. } => "capacity_exceeded",
+            AppError::ExportNotFound => "export_not_found",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -58,7 +93,13 @@ impl AppError {
         match self {
             AppError::Unauthenticated | AppError::InvalidCredentials => 401,
             AppError::Forbidden => 403,
-            AppError::PoolNotFound | AppError::UserNotFound => 404,
+            AppError::PoolNotFound | AppError::UserNotFound | AppError::ExportNotFound => 404,
+            AppError::EmptySelection
+            | AppError::BatchTooLarge { .. }
+            | AppError::UnknownUsers
+            | AppError::SipDomainNotConfigured
+            | AppError::EnhancedPresenceUnsupported => 400,
+            AppError::AlreadyEnabled | AppError::PoolNotUsable | AppError::CapacityExceeded { .. } => 409,
             AppError::InvalidNode | AppError::InvalidQuery | AppError::BadRequest => 400,
             AppError::Network | AppError::Internal => 500,
         }
@@ -76,5 +117,9 @@ mod tests {
         let back: AppError = serde_json::from_str(&json).unwrap();
         assert_eq!(back, AppError::Forbidden);
         assert_eq!(AppError::Forbidden.code(), "forbidden");
+        let capacity = AppError::CapacityExceeded { capacity: 10, used: 9, adding: 2 };
+        let json = serde_json::to_string(&capacity).unwrap();
+        assert_eq!(json, r#"{"code":"capacity_exceeded","capacity":10,"used":9,"adding":2}"#);
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), capacity);
     }
 }

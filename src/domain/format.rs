@@ -30,11 +30,7 @@ pub fn format_count(lang: Lang, value: u64) -> String {
 
 /// A percentage with no decimals, written as each locale writes it: 42% / 42 % / 42 %.
 pub fn format_percent(lang: Lang, used: u64, of: u64) -> String {
-    let pct = if of == 0 {
-        0
-    } else {
-        (used.saturating_mul(100) + of / 2) / of
-    };
+    let pct = if of == 0 { 0 } else { (used.saturating_mul(100) + of / 2) / of };
     match lang {
         Lang::En => format!("{pct}%"),
         Lang::Fr | Lang::De => format!("{pct}\u{00A0}%"),
@@ -49,14 +45,20 @@ pub fn format_instant(lang: Lang, unix_seconds: i64) -> String {
     let (hh, mm) = (secs / 3600, (secs % 3600) / 60);
     match lang {
         Lang::En => {
-            const MONTHS: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
+            const MONTHS: [&str; 12] =
+                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
             format!("{} {d}, {y} {hh:02}:{mm:02} UTC", MONTHS[(m - 1) as usize])
         }
         Lang::Fr => format!("{d:02}/{m:02}/{y} {hh:02}:{mm:02} UTC"),
         Lang::De => format!("{d:02}.{m:02}.{y}, {hh:02}:{mm:02} UTC"),
     }
+}
+
+/// A Unix timestamp as RFC 3339 in UTC, for files and logs: `2026-11-21T09:30:00Z`.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    let (y, m, d) = civil_from_days(unix_seconds.div_euclid(86_400));
+    let secs = unix_seconds.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
@@ -101,9 +103,7 @@ mod tests {
         assert_eq!(format_instant(Lang::Fr, t), "21/11/2026 09:30 UTC");
         assert_eq!(format_instant(Lang::De, t), "21.11.2026, 09:30 UTC");
         assert_eq!(format_instant(Lang::En, 0), "Jan 1, 1970 00:00 UTC");
-        assert_eq!(
-            format_instant(Lang::En, 951_782_400),
-            "Feb 29, 2000 00:00 UTC"
-        );
+        assert_eq!(format_instant(Lang::En, 951_782_400), "Feb 29, 2000 00:00 UTC");
+        assert_eq!(rfc3339(t + 59), "2026-11-21T09:30:59Z");
     }
 }

@@ -1,6 +1,7 @@
 //! Pure domain types and rules, compiled for both the server and the browser.
 //! Nothing here knows about HTTP, SQL or the DOM.
 
+pub mod enable;
 pub mod error;
 pub mod format;
 pub mod node;

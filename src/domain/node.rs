@@ -77,17 +77,12 @@ pub struct PoolTree {
 
 impl PoolTree {
     pub fn pools_in(&self, category: PoolCategory) -> impl Iterator<Item = &PoolSummary> {
-        self.pools
-            .iter()
-            .filter(move |p| p.pool.category() == category)
+        self.pools.iter().filter(move |p| p.pool.category() == category)
     }
 
     /// Users a category node lists: those homed on its active pools.
     pub fn users_in(&self, category: PoolCategory) -> u64 {
-        self.pools_in(category)
-            .filter(|p| p.pool.hosts_users())
-            .map(|p| p.user_count)
-            .sum()
+        self.pools_in(category).filter(|p| p.pool.hosts_users()).map(|p| p.user_count).sum()
     }
 }
 
@@ -111,21 +106,8 @@ mod tests {
 
     #[test]
     fn malformed_node_ids_are_rejected() {
-        for bad in [
-            "",
-            "pool-",
-            "pool-x",
-            "pool--1",
-            "pool-0",
-            "Forest",
-            "pools-1",
-            "pool-1; drop",
-        ] {
-            assert_eq!(
-                bad.parse::<NodeId>(),
-                Err(crate::domain::AppError::InvalidNode),
-                "{bad}"
-            );
+        for bad in ["", "pool-", "pool-x", "pool--1", "pool-0", "Forest", "pools-1", "pool-1; drop"] {
+            assert_eq!(bad.parse::<NodeId>(), Err(crate::domain::AppError::InvalidNode), "{bad}");
         }
     }
 }

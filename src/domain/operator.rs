@@ -27,12 +27,8 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::UserAdministrator,
-        Role::HelpDesk,
-        Role::EnterpriseAdministrator,
-        Role::EnterpriseUserManager,
-    ];
+    pub const ALL: [Role; 4] =
+        [Role::UserAdministrator, Role::HelpDesk, Role::EnterpriseAdministrator, Role::EnterpriseUserManager];
 
     pub fn grants(self, permission: Permission) -> bool {
         use Permission::*;
@@ -40,10 +36,7 @@ impl Role {
             Role::HelpDesk => matches!(permission, ViewDeployment),
             Role::UserAdministrator => matches!(permission, ViewDeployment | ManageUsers),
             Role::EnterpriseAdministrator => {
-                matches!(
-                    permission,
-                    ViewDeployment | ManageUsers | ManagePools | ManageOperators
-                )
+                matches!(permission, ViewDeployment | ManageUsers | ManagePools | ManageOperators)
             }
             Role::EnterpriseUserManager => {
                 matches!(permission, ViewDeployment | MoveUsersBetweenOrganizations)
@@ -95,12 +88,7 @@ mod tests {
     #[test]
     fn help_desk_is_read_only() {
         assert!(Role::HelpDesk.grants(ViewDeployment));
-        for p in [
-            ManageUsers,
-            ManagePools,
-            MoveUsersBetweenOrganizations,
-            ManageOperators,
-        ] {
+        for p in [ManageUsers, ManagePools, MoveUsersBetweenOrganizations, ManageOperators] {
             assert!(!Role::HelpDesk.grants(p), "{p:?}");
         }
     }
@@ -108,10 +96,7 @@ mod tests {
     #[test]
     fn only_enterprise_user_managers_move_between_organizations() {
         for r in Role::ALL {
-            assert_eq!(
-                r.grants(MoveUsersBetweenOrganizations),
-                r == Role::EnterpriseUserManager
-            );
+            assert_eq!(r.grants(MoveUsersBetweenOrganizations), r == Role::EnterpriseUserManager);
         }
     }
 

@@ -96,11 +96,7 @@ impl Default for UserQuery {
 }
 
 /// Characters escaped in query-string values.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 impl UserQuery {
     /// Reads a query from URL parameters, falling back to defaults for absent or unusable
@@ -108,20 +104,13 @@ impl UserQuery {
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> UserQuery {
         let d = UserQuery::default();
         UserQuery {
-            filter: get("q")
-                .map(|q| q.trim().chars().take(MAX_FILTER_CHARS).collect())
-                .unwrap_or_default(),
-            sort: get("sort")
-                .and_then(|s| SortKey::parse(&s))
-                .unwrap_or(d.sort),
+            filter: get("q").map(|q| q.trim().chars().take(MAX_FILTER_CHARS).collect()).unwrap_or_default(),
+            sort: get("sort").and_then(|s| SortKey::parse(&s)).unwrap_or(d.sort),
             dir: match get("dir").as_deref() {
                 Some("desc") => SortDir::Desc,
                 _ => SortDir::Asc,
             },
-            page: get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1),
+            page: get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1),
             page_size: get("size")
                 .and_then(|p| p.parse().ok())
                 .filter(|p| PAGE_SIZES.contains(p))
@@ -134,10 +123,7 @@ impl UserQuery {
         let d = UserQuery::default();
         let mut parts = Vec::new();
         if !self.filter.is_empty() {
-            parts.push(format!(
-                "q={}",
-                utf8_percent_encode(&self.filter, QUERY_VALUE)
-            ));
+            parts.push(format!("q={}", utf8_percent_encode(&self.filter, QUERY_VALUE)));
         }
         if self.sort != d.sort {
             parts.push(format!("sort={}", self.sort.as_str()));
@@ -160,11 +146,7 @@ impl UserQuery {
             && PAGE_SIZES.contains(&self.page_size)
             && self.filter.chars().count() <= MAX_FILTER_CHARS
             && !self.filter.chars().any(char::is_control);
-        if ok {
-            Ok(())
-        } else {
-            Err(AppError::InvalidQuery)
-        }
+        if ok { Ok(()) } else { Err(AppError::InvalidQuery) }
     }
 
     pub fn offset(&self) -> u64 {
@@ -173,24 +155,12 @@ impl UserQuery {
 
     /// The same query sorted by `key`: ascending first, reversed when already sorted by it.
     pub fn sorted_by(&self, key: SortKey) -> UserQuery {
-        let dir = if self.sort == key {
-            self.dir.reversed()
-        } else {
-            SortDir::Asc
-        };
-        UserQuery {
-            sort: key,
-            dir,
-            page: 1,
-            ..self.clone()
-        }
+        let dir = if self.sort == key { self.dir.reversed() } else { SortDir::Asc };
+        UserQuery { sort: key, dir, page: 1, ..self.clone() }
     }
 
     pub fn at_page(&self, page: u32) -> UserQuery {
-        UserQuery {
-            page,
-            ..self.clone()
-        }
+        UserQuery { page, ..self.clone() }
     }
 }
 
@@ -212,11 +182,7 @@ impl<T> Page<T> {
     /// 1-based index of the first and last item shown, for "51–100 of 1,500".
     pub fn shown_range(&self) -> (u64, u64) {
         let first = u64::from(self.page - 1) * u64::from(self.page_size);
-        if self.items.is_empty() {
-            (0, 0)
-        } else {
-            (first + 1, first + self.items.len() as u64)
-        }
+        if self.items.is_empty() { (0, 0) } else { (first + 1, first + self.items.len() as u64) }
     }
 }
 
@@ -240,10 +206,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> UserQuery {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         UserQuery::from_params(|k| map.get(k).cloned())
     }
 
@@ -263,21 +227,12 @@ mod tests {
             page_size: 100,
         };
         let qs = q.to_query_string();
-        assert!(
-            !qs.contains(' ') && !qs.contains('&') || qs.matches('&').count() == 4,
-            "{qs}"
-        );
+        assert!(!qs.contains(' ') && !qs.contains('&') || qs.matches('&').count() == 4, "{qs}");
         let map: HashMap<String, String> = qs
             .split('&')
             .map(|kv| {
                 let (k, v) = kv.split_once('=').unwrap();
-                (
-                    k.to_string(),
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8()
-                        .unwrap()
-                        .into_owned(),
-                )
+                (k.to_string(), percent_encoding::percent_decode_str(v).decode_utf8().unwrap().into_owned())
             })
             .collect();
         assert_eq!(UserQuery::from_params(|k| map.get(k).cloned()), q);
@@ -285,12 +240,7 @@ mod tests {
 
     #[test]
     fn unusable_url_values_fall_back_to_defaults() {
-        let q = parse(&[
-            ("page", "0"),
-            ("size", "7"),
-            ("sort", "password"),
-            ("dir", "sideways"),
-        ]);
+        let q = parse(&[("page", "0"), ("size", "7"), ("sort", "password"), ("dir", "sideways")]);
         assert_eq!(q, UserQuery::default());
     }
 
@@ -298,22 +248,10 @@ mod tests {
     fn server_validation_is_strict() {
         assert!(UserQuery::default().validate().is_ok());
         let bad = [
-            UserQuery {
-                page: 0,
-                ..Default::default()
-            },
-            UserQuery {
-                page_size: 1000,
-                ..Default::default()
-            },
-            UserQuery {
-                filter: "x".repeat(MAX_FILTER_CHARS + 1),
-                ..Default::default()
-            },
-            UserQuery {
-                filter: "a\u{0}b".into(),
-                ..Default::default()
-            },
+            UserQuery { page: 0, ..Default::default() },
+            UserQuery { page_size: 1000, ..Default::default() },
+            UserQuery { filter: "x".repeat(MAX_FILTER_CHARS + 1), ..Default::default() },
+            UserQuery { filter: "a\u{0}b".into(), ..Default::default() },
         ];
         for q in bad {
             assert_eq!(q.validate(), Err(AppError::InvalidQuery), "{q:?}");
@@ -322,10 +260,7 @@ mod tests {
 
     #[test]
     fn sorting_toggles_direction_and_resets_the_page() {
-        let q = UserQuery {
-            page: 4,
-            ..Default::default()
-        };
+        let q = UserQuery { page: 4, ..Default::default() };
         let by_name = q.sorted_by(SortKey::DisplayName);
         assert_eq!((by_name.dir, by_name.page), (SortDir::Desc, 1));
         let by_sip = q.sorted_by(SortKey::SipUri);
@@ -334,20 +269,10 @@ mod tests {
 
     #[test]
     fn pages_count_and_range() {
-        let p = Page {
-            items: vec![0; 50],
-            total: 1501,
-            page: 2,
-            page_size: 50,
-        };
+        let p = Page { items: vec![0; 50], total: 1501, page: 2, page_size: 50 };
         assert_eq!(p.page_count(), 31);
         assert_eq!(p.shown_range(), (51, 100));
-        let empty: Page<u8> = Page {
-            items: vec![],
-            total: 0,
-            page: 1,
-            page_size: 50,
-        };
+        let empty: Page<u8> = Page { items: vec![], total: 0, page: 1, page_size: 50 };
         assert_eq!(empty.page_count(), 1);
         assert_eq!(empty.shown_range(), (0, 0));
     }

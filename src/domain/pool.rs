@@ -33,11 +33,8 @@ pub enum ServerVersion {
 }
 
 impl ServerVersion {
-    pub const ALL: [ServerVersion; 3] = [
-        ServerVersion::Lcs2005Sp1,
-        ServerVersion::Ocs2007,
-        ServerVersion::Ocs2007R2,
-    ];
+    pub const ALL: [ServerVersion; 3] =
+        [ServerVersion::Lcs2005Sp1, ServerVersion::Ocs2007, ServerVersion::Ocs2007R2];
 
     /// The version this console administers fully; pools of older versions are listed under
     /// "Earlier server versions".
@@ -62,10 +59,7 @@ impl ServerVersion {
 impl FromStr for ServerVersion {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        ServerVersion::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or(())
+        ServerVersion::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
     }
 }
 
@@ -212,22 +206,10 @@ mod tests {
     #[test]
     fn only_current_version_pools_are_grouped_by_kind() {
         use PoolCategory::*;
-        assert_eq!(
-            pool(PoolKind::Enterprise, ServerVersion::Ocs2007R2).category(),
-            EnterprisePools
-        );
-        assert_eq!(
-            pool(PoolKind::Standard, ServerVersion::Ocs2007R2).category(),
-            StandardServers
-        );
-        assert_eq!(
-            pool(PoolKind::Enterprise, ServerVersion::Ocs2007).category(),
-            EarlierVersions
-        );
-        assert_eq!(
-            pool(PoolKind::Standard, ServerVersion::Lcs2005Sp1).category(),
-            EarlierVersions
-        );
+        assert_eq!(pool(PoolKind::Enterprise, ServerVersion::Ocs2007R2).category(), EnterprisePools);
+        assert_eq!(pool(PoolKind::Standard, ServerVersion::Ocs2007R2).category(), StandardServers);
+        assert_eq!(pool(PoolKind::Enterprise, ServerVersion::Ocs2007).category(), EarlierVersions);
+        assert_eq!(pool(PoolKind::Standard, ServerVersion::Lcs2005Sp1).category(), EarlierVersions);
     }
 
     #[test]
@@ -235,11 +217,7 @@ mod tests {
         for v in ServerVersion::ALL {
             assert_eq!(v.as_str().parse::<ServerVersion>(), Ok(v));
         }
-        for s in [
-            PoolState::Active,
-            PoolState::Deactivated,
-            PoolState::Removed,
-        ] {
+        for s in [PoolState::Active, PoolState::Deactivated, PoolState::Removed] {
             assert_eq!(s.as_str().parse::<PoolState>(), Ok(s));
         }
         assert!("ocs2010".parse::<ServerVersion>().is_err());

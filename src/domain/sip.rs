@@ -39,11 +39,7 @@ impl SipUri {
     /// lower-case.
     pub fn parse(input: &str) -> Result<SipUri, SipProblem> {
         let s = input.trim();
-        let s = if s.len() >= 4 && s[..4].eq_ignore_ascii_case("sip:") {
-            &s[4..]
-        } else {
-            s
-        };
+        let s = if s.len() >= 4 && s[..4].eq_ignore_ascii_case("sip:") { &s[4..] } else { s };
         let s = s.to_ascii_lowercase();
         let (local, domain) = s.split_once('@').ok_or(SipProblem::InvalidUri)?;
         if !is_valid_local_part(local) || !is_valid_domain(domain) || s.len() > MAX_TOTAL {
@@ -88,9 +84,7 @@ fn is_valid_local_part(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-+'".contains(&b))
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+'".contains(&b))
 }
 
 /// A DNS name of at least two labels of letters, digits and inner hyphens.
@@ -105,9 +99,7 @@ pub fn is_valid_domain(domain: &str) -> bool {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
+        && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
 }
 
 /// Folds one name part to the characters a SIP local part may hold (see the module rule).
@@ -147,16 +139,12 @@ pub fn from_names(given: &str, surname: &str, domain: &str) -> Result<SipUri, Si
     if !is_valid_domain(&domain.to_ascii_lowercase()) {
         return Err(SipProblem::InvalidDomain);
     }
-    let parts: Vec<String> = [given, surname]
-        .iter()
-        .map(|p| fold_name(p))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<String> =
+        [given, surname].iter().map(|p| fold_name(p)).filter(|p| !p.is_empty()).collect();
     if parts.is_empty() {
         return Err(SipProblem::NameNotRepresentable);
     }
-    SipUri::parse(&format!("{}@{}", parts.join("."), domain))
-        .map_err(|_| SipProblem::NameNotRepresentable)
+    SipUri::parse(&format!("{}@{}", parts.join("."), domain)).map_err(|_| SipProblem::NameNotRepresentable)
 }
 
 #[cfg(test)]
@@ -169,10 +157,7 @@ mod tests {
         assert_eq!(u.address(), "jean.dupont@contoso.com");
         assert_eq!(u.to_string(), "sip:jean.dupont@contoso.com");
         assert_eq!(u.domain(), "contoso.com");
-        assert_eq!(
-            SipUri::parse("o'brien@contoso.com").unwrap().address(),
-            "o'brien@contoso.com"
-        );
+        assert_eq!(SipUri::parse("o'brien@contoso.com").unwrap().address(), "o'brien@contoso.com");
     }
 
     #[test]
@@ -222,17 +207,8 @@ mod tests {
     fn generates_first_dot_last() {
         let u = from_names("François", "Lefèvre", "fabrikam.com").unwrap();
         assert_eq!(u.to_string(), "sip:francois.lefevre@fabrikam.com");
-        assert_eq!(
-            from_names("", "Nguyễn", "contoso.com").unwrap().address(),
-            "nguyen@contoso.com"
-        );
-        assert_eq!(
-            from_names("Иван", "Петров", "contoso.com"),
-            Err(SipProblem::NameNotRepresentable)
-        );
-        assert_eq!(
-            from_names("Anna", "Berg", "not a domain"),
-            Err(SipProblem::InvalidDomain)
-        );
+        assert_eq!(from_names("", "Nguyễn", "contoso.com").unwrap().address(), "nguyen@contoso.com");
+        assert_eq!(from_names("Иван", "Петров", "contoso.com"), Err(SipProblem::NameNotRepresentable));
+        assert_eq!(from_names("Anna", "Berg", "not a domain"), Err(SipProblem::InvalidDomain));
     }
 }

@@ -173,18 +173,9 @@ mod tests {
     #[test]
     fn status_prefers_unassigned_over_disabled_account() {
         assert_eq!(UserStatus::of(PoolState::Active, true), UserStatus::Active);
-        assert_eq!(
-            UserStatus::of(PoolState::Active, false),
-            UserStatus::AccountDisabled
-        );
-        assert_eq!(
-            UserStatus::of(PoolState::Deactivated, true),
-            UserStatus::Unassigned
-        );
-        assert_eq!(
-            UserStatus::of(PoolState::Removed, false),
-            UserStatus::Unassigned
-        );
+        assert_eq!(UserStatus::of(PoolState::Active, false), UserStatus::AccountDisabled);
+        assert_eq!(UserStatus::of(PoolState::Deactivated, true), UserStatus::Unassigned);
+        assert_eq!(UserStatus::of(PoolState::Removed, false), UserStatus::Unassigned);
         assert!(UserStatus::Active.can_sign_in());
         assert!(!UserStatus::Unassigned.can_sign_in());
     }
@@ -200,10 +191,7 @@ mod tests {
         ] {
             assert_eq!(a.as_str().parse::<ArchivingPolicy>(), Ok(a));
         }
-        assert_eq!(
-            "pbx_integration".parse::<Telephony>(),
-            Ok(Telephony::PbxIntegration)
-        );
+        assert_eq!("pbx_integration".parse::<Telephony>(), Ok(Telephony::PbxIntegration));
         assert!("voice".parse::<Telephony>().is_err());
     }
 }

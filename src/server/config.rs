@@ -28,12 +28,9 @@ impl Config {
             Duration::from_secs(60 * var(name).and_then(|v| v.parse().ok()).unwrap_or(default))
         };
         Config {
-            database_url: var("UC_ADMIN_DATABASE_URL")
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database_url: var("UC_ADMIN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             demo_password: var("UC_ADMIN_DEMO_PASSWORD"),
-            demo_users: var("UC_ADMIN_DEMO_USERS")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(2_000),
+            demo_users: var("UC_ADMIN_DEMO_USERS").and_then(|v| v.parse().ok()).unwrap_or(2_000),
             public_origin: var("UC_ADMIN_PUBLIC_ORIGIN"),
             session_idle: minutes("UC_ADMIN_SESSION_IDLE_MINUTES", 30),
             session_absolute: minutes("UC_ADMIN_SESSION_MAX_HOURS", 12) * 60,
@@ -53,8 +50,6 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_origin
-            .as_deref()
-            .is_some_and(|o| o.starts_with("https://"))
+        self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
     }
 }

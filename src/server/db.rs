@@ -17,18 +17,12 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     if !in_memory {
-        options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
+        options = options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
     }
     // Every connection to `sqlite::memory:` is a database of its own, so tests use one
     // connection that lives as long as the pool.
     let pool_options = if in_memory {
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
+        SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
     } else {
         SqlitePoolOptions::new().max_connections(8)
     };
@@ -39,9 +33,7 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
 
 /// The file path of a `sqlite://path?params` URL, if it names a file.
 fn database_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())
 }
@@ -52,30 +44,20 @@ mod tests {
 
     #[test]
     fn finds_the_file_of_a_url() {
-        assert_eq!(
-            database_file("sqlite://data/x.db?mode=rwc"),
-            Some("data/x.db".into())
-        );
-        assert_eq!(
-            database_file("sqlite:///tmp/x.db"),
-            Some("/tmp/x.db".into())
-        );
+        assert_eq!(database_file("sqlite://data/x.db?mode=rwc"), Some("data/x.db".into()));
+        assert_eq!(database_file("sqlite:///tmp/x.db"), Some("/tmp/x.db".into()));
         assert_eq!(database_file("sqlite::memory:"), None);
     }
 
     #[tokio::test]
     async fn migrations_apply_and_foreign_keys_are_enforced() {
         let db = connect("sqlite::memory:").await.unwrap();
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&db).await.unwrap();
         assert_eq!(fk, 1);
-        let orphan = sqlx::query(
-            "INSERT INTO enabled_users (user_id, sip_uri, pool_id) VALUES (1, 'a@b.com', 99)",
-        )
-        .execute(&db)
-        .await;
+        let orphan =
+            sqlx::query("INSERT INTO enabled_users (user_id, sip_uri, pool_id) VALUES (1, 'a@b.com', 99)")
+                .execute(&db)
+                .await;
         assert!(orphan.is_err());
     }
 }

@@ -6,6 +6,9 @@ use crate::domain::AppError;
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
         tracing::error!(error = %err, "database error");
+        // Tests run without a log subscriber: show the cause there too.
+        #[cfg(test)]
+        eprintln!("database error: {err}");
         AppError::Internal
     }
 }

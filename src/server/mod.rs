@@ -1,9 +1,12 @@
 //! Server-only code: configuration, database, services. Compiled with the `ssr` feature only;
 //! UI components never import it.
 
+pub mod audit;
 pub mod config;
 pub mod db;
+pub mod enable;
 pub mod error;
+pub mod export;
 pub mod operators;
 pub mod pools;
 pub mod seed;

@@ -19,22 +19,15 @@ pub struct NewSession {
 
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::Internal
-        })
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        AppError::Internal
+    })
 }
 
 fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -52,10 +45,7 @@ fn random_token() -> String {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn roles_of(db: &SqlitePool, id: OperatorId) -> Result<Vec<Role>, AppError> {
@@ -64,10 +54,7 @@ async fn roles_of(db: &SqlitePool, id: OperatorId) -> Result<Vec<Role>, AppError
             .bind(id.0)
             .fetch_all(db)
             .await?;
-    codes
-        .iter()
-        .map(|c| c.parse().map_err(|_| corrupt("role", c)))
-        .collect()
+    codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect()
 }
 
 async fn load_operator(db: &SqlitePool, id: i64) -> Result<Operator, AppError> {
@@ -76,12 +63,7 @@ async fn load_operator(db: &SqlitePool, id: i64) -> Result<Operator, AppError> {
             .bind(id)
             .fetch_one(db)
             .await?;
-    Ok(Operator {
-        id: OperatorId(id),
-        username,
-        display_name,
-        roles: roles_of(db, OperatorId(id)).await?,
-    })
+    Ok(Operator { id: OperatorId(id), username, display_name, roles: roles_of(db, OperatorId(id)).await? })
 }
 
 /// Checks the credentials and opens a session with a fresh token.
@@ -120,19 +102,12 @@ pub async fn sign_in(
     .bind(t + config.session_absolute.as_secs() as i64)
     .execute(db)
     .await?;
-    Ok(NewSession {
-        token,
-        operator: load_operator(db, id).await?,
-    })
+    Ok(NewSession { token, operator: load_operator(db, id).await? })
 }
 
 /// The operator a session token belongs to, if the session is still alive; refreshes the
 /// idle timer. Expired sessions are deleted when met.
-pub async fn session_operator(
-    db: &SqlitePool,
-    config: &Config,
-    token: &str,
-) -> Result<Operator, AppError> {
+pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> Result<Operator, AppError> {
     let t = now();
     let idle_limit = t - config.session_idle.as_secs() as i64;
     let hash = token_hash(token);
@@ -147,10 +122,7 @@ pub async fn session_operator(
         return Err(AppError::Unauthenticated);
     };
     if expires_at <= t || last_seen <= idle_limit || disabled != 0 {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(&hash)
-            .execute(db)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&hash).execute(db).await?;
         return Err(AppError::Unauthenticated);
     }
     // Refresh at most once a minute: a page view makes several calls.
@@ -165,10 +137,7 @@ pub async fn session_operator(
 }
 
 pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-        .bind(token_hash(token))
-        .execute(db)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash(token)).execute(db).await?;
     Ok(())
 }
 
@@ -205,33 +174,16 @@ pub async fn create_operator(
 
 /// The demo operators: user name, display name, roles.
 pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
-    (
-        "admin",
-        "Enterprise Administrator",
-        &[Role::EnterpriseAdministrator, Role::UserAdministrator],
-    ),
-    (
-        "useradmin",
-        "User Administrator",
-        &[Role::UserAdministrator],
-    ),
+    ("admin", "Enterprise Administrator", &[Role::EnterpriseAdministrator, Role::UserAdministrator]),
+    ("useradmin", "User Administrator", &[Role::UserAdministrator]),
     ("helpdesk", "Help Desk", &[Role::HelpDesk]),
-    (
-        "orgmanager",
-        "Enterprise User Manager",
-        &[Role::EnterpriseUserManager],
-    ),
+    ("orgmanager", "Enterprise User Manager", &[Role::EnterpriseUserManager]),
 ];
 
 /// Creates the demo operators if there are no operators yet. Returns the password used when
 /// it was generated here, so that the caller can print it once.
-pub async fn ensure_demo_operators(
-    db: &SqlitePool,
-    config: &Config,
-) -> Result<Option<String>, AppError> {
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators")
-        .fetch_one(db)
-        .await?;
+pub async fn ensure_demo_operators(db: &SqlitePool, config: &Config) -> Result<Option<String>, AppError> {
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators").fetch_one(db).await?;
     if existing > 0 {
         return Ok(None);
     }
@@ -261,17 +213,9 @@ mod tests {
     #[tokio::test]
     async fn signs_in_with_the_right_password_only() {
         let (db, config) = setup().await;
-        let s = sign_in(&db, &config, "helpdesk", "test-password")
-            .await
-            .unwrap();
+        let s = sign_in(&db, &config, "helpdesk", "test-password").await.unwrap();
         assert_eq!(s.operator.roles, vec![Role::HelpDesk]);
-        assert_eq!(
-            session_operator(&db, &config, &s.token)
-                .await
-                .unwrap()
-                .username,
-            "helpdesk"
-        );
+        assert_eq!(session_operator(&db, &config, &s.token).await.unwrap().username, "helpdesk");
         assert_eq!(
             sign_in(&db, &config, "helpdesk", "wrong").await.err(),
             Some(AppError::InvalidCredentials)
@@ -281,87 +225,47 @@ mod tests {
             Some(AppError::InvalidCredentials)
         );
         // User names are case-insensitive, like Windows account names.
-        assert!(
-            sign_in(&db, &config, "HelpDesk", "test-password")
-                .await
-                .is_ok()
-        );
+        assert!(sign_in(&db, &config, "HelpDesk", "test-password").await.is_ok());
     }
 
     #[tokio::test]
     async fn sessions_are_stored_hashed_and_end_at_sign_out() {
         let (db, config) = setup().await;
-        let s = sign_in(&db, &config, "admin", "test-password")
-            .await
-            .unwrap();
-        let stored: String = sqlx::query_scalar("SELECT token_hash FROM sessions")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let s = sign_in(&db, &config, "admin", "test-password").await.unwrap();
+        let stored: String =
+            sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_one(&db).await.unwrap();
         assert_ne!(stored, s.token);
         sign_out(&db, &s.token).await.unwrap();
-        assert_eq!(
-            session_operator(&db, &config, &s.token).await.err(),
-            Some(AppError::Unauthenticated)
-        );
-        assert_eq!(
-            session_operator(&db, &config, "forged").await.err(),
-            Some(AppError::Unauthenticated)
-        );
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+        assert_eq!(session_operator(&db, &config, "forged").await.err(), Some(AppError::Unauthenticated));
     }
 
     #[tokio::test]
     async fn idle_and_expired_sessions_end() {
         let (db, mut config) = setup().await;
-        let s = sign_in(&db, &config, "admin", "test-password")
-            .await
-            .unwrap();
-        sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600")
-            .execute(&db)
-            .await
-            .unwrap();
+        let s = sign_in(&db, &config, "admin", "test-password").await.unwrap();
+        sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600").execute(&db).await.unwrap();
         config.session_idle = Duration::from_secs(1800);
-        assert_eq!(
-            session_operator(&db, &config, &s.token).await.err(),
-            Some(AppError::Unauthenticated)
-        );
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&db).await.unwrap();
         assert_eq!(left, 0, "an expired session is deleted when met");
 
-        let s = sign_in(&db, &config, "admin", "test-password")
-            .await
-            .unwrap();
-        sqlx::query("UPDATE sessions SET expires_at = 0")
-            .execute(&db)
-            .await
-            .unwrap();
-        assert_eq!(
-            session_operator(&db, &config, &s.token).await.err(),
-            Some(AppError::Unauthenticated)
-        );
+        let s = sign_in(&db, &config, "admin", "test-password").await.unwrap();
+        sqlx::query("UPDATE sessions SET expires_at = 0").execute(&db).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
     }
 
     #[tokio::test]
     async fn disabled_operators_cannot_sign_in_or_keep_sessions() {
         let (db, config) = setup().await;
-        let s = sign_in(&db, &config, "useradmin", "test-password")
-            .await
-            .unwrap();
+        let s = sign_in(&db, &config, "useradmin", "test-password").await.unwrap();
         sqlx::query("UPDATE operators SET disabled = 1 WHERE username = 'useradmin'")
             .execute(&db)
             .await
             .unwrap();
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
         assert_eq!(
-            session_operator(&db, &config, &s.token).await.err(),
-            Some(AppError::Unauthenticated)
-        );
-        assert_eq!(
-            sign_in(&db, &config, "useradmin", "test-password")
-                .await
-                .err(),
+            sign_in(&db, &config, "useradmin", "test-password").await.err(),
             Some(AppError::InvalidCredentials)
         );
     }
@@ -369,14 +273,8 @@ mod tests {
     #[tokio::test]
     async fn demo_operators_are_created_once_and_a_missing_password_is_generated() {
         let db = db::connect("sqlite::memory:").await.unwrap();
-        let config = Config {
-            demo_password: None,
-            ..Config::for_tests()
-        };
-        let generated = ensure_demo_operators(&db, &config)
-            .await
-            .unwrap()
-            .expect("generated");
+        let config = Config { demo_password: None, ..Config::for_tests() };
+        let generated = ensure_demo_operators(&db, &config).await.unwrap().expect("generated");
         assert_eq!(generated.len(), 16);
         assert!(sign_in(&db, &config, "admin", &generated).await.is_ok());
         assert_eq!(ensure_demo_operators(&db, &config).await.unwrap(), None);

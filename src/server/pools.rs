@@ -17,8 +17,7 @@ pub(crate) struct PoolRecord {
     capacity: i64,
 }
 
-pub(crate) const POOL_COLUMNS: &str =
-    "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity";
+pub(crate) const POOL_COLUMNS: &str = "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity";
 
 impl TryFrom<PoolRecord> for Pool {
     type Error = AppError;
@@ -26,17 +25,10 @@ impl TryFrom<PoolRecord> for Pool {
         Ok(Pool {
             id: PoolId(r.id),
             kind: r.kind.parse().map_err(|_| corrupt("pool kind", &r.kind))?,
-            version: r
-                .version
-                .parse()
-                .map_err(|_| corrupt("server version", &r.version))?,
-            state: r
-                .state
-                .parse()
-                .map_err(|_| corrupt("pool state", &r.state))?,
+            version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
+            state: r.state.parse().map_err(|_| corrupt("pool state", &r.state))?,
             available: r.available,
-            capacity: u32::try_from(r.capacity)
-                .map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
+            capacity: u32::try_from(r.capacity).map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
             fqdn: r.fqdn,
         })
     }
@@ -44,9 +36,7 @@ impl TryFrom<PoolRecord> for Pool {
 
 pub async fn forest_name(db: &SqlitePool) -> Result<String, AppError> {
     let name: Option<String> =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'")
-            .fetch_optional(db)
-            .await?;
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'").fetch_optional(db).await?;
     Ok(name.unwrap_or_default())
 }
 
@@ -70,10 +60,7 @@ pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
     let mut unassigned_users = 0;
     let mut pools = Vec::with_capacity(rows.len());
     for row in rows {
-        let summary = PoolSummary {
-            pool: row.pool.try_into()?,
-            user_count: row.users as u64,
-        };
+        let summary = PoolSummary { pool: row.pool.try_into()?, user_count: row.users as u64 };
         total_users += summary.user_count;
         if !summary.pool.hosts_users() {
             unassigned_users += summary.user_count;
@@ -83,21 +70,15 @@ pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
             pools.push(summary);
         }
     }
-    Ok(PoolTree {
-        forest_name: forest_name(db).await?,
-        total_users,
-        pools,
-        unassigned_users,
-    })
+    Ok(PoolTree { forest_name: forest_name(db).await?, total_users, pools, unassigned_users })
 }
 
 pub async fn detail(db: &SqlitePool, id: PoolId) -> Result<PoolDetail, AppError> {
-    let record: Option<PoolRecord> = sqlx::query_as(&format!(
-        "SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"
-    ))
-    .bind(id.0)
-    .fetch_optional(db)
-    .await?;
+    let record: Option<PoolRecord> =
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?;
     let pool: Pool = record.ok_or(AppError::PoolNotFound)?.try_into()?;
     let (users, enhanced, disabled): (i64, i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(e.enhanced_presence), 0), COALESCE(SUM(d.account_enabled = 0), 0)
@@ -107,10 +88,7 @@ pub async fn detail(db: &SqlitePool, id: PoolId) -> Result<PoolDetail, AppError>
     .fetch_one(db)
     .await?;
     Ok(PoolDetail {
-        summary: PoolSummary {
-            pool,
-            user_count: users as u64,
-        },
+        summary: PoolSummary { pool, user_count: users as u64 },
         enhanced_presence_users: enhanced as u64,
         disabled_accounts: disabled as u64,
     })
@@ -126,29 +104,17 @@ mod tests {
     async fn tree_counts_add_up() {
         let db = small_deployment().await;
         let tree = tree(&db).await.unwrap();
-        let enabled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let enabled: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&db).await.unwrap();
         assert_eq!(tree.total_users, enabled as u64);
-        let listed: u64 = [
-            PoolCategory::EnterprisePools,
-            PoolCategory::StandardServers,
-            PoolCategory::EarlierVersions,
-        ]
-        .into_iter()
-        .map(|c| tree.users_in(c))
-        .sum();
+        let listed: u64 =
+            [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions]
+                .into_iter()
+                .map(|c| tree.users_in(c))
+                .sum();
         assert_eq!(listed + tree.unassigned_users, tree.total_users);
-        assert!(
-            tree.unassigned_users > 0,
-            "the demo has a deactivated pool with users"
-        );
-        assert!(
-            tree.pools
-                .iter()
-                .any(|p| p.pool.state == PoolState::Deactivated)
-        );
+        assert!(tree.unassigned_users > 0, "the demo has a deactivated pool with users");
+        assert!(tree.pools.iter().any(|p| p.pool.state == PoolState::Deactivated));
         assert!(tree.pools.iter().any(|p| !p.pool.available));
         assert_eq!(tree.forest_name, "contoso.com");
     }
@@ -161,9 +127,6 @@ mod tests {
         let d = detail(&db, first.pool.id).await.unwrap();
         assert_eq!(d.summary, *first);
         assert!(d.enhanced_presence_users <= d.summary.user_count);
-        assert_eq!(
-            detail(&db, PoolId(9999)).await.err(),
-            Some(AppError::PoolNotFound)
-        );
+        assert_eq!(detail(&db, PoolId(9999)).await.err(), Some(AppError::PoolNotFound));
     }
 }

@@ -170,12 +170,8 @@ const SURNAME_EN: &[&str] = &[
     "Goldsmith",
 ];
 /// A few names in scripts that have no Latin spelling rule, as a real directory has.
-const NON_LATIN: &[(&str, &str)] = &[
-    ("Дмитрий", "Иванов"),
-    ("Ελένη", "Παπαδοπούλου"),
-    ("美咲", "佐藤"),
-    ("Анна", "Кузнецова"),
-];
+const NON_LATIN: &[(&str, &str)] =
+    &[("Дмитрий", "Иванов"), ("Ελένη", "Παπαδοπούλου"), ("美咲", "佐藤"), ("Анна", "Кузнецова")];
 
 const SITES: &[(&str, &str)] = &[
     ("Paris", "fr"),
@@ -188,86 +184,24 @@ const SITES: &[(&str, &str)] = &[
     ("Dublin", "en"),
     ("Seattle", "en"),
 ];
-const DEPARTMENTS: &[&str] = &[
-    "Sales",
-    "Finance",
-    "Engineering",
-    "Human Resources",
-    "Support",
-    "Marketing",
-    "Legal",
-    "Operations",
-];
+const DEPARTMENTS: &[&str] =
+    &["Sales", "Finance", "Engineering", "Human Resources", "Support", "Marketing", "Legal", "Operations"];
 const MEETING_POLICIES: &[&str] = &["Default Policy", "Large Meetings", "Presenter Only"];
 
 pub const FOREST: &str = "contoso.com";
+/// SIP domains the demo deployment supports; the first is the default.
+const SIP_DOMAINS: &[(&str, bool)] = &[("contoso.com", true), ("fabrikam.com", false)];
 
 /// Pools of the demo: FQDN, kind, version, state, available, share of enabled users (per mille),
 /// capacity headroom (per cent of their users).
 const POOLS: &[(&str, &str, &str, &str, bool, u64, u64)] = &[
-    (
-        "pool01.contoso.com",
-        "enterprise",
-        "ocs2007r2",
-        "active",
-        true,
-        300,
-        220,
-    ),
-    (
-        "pool02.contoso.com",
-        "enterprise",
-        "ocs2007r2",
-        "active",
-        true,
-        220,
-        180,
-    ),
-    (
-        "pool03.contoso.com",
-        "enterprise",
-        "ocs2007r2",
-        "active",
-        false,
-        100,
-        160,
-    ),
-    (
-        "se01.contoso.com",
-        "standard",
-        "ocs2007r2",
-        "active",
-        true,
-        120,
-        150,
-    ),
-    (
-        "ocs2007.contoso.com",
-        "enterprise",
-        "ocs2007",
-        "active",
-        true,
-        120,
-        150,
-    ),
-    (
-        "lcs2005.contoso.com",
-        "standard",
-        "lcs2005sp1",
-        "active",
-        true,
-        60,
-        150,
-    ),
-    (
-        "se02.contoso.com",
-        "standard",
-        "ocs2007r2",
-        "deactivated",
-        true,
-        80,
-        150,
-    ),
+    ("pool01.contoso.com", "enterprise", "ocs2007r2", "active", true, 300, 220),
+    ("pool02.contoso.com", "enterprise", "ocs2007r2", "active", true, 220, 180),
+    ("pool03.contoso.com", "enterprise", "ocs2007r2", "active", false, 100, 160),
+    ("se01.contoso.com", "standard", "ocs2007r2", "active", true, 120, 150),
+    ("ocs2007.contoso.com", "enterprise", "ocs2007", "active", true, 120, 150),
+    ("lcs2005.contoso.com", "standard", "lcs2005sp1", "active", true, 60, 150),
+    ("se02.contoso.com", "standard", "ocs2007r2", "deactivated", true, 80, 150),
 ];
 
 /// What a seeding run created.
@@ -323,11 +257,7 @@ fn people(count: u32) -> Vec<Person> {
             let sam = unique(&mut sams, sam_base);
             // Most users have a mailbox; some (contractors, service accounts) do not.
             let email = (!rng.chance(5)).then(|| {
-                let local = if g.is_empty() || s.is_empty() {
-                    sam.clone()
-                } else {
-                    format!("{g}.{s}")
-                };
+                let local = if g.is_empty() || s.is_empty() { sam.clone() } else { format!("{g}.{s}") };
                 format!("{}@{FOREST}", unique(&mut emails, local))
             });
             Person {
@@ -353,13 +283,8 @@ fn people(count: u32) -> Vec<Person> {
 }
 
 /// Creates the demo deployment if the database has no pools. Returns what it created.
-pub async fn ensure_demo(
-    db: &SqlitePool,
-    directory_users: u32,
-) -> Result<Option<SeedReport>, AppError> {
-    let pools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pools")
-        .fetch_one(db)
-        .await?;
+pub async fn ensure_demo(db: &SqlitePool, directory_users: u32) -> Result<Option<SeedReport>, AppError> {
+    let pools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pools").fetch_one(db).await?;
     if pools > 0 {
         return Ok(None);
     }
@@ -373,6 +298,13 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         .bind(FOREST)
         .execute(&mut *tx)
         .await?;
+    for (domain, is_default) in SIP_DOMAINS {
+        sqlx::query("INSERT OR IGNORE INTO sip_domains (domain, is_default) VALUES (?, ?)")
+            .bind(domain)
+            .bind(is_default)
+            .execute(&mut *tx)
+            .await?;
+    }
     for name in MEETING_POLICIES {
         sqlx::query("INSERT OR IGNORE INTO meeting_policies (name) VALUES (?)")
             .bind(name)
@@ -456,14 +388,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
             enhanced,
             enhanced && rng.chance(80),
             [rng.chance(40), rng.chance(60), rng.chance(20)],
-            *rng.pick(&[
-                "global",
-                "global",
-                "global",
-                "internal",
-                "internal_and_federated",
-                "disabled",
-            ]),
+            *rng.pick(&["global", "global", "global", "internal", "internal_and_federated", "disabled"]),
             rng.chance(50).then(|| *rng.pick(MEETING_POLICIES)),
             *rng.pick(&[
                 "disabled",
@@ -495,9 +420,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         qb.build().execute(&mut *tx).await?;
     }
     generate_server_data(&mut tx).await?;
-    let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts")
-        .fetch_one(&mut *tx)
-        .await?;
+    let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(SeedReport {
         directory_users: people.len() as u64,
@@ -565,11 +488,7 @@ async fn generate_server_data(tx: &mut Transaction<'_, Sqlite>) -> Result<(), Ap
     let start = now();
     for sql in statements {
         let query = sqlx::query(sql);
-        let query = if sql.contains("?1") {
-            query.bind(start)
-        } else {
-            query
-        };
+        let query = if sql.contains("?1") { query.bind(start) } else { query };
         query.execute(&mut **tx).await?;
     }
     Ok(())
@@ -595,13 +514,7 @@ pub(crate) mod tests {
         assert_eq!(report.enabled_users, 300);
         assert!(report.contacts >= 300 * 5 - 300, "{report:?}");
         // Every item of server data lives in its owner's home pool.
-        for table in [
-            "contacts",
-            "contact_groups",
-            "access_entries",
-            "meetings",
-            "presence_items",
-        ] {
+        for table in ["contacts", "contact_groups", "access_entries", "meetings", "presence_items"] {
             let misplaced: i64 = sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM {table} t JOIN enabled_users e ON e.user_id = t.user_id WHERE t.pool_id <> e.pool_id"
             ))
@@ -638,17 +551,12 @@ pub(crate) mod tests {
     #[test]
     fn names_are_unique_where_the_directory_requires_it() {
         let people = people(3_000);
-        let sams: std::collections::HashSet<_> =
-            people.iter().map(|p| p.sam.to_lowercase()).collect();
+        let sams: std::collections::HashSet<_> = people.iter().map(|p| p.sam.to_lowercase()).collect();
         assert_eq!(sams.len(), people.len());
         let emails: Vec<_> = people.iter().filter_map(|p| p.email.clone()).collect();
         let distinct: std::collections::HashSet<_> = emails.iter().collect();
         assert_eq!(distinct.len(), emails.len());
-        assert!(
-            people
-                .iter()
-                .any(|p| p.display.contains('é') || p.display.contains('ü'))
-        );
+        assert!(people.iter().any(|p| p.display.contains('é') || p.display.contains('ü')));
         assert!(emails.iter().all(|e| SipUri::parse(e).is_ok()));
     }
 }

@@ -74,18 +74,12 @@ struct UserRowRecord {
 impl TryFrom<UserRowRecord> for UserRow {
     type Error = AppError;
     fn try_from(r: UserRowRecord) -> Result<UserRow, AppError> {
-        let state: PoolState = r
-            .state
-            .parse()
-            .map_err(|_| corrupt("pool state", &r.state))?;
+        let state: PoolState = r.state.parse().map_err(|_| corrupt("pool state", &r.state))?;
         Ok(UserRow {
             id: UserId(r.user_id),
             sip_uri: SipUri::parse(&r.sip_uri).map_err(|_| corrupt("sip uri", &r.sip_uri))?,
             pool_id: PoolId(r.pool_id),
-            version: r
-                .version
-                .parse()
-                .map_err(|_| corrupt("server version", &r.version))?,
+            version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
             enhanced_presence: r.enhanced_presence,
             status: UserStatus::of(state, r.account_enabled),
             display_name: r.display_name,
@@ -95,17 +89,11 @@ impl TryFrom<UserRowRecord> for UserRow {
 }
 
 /// One page of a node's users, filtered and sorted on the server.
-pub async fn list(
-    db: &SqlitePool,
-    node: NodeId,
-    query: &UserQuery,
-) -> Result<Page<UserRow>, AppError> {
+pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
     query.validate()?;
     if let NodeId::Pool(id) = node {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM pools WHERE id = ?")
-            .bind(id.0)
-            .fetch_optional(db)
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pools WHERE id = ?").bind(id.0).fetch_optional(db).await?;
         exists.ok_or(AppError::PoolNotFound)?;
     }
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
@@ -135,10 +123,7 @@ pub async fn list(
         .push_bind(query.offset() as i64);
     let records: Vec<UserRowRecord> = select.build_query_as().fetch_all(db).await?;
     Ok(Page {
-        items: records
-            .into_iter()
-            .map(UserRow::try_from)
-            .collect::<Result<_, _>>()?,
+        items: records.into_iter().map(UserRow::try_from).collect::<Result<_, _>>()?,
         total: total as u64,
         page: query.page,
         page_size: query.page_size,
@@ -209,15 +194,9 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
             federation: r.federation,
             remote_access: r.remote_access,
             public_im: r.public_im,
-            archiving: r
-                .archiving
-                .parse()
-                .map_err(|_| corrupt("archiving", &r.archiving))?,
+            archiving: r.archiving.parse().map_err(|_| corrupt("archiving", &r.archiving))?,
             meeting_policy: r.meeting_policy,
-            telephony: r
-                .telephony
-                .parse()
-                .map_err(|_| corrupt("telephony", &r.telephony))?,
+            telephony: r.telephony.parse().map_err(|_| corrupt("telephony", &r.telephony))?,
         },
         data: ServerDataCounts {
             contacts: r.contacts as u64,
@@ -263,22 +242,10 @@ mod tests {
         assert_eq!(forest.items.len() as u32, q().page_size);
         let unassigned = list(&db, NodeId::Unassigned, &q()).await.unwrap();
         assert_eq!(unassigned.total, tree.unassigned_users);
-        assert!(
-            unassigned
-                .items
-                .iter()
-                .all(|u| u.status == UserStatus::Unassigned)
-        );
-        for c in [
-            PoolCategory::EnterprisePools,
-            PoolCategory::StandardServers,
-            PoolCategory::EarlierVersions,
-        ] {
-            assert_eq!(
-                list(&db, NodeId::Category(c), &q()).await.unwrap().total,
-                tree.users_in(c),
-                "{c:?}"
-            );
+        assert!(unassigned.items.iter().all(|u| u.status == UserStatus::Unassigned));
+        for c in [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions]
+        {
+            assert_eq!(list(&db, NodeId::Category(c), &q()).await.unwrap().total, tree.users_in(c), "{c:?}");
         }
         for p in &tree.pools {
             let page = list(&db, NodeId::Pool(p.pool.id), &q()).await.unwrap();
@@ -291,28 +258,9 @@ mod tests {
     async fn pages_do_not_overlap_and_cover_the_list() {
         let db = small_deployment().await;
         let mut seen = std::collections::HashSet::new();
-        let first = list(
-            &db,
-            NodeId::Forest,
-            &UserQuery {
-                page_size: 25,
-                ..q()
-            },
-        )
-        .await
-        .unwrap();
+        let first = list(&db, NodeId::Forest, &UserQuery { page_size: 25, ..q() }).await.unwrap();
         for page in 1..=first.page_count() {
-            let p = list(
-                &db,
-                NodeId::Forest,
-                &UserQuery {
-                    page_size: 25,
-                    page,
-                    ..q()
-                },
-            )
-            .await
-            .unwrap();
+            let p = list(&db, NodeId::Forest, &UserQuery { page_size: 25, page, ..q() }).await.unwrap();
             for u in p.items {
                 assert!(seen.insert(u.id), "user {:?} on two pages", u.id);
             }
@@ -324,26 +272,12 @@ mod tests {
     async fn sorts_both_ways_on_every_column() {
         let db = small_deployment().await;
         for key in SortKey::ALL {
-            let asc = list(
-                &db,
-                NodeId::Forest,
-                &UserQuery {
-                    sort: key,
-                    page_size: 200,
-                    ..q()
-                },
-            )
-            .await
-            .unwrap();
+            let asc =
+                list(&db, NodeId::Forest, &UserQuery { sort: key, page_size: 200, ..q() }).await.unwrap();
             let desc = list(
                 &db,
                 NodeId::Forest,
-                &UserQuery {
-                    sort: key,
-                    dir: SortDir::Desc,
-                    page_size: 200,
-                    ..q()
-                },
+                &UserQuery { sort: key, dir: SortDir::Desc, page_size: 200, ..q() },
             )
             .await
             .unwrap();
@@ -357,11 +291,7 @@ mod tests {
                     assert!(asc.items.windows(2).all(|w| w[0].version <= w[1].version));
                     assert!(desc.items.windows(2).all(|w| w[0].version >= w[1].version));
                 }
-                SortKey::Pool => assert!(
-                    asc.items
-                        .windows(2)
-                        .all(|w| w[0].pool_fqdn <= w[1].pool_fqdn)
-                ),
+                SortKey::Pool => assert!(asc.items.windows(2).all(|w| w[0].pool_fqdn <= w[1].pool_fqdn)),
                 SortKey::DisplayName => assert!(asc.items.windows(2).all(|w| {
                     w[0].display_name.to_lowercase() <= w[1].display_name.to_lowercase()
                         || !w[0].display_name.is_ascii()
@@ -375,48 +305,21 @@ mod tests {
     #[tokio::test]
     async fn quick_filter_is_case_insensitive_and_literal() {
         let db = small_deployment().await;
-        let all = list(
-            &db,
-            NodeId::Forest,
-            &UserQuery {
-                page_size: 200,
-                ..q()
-            },
-        )
-        .await
-        .unwrap();
+        let all = list(&db, NodeId::Forest, &UserQuery { page_size: 200, ..q() }).await.unwrap();
         let sample = &all.items[7];
         let needle = sample.sip_uri.address()[..4].to_ascii_uppercase();
-        let hits = list(
-            &db,
-            NodeId::Forest,
-            &UserQuery {
-                filter: needle.clone(),
-                page_size: 200,
-                ..q()
-            },
-        )
-        .await
-        .unwrap();
+        let hits = list(&db, NodeId::Forest, &UserQuery { filter: needle.clone(), page_size: 200, ..q() })
+            .await
+            .unwrap();
         assert!(hits.items.iter().any(|u| u.id == sample.id));
         assert!(hits.items.iter().all(|u| {
             u.sip_uri.address().contains(&needle.to_lowercase())
-                || u.display_name
-                    .to_lowercase()
-                    .contains(&needle.to_lowercase())
+                || u.display_name.to_lowercase().contains(&needle.to_lowercase())
         }));
         // `%` and `_` are matched literally, not as SQL wildcards.
         for wildcard in ["%", "_", "\\"] {
-            let none = list(
-                &db,
-                NodeId::Forest,
-                &UserQuery {
-                    filter: wildcard.into(),
-                    ..q()
-                },
-            )
-            .await
-            .unwrap();
+            let none =
+                list(&db, NodeId::Forest, &UserQuery { filter: wildcard.into(), ..q() }).await.unwrap();
             assert_eq!(none.total, 0, "{wildcard}");
         }
     }
@@ -424,28 +327,15 @@ mod tests {
     #[tokio::test]
     async fn bad_queries_and_unknown_pools_are_refused() {
         let db = small_deployment().await;
-        let bad = UserQuery {
-            page_size: 7,
-            ..q()
-        };
-        assert_eq!(
-            list(&db, NodeId::Forest, &bad).await.err(),
-            Some(AppError::InvalidQuery)
-        );
-        assert_eq!(
-            list(&db, NodeId::Pool(PoolId(4242)), &q()).await.err(),
-            Some(AppError::PoolNotFound)
-        );
+        let bad = UserQuery { page_size: 7, ..q() };
+        assert_eq!(list(&db, NodeId::Forest, &bad).await.err(), Some(AppError::InvalidQuery));
+        assert_eq!(list(&db, NodeId::Pool(PoolId(4242)), &q()).await.err(), Some(AppError::PoolNotFound));
     }
 
     #[tokio::test]
     async fn user_detail_counts_server_data() {
         let db = small_deployment().await;
-        let row = list(&db, NodeId::Forest, &q())
-            .await
-            .unwrap()
-            .items
-            .remove(0);
+        let row = list(&db, NodeId::Forest, &q()).await.unwrap().items.remove(0);
         let d = detail(&db, row.id).await.unwrap();
         assert_eq!(d.sip_uri, row.sip_uri);
         let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = ?")
@@ -456,14 +346,8 @@ mod tests {
         assert_eq!(d.data.contacts, contacts as u64);
         assert!(d.data.contacts > 0);
         if d.data.meetings > 0 {
-            assert!(
-                d.next_meeting_at
-                    .is_some_and(|t| t >= crate::server::now() - 5)
-            );
+            assert!(d.next_meeting_at.is_some_and(|t| t >= crate::server::now() - 5));
         }
-        assert_eq!(
-            detail(&db, UserId(-1)).await.err(),
-            Some(AppError::UserNotFound)
-        );
+        assert_eq!(detail(&db, UserId(-1)).await.err(), Some(AppError::UserNotFound));
     }
 }

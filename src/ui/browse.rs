@@ -1,8 +1,6 @@
 //! The user list of a tree node: quick filter, sortable columns, server-side paging.
 
-use super::common::{
-    ErrorPanel, I18n, Loading, count, node_name, status_name, version_short_name, yes_no,
-};
+use super::common::{ErrorPanel, I18n, Loading, count, node_name, status_name, version_short_name, yes_no};
 use super::console::TreeResource;
 use crate::api::list_users;
 use crate::domain::format::format_count;
@@ -17,11 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn href(node: NodeId, query: &UserQuery) -> String {
     let qs = query.to_query_string();
-    if qs.is_empty() {
-        format!("/browse/{node}")
-    } else {
-        format!("/browse/{node}?{qs}")
-    }
+    if qs.is_empty() { format!("/browse/{node}") } else { format!("/browse/{node}?{qs}") }
 }
 
 fn column_name(i18n: I18n, key: SortKey) -> &'static str {
@@ -41,13 +35,7 @@ pub fn BrowsePage() -> impl IntoView {
     let params = use_params_map();
     let query_map = use_query_map();
     let tree = use_context::<TreeResource>().map(|t| t.0);
-    let node = Memo::new(move |_| {
-        params
-            .read()
-            .get("node")
-            .unwrap_or_default()
-            .parse::<NodeId>()
-    });
+    let node = Memo::new(move |_| params.read().get("node").unwrap_or_default().parse::<NodeId>());
     let query = Memo::new(move |_| UserQuery::from_params(|k| query_map.read().get(k)));
     let users = Resource::new(
         move || (node.get(), query.get()),
@@ -133,12 +121,7 @@ fn FilterBar(node: NodeId, query: UserQuery) -> impl IntoView {
 }
 
 #[component]
-fn UserTable(
-    node: NodeId,
-    query: UserQuery,
-    page: Page<UserRow>,
-    title: Signal<String>,
-) -> impl IntoView {
+fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<String>) -> impl IntoView {
     let i18n = use_i18n();
     let (first, last) = page.shown_range();
     let total = page.total;
@@ -155,13 +138,7 @@ fn UserTable(
         .into_iter()
         .map(|key| {
             let sorted = (query.sort == key).then_some(query.dir);
-            let aria_sort = sorted.map(|d| {
-                if d == SortDir::Asc {
-                    "ascending"
-                } else {
-                    "descending"
-                }
-            });
+            let aria_sort = sorted.map(|d| if d == SortDir::Asc { "ascending" } else { "descending" });
             let arrow = match sorted {
                 Some(SortDir::Asc) => "▲",
                 Some(SortDir::Desc) => "▼",
@@ -239,8 +216,7 @@ fn Pagination(node: NodeId, query: UserQuery, page_count: u32) -> impl IntoView 
             view! { <A href=href(node, &query.at_page(target)) attr:class="button button-quiet" attr:rel=rel>{label}</A> }
                 .into_any()
         } else {
-            view! { <span class="button button-quiet" aria-disabled="true">{label}</span> }
-                .into_any()
+            view! { <span class="button button-quiet" aria-disabled="true">{label}</span> }.into_any()
         }
     };
     view! {

@@ -27,19 +27,37 @@ pub fn count(i18n: I18n, n: u64) -> String {
 }
 
 pub fn error_message(i18n: I18n, error: &AppError) -> String {
+    let n = |v: u64| count(i18n, v);
     match error {
-        AppError::Unauthenticated => t_string!(i18n, errors.unauthenticated),
-        AppError::Forbidden => t_string!(i18n, errors.forbidden),
-        AppError::InvalidCredentials => t_string!(i18n, errors.invalid_credentials),
-        AppError::PoolNotFound => t_string!(i18n, errors.pool_not_found),
-        AppError::UserNotFound => t_string!(i18n, errors.user_not_found),
-        AppError::InvalidNode => t_string!(i18n, errors.invalid_node),
-        AppError::InvalidQuery => t_string!(i18n, errors.invalid_query),
-        AppError::BadRequest => t_string!(i18n, errors.bad_request),
-        AppError::Network => t_string!(i18n, errors.network),
-        AppError::Internal => t_string!(i18n, errors.internal),
+        AppError::Unauthenticated => t_string!(i18n, errors.unauthenticated).to_string(),
+        AppError::Forbidden => t_string!(i18n, errors.forbidden).to_string(),
+        AppError::InvalidCredentials => t_string!(i18n, errors.invalid_credentials).to_string(),
+        AppError::PoolNotFound => t_string!(i18n, errors.pool_not_found).to_string(),
+        AppError::UserNotFound => t_string!(i18n, errors.user_not_found).to_string(),
+        AppError::InvalidNode => t_string!(i18n, errors.invalid_node).to_string(),
+        AppError::InvalidQuery => t_string!(i18n, errors.invalid_query).to_string(),
+        AppError::BadRequest => t_string!(i18n, errors.bad_request).to_string(),
+        AppError::EmptySelection => t_string!(i18n, errors.empty_selection).to_string(),
+        AppError::BatchTooLarge { max } => t_string!(i18n, errors.batch_too_large, max = n(*max)).to_string(),
+        AppError::UnknownUsers => t_string!(i18n, errors.unknown_users).to_string(),
+        AppError::AlreadyEnabled => t_string!(i18n, errors.already_enabled).to_string(),
+        AppError::PoolNotUsable => t_string!(i18n, errors.pool_not_usable).to_string(),
+        AppError::SipDomainNotConfigured => t_string!(i18n, errors.sip_domain_not_configured).to_string(),
+        AppError::EnhancedPresenceUnsupported => {
+            t_string!(i18n, errors.enhanced_presence_unsupported).to_string()
+        }
+        AppError::CapacityExceeded { capacity, used, adding } => t_string!(
+            i18n,
+            errors.capacity_exceeded,
+            capacity = n(*capacity),
+            used = n(*used),
+            adding = n(*adding)
+        )
+        .to_string(),
+        AppError::ExportNotFound => t_string!(i18n, errors.export_not_found).to_string(),
+        AppError::Network => t_string!(i18n, errors.network).to_string(),
+        AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }
-    .to_string()
 }
 
 pub fn role_name(i18n: I18n, role: Role) -> &'static str {
@@ -84,11 +102,7 @@ pub fn pool_state_name(i18n: I18n, state: PoolState) -> &'static str {
 }
 
 pub fn availability_name(i18n: I18n, available: bool) -> &'static str {
-    if available {
-        t_string!(i18n, availability.running)
-    } else {
-        t_string!(i18n, availability.unavailable)
-    }
+    if available { t_string!(i18n, availability.running) } else { t_string!(i18n, availability.unavailable) }
 }
 
 pub fn status_name(i18n: I18n, status: UserStatus) -> &'static str {
@@ -120,11 +134,7 @@ pub fn telephony_name(i18n: I18n, telephony: Telephony) -> &'static str {
 }
 
 pub fn yes_no(i18n: I18n, value: bool) -> &'static str {
-    if value {
-        t_string!(i18n, yes)
-    } else {
-        t_string!(i18n, no)
-    }
+    if value { t_string!(i18n, yes) } else { t_string!(i18n, no) }
 }
 
 pub fn category_name(i18n: I18n, category: PoolCategory) -> &'static str {

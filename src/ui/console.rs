@@ -43,6 +43,9 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl
         <Header operator />
         <div class="console">
             <nav class="sidebar" aria-label=move || t_string!(i18n, tree.label)>
+                <ul class="actions">
+                    <li><A href="/enable" attr:class="action-link">{t!(i18n, enable.open_wizard)}</A></li>
+                </ul>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {
                         match tree.await {
@@ -124,52 +127,50 @@ fn Tree(tree: PoolTree) -> impl IntoView {
     let forest_name = tree.forest_name.clone();
     let total = tree.total_users;
     let unassigned = tree.unassigned_users;
-    let groups = [
-        PoolCategory::EnterprisePools,
-        PoolCategory::StandardServers,
-        PoolCategory::EarlierVersions,
-    ]
-    .map(|category| {
-        let users = tree.users_in(category);
-        let pools: Vec<_> = tree.pools_in(category).cloned().collect();
-        view! {
-            <li>
-                <NodeLink
-                    node=NodeId::Category(category)
-                    label=Signal::derive(move || category_name(i18n, category).to_string())
-                    users
-                />
-                {if pools.is_empty() {
-                    view! { <p class="tree-empty">{t!(i18n, tree.empty_group)}</p> }.into_any()
-                } else {
-                    view! {
-                        <ul>
-                            {pools
-                                .into_iter()
-                                .map(|p| {
-                                    let fqdn = p.pool.fqdn.clone();
-                                    let inactive = p.pool.state != PoolState::Active;
-                                    let unavailable = !p.pool.available;
-                                    view! {
-                                        <li>
-                                            <NodeLink
-                                                node=NodeId::Pool(p.pool.id)
-                                                label=Signal::derive(move || fqdn.clone())
-                                                users=p.user_count
-                                                inactive
-                                                unavailable
-                                            />
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
-                    }
-                        .into_any()
-                }}
-            </li>
-        }
-    });
+    let groups =
+        [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions].map(
+            |category| {
+                let users = tree.users_in(category);
+                let pools: Vec<_> = tree.pools_in(category).cloned().collect();
+                view! {
+                    <li>
+                        <NodeLink
+                            node=NodeId::Category(category)
+                            label=Signal::derive(move || category_name(i18n, category).to_string())
+                            users
+                        />
+                        {if pools.is_empty() {
+                            view! { <p class="tree-empty">{t!(i18n, tree.empty_group)}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul>
+                                    {pools
+                                        .into_iter()
+                                        .map(|p| {
+                                            let fqdn = p.pool.fqdn.clone();
+                                            let inactive = p.pool.state != PoolState::Active;
+                                            let unavailable = !p.pool.available;
+                                            view! {
+                                                <li>
+                                                    <NodeLink
+                                                        node=NodeId::Pool(p.pool.id)
+                                                        label=Signal::derive(move || fqdn.clone())
+                                                        users=p.user_count
+                                                        inactive
+                                                        unavailable
+                                                    />
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }}
+                    </li>
+                }
+            },
+        );
     view! {
         <ul class="tree">
             <li>

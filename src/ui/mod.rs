@@ -4,6 +4,7 @@
 pub mod browse;
 pub mod common;
 pub mod console;
+pub mod enable;
 pub mod login;
 pub mod not_found;
 pub mod pool_page;

@@ -18,17 +18,9 @@ use leptos_router::hooks::use_params_map;
 pub fn PoolPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .map(PoolId)
-            .ok_or(AppError::PoolNotFound)
+        params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(PoolId).ok_or(AppError::PoolNotFound)
     });
-    let detail = Resource::new(
-        move || id.get(),
-        |id| async move { get_pool_detail(id?).await },
-    );
+    let detail = Resource::new(move || id.get(), |id| async move { get_pool_detail(id?).await });
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

@@ -2,8 +2,8 @@
 
 use super::common::lang;
 use super::common::{
-    ErrorPanel, Loading, archiving_name, count, pool_state_name, status_name, telephony_name,
-    version_name, yes_no,
+    ErrorPanel, Loading, archiving_name, count, pool_state_name, status_name, telephony_name, version_name,
+    yes_no,
 };
 use crate::api::get_user_detail;
 use crate::domain::AppError;
@@ -19,17 +19,9 @@ use leptos_router::hooks::use_params_map;
 pub fn UserPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .map(UserId)
-            .ok_or(AppError::UserNotFound)
+        params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(UserId).ok_or(AppError::UserNotFound)
     });
-    let detail = Resource::new(
-        move || id.get(),
-        |id| async move { get_user_detail(id?).await },
-    );
+    let detail = Resource::new(move || id.get(), |id| async move { get_user_detail(id?).await });
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -54,19 +46,14 @@ fn UserView(user: UserDetail) -> impl IntoView {
     let next_meeting = user.next_meeting_at;
     let dir = user.directory.clone();
     let enabled_text = move |on: bool| {
-        if on {
-            t_string!(i18n, user_page.enabled)
-        } else {
-            t_string!(i18n, user_page.disabled)
-        }
+        if on { t_string!(i18n, user_page.enabled) } else { t_string!(i18n, user_page.disabled) }
     };
     let (federation, remote, public_im) = (s.federation, s.remote_access, s.public_im);
     let (archiving, telephony) = (s.archiving, s.telephony);
     let meeting_policy = s.meeting_policy.clone();
     let (ep, converted) = (user.enhanced_presence, user.converted_to_enhanced_presence);
     let account_enabled = dir.account_enabled;
-    let optional =
-        move |v: Option<String>| v.unwrap_or_else(|| t_string!(i18n, not_set).to_string());
+    let optional = move |v: Option<String>| v.unwrap_or_else(|| t_string!(i18n, not_set).to_string());
     view! {
         <Title text=move || format!("{} – {}", title_name, t_string!(i18n, app_name)) />
         <div class="page-header">

@@ -1,0 +1,49 @@
+//! The audit trail: one event per operation, with per-user outcomes, written in the same
+//! transaction as the change it records. Append-only (the schema refuses updates and deletes).
+
+use super::now;
+use crate::domain::AppError;
+use crate::domain::operator::Operator;
+use sqlx::SqliteConnection;
+
+/// Records an event and returns its id.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    operation: &str,
+    parameters: serde_json::Value,
+    target_count: u64,
+) -> Result<i64, AppError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(now())
+    .bind(operator.id.0)
+    .bind(&operator.username)
+    .bind(operation)
+    .bind(parameters.to_string())
+    .bind(target_count as i64)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Per-user outcomes of an event, set-based from a JSON array of
+/// `[user_id, object_guid, display_name, sip_uri, outcome, reason]`.
+pub async fn record_users(
+    conn: &mut SqliteConnection,
+    event_id: i64,
+    rows: serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO audit_event_users (event_id, user_id, object_guid, display_name, sip_uri, outcome, reason)
+         SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+         FROM json_each(?)",
+    )
+    .bind(event_id)
+    .bind(rows.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
