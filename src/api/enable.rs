@@ -4,11 +4,9 @@
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::enable::{
-    DirectoryQuery, DirectoryUserRow, EnableChoices, EnableOptions, EnablePreview, EnableRun,
-};
+use crate::domain::enable::{DirectoryQuery, EnableChoices, EnableOptions, EnablePreview, EnableRun};
 use crate::domain::paging::Page;
-use crate::domain::user::UserId;
+use crate::domain::user::{DirectoryUser, UserId};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -22,7 +20,7 @@ pub async fn get_enable_choices() -> Result<EnableChoices, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "list_candidates", input = Json)]
-pub async fn list_candidates(query: DirectoryQuery) -> Result<Page<DirectoryUserRow>, AppError> {
+pub async fn list_candidates(query: DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
         crate::server::enable::candidates(&state.db, &query).await

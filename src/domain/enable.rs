@@ -4,7 +4,7 @@
 
 use super::pool::{Pool, PoolId};
 use super::sip::{self, SipProblem, SipUri};
-use super::user::UserId;
+use super::user::{DirectoryAttributes, DirectoryUser, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -57,20 +57,6 @@ pub struct EnableOptions {
     /// Required by the options that need a domain; ignored by the others.
     pub sip_domain: Option<String>,
     pub enhanced_presence: bool,
-}
-
-/// The directory attributes enabling looks at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Candidate {
-    pub id: UserId,
-    pub object_guid: String,
-    pub display_name: String,
-    pub given_name: String,
-    pub surname: String,
-    pub sam_account_name: String,
-    pub user_principal_name: String,
-    pub email: Option<String>,
-    pub account_enabled: bool,
 }
 
 /// Why one user of a batch cannot be enabled.
@@ -131,7 +117,7 @@ impl From<SipProblem> for EnableProblem {
 pub fn generate_uri(
     source: SipAddressSource,
     domain: Option<&str>,
-    user: &Candidate,
+    user: &DirectoryAttributes,
 ) -> Result<SipUri, SipProblem> {
     match source {
         SipAddressSource::Email => match user.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
@@ -176,10 +162,10 @@ impl PlannedUser {
 
 /// Plans a batch: each user's URI and problem, in the order given. `taken` holds the URIs
 /// that enabled users already have (lower-case addresses without scheme).
-pub fn plan(users: &[Candidate], options: &EnableOptions, taken: &HashSet<String>) -> Vec<PlannedUser> {
+pub fn plan(users: &[DirectoryUser], options: &EnableOptions, taken: &HashSet<String>) -> Vec<PlannedUser> {
     let domain = options.sip_domain.as_deref().filter(|_| options.source.needs_domain());
     let generated: Vec<Result<SipUri, SipProblem>> =
-        users.iter().map(|u| generate_uri(options.source, domain, u)).collect();
+        users.iter().map(|u| generate_uri(options.source, domain, &u.directory)).collect();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for uri in generated.iter().flatten() {
         *seen.entry(uri.address()).or_insert(0) += 1;
@@ -190,7 +176,7 @@ pub fn plan(users: &[Candidate], options: &EnableOptions, taken: &HashSet<String
         .map(|(user, uri)| {
             let problem = match uri {
                 Err(p) => Some(EnableProblem::from(*p)),
-                Ok(_) if !user.account_enabled => Some(EnableProblem::AccountDisabled),
+                Ok(_) if !user.directory.account_enabled => Some(EnableProblem::AccountDisabled),
                 Ok(u) if taken.contains(u.address()) => Some(EnableProblem::DuplicateOfEnabledUser),
                 Ok(u) if seen.get(u.address()).copied().unwrap_or(0) > 1 => {
                     Some(EnableProblem::DuplicateInBatch)
@@ -199,8 +185,8 @@ pub fn plan(users: &[Candidate], options: &EnableOptions, taken: &HashSet<String
             };
             PlannedUser {
                 id: user.id,
-                object_guid: user.object_guid.clone(),
-                display_name: user.display_name.clone(),
+                object_guid: user.directory.object_guid.clone(),
+                display_name: user.directory.display_name.clone(),
                 sip_uri: uri.as_ref().ok().cloned(),
                 problem,
             }
@@ -253,17 +239,22 @@ impl EnableRun {
 mod tests {
     use super::*;
 
-    fn user(id: i64, given: &str, surname: &str, email: Option<&str>) -> Candidate {
-        Candidate {
+    fn user(id: i64, given: &str, surname: &str, email: Option<&str>) -> DirectoryUser {
+        DirectoryUser {
             id: UserId(id),
-            object_guid: format!("guid-{id}"),
-            display_name: format!("{given} {surname}"),
-            given_name: given.into(),
-            surname: surname.into(),
-            sam_account_name: format!("{}{}", given.chars().next().unwrap_or('x'), surname).to_lowercase(),
-            user_principal_name: format!("u{id}@contoso.com"),
-            email: email.map(Into::into),
-            account_enabled: true,
+            directory: DirectoryAttributes {
+                object_guid: format!("guid-{id}"),
+                display_name: format!("{given} {surname}"),
+                given_name: given.into(),
+                surname: surname.into(),
+                sam_account_name: format!("{}{}", given.chars().next().unwrap_or('x'), surname)
+                    .to_lowercase(),
+                user_principal_name: format!("u{id}@contoso.com"),
+                email: email.map(Into::into),
+                container: "OU=Test,DC=contoso,DC=com".into(),
+                department: None,
+                account_enabled: true,
+            },
         }
     }
 
@@ -276,7 +267,7 @@ mod tests {
         assert_eq!(SipAddressSource::default(), SipAddressSource::Email);
         let u = user(1, "Élodie", "Fontaine", Some("Elodie.Fontaine@Contoso.com"));
         assert_eq!(
-            generate_uri(SipAddressSource::Email, None, &u).unwrap().to_string(),
+            generate_uri(SipAddressSource::Email, None, &u.directory).unwrap().to_string(),
             "sip:elodie.fontaine@contoso.com"
         );
     }
@@ -284,28 +275,28 @@ mod tests {
     #[test]
     fn each_option_makes_its_uri() {
         let mut u = user(7, "Jürgen", "Groß", Some("juergen.gross@contoso.com"));
-        u.sam_account_name = "JGross".into();
+        u.directory.sam_account_name = "JGross".into();
         let d = Some("fabrikam.com");
         assert_eq!(
-            generate_uri(SipAddressSource::UserPrincipalName, d, &u).unwrap().address(),
+            generate_uri(SipAddressSource::UserPrincipalName, d, &u.directory).unwrap().address(),
             "u7@contoso.com"
         );
         assert_eq!(
-            generate_uri(SipAddressSource::FirstLastAtDomain, d, &u).unwrap().address(),
+            generate_uri(SipAddressSource::FirstLastAtDomain, d, &u.directory).unwrap().address(),
             "juergen.gross@fabrikam.com"
         );
         assert_eq!(
-            generate_uri(SipAddressSource::SamAccountNameAtDomain, d, &u).unwrap().address(),
+            generate_uri(SipAddressSource::SamAccountNameAtDomain, d, &u.directory).unwrap().address(),
             "jgross@fabrikam.com"
         );
         // A logon name that is not ASCII cannot be a SIP local part as it is.
-        u.sam_account_name = "jgroß".into();
+        u.directory.sam_account_name = "jgroß".into();
         assert_eq!(
-            generate_uri(SipAddressSource::SamAccountNameAtDomain, d, &u),
+            generate_uri(SipAddressSource::SamAccountNameAtDomain, d, &u.directory),
             Err(SipProblem::InvalidUri)
         );
         assert_eq!(
-            generate_uri(SipAddressSource::SamAccountNameAtDomain, Some("bad domain"), &u),
+            generate_uri(SipAddressSource::SamAccountNameAtDomain, Some("bad domain"), &u.directory),
             Err(SipProblem::InvalidDomain)
         );
     }
@@ -313,26 +304,32 @@ mod tests {
     #[test]
     fn missing_or_unusable_sources_are_problems() {
         let no_mail = user(1, "Ana", "Lima", None);
-        assert_eq!(generate_uri(SipAddressSource::Email, None, &no_mail), Err(SipProblem::MissingEmail));
+        assert_eq!(
+            generate_uri(SipAddressSource::Email, None, &no_mail.directory),
+            Err(SipProblem::MissingEmail)
+        );
         let cyrillic = user(2, "Дмитрий", "Иванов", Some("d.ivanov@contoso.com"));
         assert_eq!(
-            generate_uri(SipAddressSource::FirstLastAtDomain, Some("contoso.com"), &cyrillic),
+            generate_uri(SipAddressSource::FirstLastAtDomain, Some("contoso.com"), &cyrillic.directory),
             Err(SipProblem::NameNotRepresentable)
         );
         // The e-mail option still works for a non-Latin name.
-        assert!(generate_uri(SipAddressSource::Email, None, &cyrillic).is_ok());
+        assert!(generate_uri(SipAddressSource::Email, None, &cyrillic.directory).is_ok());
         assert_eq!(
-            generate_uri(SipAddressSource::FirstLastAtDomain, None, &cyrillic),
+            generate_uri(SipAddressSource::FirstLastAtDomain, None, &cyrillic.directory),
             Err(SipProblem::InvalidDomain)
         );
         let bad_mail = user(3, "A", "B", Some("not an address"));
-        assert_eq!(generate_uri(SipAddressSource::Email, None, &bad_mail), Err(SipProblem::InvalidUri));
+        assert_eq!(
+            generate_uri(SipAddressSource::Email, None, &bad_mail.directory),
+            Err(SipProblem::InvalidUri)
+        );
     }
 
     #[test]
     fn plan_reports_every_problem_and_keeps_order() {
         let mut disabled = user(4, "Heike", "Bauer", Some("heike.bauer@contoso.com"));
-        disabled.account_enabled = false;
+        disabled.directory.account_enabled = false;
         let users = vec![
             user(1, "Anna", "Berg", Some("anna.berg@contoso.com")),
             user(2, "Anna", "Berg", Some("ANNA.BERG@contoso.com")),
@@ -402,18 +399,6 @@ impl DirectoryQuery {
             && self.department.as_deref().is_none_or(short);
         if ok { Ok(()) } else { Err(super::AppError::InvalidQuery) }
     }
-}
-
-/// A row of the directory browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DirectoryUserRow {
-    pub id: UserId,
-    pub display_name: String,
-    pub sam_account_name: String,
-    pub email: Option<String>,
-    pub container: String,
-    pub department: Option<String>,
-    pub account_enabled: bool,
 }
 
 /// Everything the wizard's option lists need.

@@ -149,6 +149,14 @@ pub struct DirectoryAttributes {
     pub account_enabled: bool,
 }
 
+/// A directory user with its identifier: a row of the directory browser and the input of
+/// enabling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryUser {
+    pub id: UserId,
+    pub directory: DirectoryAttributes,
+}
+
 /// Everything the user property page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {

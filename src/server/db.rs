@@ -28,6 +28,8 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     };
     let pool = pool_options.connect_with(options).await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
+    // Refreshes planner statistics where they are stale (cheap when they are not).
+    sqlx::query("PRAGMA optimize").execute(&pool).await?;
     Ok(pool)
 }
 

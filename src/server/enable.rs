@@ -1,17 +1,18 @@
 //! Enabling directory users: the directory browser, the preview and the run.
 
+use super::directory::{DIRECTORY_COLUMNS, DirectoryRecord};
 use super::pools::{POOL_COLUMNS, PoolRecord};
 use super::{audit, now};
 use crate::domain::AppError;
 use crate::domain::enable::{
-    Candidate, DirectoryQuery, DirectoryUserRow, EnableChoices, EnableOptions, EnablePreview, EnableProblem,
-    EnableRun, MAX_BATCH, PlannedUser, capacity_left, enhanced_presence_allowed, generate_uri, plan,
+    DirectoryQuery, EnableChoices, EnableOptions, EnablePreview, EnableProblem, EnableRun, MAX_BATCH,
+    PlannedUser, capacity_left, enhanced_presence_allowed, generate_uri, plan,
 };
 use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, like_contains_pattern};
 use crate::domain::pool::{Pool, PoolId, PoolState};
 use crate::domain::sip::SipUri;
-use crate::domain::user::UserId;
+use crate::domain::user::{DirectoryUser, UserId};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::{BTreeSet, HashSet};
@@ -39,37 +40,21 @@ fn push_candidates_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, query: &'a Dire
     }
 }
 
-pub async fn candidates(db: &SqlitePool, query: &DirectoryQuery) -> Result<Page<DirectoryUserRow>, AppError> {
+pub async fn candidates(db: &SqlitePool, query: &DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
     query.validate()?;
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
     push_candidates_filter(&mut count, query);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-    let mut select = QueryBuilder::<Sqlite>::new(
-        "SELECT d.id, d.display_name, d.sam_account_name, d.email, d.container, d.department, d.account_enabled",
-    );
+    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {DIRECTORY_COLUMNS}"));
     push_candidates_filter(&mut select, query);
     select
         .push(" ORDER BY d.display_name COLLATE NOCASE, d.id LIMIT ")
         .push_bind(i64::from(query.page_size))
         .push(" OFFSET ")
         .push_bind(i64::from(query.page - 1) * i64::from(query.page_size));
-    let rows: Vec<(i64, String, String, Option<String>, String, Option<String>, bool)> =
-        select.build_query_as().fetch_all(db).await?;
+    let rows: Vec<DirectoryRecord> = select.build_query_as().fetch_all(db).await?;
     Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|(id, display_name, sam_account_name, email, container, department, account_enabled)| {
-                DirectoryUserRow {
-                    id: UserId(id),
-                    display_name,
-                    sam_account_name,
-                    email,
-                    container,
-                    department,
-                    account_enabled,
-                }
-            })
-            .collect(),
+        items: rows.into_iter().map(DirectoryUser::from).collect(),
         total: total as u64,
         page: query.page,
         page_size: query.page_size,
@@ -146,24 +131,15 @@ async fn prepare(
 
     #[derive(sqlx::FromRow)]
     struct Row {
-        id: i64,
-        object_guid: String,
-        display_name: String,
-        given_name: String,
-        surname: String,
-        sam_account_name: String,
-        user_principal_name: String,
-        email: Option<String>,
-        account_enabled: bool,
+        #[sqlx(flatten)]
+        directory: DirectoryRecord,
         enabled: bool,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT d.id, d.object_guid, d.display_name, d.given_name, d.surname, d.sam_account_name,
-                d.user_principal_name, d.email, d.account_enabled,
-                EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) AS enabled
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {DIRECTORY_COLUMNS}, EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) AS enabled
          FROM json_each(?) j JOIN directory_users d ON d.id = j.value
-         ORDER BY d.display_name COLLATE NOCASE, d.id",
-    )
+         ORDER BY d.display_name COLLATE NOCASE, d.id"
+    ))
     .bind(serde_json::to_string(&ids).unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?;
@@ -173,24 +149,11 @@ async fn prepare(
     if rows.iter().any(|r| r.enabled) {
         return Err(AppError::AlreadyEnabled);
     }
-    let candidates: Vec<Candidate> = rows
-        .into_iter()
-        .map(|r| Candidate {
-            id: UserId(r.id),
-            object_guid: r.object_guid,
-            display_name: r.display_name,
-            given_name: r.given_name,
-            surname: r.surname,
-            sam_account_name: r.sam_account_name,
-            user_principal_name: r.user_principal_name,
-            email: r.email,
-            account_enabled: r.account_enabled,
-        })
-        .collect();
+    let candidates: Vec<DirectoryUser> = rows.into_iter().map(|r| r.directory.into()).collect();
     let options = EnableOptions { sip_domain: domain, ..options.clone() };
     let wanted: BTreeSet<String> = candidates
         .iter()
-        .filter_map(|c| generate_uri(options.source, options.sip_domain.as_deref(), c).ok())
+        .filter_map(|c| generate_uri(options.source, options.sip_domain.as_deref(), &c.directory).ok())
         .map(|u| u.address().to_string())
         .collect();
     let taken: Vec<String> = sqlx::query_scalar(
@@ -608,8 +571,8 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(all.total, not_enabled as u64);
-        let container = all.items[0].container.clone();
-        let department = all.items[0].department.clone();
+        let container = all.items[0].directory.container.clone();
+        let department = all.items[0].directory.department.clone();
         let filtered = candidates(
             &db,
             &DirectoryQuery {
@@ -622,7 +585,7 @@ mod tests {
         .await
         .unwrap();
         assert!(filtered.total >= 1);
-        assert!(filtered.items.iter().all(|u| u.container == container && u.department == department));
+        assert!(filtered.items.iter().all(|u| u.directory.container == container && u.directory.department == department));
         let ids = candidate_ids(
             &db,
             &DirectoryQuery { container: Some(container), department, ..Default::default() },

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod enable;
 pub mod error;
 pub mod export;

@@ -1,5 +1,6 @@
 //! Enabled users: paged lists per tree node and the user property page.
 
+use super::directory::{DIRECTORY_COLUMNS, DirectoryRecord};
 use super::error::corrupt;
 use super::pools::{POOL_COLUMNS, PoolRecord};
 use crate::domain::AppError;
@@ -8,9 +9,11 @@ use crate::domain::paging::{Page, SortDir, SortKey, UserQuery, like_contains_pat
 use crate::domain::pool::{PoolCategory, PoolId, PoolState};
 use crate::domain::sip::SipUri;
 use crate::domain::user::{
-    DirectoryAttributes, ServerDataCounts, UserDetail, UserId, UserRow, UserSettings, UserStatus,
+    DirectoryUser, ServerDataCounts, UserDetail, UserId, UserRow, UserSettings, UserStatus,
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+const FROM_ENABLED_AND_POOLS: &str = " FROM enabled_users e JOIN pools p ON p.id = e.pool_id";
 
 const FROM_USERS: &str = " FROM enabled_users e
     JOIN directory_users d ON d.id = e.user_id
@@ -96,8 +99,10 @@ pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Pa
             sqlx::query_scalar("SELECT id FROM pools WHERE id = ?").bind(id.0).fetch_optional(db).await?;
         exists.ok_or(AppError::PoolNotFound)?;
     }
+    // Without a text filter the count needs no directory columns: every enabled user has a
+    // directory entry (foreign key), so the pool index alone answers it.
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-    count.push(FROM_USERS);
+    count.push(if query.filter.is_empty() { FROM_ENABLED_AND_POOLS } else { FROM_USERS });
     push_scope(&mut count, node, &query.filter);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
 
@@ -134,16 +139,8 @@ pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Pa
 pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError> {
     #[derive(sqlx::FromRow)]
     struct Record {
-        object_guid: String,
-        display_name: String,
-        given_name: String,
-        surname: String,
-        sam_account_name: String,
-        user_principal_name: String,
-        email: Option<String>,
-        container: String,
-        department: Option<String>,
-        account_enabled: bool,
+        #[sqlx(flatten)]
+        directory: DirectoryRecord,
         sip_uri: String,
         enhanced_presence: bool,
         converted_to_ep: bool,
@@ -165,8 +162,7 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
     }
     // One statement: a consistent snapshot of the user and the counts.
     let record: Option<Record> = sqlx::query_as(&format!(
-        "SELECT d.object_guid, d.display_name, d.given_name, d.surname, d.sam_account_name,
-                d.user_principal_name, d.email, d.container, d.department, d.account_enabled,
+        "SELECT {DIRECTORY_COLUMNS},
                 e.sip_uri, e.enhanced_presence, e.converted_to_ep, e.federation, e.remote_access,
                 e.public_im, e.archiving, e.meeting_policy, e.telephony, {POOL_COLUMNS},
                 (SELECT COUNT(*) FROM contacts WHERE user_id = e.user_id) AS contacts,
@@ -183,10 +179,12 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
     .fetch_optional(db)
     .await?;
     let r = record.ok_or(AppError::UserNotFound)?;
+    let directory = DirectoryUser::from(r.directory).directory;
+    let account_enabled = directory.account_enabled;
     let pool: crate::domain::pool::Pool = r.pool.try_into()?;
     Ok(UserDetail {
         id,
-        status: UserStatus::of(pool.state, r.account_enabled),
+        status: UserStatus::of(pool.state, account_enabled),
         sip_uri: SipUri::parse(&r.sip_uri).map_err(|_| corrupt("sip uri", &r.sip_uri))?,
         enhanced_presence: r.enhanced_presence,
         converted_to_enhanced_presence: r.converted_to_ep,
@@ -207,18 +205,7 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
             presence_items: r.presence_items as u64,
         },
         next_meeting_at: r.next_meeting_at,
-        directory: DirectoryAttributes {
-            object_guid: r.object_guid,
-            display_name: r.display_name,
-            given_name: r.given_name,
-            surname: r.surname,
-            sam_account_name: r.sam_account_name,
-            user_principal_name: r.user_principal_name,
-            email: r.email,
-            container: r.container,
-            department: r.department,
-            account_enabled: r.account_enabled,
-        },
+        directory,
         pool,
     })
 }

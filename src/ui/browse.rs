@@ -1,9 +1,10 @@
 //! The user list of a tree node: quick filter, sortable columns, server-side paging.
 
-use super::common::{ErrorPanel, I18n, Loading, count, node_name, status_name, version_short_name, yes_no};
+use super::common::{
+    ErrorPanel, I18n, ListSummary, Loading, count, node_name, status_name, version_short_name, yes_no,
+};
 use super::console::TreeResource;
 use crate::api::list_users;
-use crate::domain::format::format_count;
 use crate::domain::node::NodeId;
 use crate::domain::paging::{PAGE_SIZES, Page, SortDir, SortKey, UserQuery};
 use crate::domain::user::{UserRow, UserStatus};
@@ -180,19 +181,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
         })
         .collect_view();
     view! {
-        <p class="list-summary" role="status" data-testid="list-summary">
-            {move || {
-                let l = super::common::lang(i18n);
-                t_string!(
-                    i18n,
-                    users.showing,
-                    first = format_count(l, first),
-                    last = format_count(l, last),
-                    total = format_count(l, total)
-                )
-                .to_string()
-            }}
-        </p>
+        <ListSummary first last total testid="list-summary" />
         <div class="table-wrap">
             <table class="data-table" data-testid="users-table">
                 <caption class="visually-hidden">

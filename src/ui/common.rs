@@ -180,3 +180,23 @@ pub fn Loading() -> impl IntoView {
     let i18n = use_i18n();
     view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }
 }
+
+/// "Showing 51–100 of 1,500", in the current locale.
+#[component]
+pub fn ListSummary(first: u64, last: u64, total: u64, testid: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="list-summary" role="status" data-testid=testid>
+            {move || {
+                t_string!(
+                    i18n,
+                    users.showing,
+                    first = count(i18n, first),
+                    last = count(i18n, last),
+                    total = count(i18n, total)
+                )
+                .to_string()
+            }}
+        </p>
+    }
+}

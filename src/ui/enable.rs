@@ -1,7 +1,7 @@
 //! The Enable Users wizard: pick directory users, choose the pool and the SIP URI rule,
 //! preview every user's URI and problems, then run and read (or export) the results.
 
-use super::common::{ErrorPanel, I18n, Loading, count, version_short_name};
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, version_short_name};
 use super::console::TreeResource;
 use crate::api::enable::{
     EnableUsers, PreviewEnable, get_enable_choices, list_candidates, select_candidates,
@@ -261,6 +261,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                                 .into_iter()
                                 .map(|u| {
                                     let id = u.id;
+                                    let u = u.directory;
                                     let name = u.display_name.clone();
                                     let disabled_account = !u.account_enabled;
                                     view! {
@@ -296,18 +297,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                                 .collect_view();
                             view! {
                                 <div class="list-toolbar">
-                                    <p class="list-summary" data-testid="candidates-summary">
-                                        {move || {
-                                            t_string!(
-                                                i18n,
-                                                users.showing,
-                                                first = count(i18n, first),
-                                                last = count(i18n, last),
-                                                total = count(i18n, total)
-                                            )
-                                            .to_string()
-                                        }}
-                                    </p>
+                                    <ListSummary first last total testid="candidates-summary" />
                                     <button
                                         type="button"
                                         class="button"
