@@ -4,6 +4,7 @@
 pub mod enable;
 pub mod error;
 pub mod format;
+pub mod moves;
 pub mod node;
 pub mod operator;
 pub mod paging;

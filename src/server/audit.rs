@@ -30,7 +30,8 @@ pub async fn record(
 }
 
 /// Per-user outcomes of an event, set-based from a JSON array of
-/// `[user_id, object_guid, display_name, sip_uri, outcome, reason]`.
+/// `[user_id, object_guid, display_name, sip_uri, outcome, reason]`; a null GUID or SIP URI is
+/// taken from the user's current directory entry and enablement.
 pub async fn record_users(
     conn: &mut SqliteConnection,
     event_id: i64,
@@ -38,7 +39,11 @@ pub async fn record_users(
 ) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO audit_event_users (event_id, user_id, object_guid, display_name, sip_uri, outcome, reason)
-         SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+         SELECT ?, value ->> 0,
+                COALESCE(value ->> 1, (SELECT object_guid FROM directory_users WHERE id = value ->> 0)),
+                value ->> 2,
+                COALESCE(value ->> 3, (SELECT 'sip:' || sip_uri FROM enabled_users WHERE user_id = value ->> 0)),
+                value ->> 4, value ->> 5
          FROM json_each(?)",
     )
     .bind(event_id)

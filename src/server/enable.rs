@@ -585,7 +585,12 @@ mod tests {
         .await
         .unwrap();
         assert!(filtered.total >= 1);
-        assert!(filtered.items.iter().all(|u| u.directory.container == container && u.directory.department == department));
+        assert!(
+            filtered
+                .items
+                .iter()
+                .all(|u| u.directory.container == container && u.directory.department == department)
+        );
         let ids = candidate_ids(
             &db,
             &DirectoryQuery { container: Some(container), department, ..Default::default() },

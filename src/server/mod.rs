@@ -8,6 +8,7 @@ pub mod directory;
 pub mod enable;
 pub mod error;
 pub mod export;
+pub mod moves;
 pub mod operators;
 pub mod pools;
 pub mod seed;

@@ -473,7 +473,7 @@ async fn generate_server_data(tx: &mut Transaction<'_, Sqlite>) -> Result<(), Ap
                 CASE n.i % 6 WHEN 0 THEN 'Weekly team sync' WHEN 1 THEN 'Réunion budget' WHEN 2 THEN 'Projektbesprechung'
                              WHEN 3 THEN 'Customer review' WHEN 4 THEN 'Point hebdomadaire' ELSE 'Quartalsplanung' END,
                 ?1 + ((u.rn * 3607 + n.i * 86400) % 5184000), 30 * (1 + (u.rn + n.i) % 3)
-         FROM seed_users u JOIN seed_n n ON n.i <= (u.rn * 7) % 7",
+         FROM seed_users u JOIN seed_n n ON n.i <= (u.rn * 13 + 5) % 7",
         // Enhanced presence categories for users on enhanced presence.
         "INSERT INTO presence_items (user_id, pool_id, category, instance, value)
          SELECT u.user_id, u.pool_id,
@@ -515,6 +515,11 @@ pub(crate) mod tests {
         assert_eq!(report.directory_users, 400);
         assert_eq!(report.enabled_users, 300);
         assert!(report.contacts >= 300 * 5 - 300, "{report:?}");
+        for table in ["contact_groups", "access_entries", "meetings", "presence_items"] {
+            let n: i64 =
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.unwrap();
+            assert!(n > 300, "{table}: {n}");
+        }
         // Every item of server data lives in its owner's home pool.
         for table in ["contacts", "contact_groups", "access_entries", "meetings", "presence_items"] {
             let misplaced: i64 = sqlx::query_scalar(&format!(

@@ -1,0 +1,569 @@
+//! Moving users between pools: preview and run. Both read the users' current pools and data
+//! amounts in one snapshot; the run applies the plan with set-based statements in one
+//! transaction, with its audit record, so that after any failure nothing has moved.
+
+use super::audit;
+use super::pools::{POOL_COLUMNS, PoolRecord};
+use crate::domain::AppError;
+use crate::domain::moves::{
+    DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, can_receive, holds, plan_user, totals,
+};
+use crate::domain::operator::Operator;
+use crate::domain::pool::{Pool, PoolId};
+use crate::domain::user::{ServerDataCounts, UserId};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashSet;
+
+/// The tables holding each kind of user data.
+fn tables(kind: DataKind) -> &'static [&'static str] {
+    match kind {
+        DataKind::Contacts => &["contacts", "contact_groups"],
+        DataKind::AccessEntries => &["access_entries"],
+        DataKind::Meetings => &["meetings"],
+        DataKind::EnhancedPresence => &["presence_items"],
+    }
+}
+
+async fn load_pool(conn: &mut SqliteConnection, id: PoolId) -> Result<Pool, AppError> {
+    let record: Option<PoolRecord> =
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await?;
+    record.ok_or(AppError::PoolNotFound)?.try_into()
+}
+
+async fn prepare(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<MovePreview, AppError> {
+    let mut seen = HashSet::new();
+    let ids: Vec<i64> = users.iter().map(|u| u.0).filter(|id| seen.insert(*id)).collect();
+    if ids.is_empty() {
+        return Err(AppError::EmptySelection);
+    }
+    if ids.len() > MAX_MOVE {
+        return Err(AppError::BatchTooLarge { max: MAX_MOVE as u64 });
+    }
+    let destination = load_pool(conn, destination).await?;
+    if !can_receive(&destination) {
+        return Err(AppError::PoolNotUsable);
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        converted_to_ep: bool,
+        #[sqlx(flatten)]
+        pool: PoolRecord,
+        contacts: i64,
+        contact_groups: i64,
+        allowed: i64,
+        blocked: i64,
+        meetings: i64,
+        presence_items: i64,
+    }
+    // Amounts per user from one grouped pass over each data table.
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "WITH ids(id) AS (SELECT value FROM json_each(?1)),
+              c AS (SELECT user_id, COUNT(*) AS n FROM contacts WHERE user_id IN ids GROUP BY user_id),
+              g AS (SELECT user_id, COUNT(*) AS n FROM contact_groups WHERE user_id IN ids GROUP BY user_id),
+              a AS (SELECT user_id, SUM(access = 'allow') AS allowed, SUM(access = 'block') AS blocked
+                    FROM access_entries WHERE user_id IN ids GROUP BY user_id),
+              m AS (SELECT user_id, COUNT(*) AS n FROM meetings WHERE user_id IN ids GROUP BY user_id),
+              x AS (SELECT user_id, COUNT(*) AS n FROM presence_items WHERE user_id IN ids GROUP BY user_id)
+         SELECT e.user_id, d.display_name, e.converted_to_ep, {POOL_COLUMNS},
+                COALESCE(c.n, 0) AS contacts, COALESCE(g.n, 0) AS contact_groups,
+                COALESCE(a.allowed, 0) AS allowed, COALESCE(a.blocked, 0) AS blocked,
+                COALESCE(m.n, 0) AS meetings, COALESCE(x.n, 0) AS presence_items
+         FROM ids
+         JOIN enabled_users e ON e.user_id = ids.id
+         JOIN directory_users d ON d.id = e.user_id
+         JOIN pools p ON p.id = e.pool_id
+         LEFT JOIN c ON c.user_id = e.user_id LEFT JOIN g ON g.user_id = e.user_id
+         LEFT JOIN a ON a.user_id = e.user_id LEFT JOIN m ON m.user_id = e.user_id
+         LEFT JOIN x ON x.user_id = e.user_id
+         ORDER BY d.display_name COLLATE NOCASE, e.user_id"
+    ))
+    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    let mut plans = Vec::with_capacity(rows.len());
+    for r in rows {
+        let candidate = MoveCandidate {
+            id: UserId(r.user_id),
+            display_name: r.display_name,
+            source: r.pool.try_into()?,
+            converted_to_enhanced_presence: r.converted_to_ep,
+            data: ServerDataCounts {
+                contacts: r.contacts as u64,
+                contact_groups: r.contact_groups as u64,
+                allowed: r.allowed as u64,
+                blocked: r.blocked as u64,
+                meetings: r.meetings as u64,
+                presence_items: r.presence_items as u64,
+            },
+        };
+        plans.push(plan_user(&candidate, &destination, force));
+    }
+    let destination_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+        .bind(destination.id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    let totals = totals(&plans);
+    let capacity = u64::from(destination.capacity);
+    if destination_users as u64 + totals.moving > capacity {
+        return Err(AppError::CapacityExceeded {
+            capacity,
+            used: destination_users as u64,
+            adding: totals.moving,
+        });
+    }
+    Ok(MovePreview { destination, destination_users: destination_users as u64, force, users: plans, totals })
+}
+
+/// What moving these users would do; changes nothing.
+pub async fn preview(
+    db: &SqlitePool,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<MovePreview, AppError> {
+    let mut conn = db.acquire().await?;
+    prepare(&mut conn, users, destination, force).await
+}
+
+/// Moves the users exactly as planned from their current state: their home pool changes and
+/// their data moves to the destination's back-end, or is deleted where the destination cannot
+/// hold it or the move is forced. Refused users stay put. One transaction.
+pub async fn run(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<MoveRun, AppError> {
+    // BEGIN IMMEDIATE: concurrent moves queue up instead of planning from the same snapshot.
+    let mut conn = db.acquire().await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let result = apply(&mut conn, operator, users, destination, force).await;
+    match result {
+        Ok(run) => {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok(run)
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn apply(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<MoveRun, AppError> {
+    let preview = prepare(conn, users, destination, force).await?;
+    let moving: Vec<i64> = preview.users.iter().filter(|u| u.moves()).map(|u| u.id.0).collect();
+    let moving_json = serde_json::to_string(&moving).unwrap_or_default();
+    let dest = &preview.destination;
+    for kind in DataKind::ALL {
+        let keep = !force && holds(dest.version, kind);
+        for table in tables(kind) {
+            if keep {
+                let sql = format!(
+                    "UPDATE {table} SET pool_id = ? WHERE user_id IN (SELECT value FROM json_each(?))"
+                );
+                sqlx::query(&sql).bind(dest.id.0).bind(&moving_json).execute(&mut *conn).await?;
+            } else {
+                let sql = format!("DELETE FROM {table} WHERE user_id IN (SELECT value FROM json_each(?))");
+                sqlx::query(&sql).bind(&moving_json).execute(&mut *conn).await?;
+            }
+        }
+    }
+    // A pool without enhanced presence turns it off for the users it receives.
+    sqlx::query(
+        "UPDATE enabled_users SET pool_id = ?1, enhanced_presence = enhanced_presence AND ?2
+         WHERE user_id IN (SELECT value FROM json_each(?3))",
+    )
+    .bind(dest.id.0)
+    .bind(dest.version.supports_enhanced_presence())
+    .bind(&moving_json)
+    .execute(&mut *conn)
+    .await?;
+    let event_id = audit::record(
+        &mut *conn,
+        operator,
+        if force { "force_move" } else { "move" },
+        json!({
+            "destination": dest.fqdn,
+            "force": force,
+            "moved": preview.totals.moving,
+            "refused": preview.totals.refused,
+            "data_kept": preview.totals.kept,
+            "data_lost": preview.totals.lost,
+        }),
+        preview.users.len() as u64,
+    )
+    .await?;
+    let rows: Vec<serde_json::Value> = preview
+        .users
+        .iter()
+        .map(|u| {
+            json!([
+                u.id.0,
+                null,
+                u.display_name,
+                null,
+                if u.moves() { "moved" } else { "refused" },
+                u.refusal.map(|r| r.as_str()).or_else(|| (u.lost() > 0).then_some("data_lost")),
+            ])
+        })
+        .collect();
+    audit::record_users(&mut *conn, event_id, json!(rows)).await?;
+    Ok(MoveRun { event_id, preview })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::moves::MoveRefusal;
+    use crate::domain::operator::{OperatorId, Role};
+    use crate::server::seed;
+
+    const DATA_TABLES: [&str; 5] =
+        ["contacts", "contact_groups", "access_entries", "meetings", "presence_items"];
+
+    fn operator() -> Operator {
+        Operator {
+            id: OperatorId(1),
+            username: "useradmin".into(),
+            display_name: "User Administrator".into(),
+            roles: vec![Role::UserAdministrator],
+        }
+    }
+
+    async fn with_operator(db: &SqlitePool) {
+        sqlx::query(
+            "INSERT INTO operators (id, username, display_name, password_hash, created_at)
+             VALUES (1, 'useradmin', 'User Administrator', '-', 0)",
+        )
+        .execute(db)
+        .await
+        .unwrap();
+    }
+
+    async fn deployment() -> SqlitePool {
+        let db = seed::tests::small_deployment().await;
+        with_operator(&db).await;
+        db
+    }
+
+    async fn pool(db: &SqlitePool, fqdn: &str) -> PoolId {
+        PoolId(
+            sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = ?").bind(fqdn).fetch_one(db).await.unwrap(),
+        )
+    }
+
+    async fn users_of(db: &SqlitePool, pool: PoolId, n: i64) -> Vec<UserId> {
+        sqlx::query_scalar("SELECT user_id FROM enabled_users WHERE pool_id = ? ORDER BY user_id LIMIT ?")
+            .bind(pool.0)
+            .bind(n)
+            .fetch_all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(UserId)
+            .collect()
+    }
+
+    /// Data rows not held by their owner's home pool: always zero.
+    async fn misplaced(db: &SqlitePool) -> i64 {
+        let mut total = 0;
+        for table in DATA_TABLES {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {table} t JOIN enabled_users e ON e.user_id = t.user_id WHERE t.pool_id <> e.pool_id"
+            ))
+            .fetch_one(db)
+            .await
+            .unwrap();
+            total += n;
+        }
+        total
+    }
+
+    /// Everything a move can change, as one comparable snapshot.
+    async fn snapshot(db: &SqlitePool) -> Vec<(String, i64, i64)> {
+        let mut rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT 'user', user_id, pool_id FROM enabled_users ORDER BY user_id")
+                .fetch_all(db)
+                .await
+                .unwrap();
+        for table in DATA_TABLES {
+            let more: Vec<(String, i64, i64)> =
+                sqlx::query_as(&format!("SELECT '{table}', id, pool_id FROM {table} ORDER BY id"))
+                    .fetch_all(db)
+                    .await
+                    .unwrap();
+            rows.extend(more);
+        }
+        rows
+    }
+
+    async fn data_of(db: &SqlitePool, users: &[UserId], table: &str) -> i64 {
+        let ids = serde_json::to_string(&users.iter().map(|u| u.0).collect::<Vec<_>>()).unwrap();
+        sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE user_id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(ids)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_normal_move_takes_the_users_and_all_their_data() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 6).await;
+        let contacts = data_of(&db, &users, "contacts").await;
+        let preview = preview(&db, &users, to, false).await.unwrap();
+        assert_eq!(preview.totals.moving, 6);
+        assert_eq!(preview.totals.lost, 0);
+        let run = run(&db, &operator(), &users, to, false).await.unwrap();
+        assert_eq!(run.preview.totals, preview.totals);
+        assert_eq!(users_of(&db, from, 10_000).await.iter().filter(|u| users.contains(u)).count(), 0);
+        assert_eq!(data_of(&db, &users, "contacts").await, contacts);
+        assert_eq!(misplaced(&db).await, 0);
+        let (operation, target): (String, i64) =
+            sqlx::query_as("SELECT operation, target_count FROM audit_events WHERE id = ?")
+                .bind(run.event_id)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!((operation.as_str(), target), ("move", 6));
+        let guids: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_event_users WHERE event_id = ? AND object_guid <> '' AND outcome = 'moved'",
+        )
+        .bind(run.event_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(guids, 6);
+    }
+
+    #[tokio::test]
+    async fn users_of_an_unavailable_pool_need_a_forced_move_which_loses_their_data() {
+        let db = deployment().await;
+        let (down, up) = (pool(&db, "pool03.contoso.com").await, pool(&db, "pool01.contoso.com").await);
+        let users = users_of(&db, down, 4).await;
+        let before = snapshot(&db).await;
+        let normal = run(&db, &operator(), &users, up, false).await.unwrap();
+        assert!(normal.preview.users.iter().all(|u| u.refusal == Some(MoveRefusal::NeedsForce)));
+        // The refusal is recorded, and nothing moved.
+        let after: Vec<_> = snapshot(&db).await;
+        assert_eq!(after, before);
+
+        let forced = run(&db, &operator(), &users, up, true).await.unwrap();
+        assert_eq!(forced.preview.totals.moving, 4);
+        assert!(forced.preview.totals.lost > 0);
+        assert_eq!(forced.preview.totals.kept, 0);
+        for table in DATA_TABLES {
+            assert_eq!(data_of(&db, &users, table).await, 0, "{table}");
+        }
+        assert_eq!(users_of(&db, up, 10_000).await.iter().filter(|u| users.contains(u)).count(), 4);
+        assert_eq!(misplaced(&db).await, 0);
+    }
+
+    #[tokio::test]
+    async fn moving_to_lcs_2005_refuses_converted_users_and_drops_what_it_cannot_hold() {
+        let db = deployment().await;
+        let (from, lcs) = (pool(&db, "pool01.contoso.com").await, pool(&db, "lcs2005.contoso.com").await);
+        let capacity_room: i64 = sqlx::query_scalar("SELECT capacity FROM pools WHERE id = ?")
+            .bind(lcs.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE pools SET capacity = ? WHERE id = ?")
+            .bind(capacity_room + 100)
+            .bind(lcs.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        let converted: Vec<UserId> = sqlx::query_scalar(
+            "SELECT user_id FROM enabled_users WHERE pool_id = ? AND converted_to_ep = 1 ORDER BY user_id LIMIT 2",
+        )
+        .bind(from.0)
+        .fetch_all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(UserId)
+        .collect();
+        let plain: Vec<UserId> = sqlx::query_scalar(
+            "SELECT e.user_id FROM enabled_users e WHERE e.pool_id = ? AND e.converted_to_ep = 0
+             AND EXISTS (SELECT 1 FROM meetings m WHERE m.user_id = e.user_id) ORDER BY e.user_id LIMIT 2",
+        )
+        .bind(from.0)
+        .fetch_all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(UserId)
+        .collect();
+        assert_eq!((converted.len(), plain.len()), (2, 2));
+        let contacts = data_of(&db, &plain, "contacts").await;
+        let all: Vec<UserId> = converted.iter().chain(&plain).copied().collect();
+        let run = run(&db, &operator(), &all, lcs, false).await.unwrap();
+        for u in &run.preview.users {
+            let expected = converted.contains(&u.id).then_some(MoveRefusal::ConvertedToEnhancedPresence);
+            assert_eq!(u.refusal, expected);
+        }
+        assert_eq!(data_of(&db, &plain, "contacts").await, contacts, "contacts are kept");
+        assert_eq!(data_of(&db, &plain, "meetings").await, 0, "LCS 2005 SP1 holds no meetings");
+        assert_eq!(data_of(&db, &plain, "presence_items").await, 0);
+        let ep: i64 =
+            sqlx::query_scalar("SELECT SUM(enhanced_presence) FROM enabled_users WHERE pool_id = ?")
+                .bind(lcs.0)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(ep, 0);
+        assert!(data_of(&db, &converted, "presence_items").await > 0, "refused users keep everything");
+        assert_eq!(misplaced(&db).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_failure_in_the_middle_leaves_nothing_moved() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 20).await;
+        let before = snapshot(&db).await;
+        // The audit is written after the users and their data have been moved.
+        sqlx::query(
+            "CREATE TEMP TRIGGER fail_move BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(run(&db, &operator(), &users, to, false).await.err(), Some(AppError::Internal));
+        assert_eq!(snapshot(&db).await, before);
+        // And a failure half-way through the data tables.
+        sqlx::query("DROP TRIGGER fail_move").execute(&db).await.unwrap();
+        sqlx::query(
+            "CREATE TEMP TRIGGER fail_data BEFORE UPDATE ON meetings BEGIN SELECT RAISE(ABORT, 'injected'); END",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(run(&db, &operator(), &users, to, false).await.err(), Some(AppError::Internal));
+        assert_eq!(snapshot(&db).await, before);
+    }
+
+    #[tokio::test]
+    async fn capacity_and_bad_input_are_refused_and_change_nothing() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+            .bind(to.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE pools SET capacity = ? WHERE id = ?")
+            .bind(used + 2)
+            .bind(to.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        let users = users_of(&db, from, 3).await;
+        let before = snapshot(&db).await;
+        assert_eq!(
+            run(&db, &operator(), &users, to, false).await.err(),
+            Some(AppError::CapacityExceeded { capacity: used as u64 + 2, used: used as u64, adding: 3 })
+        );
+        assert_eq!(run(&db, &operator(), &[], to, false).await.err(), Some(AppError::EmptySelection));
+        let not_enabled: i64 = sqlx::query_scalar(
+            "SELECT id FROM directory_users d WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) LIMIT 1",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(
+            run(&db, &operator(), &[UserId(not_enabled)], to, false).await.err(),
+            Some(AppError::UnknownUsers)
+        );
+        let deactivated = pool(&db, "se02.contoso.com").await;
+        assert_eq!(
+            run(&db, &operator(), &users, deactivated, true).await.err(),
+            Some(AppError::PoolNotUsable)
+        );
+        assert_eq!(
+            run(&db, &operator(), &users, PoolId(999), false).await.err(),
+            Some(AppError::PoolNotFound)
+        );
+        assert_eq!(snapshot(&db).await, before);
+    }
+
+    #[tokio::test]
+    async fn unassigned_users_move_out_of_their_deactivated_pool_with_their_data() {
+        let db = deployment().await;
+        let (deactivated, to) = (pool(&db, "se02.contoso.com").await, pool(&db, "pool01.contoso.com").await);
+        let users = users_of(&db, deactivated, 5).await;
+        let contacts = data_of(&db, &users, "contacts").await;
+        let run = run(&db, &operator(), &users, to, false).await.unwrap();
+        assert_eq!(run.preview.totals.moving, 5);
+        assert_eq!(data_of(&db, &users, "contacts").await, contacts);
+        assert_eq!(misplaced(&db).await, 0);
+    }
+
+    /// Two moves of overlapping users, at the same time, on a real database file: each user
+    /// ends in exactly one pool with all of its data there (or, forced, none of it).
+    #[tokio::test]
+    async fn concurrent_overlapping_moves_leave_every_user_whole() {
+        let dir = std::env::temp_dir().join(format!("uc-admin-moves-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/moves.db", dir.display());
+        let db = crate::server::db::connect(&url).await.unwrap();
+        seed::generate(&db, 400).await.unwrap();
+        with_operator(&db).await;
+        let (from, a, b) = (
+            pool(&db, "pool01.contoso.com").await,
+            pool(&db, "pool02.contoso.com").await,
+            pool(&db, "se01.contoso.com").await,
+        );
+        let users = users_of(&db, from, 40).await;
+        let (first, second) = (users[..30].to_vec(), users[10..].to_vec());
+        let contacts = data_of(&db, &users, "contacts").await;
+        let (db1, db2) = (db.clone(), db.clone());
+        let t1 = tokio::spawn(async move { run(&db1, &operator(), &first, a, false).await });
+        let t2 = tokio::spawn(async move { run(&db2, &operator(), &second, b, true).await });
+        let (r1, r2) = (t1.await.unwrap().unwrap(), t2.await.unwrap().unwrap());
+        // The moves ran one after the other: each moved all of its users, the overlap twice.
+        assert_eq!((r1.preview.totals.moving, r2.preview.totals.moving), (30, 30));
+        assert_eq!(misplaced(&db).await, 0);
+        // Users only in the normal move kept their contacts; forced ones have none.
+        assert_eq!(data_of(&db, &users[30..], "contacts").await, 0);
+        assert!(data_of(&db, &users[..10], "contacts").await > 0 || contacts == 0);
+        let homes: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT pool_id FROM enabled_users WHERE user_id IN ({})",
+            users.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(homes.len(), 40);
+        assert!(homes.iter().all(|p| *p == a.0 || *p == b.0));
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
