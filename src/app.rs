@@ -5,6 +5,7 @@ use crate::ui::browse::BrowsePage;
 use crate::ui::console::Console;
 use crate::ui::enable::EnablePage;
 use crate::ui::login::LoginPage;
+use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
 use crate::ui::pool_page::PoolPage;
 use crate::ui::user_page::UserPage;
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("pools/:id") view=PoolPage />
                         <Route path=path!("users/:id") view=UserPage />
                         <Route path=path!("enable") view=EnablePage />
+                        <Route path=path!("move") view=MovePage />
                     </ParentRoute>
                 </Routes>
             </Router>

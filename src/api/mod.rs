@@ -7,6 +7,7 @@ mod error;
 pub mod exports;
 #[cfg(feature = "ssr")]
 pub mod gate;
+pub mod moves;
 
 use crate::domain::AppError;
 use crate::domain::node::{NodeId, PoolTree};

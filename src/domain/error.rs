@@ -54,6 +54,9 @@ pub enum AppError {
     CapacityExceeded { capacity: u64, used: u64, adding: u64 },
     #[error("export not found")]
     ExportNotFound,
+    /// The pool already has that state, or was removed (a removed pool stays removed).
+    #[error("the pool state cannot change that way")]
+    PoolStateUnchanged,
     /// The request never got a usable answer (network, malformed response).
     #[error("the server could not be reached")]
     Network,
@@ -83,6 +86,7 @@ impl AppError {
             AppError::EnhancedPresenceUnsupported => "enhanced_presence_unsupported",
             AppError::CapacityExceeded { .. } => "capacity_exceeded",
             AppError::ExportNotFound => "export_not_found",
+            AppError::PoolStateUnchanged => "pool_state_unchanged",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -99,7 +103,10 @@ impl AppError {
             | AppError::UnknownUsers
             | AppError::SipDomainNotConfigured
             | AppError::EnhancedPresenceUnsupported => 400,
-            AppError::AlreadyEnabled | AppError::PoolNotUsable | AppError::CapacityExceeded { .. } => 409,
+            AppError::AlreadyEnabled
+            | AppError::PoolNotUsable
+            | AppError::CapacityExceeded { .. }
+            | AppError::PoolStateUnchanged => 409,
             AppError::InvalidNode | AppError::InvalidQuery | AppError::BadRequest => 400,
             AppError::Network | AppError::Internal => 500,
         }

@@ -353,12 +353,28 @@ mod tests {
 /// Largest number of users one move takes (a whole large pool).
 pub const MAX_MOVE: usize = 250_000;
 
+/// Preview lines sent to the browser; the totals always cover every user.
+pub const PREVIEW_LINES: usize = 500;
+
+/// Which users a move takes, as the operator chose them in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveTarget {
+    /// The users ticked in the user table.
+    Users(Vec<UserId>),
+    /// Every user of a tree node that matches the quick filter (empty: all of them).
+    Node { node: super::node::NodeId, filter: String },
+}
+
 /// What the move wizard shows before anything changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovePreview {
     pub destination: Pool,
     pub destination_users: u64,
     pub force: bool,
+    /// Every user the preview covers, in order; the run takes exactly these.
+    pub user_ids: Vec<UserId>,
+    /// The first `PREVIEW_LINES` users' plans.
     pub users: Vec<UserMovePlan>,
     pub totals: MoveTotals,
 }

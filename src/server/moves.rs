@@ -6,7 +6,8 @@ use super::audit;
 use super::pools::{POOL_COLUMNS, PoolRecord};
 use crate::domain::AppError;
 use crate::domain::moves::{
-    DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, can_receive, holds, plan_user, totals,
+    DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, MoveTarget, PREVIEW_LINES, can_receive, holds,
+    plan_user, totals,
 };
 use crate::domain::operator::Operator;
 use crate::domain::pool::{Pool, PoolId};
@@ -126,7 +127,14 @@ async fn prepare(
             adding: totals.moving,
         });
     }
-    Ok(MovePreview { destination, destination_users: destination_users as u64, force, users: plans, totals })
+    Ok(MovePreview {
+        destination,
+        destination_users: destination_users as u64,
+        force,
+        user_ids: plans.iter().map(|p| p.id).collect(),
+        users: plans,
+        totals,
+    })
 }
 
 /// What moving these users would do; changes nothing.
@@ -138,6 +146,22 @@ pub async fn preview(
 ) -> Result<MovePreview, AppError> {
     let mut conn = db.acquire().await?;
     prepare(&mut conn, users, destination, force).await
+}
+
+/// The preview of a target as chosen in the browser, with at most `PREVIEW_LINES` lines.
+pub async fn preview_target(
+    db: &SqlitePool,
+    target: &MoveTarget,
+    destination: PoolId,
+    force: bool,
+) -> Result<MovePreview, AppError> {
+    let users = match target {
+        MoveTarget::Users(users) => users.clone(),
+        MoveTarget::Node { node, filter } => super::users::ids(db, *node, filter, MAX_MOVE + 1).await?,
+    };
+    let mut preview = preview(db, &users, destination, force).await?;
+    preview.users.truncate(PREVIEW_LINES);
+    Ok(preview)
 }
 
 /// Moves the users exactly as planned from their current state: their home pool changes and

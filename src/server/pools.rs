@@ -3,7 +3,7 @@
 use super::error::corrupt;
 use crate::domain::AppError;
 use crate::domain::node::PoolTree;
-use crate::domain::pool::{Pool, PoolDetail, PoolId, PoolSummary};
+use crate::domain::pool::{Pool, PoolDetail, PoolId, PoolState, PoolSummary};
 use sqlx::SqlitePool;
 
 #[derive(sqlx::FromRow)]
@@ -94,6 +94,48 @@ pub async fn detail(db: &SqlitePool, id: PoolId) -> Result<PoolDetail, AppError>
     })
 }
 
+/// Changes a pool's state, with its audit record. Deactivating or removing a pool makes its
+/// users unassigned (they cannot sign in); reactivating a deactivated pool brings them back. A
+/// removed pool stays removed.
+pub async fn set_state(
+    db: &SqlitePool,
+    operator: &crate::domain::operator::Operator,
+    id: PoolId,
+    state: PoolState,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let current: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let current: PoolState =
+        current.ok_or(AppError::PoolNotFound)?.parse().map_err(|_| corrupt("pool state", "?"))?;
+    if current == state || current == PoolState::Removed {
+        return Err(AppError::PoolStateUnchanged);
+    }
+    let (fqdn, users): (String, i64) = sqlx::query_as(
+        "SELECT p.fqdn, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) FROM pools p WHERE p.id = ?",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE pools SET state = ? WHERE id = ?")
+        .bind(state.as_str())
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    super::audit::record(
+        &mut tx,
+        operator,
+        "pool_state",
+        serde_json::json!({ "pool": fqdn, "from": current.as_str(), "to": state.as_str() }),
+        users as u64,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +170,50 @@ mod tests {
         assert_eq!(d.summary, *first);
         assert!(d.enhanced_presence_users <= d.summary.user_count);
         assert_eq!(detail(&db, PoolId(9999)).await.err(), Some(AppError::PoolNotFound));
+    }
+
+    #[tokio::test]
+    async fn deactivating_a_pool_unassigns_its_users_and_reactivating_brings_them_back() {
+        use crate::domain::operator::{Operator, OperatorId, Role};
+        let db = small_deployment().await;
+        sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'admin', 'A', '-', 0)")
+            .execute(&db)
+            .await
+            .unwrap();
+        let admin = Operator {
+            id: OperatorId(1),
+            username: "admin".into(),
+            display_name: "A".into(),
+            roles: vec![Role::EnterpriseAdministrator],
+        };
+        let before = tree(&db).await.unwrap();
+        let pool = before.pools.iter().find(|p| p.pool.fqdn == "pool02.contoso.com").unwrap().clone();
+        set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.unwrap();
+        let after = tree(&db).await.unwrap();
+        assert_eq!(after.unassigned_users, before.unassigned_users + pool.user_count);
+        assert_eq!(
+            set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.err(),
+            Some(AppError::PoolStateUnchanged)
+        );
+        set_state(&db, &admin, pool.pool.id, PoolState::Active).await.unwrap();
+        assert_eq!(tree(&db).await.unwrap().unassigned_users, before.unassigned_users);
+        set_state(&db, &admin, pool.pool.id, PoolState::Removed).await.unwrap();
+        let removed = tree(&db).await.unwrap();
+        assert!(removed.pools.iter().all(|p| p.pool.id != pool.pool.id), "a removed pool leaves the tree");
+        assert_eq!(removed.unassigned_users, before.unassigned_users + pool.user_count);
+        assert_eq!(
+            set_state(&db, &admin, pool.pool.id, PoolState::Active).await.err(),
+            Some(AppError::PoolStateUnchanged)
+        );
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'pool_state'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(events, 3);
+        assert_eq!(
+            set_state(&db, &admin, PoolId(999), PoolState::Deactivated).await.err(),
+            Some(AppError::PoolNotFound)
+        );
     }
 }

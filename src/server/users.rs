@@ -135,6 +135,17 @@ pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Pa
     })
 }
 
+/// Every user of a node matching the filter, in list order (by display name), at most `limit`.
+pub async fn ids(db: &SqlitePool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
+    UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
+    let mut select = QueryBuilder::<Sqlite>::new("SELECT e.user_id");
+    select.push(FROM_USERS);
+    push_scope(&mut select, node, filter);
+    select.push(" ORDER BY d.display_name COLLATE NOCASE, e.user_id LIMIT ").push_bind(limit as i64);
+    let ids: Vec<i64> = select.build_query_scalar().fetch_all(db).await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
 /// Everything the user property page shows, read in one snapshot.
 pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError> {
     #[derive(sqlx::FromRow)]

@@ -3,10 +3,12 @@
 use super::common::{
     ErrorPanel, I18n, ListSummary, Loading, count, node_name, status_name, version_short_name, yes_no,
 };
-use super::console::TreeResource;
+use super::console::{SelectedUsers, TreeResource};
 use crate::api::list_users;
 use crate::domain::node::NodeId;
+use crate::domain::operator::{Operator, Permission};
 use crate::domain::paging::{PAGE_SIZES, Page, SortDir, SortKey, UserQuery};
+use crate::domain::user::UserId;
 use crate::domain::user::{UserRow, UserStatus};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -157,6 +159,36 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
         })
         .collect_view();
     let page_count = page.page_count();
+    let selected =
+        use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(Default::default()));
+    let may_move = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
+    let page_ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
+    let all_on_page = {
+        let ids = page_ids.clone();
+        move || selected.with(|s| !ids.is_empty() && ids.iter().all(|id| s.contains(id)))
+    };
+    let toggle_page = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.update(|s| {
+            for id in &page_ids {
+                if on {
+                    s.insert(*id);
+                } else {
+                    s.remove(id);
+                }
+            }
+        });
+    };
+    let selected_count = move || selected.with(|s| s.len() as u64);
+    let move_all_href = {
+        let q = query.filter.clone();
+        let qs = if q.is_empty() {
+            String::new()
+        } else {
+            format!("&q={}", percent_encoding::utf8_percent_encode(&q, percent_encoding::NON_ALPHANUMERIC))
+        };
+        format!("/move?scope=node&node={node}{qs}")
+    };
     let rows = page
         .items
         .into_iter()
@@ -168,8 +200,23 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
                 UserStatus::Unassigned => "badge badge-muted",
                 UserStatus::AccountDisabled => "badge badge-warn",
             };
+            let id = u.id;
+            let name = u.display_name.clone();
             view! {
                 <tr>
+                    <td class="check">
+                        <input
+                            type="checkbox"
+                            aria-label=move || t_string!(i18n, selection.select_user, name = name.clone()).to_string()
+                            prop:checked=move || selected.with(|s| s.contains(&id))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                selected.update(|s| {
+                                    if on { s.insert(id); } else { s.remove(&id); }
+                                });
+                            }
+                        />
+                    </td>
                     <td><A href=format!("/users/{}", u.id.0)>{u.display_name}</A></td>
                     <td class="mono">{u.sip_uri.to_string()}</td>
                     <td><A href=format!("/browse/pool-{}", u.pool_id.0)>{u.pool_fqdn}</A></td>
@@ -181,13 +228,39 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
         })
         .collect_view();
     view! {
-        <ListSummary first last total testid="list-summary" />
+        <div class="list-actions" data-testid="selection">
+            <ListSummary first last total testid="list-summary" />
+            <strong>{move || t_string!(i18n, selection.count, count = count(i18n, selected_count())).to_string()}</strong>
+            <button type="button" class="button button-quiet" disabled=move || selected_count() == 0
+                on:click=move |_| selected.set(Default::default())>
+                {t!(i18n, selection.clear)}
+            </button>
+            {may_move.then(|| view! {
+                <A href=format!("/move?scope=selected&node={node}") attr:class="button"
+                    attr:aria-disabled=move || (selected_count() == 0).then_some("true")>
+                    {t!(i18n, selection.move_selected)}
+                </A>
+                <A href=move_all_href.clone() attr:class="button">{t!(i18n, selection.move_all)}</A>
+            })}
+        </div>
         <div class="table-wrap">
             <table class="data-table" data-testid="users-table">
                 <caption class="visually-hidden">
                     {move || t_string!(i18n, users.caption, node = title.get()).to_string()}
                 </caption>
-                <thead><tr>{headers}</tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col" class="check">
+                            <input
+                                type="checkbox"
+                                aria-label=move || t_string!(i18n, selection.select_page)
+                                prop:checked=all_on_page
+                                on:change=toggle_page
+                            />
+                        </th>
+                        {headers}
+                    </tr>
+                </thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>

@@ -55,6 +55,7 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         )
         .to_string(),
         AppError::ExportNotFound => t_string!(i18n, errors.export_not_found).to_string(),
+        AppError::PoolStateUnchanged => t_string!(i18n, errors.pool_state_unchanged).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }

@@ -12,6 +12,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
 
+/// Users ticked in the user tables; kept while the operator moves between nodes and pages.
+#[derive(Clone, Copy)]
+pub struct SelectedUsers(pub RwSignal<std::collections::BTreeSet<crate::domain::user::UserId>>);
+
 /// The deployment tree, loaded once per console and shared with the pages (for node names).
 #[derive(Clone, Copy)]
 pub struct TreeResource(pub Resource<Result<PoolTree, AppError>>);
@@ -21,6 +25,7 @@ pub fn Console() -> impl IntoView {
     let operator = Resource::new(|| (), |_| get_current_operator());
     let tree = Resource::new(|| (), |_| get_pool_tree());
     provide_context(TreeResource(tree));
+    provide_context(SelectedUsers(RwSignal::new(Default::default())));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

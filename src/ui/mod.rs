@@ -6,6 +6,7 @@ pub mod common;
 pub mod console;
 pub mod enable;
 pub mod login;
+pub mod moves;
 pub mod not_found;
 pub mod pool_page;
 pub mod user_page;

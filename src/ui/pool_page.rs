@@ -3,11 +3,14 @@
 use super::common::{
     ErrorPanel, Loading, availability_name, count, pool_kind_name, pool_state_name, version_name,
 };
+use super::console::TreeResource;
 use crate::api::get_pool_detail;
+use crate::api::moves::SetPoolState;
 use crate::domain::AppError;
 use crate::domain::format::format_percent;
 use crate::domain::node::NodeId;
-use crate::domain::pool::{PoolDetail, PoolId};
+use crate::domain::operator::{Operator, Permission};
+use crate::domain::pool::{PoolDetail, PoolId, PoolState};
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,11 +24,16 @@ pub fn PoolPage() -> impl IntoView {
         params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(PoolId).ok_or(AppError::PoolNotFound)
     });
     let detail = Resource::new(move || id.get(), |id| async move { get_pool_detail(id?).await });
+    let detail_resource = detail;
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <PoolView detail /> }.into_any(),
+                    Ok(detail) => view! {
+                        <PoolView detail=detail.clone() />
+                        <PoolStateActions detail on_changed=Callback::new(move |_: ()| detail_resource.refetch()) />
+                    }
+                    .into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -99,4 +107,75 @@ fn PoolView(detail: PoolDetail) -> impl IntoView {
             </dl>
         </section>
     }
+}
+
+/// Deactivate, remove or reactivate the pool, after a confirmation (Enterprise Administrators).
+#[component]
+fn PoolStateActions(detail: PoolDetail, on_changed: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let may = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManagePools));
+    let action = ServerAction::<SetPoolState>::new();
+    let asking = RwSignal::new(None::<PoolState>);
+    let tree = use_context::<TreeResource>();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            asking.set(None);
+            on_changed.run(());
+            if let Some(tree) = tree {
+                tree.0.refetch();
+            }
+        }
+    });
+    let pool = detail.summary.pool.clone();
+    let (id, state, users) = (pool.id, pool.state, detail.summary.user_count);
+    if !may || state == PoolState::Removed {
+        return ().into_any();
+    }
+    let fqdn = StoredValue::new(pool.fqdn.clone());
+    let ask = move |target: PoolState| {
+        move |_| {
+            if target == PoolState::Active {
+                action.dispatch(SetPoolState { pool: id, state: target });
+            } else {
+                asking.set(Some(target));
+            }
+        }
+    };
+    view! {
+        <section class="panel pool-admin" aria-labelledby="pool-admin-title">
+            <h2 id="pool-admin-title">{t!(i18n, pool_admin.title)}</h2>
+            <div class="list-actions">
+                {(state == PoolState::Active).then(|| view! {
+                    <button type="button" class="button" on:click=ask(PoolState::Deactivated)>{t!(i18n, pool_admin.deactivate)}</button>
+                })}
+                {(state == PoolState::Deactivated).then(|| view! {
+                    <button type="button" class="button" on:click=ask(PoolState::Active)>{t!(i18n, pool_admin.reactivate)}</button>
+                })}
+                <button type="button" class="button button-quiet" on:click=ask(PoolState::Removed)>{t!(i18n, pool_admin.remove)}</button>
+            </div>
+            {move || asking.get().map(|target| view! {
+                <div class="confirm-panel" role="alertdialog" aria-labelledby="pool-admin-title" aria-describedby="pool-confirm-text">
+                    <p id="pool-confirm-text" data-testid="pool-confirm-text">
+                        {move || {
+                            let (f, n) = (fqdn.get_value(), count(i18n, users));
+                            if target == PoolState::Removed {
+                                t_string!(i18n, pool_admin.confirm_remove, fqdn = f, count = n).to_string()
+                            } else {
+                                t_string!(i18n, pool_admin.confirm_deactivate, fqdn = f, count = n).to_string()
+                            }
+                        }}
+                    </p>
+                    <div class="wizard-actions">
+                        <button type="button" class="button" on:click=move |_| asking.set(None)>{t!(i18n, pool_admin.cancel)}</button>
+                        <button type="button" class="button button-danger"
+                            on:click=move |_| { action.dispatch(SetPoolState { pool: id, state: target }); }>
+                            {t!(i18n, pool_admin.confirm)}
+                        </button>
+                    </div>
+                </div>
+            })}
+            {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+        </section>
+    }
+    .into_any()
 }

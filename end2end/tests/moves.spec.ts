@@ -1,0 +1,152 @@
+import { expect, test, type Page } from "@playwright/test";
+import { chooseLanguage, expectAccessible, signIn } from "./helpers";
+
+async function nodeCount(page: Page, fqdn: string): Promise<number> {
+  const link = page.locator("a.tree-node", { hasText: fqdn });
+  return Number((await link.locator(".tree-count [aria-hidden=true]").innerText()).replace(/[^\d]/g, ""));
+}
+
+async function openPool(page: Page, fqdn: string) {
+  await page.locator("a.tree-node", { hasText: fqdn }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(fqdn);
+  await expect(page.getByTestId("users-table").locator("tbody tr").first()).toBeVisible();
+}
+
+async function chooseDestination(page: Page, fqdn: string) {
+  const select = page.getByLabel("Destination pool");
+  const value = await select.locator("option", { hasText: fqdn }).getAttribute("value");
+  await select.selectOption(value ?? "");
+}
+
+async function tick(page: Page, n: number): Promise<string[]> {
+  const rows = page.getByTestId("users-table").locator("tbody tr");
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    await rows.nth(i).locator("input[type=checkbox]").check();
+    names.push((await rows.nth(i).locator("td").nth(1).innerText()).trim());
+  }
+  return names;
+}
+
+test("selected users move between available pools with all their data", async ({ page }) => {
+  await signIn(page, "useradmin");
+  const before01 = await nodeCount(page, "pool01.contoso.com");
+  const before02 = await nodeCount(page, "pool02.contoso.com");
+  await openPool(page, "pool01.contoso.com");
+  const names = await tick(page, 2);
+  await expect(page.getByTestId("selection")).toContainText("Selected: 2");
+  await page.getByRole("link", { name: "Move selected users…" }).click();
+  await expect(page.getByTestId("move-scope")).toHaveText("Users to move: the selected users (2).");
+  await chooseDestination(page, "pool02.contoso.com");
+  await expect(page.getByTestId("capabilities")).toContainText("Meetings: Holds");
+  await expectAccessible(page);
+  await page.getByTestId("move-preview").click();
+  await expect(page.getByTestId("move-totals")).toContainText("Moving: 2. Refused: 0.");
+  await expect(page.getByTestId("move-totals")).toContainText("Data items lost: 0.");
+  await expect(page.getByTestId("move-table").locator("tbody tr")).toHaveCount(2);
+  await expectAccessible(page);
+  await page.getByTestId("move-run").click();
+  await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 2. Refused: 0.");
+  await expect.poll(() => nodeCount(page, "pool02.contoso.com")).toBe(before02 + 2);
+  expect(await nodeCount(page, "pool01.contoso.com")).toBe(before01 - 2);
+  await page.getByRole("link", { name: "Back to the user list" }).click();
+  await page.locator("a.tree-node", { hasText: "pool02.contoso.com" }).click();
+  await page.getByLabel("Filter by name or SIP URI").fill(names[0]);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByTestId("users-table").getByRole("link", { name: names[0] }).first()).toBeVisible();
+});
+
+test("users of the unavailable pool need a forced move, whose confirmation repeats the loss", async ({ page }) => {
+  await signIn(page, "useradmin");
+  await openPool(page, "pool03.contoso.com");
+  await tick(page, 3);
+  await page.getByRole("link", { name: "Move selected users…" }).click();
+  await chooseDestination(page, "pool01.contoso.com");
+  await page.getByTestId("move-preview").click();
+  // A normal move is refused for every user.
+  await expect(page.getByTestId("move-totals")).toContainText("Moving: 0. Refused: 3.");
+  await expect(page.getByTestId("move-table")).toContainText("only a forced move can proceed");
+  await expect(page.getByTestId("move-run")).toBeDisabled();
+  await page.getByRole("button", { name: "Previous step" }).click();
+  await page.getByLabel("Force the move").check();
+  await expect(page.getByTestId("capabilities")).toContainText("Contacts and groups: Lost in this move");
+  await page.getByTestId("move-preview").click();
+  const totals = page.getByTestId("move-totals");
+  await expect(totals).toContainText("Moving: 3. Refused: 0. Data items kept: 0.");
+  const lost = Number(((await totals.innerText()).match(/lost: ([\d,]+)/) ?? ["", "0"])[1].replace(/,/g, ""));
+  expect(lost).toBeGreaterThan(0);
+  await page.getByTestId("move-run").click();
+  const confirmText = page.getByTestId("force-confirm-text");
+  await expect(confirmText).toContainText("Users to force-move to pool01.contoso.com: 3.");
+  await expect(confirmText).toContainText(`cannot be recovered from the source pool: ${lost.toLocaleString("en-US")}.`);
+  const confirm = page.getByRole("button", { name: "Force-move users (3)" });
+  await expect(confirm).toBeDisabled();
+  await expectAccessible(page);
+  await page.getByLabel("I understand that this server data will be lost").check();
+  await confirm.click();
+  await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 3. Refused: 0. Data items kept: 0.");
+});
+
+test("an unassigned user moves out to a valid pool, and the user page says who cannot sign in", async ({ page }) => {
+  await signIn(page, "useradmin");
+  await page.locator('a.tree-node[data-node="unassigned"]').click();
+  const before = Number((await page.locator('a.tree-node[data-node="unassigned"] .tree-count [aria-hidden=true]').innerText()).replace(/[^\d]/g, ""));
+  const [name] = await tick(page, 1);
+  await page.getByRole("link", { name: "Move selected users…" }).click();
+  await chooseDestination(page, "se01.contoso.com");
+  await page.getByTestId("move-preview").click();
+  await expect(page.getByTestId("move-totals")).toContainText("Moving: 1. Refused: 0.");
+  await page.getByTestId("move-run").click();
+  await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 1.");
+  await expect
+    .poll(async () => Number((await page.locator('a.tree-node[data-node="unassigned"] .tree-count [aria-hidden=true]').innerText()).replace(/[^\d]/g, "")))
+    .toBe(before - 1);
+  await page.goto(`/browse/forest?q=${encodeURIComponent(name)}`);
+  await page.getByTestId("users-table").getByRole("link", { name }).first().click();
+  await expect(page.getByTestId("user-status")).toHaveText(/Active|Account disabled/);
+});
+
+test("an administrator deactivates and reactivates a pool; its users become unassigned and come back", async ({ page }) => {
+  await signIn(page, "admin");
+  const unassigned = async () =>
+    Number((await page.locator('a.tree-node[data-node="unassigned"] .tree-count [aria-hidden=true]').innerText()).replace(/[^\d]/g, ""));
+  const before = await unassigned();
+  const users = await nodeCount(page, "ocs2007.contoso.com");
+  await page.locator("a.tree-node", { hasText: "ocs2007.contoso.com" }).click();
+  await page.getByRole("link", { name: "Pool properties" }).click();
+  await page.getByRole("button", { name: "Deactivate pool…" }).click();
+  await expect(page.getByTestId("pool-confirm-text")).toContainText(`Its users (${users})`);
+  await expectAccessible(page);
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByTestId("pool-state")).toHaveText("Deactivated");
+  await expect.poll(unassigned).toBe(before + users);
+  await page.getByRole("button", { name: "Reactivate pool" }).click();
+  await expect(page.getByTestId("pool-state")).toHaveText("Active");
+  await expect.poll(unassigned).toBe(before);
+});
+
+test("the move wizard in French; Help Desk cannot move", async ({ page, browser }) => {
+  await signIn(page, "useradmin");
+  await chooseLanguage(page, "fr");
+  await openPool(page, "se01.contoso.com");
+  await tick(page, 1);
+  await page.getByRole("link", { name: "Déplacer les utilisateurs sélectionnés…" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Déplacer des utilisateurs");
+  await page.getByTestId("move-preview").click();
+  await expect(page.getByTestId("move-totals")).toContainText("Déplacés : 1. Refusés : 0.");
+  await expectAccessible(page);
+  await page.getByRole("button", { name: "Déplacer les utilisateurs (1)" }).click();
+  await expect(page.getByTestId("move-results-totals")).toContainText("Déplacés : 1.");
+
+  const helpdesk = await browser.newContext();
+  const hd = await helpdesk.newPage();
+  await signIn(hd, "helpdesk");
+  await openPool(hd, "pool01.contoso.com");
+  await expect(hd.getByRole("link", { name: "Move selected users…" })).toHaveCount(0);
+  const refused = await hd.request.post("/api/move_users", {
+    headers: { "content-type": "application/json" },
+    data: { users: [1], destination: 2, force: false },
+  });
+  expect(refused.status()).toBe(403);
+  await helpdesk.close();
+});

@@ -1,0 +1,45 @@
+//! Server functions of the move wizard and of pool state changes.
+
+#[cfg(feature = "ssr")]
+use super::gate;
+use crate::domain::AppError;
+use crate::domain::moves::{MovePreview, MoveRun, MoveTarget};
+use crate::domain::pool::{PoolId, PoolState};
+use crate::domain::user::UserId;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(prefix = "/api", endpoint = "preview_move", input = Json)]
+pub async fn preview_move(
+    target: MoveTarget,
+    destination: PoolId,
+    force: bool,
+) -> Result<MovePreview, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, _| async move {
+        crate::server::moves::preview_target(&state.db, &target, destination, force).await
+    })
+    .await
+}
+
+/// Moves exactly the users of a preview (its `user_ids`), as they are now.
+#[server(prefix = "/api", endpoint = "move_users", input = Json)]
+pub async fn move_users(users: Vec<UserId>, destination: PoolId, force: bool) -> Result<MoveRun, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        let mut run = crate::server::moves::run(&state.db, &operator, &users, destination, force).await?;
+        run.preview.users.truncate(crate::domain::moves::PREVIEW_LINES);
+        Ok(run)
+    })
+    .await
+}
+
+/// Deactivates, removes or reactivates a pool (Enterprise Administrators).
+#[server(prefix = "/api", endpoint = "set_pool_state", input = Json)]
+pub async fn set_pool_state(pool: PoolId, state: PoolState) -> Result<(), AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManagePools, |app, operator| async move {
+        crate::server::pools::set_state(&app.db, &operator, pool, state).await
+    })
+    .await
+}

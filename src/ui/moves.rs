@@ -1,0 +1,425 @@
+//! The move wizard: choose the destination (and force), preview what each user keeps and loses,
+//! confirm (a forced move repeats its totals), and read the results.
+
+use super::common::{ErrorPanel, I18n, Loading, count, node_name, version_short_name};
+use super::console::{SelectedUsers, TreeResource};
+use crate::api::moves::{MoveUsers, PreviewMove};
+use crate::domain::moves::{
+    DataFate, DataKind, MovePreview, MoveRefusal, MoveTarget, MoveTotals, UserMovePlan, holds,
+};
+use crate::domain::node::NodeId;
+use crate::domain::operator::{Operator, Permission};
+use crate::domain::pool::{PoolId, PoolState};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Destination,
+    Preview,
+    Results,
+}
+
+fn refusal_name(i18n: I18n, refusal: MoveRefusal) -> &'static str {
+    match refusal {
+        MoveRefusal::AlreadyThere => t_string!(i18n, moves.refusal_already_there),
+        MoveRefusal::ConvertedToEnhancedPresence => {
+            t_string!(i18n, moves.refusal_converted_to_enhanced_presence)
+        }
+        MoveRefusal::NeedsForce => t_string!(i18n, moves.refusal_needs_force),
+    }
+}
+
+fn kind_name(i18n: I18n, kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::Contacts => t_string!(i18n, moves.kind_contacts),
+        DataKind::AccessEntries => t_string!(i18n, moves.kind_access),
+        DataKind::Meetings => t_string!(i18n, moves.kind_meetings),
+        DataKind::EnhancedPresence => t_string!(i18n, moves.kind_presence),
+    }
+}
+
+#[component]
+pub fn MovePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let selected =
+        use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(BTreeSet::new()));
+    let tree = use_context::<TreeResource>().map(|t| t.0);
+    let may_move = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
+    // The target is fixed when the wizard opens: later changes of the selection do not change it.
+    let node = query.with_untracked(|q| q.get("node")).and_then(|n| n.parse::<NodeId>().ok());
+    let filter = query.with_untracked(|q| q.get("q")).unwrap_or_default();
+    let target = match (query.with_untracked(|q| q.get("scope")).as_deref(), node) {
+        (Some("node"), Some(node)) => Some(MoveTarget::Node { node, filter: filter.clone() }),
+        _ => {
+            let users: Vec<_> = selected.get_untracked().into_iter().collect();
+            (!users.is_empty()).then_some(MoveTarget::Users(users))
+        }
+    };
+    let back = match node {
+        Some(node) if filter.is_empty() => format!("/browse/{node}"),
+        Some(node) => format!(
+            "/browse/{node}?q={}",
+            percent_encoding::utf8_percent_encode(&filter, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        None => "/browse/forest".to_string(),
+    };
+    let step = RwSignal::new(Step::Destination);
+    let destination = RwSignal::new(None::<PoolId>);
+    let force = RwSignal::new(false);
+    let preview = ServerAction::<PreviewMove>::new();
+    let run = ServerAction::<MoveUsers>::new();
+    let Some(target) = target else {
+        return view! {
+            <Title text=move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)) />
+            <h1>{t!(i18n, moves.title)}</h1>
+            <p class="alert alert-warn">{t!(i18n, moves.nothing_selected)}</p>
+            <p><A href=back>{t!(i18n, moves.back_to_list)}</A></p>
+        }
+        .into_any();
+    };
+    let scope_text = {
+        let target = target.clone();
+        move || {
+            let tree = tree.and_then(|t| t.get_untracked()).and_then(Result::ok);
+            match &target {
+                MoveTarget::Users(users) => {
+                    t_string!(i18n, moves.scope_selected, count = count(i18n, users.len() as u64)).to_string()
+                }
+                MoveTarget::Node { node, filter } if filter.is_empty() => {
+                    t_string!(i18n, moves.scope_node, node = node_name(i18n, *node, tree.as_ref()))
+                        .to_string()
+                }
+                MoveTarget::Node { node, filter } => t_string!(
+                    i18n,
+                    moves.scope_filtered,
+                    node = node_name(i18n, *node, tree.as_ref()),
+                    filter = filter.clone()
+                )
+                .to_string(),
+            }
+        }
+    };
+    let steps = [Step::Destination, Step::Preview, Step::Results];
+    let step_name = move |s: Step| match s {
+        Step::Destination => t_string!(i18n, moves.step_destination),
+        Step::Preview => t_string!(i18n, moves.step_preview),
+        Step::Results => t_string!(i18n, moves.step_results),
+    };
+    let source_pool = match node {
+        Some(NodeId::Pool(id)) => Some(id),
+        _ => None,
+    };
+    let ask_preview = {
+        let target = target.clone();
+        Callback::new(move |_: ()| {
+            if let Some(destination) = destination.get_untracked() {
+                preview.dispatch(PreviewMove {
+                    target: target.clone(),
+                    destination,
+                    force: force.get_untracked(),
+                });
+                step.set(Step::Preview);
+            }
+        })
+    };
+    let back = StoredValue::new(back);
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)) />
+        <div class="page-header"><h1>{t!(i18n, moves.title)}</h1></div>
+        <ol class="steps" aria-label=move || t_string!(i18n, moves.steps_label)>
+            {steps.into_iter().enumerate().map(|(i, s)| view! {
+                <li class:current=move || step.get() == s aria-current=move || (step.get() == s).then_some("step")>
+                    <span class="step-number">{i + 1}</span>
+                    {move || step_name(s)}
+                </li>
+            }).collect_view()}
+        </ol>
+        <p class="alert alert-info" data-testid="move-scope">{scope_text}</p>
+        <Show when=move || step.get() == Step::Destination>
+            <section class="wizard-step" aria-labelledby="move-destination-title">
+                <h2 id="move-destination-title">{t!(i18n, moves.step_destination)}</h2>
+                <Suspense fallback=Loading>
+                    {move || {
+                        Suspend::new(async move {
+                        let pools = match tree {
+                            Some(t) => t.await.map(|t| t.pools).unwrap_or_default(),
+                            None => vec![],
+                        };
+                        let mut pools: Vec<_> = pools
+                            .into_iter()
+                            .filter(|p| p.pool.state == PoolState::Active && Some(p.pool.id) != source_pool)
+                            .collect();
+                        // Current-version pools first: the usual destination, and no data lost.
+                        pools.sort_by(|a, b| {
+                            b.pool.version.cmp(&a.pool.version).then_with(|| a.pool.fqdn.cmp(&b.pool.fqdn))
+                        });
+                        if destination.get_untracked().is_none() {
+                            destination.set(pools.first().map(|p| p.pool.id));
+                        }
+                        let current_version = {
+                            let pools = pools.clone();
+                            move || destination.get().and_then(|d| pools.iter().find(|p| p.pool.id == d).map(|p| p.pool.version))
+                        };
+                        view! {
+                            <div class="form-grid">
+                                <label for="move-destination">{t!(i18n, moves.destination)}</label>
+                                <select
+                                    id="move-destination"
+                                    on:change=move |ev| destination.set(event_target_value(&ev).parse().ok().map(PoolId))
+                                >
+                                    {pools.iter().map(|p| {
+                                        let p = p.clone();
+                                        let id = p.pool.id;
+                                        view! {
+                                            <option value=id.0.to_string() selected=move || destination.get() == Some(id)>
+                                                {move || {
+                                                    let free = u64::from(p.pool.capacity).saturating_sub(p.user_count);
+                                                    let note = if p.pool.available { "" } else { t_string!(i18n, moves.unavailable_note) };
+                                                    t_string!(
+                                                        i18n,
+                                                        moves.destination_option,
+                                                        fqdn = p.pool.fqdn.clone(),
+                                                        version = version_short_name(p.pool.version),
+                                                        free = count(i18n, free),
+                                                        capacity = count(i18n, p.pool.capacity.into()),
+                                                        note = note
+                                                    )
+                                                    .to_string()
+                                                }}
+                                            </option>
+                                        }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="choice">
+                                <input type="checkbox" id="move-force" prop:checked=move || force.get()
+                                    on:change=move |ev| force.set(event_target_checked(&ev)) />
+                                <label for="move-force">{t!(i18n, moves.force)}</label>
+                            </div>
+                            <p class="muted">{t!(i18n, moves.force_hint)}</p>
+                            <h3 class="subheading">{t!(i18n, moves.capability_title)}</h3>
+                            <ul class="capabilities" data-testid="capabilities">
+                                {DataKind::ALL.into_iter().map(|kind| {
+                                    let current_version = current_version.clone();
+                                    view! {
+                                        <li>
+                                            {move || kind_name(i18n, kind)}": "
+                                            {move || match current_version() {
+                                                Some(v) if holds(v, kind) && !force.get() => t_string!(i18n, moves.holds),
+                                                Some(_) => t_string!(i18n, moves.lacks),
+                                                None => "",
+                                            }}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <div class="wizard-actions">
+                                <A href=back.get_value() attr:class="button">{t!(i18n, moves.cancel)}</A>
+                                <button type="button" class="button button-primary" data-testid="move-preview"
+                                    disabled=move || destination.get().is_none() || !may_move
+                                    on:click=move |_| ask_preview.run(())>
+                                    {t!(i18n, moves.preview_button)}
+                                </button>
+                            </div>
+                        }
+                    })}}
+                </Suspense>
+            </section>
+        </Show>
+        <Show when=move || step.get() == Step::Preview>
+            <PreviewStep step preview run />
+        </Show>
+        <Show when=move || step.get() == Step::Results>
+            <ResultsStep run selected back=back.get_value() />
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn Totals(totals: MoveTotals, results: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let MoveTotals { moving, refused, kept, lost } = totals;
+    view! {
+        <p class="alert alert-info" data-testid=if results { "move-results-totals" } else { "move-totals" } role="status">
+            {move || {
+                let (m, r, k, l) = (count(i18n, moving), count(i18n, refused), count(i18n, kept), count(i18n, lost));
+                if results {
+                    t_string!(i18n, moves.results_summary, moving = m, refused = r, kept = k, lost = l).to_string()
+                } else {
+                    t_string!(i18n, moves.totals, moving = m, refused = r, kept = k, lost = l).to_string()
+                }
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
+    let i18n = use_i18n();
+    let shown = users.len();
+    let fate = move |f: DataFate| {
+        view! { <span>{move || t_string!(i18n, moves.kept_lost, kept = count(i18n, f.kept), lost = count(i18n, f.lost)).to_string()}</span> }
+    };
+    let rows = users
+        .into_iter()
+        .map(|u| {
+            let refusal = u.refusal;
+            let flagged = refusal.is_some() || u.lost() > 0;
+            view! {
+                <tr class:problem=flagged>
+                    <td>{u.display_name.clone()}</td>
+                    <td>{u.source_fqdn.clone()}</td>
+                    {u.fates.iter().map(|f| view! { <td class="numbers">{fate(*f)}</td> }).collect_view()}
+                    <td>
+                        {move || match refusal {
+                            None => view! { <span class="badge badge-ok">{t!(i18n, moves.moves)}</span> }.into_any(),
+                            Some(r) => view! {
+                                <span class="badge badge-warn">{t!(i18n, moves.refused)}</span>" "{refusal_name(i18n, r)}
+                            }.into_any(),
+                        }}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        {(shown < total).then(|| view! {
+            <p class="muted">{move || t_string!(i18n, moves.lines_shown, shown = count(i18n, shown as u64), total = count(i18n, total as u64)).to_string()}</p>
+        })}
+        <div class="table-wrap">
+            <table class="data-table" data-testid="move-table">
+                <caption class="visually-hidden">{t!(i18n, moves.step_preview)}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{t!(i18n, moves.col_name)}</th>
+                        <th scope="col">{t!(i18n, moves.col_source)}</th>
+                        <th scope="col">{t!(i18n, moves.col_contacts)}</th>
+                        <th scope="col">{t!(i18n, moves.col_access)}</th>
+                        <th scope="col">{t!(i18n, moves.col_meetings)}</th>
+                        <th scope="col">{t!(i18n, moves.col_presence)}</th>
+                        <th scope="col">{t!(i18n, moves.col_outcome)}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn PreviewStep(
+    step: RwSignal<Step>,
+    preview: ServerAction<PreviewMove>,
+    run: ServerAction<MoveUsers>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let confirming = RwSignal::new(false);
+    let understood = RwSignal::new(false);
+    let start = move |p: &MovePreview| {
+        run.dispatch(MoveUsers { users: p.user_ids.clone(), destination: p.destination.id, force: p.force });
+        step.set(Step::Results);
+    };
+    view! {
+        <section class="wizard-step" aria-labelledby="move-preview-title">
+            <h2 id="move-preview-title">{t!(i18n, moves.step_preview)}</h2>
+            {move || match preview.value().get() {
+                None => view! { <Loading /> }.into_any(),
+                Some(Err(error)) => view! {
+                    <ErrorPanel error />
+                    <div class="wizard-actions">
+                        <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, moves.back)}</button>
+                    </div>
+                }.into_any(),
+                Some(Ok(p)) => {
+                    let total = p.user_ids.len();
+                    let totals = p.totals;
+                    let fqdn = p.destination.fqdn.clone();
+                    let force = p.force;
+                    let stored = StoredValue::new(p.clone());
+                    view! {
+                        <Totals totals results=false />
+                        <PlanTable users=p.users.clone() total />
+                        <Show when=move || confirming.get()>
+                            <div class="confirm-panel" role="alertdialog" aria-labelledby="force-confirm-title" aria-describedby="force-confirm-text">
+                                <h3 id="force-confirm-title">{t!(i18n, moves.confirm_title)}</h3>
+                                <p id="force-confirm-text" data-testid="force-confirm-text">
+                                    {let fqdn = fqdn.clone(); move || t_string!(
+                                        i18n,
+                                        moves.confirm_text,
+                                        moving = count(i18n, totals.moving),
+                                        pool = fqdn.clone(),
+                                        lost = count(i18n, totals.lost)
+                                    ).to_string()}
+                                </p>
+                                <div class="choice">
+                                    <input type="checkbox" id="force-understood" prop:checked=move || understood.get()
+                                        on:change=move |ev| understood.set(event_target_checked(&ev)) />
+                                    <label for="force-understood">{t!(i18n, moves.confirm_check)}</label>
+                                </div>
+                                <div class="wizard-actions">
+                                    <button type="button" class="button" on:click=move |_| confirming.set(false)>{t!(i18n, moves.cancel)}</button>
+                                    <button type="button" class="button button-danger" disabled=move || !understood.get()
+                                        on:click=move |_| stored.with_value(|p| start(p))>
+                                        {move || t_string!(i18n, moves.confirm_button, count = count(i18n, totals.moving)).to_string()}
+                                    </button>
+                                </div>
+                            </div>
+                        </Show>
+                        <div class="wizard-actions">
+                            <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, moves.back)}</button>
+                            <button type="button" class="button button-primary" data-testid="move-run"
+                                disabled=move || totals.moving == 0 || confirming.get()
+                                on:click=move |_| if force { confirming.set(true) } else { stored.with_value(|p| start(p)) }>
+                                {move || t_string!(i18n, moves.run_button, count = count(i18n, totals.moving)).to_string()}
+                            </button>
+                        </div>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ResultsStep(
+    run: ServerAction<MoveUsers>,
+    selected: RwSignal<BTreeSet<crate::domain::user::UserId>>,
+    back: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let tree = use_context::<TreeResource>();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = run.value().get() {
+            selected.set(BTreeSet::new());
+            if let Some(tree) = tree {
+                tree.0.refetch();
+            }
+        }
+    });
+    view! {
+        <section class="wizard-step" aria-labelledby="move-results-title">
+            <h2 id="move-results-title">{t!(i18n, moves.step_results)}</h2>
+            {move || match run.value().get() {
+                None => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                Some(Ok(result)) => {
+                    let total = result.preview.user_ids.len();
+                    view! {
+                        <Totals totals=result.preview.totals results=true />
+                        <PlanTable users=result.preview.users.clone() total />
+                    }.into_any()
+                }
+            }}
+            <div class="wizard-actions">
+                <A href=back.clone() attr:class="button button-primary">{t!(i18n, moves.back_to_list)}</A>
+            </div>
+        </section>
+    }
+}
