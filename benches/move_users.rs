@@ -1,0 +1,136 @@
+//! Benchmark: moving 100,000 users, each with at least 20 contacts and some Allow/Block entries
+//! and meetings, from one pool to another in one operation (preview from the same snapshot,
+//! set-based changes, audit record), against the same row changes done as plain SQL by the
+//! sqlite3 command-line tool on an identical copy of the database.
+//!
+//!   cargo bench --features ssr --bench move_users        (needs `sqlite3` on PATH)
+
+use std::process::Command;
+use std::time::Instant;
+use uc_admin::domain::operator::{Operator, OperatorId, Role};
+use uc_admin::domain::pool::PoolId;
+use uc_admin::domain::user::UserId;
+use uc_admin::server::{db, moves, operators, seed};
+
+const USERS: i64 = 100_000;
+const RUNS: usize = 3;
+
+fn fresh_copy(template: &str, name: &str) -> String {
+    let path = format!("target/bench/{name}.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    std::fs::copy(template, &path).unwrap();
+    path
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    std::fs::create_dir_all("target/bench").unwrap();
+    let template = "target/bench/move-template.db";
+    if !std::path::Path::new(template).exists() {
+        let started = Instant::now();
+        let pool = db::connect(&format!("sqlite://{template}")).await.unwrap();
+        seed::generate(&pool, 136_000).await.unwrap();
+        operators::create_operator(&pool, "bench", "Bench", "bench-password", &[Role::UserAdministrator])
+            .await
+            .unwrap();
+        // Shape the data: every user homed on pool01 with all its data, at least 20 contacts
+        // each, and both pools large enough.
+        for sql in [
+            "UPDATE pools SET capacity = 1000000",
+            "UPDATE enabled_users SET pool_id = 1",
+            "UPDATE contacts SET pool_id = 1",
+            "UPDATE contact_groups SET pool_id = 1",
+            "UPDATE access_entries SET pool_id = 1",
+            "UPDATE meetings SET pool_id = 1",
+            "UPDATE presence_items SET pool_id = 1",
+            "INSERT OR IGNORE INTO contacts (user_id, pool_id, contact_uri, display_name)
+             SELECT e.user_id, 1, 'extra' || n.value || '.' || e.user_id || '@fabrikam.com', 'Partner ' || n.value
+             FROM enabled_users e JOIN json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]') n
+             WHERE (SELECT COUNT(*) FROM contacts c WHERE c.user_id = e.user_id) < 20",
+            "ANALYZE",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        pool.close().await;
+        println!("prepared the deployment in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    {
+        let pool = db::connect(&format!("sqlite://{template}")).await.unwrap();
+        let (users, contacts, min_contacts, access, meetings): (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM enabled_users), (SELECT COUNT(*) FROM contacts),
+                    (SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM contacts GROUP BY user_id)),
+                    (SELECT COUNT(*) FROM access_entries), (SELECT COUNT(*) FROM meetings)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        println!(
+            "deployment: {users} enabled users on pool01; {contacts} contacts (at least {min_contacts} each), \
+             {access} Allow/Block entries, {meetings} meetings"
+        );
+        pool.close().await;
+    }
+    let operator = Operator {
+        id: OperatorId(1),
+        username: "bench".into(),
+        display_name: "Bench".into(),
+        roles: vec![Role::UserAdministrator],
+    };
+
+    let mut ours = Vec::new();
+    let mut plain = Vec::new();
+    for i in 0..RUNS {
+        // The portal's move.
+        let path = fresh_copy(template, "move-run");
+        let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
+        let users: Vec<UserId> =
+            sqlx::query_scalar("SELECT user_id FROM enabled_users ORDER BY user_id LIMIT ?")
+                .bind(USERS)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(UserId)
+                .collect();
+        let start = Instant::now();
+        let run = moves::run(&pool, &operator, &users, PoolId(2), false).await.unwrap();
+        let elapsed = start.elapsed().as_secs_f64();
+        assert_eq!(run.preview.totals.moving, USERS as u64);
+        ours.push(elapsed);
+        pool.close().await;
+
+        // The same row changes as plain SQL, by the sqlite3 tool, on an identical copy.
+        let path = fresh_copy(template, "move-plain");
+        let script = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+             CREATE TEMP TABLE ids AS SELECT user_id FROM enabled_users ORDER BY user_id LIMIT {USERS};
+             BEGIN IMMEDIATE;
+             UPDATE contacts SET pool_id = 2 WHERE user_id IN (SELECT user_id FROM ids);
+             UPDATE contact_groups SET pool_id = 2 WHERE user_id IN (SELECT user_id FROM ids);
+             UPDATE access_entries SET pool_id = 2 WHERE user_id IN (SELECT user_id FROM ids);
+             UPDATE meetings SET pool_id = 2 WHERE user_id IN (SELECT user_id FROM ids);
+             UPDATE presence_items SET pool_id = 2 WHERE user_id IN (SELECT user_id FROM ids);
+             UPDATE enabled_users SET pool_id = 2 WHERE user_id IN (SELECT user_id FROM ids);
+             COMMIT;"
+        );
+        let start = Instant::now();
+        let status = Command::new("sqlite3").arg(&path).arg(&script).status().expect("sqlite3 on PATH");
+        let elapsed_plain = start.elapsed().as_secs_f64();
+        assert!(status.success());
+        plain.push(elapsed_plain);
+        println!("run {}: portal {:>6.0} ms, sqlite3 {:>6.0} ms", i + 1, elapsed * 1e3, elapsed_plain * 1e3);
+    }
+    ours.sort_by(f64::total_cmp);
+    plain.sort_by(f64::total_cmp);
+    let (o, p) = (ours[RUNS / 2], plain[RUNS / 2]);
+    println!(
+        "\nmove {USERS} users with their data: portal median {:.0} ms, plain SQL (sqlite3) median {:.0} ms, \
+         ratio {:.2}x; targets: at most 2000 ms and 3x",
+        o * 1e3,
+        p * 1e3,
+        o / p
+    );
+}
