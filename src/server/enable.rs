@@ -10,7 +10,7 @@ use crate::domain::enable::{
 };
 use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, like_contains_pattern};
-use crate::domain::pool::{Pool, PoolId, PoolState};
+use crate::domain::pool::{Pool, PoolState};
 use crate::domain::sip::SipUri;
 use crate::domain::user::{DirectoryUser, UserId};
 use serde_json::json;
@@ -110,7 +110,7 @@ async fn prepare(
     if ids.len() > MAX_BATCH {
         return Err(AppError::BatchTooLarge { max: MAX_BATCH as u64 });
     }
-    let pool = load_pool(conn, options.pool).await?;
+    let pool = super::pools::load(conn, options.pool).await?;
     if pool.state != PoolState::Active || !pool.available {
         return Err(AppError::PoolNotUsable);
     }
@@ -177,15 +177,6 @@ async fn prepare(
         });
     }
     Ok(preview)
-}
-
-async fn load_pool(conn: &mut SqliteConnection, id: PoolId) -> Result<Pool, AppError> {
-    let record: Option<PoolRecord> =
-        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
-            .bind(id.0)
-            .fetch_optional(conn)
-            .await?;
-    record.ok_or(AppError::PoolNotFound)?.try_into()
 }
 
 /// What enabling these users would do; changes nothing.
@@ -295,6 +286,7 @@ mod tests {
     use super::*;
     use crate::domain::enable::SipAddressSource;
     use crate::domain::operator::{OperatorId, Role};
+    use crate::domain::pool::PoolId;
     use crate::server::seed::tests::small_deployment;
 
     /// The operator the tests act as; it exists in the database, as the audit requires.

@@ -4,14 +4,15 @@
 
 use super::audit;
 use super::pools::{POOL_COLUMNS, PoolRecord};
+use super::users::DataCountsRecord;
 use crate::domain::AppError;
 use crate::domain::moves::{
     DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, MoveTarget, PREVIEW_LINES, can_receive, holds,
     plan_user, totals,
 };
 use crate::domain::operator::Operator;
-use crate::domain::pool::{Pool, PoolId};
-use crate::domain::user::{ServerDataCounts, UserId};
+use crate::domain::pool::PoolId;
+use crate::domain::user::UserId;
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashSet;
@@ -24,15 +25,6 @@ fn tables(kind: DataKind) -> &'static [&'static str] {
         DataKind::Meetings => &["meetings"],
         DataKind::EnhancedPresence => &["presence_items"],
     }
-}
-
-async fn load_pool(conn: &mut SqliteConnection, id: PoolId) -> Result<Pool, AppError> {
-    let record: Option<PoolRecord> =
-        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
-            .bind(id.0)
-            .fetch_optional(conn)
-            .await?;
-    record.ok_or(AppError::PoolNotFound)?.try_into()
 }
 
 async fn prepare(
@@ -49,7 +41,7 @@ async fn prepare(
     if ids.len() > MAX_MOVE {
         return Err(AppError::BatchTooLarge { max: MAX_MOVE as u64 });
     }
-    let destination = load_pool(conn, destination).await?;
+    let destination = super::pools::load(conn, destination).await?;
     if !can_receive(&destination) {
         return Err(AppError::PoolNotUsable);
     }
@@ -61,12 +53,8 @@ async fn prepare(
         converted_to_ep: bool,
         #[sqlx(flatten)]
         pool: PoolRecord,
-        contacts: i64,
-        contact_groups: i64,
-        allowed: i64,
-        blocked: i64,
-        meetings: i64,
-        presence_items: i64,
+        #[sqlx(flatten)]
+        data: DataCountsRecord,
     }
     // Amounts per user from one grouped pass over each data table.
     let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -103,14 +91,7 @@ async fn prepare(
             display_name: r.display_name,
             source: r.pool.try_into()?,
             converted_to_enhanced_presence: r.converted_to_ep,
-            data: ServerDataCounts {
-                contacts: r.contacts as u64,
-                contact_groups: r.contact_groups as u64,
-                allowed: r.allowed as u64,
-                blocked: r.blocked as u64,
-                meetings: r.meetings as u64,
-                presence_items: r.presence_items as u64,
-            },
+            data: r.data.into(),
         };
         plans.push(plan_user(&candidate, &destination, force));
     }

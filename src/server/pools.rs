@@ -34,6 +34,16 @@ impl TryFrom<PoolRecord> for Pool {
     }
 }
 
+/// One pool, read inside the caller's transaction.
+pub(crate) async fn load(conn: &mut sqlx::SqliteConnection, id: PoolId) -> Result<Pool, AppError> {
+    let record: Option<PoolRecord> =
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await?;
+    record.ok_or(AppError::PoolNotFound)?.try_into()
+}
+
 pub async fn forest_name(db: &SqlitePool) -> Result<String, AppError> {
     let name: Option<String> =
         sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'").fetch_optional(db).await?;

@@ -46,6 +46,31 @@ fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a s
     }
 }
 
+/// The six amounts of a user's server data, as a query selects them (`contacts`, ...).
+#[derive(sqlx::FromRow)]
+pub(crate) struct DataCountsRecord {
+    contacts: i64,
+    contact_groups: i64,
+    allowed: i64,
+    blocked: i64,
+    meetings: i64,
+    presence_items: i64,
+}
+
+impl From<DataCountsRecord> for ServerDataCounts {
+    fn from(r: DataCountsRecord) -> ServerDataCounts {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        ServerDataCounts {
+            contacts: n(r.contacts),
+            contact_groups: n(r.contact_groups),
+            allowed: n(r.allowed),
+            blocked: n(r.blocked),
+            meetings: n(r.meetings),
+            presence_items: n(r.presence_items),
+        }
+    }
+}
+
 /// The ORDER BY expression of a sort key; the user id breaks ties so that pages are stable.
 fn order_expression(key: SortKey) -> &'static str {
     match key {
@@ -163,12 +188,8 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
         telephony: String,
         #[sqlx(flatten)]
         pool: PoolRecord,
-        contacts: i64,
-        contact_groups: i64,
-        allowed: i64,
-        blocked: i64,
-        meetings: i64,
-        presence_items: i64,
+        #[sqlx(flatten)]
+        data: DataCountsRecord,
         next_meeting_at: Option<i64>,
     }
     // One statement: a consistent snapshot of the user and the counts.
@@ -207,14 +228,7 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
             meeting_policy: r.meeting_policy,
             telephony: r.telephony.parse().map_err(|_| corrupt("telephony", &r.telephony))?,
         },
-        data: ServerDataCounts {
-            contacts: r.contacts as u64,
-            contact_groups: r.contact_groups as u64,
-            allowed: r.allowed as u64,
-            blocked: r.blocked as u64,
-            meetings: r.meetings as u64,
-            presence_items: r.presence_items as u64,
-        },
+        data: r.data.into(),
         next_meeting_at: r.next_meeting_at,
         directory,
         pool,
