@@ -38,6 +38,7 @@ impl Response {
 fn start() -> Server {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = std::env::temp_dir().join(format!("uc-admin-binary-test-{}-{port}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_uc-admin"))
         .env("UC_ADMIN_DATABASE_URL", format!("sqlite://{}/test.db", dir.display()))

@@ -536,6 +536,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_overlapping_moves_leave_every_user_whole() {
         let dir = std::env::temp_dir().join(format!("uc-admin-moves-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}/moves.db", dir.display());
         let db = crate::server::db::connect(&url).await.unwrap();
