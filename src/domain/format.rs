@@ -20,7 +20,7 @@ pub fn format_count(lang: Lang, value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(separator);
         }
         out.push(ch);
@@ -30,7 +30,7 @@ pub fn format_count(lang: Lang, value: u64) -> String {
 
 /// A percentage with no decimals, written as each locale writes it: 42% / 42 % / 42 %.
 pub fn format_percent(lang: Lang, used: u64, of: u64) -> String {
-    let pct = if of == 0 { 0 } else { (used.saturating_mul(100) + of / 2) / of };
+    let pct = (used.saturating_mul(100) + of / 2).checked_div(of).unwrap_or(0);
     match lang {
         Lang::En => format!("{pct}%"),
         Lang::Fr | Lang::De => format!("{pct}\u{00A0}%"),

@@ -126,7 +126,7 @@ pub fn plan_user(user: &MoveCandidate, destination: &Pool, force: bool) -> UserM
         Some(MoveRefusal::AlreadyThere)
     } else if user.converted_to_enhanced_presence && !destination.version.supports_enhanced_presence() {
         Some(MoveRefusal::ConvertedToEnhancedPresence)
-    } else if !force && !(reachable(&user.source) && reachable(destination)) {
+    } else if !force && (!reachable(&user.source) || !reachable(destination)) {
         Some(MoveRefusal::NeedsForce)
     } else {
         None

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let in_memory = url.contains(":memory:");
-    if let Some(dir) = database_file(url).and_then(|p| p.parent().map(ToOwned::to_owned)) {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(&dir).map_err(sqlx::Error::Io)?;
-        }
+    if let Some(dir) = database_file(url).and_then(|p| p.parent().map(ToOwned::to_owned))
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(&dir).map_err(sqlx::Error::Io)?;
     }
     let mut options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)

@@ -261,7 +261,9 @@ pub async fn load_run(db: &SqlitePool, run_id: i64) -> Result<EnableRun, AppErro
             .fetch_optional(db)
             .await?;
     let pool: Pool = record.ok_or(AppError::ExportNotFound)?.try_into()?;
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    /// user id, object GUID, display name, SIP URI, reason.
+    type OutcomeRow = (i64, String, String, Option<String>, Option<String>);
+    let rows: Vec<OutcomeRow> = sqlx::query_as(
         "SELECT user_id, object_guid, display_name, sip_uri, reason FROM audit_event_users
          WHERE event_id = ? ORDER BY rowid",
     )

@@ -232,7 +232,7 @@ fn unique(seen: &mut HashMap<String, u32>, base: String) -> String {
 }
 
 fn people(count: u32) -> Vec<Person> {
-    let mut rng = Rng(0x5EED_0F_C0_27050);
+    let mut rng = Rng(0x0005_EED0_FC02_7050);
     let mut sams = HashMap::new();
     let mut emails = HashMap::new();
     (0..count)
