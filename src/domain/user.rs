@@ -149,6 +149,20 @@ pub struct DirectoryAttributes {
     pub account_enabled: bool,
 }
 
+/// The users an operation takes: repeats dropped (first occurrence kept), at least one, at most
+/// `max`.
+pub fn distinct_selection(users: &[UserId], max: usize) -> Result<Vec<UserId>, super::AppError> {
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<UserId> = users.iter().copied().filter(|id| seen.insert(*id)).collect();
+    if ids.is_empty() {
+        return Err(super::AppError::EmptySelection);
+    }
+    if ids.len() > max {
+        return Err(super::AppError::BatchTooLarge { max: max as u64 });
+    }
+    Ok(ids)
+}
+
 /// A directory user with its identifier: a row of the directory browser and the input of
 /// enabling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +200,15 @@ mod tests {
         assert_eq!(UserStatus::of(PoolState::Removed, false), UserStatus::Unassigned);
         assert!(UserStatus::Active.can_sign_in());
         assert!(!UserStatus::Unassigned.can_sign_in());
+    }
+
+    #[test]
+    fn selections_drop_repeats_and_respect_their_bounds() {
+        use crate::domain::AppError;
+        let ids = [UserId(3), UserId(1), UserId(3), UserId(2)];
+        assert_eq!(distinct_selection(&ids, 3), Ok(vec![UserId(3), UserId(1), UserId(2)]));
+        assert_eq!(distinct_selection(&[], 3), Err(AppError::EmptySelection));
+        assert_eq!(distinct_selection(&ids, 2), Err(AppError::BatchTooLarge { max: 2 }));
     }
 
     #[test]

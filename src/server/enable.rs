@@ -12,10 +12,10 @@ use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, like_contains_pattern};
 use crate::domain::pool::{Pool, PoolState};
 use crate::domain::sip::SipUri;
-use crate::domain::user::{DirectoryUser, UserId};
+use crate::domain::user::{DirectoryUser, UserId, distinct_selection};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 /// Directory users not yet enabled, matching the filter.
 fn push_candidates_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, query: &'a DirectoryQuery) {
@@ -102,14 +102,7 @@ async fn prepare(
     options: &EnableOptions,
 ) -> Result<EnablePreview, AppError> {
     // Repeats are ignored; the plan lists users by display name, as the directory browser does.
-    let mut seen = HashSet::new();
-    let ids: Vec<i64> = users.iter().map(|u| u.0).filter(|id| seen.insert(*id)).collect();
-    if ids.is_empty() {
-        return Err(AppError::EmptySelection);
-    }
-    if ids.len() > MAX_BATCH {
-        return Err(AppError::BatchTooLarge { max: MAX_BATCH as u64 });
-    }
+    let ids: Vec<i64> = distinct_selection(users, MAX_BATCH)?.into_iter().map(|u| u.0).collect();
     let pool = super::pools::load(conn, options.pool).await?;
     if pool.state != PoolState::Active || !pool.available {
         return Err(AppError::PoolNotUsable);

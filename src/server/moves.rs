@@ -12,10 +12,9 @@ use crate::domain::moves::{
 };
 use crate::domain::operator::Operator;
 use crate::domain::pool::PoolId;
-use crate::domain::user::UserId;
+use crate::domain::user::{UserId, distinct_selection};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
-use std::collections::HashSet;
 
 /// The tables holding each kind of user data.
 fn tables(kind: DataKind) -> &'static [&'static str] {
@@ -33,14 +32,7 @@ async fn prepare(
     destination: PoolId,
     force: bool,
 ) -> Result<MovePreview, AppError> {
-    let mut seen = HashSet::new();
-    let ids: Vec<i64> = users.iter().map(|u| u.0).filter(|id| seen.insert(*id)).collect();
-    if ids.is_empty() {
-        return Err(AppError::EmptySelection);
-    }
-    if ids.len() > MAX_MOVE {
-        return Err(AppError::BatchTooLarge { max: MAX_MOVE as u64 });
-    }
+    let ids: Vec<i64> = distinct_selection(users, MAX_MOVE)?.into_iter().map(|u| u.0).collect();
     let destination = super::pools::load(conn, destination).await?;
     if !can_receive(&destination) {
         return Err(AppError::PoolNotUsable);

@@ -1,7 +1,8 @@
 //! The user list of a tree node: quick filter, sortable columns, server-side paging.
 
 use super::common::{
-    ErrorPanel, I18n, ListSummary, Loading, count, node_name, status_name, version_short_name, yes_no,
+    ErrorPanel, I18n, ListSummary, Loading, SelectPageBox, SelectRowBox, count, node_name, status_name,
+    version_short_name, yes_no,
 };
 use super::console::{SelectedUsers, TreeResource};
 use crate::api::list_users;
@@ -163,22 +164,6 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
         use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(Default::default()));
     let may_move = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let page_ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
-    let all_on_page = {
-        let ids = page_ids.clone();
-        move || selected.with(|s| !ids.is_empty() && ids.iter().all(|id| s.contains(id)))
-    };
-    let toggle_page = move |ev: leptos::ev::Event| {
-        let on = event_target_checked(&ev);
-        selected.update(|s| {
-            for id in &page_ids {
-                if on {
-                    s.insert(*id);
-                } else {
-                    s.remove(id);
-                }
-            }
-        });
-    };
     let selected_count = move || selected.with(|s| s.len() as u64);
     let move_all_href = {
         let q = query.filter.clone();
@@ -205,17 +190,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
             view! {
                 <tr>
                     <td class="check">
-                        <input
-                            type="checkbox"
-                            aria-label=move || t_string!(i18n, selection.select_user, name = name.clone()).to_string()
-                            prop:checked=move || selected.with(|s| s.contains(&id))
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                selected.update(|s| {
-                                    if on { s.insert(id); } else { s.remove(&id); }
-                                });
-                            }
-                        />
+                        <SelectRowBox selected id name />
                     </td>
                     <td><A href=format!("/users/{}", u.id.0)>{u.display_name}</A></td>
                     <td class="mono">{u.sip_uri.to_string()}</td>
@@ -251,12 +226,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
                 <thead>
                     <tr>
                         <th scope="col" class="check">
-                            <input
-                                type="checkbox"
-                                aria-label=move || t_string!(i18n, selection.select_page)
-                                prop:checked=all_on_page
-                                on:change=toggle_page
-                            />
+                            <SelectPageBox selected ids=page_ids />
                         </th>
                         {headers}
                     </tr>

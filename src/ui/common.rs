@@ -201,3 +201,51 @@ pub fn ListSummary(first: u64, last: u64, total: u64, testid: &'static str) -> i
         </p>
     }
 }
+
+/// The selected users of a list, shared by its header and row checkboxes.
+pub type Selection = RwSignal<std::collections::BTreeSet<crate::domain::user::UserId>>;
+
+/// The header checkbox that ticks (or unticks) every user of the page shown.
+#[component]
+pub fn SelectPageBox(selected: Selection, ids: Vec<crate::domain::user::UserId>) -> impl IntoView {
+    let i18n = use_i18n();
+    let ids = StoredValue::new(ids);
+    view! {
+        <input
+            type="checkbox"
+            aria-label=move || t_string!(i18n, selection.select_page)
+            prop:checked=move || {
+                ids.with_value(|ids| selected.with(|s| !ids.is_empty() && ids.iter().all(|id| s.contains(id))))
+            }
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                ids.with_value(|ids| {
+                    selected.update(|s| {
+                        for id in ids {
+                            if on { s.insert(*id); } else { s.remove(id); }
+                        }
+                    })
+                });
+            }
+        />
+    }
+}
+
+/// The checkbox of one user's row.
+#[component]
+pub fn SelectRowBox(selected: Selection, id: crate::domain::user::UserId, name: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <input
+            type="checkbox"
+            aria-label=move || t_string!(i18n, selection.select_user, name = name.clone()).to_string()
+            prop:checked=move || selected.with(|s| s.contains(&id))
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                selected.update(|s| {
+                    if on { s.insert(id); } else { s.remove(&id); }
+                });
+            }
+        />
+    }
+}

@@ -1,7 +1,9 @@
 //! The Enable Users wizard: pick directory users, choose the pool and the SIP URI rule,
 //! preview every user's URI and problems, then run and read (or export) the results.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, version_short_name};
+use super::common::{
+    ErrorPanel, I18n, ListSummary, Loading, SelectPageBox, SelectRowBox, count, version_short_name,
+};
 use super::console::TreeResource;
 use crate::api::enable::{
     EnableUsers, PreviewEnable, get_enable_choices, list_candidates, select_candidates,
@@ -217,14 +219,14 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                 <button type="submit" class="button">{t!(i18n, users.apply)}</button>
             </form>
             <div class="selection-bar" role="status" data-testid="selection">
-                <strong>{move || t_string!(i18n, enable.selected_count, count = count(i18n, selected_count())).to_string()}</strong>
+                <strong>{move || t_string!(i18n, selection.count, count = count(i18n, selected_count())).to_string()}</strong>
                 <button
                     type="button"
                     class="button button-quiet"
                     disabled=move || selected_count() == 0
                     on:click=move |_| wizard.selected.set(BTreeSet::new())
                 >
-                    {t!(i18n, enable.clear_selection)}
+                    {t!(i18n, selection.clear)}
                 </button>
             </div>
             {move || selection_error.get().map(|error| view! { <ErrorPanel error /> })}
@@ -238,21 +240,6 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                         Ok(page) => {
                             let total = page.total;
                             let page_ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
-                            let all_on_page = {
-                                let ids = page_ids.clone();
-                                move || wizard.selected.with(|s| ids.iter().all(|id| s.contains(id)))
-                            };
-                            let toggle_page = {
-                                let ids = page_ids.clone();
-                                move |ev: leptos::ev::Event| {
-                                    let on = event_target_checked(&ev);
-                                    wizard.selected.update(|s| {
-                                        for id in &ids {
-                                            if on { s.insert(*id); } else { s.remove(id); }
-                                        }
-                                    });
-                                }
-                            };
                             let (first, last) = page.shown_range();
                             let page_count = page.page_count();
                             let current = page.page;
@@ -267,17 +254,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                                     view! {
                                         <tr>
                                             <td class="check">
-                                                <input
-                                                    type="checkbox"
-                                                    aria-label=move || t_string!(i18n, enable.select_user, name = name.clone()).to_string()
-                                                    prop:checked=move || wizard.selected.with(|s| s.contains(&id))
-                                                    on:change=move |ev| {
-                                                        let on = event_target_checked(&ev);
-                                                        wizard.selected.update(|s| {
-                                                            if on { s.insert(id); } else { s.remove(&id); }
-                                                        });
-                                                    }
-                                                />
+                                                <SelectRowBox selected=wizard.selected id name />
                                             </td>
                                             <td>{u.display_name}</td>
                                             <td class="mono">{u.sam_account_name}</td>
@@ -313,12 +290,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                                         <thead>
                                             <tr>
                                                 <th scope="col" class="check">
-                                                    <input
-                                                        type="checkbox"
-                                                        aria-label=move || t_string!(i18n, enable.select_page)
-                                                        prop:checked=all_on_page
-                                                        on:change=toggle_page
-                                                    />
+                                                    <SelectPageBox selected=wizard.selected ids=page_ids.clone() />
                                                 </th>
                                                 <th scope="col">{t!(i18n, enable.col_name)}</th>
                                                 <th scope="col">{t!(i18n, enable.col_logon)}</th>
