@@ -46,6 +46,10 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
       RUST_LOG: "warn",
+      // Small jobs with a pause between chunks, so that a test can watch one progress.
+      UC_ADMIN_MOVE_JOB_THRESHOLD: "40",
+      UC_ADMIN_MOVE_JOB_CHUNK: "10",
+      UC_ADMIN_MOVE_JOB_PAUSE_MS: "300",
     },
   },
 });

@@ -4,6 +4,8 @@ use crate::i18n::*;
 use crate::ui::browse::BrowsePage;
 use crate::ui::console::Console;
 use crate::ui::enable::EnablePage;
+use crate::ui::import::ImportPage;
+use crate::ui::jobs::{JobPage, JobsPage};
 use crate::ui::login::LoginPage;
 use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
@@ -59,6 +61,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users/:id") view=UserPage />
                         <Route path=path!("enable") view=EnablePage />
                         <Route path=path!("move") view=MovePage />
+                        <Route path=path!("import") view=ImportPage />
+                        <Route path=path!("jobs") view=JobsPage />
+                        <Route path=path!("jobs/:id") view=JobPage />
                     </ParentRoute>
                 </Routes>
             </Router>

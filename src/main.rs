@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use uc_admin::server::{AppState, Config, db, operators, seed};
+use uc_admin::server::{AppState, Config, db, jobs, operators, seed};
 
 const USAGE: &str = "\
 Usage:
@@ -110,6 +110,11 @@ async fn serve() -> Result<(), AnyError> {
         );
     }
 
+    let interrupted = jobs::recover(&pool).await.map_err(|e| e.code())?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "move jobs were running when the server stopped; marked interrupted");
+    }
+
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = leptos_options.site_addr;
     let state = AppState { db: pool, config, leptos_options: leptos_options.clone() };
@@ -120,6 +125,7 @@ async fn serve() -> Result<(), AnyError> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/exports/enable-runs/{file}", axum::routing::get(uc_admin::api::exports::enable_results))
+        .route("/exports/user-data.xml", axum::routing::get(uc_admin::api::exports::user_data))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -127,6 +133,10 @@ async fn serve() -> Result<(), AnyError> {
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(uc_admin::api::gate::server_fn_error_status))
         .layer(CompressionLayer::new())
+        // Room for a user data file (the import refuses larger ones itself, with a clear error).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            uc_admin::domain::user_data::MAX_IMPORT_BYTES * 2 + 1024 * 1024,
+        ))
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;

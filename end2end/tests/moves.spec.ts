@@ -150,3 +150,57 @@ test("the move wizard in French; Help Desk cannot move", async ({ page, browser 
   expect(refused.status()).toBe(403);
   await helpdesk.close();
 });
+
+// These two run last in this file: they move whole pools.
+test("a large move runs as a job whose progress bar reaches the end", async ({ page }) => {
+  await signIn(page, "useradmin");
+  const users = await nodeCount(page, "ocs2007.contoso.com");
+  const before01 = await nodeCount(page, "pool01.contoso.com");
+  expect(users).toBeGreaterThan(40);
+  await openPool(page, "ocs2007.contoso.com");
+  await page.getByRole("link", { name: "Move all users of this list…" }).click();
+  await chooseDestination(page, "pool01.contoso.com");
+  await page.getByTestId("move-preview").click();
+  await expect(page.getByTestId("move-totals")).toContainText(`Moving: ${users}.`);
+  await page.getByTestId("move-run").click();
+  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  const progress = page.getByTestId("job-progress");
+  await expect(progress).toHaveAttribute("max", String(users));
+  await expect(page.getByTestId("job-state")).toHaveText("Running");
+  await expectAccessible(page);
+  // The bar fills while we watch, then the job completes.
+  await expect.poll(async () => Number(await progress.getAttribute("value")), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId("job-state")).toHaveText("Completed", { timeout: 60_000 });
+  await expect(progress).toHaveAttribute("value", String(users));
+  await expect(page.getByTestId("job-moved")).toHaveText(users.toLocaleString("en-US"));
+  await expect.poll(() => nodeCount(page, "pool01.contoso.com")).toBe(before01 + users);
+  expect(await nodeCount(page, "ocs2007.contoso.com")).toBe(0);
+  await page.getByTestId("job-filter").selectOption("moved");
+  await expect(page.getByTestId("job-lines-summary")).toContainText(`of ${users}`);
+  await page.getByRole("link", { name: "All move jobs" }).click();
+  await expect(page.getByTestId("jobs-table")).toContainText("Completed");
+});
+
+test("a job cancelled in German keeps the users it moved and leaves the rest in place", async ({ page }) => {
+  await signIn(page, "useradmin");
+  await chooseLanguage(page, "de");
+  const users = await nodeCount(page, "se01.contoso.com");
+  await openPool(page, "se01.contoso.com");
+  await page.getByRole("link", { name: "Alle Benutzer dieser Liste verschieben…" }).click();
+  const select = page.locator("#move-destination");
+  await select.selectOption((await select.locator("option", { hasText: "ocs2007.contoso.com" }).getAttribute("value")) ?? "");
+  await page.getByTestId("move-preview").click();
+  await page.getByTestId("move-run").click();
+  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  await expect(page.getByTestId("job-state")).toHaveText("Wird ausgeführt");
+  await page.getByTestId("job-cancel").click();
+  await expect(page.getByTestId("job-state")).toHaveText("Abgebrochen", { timeout: 30_000 });
+  await expect(page.getByText("Dieser Auftrag wurde abgebrochen.")).toBeVisible();
+  const moved = Number((await page.getByTestId("job-moved").innerText()).replace(/[^\d]/g, ""));
+  const left = Number((await page.getByTestId("job-not-processed").innerText()).replace(/[^\d]/g, ""));
+  expect(left).toBeGreaterThan(0);
+  expect(moved + left).toBe(users);
+  await expectAccessible(page);
+  await expect.poll(() => nodeCount(page, "se01.contoso.com")).toBe(users - moved);
+  expect(await nodeCount(page, "ocs2007.contoso.com")).toBe(moved);
+});

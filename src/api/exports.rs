@@ -4,7 +4,7 @@
 use super::gate::{operator_for, session_token_in};
 use crate::domain::AppError;
 use crate::domain::operator::Permission;
-use crate::server::{AppState, enable, export};
+use crate::server::{AppState, enable, export, user_data};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -33,16 +33,65 @@ pub async fn enable_results(
     }
     .await;
     match result {
-        Ok((id, xml)) => {
-            let disposition = format!("attachment; filename=\"enable-results-{id}.xml\"");
-            let mut response = xml.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
-            if let Ok(value) = HeaderValue::from_str(&disposition) {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
+        Ok((id, xml)) => xml_download(xml, &format!("enable-results-{id}.xml")),
         Err(error) => error_response(error),
     }
+}
+
+/// Which users a user data export takes: `users=1,2,3` (selected users) or `node=…&q=…`
+/// (every user of a tree node matching the quick filter).
+#[derive(Debug, serde::Deserialize)]
+pub struct UserDataQuery {
+    users: Option<String>,
+    node: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /exports/user-data.xml`: the server data of some users, as a user data file.
+pub async fn user_data(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<UserDataQuery>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::domain::node::NodeId;
+    use crate::domain::user::UserId;
+    use crate::domain::user_data::{MAX_EXPORT_SELECTED, MAX_EXPORT_USERS};
+    let result = async {
+        let operator = operator_for(&state, session_token_in(&headers), Permission::ManageUsers).await?;
+        let users: Vec<UserId> = match (&query.users, &query.node) {
+            (Some(list), None) => {
+                let ids: Result<Vec<UserId>, _> =
+                    list.split(',').filter(|s| !s.is_empty()).map(|s| s.trim().parse().map(UserId)).collect();
+                let ids = ids.map_err(|_| AppError::BadRequest)?;
+                if ids.len() > MAX_EXPORT_SELECTED {
+                    return Err(AppError::BatchTooLarge { max: MAX_EXPORT_SELECTED as u64 });
+                }
+                ids
+            }
+            (None, Some(node)) => {
+                let node: NodeId = node.parse().map_err(|_| AppError::InvalidNode)?;
+                let filter = query.q.clone().unwrap_or_default();
+                crate::server::users::ids(&state.db, node, &filter, MAX_EXPORT_USERS + 1).await?
+            }
+            _ => return Err(AppError::BadRequest),
+        };
+        let at = crate::server::now();
+        let data = user_data::load(&state.db, &users).await?;
+        Ok::<_, AppError>((at, user_data::to_xml(&data, &operator.username, at)?))
+    }
+    .await;
+    match result {
+        Ok((at, xml)) => xml_download(xml, &user_data::file_name(at)),
+        Err(error) => error_response(error),
+    }
+}
+
+fn xml_download(xml: String, file_name: &str) -> Response {
+    let mut response = xml.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

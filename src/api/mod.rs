@@ -7,7 +7,9 @@ mod error;
 pub mod exports;
 #[cfg(feature = "ssr")]
 pub mod gate;
+pub mod jobs;
 pub mod moves;
+pub mod user_data;
 
 use crate::domain::AppError;
 use crate::domain::node::{NodeId, PoolTree};

@@ -3,7 +3,8 @@
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::moves::{MovePreview, MoveRun, MoveTarget};
+use crate::domain::jobs::MoveStarted;
+use crate::domain::moves::{MovePreview, MoveTarget};
 use crate::domain::pool::{PoolId, PoolState};
 use crate::domain::user::UserId;
 use leptos::prelude::*;
@@ -22,14 +23,21 @@ pub async fn preview_move(
     .await
 }
 
-/// Moves exactly the users of a preview (its `user_ids`), as they are now.
+/// Moves exactly the users of a preview (its `user_ids`), as they are now: in one transaction,
+/// or, above the configured threshold, as a background job the browser follows.
 #[server(prefix = "/api", endpoint = "move_users", input = Json)]
-pub async fn move_users(users: Vec<UserId>, destination: PoolId, force: bool) -> Result<MoveRun, AppError> {
+pub async fn move_users(users: Vec<UserId>, destination: PoolId, force: bool) -> Result<MoveStarted, AppError> {
     use crate::domain::operator::Permission;
+    use crate::server::{jobs, moves};
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
-        let mut run = crate::server::moves::run(&state.db, &operator, &users, destination, force).await?;
+        if users.len() > state.config.jobs.threshold {
+            let job = jobs::create(&state.db, &operator, &users, destination, force).await?;
+            jobs::spawn(state.db.clone(), job, state.config.jobs);
+            return Ok(MoveStarted::Job(job));
+        }
+        let mut run = moves::run(&state.db, &operator, &users, destination, force).await?;
         run.preview.users.truncate(crate::domain::moves::PREVIEW_LINES);
-        Ok(run)
+        Ok(MoveStarted::Done(run))
     })
     .await
 }

@@ -58,6 +58,27 @@ pub enum AppError {
     #[error("the pool state cannot change that way")]
     PoolStateUnchanged,
     /// The request never got a usable answer (network, malformed response).
+    #[error("move job not found")]
+    JobNotFound,
+    /// Cancel or resume asked of a job whose state does not allow it (e.g. already finished).
+    #[error("the job cannot do that in its current state")]
+    JobStateConflict,
+    #[error("the file is not well-formed XML")]
+    ImportMalformed { line: u64 },
+    /// Well-formed XML, but not a UC Admin user data file of a version this portal reads.
+    #[error("not a UC Admin user data file")]
+    ImportForeign,
+    /// A user data file whose content breaks the format's rules.
+    #[error("invalid content in the user data file")]
+    ImportInvalid { line: u64 },
+    /// The file names a user who is not enabled in this deployment.
+    #[error("the file names a user who is not enabled here")]
+    ImportUnknownUser { sip_uri: String },
+    /// The file holds data the user's home pool cannot hold (server version).
+    #[error("the user's pool cannot hold data of the file")]
+    ImportNotHoldable { sip_uri: String },
+    #[error("the file is too large")]
+    FileTooLarge { max_bytes: u64 },
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -87,6 +108,14 @@ impl AppError {
             AppError::CapacityExceeded { .. } => "capacity_exceeded",
             AppError::ExportNotFound => "export_not_found",
             AppError::PoolStateUnchanged => "pool_state_unchanged",
+            AppError::JobNotFound => "job_not_found",
+            AppError::JobStateConflict => "job_state_conflict",
+            AppError::ImportMalformed { .. } => "import_malformed",
+            AppError::ImportForeign => "import_foreign",
+            AppError::ImportInvalid { .. } => "import_invalid",
+            AppError::ImportUnknownUser { .. } => "import_unknown_user",
+            AppError::ImportNotHoldable { .. } => "import_not_holdable",
+            AppError::FileTooLarge { .. } => "file_too_large",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -97,7 +126,15 @@ impl AppError {
         match self {
             AppError::Unauthenticated | AppError::InvalidCredentials => 401,
             AppError::Forbidden => 403,
-            AppError::PoolNotFound | AppError::UserNotFound | AppError::ExportNotFound => 404,
+            AppError::PoolNotFound | AppError::UserNotFound | AppError::ExportNotFound | AppError::JobNotFound => {
+                404
+            }
+            AppError::ImportMalformed { .. }
+            | AppError::ImportForeign
+            | AppError::ImportInvalid { .. }
+            | AppError::ImportUnknownUser { .. }
+            | AppError::ImportNotHoldable { .. } => 422,
+            AppError::FileTooLarge { .. } => 413,
             AppError::EmptySelection
             | AppError::BatchTooLarge { .. }
             | AppError::UnknownUsers
@@ -106,7 +143,8 @@ impl AppError {
             AppError::AlreadyEnabled
             | AppError::PoolNotUsable
             | AppError::CapacityExceeded { .. }
-            | AppError::PoolStateUnchanged => 409,
+            | AppError::PoolStateUnchanged
+            | AppError::JobStateConflict => 409,
             AppError::InvalidNode | AppError::InvalidQuery | AppError::BadRequest => 400,
             AppError::Network | AppError::Internal => 500,
         }

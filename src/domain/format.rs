@@ -54,11 +54,55 @@ pub fn format_instant(lang: Lang, unix_seconds: i64) -> String {
     }
 }
 
+/// A duration for "time left": `45 s`, `2 min 05 s`, `1 h 02 min`. The unit symbols are the
+/// same in English, French and German; only the spacing rules differ, and they agree here.
+pub fn format_duration(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min {:02} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {:02} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
 /// A Unix timestamp as RFC 3339 in UTC, for files and logs: `2026-11-21T09:30:00Z`.
 pub fn rfc3339(unix_seconds: i64) -> String {
     let (y, m, d) = civil_from_days(unix_seconds.div_euclid(86_400));
     let secs = unix_seconds.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// Reads the UTC form `rfc3339` writes (`2026-11-21T09:30:00Z`); anything else is `None`.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let well_formed = b.len() == 20
+        && [4, 7].iter().all(|&i| b[i] == b'-')
+        && b[10] == b'T'
+        && [13, 16].iter().all(|&i| b[i] == b':')
+        && b[19] == b'Z';
+    if !well_formed {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| s.get(range)?.parse::<u32>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || d == 0 || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(y), m, d);
+    // Rejects 31 April and the like: the date must come back unchanged.
+    (civil_from_days(days) == (i64::from(y), m, d))
+        .then_some(days * 86_400 + i64::from(hh * 3600 + mm * 60 + ss))
+}
+
+/// A proleptic Gregorian (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
@@ -103,6 +147,15 @@ mod tests {
         assert_eq!(format_instant(Lang::Fr, t), "21/11/2026 09:30 UTC");
         assert_eq!(format_instant(Lang::De, t), "21.11.2026, 09:30 UTC");
         assert_eq!(format_instant(Lang::En, 0), "Jan 1, 1970 00:00 UTC");
+        for t in [0, 951_782_400, 1_795_253_400, 4_102_444_799] {
+            assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        }
+        for bad in ["2026-04-31T00:00:00Z", "2026-11-21 09:30:00Z", "2026-11-21T24:00:00Z", "2026-11-21T09:30:00+01:00", ""] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        assert_eq!(format_duration(45), "45 s");
+        assert_eq!(format_duration(125), "2 min 05 s");
+        assert_eq!(format_duration(3_720), "1 h 02 min");
         assert_eq!(format_instant(Lang::En, 951_782_400), "Feb 29, 2000 00:00 UTC");
         assert_eq!(rfc3339(t + 59), "2026-11-21T09:30:59Z");
     }

@@ -4,6 +4,7 @@
 pub mod enable;
 pub mod error;
 pub mod format;
+pub mod jobs;
 pub mod moves;
 pub mod node;
 pub mod operator;
@@ -11,5 +12,6 @@ pub mod paging;
 pub mod pool;
 pub mod sip;
 pub mod user;
+pub mod user_data;
 
 pub use error::AppError;

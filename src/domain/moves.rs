@@ -54,6 +54,8 @@ pub enum MoveRefusal {
     ConvertedToEnhancedPresence,
     /// The source or destination pool is not available: only a forced move can proceed.
     NeedsForce,
+    /// No longer enabled for the service when its turn came (a job's later chunk).
+    NotEnabled,
 }
 
 impl MoveRefusal {
@@ -62,7 +64,23 @@ impl MoveRefusal {
             MoveRefusal::AlreadyThere => "already_there",
             MoveRefusal::ConvertedToEnhancedPresence => "converted_to_enhanced_presence",
             MoveRefusal::NeedsForce => "needs_force",
+            MoveRefusal::NotEnabled => "not_enabled",
         }
+    }
+}
+
+impl std::str::FromStr for MoveRefusal {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [
+            MoveRefusal::AlreadyThere,
+            MoveRefusal::ConvertedToEnhancedPresence,
+            MoveRefusal::NeedsForce,
+            MoveRefusal::NotEnabled,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Runtime configuration, read from the environment once at start.
 
+use super::jobs::JobSettings;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct Config {
     pub session_idle: Duration,
     /// A session ends this long after sign-in, however busy.
     pub session_absolute: Duration,
+    /// How moves of many users run as background jobs.
+    pub jobs: JobSettings,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/uc-admin.db";
@@ -34,6 +37,13 @@ impl Config {
             public_origin: var("UC_ADMIN_PUBLIC_ORIGIN"),
             session_idle: minutes("UC_ADMIN_SESSION_IDLE_MINUTES", 30),
             session_absolute: minutes("UC_ADMIN_SESSION_MAX_HOURS", 12) * 60,
+            jobs: JobSettings {
+                threshold: var("UC_ADMIN_MOVE_JOB_THRESHOLD").and_then(|v| v.parse().ok()).unwrap_or(1_000),
+                chunk: var("UC_ADMIN_MOVE_JOB_CHUNK").and_then(|v| v.parse().ok()).unwrap_or(500).max(1),
+                pause: Duration::from_millis(
+                    var("UC_ADMIN_MOVE_JOB_PAUSE_MS").and_then(|v| v.parse().ok()).unwrap_or(0),
+                ),
+            },
         }
     }
 
@@ -46,6 +56,7 @@ impl Config {
             public_origin: None,
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
+            jobs: JobSettings { threshold: 1_000, chunk: 500, pause: Duration::ZERO },
         }
     }
 

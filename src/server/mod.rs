@@ -8,11 +8,13 @@ pub mod directory;
 pub mod enable;
 pub mod error;
 pub mod export;
+pub mod jobs;
 pub mod moves;
 pub mod operators;
 pub mod pools;
 pub mod seed;
 pub mod state;
+pub mod user_data;
 pub mod users;
 
 pub use config::Config;

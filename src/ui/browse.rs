@@ -11,6 +11,7 @@ use crate::domain::operator::{Operator, Permission};
 use crate::domain::paging::{PAGE_SIZES, Page, SortDir, SortKey, UserQuery};
 use crate::domain::user::UserId;
 use crate::domain::user::{UserRow, UserStatus};
+use crate::domain::user_data::{MAX_EXPORT_SELECTED, MAX_EXPORT_USERS};
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -174,6 +175,13 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
         };
         format!("/move?scope=node&node={node}{qs}")
     };
+    let export_all_href = move_all_href.replacen("/move?scope=node&", "/exports/user-data.xml?", 1);
+    let export_selected_href = move || {
+        let ids: Vec<String> = selected.with(|s| s.iter().map(|u| u.0.to_string()).collect());
+        format!("/exports/user-data.xml?users={}", ids.join(","))
+    };
+    let export_limit = MAX_EXPORT_SELECTED as u64;
+    let list_exportable = total > 0 && total <= MAX_EXPORT_USERS as u64;
     let rows = page
         .items
         .into_iter()
@@ -216,6 +224,20 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
                     {t!(i18n, selection.move_selected)}
                 </A>
                 <A href=move_all_href.clone() attr:class="button">{t!(i18n, selection.move_all)}</A>
+                // Downloads, not pages: the router must leave these links alone.
+                {move || {
+                    let n = selected_count();
+                    if n == 0 || n > export_limit {
+                        view! { <span class="button" aria-disabled="true">{t!(i18n, selection.export_selected)}</span> }.into_any()
+                    } else {
+                        view! { <a href=export_selected_href() class="button" rel="external" download data-testid="export-selected">{t!(i18n, selection.export_selected)}</a> }.into_any()
+                    }
+                }}
+                {if list_exportable {
+                    view! { <a href=export_all_href.clone() class="button" rel="external" download data-testid="export-list">{t!(i18n, selection.export_all)}</a> }.into_any()
+                } else {
+                    view! { <span class="button" aria-disabled="true" title=move || t_string!(i18n, selection.export_limit, max = count(i18n, MAX_EXPORT_USERS as u64)).to_string()>{t!(i18n, selection.export_all)}</span> }.into_any()
+                }}
             })}
         </div>
         <div class="table-wrap">

@@ -56,6 +56,22 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         .to_string(),
         AppError::ExportNotFound => t_string!(i18n, errors.export_not_found).to_string(),
         AppError::PoolStateUnchanged => t_string!(i18n, errors.pool_state_unchanged).to_string(),
+        AppError::JobNotFound => t_string!(i18n, errors.job_not_found).to_string(),
+        AppError::JobStateConflict => t_string!(i18n, errors.job_state_conflict).to_string(),
+        AppError::ImportMalformed { line } => {
+            t_string!(i18n, errors.import_malformed, line = n(*line)).to_string()
+        }
+        AppError::ImportForeign => t_string!(i18n, errors.import_foreign).to_string(),
+        AppError::ImportInvalid { line } => t_string!(i18n, errors.import_invalid, line = n(*line)).to_string(),
+        AppError::ImportUnknownUser { sip_uri } => {
+            t_string!(i18n, errors.import_unknown_user, sip_uri = sip_uri.clone()).to_string()
+        }
+        AppError::ImportNotHoldable { sip_uri } => {
+            t_string!(i18n, errors.import_not_holdable, sip_uri = sip_uri.clone()).to_string()
+        }
+        AppError::FileTooLarge { max_bytes } => {
+            t_string!(i18n, errors.file_too_large, megabytes = n(*max_bytes / 1_000_000)).to_string()
+        }
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }

@@ -5,6 +5,8 @@ pub mod browse;
 pub mod common;
 pub mod console;
 pub mod enable;
+pub mod import;
+pub mod jobs;
 pub mod login;
 pub mod moves;
 pub mod not_found;

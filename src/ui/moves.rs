@@ -4,6 +4,7 @@
 use super::common::{ErrorPanel, I18n, Loading, count, node_name, version_short_name};
 use super::console::{SelectedUsers, TreeResource};
 use crate::api::moves::{MoveUsers, PreviewMove};
+use crate::domain::jobs::MoveStarted;
 use crate::domain::moves::{
     DataFate, DataKind, MovePreview, MoveRefusal, MoveTarget, MoveTotals, UserMovePlan, holds,
 };
@@ -24,13 +25,14 @@ enum Step {
     Results,
 }
 
-fn refusal_name(i18n: I18n, refusal: MoveRefusal) -> &'static str {
+pub(crate) fn refusal_name(i18n: I18n, refusal: MoveRefusal) -> &'static str {
     match refusal {
         MoveRefusal::AlreadyThere => t_string!(i18n, moves.refusal_already_there),
         MoveRefusal::ConvertedToEnhancedPresence => {
             t_string!(i18n, moves.refusal_converted_to_enhanced_presence)
         }
         MoveRefusal::NeedsForce => t_string!(i18n, moves.refusal_needs_force),
+        MoveRefusal::NotEnabled => t_string!(i18n, moves.refusal_not_enabled),
     }
 }
 
@@ -395,13 +397,20 @@ fn ResultsStep(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let tree = use_context::<TreeResource>();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = run.value().get() {
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(MoveStarted::Done(_))) => {
             selected.set(BTreeSet::new());
             if let Some(tree) = tree {
                 tree.0.refetch();
             }
         }
+        // A large move runs as a job: follow it on its own page.
+        Some(Ok(MoveStarted::Job(job))) => {
+            selected.set(BTreeSet::new());
+            navigate(&format!("/jobs/{job}"), Default::default());
+        }
+        _ => {}
     });
     view! {
         <section class="wizard-step" aria-labelledby="move-results-title">
@@ -409,7 +418,8 @@ fn ResultsStep(
             {move || match run.value().get() {
                 None => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                Some(Ok(result)) => {
+                Some(Ok(MoveStarted::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
+                Some(Ok(MoveStarted::Done(result))) => {
                     let total = result.preview.user_ids.len();
                     view! {
                         <Totals totals=result.preview.totals results=true />

@@ -116,7 +116,7 @@ fn UserView(user: UserDetail) -> impl IntoView {
                 <p class="muted">{t!(i18n, user_page.server_data_intro)}</p>
                 <dl class="properties numbers" data-testid="server-data">
                     <dt>{t!(i18n, user_page.contacts)}</dt>
-                    <dd>{move || count(i18n, d.contacts)}</dd>
+                    <dd data-testid="data-contacts">{move || count(i18n, d.contacts)}</dd>
                     <dt>{t!(i18n, user_page.contact_groups)}</dt>
                     <dd>{move || count(i18n, d.contact_groups)}</dd>
                     <dt>{t!(i18n, user_page.allowed)}</dt>

@@ -1,0 +1,28 @@
+//! Server functions of the user data import (the export is a download: `api::exports`).
+
+#[cfg(feature = "ssr")]
+use super::gate;
+use crate::domain::AppError;
+use crate::domain::user_data::ImportReport;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// What importing this file would add; changes nothing.
+#[server(prefix = "/api", endpoint = "preview_import", input = Json)]
+pub async fn preview_import(file: String) -> Result<ImportReport, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        crate::server::user_data::import(&state.db, &operator, &file, false).await
+    })
+    .await
+}
+
+/// Imports the file: all of it, or (on any problem) nothing.
+#[server(prefix = "/api", endpoint = "import_user_data", input = Json)]
+pub async fn import_user_data(file: String) -> Result<ImportReport, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        crate::server::user_data::import(&state.db, &operator, &file, true).await
+    })
+    .await
+}

@@ -1,0 +1,230 @@
+//! Large moves run as jobs: the users are moved in chunks, each chunk in its own transaction,
+//! so progress can be shown, the operator can cancel between chunks, and a restart leaves every
+//! user either moved (with its data) or untouched. Pure types and rules shared with the browser.
+
+use super::AppError;
+use super::moves::MoveRefusal;
+use super::user::UserId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct JobId(pub i64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Moving chunk after chunk.
+    Running,
+    /// Every user was processed.
+    Completed,
+    /// The operator cancelled: the users processed so far are moved, the rest stay put.
+    Cancelled,
+    /// The server stopped while the job ran; the users processed so far are moved. Resumable.
+    Interrupted,
+    /// A chunk failed (and was rolled back as a whole). Resumable once the cause is fixed.
+    Failed,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 5] =
+        [JobState::Running, JobState::Completed, JobState::Cancelled, JobState::Interrupted, JobState::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Completed => "completed",
+            JobState::Cancelled => "cancelled",
+            JobState::Interrupted => "interrupted",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn resumable(self) -> bool {
+        matches!(self, JobState::Interrupted | JobState::Failed)
+    }
+
+    pub fn finished(self) -> bool {
+        self != JobState::Running
+    }
+}
+
+impl FromStr for JobState {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        JobState::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
+    }
+}
+
+/// A move job as the job page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveJob {
+    pub id: JobId,
+    pub operator_name: String,
+    pub destination_fqdn: String,
+    pub force: bool,
+    pub state: JobState,
+    pub cancel_requested: bool,
+    /// Why the job failed, when it did.
+    pub error: Option<AppError>,
+    pub total: u64,
+    /// Users processed (moved or refused), in the order of the preview.
+    pub done: u64,
+    pub moved: u64,
+    pub refused: u64,
+    pub data_kept: u64,
+    pub data_lost: u64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    /// Seconds the current run (first start or last resume) has been going, and how many users
+    /// it has processed: the basis of the estimate of time left.
+    pub run_seconds: u64,
+    pub run_done: u64,
+}
+
+impl MoveJob {
+    pub fn remaining_seconds(&self) -> Option<u64> {
+        (self.state == JobState::Running)
+            .then(|| estimate_remaining(self.run_seconds, self.run_done, self.total - self.done.min(self.total)))
+            .flatten()
+    }
+}
+
+/// Time left at the rate of the current run so far; `None` until there is a rate to go by.
+pub fn estimate_remaining(elapsed_seconds: u64, done_in_run: u64, remaining: u64) -> Option<u64> {
+    if remaining == 0 {
+        return Some(0);
+    }
+    if done_in_run == 0 || elapsed_seconds == 0 {
+        return None;
+    }
+    // Rounded up: "less than a minute" should not read as zero while work remains.
+    Some((elapsed_seconds * remaining).div_ceil(done_in_run))
+}
+
+/// What happened to one user of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", content = "reason")]
+pub enum JobUserOutcome {
+    /// Not processed (yet, or ever: the job was cancelled or stopped first). Still on its pool.
+    Pending,
+    Moved,
+    Refused(MoveRefusal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobUserLine {
+    pub id: UserId,
+    pub display_name: String,
+    pub outcome: JobUserOutcome,
+    pub data_kept: u64,
+    pub data_lost: u64,
+}
+
+/// Which lines of a job the results table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobLineFilter {
+    #[default]
+    All,
+    Moved,
+    Refused,
+    Pending,
+}
+
+impl JobLineFilter {
+    pub const ALL: [JobLineFilter; 4] =
+        [JobLineFilter::All, JobLineFilter::Moved, JobLineFilter::Refused, JobLineFilter::Pending];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobLineFilter::All => "all",
+            JobLineFilter::Moved => "moved",
+            JobLineFilter::Refused => "refused",
+            JobLineFilter::Pending => "pending",
+        }
+    }
+}
+
+impl FromStr for JobLineFilter {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        JobLineFilter::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
+    }
+}
+
+/// Lines per page of a job's results.
+pub const JOB_LINES_PER_PAGE: u32 = 100;
+
+/// What the move wizard gets back when it confirms: the finished move, or the job running it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveStarted {
+    Done(super::moves::MoveRun),
+    Job(JobId),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_follows_the_rate_of_the_current_run() {
+        assert_eq!(estimate_remaining(10, 1_000, 9_000), Some(90));
+        assert_eq!(estimate_remaining(3, 1_000, 1), Some(1), "rounded up while work remains");
+        assert_eq!(estimate_remaining(0, 0, 500), None, "no rate yet");
+        assert_eq!(estimate_remaining(5, 0, 500), None);
+        assert_eq!(estimate_remaining(5, 10, 0), Some(0));
+    }
+
+    #[test]
+    fn only_stopped_jobs_resume() {
+        for state in JobState::ALL {
+            assert_eq!(state.resumable(), matches!(state, JobState::Interrupted | JobState::Failed));
+            assert_eq!(state.as_str().parse(), Ok(state));
+        }
+        assert!(!JobState::Running.finished());
+        assert!(JobState::Cancelled.finished());
+    }
+
+    #[test]
+    fn a_running_job_estimates_only_while_it_runs() {
+        let mut job = MoveJob {
+            id: JobId(1),
+            operator_name: "useradmin".into(),
+            destination_fqdn: "pool02.contoso.com".into(),
+            force: false,
+            state: JobState::Running,
+            cancel_requested: false,
+            error: None,
+            total: 10_000,
+            done: 4_000,
+            moved: 4_000,
+            refused: 0,
+            data_kept: 0,
+            data_lost: 0,
+            created_at: 0,
+            finished_at: None,
+            run_seconds: 20,
+            run_done: 2_000,
+        };
+        assert_eq!(job.remaining_seconds(), Some(60));
+        job.state = JobState::Interrupted;
+        assert_eq!(job.remaining_seconds(), None);
+    }
+
+    #[test]
+    fn outcomes_serialize_with_their_reason() {
+        let refused = JobUserOutcome::Refused(MoveRefusal::NeedsForce);
+        let json = serde_json::to_string(&refused).unwrap();
+        assert_eq!(json, r#"{"outcome":"refused","reason":"needs_force"}"#);
+        assert_eq!(serde_json::from_str::<JobUserOutcome>(&json).unwrap(), refused);
+    }
+}

@@ -1,0 +1,675 @@
+//! Move jobs: a large move is planned and validated once (like any move), its users recorded in
+//! preview order, and then moved chunk by chunk by a background task. Each chunk re-plans its
+//! users from their state at that moment and commits, in one transaction, the move, the users'
+//! outcomes, the job's counters and the audit lines. So at any instant, including after a crash,
+//! every user is either moved with its data or untouched, and the job says exactly which.
+
+use super::audit;
+use super::moves::{audit_rows, change, prepare};
+use super::now;
+use crate::domain::AppError;
+use crate::domain::jobs::{
+    JOB_LINES_PER_PAGE, JobId, JobLineFilter, JobState, JobUserLine, JobUserOutcome, MoveJob,
+};
+use crate::domain::moves::{DataFate, MoveRefusal, UserMovePlan};
+use crate::domain::operator::Operator;
+use crate::domain::paging::Page;
+use crate::domain::pool::PoolId;
+use crate::domain::user::UserId;
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How moves are split into jobs (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    /// Moves of more users than this run as jobs.
+    pub threshold: usize,
+    /// Users per chunk (per transaction).
+    pub chunk: usize,
+    /// Pause between chunks, letting other writers in.
+    pub pause: Duration,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back on any error.
+async fn immediate<T>(
+    conn: &mut SqliteConnection,
+    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    match work(&mut *conn).await {
+        Ok(value) => {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok(value)
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Validates the move as a whole (destination, capacity, users) and records the job with its
+/// users in preview order. Nothing moves yet; `spawn` starts the work.
+pub async fn create(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<JobId, AppError> {
+    let mut conn = db.acquire().await?;
+    immediate(&mut conn, async |conn| {
+        let preview = prepare(conn, users, destination, force).await?;
+        let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM move_jobs")
+            .fetch_one(&mut *conn)
+            .await?;
+        let total = preview.users.len() as u64;
+        let event_id = audit::record(
+            &mut *conn,
+            operator,
+            if force { "force_move" } else { "move" },
+            json!({
+                "destination": preview.destination.fqdn,
+                "force": force,
+                "job": id,
+                "planned_moves": preview.totals.moving,
+                "planned_refusals": preview.totals.refused,
+            }),
+            total,
+        )
+        .await?;
+        let at = now_ms();
+        sqlx::query(
+            "INSERT INTO move_jobs (id, operator_id, operator_name, destination_id, force, state, total,
+                                    event_id, created_at, run_started_ms, updated_ms)
+             VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(operator.id.0)
+        .bind(&operator.username)
+        .bind(destination.0)
+        .bind(force)
+        .bind(total as i64)
+        .bind(event_id)
+        .bind(at / 1000)
+        .bind(at)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        let lines: Vec<(i64, &str)> = preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
+        sqlx::query(
+            "INSERT INTO move_job_users (job_id, position, user_id, display_name)
+             SELECT ?, key, value ->> 0, value ->> 1 FROM json_each(?)",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(&lines).unwrap_or_default())
+        .execute(&mut *conn)
+        .await?;
+        Ok(JobId(id))
+    })
+    .await
+}
+
+/// What one call of `run_chunk` left the job in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkStep {
+    /// Users remain.
+    More,
+    /// The job is no longer running (finished, cancelled, or stopped by someone else).
+    Stopped(JobState),
+}
+
+#[derive(sqlx::FromRow)]
+struct JobHead {
+    state: String,
+    cancel_requested: bool,
+    done: i64,
+    total: i64,
+    destination_id: i64,
+    force: bool,
+    event_id: i64,
+    operator_id: Option<i64>,
+    operator_name: String,
+}
+
+async fn head(conn: &mut SqliteConnection, job: JobId) -> Result<JobHead, AppError> {
+    sqlx::query_as(
+        "SELECT state, cancel_requested, done, total, destination_id, force, event_id, operator_id, operator_name
+         FROM move_jobs WHERE id = ?",
+    )
+    .bind(job.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::JobNotFound)
+}
+
+fn state_of(head: &JobHead) -> JobState {
+    head.state.parse().unwrap_or(JobState::Failed)
+}
+
+/// The operator a job acts for, in its own audit events.
+fn job_operator(head: &JobHead) -> Operator {
+    Operator {
+        id: crate::domain::operator::OperatorId(head.operator_id.unwrap_or(0)),
+        username: head.operator_name.clone(),
+        display_name: head.operator_name.clone(),
+        roles: Vec::new(),
+    }
+}
+
+/// Ends a job in `state` and records the end in the audit trail (same transaction).
+async fn finish(
+    conn: &mut SqliteConnection,
+    job: JobId,
+    head: &JobHead,
+    state: JobState,
+    by: Option<&Operator>,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE move_jobs SET state = ?, finished_at = ?, updated_ms = ? WHERE id = ?")
+        .bind(state.as_str())
+        .bind(now())
+        .bind(now_ms())
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+    let (moved, refused, kept, lost): (i64, i64, i64, i64) =
+        sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM move_jobs WHERE id = ?")
+            .bind(job.0)
+            .fetch_one(&mut *conn)
+            .await?;
+    let operator = by.cloned().unwrap_or_else(|| job_operator(head));
+    audit::record(
+        conn,
+        &operator,
+        "move_job_end",
+        json!({"job": job.0, "state": state.as_str(), "moved": moved, "refused": refused,
+               "data_kept": kept, "data_lost": lost, "not_processed": head.total - head.done}),
+        0,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves the next chunk of a running job, or ends the job when it is cancelled or complete.
+pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
+    let mut conn = db.acquire().await?;
+    immediate(&mut conn, async |conn| {
+        let head = head(conn, job).await?;
+        let state = state_of(&head);
+        if state != JobState::Running {
+            return Ok(ChunkStep::Stopped(state));
+        }
+        if head.cancel_requested || head.done >= head.total {
+            let end = if head.done >= head.total { JobState::Completed } else { JobState::Cancelled };
+            finish(conn, job, &head, end, None).await?;
+            return Ok(ChunkStep::Stopped(end));
+        }
+        let lines: Vec<(i64, i64, String, bool)> = sqlx::query_as(
+            "SELECT j.position, j.user_id, j.display_name, e.user_id IS NOT NULL
+             FROM move_job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
+             WHERE j.job_id = ? AND j.position >= ? ORDER BY j.position LIMIT ?",
+        )
+        .bind(job.0)
+        .bind(head.done)
+        .bind(chunk.max(1) as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let enabled: Vec<UserId> = lines.iter().filter(|l| l.3).map(|l| UserId(l.1)).collect();
+        // Re-planned from the users' state now: a user moved elsewhere since the preview, or a
+        // pool that went down, is judged as it is, not as it was.
+        let mut plans: HashMap<UserId, UserMovePlan> = HashMap::new();
+        if !enabled.is_empty() {
+            let preview = prepare(conn, &enabled, PoolId(head.destination_id), head.force).await?;
+            change(conn, &preview).await?;
+            plans.extend(preview.users.into_iter().map(|p| (p.id, p)));
+        }
+        let plans: Vec<UserMovePlan> = lines
+            .iter()
+            .map(|(_, id, name, _)| {
+                plans.remove(&UserId(*id)).unwrap_or_else(|| UserMovePlan {
+                    id: UserId(*id),
+                    display_name: name.clone(),
+                    source_fqdn: String::new(),
+                    refusal: Some(MoveRefusal::NotEnabled),
+                    fates: [DataFate::default(); 4],
+                })
+            })
+            .collect();
+        // Positions are contiguous from `done`: line i of the chunk is element i of the array.
+        let outcomes: Vec<(bool, Option<&str>, u64, u64)> =
+            plans.iter().map(|p| (p.moves(), p.refusal.map(|r| r.as_str()), p.kept(), p.lost())).collect();
+        sqlx::query(
+            "UPDATE move_job_users
+             SET outcome = CASE WHEN json_extract(?1, '$[' || (position - ?2) || '][0]') THEN 'moved' ELSE 'refused' END,
+                 reason = json_extract(?1, '$[' || (position - ?2) || '][1]'),
+                 data_kept = json_extract(?1, '$[' || (position - ?2) || '][2]'),
+                 data_lost = json_extract(?1, '$[' || (position - ?2) || '][3]')
+             WHERE job_id = ?3 AND position >= ?2 AND position < ?2 + ?4",
+        )
+        .bind(serde_json::to_string(&outcomes).unwrap_or_default())
+        .bind(head.done)
+        .bind(job.0)
+        .bind(lines.len() as i64)
+        .execute(&mut *conn)
+        .await?;
+        let totals = crate::domain::moves::totals(&plans);
+        sqlx::query(
+            "UPDATE move_jobs SET done = done + ?, moved = moved + ?, refused = refused + ?,
+                    data_kept = data_kept + ?, data_lost = data_lost + ?, updated_ms = ?
+             WHERE id = ?",
+        )
+        .bind(lines.len() as i64)
+        .bind(totals.moving as i64)
+        .bind(totals.refused as i64)
+        .bind(totals.kept as i64)
+        .bind(totals.lost as i64)
+        .bind(now_ms())
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+        audit::record_users(conn, head.event_id, audit_rows(&plans)).await?;
+        Ok(ChunkStep::More)
+    })
+    .await
+}
+
+/// Marks a job failed after a chunk was rolled back, keeping the error to show.
+async fn fail(db: &SqlitePool, job: JobId, error: &AppError) -> Result<(), AppError> {
+    let mut conn = db.acquire().await?;
+    immediate(&mut conn, async |conn| {
+        let head = head(conn, job).await?;
+        if state_of(&head) != JobState::Running {
+            return Ok(());
+        }
+        sqlx::query("UPDATE move_jobs SET state = 'failed', error = ?, updated_ms = ? WHERE id = ?")
+            .bind(serde_json::to_string(error).unwrap_or_default())
+            .bind(now_ms())
+            .bind(job.0)
+            .execute(&mut *conn)
+            .await?;
+        audit::record(
+            conn,
+            &job_operator(&head),
+            "move_job_end",
+            json!({"job": job.0, "state": "failed", "error": error.code()}),
+            0,
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Works through a job until it stops: the background task of a running job.
+pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobState {
+    loop {
+        match run_chunk(&db, job, settings.chunk).await {
+            Ok(ChunkStep::More) if settings.pause.is_zero() => tokio::task::yield_now().await,
+            Ok(ChunkStep::More) => tokio::time::sleep(settings.pause).await,
+            Ok(ChunkStep::Stopped(state)) => return state,
+            Err(error) => {
+                if let Err(e) = fail(&db, job, &error).await {
+                    // The database itself is failing; the restart recovery marks the job.
+                    eprintln!("move job {job}: could not record the failure ({e:?}) of {error:?}");
+                }
+                return JobState::Failed;
+            }
+        }
+    }
+}
+
+/// Starts the background task of a running job.
+pub fn spawn(db: SqlitePool, job: JobId, settings: JobSettings) {
+    tokio::spawn(drive(db, job, settings));
+}
+
+/// At start-up, before serving: jobs that were running when the server stopped are marked
+/// interrupted. Their chunks either committed or left no trace, so every user is in exactly
+/// one pool; the operator may resume or cancel them.
+pub async fn recover(db: &SqlitePool) -> Result<u64, AppError> {
+    let result = sqlx::query("UPDATE move_jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
+        .bind(now_ms())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Asks a running job to stop after its current chunk; an interrupted or failed job is closed
+/// at once. Users already moved stay moved; the rest stay put.
+pub async fn cancel(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
+    let mut conn = db.acquire().await?;
+    immediate(&mut conn, async |conn| {
+        let head = head(conn, job).await?;
+        match state_of(&head) {
+            JobState::Running if !head.cancel_requested => {
+                sqlx::query("UPDATE move_jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?")
+                    .bind(now_ms())
+                    .bind(job.0)
+                    .execute(&mut *conn)
+                    .await?;
+                audit::record(conn, operator, "move_job_cancel", json!({"job": job.0}), 0).await?;
+                Ok(())
+            }
+            state if state.resumable() => finish(conn, job, &head, JobState::Cancelled, Some(operator)).await,
+            _ => Err(AppError::JobStateConflict),
+        }
+    })
+    .await
+}
+
+/// Continues an interrupted or failed job from its first unprocessed user. The caller spawns
+/// the task; only one caller can win the state change.
+pub async fn resume(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
+    let mut conn = db.acquire().await?;
+    immediate(&mut conn, async |conn| {
+        let head = head(conn, job).await?;
+        if !state_of(&head).resumable() {
+            return Err(AppError::JobStateConflict);
+        }
+        sqlx::query(
+            "UPDATE move_jobs SET state = 'running', error = NULL, cancel_requested = 0,
+                    run_started_ms = ?1, run_started_done = done, updated_ms = ?1
+             WHERE id = ?2",
+        )
+        .bind(now_ms())
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+        audit::record(conn, operator, "move_job_resume", json!({"job": job.0}), 0).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRecord {
+    id: i64,
+    operator_name: String,
+    destination_fqdn: String,
+    force: bool,
+    state: String,
+    cancel_requested: bool,
+    error: Option<String>,
+    total: i64,
+    done: i64,
+    moved: i64,
+    refused: i64,
+    data_kept: i64,
+    data_lost: i64,
+    created_at: i64,
+    finished_at: Option<i64>,
+    run_started_ms: i64,
+    run_started_done: i64,
+    updated_ms: i64,
+}
+
+impl From<JobRecord> for MoveJob {
+    fn from(r: JobRecord) -> MoveJob {
+        let state = r.state.parse().unwrap_or(JobState::Failed);
+        // A running job's rate is measured up to now; a stopped one's up to its last change.
+        let until = if state == JobState::Running { now_ms() } else { r.updated_ms };
+        MoveJob {
+            id: JobId(r.id),
+            operator_name: r.operator_name,
+            destination_fqdn: r.destination_fqdn,
+            force: r.force,
+            state,
+            cancel_requested: r.cancel_requested,
+            error: r.error.and_then(|e| serde_json::from_str(&e).ok()),
+            total: r.total as u64,
+            done: r.done as u64,
+            moved: r.moved as u64,
+            refused: r.refused as u64,
+            data_kept: r.data_kept as u64,
+            data_lost: r.data_lost as u64,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+            run_seconds: (until - r.run_started_ms).max(0) as u64 / 1000,
+            run_done: (r.done - r.run_started_done).max(0) as u64,
+        }
+    }
+}
+
+const JOB_COLUMNS: &str = "j.id, j.operator_name, p.fqdn AS destination_fqdn, j.force, j.state,
+    j.cancel_requested, j.error, j.total, j.done, j.moved, j.refused, j.data_kept, j.data_lost,
+    j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms";
+
+pub async fn load(db: &SqlitePool, job: JobId) -> Result<MoveJob, AppError> {
+    let record: JobRecord = sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM move_jobs j JOIN pools p ON p.id = j.destination_id WHERE j.id = ?"
+    ))
+    .bind(job.0)
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::JobNotFound)?;
+    Ok(record.into())
+}
+
+/// The most recent jobs, newest first.
+pub async fn recent(db: &SqlitePool, limit: u32) -> Result<Vec<MoveJob>, AppError> {
+    let records: Vec<JobRecord> = sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM move_jobs j JOIN pools p ON p.id = j.destination_id ORDER BY j.id DESC LIMIT ?"
+    ))
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    Ok(records.into_iter().map(MoveJob::from).collect())
+}
+
+/// One page of a job's per-user results, in preview order.
+pub async fn lines(
+    db: &SqlitePool,
+    job: JobId,
+    filter: JobLineFilter,
+    page: u32,
+) -> Result<Page<JobUserLine>, AppError> {
+    load(db, job).await?;
+    let condition = match filter {
+        JobLineFilter::All => "1",
+        JobLineFilter::Moved => "outcome = 'moved'",
+        JobLineFilter::Refused => "outcome = 'refused'",
+        JobLineFilter::Pending => "outcome IS NULL",
+    };
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM move_job_users WHERE job_id = ? AND {condition}"))
+            .bind(job.0)
+            .fetch_one(db)
+            .await?;
+    let rows: Vec<(i64, String, Option<String>, Option<String>, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM move_job_users
+         WHERE job_id = ? AND {condition} ORDER BY position LIMIT ? OFFSET ?"
+    ))
+    .bind(job.0)
+    .bind(i64::from(JOB_LINES_PER_PAGE))
+    .bind(i64::from(page) * i64::from(JOB_LINES_PER_PAGE))
+    .fetch_all(db)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|(id, display_name, outcome, reason, kept, lost)| {
+            let outcome = match (outcome.as_deref(), reason.as_deref().and_then(|r| r.parse().ok())) {
+                (Some("moved"), _) => JobUserOutcome::Moved,
+                (Some(_), Some(refusal)) => JobUserOutcome::Refused(refusal),
+                (Some(_), None) => JobUserOutcome::Refused(MoveRefusal::NotEnabled),
+                (None, _) => JobUserOutcome::Pending,
+            };
+            JobUserLine { id: UserId(id), display_name, outcome, data_kept: kept as u64, data_lost: lost as u64 }
+        })
+        .collect();
+    Ok(Page { items, total: total as u64, page, page_size: JOB_LINES_PER_PAGE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::moves::tests::{deployment, operator, pool, unholdable_data, users_of};
+
+    const SETTINGS: JobSettings = JobSettings { threshold: 0, chunk: 7, pause: Duration::ZERO };
+
+    async fn home_of(db: &SqlitePool, users: &[UserId]) -> Vec<i64> {
+        let mut homes = Vec::new();
+        for u in users {
+            let home: Vec<i64> = sqlx::query_scalar("SELECT pool_id FROM enabled_users WHERE user_id = ?")
+                .bind(u.0)
+                .fetch_all(db)
+                .await
+                .unwrap();
+            assert_eq!(home.len(), 1, "every user is in exactly one pool");
+            homes.push(home[0]);
+        }
+        homes
+    }
+
+    async fn outcomes(db: &SqlitePool, job: JobId) -> Vec<(Option<String>, Option<String>)> {
+        sqlx::query_as("SELECT outcome, reason FROM move_job_users WHERE job_id = ? ORDER BY position")
+            .bind(job.0)
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_job_moves_everyone_chunk_by_chunk_and_records_each_outcome() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 30).await;
+        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        // Nothing moves before the job runs.
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == from.0));
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+        let loaded = load(&db, job).await.unwrap();
+        assert_eq!((loaded.state, loaded.done, loaded.moved, loaded.total), (JobState::Completed, 30, 30, 30));
+        assert!(loaded.finished_at.is_some());
+        assert!(outcomes(&db, job).await.iter().all(|o| o.0.as_deref() == Some("moved")));
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_event_users u JOIN move_jobs j ON j.event_id = u.event_id
+             WHERE j.id = ? AND u.outcome = 'moved' AND u.source_pool = 'pool01.contoso.com'",
+        )
+        .bind(job.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(audited, 30);
+        let ends: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'move_job_end'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(ends, 1);
+        assert_eq!(unholdable_data(&db).await, 0);
+        let page = lines(&db, job, JobLineFilter::Moved, 0).await.unwrap();
+        assert_eq!(page.total, 30);
+    }
+
+    #[tokio::test]
+    async fn cancelling_keeps_the_users_already_moved_and_leaves_the_rest_in_place() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 30).await;
+        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::More);
+        cancel(&db, &operator(), job).await.unwrap();
+        assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Cancelled));
+        let loaded = load(&db, job).await.unwrap();
+        assert_eq!((loaded.state, loaded.done, loaded.moved), (JobState::Cancelled, 10, 10));
+        let moved: Vec<UserId> = lines(&db, job, JobLineFilter::Moved, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+        let pending: Vec<UserId> =
+            lines(&db, job, JobLineFilter::Pending, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+        assert_eq!((moved.len(), pending.len()), (10, 20));
+        assert!(home_of(&db, &moved).await.iter().all(|p| *p == to.0));
+        assert!(home_of(&db, &pending).await.iter().all(|p| *p == from.0));
+        // A finished job cannot be cancelled or resumed again.
+        assert_eq!(cancel(&db, &operator(), job).await, Err(AppError::JobStateConflict));
+        assert_eq!(resume(&db, &operator(), job).await, Err(AppError::JobStateConflict));
+    }
+
+    #[tokio::test]
+    async fn a_restart_marks_the_job_interrupted_and_resuming_finishes_it() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        let users = users_of(&db, from, 25).await;
+        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        run_chunk(&db, job, 10).await.unwrap();
+        // The server stops here; at the next start:
+        assert_eq!(recover(&db).await.unwrap(), 1);
+        let stopped = load(&db, job).await.unwrap();
+        assert_eq!((stopped.state, stopped.done), (JobState::Interrupted, 10));
+        let homes = home_of(&db, &users).await;
+        assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 10);
+        assert_eq!(homes.iter().filter(|p| **p == from.0).count(), 15);
+        // An interrupted job does not run by itself.
+        assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Interrupted));
+        resume(&db, &operator(), job).await.unwrap();
+        assert_eq!(resume(&db, &operator(), job).await, Err(AppError::JobStateConflict), "only one resume wins");
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+        assert_eq!(load(&db, job).await.unwrap().moved, 25);
+    }
+
+    #[tokio::test]
+    async fn a_failing_chunk_is_rolled_back_and_the_job_can_resume_after_the_fix() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 20).await;
+        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        run_chunk(&db, job, 7).await.unwrap();
+        sqlx::query(
+            "CREATE TEMP TRIGGER fail_chunk BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Failed);
+        let failed = load(&db, job).await.unwrap();
+        assert_eq!((failed.state, failed.done, failed.error), (JobState::Failed, 7, Some(AppError::Internal)));
+        let homes = home_of(&db, &users).await;
+        assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 7, "the failed chunk moved nobody");
+        sqlx::query("DROP TRIGGER fail_chunk").execute(&db).await.unwrap();
+        resume(&db, &operator(), job).await.unwrap();
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+    }
+
+    #[tokio::test]
+    async fn each_chunk_judges_its_users_as_they_are_when_their_turn_comes() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 12).await;
+        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        let order: Vec<UserId> =
+            lines(&db, job, JobLineFilter::All, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+        // Before the job reaches them: one user is disabled for the service, one already moved.
+        sqlx::query("DELETE FROM enabled_users WHERE user_id = ?").bind(order[11].0).execute(&db).await.unwrap();
+        crate::server::moves::run(&db, &operator(), &[order[10]], to, false).await.unwrap();
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        let outcomes = outcomes(&db, job).await;
+        assert_eq!(outcomes[10], (Some("refused".into()), Some("already_there".into())));
+        assert_eq!(outcomes[11], (Some("refused".into()), Some("not_enabled".into())));
+        assert_eq!(load(&db, job).await.unwrap().moved, 10);
+    }
+
+    #[tokio::test]
+    async fn a_job_is_validated_as_a_whole_before_it_starts() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        sqlx::query("UPDATE pools SET capacity = 1 WHERE id = ?").bind(to.0).execute(&db).await.unwrap();
+        let users = users_of(&db, from, 10).await;
+        assert!(matches!(
+            create(&db, &operator(), &users, to, false).await,
+            Err(AppError::CapacityExceeded { .. })
+        ));
+        let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM move_jobs").fetch_one(&db).await.unwrap();
+        assert_eq!(jobs, 0);
+        assert_eq!(load(&db, JobId(99)).await, Err(AppError::JobNotFound));
+    }
+}

@@ -1,0 +1,349 @@
+//! Move jobs: the page that follows one (progress bar, time left, cancel or resume, per-user
+//! results) and the list of recent jobs.
+
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, error_message, lang, yes_no};
+use super::console::TreeResource;
+use super::moves::refusal_name;
+use crate::api::jobs::{CancelMoveJob, MoveJobView, ResumeMoveJob, get_move_job, list_move_jobs};
+use crate::domain::AppError;
+use crate::domain::format::{format_duration, format_instant, format_percent};
+use crate::domain::jobs::{JobId, JobLineFilter, JobState, JobUserOutcome, MoveJob};
+use crate::domain::operator::{Operator, Permission};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+/// How often a running job's page asks for its progress.
+const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1000);
+
+pub fn job_state_name(i18n: I18n, state: JobState) -> &'static str {
+    match state {
+        JobState::Running => t_string!(i18n, jobs.state_running),
+        JobState::Completed => t_string!(i18n, jobs.state_completed),
+        JobState::Cancelled => t_string!(i18n, jobs.state_cancelled),
+        JobState::Interrupted => t_string!(i18n, jobs.state_interrupted),
+        JobState::Failed => t_string!(i18n, jobs.state_failed),
+    }
+}
+
+fn state_badge(state: JobState) -> &'static str {
+    match state {
+        JobState::Running => "badge",
+        JobState::Completed => "badge badge-ok",
+        JobState::Cancelled | JobState::Interrupted | JobState::Failed => "badge badge-warn",
+    }
+}
+
+fn filter_name(i18n: I18n, filter: JobLineFilter) -> &'static str {
+    match filter {
+        JobLineFilter::All => t_string!(i18n, jobs.filter_all),
+        JobLineFilter::Moved => t_string!(i18n, jobs.filter_moved),
+        JobLineFilter::Refused => t_string!(i18n, jobs.filter_refused),
+        JobLineFilter::Pending => t_string!(i18n, jobs.filter_pending),
+    }
+}
+
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(JobId).ok_or(AppError::JobNotFound)
+    });
+    let filter = RwSignal::new(JobLineFilter::All);
+    let page = RwSignal::new(0u32);
+    let tick = RwSignal::new(0u64);
+    let view_of =
+        Resource::new(move || (id.get(), filter.get(), page.get(), tick.get()), |(id, filter, page, _)| async move {
+            get_move_job(id?, filter, page).await
+        });
+    // Polls while the job runs; stops (and refreshes the tree's counts) when it ends.
+    let running = RwSignal::new(false);
+    let tree = use_context::<TreeResource>();
+    Effect::new(move |was_running: Option<bool>| {
+        let now_running = view_of.get().and_then(Result::ok).is_some_and(|v| v.job.state == JobState::Running);
+        running.set(now_running);
+        if was_running == Some(true)
+            && !now_running
+            && let Some(tree) = tree
+        {
+            tree.0.refetch();
+        }
+        now_running
+    });
+    Effect::new(move |_| {
+        if running.get() {
+            if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), POLL_INTERVAL) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+    });
+    let refresh = Callback::new(move |_: ()| tick.update(|t| *t += 1));
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, jobs.title), t_string!(i18n, app_name)) />
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match view_of.await {
+                    Ok(view) => view! { <JobView view filter page refresh /> }.into_any(),
+                    Err(error) => view! { <h1>{t!(i18n, jobs.title)}</h1><ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn JobView(
+    view: MoveJobView,
+    filter: RwSignal<JobLineFilter>,
+    page: RwSignal<u32>,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let MoveJobView { job, lines } = view;
+    let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
+    let (id, state, total, done) = (job.id, job.state, job.total, job.done);
+    let remaining = job.remaining_seconds();
+    let cancel = ServerAction::<CancelMoveJob>::new();
+    let resume = ServerAction::<ResumeMoveJob>::new();
+    Effect::new(move |_| {
+        if cancel.version().get() > 0 || resume.version().get() > 0 {
+            refresh.run(());
+        }
+    });
+    let action_error = move || {
+        cancel
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| resume.value().get().and_then(Result::err))
+            .map(|error| view! { <ErrorPanel error /> })
+    };
+    let progress_text = move || {
+        t_string!(
+            i18n,
+            jobs.progress,
+            done = count(i18n, done),
+            total = count(i18n, total),
+            percent = format_percent(lang(i18n), done, total)
+        )
+        .to_string()
+    };
+    let time_left = move || match (state, remaining) {
+        (JobState::Running, Some(seconds)) => {
+            t_string!(i18n, jobs.time_left, time = format_duration(seconds)).to_string()
+        }
+        (JobState::Running, None) => t_string!(i18n, jobs.estimating).to_string(),
+        _ => String::new(),
+    };
+    let error = job.error.clone();
+    let summary = job.clone();
+    let first = u64::from(lines.page) * u64::from(lines.page_size);
+    let shown = lines.items.len() as u64;
+    let lines_total = lines.total;
+    let pages = lines.page_count();
+    let rows = lines
+        .items
+        .into_iter()
+        .map(|line| {
+            let outcome = line.outcome;
+            let flagged = outcome != JobUserOutcome::Moved || line.data_lost > 0;
+            view! {
+                <tr class:problem=flagged>
+                    <td><A href=format!("/users/{}", line.id.0)>{line.display_name}</A></td>
+                    <td>
+                        {move || match outcome {
+                            JobUserOutcome::Moved => view! { <span class="badge badge-ok">{t!(i18n, jobs.outcome_moved)}</span> }.into_any(),
+                            JobUserOutcome::Pending => view! { <span class="badge">{t!(i18n, jobs.outcome_pending)}</span> }.into_any(),
+                            JobUserOutcome::Refused(r) => view! {
+                                <span class="badge badge-warn">{t!(i18n, jobs.outcome_refused)}</span>" "{refusal_name(i18n, r)}
+                            }.into_any(),
+                        }}
+                    </td>
+                    <td class="numbers">{move || count(i18n, line.data_kept)}</td>
+                    <td class="numbers">{move || count(i18n, line.data_lost)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="page-header">
+            <h1>{move || t_string!(i18n, jobs.job_title, id = id.0).to_string()}</h1>
+            <A href="/jobs" attr:class="button">{t!(i18n, jobs.all_jobs)}</A>
+        </div>
+        <section class="panel" aria-labelledby="job-progress-title">
+            <h2 id="job-progress-title">{t!(i18n, jobs.progress_title)}</h2>
+            <p>
+                <span class=state_badge(state) data-testid="job-state">{move || job_state_name(i18n, state)}</span>
+                {job.cancel_requested.then(|| view! { " "<span class="muted">{t!(i18n, jobs.cancel_requested)}</span> })}
+            </p>
+            <label for="job-progress" class="progress-label">{progress_text}</label>
+            <progress id="job-progress" class="job-progress" data-testid="job-progress"
+                max=total.to_string() value=done.to_string()>
+                {progress_text}
+            </progress>
+            <p class="muted" data-testid="job-time-left" aria-live="polite">{time_left}</p>
+            <JobCounts job=summary />
+            {(state == JobState::Interrupted).then(|| view! {
+                <p class="alert alert-warn" data-testid="job-interrupted">{t!(i18n, jobs.interrupted_note)}</p>
+            })}
+            {(state == JobState::Cancelled).then(|| view! {
+                <p class="alert alert-info">{t!(i18n, jobs.cancelled_note)}</p>
+            })}
+            {error.map(|error| view! {
+                <div class="alert alert-error" role="alert">
+                    <p>{t!(i18n, jobs.failed_note)}</p>
+                    <p>{move || error_message(i18n, &error)}</p>
+                </div>
+            })}
+            {action_error}
+            <div class="wizard-actions">
+                {(may_manage && state == JobState::Running && !job.cancel_requested).then(|| view! {
+                    <button type="button" class="button button-danger" data-testid="job-cancel"
+                        disabled=move || cancel.pending().get()
+                        on:click=move |_| { cancel.dispatch(CancelMoveJob { job: id }); }>
+                        {t!(i18n, jobs.cancel)}
+                    </button>
+                })}
+                {(may_manage && state.resumable()).then(|| view! {
+                    <button type="button" class="button" data-testid="job-close"
+                        disabled=move || cancel.pending().get() || resume.pending().get()
+                        on:click=move |_| { cancel.dispatch(CancelMoveJob { job: id }); }>
+                        {t!(i18n, jobs.close)}
+                    </button>
+                    <button type="button" class="button button-primary" data-testid="job-resume"
+                        disabled=move || cancel.pending().get() || resume.pending().get()
+                        on:click=move |_| { resume.dispatch(ResumeMoveJob { job: id }); }>
+                        {t!(i18n, jobs.resume)}
+                    </button>
+                })}
+            </div>
+        </section>
+        <section class="panel" aria-labelledby="job-users-title">
+            <h2 id="job-users-title">{t!(i18n, jobs.users_title)}</h2>
+            <div class="toolbar">
+                <label for="job-filter">{t!(i18n, jobs.filter_label)}</label>
+                <select id="job-filter" data-testid="job-filter"
+                    on:change=move |ev| {
+                        filter.set(event_target_value(&ev).parse().unwrap_or_default());
+                        page.set(0);
+                    }>
+                    {JobLineFilter::ALL.into_iter().map(|f| view! {
+                        <option value=f.as_str() selected=move || filter.get() == f>{move || filter_name(i18n, f)}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <ListSummary first=(first + 1).min(lines_total) last=first + shown total=lines_total testid="job-lines-summary" />
+            <div class="table-wrap">
+                <table class="data-table" data-testid="job-table">
+                    <caption class="visually-hidden">{t!(i18n, jobs.users_title)}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{t!(i18n, moves.col_name)}</th>
+                            <th scope="col">{t!(i18n, moves.col_outcome)}</th>
+                            <th scope="col">{t!(i18n, jobs.col_kept)}</th>
+                            <th scope="col">{t!(i18n, jobs.col_lost)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
+                <button type="button" class="button button-quiet" disabled=move || page.get() == 0
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
+                    {t!(i18n, users.previous_page)}
+                </button>
+                <span class="page-of">
+                    {move || t_string!(i18n, users.page_of, page = count(i18n, u64::from(page.get()) + 1), pages = count(i18n, pages.into())).to_string()}
+                </span>
+                <button type="button" class="button button-quiet" disabled=move || page.get() + 1 >= pages
+                    on:click=move |_| page.update(|p| *p += 1)>
+                    {t!(i18n, users.next_page)}
+                </button>
+            </nav>
+        </section>
+    }
+}
+
+#[component]
+fn JobCounts(job: MoveJob) -> impl IntoView {
+    let i18n = use_i18n();
+    let MoveJob { operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
+    view! {
+        <dl class="properties" data-testid="job-counts">
+            <dt>{t!(i18n, jobs.destination)}</dt>
+            <dd class="mono">{destination_fqdn}</dd>
+            <dt>{t!(i18n, jobs.forced)}</dt>
+            <dd>{move || yes_no(i18n, force)}</dd>
+            <dt>{t!(i18n, jobs.started_by)}</dt>
+            <dd>{move || format!("{operator_name} – {}", format_instant(lang(i18n), created_at))}</dd>
+            {finished_at.map(|at| view! {
+                <dt>{t!(i18n, jobs.finished_at)}</dt>
+                <dd>{move || format_instant(lang(i18n), at)}</dd>
+            })}
+            <dt>{t!(i18n, jobs.moved)}</dt>
+            <dd data-testid="job-moved">{move || count(i18n, job.moved)}</dd>
+            <dt>{t!(i18n, jobs.refused)}</dt>
+            <dd>{move || count(i18n, job.refused)}</dd>
+            <dt>{t!(i18n, jobs.not_processed)}</dt>
+            <dd data-testid="job-not-processed">{move || count(i18n, job.total - job.done.min(job.total))}</dd>
+            <dt>{t!(i18n, jobs.data_kept)}</dt>
+            <dd>{move || count(i18n, job.data_kept)}</dd>
+            <dt>{t!(i18n, jobs.data_lost)}</dt>
+            <dd>{move || count(i18n, job.data_lost)}</dd>
+        </dl>
+    }
+}
+
+#[component]
+pub fn JobsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let jobs = Resource::new(|| (), |_| list_move_jobs());
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, jobs.list_title), t_string!(i18n, app_name)) />
+        <div class="page-header"><h1>{t!(i18n, jobs.list_title)}</h1></div>
+        <p class="muted">{t!(i18n, jobs.list_intro)}</p>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match jobs.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p data-testid="jobs-empty">{t!(i18n, jobs.none)}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="data-table" data-testid="jobs-table">
+                                <caption class="visually-hidden">{t!(i18n, jobs.list_title)}</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{t!(i18n, jobs.col_job)}</th>
+                                        <th scope="col">{t!(i18n, jobs.col_created)}</th>
+                                        <th scope="col">{t!(i18n, jobs.started_by)}</th>
+                                        <th scope="col">{t!(i18n, jobs.destination)}</th>
+                                        <th scope="col">{t!(i18n, jobs.col_state)}</th>
+                                        <th scope="col">{t!(i18n, jobs.col_progress)}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(|job| {
+                                        let (id, state, done, total, created) = (job.id, job.state, job.done, job.total, job.created_at);
+                                        view! {
+                                            <tr>
+                                                <td><A href=format!("/jobs/{id}")>{move || t_string!(i18n, jobs.job_title, id = id.0).to_string()}</A></td>
+                                                <td>{move || format_instant(lang(i18n), created)}</td>
+                                                <td>{job.operator_name.clone()}</td>
+                                                <td class="mono">{job.destination_fqdn.clone()}</td>
+                                                <td><span class=state_badge(state)>{move || job_state_name(i18n, state)}</span></td>
+                                                <td class="numbers">{move || t_string!(i18n, jobs.progress, done = count(i18n, done), total = count(i18n, total), percent = format_percent(lang(i18n), done, total)).to_string()}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
