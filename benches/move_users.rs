@@ -152,5 +152,8 @@ async fn main() {
         p * 1e3,
         o / p
     );
-    println!("the same move as a background job (200 chunks of 500): median {:.0} ms", as_job[RUNS / 2] * 1e3);
+    println!(
+        "the same move as a background job (200 chunks of 500): median {:.0} ms",
+        as_job[RUNS / 2] * 1e3
+    );
 }

@@ -26,7 +26,11 @@ pub async fn preview_move(
 /// Moves exactly the users of a preview (its `user_ids`), as they are now: in one transaction,
 /// or, above the configured threshold, as a background job the browser follows.
 #[server(prefix = "/api", endpoint = "move_users", input = Json)]
-pub async fn move_users(users: Vec<UserId>, destination: PoolId, force: bool) -> Result<MoveStarted, AppError> {
+pub async fn move_users(
+    users: Vec<UserId>,
+    destination: PoolId,
+    force: bool,
+) -> Result<MoveStarted, AppError> {
     use crate::domain::operator::Permission;
     use crate::server::{jobs, moves};
     gate::authorized(Permission::ManageUsers, |state, operator| async move {

@@ -126,9 +126,10 @@ impl AppError {
         match self {
             AppError::Unauthenticated | AppError::InvalidCredentials => 401,
             AppError::Forbidden => 403,
-            AppError::PoolNotFound | AppError::UserNotFound | AppError::ExportNotFound | AppError::JobNotFound => {
-                404
-            }
+            AppError::PoolNotFound
+            | AppError::UserNotFound
+            | AppError::ExportNotFound
+            | AppError::JobNotFound => 404,
             AppError::ImportMalformed { .. }
             | AppError::ImportForeign
             | AppError::ImportInvalid { .. }

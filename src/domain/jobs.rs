@@ -34,8 +34,13 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 5] =
-        [JobState::Running, JobState::Completed, JobState::Cancelled, JobState::Interrupted, JobState::Failed];
+    pub const ALL: [JobState; 5] = [
+        JobState::Running,
+        JobState::Completed,
+        JobState::Cancelled,
+        JobState::Interrupted,
+        JobState::Failed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -92,7 +97,9 @@ pub struct MoveJob {
 impl MoveJob {
     pub fn remaining_seconds(&self) -> Option<u64> {
         (self.state == JobState::Running)
-            .then(|| estimate_remaining(self.run_seconds, self.run_done, self.total - self.done.min(self.total)))
+            .then(|| {
+                estimate_remaining(self.run_seconds, self.run_done, self.total - self.done.min(self.total))
+            })
             .flatten()
     }
 }

@@ -72,10 +72,12 @@ mod tests {
     #[tokio::test]
     async fn the_data_follows_home_pool_migration_keeps_every_row() {
         let options = SqliteConnectOptions::from_str("sqlite::memory:").unwrap().foreign_keys(true);
-        let db = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        let db =
+            sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
         let all = sqlx::migrate!("./migrations");
         let mut before = sqlx::migrate!("./migrations");
-        before.migrations = all.migrations.iter().filter(|m| m.version < 3).cloned().collect::<Vec<_>>().into();
+        before.migrations =
+            all.migrations.iter().filter(|m| m.version < 3).cloned().collect::<Vec<_>>().into();
         before.run(&db).await.unwrap();
         for sql in [
             "INSERT INTO pools (id, fqdn, kind, version, capacity) VALUES (1, 'p.contoso.com', 'enterprise', 'ocs2007r2', 10)",
@@ -113,12 +115,14 @@ mod tests {
         assert_eq!(group, None);
         // And the user's data goes with the user.
         sqlx::query("DELETE FROM enabled_users").execute(&db).await.unwrap();
-        let left: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM contacts) + (SELECT COUNT(*) FROM meetings)")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let left: i64 =
+            sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM contacts) + (SELECT COUNT(*) FROM meetings)")
+                .fetch_one(&db)
+                .await
+                .unwrap();
         assert_eq!(left, 0);
-        let problems: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&db).await.unwrap();
+        let problems: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&db).await.unwrap();
         assert!(problems.is_empty());
     }
 }

@@ -105,7 +105,8 @@ pub async fn create(
         .bind(at)
         .execute(&mut *conn)
         .await?;
-        let lines: Vec<(i64, &str)> = preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
+        let lines: Vec<(i64, &str)> =
+            preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
         sqlx::query(
             "INSERT INTO move_job_users (job_id, position, user_id, display_name)
              SELECT ?, key, value ->> 0, value ->> 1 FROM json_each(?)",
@@ -336,10 +337,11 @@ pub fn spawn(db: SqlitePool, job: JobId, settings: JobSettings) {
 /// interrupted. Their chunks either committed or left no trace, so every user is in exactly
 /// one pool; the operator may resume or cancel them.
 pub async fn recover(db: &SqlitePool) -> Result<u64, AppError> {
-    let result = sqlx::query("UPDATE move_jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
-        .bind(now_ms())
-        .execute(db)
-        .await?;
+    let result =
+        sqlx::query("UPDATE move_jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
+            .bind(now_ms())
+            .execute(db)
+            .await?;
     Ok(result.rows_affected())
 }
 
@@ -502,7 +504,13 @@ pub async fn lines(
                 (Some(_), None) => JobUserOutcome::Refused(MoveRefusal::NotEnabled),
                 (None, _) => JobUserOutcome::Pending,
             };
-            JobUserLine { id: UserId(id), display_name, outcome, data_kept: kept as u64, data_lost: lost as u64 }
+            JobUserLine {
+                id: UserId(id),
+                display_name,
+                outcome,
+                data_kept: kept as u64,
+                data_lost: lost as u64,
+            }
         })
         .collect();
     Ok(Page { items, total: total as u64, page, page_size: JOB_LINES_PER_PAGE })
@@ -548,7 +556,10 @@ mod tests {
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
         assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
         let loaded = load(&db, job).await.unwrap();
-        assert_eq!((loaded.state, loaded.done, loaded.moved, loaded.total), (JobState::Completed, 30, 30, 30));
+        assert_eq!(
+            (loaded.state, loaded.done, loaded.moved, loaded.total),
+            (JobState::Completed, 30, 30, 30)
+        );
         assert!(loaded.finished_at.is_some());
         assert!(outcomes(&db, job).await.iter().all(|o| o.0.as_deref() == Some("moved")));
         let audited: i64 = sqlx::query_scalar(
@@ -582,7 +593,8 @@ mod tests {
         assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Cancelled));
         let loaded = load(&db, job).await.unwrap();
         assert_eq!((loaded.state, loaded.done, loaded.moved), (JobState::Cancelled, 10, 10));
-        let moved: Vec<UserId> = lines(&db, job, JobLineFilter::Moved, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+        let moved: Vec<UserId> =
+            lines(&db, job, JobLineFilter::Moved, 0).await.unwrap().items.iter().map(|l| l.id).collect();
         let pending: Vec<UserId> =
             lines(&db, job, JobLineFilter::Pending, 0).await.unwrap().items.iter().map(|l| l.id).collect();
         assert_eq!((moved.len(), pending.len()), (10, 20));
@@ -610,7 +622,11 @@ mod tests {
         // An interrupted job does not run by itself.
         assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Interrupted));
         resume(&db, &operator(), job).await.unwrap();
-        assert_eq!(resume(&db, &operator(), job).await, Err(AppError::JobStateConflict), "only one resume wins");
+        assert_eq!(
+            resume(&db, &operator(), job).await,
+            Err(AppError::JobStateConflict),
+            "only one resume wins"
+        );
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
         assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
         assert_eq!(load(&db, job).await.unwrap().moved, 25);
@@ -631,7 +647,10 @@ mod tests {
         .unwrap();
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Failed);
         let failed = load(&db, job).await.unwrap();
-        assert_eq!((failed.state, failed.done, failed.error), (JobState::Failed, 7, Some(AppError::Internal)));
+        assert_eq!(
+            (failed.state, failed.done, failed.error),
+            (JobState::Failed, 7, Some(AppError::Internal))
+        );
         let homes = home_of(&db, &users).await;
         assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 7, "the failed chunk moved nobody");
         sqlx::query("DROP TRIGGER fail_chunk").execute(&db).await.unwrap();
@@ -649,7 +668,11 @@ mod tests {
         let order: Vec<UserId> =
             lines(&db, job, JobLineFilter::All, 0).await.unwrap().items.iter().map(|l| l.id).collect();
         // Before the job reaches them: one user is disabled for the service, one already moved.
-        sqlx::query("DELETE FROM enabled_users WHERE user_id = ?").bind(order[11].0).execute(&db).await.unwrap();
+        sqlx::query("DELETE FROM enabled_users WHERE user_id = ?")
+            .bind(order[11].0)
+            .execute(&db)
+            .await
+            .unwrap();
         crate::server::moves::run(&db, &operator(), &[order[10]], to, false).await.unwrap();
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
         let outcomes = outcomes(&db, job).await;

@@ -12,8 +12,8 @@ use crate::domain::pool::ServerVersion;
 use crate::domain::sip::SipUri;
 use crate::domain::user::UserId;
 use crate::domain::user_data::{
-    AccessItem, ContactItem, ImportCounts, ImportLine, ImportReport, MAX_EXPORT_USERS, MAX_IMPORT_BYTES, MeetingItem,
-    PresenceItem, USER_DATA_NAMESPACE, UserData,
+    AccessItem, ContactItem, ImportCounts, ImportLine, ImportReport, MAX_EXPORT_USERS, MAX_IMPORT_BYTES,
+    MeetingItem, PresenceItem, USER_DATA_NAMESPACE, UserData,
 };
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
@@ -139,15 +139,18 @@ pub fn to_xml(users: &[UserData], operator: &str, at: i64) -> Result<String, App
         }
         for c in &user.contacts {
             let uri = format!("sip:{}", c.uri);
-            let mut element =
-                BytesStart::new("Contact").with_attributes([("uri", uri.as_str()), ("name", c.display_name.as_str())]);
+            let mut element = BytesStart::new("Contact")
+                .with_attributes([("uri", uri.as_str()), ("name", c.display_name.as_str())]);
             if let Some(group) = &c.group {
                 element.push_attribute(("group", group.as_str()));
             }
             empty(element)?;
         }
         for a in &user.access {
-            empty(BytesStart::new(if a.allow { "Allow" } else { "Block" }).with_attributes([("entry", a.entry.as_str())]))?;
+            empty(
+                BytesStart::new(if a.allow { "Allow" } else { "Block" })
+                    .with_attributes([("entry", a.entry.as_str())]),
+            )?;
         }
         for m in &user.meetings {
             let (start, minutes) = (rfc3339(m.starts_at), m.duration_minutes.to_string());
@@ -181,7 +184,9 @@ pub fn parse(xml: &str) -> Result<Vec<UserData>, AppError> {
     if xml.len() > MAX_IMPORT_BYTES {
         return Err(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 });
     }
-    let line_at = |pos: u64| 1 + xml.as_bytes()[..(pos as usize).min(xml.len())].iter().filter(|b| **b == b'\n').count() as u64;
+    let line_at = |pos: u64| {
+        1 + xml.as_bytes()[..(pos as usize).min(xml.len())].iter().filter(|b| **b == b'\n').count() as u64
+    };
     let mut reader = Reader::from_str(xml);
     reader.config_mut().check_end_names = true;
     reader.config_mut().trim_text(true);
@@ -192,7 +197,9 @@ pub fn parse(xml: &str) -> Result<Vec<UserData>, AppError> {
     let mut depth = 0u8;
     let mut root_done = false;
     loop {
-        let event = reader.read_event().map_err(|_| AppError::ImportMalformed { line: line_at(reader.error_position()) })?;
+        let event = reader
+            .read_event()
+            .map_err(|_| AppError::ImportMalformed { line: line_at(reader.error_position()) })?;
         // The line the event ends on (where a one-line element is).
         let line = line_at(reader.buffer_position().saturating_sub(1));
         let invalid = AppError::ImportInvalid { line };
@@ -319,7 +326,11 @@ pub fn parse(xml: &str) -> Result<Vec<UserData>, AppError> {
         }
     }
     if !root_done || depth != 0 {
-        return Err(if root_done { AppError::ImportMalformed { line: line_at(xml.len() as u64) } } else { AppError::ImportForeign });
+        return Err(if root_done {
+            AppError::ImportMalformed { line: line_at(xml.len() as u64) }
+        } else {
+            AppError::ImportForeign
+        });
     }
     Ok(users)
 }
@@ -379,7 +390,9 @@ async fn merge(
     .await?;
     let found: HashMap<String, (i64, String, ServerVersion)> = found
         .into_iter()
-        .map(|(sip, id, name, version)| (sip.to_lowercase(), (id, name, version.parse().unwrap_or(ServerVersion::Lcs2005Sp1))))
+        .map(|(sip, id, name, version)| {
+            (sip.to_lowercase(), (id, name, version.parse().unwrap_or(ServerVersion::Lcs2005Sp1)))
+        })
         .collect();
     // The first problem in file order refuses the file.
     for user in users {
@@ -414,7 +427,10 @@ async fn merge(
         (
             "INSERT OR IGNORE INTO access_entries (user_id, entry, access) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
             rows(&|u, id| {
-                u.access.iter().map(|a| json!([id, a.entry, if a.allow { "allow" } else { "block" }])).collect()
+                u.access
+                    .iter()
+                    .map(|a| json!([id, a.entry, if a.allow { "allow" } else { "block" }]))
+                    .collect()
             }),
         ),
         (
@@ -423,7 +439,9 @@ async fn merge(
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) n
              WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.user_id = n.value ->> 0
                                AND m.subject = n.value ->> 1 AND m.starts_at = n.value ->> 2)",
-            rows(&|u, id| u.meetings.iter().map(|m| json!([id, m.subject, m.starts_at, m.duration_minutes])).collect()),
+            rows(&|u, id| {
+                u.meetings.iter().map(|m| json!([id, m.subject, m.starts_at, m.duration_minutes])).collect()
+            }),
         ),
         (
             "INSERT OR IGNORE INTO presence_items (user_id, category, instance, value)
@@ -445,7 +463,8 @@ async fn merge(
             user.meetings.len() as u64,
             user.presence.len() as u64,
         ];
-        let (b, a) = (before.get(id).copied().unwrap_or_default(), after.get(id).copied().unwrap_or_default());
+        let (b, a) =
+            (before.get(id).copied().unwrap_or_default(), after.get(id).copied().unwrap_or_default());
         let mut counts = ImportCounts::default();
         for k in 0..4 {
             counts.added[k] = a[k].saturating_sub(b[k]);
@@ -506,7 +525,10 @@ mod tests {
         let preview = import(&db, &operator(), &xml, false).await.unwrap();
         assert!(preview.totals.added_total() > 0);
         assert_eq!(preview.event_id, None);
-        assert!(load(&db, &users).await.unwrap().iter().all(|u| u.contacts.is_empty()), "a preview keeps nothing");
+        assert!(
+            load(&db, &users).await.unwrap().iter().all(|u| u.contacts.is_empty()),
+            "a preview keeps nothing"
+        );
 
         let run = import(&db, &operator(), &xml, true).await.unwrap();
         assert_eq!(run.totals, preview.totals);
@@ -533,15 +555,18 @@ mod tests {
         let before = snapshot(&db).await;
         let ns = USER_DATA_NAMESPACE;
         let cases: Vec<(String, AppError)> = vec![
-            ("<UserData xmlns=\"urn:uc-admin:user-data:1\"><User".into(), AppError::ImportMalformed { line: 1 }),
-            (good.replacen("</UserData>", "", 1), AppError::ImportMalformed { line: good.lines().count() as u64 }),
+            (
+                "<UserData xmlns=\"urn:uc-admin:user-data:1\"><User".into(),
+                AppError::ImportMalformed { line: 1 },
+            ),
+            (
+                good.replacen("</UserData>", "", 1),
+                AppError::ImportMalformed { line: good.lines().count() as u64 },
+            ),
             ("{\"users\": []}".into(), AppError::ImportForeign),
             ("<EnableUsersResults xmlns=\"urn:uc-admin:enable-results:1\"/>".into(), AppError::ImportForeign),
             ("<UserData xmlns=\"urn:uc-admin:user-data:2\"/>".into(), AppError::ImportForeign),
-            (
-                format!("<!DOCTYPE x [<!ENTITY a \"b\">]><UserData xmlns=\"{ns}\"/>"),
-                AppError::ImportForeign,
-            ),
+            (format!("<!DOCTYPE x [<!ENTITY a \"b\">]><UserData xmlns=\"{ns}\"/>"), AppError::ImportForeign),
             (
                 format!("<UserData xmlns=\"{ns}\">\n<User sipUri=\"not a uri\"/>\n</UserData>"),
                 AppError::ImportInvalid { line: 2 },
@@ -553,11 +578,15 @@ mod tests {
                 AppError::ImportInvalid { line: 4 },
             ),
             (
-                format!("<UserData xmlns=\"{ns}\"><User sipUri=\"sip:a@contoso.com\"><Contact uri=\"sip:b@contoso.com\" group=\"Nope\"/></User></UserData>"),
+                format!(
+                    "<UserData xmlns=\"{ns}\"><User sipUri=\"sip:a@contoso.com\"><Contact uri=\"sip:b@contoso.com\" group=\"Nope\"/></User></UserData>"
+                ),
                 AppError::ImportInvalid { line: 1 },
             ),
             (
-                format!("<UserData xmlns=\"{ns}\"><User sipUri=\"sip:nobody@contoso.com\"><Allow entry=\"fabrikam.com\"/></User></UserData>"),
+                format!(
+                    "<UserData xmlns=\"{ns}\"><User sipUri=\"sip:nobody@contoso.com\"><Allow entry=\"fabrikam.com\"/></User></UserData>"
+                ),
                 AppError::ImportUnknownUser { sip_uri: "sip:nobody@contoso.com".into() },
             ),
             (format!("<UserData xmlns=\"{ns}\"/>"), AppError::EmptySelection),
@@ -576,7 +605,10 @@ mod tests {
         assert_eq!(snapshot(&db).await, emptied);
         assert_ne!(emptied, before);
         let too_big = " ".repeat(MAX_IMPORT_BYTES + 1);
-        assert_eq!(parse(&too_big).err(), Some(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 }));
+        assert_eq!(
+            parse(&too_big).err(),
+            Some(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 })
+        );
     }
 
     #[tokio::test]

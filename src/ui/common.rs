@@ -62,7 +62,9 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
             t_string!(i18n, errors.import_malformed, line = n(*line)).to_string()
         }
         AppError::ImportForeign => t_string!(i18n, errors.import_foreign).to_string(),
-        AppError::ImportInvalid { line } => t_string!(i18n, errors.import_invalid, line = n(*line)).to_string(),
+        AppError::ImportInvalid { line } => {
+            t_string!(i18n, errors.import_invalid, line = n(*line)).to_string()
+        }
         AppError::ImportUnknownUser { sip_uri } => {
             t_string!(i18n, errors.import_unknown_user, sip_uri = sip_uri.clone()).to_string()
         }

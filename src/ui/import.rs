@@ -4,9 +4,9 @@ use super::common::{ErrorPanel, Loading, count};
 use crate::api::user_data::{ImportUserData, PreviewImport};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, Permission};
-use crate::domain::user_data::{ImportCounts, ImportReport};
 #[cfg(feature = "hydrate")]
 use crate::domain::user_data::MAX_IMPORT_BYTES;
+use crate::domain::user_data::{ImportCounts, ImportReport};
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,7 +28,9 @@ async fn read_chosen_file(input: &web_sys::HtmlInputElement) -> Result<Option<St
     if file.size() > MAX_IMPORT_BYTES as f64 {
         return Err(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 });
     }
-    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.map_err(|_| AppError::ImportMalformed { line: 1 })?;
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(|_| AppError::ImportMalformed { line: 1 })?;
     Ok(text.as_string())
 }
 
@@ -155,8 +157,13 @@ fn ReportView(report: ImportReport, results: bool) -> impl IntoView {
     let shown = lines.len() as u64;
     let cell = move |counts: ImportCounts, k: usize| {
         move || {
-            t_string!(i18n, import.added_present, added = count(i18n, counts.added[k]), present = count(i18n, counts.present[k]))
-                .to_string()
+            t_string!(
+                i18n,
+                import.added_present,
+                added = count(i18n, counts.added[k]),
+                present = count(i18n, counts.present[k])
+            )
+            .to_string()
         }
     };
     view! {

@@ -55,15 +55,16 @@ pub fn JobPage() -> impl IntoView {
     let filter = RwSignal::new(JobLineFilter::All);
     let page = RwSignal::new(0u32);
     let tick = RwSignal::new(0u64);
-    let view_of =
-        Resource::new(move || (id.get(), filter.get(), page.get(), tick.get()), |(id, filter, page, _)| async move {
-            get_move_job(id?, filter, page).await
-        });
+    let view_of = Resource::new(
+        move || (id.get(), filter.get(), page.get(), tick.get()),
+        |(id, filter, page, _)| async move { get_move_job(id?, filter, page).await },
+    );
     // Polls while the job runs; stops (and refreshes the tree's counts) when it ends.
     let running = RwSignal::new(false);
     let tree = use_context::<TreeResource>();
     Effect::new(move |was_running: Option<bool>| {
-        let now_running = view_of.get().and_then(Result::ok).is_some_and(|v| v.job.state == JobState::Running);
+        let now_running =
+            view_of.get().and_then(Result::ok).is_some_and(|v| v.job.state == JobState::Running);
         running.set(now_running);
         if was_running == Some(true)
             && !now_running
