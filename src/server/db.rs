@@ -37,6 +37,25 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
+/// Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back on any error. IMMEDIATE takes
+/// the write lock up front, so concurrent writers queue instead of planning from the same snapshot.
+pub async fn immediate<T>(
+    conn: &mut sqlx::SqliteConnection,
+    work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> Result<T, crate::domain::AppError>,
+) -> Result<T, crate::domain::AppError> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    match work(&mut *conn).await {
+        Ok(value) => {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok(value)
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+            Err(e)
+        }
+    }
+}
+
 /// The file path of a `sqlite://path?params` URL, if it names a file.
 fn database_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

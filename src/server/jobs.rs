@@ -5,6 +5,7 @@
 //! every user is either moved with its data or untouched, and the job says exactly which.
 
 use super::audit;
+use super::db::immediate;
 use super::moves::{audit_rows, change, prepare};
 use super::now;
 use crate::domain::AppError;
@@ -37,24 +38,6 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back on any error.
-async fn immediate<T>(
-    conn: &mut SqliteConnection,
-    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, AppError>,
-) -> Result<T, AppError> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    match work(&mut *conn).await {
-        Ok(value) => {
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-            Ok(value)
-        }
-        Err(e) => {
-            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-            Err(e)
-        }
-    }
 }
 
 /// Validates the move as a whole (destination, capacity, users) and records the job with its

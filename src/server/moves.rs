@@ -141,20 +141,8 @@ pub async fn run(
     destination: PoolId,
     force: bool,
 ) -> Result<MoveRun, AppError> {
-    // BEGIN IMMEDIATE: concurrent moves queue up instead of planning from the same snapshot.
     let mut conn = db.acquire().await?;
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = apply(&mut conn, operator, users, destination, force).await;
-    match result {
-        Ok(run) => {
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-            Ok(run)
-        }
-        Err(e) => {
-            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-            Err(e)
-        }
-    }
+    super::db::immediate(&mut conn, async |conn| apply(conn, operator, users, destination, force).await).await
 }
 
 async fn apply(
