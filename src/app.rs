@@ -1,6 +1,7 @@
 //! The HTML shell, the router and the routes.
 
 use crate::i18n::*;
+use crate::ui::audit::{AuditEventPage, AuditPage};
 use crate::ui::browse::BrowsePage;
 use crate::ui::console::Console;
 use crate::ui::enable::EnablePage;
@@ -9,7 +10,9 @@ use crate::ui::jobs::{JobPage, JobsPage};
 use crate::ui::login::LoginPage;
 use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
+use crate::ui::operations::{ConfigurePage, DeletePage};
 use crate::ui::pool_page::PoolPage;
+use crate::ui::search::SearchPage;
 use crate::ui::user_page::UserPage;
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
@@ -64,6 +67,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("import") view=ImportPage />
                         <Route path=path!("jobs") view=JobsPage />
                         <Route path=path!("jobs/:id") view=JobPage />
+                        <Route path=path!("search") view=SearchPage />
+                        <Route path=path!("delete") view=DeletePage />
+                        <Route path=path!("configure") view=ConfigurePage />
+                        <Route path=path!("audit") view=AuditPage />
+                        <Route path=path!("audit/:id") view=AuditEventPage />
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -126,6 +126,7 @@ async fn serve() -> Result<(), AnyError> {
     let app = Router::new()
         .route("/exports/enable-runs/{file}", axum::routing::get(uc_admin::api::exports::enable_results))
         .route("/exports/user-data.xml", axum::routing::get(uc_admin::api::exports::user_data))
+        .route("/exports/audit.csv", axum::routing::get(uc_admin::api::exports::audit_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

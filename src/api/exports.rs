@@ -45,6 +45,8 @@ pub struct UserDataQuery {
     users: Option<String>,
     node: Option<String>,
     q: Option<String>,
+    /// A search in its URL form: every result.
+    search: Option<String>,
 }
 
 /// `GET /exports/user-data.xml`: the server data of some users, as a user data file.
@@ -59,6 +61,12 @@ pub async fn user_data(
     let result = async {
         let operator = operator_for(&state, session_token_in(&headers), Permission::ManageUsers).await?;
         let users: Vec<UserId> = match (&query.users, &query.node) {
+            (None, None) if query.search.is_some() => {
+                let search = crate::domain::search::UserSearch::from_query_string(
+                    query.search.as_deref().unwrap_or(""),
+                )?;
+                crate::server::search::ids(&state.db, &search, MAX_EXPORT_USERS + 1).await?
+            }
             (Some(list), None) => {
                 let ids: Result<Vec<UserId>, _> =
                     list.split(',').filter(|s| !s.is_empty()).map(|s| s.trim().parse().map(UserId)).collect();
@@ -82,6 +90,35 @@ pub async fn user_data(
     .await;
     match result {
         Ok((at, xml)) => xml_download(xml, &user_data::file_name(at)),
+        Err(error) => error_response(error),
+    }
+}
+
+/// `GET /exports/audit.csv?operator=…&operation=…&from=…&to=…&user=…`: the events the audit
+/// page's filters select.
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::domain::audit::AuditQuery;
+    let result = async {
+        operator_for(&state, session_token_in(&headers), Permission::ViewDeployment).await?;
+        let query = AuditQuery::from_params(|k| params.get(k).cloned());
+        crate::server::audit::log::csv(&state.db, &query).await
+    }
+    .await;
+    match result {
+        Ok(csv) => {
+            let mut response = csv.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            let name = format!("attachment; filename=\"audit-{}.csv\"", crate::server::now());
+            if let Ok(value) = HeaderValue::from_str(&name) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
         Err(error) => error_response(error),
     }
 }

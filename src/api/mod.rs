@@ -1,6 +1,7 @@
 //! Server functions. Each one authorizes the operator through the gate, calls one service and
 //! returns the portal's error type; the gate maps errors to HTTP statuses.
 
+pub mod audit;
 pub mod enable;
 mod error;
 #[cfg(feature = "ssr")]
@@ -9,6 +10,8 @@ pub mod exports;
 pub mod gate;
 pub mod jobs;
 pub mod moves;
+pub mod operations;
+pub mod search;
 pub mod user_data;
 
 use crate::domain::AppError;

@@ -4,15 +4,16 @@
 use super::gate;
 use crate::domain::AppError;
 use crate::domain::jobs::MoveStarted;
-use crate::domain::moves::{MovePreview, MoveTarget};
+use crate::domain::moves::MovePreview;
 use crate::domain::pool::{PoolId, PoolState};
+use crate::domain::search::UserTarget;
 use crate::domain::user::UserId;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[server(prefix = "/api", endpoint = "preview_move", input = Json)]
 pub async fn preview_move(
-    target: MoveTarget,
+    target: UserTarget,
     destination: PoolId,
     force: bool,
 ) -> Result<MovePreview, AppError> {

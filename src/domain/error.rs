@@ -79,6 +79,29 @@ pub enum AppError {
     ImportNotHoldable { sip_uri: String },
     #[error("the file is too large")]
     FileTooLarge { max_bytes: u64 },
+    /// A SIP URI search pattern that cannot match any SIP URI.
+    #[error("invalid SIP URI pattern")]
+    InvalidSipPattern { problem: crate::domain::search::PatternProblem },
+    /// A search filter with a value the portal does not know (`field` is its URL name).
+    #[error("unknown filter value")]
+    UnknownFilterValue { field: String },
+    #[error("invalid saved query name")]
+    InvalidQueryName,
+    #[error("saved query not found")]
+    SavedQueryNotFound,
+    /// The operator already has a saved query of that name.
+    #[error("a saved query of that name exists")]
+    SavedQueryNameTaken,
+    /// A configure request that changes no setting.
+    #[error("no setting to change")]
+    NothingToChange,
+    #[error("unknown meeting policy")]
+    UnknownMeetingPolicy,
+    /// An audit filter (date range, operation) outside what the log holds.
+    #[error("invalid audit filter")]
+    InvalidAuditFilter,
+    #[error("audit record not found")]
+    AuditEventNotFound,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -116,6 +139,15 @@ impl AppError {
             AppError::ImportUnknownUser { .. } => "import_unknown_user",
             AppError::ImportNotHoldable { .. } => "import_not_holdable",
             AppError::FileTooLarge { .. } => "file_too_large",
+            AppError::InvalidSipPattern { .. } => "invalid_sip_pattern",
+            AppError::UnknownFilterValue { .. } => "unknown_filter_value",
+            AppError::InvalidQueryName => "invalid_query_name",
+            AppError::SavedQueryNotFound => "saved_query_not_found",
+            AppError::SavedQueryNameTaken => "saved_query_name_taken",
+            AppError::NothingToChange => "nothing_to_change",
+            AppError::UnknownMeetingPolicy => "unknown_meeting_policy",
+            AppError::InvalidAuditFilter => "invalid_audit_filter",
+            AppError::AuditEventNotFound => "audit_event_not_found",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -146,7 +178,15 @@ impl AppError {
             | AppError::CapacityExceeded { .. }
             | AppError::PoolStateUnchanged
             | AppError::JobStateConflict => 409,
-            AppError::InvalidNode | AppError::InvalidQuery | AppError::BadRequest => 400,
+            AppError::InvalidNode
+            | AppError::InvalidQuery
+            | AppError::BadRequest
+            | AppError::InvalidSipPattern { .. }
+            | AppError::UnknownFilterValue { .. }
+            | AppError::InvalidAuditFilter => 400,
+            AppError::SavedQueryNotFound | AppError::AuditEventNotFound => 404,
+            AppError::SavedQueryNameTaken => 409,
+            AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,
             AppError::Network | AppError::Internal => 500,
         }
     }

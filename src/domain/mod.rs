@@ -1,6 +1,9 @@
 //! Pure domain types and rules, compiled for both the server and the browser.
 //! Nothing here knows about HTTP, SQL or the DOM.
 
+pub mod audit;
+pub mod configure;
+pub mod delete;
 pub mod enable;
 pub mod error;
 pub mod format;
@@ -10,6 +13,7 @@ pub mod node;
 pub mod operator;
 pub mod paging;
 pub mod pool;
+pub mod search;
 pub mod sip;
 pub mod user;
 pub mod user_data;

@@ -374,16 +374,6 @@ pub const MAX_MOVE: usize = 250_000;
 /// Preview lines sent to the browser; the totals always cover every user.
 pub const PREVIEW_LINES: usize = 500;
 
-/// Which users a move takes, as the operator chose them in the browser.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MoveTarget {
-    /// The users ticked in the user table.
-    Users(Vec<UserId>),
-    /// Every user of a tree node that matches the quick filter (empty: all of them).
-    Node { node: super::node::NodeId, filter: String },
-}
-
 /// What the move wizard shows before anything changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovePreview {

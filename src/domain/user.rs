@@ -90,6 +90,26 @@ macro_rules! str_codes {
     };
 }
 
+impl ArchivingPolicy {
+    pub const ALL: [ArchivingPolicy; 5] = [
+        ArchivingPolicy::Global,
+        ArchivingPolicy::Internal,
+        ArchivingPolicy::Federated,
+        ArchivingPolicy::InternalAndFederated,
+        ArchivingPolicy::Disabled,
+    ];
+}
+
+impl Telephony {
+    pub const ALL: [Telephony; 5] = [
+        Telephony::Disabled,
+        Telephony::EnterpriseVoice,
+        Telephony::PbxIntegration,
+        Telephony::RemoteCallControl,
+        Telephony::RemoteCallControlOnly,
+    ];
+}
+
 str_codes!(ArchivingPolicy {
     Global => "global",
     Internal => "internal",

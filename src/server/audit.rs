@@ -19,13 +19,26 @@ pub async fn record(
     parameters: serde_json::Value,
     target_count: u64,
 ) -> Result<i64, AppError> {
+    record_as(conn, Some(operator.id.0), &operator.username, operation, parameters, target_count).await
+}
+
+/// Records an event of someone who may not be a known operator (a failed sign-in names the
+/// user name that was typed).
+pub async fn record_as(
+    conn: &mut SqliteConnection,
+    operator_id: Option<i64>,
+    operator_name: &str,
+    operation: &str,
+    parameters: serde_json::Value,
+    target_count: u64,
+) -> Result<i64, AppError> {
     let id = sqlx::query_scalar(
         "INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
          VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(now())
-    .bind(operator.id.0)
-    .bind(&operator.username)
+    .bind(operator_id)
+    .bind(operator_name)
     .bind(operation)
     .bind(parameters.to_string())
     .bind(target_count as i64)
@@ -58,4 +71,273 @@ pub async fn record_users(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Reading the log: the audit page, an event's per-user lines, a user's timeline, CSV.
+pub mod log {
+    use crate::domain::AppError;
+    use crate::domain::audit::{
+        AUDIT_PAGE_SIZE, AuditEvent, AuditQuery, AuditUserLine, MAX_AUDIT_EXPORT, UserAuditEntry,
+    };
+    use crate::domain::format::rfc3339;
+    use crate::domain::paging::{Page, like_contains_pattern};
+    use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+    #[derive(sqlx::FromRow)]
+    struct EventRecord {
+        id: i64,
+        at: i64,
+        operator_name: String,
+        operation: String,
+        parameters: String,
+        target_count: i64,
+    }
+
+    impl From<EventRecord> for AuditEvent {
+        fn from(r: EventRecord) -> AuditEvent {
+            AuditEvent {
+                id: r.id,
+                at: r.at,
+                operator: r.operator_name,
+                operation: r.operation,
+                parameters: r.parameters,
+                target_count: u64::try_from(r.target_count).unwrap_or(0),
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct LineRecord {
+        user_id: i64,
+        display_name: String,
+        sip_uri: Option<String>,
+        outcome: String,
+        reason: Option<String>,
+        source_pool: Option<String>,
+    }
+
+    impl From<LineRecord> for AuditUserLine {
+        fn from(r: LineRecord) -> AuditUserLine {
+            AuditUserLine {
+                user_id: r.user_id,
+                display_name: r.display_name,
+                sip_uri: r.sip_uri,
+                outcome: r.outcome,
+                reason: r.reason,
+                source_pool: r.source_pool,
+            }
+        }
+    }
+
+    const EVENT_COLUMNS: &str = "a.id, a.at, a.operator_name, a.operation, a.parameters, a.target_count";
+
+    fn push_filters<'q>(
+        qb: &mut QueryBuilder<'q, Sqlite>,
+        q: &AuditQuery,
+        range: (Option<i64>, Option<i64>),
+    ) {
+        qb.push(" FROM audit_events a WHERE 1 = 1");
+        if !q.operator.is_empty() {
+            qb.push(" AND a.operator_name LIKE ")
+                .push_bind(like_contains_pattern(&q.operator))
+                .push(" ESCAPE '\\'");
+        }
+        if !q.operation.is_empty() {
+            qb.push(" AND a.operation = ").push_bind(q.operation.clone());
+        }
+        if let Some(from) = range.0 {
+            qb.push(" AND a.at >= ").push_bind(from);
+        }
+        if let Some(to) = range.1 {
+            qb.push(" AND a.at < ").push_bind(to);
+        }
+        if !q.user.is_empty() {
+            let pattern = like_contains_pattern(&q.user);
+            qb.push(" AND EXISTS (SELECT 1 FROM audit_event_users u WHERE u.event_id = a.id AND (u.display_name LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR u.sip_uri LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\'))");
+        }
+    }
+
+    /// One page of events, newest first.
+    pub async fn events(db: &SqlitePool, q: &AuditQuery) -> Result<Page<AuditEvent>, AppError> {
+        let range = q.validate()?;
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+        push_filters(&mut count, q, range);
+        let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS}"));
+        push_filters(&mut select, q, range);
+        select
+            .push(" ORDER BY a.id DESC LIMIT ")
+            .push_bind(i64::from(AUDIT_PAGE_SIZE))
+            .push(" OFFSET ")
+            .push_bind(i64::from(q.page - 1) * i64::from(AUDIT_PAGE_SIZE));
+        let records: Vec<EventRecord> = select.build_query_as().fetch_all(db).await?;
+        Ok(Page {
+            items: records.into_iter().map(AuditEvent::from).collect(),
+            total: total as u64,
+            page: q.page,
+            page_size: AUDIT_PAGE_SIZE,
+        })
+    }
+
+    /// One event and a page of its per-user lines.
+    pub async fn event(
+        db: &SqlitePool,
+        id: i64,
+        page: u32,
+    ) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
+        let page = page.max(1);
+        let record: Option<EventRecord> =
+            sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM audit_events a WHERE a.id = ?"))
+                .bind(id)
+                .fetch_optional(db)
+                .await?;
+        let event = AuditEvent::from(record.ok_or(AppError::AuditEventNotFound)?);
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event_users WHERE event_id = ?")
+            .bind(id)
+            .fetch_one(db)
+            .await?;
+        let lines: Vec<LineRecord> = sqlx::query_as(
+            "SELECT user_id, display_name, sip_uri, outcome, reason, source_pool FROM audit_event_users
+             WHERE event_id = ? ORDER BY display_name COLLATE NOCASE, user_id LIMIT ? OFFSET ?",
+        )
+        .bind(id)
+        .bind(i64::from(AUDIT_PAGE_SIZE))
+        .bind(i64::from(page - 1) * i64::from(AUDIT_PAGE_SIZE))
+        .fetch_all(db)
+        .await?;
+        let lines = Page {
+            items: lines.into_iter().map(AuditUserLine::from).collect(),
+            total: total as u64,
+            page,
+            page_size: AUDIT_PAGE_SIZE,
+        };
+        Ok((event, lines))
+    }
+
+    /// Everything the log holds about one user, newest first (at most `limit` entries).
+    pub async fn user_timeline(
+        db: &SqlitePool,
+        user_id: i64,
+        limit: u32,
+    ) -> Result<Vec<UserAuditEntry>, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            event: EventRecord,
+            #[sqlx(flatten)]
+            line: LineRecord,
+        }
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS}, u.user_id, u.display_name, u.sip_uri, u.outcome, u.reason, u.source_pool
+             FROM audit_event_users u JOIN audit_events a ON a.id = u.event_id
+             WHERE u.user_id = ? ORDER BY a.id DESC LIMIT ?"
+        ))
+        .bind(user_id)
+        .bind(i64::from(limit))
+        .fetch_all(db)
+        .await?;
+        Ok(rows.into_iter().map(|r| UserAuditEntry { event: r.event.into(), line: r.line.into() }).collect())
+    }
+
+    /// The events the filters select as CSV, one row per event (newest first), at most
+    /// `MAX_AUDIT_EXPORT`.
+    pub async fn csv(db: &SqlitePool, q: &AuditQuery) -> Result<Vec<u8>, AppError> {
+        let range = q.validate()?;
+        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS}"));
+        push_filters(&mut select, q, range);
+        select.push(" ORDER BY a.id DESC LIMIT ").push_bind(MAX_AUDIT_EXPORT as i64);
+        let records: Vec<EventRecord> = select.build_query_as().fetch_all(db).await?;
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let fail = |e: csv::Error| {
+            tracing::error!("audit CSV: {e}");
+            AppError::Internal
+        };
+        out.write_record(["id", "time_utc", "operator", "operation", "target_count", "parameters"])
+            .map_err(fail)?;
+        for r in records {
+            out.write_record([
+                r.id.to_string(),
+                rfc3339(r.at),
+                neutralized(&r.operator_name),
+                r.operation,
+                r.target_count.to_string(),
+                r.parameters,
+            ])
+            .map_err(fail)?;
+        }
+        out.into_inner().map_err(|_| AppError::Internal)
+    }
+
+    /// A spreadsheet would run a cell starting with `=`, `+`, `-` or `@` as a formula; operator
+    /// names come from sign-in attempts, so anyone can choose them.
+    fn neutralized(text: &str) -> String {
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::server::moves::tests::{deployment, operator, pool, users_of};
+
+        #[tokio::test]
+        async fn filters_pages_timeline_and_csv() {
+            let db = deployment().await;
+            let users = users_of(&db, pool(&db, "pool01.contoso.com").await, 2).await;
+            let dest = pool(&db, "pool02.contoso.com").await;
+            crate::server::moves::run(&db, &operator(), &users, dest, false).await.unwrap();
+            let mut conn = db.acquire().await.unwrap();
+            super::super::record_as(
+                &mut conn,
+                None,
+                "=HYPERLINK(\"x\")",
+                "sign_in_failed",
+                serde_json::json!({}),
+                0,
+            )
+            .await
+            .unwrap();
+            drop(conn);
+            let all = events(&db, &AuditQuery { page: 1, ..Default::default() }).await.unwrap();
+            assert_eq!(all.total, 2);
+            assert_eq!(all.items[0].operation, "sign_in_failed", "newest first");
+            let moves = events(&db, &AuditQuery { operation: "move".into(), page: 1, ..Default::default() })
+                .await
+                .unwrap();
+            assert_eq!(moves.total, 1);
+            let by_operator =
+                events(&db, &AuditQuery { operator: "USERADM".into(), page: 1, ..Default::default() })
+                    .await
+                    .unwrap();
+            assert_eq!(by_operator.total, 1);
+            let (event, lines) = event(&db, moves.items[0].id, 1).await.unwrap();
+            assert_eq!((event.target_count, lines.total), (2, 2));
+            assert_eq!(lines.items[0].source_pool.as_deref(), Some("pool01.contoso.com"));
+            let name = lines.items[0].display_name.clone();
+            let by_user =
+                events(&db, &AuditQuery { user: name, page: 1, ..Default::default() }).await.unwrap();
+            assert_eq!(by_user.total, 1);
+            let today = rfc3339(crate::server::now())[..10].to_string();
+            let dated = AuditQuery { from: today.clone(), to: today, page: 1, ..Default::default() };
+            assert_eq!(events(&db, &dated).await.unwrap().total, 2);
+            let old = AuditQuery { to: "2001-01-01".into(), page: 1, ..Default::default() };
+            assert_eq!(events(&db, &old).await.unwrap().total, 0);
+            let timeline = user_timeline(&db, users[0].0, 50).await.unwrap();
+            assert_eq!(timeline.len(), 1);
+            assert_eq!(timeline[0].line.outcome, "moved");
+            let text =
+                String::from_utf8(csv(&db, &AuditQuery { page: 1, ..Default::default() }).await.unwrap())
+                    .unwrap();
+            assert_eq!(text.lines().count(), 3);
+            assert!(text.contains("'=HYPERLINK"), "formulas are neutralized: {text}");
+            assert_eq!(event_missing(&db).await, AppError::AuditEventNotFound);
+        }
+
+        async fn event_missing(db: &SqlitePool) -> AppError {
+            event(db, 999_999, 1).await.err().unwrap()
+        }
+    }
 }

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod config;
+pub mod configure;
 pub mod db;
+pub mod delete;
 pub mod directory;
 pub mod enable;
 pub mod error;
@@ -12,6 +14,8 @@ pub mod jobs;
 pub mod moves;
 pub mod operators;
 pub mod pools;
+pub mod saved_queries;
+pub mod search;
 pub mod seed;
 pub mod state;
 pub mod user_data;

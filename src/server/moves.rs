@@ -7,8 +7,8 @@ use super::pools::{POOL_COLUMNS, PoolRecord};
 use super::users::DataCountsRecord;
 use crate::domain::AppError;
 use crate::domain::moves::{
-    DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, MoveTarget, PREVIEW_LINES, UserMovePlan,
-    can_receive, holds, plan_user, totals,
+    DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, PREVIEW_LINES, UserMovePlan, can_receive, holds,
+    plan_user, totals,
 };
 use crate::domain::operator::Operator;
 use crate::domain::pool::PoolId;
@@ -118,14 +118,11 @@ pub async fn preview(
 /// The preview of a target as chosen in the browser, with at most `PREVIEW_LINES` lines.
 pub async fn preview_target(
     db: &SqlitePool,
-    target: &MoveTarget,
+    target: &crate::domain::search::UserTarget,
     destination: PoolId,
     force: bool,
 ) -> Result<MovePreview, AppError> {
-    let users = match target {
-        MoveTarget::Users(users) => users.clone(),
-        MoveTarget::Node { node, filter } => super::users::ids(db, *node, filter, MAX_MOVE + 1).await?,
-    };
+    let users = super::search::resolve(db, target, MAX_MOVE + 1).await?;
     let mut preview = preview(db, &users, destination, force).await?;
     preview.users.truncate(PREVIEW_LINES);
     Ok(preview)

@@ -1,11 +1,12 @@
 //! Operators: password verification (argon2id), roles, and server-side sessions.
 
-use super::{Config, error::corrupt, now};
+use super::{Config, audit, error::corrupt, now};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, OperatorId, Role};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand_core::{OsRng, RngCore};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
@@ -73,22 +74,28 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<NewSession, AppError> {
-    let found: Option<(i64, String, i64)> =
-        sqlx::query_as("SELECT id, password_hash, disabled FROM operators WHERE username = ?")
-            .bind(username.trim())
+    let username = username.trim();
+    let found: Option<(i64, String, String, i64)> =
+        sqlx::query_as("SELECT id, username, password_hash, disabled FROM operators WHERE username = ?")
+            .bind(username)
             .fetch_optional(db)
             .await?;
-    let (id, hash, disabled) = match found {
-        Some(row) => row,
+    let accepted = match &found {
+        Some((_, _, hash, disabled)) => verify_password(password, hash) && *disabled == 0,
         None => {
             // Same work as for a real account, then the same answer.
             let _ = verify_password(password, decoy_hash());
-            return Err(AppError::InvalidCredentials);
+            false
         }
     };
-    if !verify_password(password, &hash) || disabled != 0 {
+    let mut tx = db.begin().await?;
+    let Some((id, name, _, _)) = found.filter(|_| accepted) else {
+        // The log keeps what was typed (bounded), never the password.
+        let typed: String = username.chars().take(64).collect();
+        audit::record_as(&mut tx, None, &typed, "sign_in_failed", json!({}), 0).await?;
+        tx.commit().await?;
         return Err(AppError::InvalidCredentials);
-    }
+    };
     let token = random_token();
     let t = now();
     sqlx::query(
@@ -100,8 +107,10 @@ pub async fn sign_in(
     .bind(t)
     .bind(t)
     .bind(t + config.session_absolute.as_secs() as i64)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    audit::record_as(&mut tx, Some(id), &name, "sign_in", json!({}), 0).await?;
+    tx.commit().await?;
     Ok(NewSession { token, operator: load_operator(db, id).await? })
 }
 
@@ -136,8 +145,20 @@ pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> 
     load_operator(db, operator_id).await
 }
 
+/// Ends the session; a session that had ended already leaves no record.
 pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash(token)).execute(db).await?;
+    let mut tx = db.begin().await?;
+    let ended: Option<(i64, String)> = sqlx::query_as(
+        "DELETE FROM sessions WHERE token_hash = ?
+         RETURNING operator_id, (SELECT username FROM operators WHERE id = operator_id)",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, name)) = ended {
+        audit::record_as(&mut tx, Some(id), &name, "sign_out", json!({}), 0).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -226,6 +247,23 @@ mod tests {
         );
         // User names are case-insensitive, like Windows account names.
         assert!(sign_in(&db, &config, "HelpDesk", "test-password").await.is_ok());
+        // Every attempt is in the audit log, with the name that was typed for failures.
+        let log: Vec<(String, String, Option<i64>)> =
+            sqlx::query_as("SELECT operation, operator_name, operator_id FROM audit_events ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        let ops: Vec<(&str, &str, bool)> =
+            log.iter().map(|(o, n, id)| (o.as_str(), n.as_str(), id.is_some())).collect();
+        assert_eq!(
+            ops,
+            [
+                ("sign_in", "helpdesk", true),
+                ("sign_in_failed", "helpdesk", false),
+                ("sign_in_failed", "nobody", false),
+                ("sign_in", "helpdesk", true)
+            ]
+        );
     }
 
     #[tokio::test]
@@ -237,6 +275,13 @@ mod tests {
         assert_ne!(stored, s.token);
         sign_out(&db, &s.token).await.unwrap();
         assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+        // Signing out again records nothing more.
+        sign_out(&db, &s.token).await.unwrap();
+        let outs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'sign_out'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(outs, 1);
         assert_eq!(session_operator(&db, &config, "forged").await.err(), Some(AppError::Unauthenticated));
     }
 

@@ -20,7 +20,7 @@ const FROM_USERS: &str = " FROM enabled_users e
     JOIN pools p ON p.id = e.pool_id";
 
 /// Appends the WHERE clause selecting a node's users and matching the quick filter.
-fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a str) {
+pub(super) fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a str) {
     qb.push(" WHERE ");
     match node {
         NodeId::Forest => qb.push("1 = 1"),
@@ -116,8 +116,22 @@ impl TryFrom<UserRowRecord> for UserRow {
     }
 }
 
+/// Conditions a list adds after its scope (a search's pattern and filters), each starting
+/// with ` AND `.
+pub(super) type Conditions<'c> = &'c (dyn for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync);
+
 /// One page of a node's users, filtered and sorted on the server.
 pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
+    page(db, node, query, None).await
+}
+
+/// One page of the users of a node that meet the quick filter and the extra conditions.
+pub(super) async fn page(
+    db: &SqlitePool,
+    node: NodeId,
+    query: &UserQuery,
+    conditions: Option<Conditions<'_>>,
+) -> Result<Page<UserRow>, AppError> {
     query.validate()?;
     if let NodeId::Pool(id) = node {
         let exists: Option<i64> =
@@ -127,8 +141,15 @@ pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Pa
     // Without a text filter the count needs no directory columns: every enabled user has a
     // directory entry (foreign key), so the pool index alone answers it.
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-    count.push(if query.filter.is_empty() { FROM_ENABLED_AND_POOLS } else { FROM_USERS });
+    count.push(if query.filter.is_empty() && conditions.is_none() {
+        FROM_ENABLED_AND_POOLS
+    } else {
+        FROM_USERS
+    });
     push_scope(&mut count, node, &query.filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut count);
+    }
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
 
     let mut select = QueryBuilder::<Sqlite>::new(
@@ -137,6 +158,9 @@ pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Pa
     );
     select.push(FROM_USERS);
     push_scope(&mut select, node, &query.filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut select);
+    }
     let dir = match query.dir {
         SortDir::Asc => " ASC",
         SortDir::Desc => " DESC",
@@ -162,10 +186,23 @@ pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Pa
 
 /// Every user of a node matching the filter, in list order (by display name), at most `limit`.
 pub async fn ids(db: &SqlitePool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
+    ids_where(db, node, filter, None, limit).await
+}
+
+pub(super) async fn ids_where(
+    db: &SqlitePool,
+    node: NodeId,
+    filter: &str,
+    conditions: Option<Conditions<'_>>,
+    limit: usize,
+) -> Result<Vec<UserId>, AppError> {
     UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
     let mut select = QueryBuilder::<Sqlite>::new("SELECT e.user_id");
     select.push(FROM_USERS);
     push_scope(&mut select, node, filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut select);
+    }
     select.push(" ORDER BY d.display_name COLLATE NOCASE, e.user_id LIMIT ").push_bind(limit as i64);
     let ids: Vec<i64> = select.build_query_scalar().fetch_all(db).await?;
     Ok(ids.into_iter().map(UserId).collect())

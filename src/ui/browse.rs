@@ -5,6 +5,7 @@ use super::common::{
     version_short_name, yes_no,
 };
 use super::console::{SelectedUsers, TreeResource};
+use super::target::{ListOrigin, all_href, selected_href};
 use crate::api::list_users;
 use crate::domain::node::NodeId;
 use crate::domain::operator::{Operator, Permission};
@@ -79,7 +80,13 @@ pub fn BrowsePage() -> impl IntoView {
                     {(node == NodeId::Unassigned)
                         .then(|| view! { <p class="alert alert-info">{t!(i18n, users.unassigned_note)}</p> })}
                     <FilterBar node query=query.clone() />
-                    <UserTable node query page title />
+                    <UserTable
+                        origin=ListOrigin::Node { node, filter: query.filter.clone() }
+                        query
+                        page
+                        title
+                        link=Callback::new(move |q: UserQuery| href(node, &q))
+                    />
                 }
                 .into_any()
             })}}
@@ -125,12 +132,20 @@ fn FilterBar(node: NodeId, query: UserQuery) -> impl IntoView {
     }
 }
 
+/// The user table of a list (a tree node or a search): selection, actions, sortable headers and
+/// pages. `link` gives the list's URL for another order or page.
 #[component]
-fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<String>) -> impl IntoView {
+pub fn UserTable(
+    origin: ListOrigin,
+    query: UserQuery,
+    page: Page<UserRow>,
+    title: Signal<String>,
+    link: Callback<UserQuery, String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let (first, last) = page.shown_range();
     let total = page.total;
-    let filtered = !query.filter.is_empty();
+    let filtered = !query.filter.is_empty() || matches!(origin, ListOrigin::Search(_));
     if page.items.is_empty() {
         return view! {
             <p class="empty" role="status">
@@ -149,7 +164,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
                 Some(SortDir::Desc) => "▼",
                 None => "",
             };
-            let target = href(node, &query.sorted_by(key));
+            let target = link.run(query.sorted_by(key));
             view! {
                 <th scope="col" aria-sort=aria_sort data-sort-key=key.as_str()>
                     <A href=target attr:class="sort-link">
@@ -163,25 +178,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
     let page_count = page.page_count();
     let selected =
         use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(Default::default()));
-    let may_move = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let page_ids: Vec<UserId> = page.items.iter().map(|u| u.id).collect();
-    let selected_count = move || selected.with(|s| s.len() as u64);
-    let move_all_href = {
-        let q = query.filter.clone();
-        let qs = if q.is_empty() {
-            String::new()
-        } else {
-            format!("&q={}", percent_encoding::utf8_percent_encode(&q, percent_encoding::NON_ALPHANUMERIC))
-        };
-        format!("/move?scope=node&node={node}{qs}")
-    };
-    let export_all_href = move_all_href.replacen("/move?scope=node&", "/exports/user-data.xml?", 1);
-    let export_selected_href = move || {
-        let ids: Vec<String> = selected.with(|s| s.iter().map(|u| u.0.to_string()).collect());
-        format!("/exports/user-data.xml?users={}", ids.join(","))
-    };
-    let export_limit = MAX_EXPORT_SELECTED as u64;
-    let list_exportable = total > 0 && total <= MAX_EXPORT_USERS as u64;
     let rows = page
         .items
         .into_iter()
@@ -211,35 +208,7 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
         })
         .collect_view();
     view! {
-        <div class="list-actions" data-testid="selection">
-            <ListSummary first last total testid="list-summary" />
-            <strong>{move || t_string!(i18n, selection.count, count = count(i18n, selected_count())).to_string()}</strong>
-            <button type="button" class="button button-quiet" disabled=move || selected_count() == 0
-                on:click=move |_| selected.set(Default::default())>
-                {t!(i18n, selection.clear)}
-            </button>
-            {may_move.then(|| view! {
-                <A href=format!("/move?scope=selected&node={node}") attr:class="button"
-                    attr:aria-disabled=move || (selected_count() == 0).then_some("true")>
-                    {t!(i18n, selection.move_selected)}
-                </A>
-                <A href=move_all_href.clone() attr:class="button">{t!(i18n, selection.move_all)}</A>
-                // Downloads, not pages: the router must leave these links alone.
-                {move || {
-                    let n = selected_count();
-                    if n == 0 || n > export_limit {
-                        view! { <span class="button" aria-disabled="true">{t!(i18n, selection.export_selected)}</span> }.into_any()
-                    } else {
-                        view! { <a href=export_selected_href() class="button" rel="external" download data-testid="export-selected">{t!(i18n, selection.export_selected)}</a> }.into_any()
-                    }
-                }}
-                {if list_exportable {
-                    view! { <a href=export_all_href.clone() class="button" rel="external" download data-testid="export-list">{t!(i18n, selection.export_all)}</a> }.into_any()
-                } else {
-                    view! { <span class="button" aria-disabled="true" title=move || t_string!(i18n, selection.export_limit, max = count(i18n, MAX_EXPORT_USERS as u64)).to_string()>{t!(i18n, selection.export_all)}</span> }.into_any()
-                }}
-            })}
-        </div>
+        <SelectionActions origin total first last />
         <div class="table-wrap">
             <table class="data-table" data-testid="users-table">
                 <caption class="visually-hidden">
@@ -256,18 +225,88 @@ fn UserTable(node: NodeId, query: UserQuery, page: Page<UserRow>, title: Signal<
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <Pagination node query page_count />
+        <Pagination query page_count link />
     }
     .into_any()
 }
 
+/// The selection and what can be done with it, or with the whole list.
 #[component]
-fn Pagination(node: NodeId, query: UserQuery, page_count: u32) -> impl IntoView {
+fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64) -> impl IntoView {
+    let i18n = use_i18n();
+    let selected =
+        use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(Default::default()));
+    let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
+    let selected_count = move || selected.with(|s| s.len() as u64);
+    let none_selected = move || (selected_count() == 0).then_some("true");
+    let export_all_href = all_href("exports/user-data.xml", &origin).replacen("scope=node&", "", 1).replacen(
+        "scope=search&",
+        "",
+        1,
+    );
+    let export_selected_href = move || {
+        let ids: Vec<String> = selected.with(|s| s.iter().map(|u| u.0.to_string()).collect());
+        format!("/exports/user-data.xml?users={}", ids.join(","))
+    };
+    let export_limit = MAX_EXPORT_SELECTED as u64;
+    let list_exportable = total > 0 && total <= MAX_EXPORT_USERS as u64;
+    let wizard = |name: &str, label: Signal<String>, all: bool, origin: &ListOrigin| {
+        let href = if all { all_href(name, origin) } else { selected_href(name, origin) };
+        let testid = format!("{name}-{}", if all { "all" } else { "selected" });
+        if all {
+            view! { <A href=href attr:class="button" attr:data-testid=testid>{label}</A> }.into_any()
+        } else {
+            view! { <A href=href attr:class="button" attr:data-testid=testid attr:aria-disabled=none_selected>{label}</A> }.into_any()
+        }
+    };
+    let label = |f: fn(I18n) -> &'static str| Signal::derive(move || f(i18n).to_string());
+    view! {
+        <div class="list-actions" data-testid="selection">
+            <ListSummary first last total testid="list-summary" />
+            <strong>{move || t_string!(i18n, selection.count, count = count(i18n, selected_count())).to_string()}</strong>
+            <button type="button" class="button button-quiet" disabled=move || selected_count() == 0
+                on:click=move |_| selected.set(Default::default())>
+                {t!(i18n, selection.clear)}
+            </button>
+        </div>
+        {may_manage.then(|| view! {
+            <div class="list-actions list-operations">
+                <span class="actions-label">{t!(i18n, selection.for_selected)}</span>
+                {wizard("move", label(|i| t_string!(i, selection.move_selected)), false, &origin)}
+                {wizard("configure", label(|i| t_string!(i, selection.configure)), false, &origin)}
+                {wizard("delete", label(|i| t_string!(i, selection.delete)), false, &origin)}
+                // Downloads, not pages: the router must leave these links alone.
+                {move || {
+                    let n = selected_count();
+                    if n == 0 || n > export_limit {
+                        view! { <span class="button" aria-disabled="true">{t!(i18n, selection.export_selected)}</span> }.into_any()
+                    } else {
+                        view! { <a href=export_selected_href() class="button" rel="external" download data-testid="export-selected">{t!(i18n, selection.export_selected)}</a> }.into_any()
+                    }
+                }}
+            </div>
+            <div class="list-actions list-operations">
+                <span class="actions-label">{move || t_string!(i18n, selection.for_all, count = count(i18n, total)).to_string()}</span>
+                {wizard("move", label(|i| t_string!(i, selection.move_all)), true, &origin)}
+                {wizard("configure", label(|i| t_string!(i, selection.configure_all)), true, &origin)}
+                {wizard("delete", label(|i| t_string!(i, selection.delete_all)), true, &origin)}
+                {if list_exportable {
+                    view! { <a href=export_all_href.clone() class="button" rel="external" download data-testid="export-list">{t!(i18n, selection.export_all)}</a> }.into_any()
+                } else {
+                    view! { <span class="button" aria-disabled="true" title=move || t_string!(i18n, selection.export_limit, max = count(i18n, MAX_EXPORT_USERS as u64)).to_string()>{t!(i18n, selection.export_all)}</span> }.into_any()
+                }}
+            </div>
+        })}
+    }
+}
+
+#[component]
+fn Pagination(query: UserQuery, page_count: u32, link: Callback<UserQuery, String>) -> impl IntoView {
     let i18n = use_i18n();
     let current = query.page.min(page_count);
     let link = move |target: u32, label: Signal<String>, enabled: bool, rel: &'static str| {
         if enabled {
-            view! { <A href=href(node, &query.at_page(target)) attr:class="button button-quiet" attr:rel=rel>{label}</A> }
+            view! { <A href=link.run(query.at_page(target)) attr:class="button button-quiet" attr:rel=rel>{label}</A> }
                 .into_any()
         } else {
             view! { <span class="button button-quiet" aria-disabled="true">{label}</span> }.into_any()

@@ -6,6 +6,7 @@ use crate::domain::format::{Lang, format_count};
 use crate::domain::node::{NodeId, PoolTree};
 use crate::domain::operator::Role;
 use crate::domain::pool::{PoolCategory, PoolKind, PoolState, ServerVersion};
+use crate::domain::search::PatternProblem;
 use crate::domain::user::{ArchivingPolicy, Telephony, UserStatus};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -74,8 +75,44 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::FileTooLarge { max_bytes } => {
             t_string!(i18n, errors.file_too_large, megabytes = n(*max_bytes / 1_000_000)).to_string()
         }
+        AppError::InvalidSipPattern { problem } => match problem {
+            PatternProblem::TooLong => t_string!(i18n, errors.sip_pattern_too_long).to_string(),
+            PatternProblem::Character => t_string!(i18n, errors.sip_pattern_character).to_string(),
+            PatternProblem::SeveralAts => t_string!(i18n, errors.sip_pattern_several_ats).to_string(),
+        },
+        AppError::UnknownFilterValue { field } => {
+            t_string!(i18n, errors.unknown_filter_value, filter = filter_name(i18n, field)).to_string()
+        }
+        AppError::InvalidQueryName => t_string!(i18n, errors.invalid_query_name).to_string(),
+        AppError::SavedQueryNotFound => t_string!(i18n, errors.saved_query_not_found).to_string(),
+        AppError::SavedQueryNameTaken => t_string!(i18n, errors.saved_query_name_taken).to_string(),
+        AppError::NothingToChange => t_string!(i18n, errors.nothing_to_change).to_string(),
+        AppError::UnknownMeetingPolicy => t_string!(i18n, errors.unknown_meeting_policy).to_string(),
+        AppError::InvalidAuditFilter => t_string!(i18n, errors.invalid_audit_filter).to_string(),
+        AppError::AuditEventNotFound => t_string!(i18n, errors.audit_event_not_found).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
+    }
+}
+
+/// The label of a search filter, by its URL name.
+pub fn filter_name(i18n: I18n, field: &str) -> &'static str {
+    match field {
+        "node" => t_string!(i18n, search.scope),
+        "pool" => t_string!(i18n, search.f_pool),
+        "version" => t_string!(i18n, search.f_version),
+        "ep" => t_string!(i18n, search.f_enhanced_presence),
+        "federation" => t_string!(i18n, search.f_federation),
+        "remote" => t_string!(i18n, search.f_remote_access),
+        "public_im" => t_string!(i18n, search.f_public_im),
+        "archiving" => t_string!(i18n, search.f_archiving),
+        "meeting_policy" => t_string!(i18n, search.f_meeting_policy),
+        "telephony" => t_string!(i18n, search.f_telephony),
+        "account" => t_string!(i18n, search.f_account_enabled),
+        "container" => t_string!(i18n, search.f_container),
+        "department" => t_string!(i18n, search.f_department),
+        "unassigned" => t_string!(i18n, search.f_unassigned),
+        _ => t_string!(i18n, search.f_unknown),
     }
 }
 

@@ -49,9 +49,11 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl
         <div class="console">
             <nav class="sidebar" aria-label=move || t_string!(i18n, tree.label)>
                 <ul class="actions">
+                    <li><A href="/search" attr:class="action-link">{t!(i18n, search.open)}</A></li>
                     <li><A href="/enable" attr:class="action-link">{t!(i18n, enable.open_wizard)}</A></li>
                     <li><A href="/import" attr:class="action-link">{t!(i18n, import.open_wizard)}</A></li>
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
+                    <li><A href="/audit" attr:class="action-link">{t!(i18n, audit.open)}</A></li>
                 </ul>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {

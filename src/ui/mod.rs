@@ -1,6 +1,7 @@
 //! Leptos components and pages. They use the domain, the server functions in `api` and the
 //! translations; never the server module.
 
+pub mod audit;
 pub mod browse;
 pub mod common;
 pub mod console;
@@ -10,5 +11,8 @@ pub mod jobs;
 pub mod login;
 pub mod moves;
 pub mod not_found;
+pub mod operations;
 pub mod pool_page;
+pub mod search;
+pub mod target;
 pub mod user_page;

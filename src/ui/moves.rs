@@ -1,13 +1,11 @@
 //! The move wizard: choose the destination (and force), preview what each user keeps and loses,
 //! confirm (a forced move repeats its totals), and read the results.
 
-use super::common::{ErrorPanel, I18n, Loading, count, node_name, version_short_name};
+use super::common::{ErrorPanel, I18n, Loading, count, version_short_name};
 use super::console::{SelectedUsers, TreeResource};
 use crate::api::moves::{MoveUsers, PreviewMove};
 use crate::domain::jobs::MoveStarted;
-use crate::domain::moves::{
-    DataFate, DataKind, MovePreview, MoveRefusal, MoveTarget, MoveTotals, UserMovePlan, holds,
-};
+use crate::domain::moves::{DataFate, DataKind, MovePreview, MoveRefusal, MoveTotals, UserMovePlan, holds};
 use crate::domain::node::NodeId;
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::pool::{PoolId, PoolState};
@@ -53,24 +51,7 @@ pub fn MovePage() -> impl IntoView {
         use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(BTreeSet::new()));
     let tree = use_context::<TreeResource>().map(|t| t.0);
     let may_move = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
-    // The target is fixed when the wizard opens: later changes of the selection do not change it.
-    let node = query.with_untracked(|q| q.get("node")).and_then(|n| n.parse::<NodeId>().ok());
-    let filter = query.with_untracked(|q| q.get("q")).unwrap_or_default();
-    let target = match (query.with_untracked(|q| q.get("scope")).as_deref(), node) {
-        (Some("node"), Some(node)) => Some(MoveTarget::Node { node, filter: filter.clone() }),
-        _ => {
-            let users: Vec<_> = selected.get_untracked().into_iter().collect();
-            (!users.is_empty()).then_some(MoveTarget::Users(users))
-        }
-    };
-    let back = match node {
-        Some(node) if filter.is_empty() => format!("/browse/{node}"),
-        Some(node) => format!(
-            "/browse/{node}?q={}",
-            percent_encoding::utf8_percent_encode(&filter, percent_encoding::NON_ALPHANUMERIC)
-        ),
-        None => "/browse/forest".to_string(),
-    };
+    let super::target::WizardTarget { target, back, node } = super::target::from_url(query);
     let step = RwSignal::new(Step::Destination);
     let destination = RwSignal::new(None::<PoolId>);
     let force = RwSignal::new(false);
@@ -87,25 +68,7 @@ pub fn MovePage() -> impl IntoView {
     };
     let scope_text = {
         let target = target.clone();
-        move || {
-            let tree = tree.and_then(|t| t.get_untracked()).and_then(Result::ok);
-            match &target {
-                MoveTarget::Users(users) => {
-                    t_string!(i18n, moves.scope_selected, count = count(i18n, users.len() as u64)).to_string()
-                }
-                MoveTarget::Node { node, filter } if filter.is_empty() => {
-                    t_string!(i18n, moves.scope_node, node = node_name(i18n, *node, tree.as_ref()))
-                        .to_string()
-                }
-                MoveTarget::Node { node, filter } => t_string!(
-                    i18n,
-                    moves.scope_filtered,
-                    node = node_name(i18n, *node, tree.as_ref()),
-                    filter = filter.clone()
-                )
-                .to_string(),
-            }
-        }
+        move || super::target::scope_text(i18n, &target)
     };
     let steps = [Step::Destination, Step::Preview, Step::Results];
     let step_name = move |s: Step| match s {

@@ -38,6 +38,7 @@ pub fn UserPage() -> impl IntoView {
 fn UserView(user: UserDetail) -> impl IntoView {
     let i18n = use_i18n();
     let name = user.directory.display_name.clone();
+    let user_id = user.id.0;
     let title_name = name.clone();
     let status = user.status;
     let pool_state = user.pool.state;
@@ -168,5 +169,6 @@ fn UserView(user: UserDetail) -> impl IntoView {
                 </dl>
             </section>
         </div>
+        <super::audit::UserTimeline user=user_id />
     }
 }

@@ -1,0 +1,40 @@
+//! Server functions of the audit page and of a user's timeline. Read-only: the log cannot be
+//! changed through the portal.
+
+#[cfg(feature = "ssr")]
+use super::gate;
+use crate::domain::AppError;
+use crate::domain::audit::{AuditEvent, AuditQuery, AuditUserLine, UserAuditEntry};
+use crate::domain::paging::Page;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// Entries of a user's timeline on the user page.
+pub const TIMELINE_ENTRIES: u32 = 100;
+
+#[server(prefix = "/api", endpoint = "list_audit_events", input = Json)]
+pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::audit::log::events(&state.db, &query).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "get_audit_event", input = Json)]
+pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::audit::log::event(&state.db, id, page).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "user_timeline", input = Json)]
+pub async fn user_timeline(user: i64) -> Result<Vec<UserAuditEntry>, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::audit::log::user_timeline(&state.db, user, TIMELINE_ENTRIES).await
+    })
+    .await
+}

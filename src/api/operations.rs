@@ -1,0 +1,52 @@
+//! Server functions of the delete and configure wizards: a preview of the target, then the run
+//! on exactly the previewed users.
+
+#[cfg(feature = "ssr")]
+use super::gate;
+use crate::domain::AppError;
+use crate::domain::configure::{ConfigurePreview, ConfigureRun, SettingsChange};
+use crate::domain::delete::{DeletePreview, DeleteRun};
+use crate::domain::search::UserTarget;
+use crate::domain::user::UserId;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(prefix = "/api", endpoint = "preview_delete", input = Json)]
+pub async fn preview_delete(target: UserTarget) -> Result<DeletePreview, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, _| async move {
+        crate::server::delete::preview(&state.db, &target).await
+    })
+    .await
+}
+
+/// Deletes the server data and enablement of exactly these users (a preview's `user_ids`).
+#[server(prefix = "/api", endpoint = "delete_users", input = Json)]
+pub async fn delete_users(users: Vec<UserId>) -> Result<DeleteRun, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        crate::server::delete::run(&state.db, &operator, &users).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "preview_configure", input = Json)]
+pub async fn preview_configure(
+    target: UserTarget,
+    change: SettingsChange,
+) -> Result<ConfigurePreview, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, _| async move {
+        crate::server::configure::preview(&state.db, &target, &change).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "configure_users", input = Json)]
+pub async fn configure_users(users: Vec<UserId>, change: SettingsChange) -> Result<ConfigureRun, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        crate::server::configure::run(&state.db, &operator, &users, &change).await
+    })
+    .await
+}

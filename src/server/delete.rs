@@ -1,0 +1,198 @@
+//! Deleting users' server data and enablement, in one transaction with its audit record. The
+//! directory user stays; enabling it again starts from empty server data.
+
+use super::audit;
+use super::users::DataCountsRecord;
+use crate::domain::AppError;
+use crate::domain::delete::{
+    DELETE_PREVIEW_LINES, DeleteLine, DeletePreview, DeleteRun, MAX_DELETE, delete_totals,
+};
+use crate::domain::operator::Operator;
+use crate::domain::search::UserTarget;
+use crate::domain::user::{UserId, distinct_selection};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+
+async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
+    let ids: Vec<i64> = distinct_selection(users, MAX_DELETE)?.into_iter().map(|u| u.0).collect();
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        sip_uri: String,
+        fqdn: String,
+        #[sqlx(flatten)]
+        data: DataCountsRecord,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.user_id, d.display_name, e.sip_uri, p.fqdn,
+                n.contacts, n.contact_groups, n.allowed, n.blocked, n.meetings, n.presence_items
+         FROM json_each(?) ids
+         JOIN enabled_users e ON e.user_id = ids.value
+         JOIN directory_users d ON d.id = e.user_id
+         JOIN pools p ON p.id = e.pool_id
+         JOIN user_data_counts n ON n.user_id = e.user_id
+         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
+    )
+    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .fetch_all(&mut *conn)
+    .await?;
+    // A user deleted (or never enabled) since the list was shown: refuse the whole operation
+    // rather than delete a set the operator did not confirm.
+    if rows.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    let users: Vec<DeleteLine> = rows
+        .into_iter()
+        .map(|r| DeleteLine {
+            id: UserId(r.user_id),
+            display_name: r.display_name,
+            sip_uri: r.sip_uri,
+            pool_fqdn: r.fqdn,
+            data: r.data.into(),
+        })
+        .collect();
+    Ok(DeletePreview { user_ids: users.iter().map(|u| u.id).collect(), totals: delete_totals(&users), users })
+}
+
+/// What deleting the target's users would delete; changes nothing.
+pub async fn preview(db: &SqlitePool, target: &UserTarget) -> Result<DeletePreview, AppError> {
+    let users = super::search::resolve(db, target, MAX_DELETE + 1).await?;
+    let mut conn = db.acquire().await?;
+    let mut preview = prepare(&mut conn, &users).await?;
+    preview.users.truncate(DELETE_PREVIEW_LINES);
+    Ok(preview)
+}
+
+/// Deletes exactly these users' server data and enablement, with the audit record; all or
+/// nothing.
+pub async fn run(db: &SqlitePool, operator: &Operator, users: &[UserId]) -> Result<DeleteRun, AppError> {
+    let mut conn = db.acquire().await?;
+    let mut run = super::db::immediate(&mut conn, async |conn| {
+        let preview = prepare(conn, users).await?;
+        let t = &preview.totals;
+        let event_id = audit::record(
+            conn,
+            operator,
+            "delete_users",
+            json!({
+                "contacts": t.contacts, "contact_groups": t.contact_groups, "allowed": t.allowed,
+                "blocked": t.blocked, "meetings": t.meetings, "presence_items": t.presence_items,
+            }),
+            preview.user_ids.len() as u64,
+        )
+        .await?;
+        let lines: Vec<audit::UserLine<'_>> = preview
+            .users
+            .iter()
+            .map(|u| {
+                (u.id.0, None, u.display_name.as_str(), None, "deleted", None, Some(u.pool_fqdn.as_str()))
+            })
+            .collect();
+        audit::record_users(conn, event_id, lines).await?;
+        // The data rows and their counts go with the enablement (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM json_each(?))")
+            .bind(serde_json::to_string(&preview.user_ids).map_err(|_| AppError::Internal)?)
+            .execute(&mut *conn)
+            .await?;
+        Ok(DeleteRun { event_id, preview })
+    })
+    .await?;
+    run.preview.users.truncate(DELETE_PREVIEW_LINES);
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::moves::tests::{deployment, miscounted_users, operator, pool, users_of};
+
+    async fn count(db: &SqlitePool, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn deletes_data_and_enablement_but_keeps_the_directory_user() {
+        let db = deployment().await;
+        let pool01 = pool(&db, "pool01.contoso.com").await;
+        let users = users_of(&db, pool01, 2).await;
+        let preview = preview(&db, &UserTarget::Users(users.clone())).await.unwrap();
+        let contacts = count(
+            &db,
+            &format!("SELECT COUNT(*) FROM contacts WHERE user_id IN ({}, {})", users[0].0, users[1].0),
+        )
+        .await;
+        assert_eq!(preview.totals.contacts, contacts as u64);
+        assert!(contacts > 0);
+        let directory = count(&db, "SELECT COUNT(*) FROM directory_users").await;
+        let enabled = count(&db, "SELECT COUNT(*) FROM enabled_users").await;
+        let all_contacts = count(&db, "SELECT COUNT(*) FROM contacts").await;
+
+        let run = run(&db, &operator(), &users).await.unwrap();
+        assert_eq!(run.preview.user_ids.len(), 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM directory_users").await, directory);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM enabled_users").await, enabled - 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM contacts").await, all_contacts - contacts);
+        for table in
+            ["contacts", "contact_groups", "access_entries", "meetings", "presence_items", "user_data_counts"]
+        {
+            let left = count(
+                &db,
+                &format!("SELECT COUNT(*) FROM {table} WHERE user_id IN ({}, {})", users[0].0, users[1].0),
+            )
+            .await;
+            assert_eq!(left, 0, "{table}");
+        }
+        assert_eq!(miscounted_users(&db).await, 0);
+        // The audit record was written with the change.
+        let lines =
+            count(&db, &format!("SELECT COUNT(*) FROM audit_event_users WHERE event_id = {}", run.event_id))
+                .await;
+        assert_eq!(lines, 2);
+        // The directory user can be enabled again: it is a directory user without enablement.
+        let name = &preview.users.iter().find(|u| u.id == users[0]).unwrap().display_name;
+        let query = crate::domain::enable::DirectoryQuery { text: name.clone(), ..Default::default() };
+        assert!(crate::server::enable::candidate_ids(&db, &query).await.unwrap().contains(&users[0]));
+        // Deleting again is refused: they are no longer enabled.
+        assert_eq!(run_again(&db, &users).await, Some(AppError::UnknownUsers));
+    }
+
+    async fn run_again(db: &SqlitePool, users: &[UserId]) -> Option<AppError> {
+        run(db, &operator(), users).await.err()
+    }
+
+    #[tokio::test]
+    async fn a_failure_deletes_nothing_and_records_nothing() {
+        let db = deployment().await;
+        let pool01 = pool(&db, "pool01.contoso.com").await;
+        let users = users_of(&db, pool01, 5).await;
+        // Make the delete of the last user's meetings fail half-way through the statement.
+        sqlx::query(&format!(
+            "CREATE TRIGGER fail_delete BEFORE DELETE ON meetings WHEN OLD.user_id = {}
+             BEGIN SELECT RAISE(ABORT, 'injected'); END",
+            users[4].0
+        ))
+        .execute(&db)
+        .await
+        .unwrap();
+        let has_meetings =
+            count(&db, &format!("SELECT COUNT(*) FROM meetings WHERE user_id = {}", users[4].0)).await;
+        assert!(has_meetings > 0, "the test needs a user with meetings");
+        let before = (
+            count(&db, "SELECT COUNT(*) FROM enabled_users").await,
+            count(&db, "SELECT COUNT(*) FROM contacts").await,
+            count(&db, "SELECT COUNT(*) FROM audit_events").await,
+        );
+        assert_eq!(run(&db, &operator(), &users).await.err(), Some(AppError::Internal));
+        let after = (
+            count(&db, "SELECT COUNT(*) FROM enabled_users").await,
+            count(&db, "SELECT COUNT(*) FROM contacts").await,
+            count(&db, "SELECT COUNT(*) FROM audit_events").await,
+        );
+        assert_eq!(before, after);
+        // Bad input changes nothing either.
+        assert_eq!(run(&db, &operator(), &[]).await.err(), Some(AppError::EmptySelection));
+        assert_eq!(run(&db, &operator(), &[UserId(-5)]).await.err(), Some(AppError::UnknownUsers));
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_events").await, before.2);
+    }
+}

@@ -1,0 +1,309 @@
+//! The audit log: filtered, paged list of events, one event with its per-user outcomes, and a
+//! user's timeline. Read-only: the portal has no way to change a record.
+
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, lang};
+use crate::api::audit::{get_audit_event, list_audit_events, user_timeline};
+use crate::domain::AppError;
+use crate::domain::audit::{AuditEvent, AuditQuery, MAX_AUDIT_TEXT, OPERATIONS};
+use crate::domain::format::format_instant;
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The translated name of an operation code; unknown codes show as they are.
+pub fn operation_name(i18n: I18n, code: &str) -> String {
+    let name = match code {
+        "sign_in" => t_string!(i18n, audit.op_sign_in),
+        "sign_in_failed" => t_string!(i18n, audit.op_sign_in_failed),
+        "sign_out" => t_string!(i18n, audit.op_sign_out),
+        "enable" => t_string!(i18n, audit.op_enable),
+        "move" => t_string!(i18n, audit.op_move),
+        "force_move" => t_string!(i18n, audit.op_force_move),
+        "move_job_cancel" => t_string!(i18n, audit.op_move_job_cancel),
+        "move_job_resume" => t_string!(i18n, audit.op_move_job_resume),
+        "move_job_end" => t_string!(i18n, audit.op_move_job_end),
+        "delete_users" => t_string!(i18n, audit.op_delete_users),
+        "configure_users" => t_string!(i18n, audit.op_configure_users),
+        "import_user_data" => t_string!(i18n, audit.op_import_user_data),
+        "pool_state" => t_string!(i18n, audit.op_pool_state),
+        "saved_query_share" => t_string!(i18n, audit.op_saved_query_share),
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+/// The translated name of a per-user outcome code.
+pub fn outcome_name(i18n: I18n, code: &str) -> String {
+    let name = match code {
+        "enabled" => t_string!(i18n, audit.out_enabled),
+        "failed" => t_string!(i18n, audit.out_failed),
+        "moved" => t_string!(i18n, audit.out_moved),
+        "refused" => t_string!(i18n, audit.out_refused),
+        "deleted" => t_string!(i18n, audit.out_deleted),
+        "configured" => t_string!(i18n, audit.out_configured),
+        "skipped" => t_string!(i18n, audit.out_skipped),
+        "imported" => t_string!(i18n, audit.out_imported),
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+fn when(i18n: I18n, at: i64) -> String {
+    format_instant(lang(i18n), at)
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| query_map.with(|q| AuditQuery::from_params(|k| q.get(k))));
+    let events = Resource::new(move || query.get(), list_audit_events);
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, audit.title), t_string!(i18n, app_name)) />
+        <div class="page-header"><h1>{t!(i18n, audit.title)}</h1></div>
+        <p class="hint">{t!(i18n, audit.intro)}</p>
+        {move || view! { <AuditFilters query=query.get() /> }}
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                let q = query.get_untracked();
+                match events.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! { <p class="empty" role="status">{t!(i18n, audit.empty)}</p> }.into_any(),
+                    Ok(page) => {
+                        let (first, last) = page.shown_range();
+                        let pages = page.page_count();
+                        let qs = q.to_query_string();
+                        let csv = if qs.is_empty() { "/exports/audit.csv".to_string() } else { format!("/exports/audit.csv?{qs}") };
+                        let page_link = move |n: u32| {
+                            if qs.is_empty() { format!("/audit?page={n}") } else { format!("/audit?{qs}&page={n}") }
+                        };
+                        let current = q.page.min(pages);
+                        view! {
+                            <div class="list-actions">
+                                <ListSummary first last total=page.total testid="audit-summary" />
+                                <a href=csv class="button" rel="external" download data-testid="audit-csv">{t!(i18n, audit.export_csv)}</a>
+                            </div>
+                            <div class="table-wrap">
+                                <table class="data-table" data-testid="audit-table">
+                                    <caption class="visually-hidden">{t!(i18n, audit.title)}</caption>
+                                    <thead><tr>
+                                        <th scope="col">{t!(i18n, audit.col_time)}</th>
+                                        <th scope="col">{t!(i18n, audit.col_operator)}</th>
+                                        <th scope="col">{t!(i18n, audit.col_operation)}</th>
+                                        <th scope="col" class="num">{t!(i18n, audit.col_targets)}</th>
+                                        <th scope="col">{t!(i18n, audit.col_parameters)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|e| view! { <EventRow event=e /> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
+                                {(current > 1).then(|| view! { <A href=page_link(current - 1) attr:class="button button-quiet" attr:rel="prev">{t!(i18n, users.previous_page)}</A> })}
+                                <span class="page-of" aria-current="page">
+                                    {move || t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, pages.into())).to_string()}
+                                </span>
+                                {(current < pages).then(|| view! { <A href=page_link(current + 1) attr:class="button button-quiet" attr:rel="next">{t!(i18n, users.next_page)}</A> })}
+                            </nav>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AuditFilters(query: AuditQuery) -> impl IntoView {
+    let i18n = use_i18n();
+    let operation = query.operation.clone();
+    view! {
+        <Form method="GET" action="/audit" attr:class="filter-bar audit-filters" attr:role="search">
+            <div class="field">
+                <label for="audit-operator">{t!(i18n, audit.f_operator)}</label>
+                <input id="audit-operator" type="search" name="operator" value=query.operator.clone() maxlength=MAX_AUDIT_TEXT />
+            </div>
+            <div class="field">
+                <label for="audit-operation">{t!(i18n, audit.f_operation)}</label>
+                <select id="audit-operation" name="operation">
+                    <option value="" selected=operation.is_empty()>{t!(i18n, search.any)}</option>
+                    {OPERATIONS.into_iter().map(|op| {
+                        let selected = operation == op;
+                        view! { <option value=op selected=selected>{move || operation_name(i18n, op)}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-from">{t!(i18n, audit.f_from)}</label>
+                <input id="audit-from" type="date" name="from" value=query.from.clone() />
+            </div>
+            <div class="field">
+                <label for="audit-to">{t!(i18n, audit.f_to)}</label>
+                <input id="audit-to" type="date" name="to" value=query.to.clone() />
+            </div>
+            <div class="field">
+                <label for="audit-user">{t!(i18n, audit.f_user)}</label>
+                <input id="audit-user" type="search" name="user" value=query.user.clone() maxlength=MAX_AUDIT_TEXT />
+            </div>
+            <button type="submit" class="button">{t!(i18n, users.apply)}</button>
+            <A href="/audit" attr:class="button button-quiet">{t!(i18n, users.filter_clear)}</A>
+        </Form>
+    }
+}
+
+/// The parameters of an event, as `key: value` pairs (JSON kept compact).
+fn parameters_text(parameters: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(parameters) {
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}: {s}"),
+                other => format!("{k}: {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        _ => parameters.to_string(),
+    }
+}
+
+#[component]
+fn EventRow(event: AuditEvent) -> impl IntoView {
+    let i18n = use_i18n();
+    let AuditEvent { id, at, operator, operation, parameters, target_count } = event;
+    let op = operation.clone();
+    view! {
+        <tr data-operation=operation.clone()>
+            <td><A href=format!("/audit/{id}")>{move || when(i18n, at)}</A></td>
+            <td>{operator}</td>
+            <td>{move || operation_name(i18n, &op)}</td>
+            <td class="num">{move || count(i18n, target_count)}</td>
+            <td class="params">{parameters_text(&parameters)}</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn AuditEventPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let query_map = use_query_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let page = Memo::new(move |_| {
+        query_map.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1)
+    });
+    let event = Resource::new(
+        move || (id.get(), page.get()),
+        |(id, page)| async move {
+            match id {
+                Some(id) => get_audit_event(id, page).await,
+                None => Err(AppError::AuditEventNotFound),
+            }
+        },
+    );
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, audit.event_title), t_string!(i18n, app_name)) />
+        <p><A href="/audit">{t!(i18n, audit.back)}</A></p>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match event.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok((event, lines)) => {
+                        let (first, last) = lines.shown_range();
+                        let pages = lines.page_count();
+                        let current = lines.page;
+                        let id = event.id;
+                        let op = event.operation.clone();
+                        view! {
+                            <div class="page-header"><h1>{move || operation_name(i18n, &op)}</h1></div>
+                            <dl class="properties" data-testid="audit-event">
+                                <dt>{t!(i18n, audit.col_time)}</dt><dd>{move || when(i18n, event.at)}</dd>
+                                <dt>{t!(i18n, audit.col_operator)}</dt><dd>{event.operator.clone()}</dd>
+                                <dt>{t!(i18n, audit.col_targets)}</dt><dd>{move || count(i18n, event.target_count)}</dd>
+                                <dt>{t!(i18n, audit.col_parameters)}</dt><dd class="params">{parameters_text(&event.parameters)}</dd>
+                            </dl>
+                            {(lines.total > 0).then(|| view! {
+                                <h2>{t!(i18n, audit.users_title)}</h2>
+                                <ListSummary first last total=lines.total testid="audit-lines-summary" />
+                                <div class="table-wrap">
+                                    <table class="data-table" data-testid="audit-lines">
+                                        <caption class="visually-hidden">{t!(i18n, audit.users_title)}</caption>
+                                        <thead><tr>
+                                            <th scope="col">{t!(i18n, users.col_display_name)}</th>
+                                            <th scope="col">{t!(i18n, users.col_sip_uri)}</th>
+                                            <th scope="col">{t!(i18n, audit.col_outcome)}</th>
+                                            <th scope="col">{t!(i18n, audit.col_reason)}</th>
+                                            <th scope="col">{t!(i18n, audit.col_source_pool)}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {lines.items.into_iter().map(|l| {
+                                                let outcome = l.outcome.clone();
+                                                view! {
+                                                    <tr>
+                                                        <td>{l.display_name}</td>
+                                                        <td class="mono">{l.sip_uri.unwrap_or_default()}</td>
+                                                        <td>{move || outcome_name(i18n, &outcome)}</td>
+                                                        <td>{l.reason.unwrap_or_default()}</td>
+                                                        <td>{l.source_pool.unwrap_or_default()}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
+                                    {(current > 1).then(|| view! { <A href=format!("/audit/{id}?page={}", current - 1) attr:class="button button-quiet">{t!(i18n, users.previous_page)}</A> })}
+                                    <span class="page-of">{move || t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, pages.into())).to_string()}</span>
+                                    {(current < pages).then(|| view! { <A href=format!("/audit/{id}?page={}", current + 1) attr:class="button button-quiet">{t!(i18n, users.next_page)}</A> })}
+                                </nav>
+                            })}
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A user's history from the log, newest first.
+#[component]
+pub fn UserTimeline(user: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let entries = Resource::new(move || user, user_timeline);
+    view! {
+        <section class="panel" aria-labelledby="user-timeline">
+            <h2 id="user-timeline">{t!(i18n, audit.timeline_title)}</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="hint">{t!(i18n, audit.timeline_empty)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ol class="timeline" data-testid="user-timeline">
+                                {list.into_iter().map(|e| {
+                                    let op = e.event.operation.clone();
+                                    let outcome = e.line.outcome.clone();
+                                    let at = e.event.at;
+                                    let reason = e.line.reason.clone();
+                                    view! {
+                                        <li>
+                                            <A href=format!("/audit/{}", e.event.id)>{move || when(i18n, at)}</A>
+                                            " · "<strong>{move || operation_name(i18n, &op)}</strong>
+                                            " · "{move || outcome_name(i18n, &outcome)}
+                                            {reason.map(|r| view! { " (" {r} ")" })}
+                                            " · "{e.event.operator.clone()}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,418 @@
+//! Find users: a SIP URI pattern, the scope, the advanced property filters, the results table
+//! (any operation can start from it) and the saved queries.
+
+use super::browse::UserTable;
+use super::common::{
+    ErrorPanel, I18n, Loading, archiving_name, category_name, error_message, telephony_name, version_name,
+};
+use super::console::TreeResource;
+use super::target::ListOrigin;
+use crate::api::search::{
+    DeleteSavedQuery, RenameSavedQuery, SaveQuery, ShareSavedQuery, find_users, get_search_options,
+    list_saved_queries,
+};
+use crate::domain::node::NodeId;
+use crate::domain::paging::{PAGE_SIZES, SortKey, UserQuery};
+use crate::domain::pool::{PoolCategory, ServerVersion};
+use crate::domain::search::{
+    GLOBAL_POLICY, MAX_PATTERN_CHARS, MAX_QUERY_NAME_CHARS, MeetingPolicyFilter, SavedQuery, SearchFilters,
+    UserSearch,
+};
+use crate::domain::user::{ArchivingPolicy, Telephony};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+/// The page's URL for a search and a list order/page.
+fn search_href(search_qs: &str, query: &UserQuery) -> String {
+    let list = query.to_query_string();
+    let mut parts = vec!["find=1".to_string()];
+    if !search_qs.is_empty() {
+        parts.push(search_qs.to_string());
+    }
+    if !list.is_empty() {
+        parts.push(list);
+    }
+    format!("/search?{}", parts.join("&"))
+}
+
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query_map = use_query_map();
+    let search = Memo::new(move |_| query_map.with(|q| UserSearch::from_params(|k| q.get(k))));
+    let list_query = Memo::new(move |_| {
+        query_map.with(|q| {
+            // A search reads best in SIP URI order unless the operator chose another.
+            let mut list = UserQuery::from_params(|k| q.get(k));
+            if q.get("sort").is_none() {
+                list.sort = SortKey::SipUri;
+            }
+            list
+        })
+    });
+    let run = Memo::new(move |_| query_map.with(|q| q.get("find").is_some()));
+    let results = Resource::new(
+        move || (run.get(), search.get(), list_query.get()),
+        |(run, search, query)| async move {
+            if !run {
+                return None;
+            }
+            Some(match search {
+                Ok(search) => find_users(search.to_query_string(), query).await.map(|page| (search, page)),
+                Err(e) => Err(e),
+            })
+        },
+    );
+    let options = Resource::new(|| (), |_| get_search_options());
+    let saved_version = RwSignal::new(0u32);
+    let saved = Resource::new(move || saved_version.get(), |_| list_saved_queries());
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, search.title), t_string!(i18n, app_name)) />
+        <div class="page-header"><h1>{t!(i18n, search.title)}</h1></div>
+        <div class="search-layout">
+            <div class="search-main">
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        let options = options.await.unwrap_or_default();
+                        let current = search.get_untracked().unwrap_or_default();
+                        let size = list_query.get_untracked().page_size;
+                        view! { <SearchForm current options size /> }
+                    })}
+                </Transition>
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        let query = list_query.get_untracked();
+                        match results.await {
+                            None => view! { <p class="hint">{t!(i18n, search.start_hint)}</p> }.into_any(),
+                            Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                            Some(Ok((search, page))) => {
+                                let qs = search.to_query_string();
+                                let link_qs = qs.clone();
+                                let title = Signal::derive(move || t_string!(i18n, search.results).to_string());
+                                view! {
+                                    <h2 id="results-title">{t!(i18n, search.results)}</h2>
+                                    <SaveForm search_qs=qs.clone() saved_version />
+                                    <UserTable
+                                        origin=ListOrigin::Search(qs)
+                                        query
+                                        page
+                                        title
+                                        link=Callback::new(move |q: UserQuery| search_href(&link_qs, &q))
+                                    />
+                                }
+                                .into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+            </div>
+            <aside class="saved-queries" aria-labelledby="saved-title">
+                <h2 id="saved-title">{t!(i18n, search.saved_title)}</h2>
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        match saved.await {
+                            Ok(list) if list.is_empty() => view! { <p class="hint">{t!(i18n, search.saved_none)}</p> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="saved-list" data-testid="saved-queries">
+                                    {list.into_iter().map(|q| view! { <SavedQueryItem query=q saved_version /> }).collect_view()}
+                                </ul>
+                            }
+                            .into_any(),
+                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </aside>
+        </div>
+    }
+}
+
+/// A yes/no/any filter.
+#[component]
+fn TriState(name: &'static str, label: Signal<String>, value: Option<bool>) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name>
+                <option value="" selected=value.is_none()>{t!(i18n, search.any)}</option>
+                <option value="yes" selected=value == Some(true)>{t!(i18n, yes)}</option>
+                <option value="no" selected=value == Some(false)>{t!(i18n, no)}</option>
+            </select>
+        </div>
+    }
+}
+
+/// A filter with a list of values; `values` are (URL value, label).
+#[component]
+fn Choice(
+    name: &'static str,
+    label: Signal<String>,
+    values: Vec<(String, String)>,
+    current: Option<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name>
+                <option value="" selected=current.is_none()>{t!(i18n, search.any)}</option>
+                {values
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let selected = current.as_deref() == Some(value.as_str());
+                        view! { <option value=value selected=selected>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn SearchForm(
+    current: UserSearch,
+    options: crate::domain::search::SearchOptions,
+    size: u32,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let tree = use_context::<TreeResource>().and_then(|t| t.0.get_untracked()).and_then(Result::ok);
+    let f: SearchFilters = current.filters.clone();
+    let open_advanced = !f.is_empty();
+    let l = move |get: fn(I18n) -> &'static str| Signal::derive(move || get(i18n).to_string());
+    let pools: Vec<(String, String)> = tree
+        .as_ref()
+        .map(|t| t.pools.iter().map(|p| (p.pool.id.0.to_string(), p.pool.fqdn.clone())).collect())
+        .unwrap_or_default();
+    let scope = current.scope;
+    let mut scopes = vec![(NodeId::Forest, super::common::node_name(i18n, NodeId::Forest, tree.as_ref()))];
+    for c in [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions] {
+        scopes.push((NodeId::Category(c), category_name(i18n, c).to_string()));
+    }
+    scopes.push((NodeId::Unassigned, t_string!(i18n, tree.unassigned).to_string()));
+    for p in tree.as_ref().map(|t| t.pools.clone()).unwrap_or_default() {
+        scopes.push((NodeId::Pool(p.pool.id), p.pool.fqdn.clone()));
+    }
+    let text = |v: &Option<String>| v.clone();
+    let policy_current = f.meeting_policy.as_ref().map(|p| match p {
+        MeetingPolicyFilter::Global => GLOBAL_POLICY.to_string(),
+        MeetingPolicyFilter::Named(n) => n.clone(),
+    });
+    let mut policies = vec![(GLOBAL_POLICY.to_string(), t_string!(i18n, search.global_policy).to_string())];
+    policies.extend(options.meeting_policies.iter().map(|p| (p.clone(), p.clone())));
+    view! {
+        <Form method="GET" action="/search" attr:class="search-form" attr:role="search">
+            <input type="hidden" name="find" value="1" />
+            <div class="search-row">
+                <div class="field field-grow">
+                    <label for="search-sip">{t!(i18n, search.sip_label)}</label>
+                    <input
+                        id="search-sip"
+                        type="search"
+                        name="sip"
+                        value=current.sip.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default()
+                        maxlength=MAX_PATTERN_CHARS
+                        autocomplete="off"
+                        aria-describedby="search-sip-hint"
+                    />
+                    <p class="field-hint" id="search-sip-hint">{t!(i18n, search.sip_hint)}</p>
+                </div>
+                <div class="field">
+                    <label for="search-scope">{t!(i18n, search.scope)}</label>
+                    <select id="search-scope" name="node">
+                        {scopes
+                            .into_iter()
+                            .map(|(node, name)| view! { <option value=node.to_string() selected=node == scope>{name}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="search-size">{t!(i18n, users.page_size)}</label>
+                    <select id="search-size" name="size">
+                        {PAGE_SIZES
+                            .into_iter()
+                            .map(|s| view! { <option value=s.to_string() selected=s == size>{s.to_string()}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+            </div>
+            <details class="advanced" open=open_advanced>
+                <summary>{t!(i18n, search.advanced)}</summary>
+                <div class="filter-grid">
+                    <Choice name="pool" label=l(|i| t_string!(i, search.f_pool)) values=pools current=f.pool.map(|p| p.0.to_string()) />
+                    <Choice
+                        name="version"
+                        label=l(|i| t_string!(i, search.f_version))
+                        values=ServerVersion::ALL.iter().map(|v| (v.as_str().to_string(), version_name(*v).to_string())).collect()
+                        current=f.version.map(|v| v.as_str().to_string())
+                    />
+                    <TriState name="ep" label=l(|i| t_string!(i, search.f_enhanced_presence)) value=f.enhanced_presence />
+                    <TriState name="federation" label=l(|i| t_string!(i, search.f_federation)) value=f.federation />
+                    <TriState name="remote" label=l(|i| t_string!(i, search.f_remote_access)) value=f.remote_access />
+                    <TriState name="public_im" label=l(|i| t_string!(i, search.f_public_im)) value=f.public_im />
+                    <Choice
+                        name="archiving"
+                        label=l(|i| t_string!(i, search.f_archiving))
+                        values=ArchivingPolicy::ALL.iter().map(|a| (a.as_str().to_string(), archiving_name(i18n, *a).to_string())).collect()
+                        current=f.archiving.map(|a| a.as_str().to_string())
+                    />
+                    <Choice name="meeting_policy" label=l(|i| t_string!(i, search.f_meeting_policy)) values=policies current=policy_current />
+                    <Choice
+                        name="telephony"
+                        label=l(|i| t_string!(i, search.f_telephony))
+                        values=Telephony::ALL.iter().map(|t| (t.as_str().to_string(), telephony_name(i18n, *t).to_string())).collect()
+                        current=f.telephony.map(|t| t.as_str().to_string())
+                    />
+                    <TriState name="account" label=l(|i| t_string!(i, search.f_account_enabled)) value=f.account_enabled />
+                    <Choice
+                        name="container"
+                        label=l(|i| t_string!(i, search.f_container))
+                        values=options.containers.iter().map(|c| (c.clone(), c.clone())).collect()
+                        current=text(&f.container)
+                    />
+                    <Choice
+                        name="department"
+                        label=l(|i| t_string!(i, search.f_department))
+                        values=options.departments.iter().map(|d| (d.clone(), d.clone())).collect()
+                        current=text(&f.department)
+                    />
+                    <TriState name="unassigned" label=l(|i| t_string!(i, search.f_unassigned)) value=f.unassigned />
+                </div>
+            </details>
+            <div class="form-actions">
+                <button type="submit" class="button button-primary">{t!(i18n, search.find)}</button>
+                <A href="/search" attr:class="button button-quiet">{t!(i18n, search.clear)}</A>
+            </div>
+        </Form>
+    }
+}
+
+/// Saves the search shown under a name, optionally shared with the other operators.
+#[component]
+fn SaveForm(search_qs: String, saved_version: RwSignal<u32>) -> impl IntoView {
+    let i18n = use_i18n();
+    let save = ServerAction::<SaveQuery>::new();
+    let name = RwSignal::new(String::new());
+    let shared = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            saved_version.update(|v| *v += 1);
+        }
+    });
+    let search_qs = StoredValue::new(search_qs);
+    view! {
+        <form
+            class="save-query"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                save.dispatch(SaveQuery {
+                    name: name.get_untracked(),
+                    search: search_qs.get_value(),
+                    shared: shared.get_untracked(),
+                });
+            }
+        >
+            <div class="field">
+                <label for="save-name">{t!(i18n, search.save_name)}</label>
+                <input id="save-name" type="text" maxlength=MAX_QUERY_NAME_CHARS required
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            </div>
+            <label class="checkbox">
+                <input type="checkbox" prop:checked=move || shared.get() on:change=move |ev| shared.set(event_target_checked(&ev)) />
+                {t!(i18n, search.share)}
+            </label>
+            <button type="submit" class="button" disabled=move || save.pending().get()>{t!(i18n, search.save)}</button>
+            <span role="status" class="save-status">
+                {move || match save.value().get() {
+                    Some(Ok(q)) => Some(view! { <span class="ok">{t_string!(i18n, search.saved_as, name = q.name.clone()).to_string()}</span> }.into_any()),
+                    Some(Err(e)) => Some(view! { <span class="alert-error-text">{error_message(i18n, &e)}</span> }.into_any()),
+                    None => None,
+                }}
+            </span>
+        </form>
+    }
+}
+
+#[component]
+fn SavedQueryItem(query: SavedQuery, saved_version: RwSignal<u32>) -> impl IntoView {
+    let i18n = use_i18n();
+    let rename = ServerAction::<RenameSavedQuery>::new();
+    let share = ServerAction::<ShareSavedQuery>::new();
+    let delete = ServerAction::<DeleteSavedQuery>::new();
+    let renaming = RwSignal::new(false);
+    let new_name = RwSignal::new(query.name.clone());
+    Effect::new(move |_| {
+        let done = matches!(rename.value().get(), Some(Ok(_)))
+            || matches!(share.value().get(), Some(Ok(_)))
+            || matches!(delete.value().get(), Some(Ok(_)));
+        if done {
+            saved_version.update(|v| *v += 1);
+        }
+    });
+    let error = move || {
+        [
+            rename.value().get().and_then(Result::err),
+            share.value().get().and_then(Result::err),
+            delete.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    };
+    let id = query.id;
+    let open_href = if query.query.is_empty() {
+        "/search?find=1".to_string()
+    } else {
+        format!("/search?find=1&{}", query.query)
+    };
+    let name = StoredValue::new(query.name.clone());
+    let shared = query.shared;
+    let input_id = format!("rename-{id}");
+    view! {
+        <li class="saved-item" data-testid="saved-query">
+            <A href=open_href attr:class="saved-name">{query.name.clone()}</A>
+            {shared.then(|| view! { <span class="badge badge-ok">{t!(i18n, search.shared_badge)}</span> })}
+            {(!query.mine).then(|| {
+                let owner = query.owner.clone();
+                view! { <span class="saved-owner">{move || t_string!(i18n, search.owner, name = owner.clone()).to_string()}</span> }
+            })}
+            {query.mine.then(|| view! {
+                <div class="saved-actions">
+                    <Show
+                        when=move || renaming.get()
+                        fallback=move || view! {
+                            <button type="button" class="button button-quiet button-small"
+                                aria-label=move || t_string!(i18n, search.rename_named, name = name.get_value()).to_string()
+                                on:click=move |_| renaming.set(true)>{t!(i18n, search.rename)}</button>
+                        }
+                    >
+                        <form class="rename-form" on:submit=move |ev| {
+                            ev.prevent_default();
+                            rename.dispatch(RenameSavedQuery { id, name: new_name.get_untracked() });
+                            renaming.set(false);
+                        }>
+                            <label class="visually-hidden" for=input_id.clone()>{t!(i18n, search.new_name)}</label>
+                            <input id=input_id.clone() type="text" maxlength=MAX_QUERY_NAME_CHARS required
+                                prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev)) />
+                            <button type="submit" class="button button-small">{t!(i18n, search.rename_save)}</button>
+                        </form>
+                    </Show>
+                    <button type="button" class="button button-quiet button-small"
+                        on:click=move |_| { share.dispatch(ShareSavedQuery { id, shared: !shared }); }>
+                        {move || if shared { t_string!(i18n, search.unshare) } else { t_string!(i18n, search.share_action) }}
+                    </button>
+                    <button type="button" class="button button-quiet button-small button-danger"
+                        on:click=move |_| { delete.dispatch(DeleteSavedQuery { id }); }>
+                        {t!(i18n, search.delete_saved)}
+                    </button>
+                </div>
+            })}
+            {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{error_message(i18n, &e)}</p> })}
+        </li>
+    }
+}
