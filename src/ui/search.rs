@@ -75,12 +75,15 @@ pub fn SearchPage() -> impl IntoView {
         <div class="search-layout">
             <div class="search-main">
                 <Transition fallback=Loading>
-                    {move || Suspend::new(async move {
+                    {move || {
+                        // Read before the await, so that a new URL (a saved query opened, the
+                        // form cleared) rebuilds the form with its values.
+                        let current = search.get().unwrap_or_default();
+                        let size = list_query.get().page_size;
+                        Suspend::new(async move {
                         let options = options.await.unwrap_or_default();
-                        let current = search.get_untracked().unwrap_or_default();
-                        let size = list_query.get_untracked().page_size;
                         view! { <SearchForm current options size /> }
-                    })}
+                    })}}
                 </Transition>
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
@@ -139,9 +142,9 @@ fn TriState(name: &'static str, label: Signal<String>, value: Option<bool>) -> i
         <div class="field">
             <label for=id.clone()>{label}</label>
             <select id=id name=name>
-                <option value="" selected=value.is_none()>{t!(i18n, search.any)}</option>
-                <option value="yes" selected=value == Some(true)>{t!(i18n, yes)}</option>
-                <option value="no" selected=value == Some(false)>{t!(i18n, no)}</option>
+                <option value="" selected=value.is_none() prop:selected=value.is_none()>{t!(i18n, search.any)}</option>
+                <option value="yes" selected=value == Some(true) prop:selected=value == Some(true)>{t!(i18n, yes)}</option>
+                <option value="no" selected=value == Some(false) prop:selected=value == Some(false)>{t!(i18n, no)}</option>
             </select>
         </div>
     }
@@ -161,12 +164,12 @@ fn Choice(
         <div class="field">
             <label for=id.clone()>{label}</label>
             <select id=id name=name>
-                <option value="" selected=current.is_none()>{t!(i18n, search.any)}</option>
+                <option value="" selected=current.is_none() prop:selected=current.is_none()>{t!(i18n, search.any)}</option>
                 {values
                     .into_iter()
                     .map(|(value, text)| {
                         let selected = current.as_deref() == Some(value.as_str());
-                        view! { <option value=value selected=selected>{text}</option> }
+                        view! { <option value=value selected=selected prop:selected=selected>{text}</option> }
                     })
                     .collect_view()}
             </select>
@@ -190,6 +193,7 @@ fn SearchForm(
         .map(|t| t.pools.iter().map(|p| (p.pool.id.0.to_string(), p.pool.fqdn.clone())).collect())
         .unwrap_or_default();
     let scope = current.scope;
+    let sip_value = current.sip.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default();
     let mut scopes = vec![(NodeId::Forest, super::common::node_name(i18n, NodeId::Forest, tree.as_ref()))];
     for c in [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions] {
         scopes.push((NodeId::Category(c), category_name(i18n, c).to_string()));
@@ -215,7 +219,8 @@ fn SearchForm(
                         id="search-sip"
                         type="search"
                         name="sip"
-                        value=current.sip.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default()
+                        value=sip_value.clone()
+                        prop:value=sip_value
                         maxlength=MAX_PATTERN_CHARS
                         autocomplete="off"
                         aria-describedby="search-sip-hint"
@@ -227,7 +232,7 @@ fn SearchForm(
                     <select id="search-scope" name="node">
                         {scopes
                             .into_iter()
-                            .map(|(node, name)| view! { <option value=node.to_string() selected=node == scope>{name}</option> })
+                            .map(|(node, name)| view! { <option value=node.to_string() selected=node == scope prop:selected=node == scope>{name}</option> })
                             .collect_view()}
                     </select>
                 </div>
@@ -236,7 +241,7 @@ fn SearchForm(
                     <select id="search-size" name="size">
                         {PAGE_SIZES
                             .into_iter()
-                            .map(|s| view! { <option value=s.to_string() selected=s == size>{s.to_string()}</option> })
+                            .map(|s| view! { <option value=s.to_string() selected=s == size prop:selected=s == size>{s.to_string()}</option> })
                             .collect_view()}
                     </select>
                 </div>
