@@ -125,8 +125,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn fill(pool: &sqlx::SqlitePool, size: u32) {
     let started = Instant::now();
-    let given = serde_json::to_string(&GIVEN).unwrap();
-    let surnames = serde_json::to_string(&SURNAMES).unwrap();
+    let given = serde_json::to_string(&GIVEN[..]).unwrap();
+    let surnames = serde_json::to_string(&SURNAMES[..]).unwrap();
     let mut tx = pool.begin().await.unwrap();
     for (fqdn, version) in [
         ("pool01.contoso.com", "ocs2007r2"),
@@ -190,7 +190,7 @@ async fn main() {
     let cases: [(&str, &str); 7] = [
         ("prefix 'jo*'", "sip=jo*"),
         ("prefix 'james.smith1*'", "sip=james.smith1*"),
-        ("prefix 'zoe.vincent*' + federation", "sip=zoe.vincent*&federation=yes"),
+        ("prefix 'hannah.*' + federation", "sip=hannah.*&federation=yes"),
         ("infix '*abc*' (no match)", "sip=*abc*"),
         ("infix '*ert*'", "sip=*ert*"),
         ("infix '*smith12*'", "sip=*smith12*"),
@@ -216,7 +216,7 @@ async fn main() {
         times.sort();
         println!(
             "{name:<38} {:>9} {:>7.2}ms {:>7.2}ms {:>7.2}ms",
-            first.total,
+            if first.more { format!(">{}", first.page.total) } else { first.page.total.to_string() },
             percentile(&times, 0.5).as_secs_f64() * 1e3,
             percentile(&times, 0.95).as_secs_f64() * 1e3,
             times.last().unwrap().as_secs_f64() * 1e3

@@ -4,14 +4,13 @@
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::paging::{Page, UserQuery};
-use crate::domain::search::{SavedQuery, SearchOptions};
-use crate::domain::user::UserRow;
+use crate::domain::paging::UserQuery;
+use crate::domain::search::{SavedQuery, SearchOptions, SearchResults};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[server(prefix = "/api", endpoint = "find_users", input = Json)]
-pub async fn find_users(search: String, query: UserQuery) -> Result<Page<UserRow>, AppError> {
+pub async fn find_users(search: String, query: UserQuery) -> Result<SearchResults, AppError> {
     use crate::domain::operator::Permission;
     use crate::domain::search::UserSearch;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {

@@ -404,6 +404,14 @@ pub enum UserTarget {
     Search(UserSearch),
 }
 
+/// One page of a search's results. `more`: more users match than `page.total` counts (the
+/// count stops at a cap, a search being meant to narrow down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub page: super::paging::Page<super::user::UserRow>,
+    pub more: bool,
+}
+
 /// The values the advanced search offers in its lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchOptions {

@@ -1,21 +1,32 @@
 //! Finding users: SIP URI patterns (prefix through the URI index, infix through the trigram
 //! index) combined with property filters, and the users an operation targets.
 
-use super::users::{self, Conditions};
+use super::users::{self, Conditions, Extra};
 use crate::domain::AppError;
-use crate::domain::paging::{Page, UserQuery};
+use crate::domain::paging::UserQuery;
 use crate::domain::search::{
-    MeetingPolicyFilter, SearchFilters, SearchOptions, SipPattern, UserSearch, UserTarget,
+    MeetingPolicyFilter, SearchFilters, SearchOptions, SearchResults, SipPattern, UserSearch, UserTarget,
 };
-use crate::domain::user::{UserId, UserRow};
+use crate::domain::user::UserId;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
+/// Most users a search counts; beyond it the page says "more than".
+pub const SEARCH_COUNT_CAP: u64 = 1_000;
+/// Above this many trigram candidates a pattern is common enough that walking the URI index in
+/// order (and stopping at the page's end) beats fetching and sorting every candidate.
+const DENSE_CANDIDATES: i64 = 2_000;
+
 /// Appends the pattern and filters of a search, each as ` AND ...`.
-fn push_conditions(qb: &mut QueryBuilder<'_, Sqlite>, sip: Option<&SipPattern>, f: &SearchFilters) {
+fn push_conditions(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    sip: Option<&SipPattern>,
+    use_trigrams: bool,
+    f: &SearchFilters,
+) {
     if let Some(pattern) = sip {
         // Without a literal prefix, the trigram index narrows the candidates when it can; LIKE on
         // the URI itself decides (and, with a literal prefix, walks the URI index's range).
-        if !pattern.has_literal_prefix() && pattern.longest_literal_run() >= 3 {
+        if use_trigrams {
             qb.push(" AND e.user_id IN (SELECT rowid FROM sip_uri_trigrams WHERE sip GLOB ")
                 .push_bind(pattern.to_glob())
                 .push(")");
@@ -111,28 +122,65 @@ async fn check_values(db: &SqlitePool, f: &SearchFilters) -> Result<(), AppError
     Ok(())
 }
 
-fn conditions(search: &UserSearch) -> impl for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync + '_ {
-    move |qb| push_conditions(qb, search.sip.as_ref(), &search.filters)
+/// Whether the trigram index should narrow the search: only for a pattern it can serve (no
+/// literal prefix, three literal characters in a row) that is rare enough.
+async fn use_trigrams(db: &SqlitePool, search: &UserSearch) -> Result<bool, AppError> {
+    let Some(pattern) = &search.sip else { return Ok(false) };
+    if pattern.has_literal_prefix() || pattern.longest_literal_run() < 3 {
+        return Ok(false);
+    }
+    let candidates: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM sip_uri_trigrams WHERE sip GLOB ? LIMIT ?)")
+            .bind(pattern.to_glob())
+            .bind(DENSE_CANDIDATES)
+            .fetch_one(db)
+            .await?;
+    Ok(candidates < DENSE_CANDIDATES)
 }
 
-/// One page of a search's results.
+fn conditions(
+    search: &UserSearch,
+    trigrams: bool,
+) -> impl for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync + '_ {
+    move |qb| push_conditions(qb, search.sip.as_ref(), trigrams, &search.filters)
+}
+
+/// A pattern with a literal prefix is a range of the SIP URI index.
+fn by_uri(search: &UserSearch) -> bool {
+    search.sip.as_ref().is_some_and(|p| p.has_literal_prefix())
+}
+
+fn needs_directory(f: &SearchFilters) -> bool {
+    f.account_enabled.is_some() || f.container.is_some() || f.department.is_some()
+}
+
+/// One page of a search's results, and whether more users match than the count shows
+/// (`SEARCH_COUNT_CAP`).
 pub async fn find(
     db: &SqlitePool,
     search: &UserSearch,
     query: &UserQuery,
-) -> Result<Page<UserRow>, AppError> {
+) -> Result<SearchResults, AppError> {
     check_values(db, &search.filters).await?;
-    let conditions = conditions(search);
-    let conditions: Conditions<'_> = &conditions;
-    users::page(db, search.scope, query, Some(conditions)).await
+    let trigrams = use_trigrams(db, search).await?;
+    let conditions = conditions(search, trigrams);
+    let extra = Extra {
+        conditions: &conditions,
+        needs_directory: needs_directory(&search.filters),
+        count_cap: Some(SEARCH_COUNT_CAP),
+        by_uri: by_uri(search),
+    };
+    let (page, more) = users::page(db, search.scope, query, Some(&extra)).await?;
+    Ok(SearchResults { page, more })
 }
 
 /// Every result of a search, in list order, at most `limit`.
 pub async fn ids(db: &SqlitePool, search: &UserSearch, limit: usize) -> Result<Vec<UserId>, AppError> {
     check_values(db, &search.filters).await?;
-    let conditions = conditions(search);
+    let trigrams = use_trigrams(db, search).await?;
+    let conditions = conditions(search, trigrams);
     let conditions: Conditions<'_> = &conditions;
-    users::ids_where(db, search.scope, "", Some(conditions), limit).await
+    users::ids_where(db, search.scope, "", Some(conditions), by_uri(search), limit).await
 }
 
 /// The users an operation targets, at most `limit` (the caller refuses a list that reaches it).
@@ -338,12 +386,41 @@ mod tests {
             let mut want: Vec<i64> = facts.iter().filter(|u| holds(&s, u)).map(|u| u.user_id).collect();
             want.sort();
             assert_eq!(all_ids(&db, &s).await, want, "{pairs:?}");
-            let page = find(&db, &s, &UserQuery::default()).await.unwrap();
-            assert_eq!(page.total, want.len() as u64, "{pairs:?}");
+            let found = find(&db, &s, &UserQuery::default()).await.unwrap();
+            let shown = (want.len() as u64).min(SEARCH_COUNT_CAP);
+            assert_eq!(
+                (found.page.total, found.more),
+                (shown, want.len() as u64 > SEARCH_COUNT_CAP),
+                "{pairs:?}"
+            );
             non_empty += usize::from(!want.is_empty());
         }
         // The checks are not vacuous: most searches find someone.
         assert!(non_empty * 2 > searches.len(), "{non_empty} of {}", searches.len());
+    }
+
+    #[tokio::test]
+    async fn the_trigram_path_and_the_scan_path_find_the_same_users() {
+        let db = small_deployment().await;
+        for qs in
+            ["sip=*smith*", "sip=*son@*", "sip=*ith?*", "sip=*.c?m", "sip=*zzz*", "sip=*mit*&federation=yes"]
+        {
+            let s = parse(qs);
+            let mut results = Vec::new();
+            for trigrams in [true, false] {
+                let conditions = conditions(&s, trigrams);
+                let mut got: Vec<i64> =
+                    users::ids_where(&db, s.scope, "", Some(&conditions), false, 1_000_000)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|u| u.0)
+                        .collect();
+                got.sort();
+                results.push(got);
+            }
+            assert_eq!(results[0], results[1], "{qs}");
+        }
     }
 
     #[tokio::test]
@@ -379,7 +456,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_values_and_bad_patterns_are_errors() {
         let db = small_deployment().await;
-        let field = |r: Result<Page<UserRow>, AppError>| match r {
+        let field = |r: Result<SearchResults, AppError>| match r {
             Err(AppError::UnknownFilterValue { field }) => field,
             other => panic!("{other:?}"),
         };

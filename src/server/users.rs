@@ -19,6 +19,16 @@ const FROM_USERS: &str = " FROM enabled_users e
     JOIN directory_users d ON d.id = e.user_id
     JOIN pools p ON p.id = e.pool_id";
 
+// The same, walking the SIP URI index (the `UNIQUE` of `sip_uri`, so SQLite names it). A SIP
+// URI pattern with a literal prefix is a range of that index; with the pattern in a bound
+// parameter the planner cannot see that the range is narrow, and would rather visit the pools
+// one by one and sort every match.
+const FROM_ENABLED_AND_POOLS_BY_URI: &str =
+    " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1 JOIN pools p ON p.id = e.pool_id";
+const FROM_USERS_BY_URI: &str = " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1
+    JOIN directory_users d ON d.id = e.user_id
+    JOIN pools p ON p.id = e.pool_id";
+
 /// Appends the WHERE clause selecting a node's users and matching the quick filter.
 pub(super) fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a str) {
     qb.push(" WHERE ");
@@ -120,18 +130,32 @@ impl TryFrom<UserRowRecord> for UserRow {
 /// with ` AND `.
 pub(super) type Conditions<'c> = &'c (dyn for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync);
 
-/// One page of a node's users, filtered and sorted on the server.
-pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
-    page(db, node, query, None).await
+/// What a search adds to a list.
+pub(super) struct Extra<'c> {
+    pub conditions: Conditions<'c>,
+    /// Whether the conditions read directory columns (`d.`); the count can skip the join if not.
+    pub needs_directory: bool,
+    /// Count at most this many (a search says "more than" beyond it, instead of counting a
+    /// million rows to print one number).
+    pub count_cap: Option<u64>,
+    /// Walk the SIP URI index: the conditions select a range of it.
+    pub by_uri: bool,
 }
 
-/// One page of the users of a node that meet the quick filter and the extra conditions.
+/// One page of a node's users, filtered and sorted on the server.
+pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
+    page(db, node, query, None).await.map(|(page, _)| page)
+}
+
+/// One page of the users of a node that meet the quick filter and the extra conditions, and
+/// whether the total was capped (more users match than `count_cap`).
 pub(super) async fn page(
     db: &SqlitePool,
     node: NodeId,
     query: &UserQuery,
-    conditions: Option<Conditions<'_>>,
-) -> Result<Page<UserRow>, AppError> {
+    extra: Option<&Extra<'_>>,
+) -> Result<(Page<UserRow>, bool), AppError> {
+    let conditions = extra.map(|e| e.conditions);
     query.validate()?;
     if let NodeId::Pool(id) = node {
         let exists: Option<i64> =
@@ -140,23 +164,38 @@ pub(super) async fn page(
     }
     // Without a text filter the count needs no directory columns: every enabled user has a
     // directory entry (foreign key), so the pool index alone answers it.
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-    count.push(if query.filter.is_empty() && conditions.is_none() {
-        FROM_ENABLED_AND_POOLS
+    let cap = extra.and_then(|e| e.count_cap);
+    let needs_directory = !query.filter.is_empty() || extra.is_some_and(|e| e.needs_directory);
+    let mut count = QueryBuilder::<Sqlite>::new(if cap.is_some() {
+        "SELECT COUNT(*) FROM (SELECT 1"
     } else {
-        FROM_USERS
+        "SELECT COUNT(*)"
+    });
+    let by_uri = extra.is_some_and(|e| e.by_uri);
+    count.push(match (needs_directory, by_uri) {
+        (true, false) => FROM_USERS,
+        (false, false) => FROM_ENABLED_AND_POOLS,
+        (true, true) => FROM_USERS_BY_URI,
+        (false, true) => FROM_ENABLED_AND_POOLS_BY_URI,
     });
     push_scope(&mut count, node, &query.filter);
     if let Some(conditions) = conditions {
         conditions(&mut count);
     }
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    if let Some(cap) = cap {
+        count.push(" LIMIT ").push_bind(cap as i64 + 1).push(")");
+    }
+    let mut total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let capped = cap.is_some_and(|cap| total as u64 > cap);
+    if capped {
+        total -= 1;
+    }
 
     let mut select = QueryBuilder::<Sqlite>::new(
         "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.fqdn, p.version,
                 e.enhanced_presence, p.state, d.account_enabled",
     );
-    select.push(FROM_USERS);
+    select.push(if by_uri { FROM_USERS_BY_URI } else { FROM_USERS });
     push_scope(&mut select, node, &query.filter);
     if let Some(conditions) = conditions {
         conditions(&mut select);
@@ -176,17 +215,18 @@ pub(super) async fn page(
         .push(" OFFSET ")
         .push_bind(query.offset() as i64);
     let records: Vec<UserRowRecord> = select.build_query_as().fetch_all(db).await?;
-    Ok(Page {
+    let page = Page {
         items: records.into_iter().map(UserRow::try_from).collect::<Result<_, _>>()?,
         total: total as u64,
         page: query.page,
         page_size: query.page_size,
-    })
+    };
+    Ok((page, capped))
 }
 
 /// Every user of a node matching the filter, in list order (by display name), at most `limit`.
 pub async fn ids(db: &SqlitePool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
-    ids_where(db, node, filter, None, limit).await
+    ids_where(db, node, filter, None, false, limit).await
 }
 
 pub(super) async fn ids_where(
@@ -194,11 +234,12 @@ pub(super) async fn ids_where(
     node: NodeId,
     filter: &str,
     conditions: Option<Conditions<'_>>,
+    by_uri: bool,
     limit: usize,
 ) -> Result<Vec<UserId>, AppError> {
     UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
     let mut select = QueryBuilder::<Sqlite>::new("SELECT e.user_id");
-    select.push(FROM_USERS);
+    select.push(if by_uri { FROM_USERS_BY_URI } else { FROM_USERS });
     push_scope(&mut select, node, filter);
     if let Some(conditions) = conditions {
         conditions(&mut select);

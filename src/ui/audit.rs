@@ -179,7 +179,8 @@ fn EventRow(event: AuditEvent) -> impl IntoView {
             <td><A href=format!("/audit/{id}")>{move || when(i18n, at)}</A></td>
             <td>{operator}</td>
             <td>{move || operation_name(i18n, &op)}</td>
-            <td class="num">{move || count(i18n, target_count)}</td>
+            // Operations on no user (sign-in, pool state) show a dash, not a misleading 0.
+            <td class="num">{move || if target_count == 0 { "–".to_string() } else { count(i18n, target_count) }}</td>
             <td class="params">{parameters_text(&parameters)}</td>
         </tr>
     }
@@ -242,7 +243,7 @@ pub fn AuditEventPage() -> impl IntoView {
                                                 let outcome = l.outcome.clone();
                                                 view! {
                                                     <tr>
-                                                        <td>{l.display_name}</td>
+                                                        <td><A href=format!("/users/{}", l.user_id)>{l.display_name}</A></td>
                                                         <td class="mono">{l.sip_uri.unwrap_or_default()}</td>
                                                         <td>{move || outcome_name(i18n, &outcome)}</td>
                                                         <td>{l.reason.unwrap_or_default()}</td>

@@ -68,6 +68,9 @@ pub fn BrowsePage() -> impl IntoView {
                     <Title text=move || format!("{} – {}", title.get(), t_string!(i18n, app_name)) />
                     <div class="page-header">
                         <h1>{title}</h1>
+                        <A href=format!("/search?node={node}") attr:class="button button-quiet">
+                            {t!(i18n, search.in_node)}
+                        </A>
                         {match node {
                             NodeId::Pool(id) => Some(view! {
                                 <A href=format!("/pools/{id}") attr:class="button button-quiet">
@@ -141,6 +144,9 @@ pub fn UserTable(
     page: Page<UserRow>,
     title: Signal<String>,
     link: Callback<UserQuery, String>,
+    /// The total is a cap: more users match (a search's count stops there).
+    #[prop(optional)]
+    more: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let (first, last) = page.shown_range();
@@ -208,7 +214,7 @@ pub fn UserTable(
         })
         .collect_view();
     view! {
-        <SelectionActions origin total first last />
+        <SelectionActions origin total first last more />
         <div class="table-wrap">
             <table class="data-table" data-testid="users-table">
                 <caption class="visually-hidden">
@@ -232,7 +238,7 @@ pub fn UserTable(
 
 /// The selection and what can be done with it, or with the whole list.
 #[component]
-fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64) -> impl IntoView {
+fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64, more: bool) -> impl IntoView {
     let i18n = use_i18n();
     let selected =
         use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(Default::default()));
@@ -250,6 +256,13 @@ fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64) -> im
     };
     let export_limit = MAX_EXPORT_SELECTED as u64;
     let list_exportable = total > 0 && total <= MAX_EXPORT_USERS as u64;
+    let for_all = move || {
+        if more {
+            t_string!(i18n, selection.for_all_more, count = count(i18n, total)).to_string()
+        } else {
+            t_string!(i18n, selection.for_all, count = count(i18n, total)).to_string()
+        }
+    };
     let wizard = |name: &str, label: Signal<String>, all: bool, origin: &ListOrigin| {
         let href = if all { all_href(name, origin) } else { selected_href(name, origin) };
         let testid = format!("{name}-{}", if all { "all" } else { "selected" });
@@ -262,7 +275,7 @@ fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64) -> im
     let label = |f: fn(I18n) -> &'static str| Signal::derive(move || f(i18n).to_string());
     view! {
         <div class="list-actions" data-testid="selection">
-            <ListSummary first last total testid="list-summary" />
+            <ListSummary first last total more testid="list-summary" />
             <strong>{move || t_string!(i18n, selection.count, count = count(i18n, selected_count())).to_string()}</strong>
             <button type="button" class="button button-quiet" disabled=move || selected_count() == 0
                 on:click=move |_| selected.set(Default::default())>
@@ -286,7 +299,7 @@ fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64) -> im
                 }}
             </div>
             <div class="list-actions list-operations">
-                <span class="actions-label">{move || t_string!(i18n, selection.for_all, count = count(i18n, total)).to_string()}</span>
+                <span class="actions-label">{for_all}</span>
                 {wizard("move", label(|i| t_string!(i, selection.move_all)), true, &origin)}
                 {wizard("configure", label(|i| t_string!(i, selection.configure_all)), true, &origin)}
                 {wizard("delete", label(|i| t_string!(i, selection.delete_all)), true, &origin)}

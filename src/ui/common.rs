@@ -239,11 +239,29 @@ pub fn Loading() -> impl IntoView {
 
 /// "Showing 51–100 of 1,500", in the current locale.
 #[component]
-pub fn ListSummary(first: u64, last: u64, total: u64, testid: &'static str) -> impl IntoView {
+pub fn ListSummary(
+    first: u64,
+    last: u64,
+    total: u64,
+    testid: &'static str,
+    /// The total is a cap: more items match.
+    #[prop(optional)]
+    more: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <p class="list-summary" role="status" data-testid=testid>
             {move || {
+                if more {
+                    return t_string!(
+                        i18n,
+                        users.showing_more,
+                        first = count(i18n, first),
+                        last = count(i18n, last),
+                        total = count(i18n, total)
+                    )
+                    .to_string();
+                }
                 t_string!(
                     i18n,
                     users.showing,

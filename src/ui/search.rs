@@ -91,7 +91,8 @@ pub fn SearchPage() -> impl IntoView {
                         match results.await {
                             None => view! { <p class="hint">{t!(i18n, search.start_hint)}</p> }.into_any(),
                             Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                            Some(Ok((search, page))) => {
+                            Some(Ok((search, found))) => {
+                                let (page, more) = (found.page, found.more);
                                 let qs = search.to_query_string();
                                 let link_qs = qs.clone();
                                 let title = Signal::derive(move || t_string!(i18n, search.results).to_string());
@@ -102,6 +103,7 @@ pub fn SearchPage() -> impl IntoView {
                                         origin=ListOrigin::Search(qs)
                                         query
                                         page
+                                        more
                                         title
                                         link=Callback::new(move |q: UserQuery| search_href(&link_qs, &q))
                                     />

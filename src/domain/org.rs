@@ -1,0 +1,257 @@
+//! Enterprise organizations: the enterprise organization and its sub-organizations, the roles
+//! users hold in them, and the rules of moving users between them.
+
+use super::AppError;
+use super::user::UserId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrgId(pub i64);
+
+impl std::fmt::Display for OrgId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An organization: the enterprise organization (no parent) or one of its sub-organizations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub parent: Option<OrgId>,
+}
+
+impl Organization {
+    pub fn is_enterprise(&self) -> bool {
+        self.parent.is_none()
+    }
+}
+
+/// A role a user holds in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgRole {
+    /// Only in the enterprise organization; the one role a move does not take away.
+    EnterpriseAdministrator,
+    OrganizationAdministrator,
+    AlertManager,
+    AlertSender,
+    Viewer,
+}
+
+impl OrgRole {
+    pub const ALL: [OrgRole; 5] = [
+        OrgRole::EnterpriseAdministrator,
+        OrgRole::OrganizationAdministrator,
+        OrgRole::AlertManager,
+        OrgRole::AlertSender,
+        OrgRole::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::EnterpriseAdministrator => "enterprise_administrator",
+            OrgRole::OrganizationAdministrator => "organization_administrator",
+            OrgRole::AlertManager => "alert_manager",
+            OrgRole::AlertSender => "alert_sender",
+            OrgRole::Viewer => "viewer",
+        }
+    }
+}
+
+impl FromStr for OrgRole {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        OrgRole::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
+}
+
+/// Why a user cannot move to the chosen organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgMoveRefusal {
+    /// Already a member of the destination.
+    AlreadyThere,
+}
+
+/// Moves go between the enterprise organization and any sub-organization, and between
+/// sub-organizations: every pair of distinct organizations of the enterprise.
+pub fn check_destination(from: &Organization, to: &Organization) -> Option<OrgMoveRefusal> {
+    (from.id == to.id).then_some(OrgMoveRefusal::AlreadyThere)
+}
+
+/// Splits the roles a user holds in the organization being left into those kept and those
+/// revoked: every role is revoked, except Enterprise Administrator held in the enterprise
+/// organization. Moving back later restores nothing.
+pub fn roles_on_leaving(from: &Organization, roles: &[OrgRole]) -> (Vec<OrgRole>, Vec<OrgRole>) {
+    roles.iter().partition(|r| from.is_enterprise() && **r == OrgRole::EnterpriseAdministrator)
+}
+
+/// The users a move takes: the chosen ones and, for each, every member of their household,
+/// each once, chosen users first. `household_of` gives a user's household members (including
+/// the user).
+pub fn with_households(chosen: &[UserId], household_of: impl Fn(UserId) -> Vec<UserId>) -> Vec<(UserId, Option<UserId>)> {
+    let mut seen = BTreeSet::new();
+    let mut out: Vec<(UserId, Option<UserId>)> = Vec::new();
+    for id in chosen {
+        if seen.insert(*id) {
+            out.push((*id, None));
+        }
+    }
+    for id in chosen {
+        for member in household_of(*id) {
+            if seen.insert(member) {
+                // Moved along with the chosen user.
+                out.push((member, Some(*id)));
+            }
+        }
+    }
+    out
+}
+
+/// The state of an alert. Drafts and scheduled alerts still choose their targets; a sent
+/// alert's report is a snapshot of whom it was sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Draft,
+    Scheduled,
+    Sent,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Draft => "draft",
+            AlertState::Scheduled => "scheduled",
+            AlertState::Sent => "sent",
+        }
+    }
+
+    /// Whether its targets still follow organization membership.
+    pub fn targets_follow_membership(self) -> bool {
+        self != AlertState::Sent
+    }
+}
+
+impl FromStr for AlertState {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "draft" => Ok(AlertState::Draft),
+            "scheduled" => Ok(AlertState::Scheduled),
+            "sent" => Ok(AlertState::Sent),
+            _ => Err(()),
+        }
+    }
+}
+
+/// One user of an organization move preview: the roles it takes away, the alerts the user
+/// leaves, and whether the user moves along with someone else (household).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMoveLine {
+    pub id: UserId,
+    pub display_name: String,
+    pub from: OrgId,
+    pub from_name: String,
+    pub refusal: Option<OrgMoveRefusal>,
+    pub revoked_roles: Vec<OrgRole>,
+    pub kept_roles: Vec<OrgRole>,
+    /// Draft and scheduled alerts of the old organization that will no longer target the user.
+    pub alerts_left: Vec<String>,
+    /// The chosen user whose household brings this user along.
+    pub along_with: Option<UserId>,
+    pub locked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMovePreview {
+    pub destination: Organization,
+    pub lock_after_move: bool,
+    pub users: Vec<OrgMoveLine>,
+}
+
+impl OrgMovePreview {
+    pub fn moving(&self) -> usize {
+        self.users.iter().filter(|u| u.refusal.is_none()).count()
+    }
+}
+
+/// An entry of the move history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMoveRecord {
+    pub id: i64,
+    pub at: i64,
+    pub operator: String,
+    pub user_id: UserId,
+    pub display_name: String,
+    pub from_name: String,
+    pub to_name: String,
+    pub revoked_roles: Vec<OrgRole>,
+    /// Display name of the user whose move brought this one along.
+    pub along_with: Option<String>,
+    /// How the move happened: `manual`, `csv` or `sync`.
+    pub source: String,
+}
+
+/// Checks that an operation names at least one user.
+pub fn require_users(users: &[UserId]) -> Result<(), AppError> {
+    if users.is_empty() { Err(AppError::EmptySelection) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(id: i64, parent: Option<i64>) -> Organization {
+        Organization { id: OrgId(id), name: format!("org{id}"), parent: parent.map(OrgId) }
+    }
+
+    #[test]
+    fn every_role_is_revoked_except_enterprise_administrator_from_the_enterprise() {
+        let enterprise = org(1, None);
+        let sub = org(2, Some(1));
+        let roles = [OrgRole::EnterpriseAdministrator, OrgRole::AlertSender, OrgRole::Viewer];
+        let (kept, revoked) = roles_on_leaving(&enterprise, &roles);
+        assert_eq!(kept, vec![OrgRole::EnterpriseAdministrator]);
+        assert_eq!(revoked, vec![OrgRole::AlertSender, OrgRole::Viewer]);
+        // From a sub-organization nothing is kept, not even a role of the same name.
+        let (kept, revoked) = roles_on_leaving(&sub, &roles);
+        assert!(kept.is_empty());
+        assert_eq!(revoked.len(), 3);
+    }
+
+    #[test]
+    fn moves_go_anywhere_but_where_the_user_is() {
+        let (enterprise, a, b) = (org(1, None), org(2, Some(1)), org(3, Some(1)));
+        assert_eq!(check_destination(&enterprise, &a), None);
+        assert_eq!(check_destination(&a, &b), None);
+        assert_eq!(check_destination(&b, &enterprise), None);
+        assert_eq!(check_destination(&a, &a), Some(OrgMoveRefusal::AlreadyThere));
+    }
+
+    #[test]
+    fn households_move_along_once() {
+        let household = |id: UserId| match id.0 {
+            1 | 2 | 3 => vec![UserId(1), UserId(2), UserId(3)],
+            _ => vec![id],
+        };
+        let users = with_households(&[UserId(2), UserId(7), UserId(3)], household);
+        assert_eq!(
+            users,
+            vec![(UserId(2), None), (UserId(7), None), (UserId(3), None), (UserId(1), Some(UserId(2)))]
+        );
+    }
+
+    #[test]
+    fn only_sent_alerts_keep_their_targets() {
+        assert!(AlertState::Draft.targets_follow_membership());
+        assert!(AlertState::Scheduled.targets_follow_membership());
+        assert!(!AlertState::Sent.targets_follow_membership());
+        assert_eq!("sent".parse(), Ok(AlertState::Sent));
+    }
+}
