@@ -102,6 +102,22 @@ pub enum AppError {
     InvalidAuditFilter,
     #[error("audit record not found")]
     AuditEventNotFound,
+    #[error("organization not found")]
+    OrganizationNotFound,
+    #[error("alert not found")]
+    AlertNotFound,
+    /// A sent alert's targets and report no longer change.
+    #[error("the alert was sent already")]
+    AlertAlreadySent,
+    /// Only members of an alert's organization can be its targets.
+    #[error("the user is not a member of the alert's organization")]
+    NotInOrganization,
+    /// A CSV file that cannot be read (bad encoding, broken quoting) at this line.
+    #[error("the CSV file is malformed")]
+    CsvMalformed { line: u64 },
+    /// The CSV header does not have exactly the columns of its kind.
+    #[error("the CSV file's columns are not the expected ones")]
+    CsvHeader,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -148,6 +164,12 @@ impl AppError {
             AppError::UnknownMeetingPolicy => "unknown_meeting_policy",
             AppError::InvalidAuditFilter => "invalid_audit_filter",
             AppError::AuditEventNotFound => "audit_event_not_found",
+            AppError::OrganizationNotFound => "organization_not_found",
+            AppError::AlertNotFound => "alert_not_found",
+            AppError::AlertAlreadySent => "alert_already_sent",
+            AppError::NotInOrganization => "not_in_organization",
+            AppError::CsvMalformed { .. } => "csv_malformed",
+            AppError::CsvHeader => "csv_header",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -184,7 +206,12 @@ impl AppError {
             | AppError::InvalidSipPattern { .. }
             | AppError::UnknownFilterValue { .. }
             | AppError::InvalidAuditFilter => 400,
-            AppError::SavedQueryNotFound | AppError::AuditEventNotFound => 404,
+            AppError::SavedQueryNotFound
+            | AppError::AuditEventNotFound
+            | AppError::OrganizationNotFound
+            | AppError::AlertNotFound => 404,
+            AppError::AlertAlreadySent | AppError::NotInOrganization => 409,
+            AppError::CsvMalformed { .. } | AppError::CsvHeader => 422,
             AppError::SavedQueryNameTaken => 409,
             AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,
             AppError::Network | AppError::Internal => 500,

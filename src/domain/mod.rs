@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod moves;
 pub mod node;
 pub mod operator;
+pub mod org;
 pub mod paging;
 pub mod pool;
 pub mod search;

@@ -94,7 +94,10 @@ pub fn roles_on_leaving(from: &Organization, roles: &[OrgRole]) -> (Vec<OrgRole>
 /// The users a move takes: the chosen ones and, for each, every member of their household,
 /// each once, chosen users first. `household_of` gives a user's household members (including
 /// the user).
-pub fn with_households(chosen: &[UserId], household_of: impl Fn(UserId) -> Vec<UserId>) -> Vec<(UserId, Option<UserId>)> {
+pub fn with_households(
+    chosen: &[UserId],
+    household_of: impl Fn(UserId) -> Vec<UserId>,
+) -> Vec<(UserId, Option<UserId>)> {
     let mut seen = BTreeSet::new();
     let mut out: Vec<(UserId, Option<UserId>)> = Vec::new();
     for id in chosen {
@@ -203,6 +206,91 @@ pub fn require_users(users: &[UserId]) -> Result<(), AppError> {
     if users.is_empty() { Err(AppError::EmptySelection) } else { Ok(()) }
 }
 
+/// Why a CSV row was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvRowProblem {
+    InvalidUsername,
+    DuplicateInFile,
+    UnknownOrganization,
+    InvalidLockValue,
+    InvalidEmail,
+    InvalidDisplayName,
+    UnknownUser,
+    /// Prevent User Move is set and the row does not lift it.
+    Locked,
+    /// Another user of the enterprise already has this user principal name.
+    AlreadyExists,
+}
+
+/// What a CSV row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", content = "detail")]
+pub enum CsvOutcome {
+    Created(UserId),
+    Updated(UserId),
+    Moved(UserId),
+    Unchanged(UserId),
+    Rejected(CsvRowProblem),
+}
+
+impl CsvOutcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            CsvOutcome::Created(_) => "created",
+            CsvOutcome::Updated(_) => "updated",
+            CsvOutcome::Moved(_) => "moved",
+            CsvOutcome::Unchanged(_) => "unchanged",
+            CsvOutcome::Rejected(_) => "rejected",
+        }
+    }
+
+    /// The user the row applied to, unless rejected.
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            CsvOutcome::Created(u)
+            | CsvOutcome::Updated(u)
+            | CsvOutcome::Moved(u)
+            | CsvOutcome::Unchanged(u) => Some(u),
+            CsvOutcome::Rejected(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvRow {
+    /// Line of the file (the header is line 1).
+    pub line: u64,
+    pub username: String,
+    pub outcome: CsvOutcome,
+}
+
+/// The row-by-row report of a CSV file, with its totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvReport {
+    pub rows: Vec<CsvRow>,
+    pub created: u64,
+    pub updated: u64,
+    pub moved: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    /// The audit record of an applied file (none for a preview).
+    pub event_id: Option<i64>,
+}
+
+impl CsvReport {
+    pub fn add(&mut self, row: CsvRow) {
+        match row.outcome {
+            CsvOutcome::Created(_) => self.created += 1,
+            CsvOutcome::Updated(_) => self.updated += 1,
+            CsvOutcome::Moved(_) => self.moved += 1,
+            CsvOutcome::Unchanged(_) => self.unchanged += 1,
+            CsvOutcome::Rejected(_) => self.rejected += 1,
+        }
+        self.rows.push(row);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +325,7 @@ mod tests {
     #[test]
     fn households_move_along_once() {
         let household = |id: UserId| match id.0 {
-            1 | 2 | 3 => vec![UserId(1), UserId(2), UserId(3)],
+            1..=3 => vec![UserId(1), UserId(2), UserId(3)],
             _ => vec![id],
         };
         let users = with_households(&[UserId(2), UserId(7), UserId(3)], household);

@@ -469,7 +469,9 @@ pub async fn lines(
             .bind(job.0)
             .fetch_one(db)
             .await?;
-    let rows: Vec<(i64, String, Option<String>, Option<String>, i64, i64)> = sqlx::query_as(&format!(
+    // user id, name, outcome, reason, data kept, data lost
+    type LineRow = (i64, String, Option<String>, Option<String>, i64, i64);
+    let rows: Vec<LineRow> = sqlx::query_as(&format!(
         "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM move_job_users
          WHERE job_id = ? AND {condition} ORDER BY position LIMIT ? OFFSET ?"
     ))

@@ -13,6 +13,8 @@ pub mod export;
 pub mod jobs;
 pub mod moves;
 pub mod operators;
+pub mod org_csv;
+pub mod orgs;
 pub mod pools;
 pub mod saved_queries;
 pub mod search;

@@ -502,7 +502,7 @@ async fn merge(
 
 /// The file name of an export made now.
 pub fn file_name(at: i64) -> String {
-    format!("user-data-{}.xml", rfc3339(at).replace(':', "").replace('-', ""))
+    format!("user-data-{}.xml", rfc3339(at).replace([':', '-'], ""))
 }
 
 #[cfg(test)]

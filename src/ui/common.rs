@@ -90,6 +90,12 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::UnknownMeetingPolicy => t_string!(i18n, errors.unknown_meeting_policy).to_string(),
         AppError::InvalidAuditFilter => t_string!(i18n, errors.invalid_audit_filter).to_string(),
         AppError::AuditEventNotFound => t_string!(i18n, errors.audit_event_not_found).to_string(),
+        AppError::OrganizationNotFound => t_string!(i18n, errors.organization_not_found).to_string(),
+        AppError::AlertNotFound => t_string!(i18n, errors.alert_not_found).to_string(),
+        AppError::AlertAlreadySent => t_string!(i18n, errors.alert_already_sent).to_string(),
+        AppError::NotInOrganization => t_string!(i18n, errors.not_in_organization).to_string(),
+        AppError::CsvMalformed { line } => t_string!(i18n, errors.csv_malformed, line = n(*line)).to_string(),
+        AppError::CsvHeader => t_string!(i18n, errors.csv_header).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }

@@ -75,10 +75,10 @@ pub fn JobPage() -> impl IntoView {
         now_running
     });
     Effect::new(move |_| {
-        if running.get() {
-            if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), POLL_INTERVAL) {
-                on_cleanup(move || handle.clear());
-            }
+        if running.get()
+            && let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), POLL_INTERVAL)
+        {
+            on_cleanup(move || handle.clear());
         }
     });
     let refresh = Callback::new(move |_: ()| tick.update(|t| *t += 1));

@@ -40,7 +40,8 @@ fn frame_blocked(i18n: I18n, title: fn(I18n) -> &'static str, message: AnyView, 
 #[component]
 fn DataCounts(counts: ServerDataCounts, caption: Signal<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let rows: [(fn(I18n) -> &'static str, u64); 6] = [
+    type CountRow = (fn(I18n) -> &'static str, u64);
+    let rows: [CountRow; 6] = [
         (|i| t_string!(i, user_page.contacts), counts.contacts),
         (|i| t_string!(i, user_page.contact_groups), counts.contact_groups),
         (|i| t_string!(i, user_page.allowed), counts.allowed),

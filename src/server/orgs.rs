@@ -1,0 +1,712 @@
+//! Enterprise organizations: membership, roles, households, alerts, the Prevent User Move lock,
+//! and moving users between organizations with every side effect, in one transaction with the
+//! move history and the audit record.
+
+use super::{audit, now};
+use crate::domain::AppError;
+use crate::domain::operator::Operator;
+use crate::domain::org::{
+    AlertState, OrgId, OrgMoveLine, OrgMovePreview, OrgMoveRecord, OrgRole, Organization, check_destination,
+    roles_on_leaving, with_households,
+};
+use crate::domain::user::{UserId, distinct_selection};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashMap;
+
+/// Largest number of users one organization move takes (households included).
+pub const MAX_ORG_MOVE: usize = 250_000;
+
+/// How a move came about, as the history records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveSource {
+    Manual,
+    Csv,
+    Sync,
+}
+
+impl MoveSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            MoveSource::Manual => "manual",
+            MoveSource::Csv => "csv",
+            MoveSource::Sync => "sync",
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OrgRecord {
+    id: i64,
+    name: String,
+    parent_id: Option<i64>,
+}
+
+impl From<OrgRecord> for Organization {
+    fn from(r: OrgRecord) -> Organization {
+        Organization { id: OrgId(r.id), name: r.name, parent: r.parent_id.map(OrgId) }
+    }
+}
+
+pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Organization>, AppError> {
+    let records: Vec<OrgRecord> =
+        sqlx::query_as("SELECT id, name, parent_id FROM organizations ORDER BY parent_id IS NOT NULL, name")
+            .fetch_all(conn)
+            .await?;
+    Ok(records.into_iter().map(Organization::from).collect())
+}
+
+async fn load(conn: &mut SqliteConnection, id: OrgId) -> Result<Organization, AppError> {
+    let record: Option<OrgRecord> =
+        sqlx::query_as("SELECT id, name, parent_id FROM organizations WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await?;
+    record.map(Organization::from).ok_or(AppError::OrganizationNotFound)
+}
+
+/// Plans a move of the chosen users and their households to `to`, as they are now.
+async fn plan(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMovePreview, AppError> {
+    let chosen = distinct_selection(users, MAX_ORG_MOVE)?;
+    let destination = load(conn, to).await?;
+    let orgs: HashMap<OrgId, Organization> = all(conn).await?.into_iter().map(|o| (o.id, o)).collect();
+
+    // Households of the chosen users, in one query.
+    let households: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT c.value, m.user_id FROM json_each(?) c
+         JOIN org_members h ON h.user_id = c.value AND h.household_id IS NOT NULL
+         JOIN org_members m ON m.household_id = h.household_id
+         ORDER BY c.key, m.user_id",
+    )
+    .bind(serde_json::to_string(&chosen).map_err(|_| AppError::Internal)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut household_of: HashMap<i64, Vec<UserId>> = HashMap::new();
+    for (chosen, member) in households {
+        household_of.entry(chosen).or_default().push(UserId(member));
+    }
+    let everyone = with_households(&chosen, |id| household_of.get(&id.0).cloned().unwrap_or_default());
+    if everyone.len() > MAX_ORG_MOVE {
+        return Err(AppError::BatchTooLarge { max: MAX_ORG_MOVE as u64 });
+    }
+    let ids: Vec<i64> = everyone.iter().map(|(id, _)| id.0).collect();
+    let ids_json = serde_json::to_string(&ids).map_err(|_| AppError::Internal)?;
+
+    #[derive(sqlx::FromRow)]
+    struct Member {
+        user_id: i64,
+        display_name: String,
+        org_id: i64,
+        prevent_move: bool,
+    }
+    let members: Vec<Member> = sqlx::query_as(
+        "SELECT m.user_id, d.display_name, m.org_id, m.prevent_move
+         FROM json_each(?) ids JOIN org_members m ON m.user_id = ids.value
+         JOIN directory_users d ON d.id = m.user_id",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    if members.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    let members: HashMap<i64, Member> = members.into_iter().map(|m| (m.user_id, m)).collect();
+
+    // Roles each user holds in the organization they are in.
+    let roles: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT r.user_id, r.role FROM json_each(?) ids
+         JOIN org_members m ON m.user_id = ids.value
+         JOIN org_roles r ON r.user_id = m.user_id AND r.org_id = m.org_id
+         ORDER BY r.role",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut roles_of: HashMap<i64, Vec<OrgRole>> = HashMap::new();
+    for (user, role) in roles {
+        let role = role.parse().map_err(|_| super::error::corrupt("org role", &role))?;
+        roles_of.entry(user).or_default().push(role);
+    }
+    // Draft and scheduled alerts of their organization that target them.
+    let alerts: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT t.user_id, a.title FROM json_each(?) ids
+         JOIN org_members m ON m.user_id = ids.value
+         JOIN alert_targets t ON t.user_id = m.user_id
+         JOIN alerts a ON a.id = t.alert_id AND a.org_id = m.org_id AND a.state IN ('draft', 'scheduled')
+         ORDER BY a.title",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut alerts_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for (user, title) in alerts {
+        alerts_of.entry(user).or_default().push(title);
+    }
+
+    let mut lines = Vec::with_capacity(everyone.len());
+    for (id, along_with) in everyone {
+        let m = members.get(&id.0).ok_or(AppError::UnknownUsers)?;
+        let from = orgs.get(&OrgId(m.org_id)).ok_or(AppError::Internal)?;
+        let refusal = check_destination(from, &destination);
+        let held = roles_of.remove(&id.0).unwrap_or_default();
+        let (kept_roles, revoked_roles) =
+            if refusal.is_some() { (held, vec![]) } else { roles_on_leaving(from, &held) };
+        lines.push(OrgMoveLine {
+            id,
+            display_name: m.display_name.clone(),
+            from: from.id,
+            from_name: from.name.clone(),
+            refusal,
+            revoked_roles,
+            kept_roles,
+            alerts_left: if refusal.is_some() { vec![] } else { alerts_of.remove(&id.0).unwrap_or_default() },
+            along_with,
+            locked: m.prevent_move,
+        });
+    }
+    Ok(OrgMovePreview { destination, lock_after_move, users: lines })
+}
+
+/// What moving these users (and their households) would do; changes nothing.
+pub async fn preview(
+    db: &SqlitePool,
+    users: &[UserId],
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMovePreview, AppError> {
+    let mut conn = db.acquire().await?;
+    plan(&mut conn, users, to, lock_after_move).await
+}
+
+/// The outcome of a move: what was done, and its audit record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrgMoveRun {
+    pub event_id: i64,
+    pub preview: OrgMovePreview,
+}
+
+/// Moves the users and their households, as planned from their state now: roles revoked,
+/// draft and scheduled alerts of the old organization no longer target them, membership
+/// changed (with the lock if asked), history and audit written. One transaction.
+pub async fn run(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMoveRun, AppError> {
+    let mut conn = db.acquire().await?;
+    super::db::immediate(&mut conn, async |conn| {
+        apply(conn, &operator.username, Some(operator), users, to, lock_after_move, MoveSource::Manual).await
+    })
+    .await
+}
+
+/// The move itself, inside the caller's transaction (manual moves, CSV moves and sync share it).
+pub(super) async fn apply(
+    conn: &mut SqliteConnection,
+    operator_name: &str,
+    operator: Option<&Operator>,
+    users: &[UserId],
+    to: OrgId,
+    lock_after_move: bool,
+    source: MoveSource,
+) -> Result<OrgMoveRun, AppError> {
+    let preview = plan(conn, users, to, lock_after_move).await?;
+    let moving: Vec<&OrgMoveLine> = preview.users.iter().filter(|l| l.refusal.is_none()).collect();
+    let event_id = audit::record_as(
+        conn,
+        operator.map(|o| o.id.0),
+        operator_name,
+        "org_move",
+        json!({"to": preview.destination.name, "source": source.as_str(), "lock_after_move": lock_after_move,
+               "moved": moving.len()}),
+        preview.users.len() as u64,
+    )
+    .await?;
+    let names: HashMap<UserId, &str> =
+        preview.users.iter().map(|l| (l.id, l.display_name.as_str())).collect();
+    let audit_lines: Vec<audit::UserLine<'_>> = preview
+        .users
+        .iter()
+        .map(|l| {
+            let (outcome, reason) = match l.refusal {
+                None => ("moved", None),
+                Some(_) => ("refused", Some("already_there")),
+            };
+            (l.id.0, None, l.display_name.as_str(), None, outcome, reason, Some(l.from_name.as_str()))
+        })
+        .collect();
+    audit::record_users(conn, event_id, audit_lines).await?;
+    if moving.is_empty() {
+        return Ok(OrgMoveRun { event_id, preview });
+    }
+    // Set-based: one statement per side effect for all the moving users.
+    let rows: Vec<serde_json::Value> = moving
+        .iter()
+        .map(|l| {
+            json!({
+                "user": l.id.0,
+                "from": l.from.0,
+                "from_name": l.from_name,
+                "name": l.display_name,
+                "revoked": l.revoked_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                "along": l.along_with.and_then(|a| names.get(&a).map(|n| n.to_string())),
+            })
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|_| AppError::Internal)?;
+    sqlx::query(
+        "DELETE FROM org_roles WHERE (user_id, org_id, role) IN (
+             SELECT j.value ->> 'user', j.value ->> 'from', r.value
+             FROM json_each(?) j, json_each(j.value -> 'revoked') r)",
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM alert_targets WHERE (alert_id, user_id) IN (
+             SELECT t.alert_id, t.user_id FROM json_each(?) j
+             JOIN alert_targets t ON t.user_id = j.value ->> 'user'
+             JOIN alerts a ON a.id = t.alert_id
+             WHERE a.org_id = j.value ->> 'from' AND a.state IN ('draft', 'scheduled'))",
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE org_members SET org_id = ?, prevent_move = prevent_move OR ?
+         WHERE user_id IN (SELECT value ->> 'user' FROM json_each(?))",
+    )
+    .bind(to.0)
+    .bind(lock_after_move)
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO org_moves (at, event_id, operator_name, source, user_id, display_name, from_org,
+                                from_name, to_org, to_name, revoked_roles, along_with)
+         SELECT ?, ?, ?, ?, j.value ->> 'user', j.value ->> 'name', j.value ->> 'from', j.value ->> 'from_name',
+                ?, ?, j.value -> 'revoked', j.value ->> 'along'
+         FROM json_each(?) j",
+    )
+    .bind(now())
+    .bind(event_id)
+    .bind(operator_name)
+    .bind(source.as_str())
+    .bind(to.0)
+    .bind(&preview.destination.name)
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    Ok(OrgMoveRun { event_id, preview })
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRecord {
+    id: i64,
+    at: i64,
+    operator_name: String,
+    user_id: i64,
+    display_name: String,
+    from_name: String,
+    to_name: String,
+    revoked_roles: String,
+    along_with: Option<String>,
+    source: String,
+}
+
+impl TryFrom<HistoryRecord> for OrgMoveRecord {
+    type Error = AppError;
+    fn try_from(r: HistoryRecord) -> Result<OrgMoveRecord, AppError> {
+        let codes: Vec<String> = serde_json::from_str(&r.revoked_roles)
+            .map_err(|_| super::error::corrupt("revoked roles", &r.revoked_roles))?;
+        let revoked_roles = codes
+            .iter()
+            .map(|c| c.parse().map_err(|_| super::error::corrupt("org role", c)))
+            .collect::<Result<_, _>>()?;
+        Ok(OrgMoveRecord {
+            id: r.id,
+            at: r.at,
+            operator: r.operator_name,
+            user_id: UserId(r.user_id),
+            display_name: r.display_name,
+            from_name: r.from_name,
+            to_name: r.to_name,
+            revoked_roles,
+            along_with: r.along_with,
+            source: r.source,
+        })
+    }
+}
+
+const HISTORY_COLUMNS: &str =
+    "id, at, operator_name, user_id, display_name, from_name, to_name, revoked_roles, along_with, source";
+
+/// A user's moves, newest first.
+pub async fn user_history(db: &SqlitePool, user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
+    let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
+        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE user_id = ? ORDER BY id DESC"
+    ))
+    .bind(user.0)
+    .fetch_all(db)
+    .await?;
+    records.into_iter().map(OrgMoveRecord::try_from).collect()
+}
+
+/// Moves into or out of an organization, newest first (at most `limit`).
+pub async fn org_history(db: &SqlitePool, org: OrgId, limit: u32) -> Result<Vec<OrgMoveRecord>, AppError> {
+    let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
+        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE from_org = ?1 OR to_org = ?1 ORDER BY id DESC LIMIT ?2"
+    ))
+    .bind(org.0)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    records.into_iter().map(OrgMoveRecord::try_from).collect()
+}
+
+/// Targets a draft or scheduled alert at a user of its organization.
+pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let found: Option<(i64, String)> = sqlx::query_as("SELECT org_id, state FROM alerts WHERE id = ?")
+        .bind(alert)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (org, state) = found.ok_or(AppError::AlertNotFound)?;
+    let state: AlertState = state.parse().map_err(|_| super::error::corrupt("alert state", &state))?;
+    if !state.targets_follow_membership() {
+        return Err(AppError::AlertAlreadySent);
+    }
+    let member: Option<i64> = sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = ?")
+        .bind(user.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if member != Some(org) {
+        return Err(AppError::NotInOrganization);
+    }
+    sqlx::query("INSERT OR IGNORE INTO alert_targets (alert_id, user_id) VALUES (?, ?)")
+        .bind(alert)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends an alert: its report is the snapshot of whom it targets now, and never changes.
+pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
+    let mut tx = db.begin().await?;
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM alerts WHERE id = ?")
+        .bind(alert)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let state = state.ok_or(AppError::AlertNotFound)?;
+    if state == "sent" {
+        return Err(AppError::AlertAlreadySent);
+    }
+    let sent = sqlx::query(
+        "INSERT INTO alert_recipients (alert_id, user_id, display_name, org_name)
+         SELECT t.alert_id, t.user_id, d.display_name, o.name
+         FROM alert_targets t JOIN directory_users d ON d.id = t.user_id
+         JOIN org_members m ON m.user_id = t.user_id JOIN organizations o ON o.id = m.org_id
+         WHERE t.alert_id = ?",
+    )
+    .bind(alert)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("UPDATE alerts SET state = 'sent', sent_at = ? WHERE id = ?")
+        .bind(now())
+        .bind(alert)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(sent)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::operator::{OperatorId, Role};
+    use crate::server::seed::tests::small_deployment;
+
+    pub(crate) fn manager() -> Operator {
+        Operator {
+            id: OperatorId(1),
+            username: "usermanager".into(),
+            display_name: "Enterprise User Manager".into(),
+            roles: vec![Role::EnterpriseUserManager],
+        }
+    }
+
+    /// A deployment with sub-organizations A and B and an operator row for the audit.
+    pub(crate) async fn enterprise() -> (SqlitePool, OrgId, OrgId, OrgId) {
+        let db = small_deployment().await;
+        sqlx::query(
+            "INSERT OR IGNORE INTO operators (id, username, display_name, password_hash, created_at)
+             VALUES (1, 'usermanager', 'Enterprise User Manager', '-', 0)",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let enterprise: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        let mut sub = Vec::new();
+        for name in ["Test A", "Test B"] {
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO organizations (name, parent_id) VALUES (?, ?) RETURNING id")
+                    .bind(name)
+                    .bind(enterprise)
+                    .fetch_one(&db)
+                    .await
+                    .unwrap();
+            sub.push(OrgId(id));
+        }
+        (db, OrgId(enterprise), sub[0], sub[1])
+    }
+
+    /// `n` users of the enterprise organization without household, placed into `org`.
+    pub(crate) async fn place(db: &SqlitePool, org: OrgId, n: i64) -> Vec<UserId> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT m.user_id FROM org_members m JOIN organizations o ON o.id = m.org_id
+             WHERE o.parent_id IS NULL AND m.household_id IS NULL ORDER BY m.user_id LIMIT ?",
+        )
+        .bind(n)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        for id in &ids {
+            sqlx::query("UPDATE org_members SET org_id = ? WHERE user_id = ?")
+                .bind(org.0)
+                .bind(id)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+        ids.into_iter().map(UserId).collect()
+    }
+
+    async fn grant(db: &SqlitePool, user: UserId, org: OrgId, role: OrgRole) {
+        sqlx::query("INSERT INTO org_roles (user_id, org_id, role) VALUES (?, ?, ?)")
+            .bind(user.0)
+            .bind(org.0)
+            .bind(role.as_str())
+            .execute(db)
+            .await
+            .unwrap();
+    }
+
+    async fn roles(db: &SqlitePool, user: UserId) -> Vec<(i64, String)> {
+        sqlx::query_as("SELECT org_id, role FROM org_roles WHERE user_id = ? ORDER BY org_id, role")
+            .bind(user.0)
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    async fn org_of(db: &SqlitePool, user: UserId) -> i64 {
+        sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = ?")
+            .bind(user.0)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn roles_are_revoked_on_leaving_and_not_restored_on_return() {
+        let (db, _, a, b) = enterprise().await;
+        let user = place(&db, a, 1).await[0];
+        grant(&db, user, a, OrgRole::AlertSender).await;
+        grant(&db, user, a, OrgRole::Viewer).await;
+        let preview = preview(&db, &[user], b, true).await.unwrap();
+        assert_eq!(preview.users[0].revoked_roles, vec![OrgRole::AlertSender, OrgRole::Viewer]);
+        run(&db, &manager(), &[user], b, false).await.unwrap();
+        assert_eq!(org_of(&db, user).await, b.0);
+        assert!(roles(&db, user).await.is_empty());
+        run(&db, &manager(), &[user], a, false).await.unwrap();
+        assert_eq!(org_of(&db, user).await, a.0);
+        assert!(roles(&db, user).await.is_empty(), "moving back restores nothing");
+        let history = user_history(&db, user).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!((history[1].from_name.as_str(), history[1].to_name.as_str()), ("Test A", "Test B"));
+        assert_eq!(history[1].revoked_roles, vec![OrgRole::AlertSender, OrgRole::Viewer]);
+        assert!(history[0].revoked_roles.is_empty());
+        assert_eq!(history[0].operator, "usermanager");
+        // Moving to where the user is changes nothing and says so.
+        let same = run(&db, &manager(), &[user], a, false).await.unwrap();
+        assert_eq!(same.preview.users[0].refusal, Some(crate::domain::org::OrgMoveRefusal::AlreadyThere));
+        assert_eq!(user_history(&db, user).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_enterprise_administrator_of_the_enterprise_keeps_that_role() {
+        let (db, enterprise, a, _) = enterprise().await;
+        let user = place(&db, enterprise, 1).await[0];
+        grant(&db, user, enterprise, OrgRole::EnterpriseAdministrator).await;
+        grant(&db, user, enterprise, OrgRole::Viewer).await;
+        let run = run(&db, &manager(), &[user], a, false).await.unwrap();
+        assert_eq!(run.preview.users[0].kept_roles, vec![OrgRole::EnterpriseAdministrator]);
+        assert_eq!(roles(&db, user).await, vec![(enterprise.0, "enterprise_administrator".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn household_members_move_along_and_the_history_says_with_whom() {
+        let (db, _, a, b) = enterprise().await;
+        let family = place(&db, a, 3).await;
+        let outsider = place(&db, a, 1).await[0];
+        let household: i64 =
+            sqlx::query_scalar("INSERT INTO households (name) VALUES ('Family') RETURNING id")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        for id in &family {
+            sqlx::query("UPDATE org_members SET household_id = ? WHERE user_id = ?")
+                .bind(household)
+                .bind(id.0)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        let run = run(&db, &manager(), &[family[1]], b, false).await.unwrap();
+        assert_eq!(run.preview.moving(), 3);
+        for id in &family {
+            assert_eq!(org_of(&db, *id).await, b.0);
+        }
+        assert_eq!(org_of(&db, outsider).await, a.0);
+        let chosen_name = &run.preview.users[0].display_name;
+        let along = user_history(&db, family[0]).await.unwrap();
+        assert_eq!(along[0].along_with.as_deref(), Some(chosen_name.as_str()));
+        assert_eq!(user_history(&db, family[1]).await.unwrap()[0].along_with, None);
+        assert_eq!(org_history(&db, a, 50).await.unwrap().len(), 3);
+    }
+
+    async fn draft(db: &SqlitePool, org: OrgId, title: &str) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO alerts (org_id, title, state, created_at) VALUES (?, ?, 'draft', 0) RETURNING id",
+        )
+        .bind(org.0)
+        .bind(title)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+
+    async fn targets(db: &SqlitePool, alert: i64) -> Vec<i64> {
+        sqlx::query_scalar("SELECT user_id FROM alert_targets WHERE alert_id = ? ORDER BY user_id")
+            .bind(alert)
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn moved_users_leave_draft_and_scheduled_alerts_but_stay_in_sent_reports() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 3).await;
+        let (draft, scheduled, sent) =
+            (draft(&db, a, "Drill").await, draft(&db, a, "Storm").await, draft(&db, a, "Fire").await);
+        sqlx::query("UPDATE alerts SET state = 'scheduled' WHERE id = ?")
+            .bind(scheduled)
+            .execute(&db)
+            .await
+            .unwrap();
+        for alert in [draft, scheduled, sent] {
+            for u in &users {
+                target_alert(&db, alert, *u).await.unwrap();
+            }
+        }
+        assert_eq!(send_alert(&db, sent).await.unwrap(), 3);
+        let preview = preview(&db, &[users[0]], b, false).await.unwrap();
+        assert_eq!(preview.users[0].alerts_left, vec!["Drill".to_string(), "Storm".to_string()]);
+        run(&db, &manager(), &[users[0]], b, false).await.unwrap();
+        assert_eq!(targets(&db, draft).await, vec![users[1].0, users[2].0]);
+        assert_eq!(targets(&db, scheduled).await, vec![users[1].0, users[2].0]);
+        // The sent alert's report still shows everyone it reached, as they were.
+        let report: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT user_id, org_name FROM alert_recipients WHERE alert_id = ? ORDER BY user_id",
+        )
+        .bind(sent)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(report.len(), 3);
+        assert!(report.iter().all(|(_, org)| org == "Test A"));
+        // The old organization's alerts can no longer target the moved user.
+        assert_eq!(target_alert(&db, draft, users[0]).await.err(), Some(AppError::NotInOrganization));
+        assert_eq!(target_alert(&db, sent, users[1]).await.err(), Some(AppError::AlertAlreadySent));
+        assert_eq!(send_alert(&db, sent).await.err(), Some(AppError::AlertAlreadySent));
+    }
+
+    #[tokio::test]
+    async fn lock_after_move_sets_prevent_user_move_and_the_status_and_attributes_stay() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 2).await;
+        sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES (?, 'pager', '555-0100')")
+            .bind(users[0].0)
+            .execute(&db)
+            .await
+            .unwrap();
+        let status = |id: UserId| {
+            let db = db.clone();
+            async move {
+                sqlx::query_as::<_, (bool, bool)>(
+                    "SELECT d.account_enabled, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id WHERE d.id = ?",
+                )
+                .bind(id.0)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+            }
+        };
+        let before = status(users[0]).await;
+        run(&db, &manager(), &[users[0]], b, true).await.unwrap();
+        run(&db, &manager(), &[users[1]], b, false).await.unwrap();
+        assert_eq!(status(users[0]).await, (before.0, true));
+        assert!(!status(users[1]).await.1);
+        let kept: String =
+            sqlx::query_scalar("SELECT value FROM user_attributes WHERE user_id = ? AND name = 'pager'")
+                .bind(users[0].0)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(kept, "555-0100");
+    }
+
+    #[tokio::test]
+    async fn a_failure_moves_nobody_and_records_nothing() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 3).await;
+        grant(&db, users[0], a, OrgRole::Viewer).await;
+        sqlx::query(&format!(
+            "CREATE TRIGGER fail_history BEFORE INSERT ON org_moves WHEN NEW.user_id = {}
+             BEGIN SELECT RAISE(ABORT, 'injected'); END",
+            users[2].0
+        ))
+        .execute(&db)
+        .await
+        .unwrap();
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(run(&db, &manager(), &users, b, true).await.err(), Some(AppError::Internal));
+        for u in &users {
+            assert_eq!(org_of(&db, *u).await, a.0);
+        }
+        assert_eq!(roles(&db, users[0]).await.len(), 1);
+        let after: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(after, events);
+        assert_eq!(run(&db, &manager(), &[], b, true).await.err(), Some(AppError::EmptySelection));
+        assert_eq!(
+            run(&db, &manager(), &users, OrgId(999), true).await.err(),
+            Some(AppError::OrganizationNotFound)
+        );
+    }
+}
