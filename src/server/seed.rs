@@ -299,7 +299,10 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         .execute(&mut *tx)
         .await?;
     // The enterprise organization (created by the migrations) is named after the forest.
-    sqlx::query("UPDATE organizations SET name = ? WHERE parent_id IS NULL").bind(FOREST).execute(&mut *tx).await?;
+    sqlx::query("UPDATE organizations SET name = ? WHERE parent_id IS NULL")
+        .bind(FOREST)
+        .execute(&mut *tx)
+        .await?;
     for (domain, is_default) in SIP_DOMAINS {
         sqlx::query("INSERT OR IGNORE INTO sip_domains (domain, is_default) VALUES (?, ?)")
             .bind(domain)

@@ -8,6 +8,7 @@ use crate::api::operations::{ConfigureUsers, DeleteUsers, preview_configure, pre
 use crate::domain::configure::{ConfigureLine, ConfigurePreview, ConfigureSkip, SettingsChange};
 use crate::domain::delete::{DeleteLine, DeletePreview};
 use crate::domain::operator::{Operator, Permission};
+use crate::domain::search::UserTarget;
 use crate::domain::user::{ArchivingPolicy, ServerDataCounts, Telephony};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -34,6 +35,25 @@ fn frame_blocked(i18n: I18n, title: fn(I18n) -> &'static str, message: AnyView, 
         <p><A href=back>{t!(i18n, moves.back_to_list)}</A></p>
     }
     .into_any()
+}
+
+/// The users a wizard works on and the way back, if the operator may manage users and the URL
+/// names some; otherwise the page that says why.
+fn wizard_users(i18n: I18n, title: fn(I18n) -> &'static str) -> Result<(UserTarget, String), AnyView> {
+    let WizardTarget { target, back, .. } = from_url(use_query_map());
+    if !use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers)) {
+        let message =
+            view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> }.into_any();
+        return Err(frame_blocked(i18n, title, message, back));
+    }
+    match target {
+        Some(target) => Ok((target, back)),
+        None => {
+            let message =
+                view! { <p class="alert alert-warn">{t!(i18n, moves.nothing_selected)}</p> }.into_any();
+            Err(frame_blocked(i18n, title, message, back))
+        }
+    }
 }
 
 /// The amounts of server data, one row per kind.
@@ -101,18 +121,9 @@ fn DeleteLines(users: Vec<DeleteLine>, total: usize) -> impl IntoView {
 #[component]
 pub fn DeletePage() -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
-    let WizardTarget { target, back, .. } = from_url(query);
-    let may_delete = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
-    let title = |i: I18n| t_string!(i, delete.title);
-    if !may_delete {
-        let message =
-            view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> }.into_any();
-        return frame_blocked(i18n, title, message, back);
-    }
-    let Some(target) = target else {
-        let message = view! { <p class="alert alert-warn">{t!(i18n, moves.nothing_selected)}</p> }.into_any();
-        return frame_blocked(i18n, title, message, back);
+    let (target, back) = match wizard_users(i18n, |i| t_string!(i, delete.title)) {
+        Ok(users) => users,
+        Err(page) => return page,
     };
     let scope = {
         let target = target.clone();
@@ -251,18 +262,9 @@ fn OnOff(id: &'static str, label: Signal<String>, value: RwSignal<Option<bool>>)
 #[component]
 pub fn ConfigurePage() -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
-    let WizardTarget { target, back, .. } = from_url(query);
-    let may_configure = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
-    let title = |i: I18n| t_string!(i, configure.title);
-    if !may_configure {
-        let message =
-            view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> }.into_any();
-        return frame_blocked(i18n, title, message, back);
-    }
-    let Some(target) = target else {
-        let message = view! { <p class="alert alert-warn">{t!(i18n, moves.nothing_selected)}</p> }.into_any();
-        return frame_blocked(i18n, title, message, back);
+    let (target, back) = match wizard_users(i18n, |i| t_string!(i, configure.title)) {
+        Ok(users) => users,
+        Err(page) => return page,
     };
     let scope = {
         let target = target.clone();
