@@ -8,10 +8,12 @@ cd "$ROOT"
 say() { printf 'setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: Chromium for Playwright, sqlite3 for the benchmarks' plain-SQL baseline.
+# Debian packages: Chromium for Playwright, sqlite3 for the benchmarks' plain-SQL baseline,
+# slapd (OpenLDAP) for the directory sync tests, which run a real server on loopback.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

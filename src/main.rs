@@ -3,6 +3,7 @@
 //! Usage:
 //!   uc-admin                      serve the portal (creates the demo deployment on first start)
 //!   uc-admin generate --users N   create a deployment of N directory users in a new database
+//!   uc-admin sync-directory       sync users and organizations from the LDAP directory once
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +14,9 @@ Usage:
   uc-admin                         Serve the portal. A new database gets the demo deployment.
   uc-admin generate --users N      Create a deployment of N directory users (about 3 in 4
                                    enabled, with server data) in the database, which must be new.
+  uc-admin sync-directory          Read users and their organization from the LDAP directory
+                                   (UC_ADMIN_LDAP_*) and create, update and move them; prints
+                                   the report. Users with Prevent User Move are not moved.
 
 Environment:
   UC_ADMIN_DATABASE_URL            SQLite database (default sqlite://data/uc-admin.db)
@@ -22,6 +26,13 @@ Environment:
   UC_ADMIN_PUBLIC_ORIGIN           e.g. https://uc.contoso.com; https makes cookies Secure
   UC_ADMIN_SESSION_IDLE_MINUTES    Idle session timeout (default 30)
   UC_ADMIN_SESSION_MAX_HOURS       Absolute session lifetime (default 12)
+  UC_ADMIN_LDAP_URL                ldap://host:389 or ldaps://host:636 (sync-directory)
+  UC_ADMIN_LDAP_BIND_DN, UC_ADMIN_LDAP_PASSWORD   Bind identity (anonymous if unset)
+  UC_ADMIN_LDAP_BASE_DN            Where the users are, e.g. ou=People,dc=contoso,dc=com
+  UC_ADMIN_LDAP_FILTER             Default (objectClass=inetOrgPerson)
+  UC_ADMIN_LDAP_ORG_ATTRIBUTE      Attribute naming the organization (default o)
+  UC_ADMIN_LDAP_GUID_ATTRIBUTE     Stable entry identifier (default entryUUID)
+  UC_ADMIN_LDAP_STARTTLS           1 to upgrade ldap:// with StartTLS
   LEPTOS_SITE_ADDR                 Listen address (default 127.0.0.1:3000)
   RUST_LOG                         Log filter (default info)";
 
@@ -42,6 +53,7 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Some("sync-directory") => sync_directory().await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -87,6 +99,27 @@ async fn generate(users: u32) -> Result<(), AnyError> {
     if let Some(password) = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())? {
         println!("demo operators' password: {password}");
     }
+    Ok(())
+}
+
+async fn sync_directory() -> Result<(), AnyError> {
+    use uc_admin::server::audit::Actor;
+    use uc_admin::server::ldap_sync::{LdapSettings, SYNC_ACTOR, run};
+    let settings = LdapSettings::from_env().ok_or("set UC_ADMIN_LDAP_URL and UC_ADMIN_LDAP_BASE_DN")?;
+    let config = Config::from_env();
+    let pool = db::connect(&config.database_url).await?;
+    let report = run(&pool, &settings, Actor { id: None, name: SYNC_ACTOR }).await.map_err(|e| e.code())?;
+    for row in &report.rows {
+        let detail = match row.outcome {
+            uc_admin::domain::org::MembershipOutcome::Rejected(problem) => format!(" ({problem:?})"),
+            _ => String::new(),
+        };
+        println!("{:>6}  {:<24} {}{detail}", row.line, row.username, row.outcome.code());
+    }
+    println!(
+        "created {}, updated {}, moved {}, unchanged {}, not applied {}",
+        report.created, report.updated, report.moved, report.unchanged, report.rejected
+    );
     Ok(())
 }
 

@@ -118,6 +118,9 @@ pub enum AppError {
     /// The CSV header does not have exactly the columns of its kind.
     #[error("the CSV file's columns are not the expected ones")]
     CsvHeader,
+    /// The LDAP directory could not be reached, refused the bind or the search.
+    #[error("the directory is unavailable")]
+    DirectoryUnavailable,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -170,6 +173,7 @@ impl AppError {
             AppError::NotInOrganization => "not_in_organization",
             AppError::CsvMalformed { .. } => "csv_malformed",
             AppError::CsvHeader => "csv_header",
+            AppError::DirectoryUnavailable => "directory_unavailable",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -212,6 +216,7 @@ impl AppError {
             | AppError::AlertNotFound => 404,
             AppError::AlertAlreadySent | AppError::NotInOrganization => 409,
             AppError::CsvMalformed { .. } | AppError::CsvHeader => 422,
+            AppError::DirectoryUnavailable => 503,
             AppError::SavedQueryNameTaken => 409,
             AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,
             AppError::Network | AppError::Internal => 500,

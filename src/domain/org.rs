@@ -209,7 +209,7 @@ pub fn require_users(users: &[UserId]) -> Result<(), AppError> {
 /// Why a CSV row was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CsvRowProblem {
+pub enum MembershipProblem {
     InvalidUsername,
     DuplicateInFile,
     UnknownOrganization,
@@ -226,49 +226,49 @@ pub enum CsvRowProblem {
 /// What a CSV row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "detail")]
-pub enum CsvOutcome {
+pub enum MembershipOutcome {
     Created(UserId),
     Updated(UserId),
     Moved(UserId),
     Unchanged(UserId),
-    Rejected(CsvRowProblem),
+    Rejected(MembershipProblem),
 }
 
-impl CsvOutcome {
+impl MembershipOutcome {
     pub fn code(self) -> &'static str {
         match self {
-            CsvOutcome::Created(_) => "created",
-            CsvOutcome::Updated(_) => "updated",
-            CsvOutcome::Moved(_) => "moved",
-            CsvOutcome::Unchanged(_) => "unchanged",
-            CsvOutcome::Rejected(_) => "rejected",
+            MembershipOutcome::Created(_) => "created",
+            MembershipOutcome::Updated(_) => "updated",
+            MembershipOutcome::Moved(_) => "moved",
+            MembershipOutcome::Unchanged(_) => "unchanged",
+            MembershipOutcome::Rejected(_) => "rejected",
         }
     }
 
     /// The user the row applied to, unless rejected.
     pub fn user(self) -> Option<UserId> {
         match self {
-            CsvOutcome::Created(u)
-            | CsvOutcome::Updated(u)
-            | CsvOutcome::Moved(u)
-            | CsvOutcome::Unchanged(u) => Some(u),
-            CsvOutcome::Rejected(_) => None,
+            MembershipOutcome::Created(u)
+            | MembershipOutcome::Updated(u)
+            | MembershipOutcome::Moved(u)
+            | MembershipOutcome::Unchanged(u) => Some(u),
+            MembershipOutcome::Rejected(_) => None,
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CsvRow {
+pub struct MembershipRow {
     /// Line of the file (the header is line 1).
     pub line: u64,
     pub username: String,
-    pub outcome: CsvOutcome,
+    pub outcome: MembershipOutcome,
 }
 
 /// The row-by-row report of a CSV file, with its totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CsvReport {
-    pub rows: Vec<CsvRow>,
+pub struct MembershipReport {
+    pub rows: Vec<MembershipRow>,
     pub created: u64,
     pub updated: u64,
     pub moved: u64,
@@ -278,14 +278,14 @@ pub struct CsvReport {
     pub event_id: Option<i64>,
 }
 
-impl CsvReport {
-    pub fn add(&mut self, row: CsvRow) {
+impl MembershipReport {
+    pub fn add(&mut self, row: MembershipRow) {
         match row.outcome {
-            CsvOutcome::Created(_) => self.created += 1,
-            CsvOutcome::Updated(_) => self.updated += 1,
-            CsvOutcome::Moved(_) => self.moved += 1,
-            CsvOutcome::Unchanged(_) => self.unchanged += 1,
-            CsvOutcome::Rejected(_) => self.rejected += 1,
+            MembershipOutcome::Created(_) => self.created += 1,
+            MembershipOutcome::Updated(_) => self.updated += 1,
+            MembershipOutcome::Moved(_) => self.moved += 1,
+            MembershipOutcome::Unchanged(_) => self.unchanged += 1,
+            MembershipOutcome::Rejected(_) => self.rejected += 1,
         }
         self.rows.push(row);
     }

@@ -11,6 +11,20 @@ use sqlx::SqliteConnection;
 pub type UserLine<'a> =
     (i64, Option<&'a str>, &'a str, Option<&'a str>, &'a str, Option<&'a str>, Option<&'a str>);
 
+/// Who does an operation: a signed-in operator, or the portal itself (a directory sync run from
+/// the command line) under a name of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub id: Option<i64>,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a Operator> for Actor<'a> {
+    fn from(operator: &'a Operator) -> Actor<'a> {
+        Actor { id: Some(operator.id.0), name: &operator.username }
+    }
+}
+
 /// Records an event and returns its id.
 pub async fn record(
     conn: &mut SqliteConnection,

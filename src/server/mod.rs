@@ -11,6 +11,7 @@ pub mod enable;
 pub mod error;
 pub mod export;
 pub mod jobs;
+pub mod ldap_sync;
 pub mod moves;
 pub mod operators;
 pub mod org_csv;

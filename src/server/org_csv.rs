@@ -7,7 +7,7 @@ use super::audit;
 use super::orgs::{self, MoveSource};
 use crate::domain::AppError;
 use crate::domain::operator::Operator;
-use crate::domain::org::{CsvOutcome, CsvReport, CsvRow, CsvRowProblem, OrgId};
+use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId};
 use crate::domain::user::UserId;
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -95,7 +95,7 @@ pub async fn apply(
     kind: CsvKind,
     bytes: &[u8],
     commit: bool,
-) -> Result<CsvReport, AppError> {
+) -> Result<MembershipReport, AppError> {
     let rows = parse(bytes, kind)?;
     let mut conn = db.acquire().await?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
@@ -110,7 +110,7 @@ async fn apply_rows(
     operator: &Operator,
     kind: CsvKind,
     rows: Vec<Row>,
-) -> Result<CsvReport, AppError> {
+) -> Result<MembershipReport, AppError> {
     let orgs: HashMap<String, OrgId> =
         orgs::all(conn).await?.into_iter().map(|o| (o.name.to_lowercase(), o.id)).collect();
     let enterprise: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL")
@@ -133,12 +133,12 @@ async fn apply_rows(
     )
     .await?;
     let mut seen = HashSet::new();
-    let mut report = CsvReport::default();
+    let mut report = MembershipReport::default();
     for (line, values) in rows {
         let username = values.get("username").cloned().unwrap_or_default();
         let outcome =
             apply_row(conn, operator, kind, &values, &orgs, OrgId(enterprise), &forest, &mut seen).await?;
-        report.add(CsvRow { line, username, outcome });
+        report.add(MembershipRow { line, username, outcome });
     }
     // The per-row outcomes of applied rows, in the audit record of the file.
     let lines: Vec<audit::UserLine<'_>> = report
@@ -164,27 +164,27 @@ async fn apply_row(
     enterprise: OrgId,
     forest: &str,
     seen: &mut HashSet<String>,
-) -> Result<CsvOutcome, AppError> {
-    use CsvRowProblem as P;
+) -> Result<MembershipOutcome, AppError> {
+    use MembershipProblem as P;
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let username = get("username");
     if !valid_username(username) {
-        return Ok(CsvOutcome::Rejected(P::InvalidUsername));
+        return Ok(MembershipOutcome::Rejected(P::InvalidUsername));
     }
     if !seen.insert(username.to_ascii_lowercase()) {
-        return Ok(CsvOutcome::Rejected(P::DuplicateInFile));
+        return Ok(MembershipOutcome::Rejected(P::DuplicateInFile));
     }
     let org = match get("organization") {
         "" => None,
         name => match orgs.get(&name.to_lowercase()) {
             Some(id) => Some(*id),
-            None => return Ok(CsvOutcome::Rejected(P::UnknownOrganization)),
+            None => return Ok(MembershipOutcome::Rejected(P::UnknownOrganization)),
         },
     };
     let lock = match kind {
         CsvKind::Import => match yes_no(get("prevent_user_move")) {
             Ok(v) => v,
-            Err(()) => return Ok(CsvOutcome::Rejected(P::InvalidLockValue)),
+            Err(()) => return Ok(MembershipOutcome::Rejected(P::InvalidLockValue)),
         },
         CsvKind::Move => None,
     };
@@ -198,17 +198,17 @@ async fn apply_row(
     let display_name = get("display_name");
     let email = get("email");
     if !email.is_empty() && (!email.contains('@') || email.chars().count() > 256) {
-        return Ok(CsvOutcome::Rejected(P::InvalidEmail));
+        return Ok(MembershipOutcome::Rejected(P::InvalidEmail));
     }
     if display_name.chars().count() > 256 {
-        return Ok(CsvOutcome::Rejected(P::InvalidDisplayName));
+        return Ok(MembershipOutcome::Rejected(P::InvalidDisplayName));
     }
     let Some((id, current_org, locked)) = existing else {
         if kind == CsvKind::Move {
-            return Ok(CsvOutcome::Rejected(P::UnknownUser));
+            return Ok(MembershipOutcome::Rejected(P::UnknownUser));
         }
         if display_name.is_empty() {
-            return Ok(CsvOutcome::Rejected(P::InvalidDisplayName));
+            return Ok(MembershipOutcome::Rejected(P::InvalidDisplayName));
         }
         let upn = format!("{username}@{forest}");
         let taken: Option<i64> =
@@ -217,7 +217,7 @@ async fn apply_row(
                 .fetch_optional(&mut *conn)
                 .await?;
         if taken.is_some() {
-            return Ok(CsvOutcome::Rejected(P::AlreadyExists));
+            return Ok(MembershipOutcome::Rejected(P::AlreadyExists));
         }
         let guid = super::operators::random_guid();
         let id: i64 = sqlx::query_scalar(
@@ -240,12 +240,12 @@ async fn apply_row(
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        return Ok(CsvOutcome::Created(UserId(id)));
+        return Ok(MembershipOutcome::Created(UserId(id)));
     };
     // A locked user moves only if the same row lifts the lock.
     let target = org.filter(|o| o.0 != current_org);
     if target.is_some() && locked && lock != Some(false) {
-        return Ok(CsvOutcome::Rejected(P::Locked));
+        return Ok(MembershipOutcome::Rejected(P::Locked));
     }
     let mut changed = false;
     if kind == CsvKind::Import {
@@ -276,17 +276,20 @@ async fn apply_row(
         }
     }
     if let Some(to) = target {
-        orgs::apply(conn, &operator.username, Some(operator), &[UserId(id)], to, false, MoveSource::Csv)
-            .await?;
-        return Ok(CsvOutcome::Moved(UserId(id)));
+        orgs::apply(conn, operator.into(), &[UserId(id)], to, false, MoveSource::Csv).await?;
+        return Ok(MembershipOutcome::Moved(UserId(id)));
     }
-    Ok(if changed { CsvOutcome::Updated(UserId(id)) } else { CsvOutcome::Unchanged(UserId(id)) })
+    Ok(if changed {
+        MembershipOutcome::Updated(UserId(id))
+    } else {
+        MembershipOutcome::Unchanged(UserId(id))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::org::{CsvOutcome, CsvRowProblem as P};
+    use crate::domain::org::{MembershipOutcome, MembershipProblem as P};
     use crate::server::orgs::tests::{enterprise, manager, place};
 
     async fn sam(db: &SqlitePool, id: UserId) -> String {
@@ -339,15 +342,16 @@ mod tests {
             preview.rows.iter().map(|r| r.outcome.code()).collect::<Vec<_>>(),
             report.rows.iter().map(|r| r.outcome.code()).collect::<Vec<_>>()
         );
-        let outcomes: Vec<(u64, CsvOutcome)> = report.rows.iter().map(|r| (r.line, r.outcome)).collect();
-        assert!(matches!(outcomes[0], (2, CsvOutcome::Created(_))));
-        assert!(matches!(outcomes[1], (3, CsvOutcome::Updated(_))));
-        assert_eq!(outcomes[2], (4, CsvOutcome::Rejected(P::InvalidUsername)));
-        assert_eq!(outcomes[3], (5, CsvOutcome::Rejected(P::UnknownOrganization)));
-        assert_eq!(outcomes[4], (6, CsvOutcome::Rejected(P::Locked)));
-        assert!(matches!(outcomes[5], (7, CsvOutcome::Moved(_))));
-        assert_eq!(outcomes[6], (8, CsvOutcome::Rejected(P::DuplicateInFile)));
-        assert_eq!(outcomes[7], (9, CsvOutcome::Rejected(P::InvalidEmail)));
+        let outcomes: Vec<(u64, MembershipOutcome)> =
+            report.rows.iter().map(|r| (r.line, r.outcome)).collect();
+        assert!(matches!(outcomes[0], (2, MembershipOutcome::Created(_))));
+        assert!(matches!(outcomes[1], (3, MembershipOutcome::Updated(_))));
+        assert_eq!(outcomes[2], (4, MembershipOutcome::Rejected(P::InvalidUsername)));
+        assert_eq!(outcomes[3], (5, MembershipOutcome::Rejected(P::UnknownOrganization)));
+        assert_eq!(outcomes[4], (6, MembershipOutcome::Rejected(P::Locked)));
+        assert!(matches!(outcomes[5], (7, MembershipOutcome::Moved(_))));
+        assert_eq!(outcomes[6], (8, MembershipOutcome::Rejected(P::DuplicateInFile)));
+        assert_eq!(outcomes[7], (9, MembershipOutcome::Rejected(P::InvalidEmail)));
         assert_eq!((report.created, report.updated, report.moved, report.rejected), (1, 1, 1, 5));
 
         assert_eq!(member(&db, "new.person").await, Some((b.0, true, "New Person".into())));
@@ -397,8 +401,8 @@ mod tests {
         let file =
             format!("organization,username\nTest B,{}\nTest B,nobody.here\n", sam(&db, users[0]).await);
         let report = apply(&db, &manager(), CsvKind::Move, file.as_bytes(), true).await.unwrap();
-        assert!(matches!(report.rows[0].outcome, CsvOutcome::Moved(_)));
-        assert_eq!(report.rows[1].outcome, CsvOutcome::Rejected(P::UnknownUser));
+        assert!(matches!(report.rows[0].outcome, MembershipOutcome::Moved(_)));
+        assert_eq!(report.rows[1].outcome, MembershipOutcome::Rejected(P::UnknownUser));
         assert_eq!(member(&db, &sam(&db, users[0]).await).await.unwrap().0, b.0);
         assert_eq!(member(&db, &sam(&db, users[1]).await).await.unwrap().0, a.0);
     }

@@ -202,7 +202,7 @@ pub async fn run(
 ) -> Result<OrgMoveRun, AppError> {
     let mut conn = db.acquire().await?;
     super::db::immediate(&mut conn, async |conn| {
-        apply(conn, &operator.username, Some(operator), users, to, lock_after_move, MoveSource::Manual).await
+        apply(conn, operator.into(), users, to, lock_after_move, MoveSource::Manual).await
     })
     .await
 }
@@ -210,8 +210,7 @@ pub async fn run(
 /// The move itself, inside the caller's transaction (manual moves, CSV moves and sync share it).
 pub(super) async fn apply(
     conn: &mut SqliteConnection,
-    operator_name: &str,
-    operator: Option<&Operator>,
+    actor: audit::Actor<'_>,
     users: &[UserId],
     to: OrgId,
     lock_after_move: bool,
@@ -221,8 +220,8 @@ pub(super) async fn apply(
     let moving: Vec<&OrgMoveLine> = preview.users.iter().filter(|l| l.refusal.is_none()).collect();
     let event_id = audit::record_as(
         conn,
-        operator.map(|o| o.id.0),
-        operator_name,
+        actor.id,
+        actor.name,
         "org_move",
         json!({"to": preview.destination.name, "source": source.as_str(), "lock_after_move": lock_after_move,
                "moved": moving.len()}),
@@ -297,7 +296,7 @@ pub(super) async fn apply(
     )
     .bind(now())
     .bind(event_id)
-    .bind(operator_name)
+    .bind(actor.name)
     .bind(source.as_str())
     .bind(to.0)
     .bind(&preview.destination.name)

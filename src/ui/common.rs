@@ -96,6 +96,7 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::NotInOrganization => t_string!(i18n, errors.not_in_organization).to_string(),
         AppError::CsvMalformed { line } => t_string!(i18n, errors.csv_malformed, line = n(*line)).to_string(),
         AppError::CsvHeader => t_string!(i18n, errors.csv_header).to_string(),
+        AppError::DirectoryUnavailable => t_string!(i18n, errors.directory_unavailable).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }
