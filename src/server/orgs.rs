@@ -489,6 +489,8 @@ pub(crate) mod tests {
                 .execute(db)
                 .await
                 .unwrap();
+            // A clean slate: the roles the demo gave them are not the test's.
+            sqlx::query("DELETE FROM org_roles WHERE user_id = ?").bind(id).execute(db).await.unwrap();
         }
         ids.into_iter().map(UserId).collect()
     }

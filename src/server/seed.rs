@@ -425,6 +425,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         qb.build().execute(&mut *tx).await?;
     }
     generate_server_data(&mut tx).await?;
+    generate_organizations(&mut tx).await?;
     let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(&mut *tx).await?;
     tx.commit().await?;
     // Statistics for the query planner, so that list queries walk indexes instead of sorting.
@@ -434,6 +435,72 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         enabled_users: enabled.len() as u64,
         contacts: contacts as u64,
     })
+}
+
+/// Sub-organizations by region (the sites' OUs), with roles, households, attributes and alerts,
+/// so that the organization pages and moves have something real to show. Set-based.
+async fn generate_organizations(tx: &mut Transaction<'_, Sqlite>) -> Result<(), AppError> {
+    for sql in [
+        "INSERT INTO organizations (name, parent_id)
+         SELECT name, (SELECT id FROM organizations WHERE parent_id IS NULL)
+         FROM (SELECT 'Contoso France' AS name UNION ALL SELECT 'Contoso Deutschland'
+               UNION ALL SELECT 'Contoso UK & Ireland')",
+        // Members by site; Seattle stays in the enterprise organization.
+        "UPDATE org_members SET org_id = (
+             SELECT o.id FROM directory_users d JOIN organizations o ON o.name = CASE
+                 WHEN d.container LIKE 'OU=Paris,%' OR d.container LIKE 'OU=Lyon,%' OR d.container LIKE 'OU=Montréal,%'
+                     THEN 'Contoso France'
+                 WHEN d.container LIKE 'OU=Berlin,%' OR d.container LIKE 'OU=München,%' OR d.container LIKE 'OU=Zürich,%'
+                     THEN 'Contoso Deutschland'
+                 WHEN d.container LIKE 'OU=London,%' OR d.container LIKE 'OU=Dublin,%' THEN 'Contoso UK & Ireland'
+             END WHERE d.id = org_members.user_id)
+         WHERE EXISTS (SELECT 1 FROM directory_users d WHERE d.id = org_members.user_id
+                       AND d.container NOT LIKE 'OU=Seattle,%')",
+        // Roles in the members' own organization; two Enterprise Administrators in the enterprise.
+        "INSERT INTO org_roles (user_id, org_id, role)
+         SELECT user_id, org_id, CASE WHEN user_id % 97 = 0 THEN 'organization_administrator'
+                                      WHEN user_id % 31 = 0 THEN 'alert_manager'
+                                      WHEN user_id % 11 = 0 THEN 'alert_sender' ELSE 'viewer' END
+         FROM org_members WHERE user_id % 7 = 0 OR user_id % 11 = 0",
+        "INSERT INTO org_roles (user_id, org_id, role)
+         SELECT m.user_id, m.org_id, 'enterprise_administrator' FROM org_members m
+         JOIN organizations o ON o.id = m.org_id AND o.parent_id IS NULL ORDER BY m.user_id LIMIT 2",
+        // Households: a user every 40 with the next two members of the same organization.
+        "INSERT INTO households (id, name)
+         SELECT m.user_id, 'Household ' || d.surname FROM org_members m JOIN directory_users d ON d.id = m.user_id
+         WHERE m.user_id % 40 = 1",
+        "UPDATE org_members SET household_id = (
+             SELECT h.id FROM households h JOIN org_members head ON head.user_id = h.id
+             WHERE head.org_id = org_members.org_id AND org_members.user_id BETWEEN h.id AND h.id + 2)
+         WHERE user_id % 40 IN (1, 2, 3)",
+        // Personal device addresses; each organization uses some of them.
+        "INSERT INTO user_attributes (user_id, name, value)
+         SELECT user_id, 'mobile', printf('+33 6 %02d %02d %02d %02d', user_id % 97, user_id % 89, user_id % 83, user_id % 79)
+         FROM org_members WHERE user_id % 3 = 0",
+        "INSERT INTO user_attributes (user_id, name, value)
+         SELECT user_id, 'pager', printf('555-%04d', user_id % 10000) FROM org_members WHERE user_id % 5 = 0",
+        "INSERT INTO org_attributes (org_id, name)
+         SELECT id, 'mobile' FROM organizations
+         UNION ALL SELECT id, 'pager' FROM organizations WHERE name IN ('Contoso Deutschland', 'Contoso UK & Ireland')",
+        // Alerts of each sub-organization: a draft, a scheduled one and a sent one.
+        "INSERT INTO alerts (org_id, title, state, created_at, sent_at)
+         SELECT o.id, a.title, a.state, unixepoch() - 86400, CASE a.state WHEN 'sent' THEN unixepoch() - 3600 END
+         FROM organizations o,
+              (SELECT 'Fire drill' AS title, 'draft' AS state UNION ALL SELECT 'Storm warning', 'scheduled'
+               UNION ALL SELECT 'Network maintenance', 'sent') a
+         WHERE o.parent_id IS NOT NULL",
+        "INSERT INTO alert_targets (alert_id, user_id)
+         SELECT a.id, m.user_id FROM alerts a JOIN org_members m ON m.org_id = a.org_id
+         WHERE a.state <> 'sent' AND m.user_id % 4 = 0",
+        "INSERT INTO alert_recipients (alert_id, user_id, display_name, org_name)
+         SELECT a.id, m.user_id, d.display_name, o.name FROM alerts a
+         JOIN org_members m ON m.org_id = a.org_id JOIN directory_users d ON d.id = m.user_id
+         JOIN organizations o ON o.id = a.org_id
+         WHERE a.state = 'sent' AND m.user_id % 4 = 0",
+    ] {
+        sqlx::query(sql).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Contacts, groups, Allow/Block entries, meetings and presence data for every enabled user,
@@ -545,6 +612,34 @@ pub(crate) mod tests {
         .await
         .unwrap();
         assert_eq!(over, 0);
+        // Every directory user is in exactly one organization; households stay within one.
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db).await.unwrap() }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM org_members").await, 400);
+        assert_eq!(count("SELECT COUNT(*) FROM organizations WHERE parent_id IS NOT NULL").await, 3);
+        assert!(count("SELECT COUNT(*) FROM org_members m JOIN organizations o ON o.id = m.org_id WHERE o.parent_id IS NULL").await > 0);
+        assert_eq!(
+            count(
+                "SELECT COUNT(*) FROM (SELECT household_id FROM org_members WHERE household_id IS NOT NULL
+                   GROUP BY household_id HAVING COUNT(DISTINCT org_id) > 1)"
+            )
+            .await,
+            0
+        );
+        assert!(count("SELECT COUNT(*) FROM org_members WHERE household_id IS NOT NULL").await > 10);
+        assert!(count("SELECT COUNT(*) FROM alert_recipients").await > 0);
+        assert!(count("SELECT COUNT(*) FROM alert_targets").await > 0);
+        // Alert targets are members of the alert's organization.
+        assert_eq!(
+            count(
+                "SELECT COUNT(*) FROM alert_targets t JOIN alerts a ON a.id = t.alert_id
+                   JOIN org_members m ON m.user_id = t.user_id WHERE m.org_id <> a.org_id"
+            )
+            .await,
+            0
+        );
     }
 
     #[tokio::test]
