@@ -184,6 +184,60 @@ impl OrgMovePreview {
     }
 }
 
+/// An organization with its number of members, for the organization tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    pub org: Organization,
+    pub members: u64,
+}
+
+/// An attribute of a user, and whether the user's organization uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAttribute {
+    pub name: String,
+    pub value: String,
+    /// Not used by the user's current organization: kept, shown as inactive.
+    pub active: bool,
+}
+
+/// A member of an organization as its page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMember {
+    pub id: UserId,
+    pub display_name: String,
+    pub username: String,
+    pub account_enabled: bool,
+    pub prevent_move: bool,
+    pub household: Option<String>,
+    pub roles: Vec<OrgRole>,
+    pub attributes: Vec<MemberAttribute>,
+}
+
+/// An alert of an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSummary {
+    pub id: i64,
+    pub title: String,
+    pub state: AlertState,
+    /// Current targets (draft and scheduled alerts).
+    pub targets: u64,
+    /// Whom it reached (sent alerts), as the report keeps them.
+    pub recipients: Vec<String>,
+    pub sent_at: Option<i64>,
+}
+
+/// Which users an organization move takes, as the operator chose them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgMoveTarget {
+    Users(Vec<UserId>),
+    /// Every member of an organization.
+    Members(OrgId),
+}
+
+/// Members listed per page on an organization's page.
+pub const MEMBERS_PER_PAGE: u32 = 50;
+
 /// An entry of the move history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMoveRecord {

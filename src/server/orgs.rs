@@ -6,9 +6,11 @@ use super::{audit, now};
 use crate::domain::AppError;
 use crate::domain::operator::Operator;
 use crate::domain::org::{
-    AlertState, OrgId, OrgMoveLine, OrgMovePreview, OrgMoveRecord, OrgRole, Organization, check_destination,
+    AlertState, AlertSummary, MEMBERS_PER_PAGE, MemberAttribute, OrgId, OrgMember, OrgMoveLine,
+    OrgMovePreview, OrgMoveRecord, OrgMoveTarget, OrgRole, OrgSummary, Organization, check_destination,
     roles_on_leaving, with_households,
 };
+use crate::domain::paging::Page;
 use crate::domain::user::{UserId, distinct_selection};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -429,6 +431,184 @@ pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
     Ok(sent)
 }
 
+/// The organizations with their member counts, the enterprise first.
+pub async fn summaries(db: &SqlitePool) -> Result<Vec<OrgSummary>, AppError> {
+    let mut conn = db.acquire().await?;
+    let orgs = all(&mut conn).await?;
+    let counts: Vec<(i64, i64)> = sqlx::query_as("SELECT org_id, COUNT(*) FROM org_members GROUP BY org_id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let counts: HashMap<i64, i64> = counts.into_iter().collect();
+    Ok(orgs
+        .into_iter()
+        .map(|org| OrgSummary { members: counts.get(&org.id.0).copied().unwrap_or(0) as u64, org })
+        .collect())
+}
+
+/// One page of an organization's members, by name, with roles, household and attributes.
+pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
+    let page = page.max(1);
+    let mut conn = db.acquire().await?;
+    load(&mut conn, org).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = ?")
+        .bind(org.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        sam_account_name: String,
+        account_enabled: bool,
+        prevent_move: bool,
+        household: Option<String>,
+        roles: String,
+        attributes: String,
+    }
+    // Roles and attributes come as JSON arrays: one statement for the page.
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT m.user_id, d.display_name, d.sam_account_name, d.account_enabled, m.prevent_move, h.name AS household,
+                (SELECT json_group_array(r.role) FROM org_roles r WHERE r.user_id = m.user_id) AS roles,
+                (SELECT json_group_array(json_array(a.name, a.value, json(CASE WHEN EXISTS
+                        (SELECT 1 FROM org_attributes oa WHERE oa.org_id = m.org_id AND oa.name = a.name)
+                        THEN 'true' ELSE 'false' END)))
+                 FROM user_attributes a WHERE a.user_id = m.user_id) AS attributes
+         FROM org_members m JOIN directory_users d ON d.id = m.user_id
+         LEFT JOIN households h ON h.id = m.household_id
+         WHERE m.org_id = ? ORDER BY d.display_name COLLATE NOCASE, m.user_id LIMIT ? OFFSET ?",
+    )
+    .bind(org.0)
+    .bind(i64::from(MEMBERS_PER_PAGE))
+    .bind(i64::from(page - 1) * i64::from(MEMBERS_PER_PAGE))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let codes: Vec<String> =
+            serde_json::from_str(&r.roles).map_err(|_| super::error::corrupt("roles", &r.roles))?;
+        let mut roles: Vec<OrgRole> = codes
+            .iter()
+            .map(|c| c.parse().map_err(|_| super::error::corrupt("org role", c)))
+            .collect::<Result<_, _>>()?;
+        roles.sort();
+        let attributes: Vec<(String, String, bool)> = serde_json::from_str(&r.attributes)
+            .map_err(|_| super::error::corrupt("attributes", &r.attributes))?;
+        items.push(OrgMember {
+            id: UserId(r.user_id),
+            display_name: r.display_name,
+            username: r.sam_account_name,
+            account_enabled: r.account_enabled,
+            prevent_move: r.prevent_move,
+            household: r.household,
+            roles,
+            attributes: attributes
+                .into_iter()
+                .map(|(name, value, active)| MemberAttribute { name, value, active })
+                .collect(),
+        });
+    }
+    Ok(Page { items, total: total as u64, page, page_size: MEMBERS_PER_PAGE })
+}
+
+/// The users a move takes: the chosen ones, or every member of an organization.
+pub async fn resolve(db: &SqlitePool, target: &OrgMoveTarget) -> Result<Vec<UserId>, AppError> {
+    match target {
+        OrgMoveTarget::Users(users) => Ok(users.clone()),
+        OrgMoveTarget::Members(org) => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT user_id FROM org_members WHERE org_id = ? ORDER BY user_id LIMIT ?",
+            )
+            .bind(org.0)
+            .bind(MAX_ORG_MOVE as i64 + 1)
+            .fetch_all(db)
+            .await?;
+            Ok(ids.into_iter().map(UserId).collect())
+        }
+    }
+}
+
+/// An organization's alerts: drafts and scheduled ones with their current targets, sent ones
+/// with the report of whom they reached.
+pub async fn alerts(db: &SqlitePool, org: OrgId) -> Result<Vec<AlertSummary>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        title: String,
+        state: String,
+        sent_at: Option<i64>,
+        targets: i64,
+        recipients: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.title, a.state, a.sent_at,
+                (SELECT COUNT(*) FROM alert_targets t WHERE t.alert_id = a.id) AS targets,
+                (SELECT json_group_array(display_name) FROM
+                    (SELECT display_name FROM alert_recipients r WHERE r.alert_id = a.id ORDER BY display_name)) AS recipients
+         FROM alerts a WHERE a.org_id = ? ORDER BY a.state, a.title",
+    )
+    .bind(org.0)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AlertSummary {
+                id: r.id,
+                state: r.state.parse().map_err(|_| super::error::corrupt("alert state", &r.state))?,
+                recipients: serde_json::from_str(&r.recipients)
+                    .map_err(|_| super::error::corrupt("recipients", &r.recipients))?,
+                title: r.title,
+                targets: r.targets as u64,
+                sent_at: r.sent_at,
+            })
+        })
+        .collect()
+}
+
+/// Sets or clears Prevent User Move for users, with its audit record.
+pub async fn set_prevent_move(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    locked: bool,
+) -> Result<u64, AppError> {
+    let users = distinct_selection(users, MAX_ORG_MOVE)?;
+    let ids = serde_json::to_string(&users).map_err(|_| AppError::Internal)?;
+    let mut tx = db.begin().await?;
+    let known: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM org_members WHERE user_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(&ids)
+    .fetch_one(&mut *tx)
+    .await?;
+    if known as usize != users.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    let changed = sqlx::query(
+        "UPDATE org_members SET prevent_move = ? WHERE user_id IN (SELECT value FROM json_each(?)) AND prevent_move <> ?",
+    )
+    .bind(locked)
+    .bind(&ids)
+    .bind(locked)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let event =
+        audit::record(&mut tx, operator, "prevent_user_move", json!({"locked": locked}), users.len() as u64)
+            .await?;
+    let names: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, display_name FROM directory_users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let outcome = if locked { "locked" } else { "unlocked" };
+    let lines: Vec<audit::UserLine<'_>> =
+        names.iter().map(|(id, name)| (*id, None, name.as_str(), None, outcome, None, None)).collect();
+    audit::record_users(&mut tx, event, lines).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -679,6 +859,50 @@ pub(crate) mod tests {
                 .await
                 .unwrap();
         assert_eq!(kept, "555-0100");
+    }
+
+    #[tokio::test]
+    async fn member_pages_show_roles_households_and_inactive_attributes() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 2).await;
+        grant(&db, users[0], a, OrgRole::AlertManager).await;
+        sqlx::query("INSERT INTO org_attributes (org_id, name) VALUES (?, 'pager')")
+            .bind(a.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        for (name, value) in [("pager", "555-0101"), ("fax", "555-0102")] {
+            sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES (?, ?, ?)")
+                .bind(users[0].0)
+                .bind(name)
+                .bind(value)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        let page = members(&db, a, 1).await.unwrap();
+        assert_eq!(page.total, 2);
+        let m = page.items.iter().find(|m| m.id == users[0]).unwrap();
+        assert_eq!(m.roles, vec![OrgRole::AlertManager]);
+        let active: Vec<(&str, bool)> = m.attributes.iter().map(|a| (a.name.as_str(), a.active)).collect();
+        assert!(active.contains(&("pager", true)) && active.contains(&("fax", false)));
+        // Moved to B, which uses neither: both kept, both inactive.
+        run(&db, &manager(), &[users[0]], b, true).await.unwrap();
+        let moved = members(&db, b, 1).await.unwrap().items.into_iter().find(|m| m.id == users[0]).unwrap();
+        for name in ["pager", "fax"] {
+            assert!(moved.attributes.iter().any(|a| a.name == name && !a.active), "{name}");
+        }
+        assert!(moved.attributes.iter().all(|a| !a.active));
+        assert!(moved.prevent_move && moved.roles.is_empty());
+        assert_eq!(set_prevent_move(&db, &manager(), &[users[0], users[1]], false).await.unwrap(), 1);
+        assert_eq!(
+            set_prevent_move(&db, &manager(), &[UserId(-3)], true).await.err(),
+            Some(AppError::UnknownUsers)
+        );
+        let counts = summaries(&db).await.unwrap();
+        assert_eq!(counts.iter().find(|s| s.org.id == b).unwrap().members, 1);
+        assert_eq!(resolve(&db, &OrgMoveTarget::Members(a)).await.unwrap(), vec![users[1]]);
+        assert_eq!(members(&db, OrgId(999), 1).await.err(), Some(AppError::OrganizationNotFound));
     }
 
     #[tokio::test]
