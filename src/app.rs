@@ -11,6 +11,7 @@ use crate::ui::login::LoginPage;
 use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
 use crate::ui::operations::{ConfigurePage, DeletePage};
+use crate::ui::orgs::{OrgCsvPage, OrgMovePage, OrgsPage};
 use crate::ui::pool_page::PoolPage;
 use crate::ui::search::SearchPage;
 use crate::ui::user_page::UserPage;
@@ -72,6 +73,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("configure") view=ConfigurePage />
                         <Route path=path!("audit") view=AuditPage />
                         <Route path=path!("audit/:id") view=AuditEventPage />
+                        <Route path=path!("orgs") view=OrgsPage />
+                        <Route path=path!("orgs/move") view=OrgMovePage />
+                        <Route path=path!("orgs/csv") view=OrgCsvPage />
+                        <Route path=path!("orgs/:id") view=OrgsPage />
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod jobs;
 pub mod moves;
 pub mod operations;
+pub mod orgs;
 pub mod search;
 pub mod user_data;
 

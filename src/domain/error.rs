@@ -121,6 +121,9 @@ pub enum AppError {
     /// The LDAP directory could not be reached, refused the bind or the search.
     #[error("the directory is unavailable")]
     DirectoryUnavailable,
+    /// No LDAP directory is configured (`UC_ADMIN_LDAP_URL`, `UC_ADMIN_LDAP_BASE_DN`).
+    #[error("no directory is configured")]
+    DirectoryNotConfigured,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -174,6 +177,7 @@ impl AppError {
             AppError::CsvMalformed { .. } => "csv_malformed",
             AppError::CsvHeader => "csv_header",
             AppError::DirectoryUnavailable => "directory_unavailable",
+            AppError::DirectoryNotConfigured => "directory_not_configured",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -217,6 +221,7 @@ impl AppError {
             AppError::AlertAlreadySent | AppError::NotInOrganization => 409,
             AppError::CsvMalformed { .. } | AppError::CsvHeader => 422,
             AppError::DirectoryUnavailable => 503,
+            AppError::DirectoryNotConfigured => 409,
             AppError::SavedQueryNameTaken => 409,
             AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,
             AppError::Network | AppError::Internal => 500,

@@ -260,6 +260,19 @@ pub fn require_users(users: &[UserId]) -> Result<(), AppError> {
     if users.is_empty() { Err(AppError::EmptySelection) } else { Ok(()) }
 }
 
+/// What a file does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvKind {
+    /// `username,display_name,email,organization,prevent_user_move`
+    Import,
+    /// `username,organization`
+    Move,
+}
+
+/// Largest CSV file accepted.
+pub const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
+
 /// Why a CSV row was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

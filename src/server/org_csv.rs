@@ -7,26 +7,16 @@ use super::audit;
 use super::orgs::{self, MoveSource};
 use crate::domain::AppError;
 use crate::domain::operator::Operator;
-use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId};
+use crate::domain::org::{
+    CsvKind, MAX_CSV_BYTES, MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId,
+};
 use crate::domain::user::UserId;
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::{HashMap, HashSet};
 
-/// Largest CSV file accepted.
-pub const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
 /// Most rows in one file.
 pub const MAX_CSV_ROWS: usize = 50_000;
-
-/// What a file does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CsvKind {
-    /// `username,display_name,email,organization,prevent_user_move`
-    Import,
-    /// `username,organization`
-    Move,
-}
 
 const IMPORT_COLUMNS: [&str; 5] = ["username", "display_name", "email", "organization", "prevent_user_move"];
 const MOVE_COLUMNS: [&str; 2] = ["username", "organization"];

@@ -97,9 +97,28 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::CsvMalformed { line } => t_string!(i18n, errors.csv_malformed, line = n(*line)).to_string(),
         AppError::CsvHeader => t_string!(i18n, errors.csv_header).to_string(),
         AppError::DirectoryUnavailable => t_string!(i18n, errors.directory_unavailable).to_string(),
+        AppError::DirectoryNotConfigured => t_string!(i18n, errors.directory_not_configured).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }
+}
+
+/// Reads the file chosen in a file input as text, in the browser; `unreadable` is the error of
+/// a file that is not text.
+#[cfg(feature = "hydrate")]
+pub async fn read_text_file(
+    input: &web_sys::HtmlInputElement,
+    max_bytes: usize,
+    unreadable: AppError,
+) -> Result<Option<String>, AppError> {
+    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        return Ok(None);
+    };
+    if file.size() > max_bytes as f64 {
+        return Err(AppError::FileTooLarge { max_bytes: max_bytes as u64 });
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.map_err(|_| unreadable.clone())?;
+    text.as_string().map(Some).ok_or(unreadable)
 }
 
 /// The label of a search filter, by its URL name.

@@ -26,6 +26,7 @@ pub fn Console() -> impl IntoView {
     let tree = Resource::new(|| (), |_| get_pool_tree());
     provide_context(TreeResource(tree));
     provide_context(SelectedUsers(RwSignal::new(Default::default())));
+    provide_context(super::orgs::SelectedMembers(RwSignal::new(Default::default())));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -53,6 +54,7 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl
                     <li><A href="/enable" attr:class="action-link">{t!(i18n, enable.open_wizard)}</A></li>
                     <li><A href="/import" attr:class="action-link">{t!(i18n, import.open_wizard)}</A></li>
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
+                    <li><A href="/orgs" attr:class="action-link">{t!(i18n, orgs.open)}</A></li>
                     <li><A href="/audit" attr:class="action-link">{t!(i18n, audit.open)}</A></li>
                 </ul>
                 <Suspense fallback=Loading>

@@ -19,21 +19,6 @@ enum Step {
     Results,
 }
 
-/// Reads the chosen file as text, in the browser.
-#[cfg(feature = "hydrate")]
-async fn read_chosen_file(input: &web_sys::HtmlInputElement) -> Result<Option<String>, AppError> {
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
-        return Ok(None);
-    };
-    if file.size() > MAX_IMPORT_BYTES as f64 {
-        return Err(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 });
-    }
-    let text = wasm_bindgen_futures::JsFuture::from(file.text())
-        .await
-        .map_err(|_| AppError::ImportMalformed { line: 1 })?;
-    Ok(text.as_string())
-}
-
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -51,7 +36,13 @@ pub fn ImportPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         if let Some(element) = input.get_untracked() {
             leptos::task::spawn_local(async move {
-                match read_chosen_file(&element).await {
+                match super::common::read_text_file(
+                    &element,
+                    MAX_IMPORT_BYTES,
+                    AppError::ImportMalformed { line: 1 },
+                )
+                .await
+                {
                     Ok(Some(text)) => {
                         file.set(Some(text.clone()));
                         preview.dispatch(PreviewImport { file: text });

@@ -12,6 +12,7 @@ pub mod login;
 pub mod moves;
 pub mod not_found;
 pub mod operations;
+pub mod orgs;
 pub mod pool_page;
 pub mod search;
 pub mod target;

@@ -1,0 +1,137 @@
+//! Server functions of the organizations pages: the tree, members, alerts, history, moves with
+//! their preview, Prevent User Move, CSV files and the directory sync.
+
+#[cfg(feature = "ssr")]
+use super::gate;
+use crate::domain::AppError;
+use crate::domain::org::{
+    AlertSummary, CsvKind, MembershipReport, OrgId, OrgMember, OrgMovePreview, OrgMoveRecord, OrgMoveTarget,
+    OrgSummary,
+};
+use crate::domain::paging::Page;
+use crate::domain::user::UserId;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// What an organization's page shows besides its members.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrgOverview {
+    pub alerts: Vec<AlertSummary>,
+    pub history: Vec<OrgMoveRecord>,
+}
+
+/// Moves listed on an organization's page.
+pub const ORG_HISTORY_ENTRIES: u32 = 100;
+
+#[server(prefix = "/api", endpoint = "org_tree", input = Json)]
+pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::orgs::summaries(&state.db).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "org_members", input = Json)]
+pub async fn list_org_members(org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::orgs::members(&state.db, org, page).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "org_overview", input = Json)]
+pub async fn get_org_overview(org: OrgId) -> Result<OrgOverview, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::orgs;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        Ok(OrgOverview {
+            alerts: orgs::alerts(&state.db, org).await?,
+            history: orgs::org_history(&state.db, org, ORG_HISTORY_ENTRIES).await?,
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "user_org_history", input = Json)]
+pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        crate::server::orgs::user_history(&state.db, user).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "preview_org_move", input = Json)]
+pub async fn preview_org_move(
+    target: OrgMoveTarget,
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMovePreview, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::orgs;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, _| async move {
+        let users = orgs::resolve(&state.db, &target).await?;
+        orgs::preview(&state.db, &users, to, lock_after_move).await
+    })
+    .await
+}
+
+/// Moves exactly the users of a preview (the chosen ones; households are taken again from the
+/// state at the time of the move).
+#[server(prefix = "/api", endpoint = "move_org_users", input = Json)]
+pub async fn move_org_users(
+    users: Vec<UserId>,
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMovePreview, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        crate::server::orgs::run(&state.db, &operator, &users, to, lock_after_move)
+            .await
+            .map(|run| run.preview)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "set_prevent_move", input = Json)]
+pub async fn set_prevent_user_move(users: Vec<UserId>, locked: bool) -> Result<u64, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        crate::server::orgs::set_prevent_move(&state.db, &operator, &users, locked).await
+    })
+    .await
+}
+
+/// Reads a CSV file (its text) and reports what each row would do; changes nothing.
+#[server(prefix = "/api", endpoint = "preview_org_csv", input = Json)]
+pub async fn preview_org_csv(kind: CsvKind, content: String) -> Result<MembershipReport, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        crate::server::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), false).await
+    })
+    .await
+}
+
+/// Applies a CSV file: valid rows whole, invalid rows rejected with their reason.
+#[server(prefix = "/api", endpoint = "apply_org_csv", input = Json)]
+pub async fn apply_org_csv(kind: CsvKind, content: String) -> Result<MembershipReport, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        crate::server::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), true).await
+    })
+    .await
+}
+
+/// Runs the directory sync now (when `UC_ADMIN_LDAP_*` names a directory).
+#[server(prefix = "/api", endpoint = "sync_directory", input = Json)]
+pub async fn sync_directory() -> Result<MembershipReport, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::ldap_sync::{LdapSettings, run};
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        let settings = LdapSettings::from_env().ok_or(AppError::DirectoryNotConfigured)?;
+        run(&state.db, &settings, (&operator).into()).await
+    })
+    .await
+}
