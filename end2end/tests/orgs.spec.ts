@@ -60,6 +60,10 @@ test("an Enterprise User Manager moves a household and a role holder; preview, h
   await expect(history.locator("tbody tr", { has: page.locator("td:nth-child(6)", { hasText: withHousehold }) }).first()).toBeVisible();
   await expect(history).toContainText("orgmanager (manual)");
   await expectAccessible(page);
+
+  // This portal has no directory configured: the sync says so and changes nothing.
+  await page.getByRole("button", { name: "Sync from the directory" }).click();
+  await expect(page.getByRole("alert")).toContainText("No directory is configured for sync");
 });
 
 test("a CSV import with a bad row: the valid row is applied, the bad one reported", async ({ page }) => {

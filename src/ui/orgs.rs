@@ -4,8 +4,8 @@
 
 use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, lang};
 use crate::api::orgs::{
-    ApplyOrgCsv, MoveOrgUsers, PreviewOrgCsv, SetPreventUserMove, get_org_overview, get_org_tree,
-    list_org_members, preview_org_move,
+    ApplyOrgCsv, MoveOrgUsers, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview,
+    get_org_tree, list_org_members, preview_org_move,
 };
 use crate::domain::AppError;
 use crate::domain::format::format_instant;
@@ -158,9 +158,11 @@ fn OrgDetail(summary: OrgSummary, page: u32) -> impl IntoView {
     let overview = Resource::new(move || org, get_org_overview);
     let selected = selected_members();
     let lock = ServerAction::<SetPreventUserMove>::new();
+    let sync = ServerAction::<SyncDirectory>::new();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = lock.value().get() {
+        if matches!(lock.value().get(), Some(Ok(_))) || matches!(sync.value().get(), Some(Ok(_))) {
             members.refetch();
+            overview.refetch();
         }
     });
     let selected_count = move || selected.with(|s| s.len() as u64);
@@ -191,9 +193,23 @@ fn OrgDetail(summary: OrgSummary, page: u32) -> impl IntoView {
                     {t!(i18n, orgs.unlock)}
                 </button>
                 <A href="/orgs/csv" attr:class="button button-quiet">{t!(i18n, orgs.csv_open)}</A>
+                <button type="button" class="button button-quiet" disabled=move || sync.pending().get()
+                    on:click=move |_| { sync.dispatch(SyncDirectory {}); }>
+                    {t!(i18n, orgs.sync)}
+                </button>
             })}
         </div>
         {move || lock.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+        {move || match sync.value().get() {
+            None => None,
+            Some(Err(error)) => Some(view! { <ErrorPanel error /> }.into_any()),
+            Some(Ok(report)) => Some(view! {
+                <details class="sync-report" open>
+                    <summary>{t!(i18n, orgs.sync_report)}</summary>
+                    <Report report />
+                </details>
+            }.into_any()),
+        }}
         <section aria-labelledby="org-members-title">
             <h3 id="org-members-title">{t!(i18n, orgs.members_title)}</h3>
             <Transition fallback=Loading>
