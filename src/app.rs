@@ -11,7 +11,7 @@ use crate::ui::login::LoginPage;
 use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
 use crate::ui::operations::{ConfigurePage, DeletePage};
-use crate::ui::orgs::{OrgCsvPage, OrgMovePage, OrgsPage};
+use crate::ui::orgs::{OrgCsvPage, OrgMovePage, OrgUserPage, OrgsPage};
 use crate::ui::pool_page::PoolPage;
 use crate::ui::search::SearchPage;
 use crate::ui::user_page::UserPage;
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs") view=OrgsPage />
                         <Route path=path!("orgs/move") view=OrgMovePage />
                         <Route path=path!("orgs/csv") view=OrgCsvPage />
+                        <Route path=path!("orgs/users/:id") view=OrgUserPage />
                         <Route path=path!("orgs/:id") view=OrgsPage />
                     </ParentRoute>
                 </Routes>

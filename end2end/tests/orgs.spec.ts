@@ -60,6 +60,12 @@ test("an Enterprise User Manager moves a household and a role holder; preview, h
   await expect(history.locator("tbody tr", { has: page.locator("td:nth-child(6)", { hasText: withHousehold }) }).first()).toBeVisible();
   await expect(history).toContainText("orgmanager (manual)");
   await expectAccessible(page);
+  // The same move, seen from the user.
+  await roleMove.getByRole("link", { name: withRole }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Organization moves of a user");
+  await expect(page.getByTestId("org-history").locator("tbody tr").first()).toContainText("Contoso Deutschland");
+  await expect(page.getByTestId("org-history").locator("tbody tr").first().locator("td").nth(4)).toHaveText(revoked);
+  await page.goBack();
 
   // This portal has no directory configured: the sync says so and changes nothing.
   await page.getByRole("button", { name: "Sync from the directory" }).click();

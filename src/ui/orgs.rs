@@ -273,7 +273,7 @@ fn MembersTable(members: Vec<OrgMember>, selected: RwSignal<BTreeSet<UserId>>) -
                             <tr>
                                 <td class="check"><super::common::SelectRowBox selected id=m.id name=m.display_name.clone() /></td>
                                 <td>
-                                    {m.display_name.clone()}
+                                    <A href=format!("/orgs/users/{}", m.id.0)>{m.display_name.clone()}</A>
                                     {disabled.then(|| view! { " " <span class="badge badge-warn">{t!(i18n, user_page.account_disabled)}</span> })}
                                 </td>
                                 <td class="mono">{m.username.clone()}</td>
@@ -383,7 +383,7 @@ pub fn History(history: Vec<crate::domain::org::OrgMoveRecord>) -> impl IntoView
                                     view! {
                                         <tr>
                                             <td>{move || format_instant(lang(i18n), at)}</td>
-                                            <td>{h.display_name.clone()}</td>
+                                            <td><A href=format!("/orgs/users/{}", h.user_id.0)>{h.display_name.clone()}</A></td>
                                             <td>{h.from_name.clone()}</td>
                                             <td>{h.to_name.clone()}</td>
                                             <td>{move || roles_text(i18n, &revoked)}</td>
@@ -399,6 +399,43 @@ pub fn History(history: Vec<crate::domain::org::OrgMoveRecord>) -> impl IntoView
                 .into_any()
             }}
         </section>
+    }
+}
+
+/// One user's organization moves, newest first.
+#[component]
+pub fn OrgUserPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let user = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(UserId));
+    let history = Resource::new(
+        move || user.get(),
+        |user| async move {
+            match user {
+                Some(user) => crate::api::orgs::get_user_org_history(user).await,
+                None => Err(AppError::UserNotFound),
+            }
+        },
+    );
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, orgs.user_history_title), t_string!(i18n, app_name)) />
+        <p><A href="/orgs">{t!(i18n, orgs.back_to_orgs)}</A></p>
+        <div class="page-header"><h1>{t!(i18n, orgs.user_history_title)}</h1></div>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(history) => {
+                        let name = history.first().map(|h| h.display_name.clone());
+                        view! {
+                            {name.map(|n| view! { <p class="lead" data-testid="org-user-name">{n}</p> })}
+                            <History history />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }
 
