@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
+import { chooseLanguage, expectAccessible, hydrated, signIn, totalFromSummary } from "./helpers";
 
 async function openOrg(page: Page, name: string) {
   await page.locator(".org-list a", { hasText: name }).click();
@@ -140,5 +140,39 @@ test("in French: a member of a sub-organization moves to the enterprise organiza
   await expect(admin.getByTestId("org-move-selected")).toHaveCount(0);
   await admin.goto("/orgs/move?from=1&all=1");
   await expect(admin.getByRole("alert")).toBeVisible();
+  // And the server refuses the call itself, whatever the page shows.
+  const refused = await admin.request.post("/api/move_org_users", {
+    data: { users: [1], to: 2, lock_after_move: false },
+  });
+  expect(refused.status()).toBe(403);
+  expect(await refused.json()).toEqual({ code: "forbidden" });
   await other.close();
 });
+
+test("moving every member of an organization runs in parts, with a progress bar", async ({ page }) => {
+  await signIn(page, "orgmanager");
+  await page.goto("/orgs");
+  await hydrated(page);
+  await openOrg(page, "Contoso UK & Ireland");
+  const total = totalFromSummary(await page.getByTestId("org-members-summary").innerText());
+  expect(total).toBeGreaterThan(400);
+  await page.getByRole("link", { name: "Move all members…" }).click();
+  await page.getByLabel("Destination organization").selectOption({ label: "Contoso France" });
+  await page.getByLabel("Lock after move (Prevent User Move)").uncheck();
+  await page.getByRole("button", { name: "Preview the move" }).click();
+  await expect(page.getByTestId("org-move-preview").locator("tbody tr")).toHaveCount(total);
+  await page.getByTestId("org-move-run").click();
+  const progress = page.getByTestId("org-move-progress");
+  await expect(progress).toHaveAttribute("max", String(total));
+  await expect(progress).toHaveAttribute("value", String(total), { timeout: 30_000 });
+  await expect(page.getByTestId("org-move-summary")).toHaveText(`${total} users moved to Contoso France.`);
+  await expectAccessible(page);
+  await page.goto("/orgs");
+  await openOrgEmpty(page, "Contoso UK & Ireland");
+});
+
+async function openOrgEmpty(page: Page, name: string) {
+  await page.locator(".org-list a", { hasText: name }).click();
+  await expect(page.locator("h2.org-name")).toHaveText(name);
+  await expect(page.getByText("This organization has no members.")).toBeVisible();
+}

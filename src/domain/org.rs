@@ -235,6 +235,10 @@ pub enum OrgMoveTarget {
     Members(OrgId),
 }
 
+/// Chosen users per transaction when the browser runs a large move: each chunk commits on its
+/// own, so the page can show progress and stop between chunks.
+pub const ORG_MOVE_CHUNK: usize = 200;
+
 /// Members listed per page on an organization's page.
 pub const MEMBERS_PER_PAGE: u32 = 50;
 

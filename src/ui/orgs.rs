@@ -4,15 +4,15 @@
 
 use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, lang};
 use crate::api::orgs::{
-    ApplyOrgCsv, MoveOrgUsers, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview,
-    get_org_tree, list_org_members, preview_org_move,
+    ApplyOrgCsv, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview, get_org_tree,
+    list_org_members, move_org_users, preview_org_move,
 };
 use crate::domain::AppError;
 use crate::domain::format::format_instant;
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::org::{
-    AlertState, CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, OrgId, OrgMember,
-    OrgMovePreview, OrgMoveTarget, OrgRole, OrgSummary,
+    AlertState, CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, ORG_MOVE_CHUNK, OrgId,
+    OrgMember, OrgMovePreview, OrgMoveTarget, OrgRole, OrgSummary,
 };
 use crate::domain::user::UserId;
 use crate::i18n::*;
@@ -439,6 +439,20 @@ pub fn OrgUserPage() -> impl IntoView {
     }
 }
 
+/// How far a move run in chunks has come.
+#[derive(Debug, Clone, Default)]
+struct RunProgress {
+    /// Chosen users handled, of `total`.
+    done: usize,
+    total: usize,
+    running: bool,
+    /// Stopped by the operator between two chunks.
+    stopped: bool,
+    error: Option<AppError>,
+    /// What the chunks did, merged.
+    result: Option<OrgMovePreview>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MoveStep {
     Destination,
@@ -502,12 +516,38 @@ pub fn OrgMovePage() -> impl IntoView {
             }
         },
     );
-    let run = ServerAction::<MoveOrgUsers>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = run.value().get() {
+    let progress = RwSignal::new(RunProgress::default());
+    let stop = RwSignal::new(false);
+    // The chosen users move chunk by chunk, each chunk one transaction, so that a large move
+    // shows its progress and can be stopped between chunks.
+    let start = move |users: Vec<UserId>, to: OrgId, lock: bool| {
+        progress.set(RunProgress { total: users.len(), running: true, ..RunProgress::default() });
+        stop.set(false);
+        step.set(MoveStep::Results);
+        leptos::task::spawn_local(async move {
+            for chunk in users.chunks(ORG_MOVE_CHUNK) {
+                if stop.get_untracked() {
+                    progress.update(|p| p.stopped = true);
+                    break;
+                }
+                match move_org_users(chunk.to_vec(), to, lock).await {
+                    Ok(done) => progress.update(|p| {
+                        p.done += chunk.len();
+                        match &mut p.result {
+                            Some(result) => result.users.extend(done.users),
+                            None => p.result = Some(done),
+                        }
+                    }),
+                    Err(error) => {
+                        progress.update(|p| p.error = Some(error));
+                        break;
+                    }
+                }
+            }
+            progress.update(|p| p.running = false);
             selected.set(BTreeSet::new());
-        }
-    });
+        });
+    };
     let steps = [MoveStep::Destination, MoveStep::Preview, MoveStep::Results];
     let step_name = move |s: MoveStep| match s {
         MoveStep::Destination => t_string!(i18n, moves.step_destination),
@@ -586,12 +626,9 @@ pub fn OrgMovePage() -> impl IntoView {
                                     <PreviewTable preview=p.clone() />
                                     <div class="wizard-actions">
                                         <button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, moves.back)}</button>
-                                        <button type="button" class="button button-primary" disabled=move || moving == 0 || run.pending().get()
+                                        <button type="button" class="button button-primary" disabled=move || moving == 0
                                             data-testid="org-move-run"
-                                            on:click=move |_| {
-                                                run.dispatch(MoveOrgUsers { users: chosen.get_value(), to, lock_after_move: lock });
-                                                step.set(MoveStep::Results);
-                                            }>
+                                            on:click=move |_| start(chosen.get_value(), to, lock)>
                                             {move || t_string!(i18n, orgs.run, count = count(i18n, moving)).to_string()}
                                         </button>
                                     </div>
@@ -606,18 +643,39 @@ pub fn OrgMovePage() -> impl IntoView {
         <Show when=move || step.get() == MoveStep::Results>
             <section class="wizard-step" aria-labelledby="org-results-title">
                 <h2 id="org-results-title">{t!(i18n, moves.step_results)}</h2>
-                {move || match run.value().get() {
-                    None => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                    Some(Ok(p)) => {
-                        let to = p.destination.id;
-                        view! {
-                            <PreviewTable preview=p.clone() done=true />
-                            <div class="wizard-actions">
-                                <A href=format!("/orgs/{to}") attr:class="button button-primary">{t!(i18n, orgs.open_destination)}</A>
-                            </div>
+                {move || {
+                    let (done, total, running) = progress.with(|p| (p.done as u64, p.total as u64, p.running));
+                    view! {
+                        <div class="progress-block">
+                            <label for="org-move-progress">
+                                {move || t_string!(i18n, orgs.progress, done = count(i18n, done), total = count(i18n, total)).to_string()}
+                            </label>
+                            <progress id="org-move-progress" data-testid="org-move-progress" max=total value=done></progress>
+                            {running.then(|| view! {
+                                <button type="button" class="button" disabled=move || stop.get() on:click=move |_| stop.set(true)>
+                                    {t!(i18n, orgs.stop)}
+                                </button>
+                            })}
+                        </div>
+                    }
+                }}
+                {move || progress.with(|p| p.error.clone()).map(|error| view! { <ErrorPanel error /> })}
+                {move || progress.with(|p| p.stopped).then(|| view! { <p class="alert alert-warn" role="status">{t!(i18n, orgs.stopped)}</p> })}
+                {move || {
+                    let (running, result) = progress.with(|p| (p.running, p.result.clone()));
+                    match (running, result) {
+                        (true, _) => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
+                        (false, None) => ().into_any(),
+                        (false, Some(p)) => {
+                            let to = p.destination.id;
+                            view! {
+                                <PreviewTable preview=p done=true />
+                                <div class="wizard-actions">
+                                    <A href=format!("/orgs/{to}") attr:class="button button-primary">{t!(i18n, orgs.open_destination)}</A>
+                                </div>
+                            }
+                            .into_any()
                         }
-                        .into_any()
                     }
                 }}
             </section>
