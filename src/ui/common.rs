@@ -121,6 +121,28 @@ pub async fn read_text_file(
     text.as_string().map(Some).ok_or(unreadable)
 }
 
+/// The numbered steps of a wizard, the current one marked.
+pub fn wizard_steps<S>(
+    label: impl Fn() -> String + Send + Sync + 'static,
+    steps: Vec<S>,
+    current: RwSignal<S>,
+    name: impl Fn(S) -> &'static str + Copy + Send + Sync + 'static,
+) -> impl IntoView
+where
+    S: Copy + PartialEq + Send + Sync + 'static,
+{
+    view! {
+        <ol class="steps" aria-label=label>
+            {steps.into_iter().enumerate().map(|(i, s)| view! {
+                <li class:current=move || current.get() == s aria-current=move || (current.get() == s).then_some("step")>
+                    <span class="step-number">{i + 1}</span>
+                    {move || name(s)}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+}
+
 /// The label of a search filter, by its URL name.
 pub fn filter_name(i18n: I18n, field: &str) -> &'static str {
     match field {

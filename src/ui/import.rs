@@ -69,14 +69,7 @@ pub fn ImportPage() -> impl IntoView {
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, import.title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, import.title)}</h1></div>
-        <ol class="steps" aria-label=move || t_string!(i18n, import.steps_label)>
-            {steps.into_iter().enumerate().map(|(i, s)| view! {
-                <li class:current=move || step.get() == s aria-current=move || (step.get() == s).then_some("step")>
-                    <span class="step-number">{i + 1}</span>
-                    {move || step_name(s)}
-                </li>
-            }).collect_view()}
-        </ol>
+        {super::common::wizard_steps(move || t_string!(i18n, import.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Show when=move || step.get() == Step::File>
             <section class="wizard-step" aria-labelledby="import-file-title">
                 <h2 id="import-file-title">{t!(i18n, import.step_file)}</h2>

@@ -97,14 +97,7 @@ pub fn MovePage() -> impl IntoView {
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, moves.title)}</h1></div>
-        <ol class="steps" aria-label=move || t_string!(i18n, moves.steps_label)>
-            {steps.into_iter().enumerate().map(|(i, s)| view! {
-                <li class:current=move || step.get() == s aria-current=move || (step.get() == s).then_some("step")>
-                    <span class="step-number">{i + 1}</span>
-                    {move || step_name(s)}
-                </li>
-            }).collect_view()}
-        </ol>
+        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <p class="alert alert-info" data-testid="move-scope">{scope_text}</p>
         <Show when=move || step.get() == Step::Destination>
             <section class="wizard-step" aria-labelledby="move-destination-title">

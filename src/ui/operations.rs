@@ -322,14 +322,7 @@ pub fn ConfigurePage() -> impl IntoView {
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, configure.title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, configure.title)}</h1></div>
-        <ol class="steps" aria-label=move || t_string!(i18n, moves.steps_label)>
-            {steps.into_iter().enumerate().map(|(i, s)| view! {
-                <li class:current=move || step.get() == s aria-current=move || (step.get() == s).then_some("step")>
-                    <span class="step-number">{i + 1}</span>
-                    {move || step_name(s)}
-                </li>
-            }).collect_view()}
-        </ol>
+        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <p class="alert alert-info" data-testid="configure-scope">{scope}</p>
         <Show when=move || step.get() == ConfigureStep::Settings>
             <section class="wizard-step" aria-labelledby="configure-settings-title">

@@ -558,14 +558,7 @@ pub fn OrgMovePage() -> impl IntoView {
     view! {
         <Title text=move || format!("{} – {}", title(), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{title}</h1></div>
-        <ol class="steps" aria-label=move || t_string!(i18n, moves.steps_label)>
-            {steps.into_iter().enumerate().map(|(i, s)| view! {
-                <li class:current=move || step.get() == s aria-current=move || (step.get() == s).then_some("step")>
-                    <span class="step-number">{i + 1}</span>
-                    {move || step_name(s)}
-                </li>
-            }).collect_view()}
-        </ol>
+        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Show when=move || step.get() == MoveStep::Destination>
             <section class="wizard-step" aria-labelledby="org-dest-title">
                 <h2 id="org-dest-title">{t!(i18n, moves.step_destination)}</h2>
@@ -788,14 +781,7 @@ pub fn OrgCsvPage() -> impl IntoView {
         <Title text=move || format!("{} – {}", t_string!(i18n, orgs.csv_title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, orgs.csv_title)}</h1></div>
         {(!may).then(|| view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> })}
-        <ol class="steps" aria-label=move || t_string!(i18n, moves.steps_label)>
-            {steps.into_iter().enumerate().map(|(i, s)| view! {
-                <li class:current=move || step.get() == s aria-current=move || (step.get() == s).then_some("step")>
-                    <span class="step-number">{i + 1}</span>
-                    {move || step_name(s)}
-                </li>
-            }).collect_view()}
-        </ol>
+        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Show when=move || step.get() == CsvStep::File>
             <section class="wizard-step" aria-labelledby="csv-file-title">
                 <h2 id="csv-file-title">{t!(i18n, import.step_file)}</h2>
