@@ -166,6 +166,7 @@ async fn serve() -> Result<(), AnyError> {
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(uc_admin::api::gate::server_fn_error_status))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), uc_admin::api::gate::protect))
         .layer(CompressionLayer::new())
         // Room for a user data file (the import refuses larger ones itself, with a clear error).
         .layer(axum::extract::DefaultBodyLimit::max(

@@ -160,6 +160,38 @@ fn the_real_binary_guards_every_call_with_a_session() {
     assert!(page.body.contains("pool01.contoso.com"));
     assert!(page.body.contains(r#"lang="en""#));
 
+    // A page of another site cannot use the session: cross-site calls and sign-ins are refused
+    // before anything runs; the portal's own pages (same origin) are served.
+    let own = format!("http://127.0.0.1:{}", server.port);
+    for headers in [
+        vec![FORM, ("Cookie", cookie.as_str()), ("Origin", "https://evil.example")],
+        vec![FORM, ("Cookie", cookie.as_str()), ("Sec-Fetch-Site", "cross-site")],
+    ] {
+        let r = http(&server, "POST", "/api/pool_tree", &headers, "");
+        assert_eq!((r.status, r.body.as_str()), (403, r#"{"code":"cross_site_request"}"#));
+    }
+    let forged = http(
+        &server,
+        "POST",
+        "/api/sign_in",
+        &[FORM, ("Origin", "https://evil.example")],
+        "username=helpdesk&password=x",
+    );
+    assert_eq!(forged.status, 403);
+    let same = http(
+        &server,
+        "POST",
+        "/api/pool_tree",
+        &[FORM, ("Cookie", &cookie), ("Origin", &own), ("Sec-Fetch-Site", "same-origin")],
+        "",
+    );
+    assert_eq!(same.status, 200);
+    // Every response keeps the portal out of frames and stops content sniffing.
+    let login = http(&server, "GET", "/login", &[], "");
+    assert_eq!(login.header("x-frame-options"), Some("DENY"));
+    assert_eq!(login.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(login.header("referrer-policy"), Some("same-origin"));
+
     // Malformed arguments are a bad request, not a crash.
     let bad = http(&server, "POST", "/api/pool_detail", &[FORM, ("Cookie", &cookie)], "id=abc");
     assert_eq!(bad.status, 400);

@@ -12,6 +12,9 @@ pub enum AppError {
     /// The operator is signed in but their roles do not allow the operation.
     #[error("not allowed for this operator's roles")]
     Forbidden,
+    /// A request that would change state came from another site's page.
+    #[error("cross-site request refused")]
+    CrossSiteRequest,
     /// Wrong user name or password; deliberately does not say which.
     #[error("invalid user name or password")]
     InvalidCredentials,
@@ -137,6 +140,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",
+            AppError::CrossSiteRequest => "cross_site_request",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::PoolNotFound => "pool_not_found",
             AppError::UserNotFound => "user_not_found",
@@ -187,7 +191,7 @@ impl AppError {
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::InvalidCredentials => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::CrossSiteRequest => 403,
             AppError::PoolNotFound
             | AppError::UserNotFound
             | AppError::ExportNotFound

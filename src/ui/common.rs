@@ -32,6 +32,7 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
     match error {
         AppError::Unauthenticated => t_string!(i18n, errors.unauthenticated).to_string(),
         AppError::Forbidden => t_string!(i18n, errors.forbidden).to_string(),
+        AppError::CrossSiteRequest => t_string!(i18n, errors.cross_site_request).to_string(),
         AppError::InvalidCredentials => t_string!(i18n, errors.invalid_credentials).to_string(),
         AppError::PoolNotFound => t_string!(i18n, errors.pool_not_found).to_string(),
         AppError::UserNotFound => t_string!(i18n, errors.user_not_found).to_string(),
