@@ -1,7 +1,7 @@
 //! The audit log: filtered, paged list of events, one event with its per-user outcomes, and a
 //! user's timeline. Read-only: the portal has no way to change a record.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, lang};
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, PrevNext, count, lang};
 use crate::api::audit::{get_audit_event, list_audit_events, user_timeline};
 use crate::domain::AppError;
 use crate::domain::audit::{AuditEvent, AuditQuery, MAX_AUDIT_TEXT, OPERATIONS};
@@ -100,13 +100,7 @@ pub fn AuditPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
-                                {(current > 1).then(|| view! { <A href=page_link(current - 1) attr:class="button button-quiet" attr:rel="prev">{t!(i18n, users.previous_page)}</A> })}
-                                <span class="page-of" aria-current="page">
-                                    {move || t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, pages.into())).to_string()}
-                                </span>
-                                {(current < pages).then(|| view! { <A href=page_link(current + 1) attr:class="button button-quiet" attr:rel="next">{t!(i18n, users.next_page)}</A> })}
-                            </nav>
+                            <PrevNext current pages link=Callback::new(page_link) />
                         }
                         .into_any()
                     }
@@ -254,11 +248,7 @@ pub fn AuditEventPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
-                                    {(current > 1).then(|| view! { <A href=format!("/audit/{id}?page={}", current - 1) attr:class="button button-quiet">{t!(i18n, users.previous_page)}</A> })}
-                                    <span class="page-of">{move || t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, pages.into())).to_string()}</span>
-                                    {(current < pages).then(|| view! { <A href=format!("/audit/{id}?page={}", current + 1) attr:class="button button-quiet">{t!(i18n, users.next_page)}</A> })}
-                                </nav>
+                                <PrevNext current pages link=Callback::new(move |n: u32| format!("/audit/{id}?page={n}")) />
                             })}
                         }
                         .into_any()

@@ -122,6 +122,25 @@ pub async fn read_text_file(
     text.as_string().map(Some).ok_or(unreadable)
 }
 
+/// Previous / "page N of M" / next links for a list whose pages are addressed by `link(page)`.
+#[component]
+pub fn PrevNext(current: u32, pages: u32, link: Callback<u32, String>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
+            {(current > 1).then(|| view! {
+                <A href=link.run(current - 1) attr:class="button button-quiet" attr:rel="prev">{t!(i18n, users.previous_page)}</A>
+            })}
+            <span class="page-of" aria-current="page">
+                {move || t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, pages.into())).to_string()}
+            </span>
+            {(current < pages).then(|| view! {
+                <A href=link.run(current + 1) attr:class="button button-quiet" attr:rel="next">{t!(i18n, users.next_page)}</A>
+            })}
+        </nav>
+    }
+}
+
 /// The numbered steps of a wizard, the current one marked.
 pub fn wizard_steps<S>(
     label: impl Fn() -> String + Send + Sync + 'static,

@@ -2,7 +2,7 @@
 //! household, Prevent User Move, attributes), alerts and move history; the move wizard with its
 //! preview of side effects; CSV import and move.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, lang};
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, PrevNext, count, lang};
 use crate::api::orgs::{
     ApplyOrgCsv, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview, get_org_tree,
     list_org_members, move_org_users, preview_org_move,
@@ -223,11 +223,7 @@ fn OrgDetail(summary: OrgSummary, page: u32) -> impl IntoView {
                             view! {
                                 <ListSummary first last total=page.total testid="org-members-summary" />
                                 <MembersTable members=page.items selected />
-                                <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
-                                    {(current > 1).then(|| view! { <A href=format!("/orgs/{org}?page={}", current - 1) attr:class="button button-quiet">{t!(i18n, users.previous_page)}</A> })}
-                                    <span class="page-of">{move || t_string!(i18n, users.page_of, page = count(i18n, current.into()), pages = count(i18n, pages.into())).to_string()}</span>
-                                    {(current < pages).then(|| view! { <A href=format!("/orgs/{org}?page={}", current + 1) attr:class="button button-quiet">{t!(i18n, users.next_page)}</A> })}
-                                </nav>
+                                <PrevNext current pages link=Callback::new(move |n: u32| format!("/orgs/{org}?page={n}")) />
                             }
                             .into_any()
                         }
