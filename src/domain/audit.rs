@@ -8,10 +8,17 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 14] = [
+pub const OPERATIONS: [&str; 21] = [
     "sign_in",
     "sign_in_failed",
+    "sign_in_locked",
+    "sign_in_unlock",
+    "step_up_failed",
     "sign_out",
+    "session_end",
+    "operator_disable",
+    "operator_enable",
+    "backup",
     "enable",
     "move",
     "force_move",

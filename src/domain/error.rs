@@ -127,6 +127,31 @@ pub enum AppError {
     /// No LDAP directory is configured (`UC_ADMIN_LDAP_URL`, `UC_ADMIN_LDAP_BASE_DN`).
     #[error("no directory is configured")]
     DirectoryNotConfigured,
+    /// Too many failed sign-ins (or password confirmations) for the name or the address.
+    #[error("too many failed attempts")]
+    TooManySignInAttempts { retry_after: u64 },
+    /// The password given to confirm a force move or a delete is not the operator's.
+    #[error("the password confirmation failed")]
+    StepUpFailed,
+    /// A request body larger than the portal accepts.
+    #[error("the request is too large")]
+    RequestTooLarge { max_bytes: u64 },
+    /// A text field longer than the portal accepts.
+    #[error("a text is too long")]
+    TextTooLong { max: u64 },
+    #[error("operator not found")]
+    OperatorNotFound,
+    /// The session has ended already.
+    #[error("session not found")]
+    SessionNotFound,
+    /// An administrator cannot disable their own account (and so lock everyone out).
+    #[error("you cannot disable your own account")]
+    CannotDisableSelf,
+    /// The backup file could not be written (space, permissions).
+    #[error("the backup failed")]
+    BackupFailed,
+    #[error("backup not found")]
+    BackupNotFound,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -135,6 +160,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Errors of a password confirmation (step-up): the form stays open to try again.
+    pub fn asks_for_password_again(&self) -> bool {
+        matches!(self, AppError::StepUpFailed | AppError::TooManySignInAttempts { .. })
+    }
+
     /// Stable machine-readable code, used in logs, tests and translations.
     pub fn code(&self) -> &'static str {
         match self {
@@ -182,6 +212,15 @@ impl AppError {
             AppError::CsvHeader => "csv_header",
             AppError::DirectoryUnavailable => "directory_unavailable",
             AppError::DirectoryNotConfigured => "directory_not_configured",
+            AppError::TooManySignInAttempts { .. } => "too_many_sign_in_attempts",
+            AppError::StepUpFailed => "step_up_failed",
+            AppError::RequestTooLarge { .. } => "request_too_large",
+            AppError::TextTooLong { .. } => "text_too_long",
+            AppError::OperatorNotFound => "operator_not_found",
+            AppError::SessionNotFound => "session_not_found",
+            AppError::CannotDisableSelf => "cannot_disable_self",
+            AppError::BackupFailed => "backup_failed",
+            AppError::BackupNotFound => "backup_not_found",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -228,7 +267,13 @@ impl AppError {
             AppError::DirectoryNotConfigured => 409,
             AppError::SavedQueryNameTaken => 409,
             AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,
-            AppError::Network | AppError::Internal => 500,
+            AppError::TooManySignInAttempts { .. } => 429,
+            AppError::StepUpFailed => 403,
+            AppError::RequestTooLarge { .. } => 413,
+            AppError::TextTooLong { .. } => 422,
+            AppError::OperatorNotFound | AppError::SessionNotFound | AppError::BackupNotFound => 404,
+            AppError::CannotDisableSelf => 409,
+            AppError::Network | AppError::Internal | AppError::BackupFailed => 500,
         }
     }
 }

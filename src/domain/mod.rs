@@ -15,6 +15,7 @@ pub mod org;
 pub mod paging;
 pub mod pool;
 pub mod search;
+pub mod security;
 pub mod sip;
 pub mod user;
 pub mod user_data;

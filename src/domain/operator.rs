@@ -24,6 +24,7 @@ pub enum Permission {
     ManagePools,
     MoveUsersBetweenOrganizations,
     ManageOperators,
+    BackUpDatabase,
 }
 
 impl Role {
@@ -36,7 +37,10 @@ impl Role {
             Role::HelpDesk => matches!(permission, ViewDeployment),
             Role::UserAdministrator => matches!(permission, ViewDeployment | ManageUsers),
             Role::EnterpriseAdministrator => {
-                matches!(permission, ViewDeployment | ManageUsers | ManagePools | ManageOperators)
+                matches!(
+                    permission,
+                    ViewDeployment | ManageUsers | ManagePools | ManageOperators | BackUpDatabase
+                )
             }
             Role::EnterpriseUserManager => {
                 matches!(permission, ViewDeployment | MoveUsersBetweenOrganizations)
@@ -88,7 +92,7 @@ mod tests {
     #[test]
     fn help_desk_is_read_only() {
         assert!(Role::HelpDesk.grants(ViewDeployment));
-        for p in [ManageUsers, ManagePools, MoveUsersBetweenOrganizations, ManageOperators] {
+        for p in [ManageUsers, ManagePools, MoveUsersBetweenOrganizations, ManageOperators, BackUpDatabase] {
             assert!(!Role::HelpDesk.grants(p), "{p:?}");
         }
     }

@@ -14,6 +14,8 @@ pub const MAX_PATTERN_CHARS: usize = 256;
 pub const MAX_QUERY_NAME_CHARS: usize = 80;
 /// Longest container or department value of a filter, in characters.
 pub const MAX_FILTER_VALUE_CHARS: usize = 256;
+/// Longest URL form of a whole search (every filter at its longest fits well inside).
+pub const MAX_SEARCH_CHARS: usize = 4096;
 
 /// Why a SIP URI pattern was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,6 +376,9 @@ impl UserSearch {
 
     /// Parses the stored form of a search (a saved query).
     pub fn from_query_string(qs: &str) -> Result<UserSearch, AppError> {
+        if qs.len() > MAX_SEARCH_CHARS {
+            return Err(AppError::TextTooLong { max: MAX_SEARCH_CHARS as u64 });
+        }
         let pairs: Vec<(String, String)> = qs
             .split('&')
             .filter(|kv| !kv.is_empty())

@@ -1,6 +1,7 @@
 //! Runtime configuration, read from the environment once at start.
 
 use super::jobs::JobSettings;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,12 @@ pub struct Config {
     pub session_absolute: Duration,
     /// How moves of many users run as background jobs.
     pub jobs: JobSettings,
+    /// Where online backups are written: `UC_ADMIN_BACKUP_DIR`, by default `backups` next to
+    /// the database file.
+    pub backup_dir: PathBuf,
+    /// Behind a reverse proxy, the client address is the last `X-Forwarded-For` entry (the
+    /// one the proxy added) instead of the peer address, which would be the proxy's.
+    pub behind_proxy: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/uc-admin.db";
@@ -30,8 +37,13 @@ impl Config {
         let minutes = |name: &str, default: u64| {
             Duration::from_secs(60 * var(name).and_then(|v| v.parse().ok()).unwrap_or(default))
         };
+        let database_url = var("UC_ADMIN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         Config {
-            database_url: var("UC_ADMIN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            backup_dir: var("UC_ADMIN_BACKUP_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| default_backup_dir(&database_url)),
+            behind_proxy: var("UC_ADMIN_BEHIND_PROXY").is_some_and(|v| v == "1" || v == "true"),
+            database_url,
             demo_password: var("UC_ADMIN_DEMO_PASSWORD"),
             demo_users: var("UC_ADMIN_DEMO_USERS").and_then(|v| v.parse().ok()).unwrap_or(2_000),
             public_origin: var("UC_ADMIN_PUBLIC_ORIGIN"),
@@ -57,10 +69,19 @@ impl Config {
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
             jobs: JobSettings { threshold: 1_000, chunk: 500, pause: Duration::ZERO },
+            backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
+            behind_proxy: false,
         }
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
     }
+}
+
+/// `backups` beside the database file (the working directory for an in-memory database).
+fn default_backup_dir(database_url: &str) -> PathBuf {
+    super::db::database_file(database_url)
+        .and_then(|file| file.parent().map(|dir| dir.join("backups")))
+        .unwrap_or_else(|| PathBuf::from("backups"))
 }

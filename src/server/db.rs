@@ -57,7 +57,7 @@ pub async fn immediate<T>(
 }
 
 /// The file path of a `sqlite://path?params` URL, if it names a file.
-fn database_file(url: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())

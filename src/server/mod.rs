@@ -2,6 +2,7 @@
 //! UI components never import it.
 
 pub mod audit;
+pub mod backup;
 pub mod config;
 pub mod configure;
 pub mod db;
@@ -20,6 +21,7 @@ pub mod pools;
 pub mod saved_queries;
 pub mod search;
 pub mod seed;
+pub mod sign_in_throttle;
 pub mod state;
 pub mod user_data;
 pub mod users;

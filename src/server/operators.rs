@@ -1,8 +1,10 @@
 //! Operators: password verification (argon2id), roles, and server-side sessions.
 
+use super::sign_in_throttle::{self, Attempt};
 use super::{Config, audit, error::corrupt, now};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, OperatorId, Role};
+use crate::domain::security::{MAX_USER_AGENT_CHARS, OperatorSummary, SessionId, SessionInfo};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand_core::{OsRng, RngCore};
@@ -77,14 +79,36 @@ async fn load_operator(db: &SqlitePool, id: i64) -> Result<Operator, AppError> {
     Ok(Operator { id: OperatorId(id), username, display_name, roles: roles_of(db, OperatorId(id)).await? })
 }
 
-/// Checks the credentials and opens a session with a fresh token.
+/// Where a request comes from, as far as the portal can tell.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub address: String,
+    pub user_agent: String,
+}
+
+/// Checks the credentials and opens a session with a fresh token; `previous` (the token the
+/// browser still held, if any) is ended, so a sign-in never continues an older session.
+/// Failures are throttled per typed name and per address, identically whether or not the
+/// account exists.
 pub async fn sign_in(
     db: &SqlitePool,
     config: &Config,
     username: &str,
     password: &str,
+    client: &Client,
+    previous: Option<&str>,
 ) -> Result<NewSession, AppError> {
     let username = username.trim();
+    let attempt = Attempt::new(username, &client.address);
+    // The log keeps what was typed (bounded), never the password.
+    let typed: String = username.chars().take(64).collect();
+    if let Err(refused) = sign_in_throttle::check(db, &attempt).await {
+        let mut tx = db.begin().await?;
+        let parameters = json!({ "address": client.address, "reason": "throttled" });
+        audit::record_as(&mut tx, None, &typed, "sign_in_failed", parameters, 0).await?;
+        tx.commit().await?;
+        return Err(refused);
+    }
     let found: Option<(i64, String, String, i64)> =
         sqlx::query_as("SELECT id, username, password_hash, disabled FROM operators WHERE username = ?")
             .bind(username)
@@ -100,28 +124,69 @@ pub async fn sign_in(
     };
     let mut tx = db.begin().await?;
     let Some((id, name, _, _)) = found.filter(|_| accepted) else {
-        // The log keeps what was typed (bounded), never the password.
-        let typed: String = username.chars().take(64).collect();
-        audit::record_as(&mut tx, None, &typed, "sign_in_failed", json!({}), 0).await?;
+        let failures = sign_in_throttle::record_failure(&mut tx, &attempt).await?;
+        let parameters = json!({ "address": client.address, "failures": failures });
+        audit::record_as(&mut tx, None, &typed, "sign_in_failed", parameters, 0).await?;
         tx.commit().await?;
         return Err(AppError::InvalidCredentials);
     };
+    sign_in_throttle::record_success(&mut tx, &attempt).await?;
+    if let Some(previous) = previous {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash(previous))
+            .execute(&mut *tx)
+            .await?;
+    }
     let token = random_token();
     let t = now();
+    let user_agent: String = client.user_agent.chars().take(MAX_USER_AGENT_CHARS).collect();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, operator_id, created_at, last_seen_at, expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, operator_id, created_at, last_seen_at, expires_at,
+                               client_address, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token_hash(&token))
     .bind(id)
     .bind(t)
     .bind(t)
     .bind(t + config.session_absolute.as_secs() as i64)
+    .bind(&client.address)
+    .bind(user_agent)
     .execute(&mut *tx)
     .await?;
-    audit::record_as(&mut tx, Some(id), &name, "sign_in", json!({}), 0).await?;
+    audit::record_as(&mut tx, Some(id), &name, "sign_in", json!({ "address": client.address }), 0).await?;
     tx.commit().await?;
     Ok(NewSession { token, operator: load_operator(db, id).await? })
+}
+
+/// Step-up: the signed-in operator types their password again before a force move or a
+/// delete. Failures count towards the same throttle as sign-ins, so the confirmation cannot
+/// be used to guess a password either.
+pub async fn confirm_password(
+    db: &SqlitePool,
+    operator: &Operator,
+    password: &str,
+    client: &Client,
+) -> Result<(), AppError> {
+    let attempt = Attempt::new(&operator.username, &client.address);
+    sign_in_throttle::check(db, &attempt).await?;
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
+        .bind(operator.id.0)
+        .fetch_one(db)
+        .await?;
+    let bounded = password.chars().count() <= crate::domain::security::MAX_PASSWORD_CHARS;
+    let accepted = bounded && verify_password(password, &hash);
+    let mut tx = db.begin().await?;
+    if accepted {
+        sign_in_throttle::record_success(&mut tx, &attempt).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let failures = sign_in_throttle::record_failure(&mut tx, &attempt).await?;
+    let parameters = json!({ "address": client.address, "failures": failures });
+    audit::record(&mut tx, operator, "step_up_failed", parameters, 0).await?;
+    tx.commit().await?;
+    Err(AppError::StepUpFailed)
 }
 
 /// The operator a session token belongs to, if the session is still alive; refreshes the
@@ -168,6 +233,115 @@ pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
     if let Some((id, name)) = ended {
         audit::record_as(&mut tx, Some(id), &name, "sign_out", json!({}), 0).await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every operator with their roles and live sessions, for the administration page.
+pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT o.id, o.username, o.display_name, o.disabled,
+                (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > ?)
+         FROM operators o ORDER BY o.username",
+    )
+    .bind(now())
+    .fetch_all(db)
+    .await?;
+    let mut operators = Vec::with_capacity(rows.len());
+    for (id, username, display_name, disabled, sessions) in rows {
+        operators.push(OperatorSummary {
+            id: OperatorId(id),
+            username,
+            display_name,
+            roles: roles_of(db, OperatorId(id)).await?,
+            disabled: disabled != 0,
+            sessions: sessions as u32,
+        });
+    }
+    Ok(operators)
+}
+
+/// Disables or re-enables an operator. Disabling ends all their sessions in the same
+/// transaction; nobody can disable themselves.
+pub async fn set_disabled(
+    db: &SqlitePool,
+    by: &Operator,
+    target: OperatorId,
+    disabled: bool,
+) -> Result<(), AppError> {
+    if disabled && target == by.id {
+        return Err(AppError::CannotDisableSelf);
+    }
+    let mut tx = db.begin().await?;
+    let name: String = sqlx::query_scalar(
+        "UPDATE operators SET disabled = ? WHERE id = ? AND disabled <> ? RETURNING username",
+    )
+    .bind(disabled as i64)
+    .bind(target.0)
+    .bind(disabled as i64)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NothingToChange)?;
+    let ended = if disabled {
+        sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+            .bind(target.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
+    let operation = if disabled { "operator_disable" } else { "operator_enable" };
+    let parameters = json!({ "operator": name, "sessions_ended": ended });
+    audit::record(&mut tx, by, operation, parameters, 0).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The live sessions, most recently active first; `current` marks the caller's own.
+pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
+    let current = current_token.map(token_hash).unwrap_or_default();
+    let rows: Vec<(i64, i64, String, i64, i64, i64, String, String, bool)> = sqlx::query_as(
+        "SELECT s.id, s.operator_id, o.username, s.created_at, s.last_seen_at, s.expires_at,
+                s.client_address, s.user_agent, s.token_hash = ?
+         FROM sessions s JOIN operators o ON o.id = s.operator_id
+         WHERE s.expires_at > ? ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1000",
+    )
+    .bind(current)
+    .bind(now())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, operator, username, created_at, last_seen_at, expires_at, address, agent, current)| {
+            SessionInfo {
+                id: SessionId(id),
+                operator: OperatorId(operator),
+                username,
+                created_at,
+                last_seen_at,
+                expires_at,
+                client_address: address,
+                user_agent: agent,
+                current,
+            }
+        })
+        .collect())
+}
+
+/// Ends one session (the operator's next request finds itself signed out).
+pub async fn end_session(db: &SqlitePool, by: &Operator, session: SessionId) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let ended: (String,) = sqlx::query_as(
+        "DELETE FROM sessions WHERE id = ?
+         RETURNING (SELECT username FROM operators WHERE id = operator_id)",
+    )
+    .bind(session.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::SessionNotFound)?;
+    audit::record(&mut tx, by, "session_end", json!({ "operator": ended.0, "session": session.0 }), 0)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -244,19 +418,19 @@ mod tests {
     #[tokio::test]
     async fn signs_in_with_the_right_password_only() {
         let (db, config) = setup().await;
-        let s = sign_in(&db, &config, "helpdesk", "test-password").await.unwrap();
+        let s = sign_in(&db, &config, "helpdesk", "test-password", &Client::default(), None).await.unwrap();
         assert_eq!(s.operator.roles, vec![Role::HelpDesk]);
         assert_eq!(session_operator(&db, &config, &s.token).await.unwrap().username, "helpdesk");
         assert_eq!(
-            sign_in(&db, &config, "helpdesk", "wrong").await.err(),
+            sign_in(&db, &config, "helpdesk", "wrong", &Client::default(), None).await.err(),
             Some(AppError::InvalidCredentials)
         );
         assert_eq!(
-            sign_in(&db, &config, "nobody", "test-password").await.err(),
+            sign_in(&db, &config, "nobody", "test-password", &Client::default(), None).await.err(),
             Some(AppError::InvalidCredentials)
         );
         // User names are case-insensitive, like Windows account names.
-        assert!(sign_in(&db, &config, "HelpDesk", "test-password").await.is_ok());
+        assert!(sign_in(&db, &config, "HelpDesk", "test-password", &Client::default(), None).await.is_ok());
         // Every attempt is in the audit log, with the name that was typed for failures.
         let log: Vec<(String, String, Option<i64>)> =
             sqlx::query_as("SELECT operation, operator_name, operator_id FROM audit_events ORDER BY id")
@@ -279,7 +453,7 @@ mod tests {
     #[tokio::test]
     async fn sessions_are_stored_hashed_and_end_at_sign_out() {
         let (db, config) = setup().await;
-        let s = sign_in(&db, &config, "admin", "test-password").await.unwrap();
+        let s = sign_in(&db, &config, "admin", "test-password", &Client::default(), None).await.unwrap();
         let stored: String =
             sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_one(&db).await.unwrap();
         assert_ne!(stored, s.token);
@@ -298,14 +472,14 @@ mod tests {
     #[tokio::test]
     async fn idle_and_expired_sessions_end() {
         let (db, mut config) = setup().await;
-        let s = sign_in(&db, &config, "admin", "test-password").await.unwrap();
+        let s = sign_in(&db, &config, "admin", "test-password", &Client::default(), None).await.unwrap();
         sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600").execute(&db).await.unwrap();
         config.session_idle = Duration::from_secs(1800);
         assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&db).await.unwrap();
         assert_eq!(left, 0, "an expired session is deleted when met");
 
-        let s = sign_in(&db, &config, "admin", "test-password").await.unwrap();
+        let s = sign_in(&db, &config, "admin", "test-password", &Client::default(), None).await.unwrap();
         sqlx::query("UPDATE sessions SET expires_at = 0").execute(&db).await.unwrap();
         assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
     }
@@ -313,14 +487,14 @@ mod tests {
     #[tokio::test]
     async fn disabled_operators_cannot_sign_in_or_keep_sessions() {
         let (db, config) = setup().await;
-        let s = sign_in(&db, &config, "useradmin", "test-password").await.unwrap();
+        let s = sign_in(&db, &config, "useradmin", "test-password", &Client::default(), None).await.unwrap();
         sqlx::query("UPDATE operators SET disabled = 1 WHERE username = 'useradmin'")
             .execute(&db)
             .await
             .unwrap();
         assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
         assert_eq!(
-            sign_in(&db, &config, "useradmin", "test-password").await.err(),
+            sign_in(&db, &config, "useradmin", "test-password", &Client::default(), None).await.err(),
             Some(AppError::InvalidCredentials)
         );
     }
@@ -331,7 +505,199 @@ mod tests {
         let config = Config { demo_password: None, ..Config::for_tests() };
         let generated = ensure_demo_operators(&db, &config).await.unwrap().expect("generated");
         assert_eq!(generated.len(), 16);
-        assert!(sign_in(&db, &config, "admin", &generated).await.is_ok());
+        assert!(sign_in(&db, &config, "admin", &generated, &Client::default(), None).await.is_ok());
         assert_eq!(ensure_demo_operators(&db, &config).await.unwrap(), None);
+    }
+
+    fn from(address: &str) -> Client {
+        Client { address: address.into(), user_agent: "test".into() }
+    }
+
+    /// Lets every pending wait pass, as if the operator had waited (lockouts included).
+    async fn let_waits_pass(db: &SqlitePool) {
+        sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0").execute(db).await.unwrap();
+    }
+
+    async fn operations(db: &SqlitePool, operation: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = ?")
+            .bind(operation)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    /// The answers a guesser gets for `name`: ten wrong passwords, each as soon as allowed,
+    /// and from the fourth on the right password tried at once after each.
+    async fn guess(db: &SqlitePool, config: &Config, name: &str, address: &str) -> Vec<&'static str> {
+        let mut answers = Vec::new();
+        for round in 1..=10 {
+            let wrong = sign_in(db, config, name, "guess", &from(address), None).await;
+            answers.push(wrong.err().map(|e| e.code()).unwrap_or("ok"));
+            if round >= 4 {
+                let right = sign_in(db, config, name, "test-password", &from(address), None).await;
+                answers.push(right.err().map(|e| e.code()).unwrap_or("ok"));
+            }
+            if round < 10 {
+                let_waits_pass(db).await;
+            }
+        }
+        answers
+    }
+
+    #[tokio::test]
+    async fn failures_slow_down_then_lock_the_name_without_revealing_whether_it_exists() {
+        let (db, config) = setup().await;
+        // Three typing mistakes cost nothing: the right password then works at once.
+        for _ in 0..3 {
+            assert_eq!(
+                sign_in(&db, &config, "admin", "typo", &from("10.0.0.1"), None).await.err(),
+                Some(AppError::InvalidCredentials)
+            );
+        }
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.is_ok());
+        // Success forgets the name's failures: three more are free again.
+        for _ in 0..3 {
+            assert!(sign_in(&db, &config, "Admin", "typo", &from("10.0.0.1"), None).await.is_err());
+        }
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.is_ok());
+
+        // A guesser: after the fourth failure each attempt must wait, and even the right
+        // password is refused unchecked while held back; the tenth failure locks the name.
+        let (db, config) = setup().await;
+        let real = guess(&db, &config, "useradmin", "10.0.0.2").await;
+        let lock = sqlx::query_scalar::<_, i64>(
+            "SELECT blocked_until - last_failure_at FROM sign_in_throttle WHERE scope = 'account' AND key = 'useradmin'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(lock, 15 * 60);
+        let unknown = guess(&db, &config, "nobody", "10.0.0.3").await;
+        assert_eq!(real, unknown, "an unknown name is throttled exactly like a real one");
+        let (invalid, held) = ("invalid_credentials", "too_many_sign_in_attempts");
+        let mut expected = vec![invalid; 3];
+        for _ in 4..=10 {
+            expected.extend([invalid, held]);
+        }
+        assert_eq!(real, expected, "from the fourth failure, even the right password waits");
+        // Audited: every failure (held-back attempts included) and each lockout, once.
+        assert_eq!(operations(&db, "sign_in_locked").await, 2, "one lockout per name");
+        assert_eq!(operations(&db, "sign_in_failed").await as usize, 2 * real.len(), "every refusal");
+        // The password was never accepted while held back, but works once the lockout is over.
+        let_waits_pass(&db).await;
+        assert!(sign_in(&db, &config, "useradmin", "test-password", &from("10.0.0.2"), None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_address_trying_many_names_is_held_back_too() {
+        let (db, config) = setup().await;
+        for n in 0..30 {
+            let r = sign_in(&db, &config, &format!("name{n}"), "x", &from("192.0.2.9"), None).await;
+            assert!(r.is_err());
+            if n < 29 {
+                let_waits_pass(&db).await;
+            }
+        }
+        // The thirtieth failure locked the address: not even a real operator gets in from it…
+        assert_eq!(
+            sign_in(&db, &config, "admin", "test-password", &from("192.0.2.9"), None)
+                .await
+                .err()
+                .map(|e| e.code()),
+            Some("too_many_sign_in_attempts")
+        );
+        let locks: Vec<(String, String)> =
+            sqlx::query_as("SELECT scope, key FROM sign_in_throttle WHERE blocked_until > 0")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        assert_eq!(locks, [("address".to_string(), "192.0.2.9".to_string())]);
+        // …but from another address they do, and an administrator can lift the lock.
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("192.0.2.10"), None).await.is_ok());
+        let admin = load_operator(&db, 1).await.unwrap();
+        sign_in_throttle::unlock(&db, &admin, crate::domain::security::ThrottleScope::Address, "192.0.2.9")
+            .await
+            .unwrap();
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("192.0.2.9"), None).await.is_ok());
+        assert_eq!(operations(&db, "sign_in_unlock").await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_new_sign_in_replaces_the_session_the_browser_held() {
+        let (db, config) = setup().await;
+        let first = sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.unwrap();
+        let second = sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), Some(&first.token))
+            .await
+            .unwrap();
+        assert_ne!(first.token, second.token);
+        assert_eq!(session_operator(&db, &config, &first.token).await.err(), Some(AppError::Unauthenticated));
+        assert!(session_operator(&db, &config, &second.token).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_password_confirmation_is_checked_throttled_and_audited() {
+        let (db, config) = setup().await;
+        let s = sign_in(&db, &config, "useradmin", "test-password", &from("10.0.0.4"), None).await.unwrap();
+        let me = s.operator;
+        assert!(confirm_password(&db, &me, "test-password", &from("10.0.0.4")).await.is_ok());
+        assert_eq!(
+            confirm_password(&db, &me, "wrong", &from("10.0.0.4")).await.err(),
+            Some(AppError::StepUpFailed)
+        );
+        assert_eq!(operations(&db, "step_up_failed").await, 1);
+        // Guessing through the confirmation counts like guessing at sign-in.
+        for _ in 0..3 {
+            assert!(confirm_password(&db, &me, "wrong", &from("10.0.0.4")).await.is_err());
+        }
+        assert_eq!(
+            confirm_password(&db, &me, "test-password", &from("10.0.0.4")).await.err().map(|e| e.code()),
+            Some("too_many_sign_in_attempts")
+        );
+    }
+
+    #[tokio::test]
+    async fn administrators_list_and_end_sessions_and_disabling_ends_them_all() {
+        let (db, config) = setup().await;
+        let admin = sign_in(&db, &config, "admin", "test-password", &from("10.0.0.5"), None).await.unwrap();
+        let a = sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.6"), None).await.unwrap();
+        let b = sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.7"), None).await.unwrap();
+        let listed = sessions(&db, Some(&admin.token)).await.unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(
+            listed.iter().filter(|s| s.current).map(|s| s.username.as_str()).collect::<Vec<_>>(),
+            ["admin"]
+        );
+        assert!(listed.iter().any(|s| s.client_address == "10.0.0.7" && s.user_agent == "test"));
+        // End one session: that browser is signed out, the other is not.
+        let id = listed.iter().find(|s| s.client_address == "10.0.0.6").unwrap().id;
+        end_session(&db, &admin.operator, id).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &a.token).await.err(), Some(AppError::Unauthenticated));
+        assert!(session_operator(&db, &config, &b.token).await.is_ok());
+        assert_eq!(end_session(&db, &admin.operator, id).await.err(), Some(AppError::SessionNotFound));
+        // Disabling ends every session at once; nobody disables themselves.
+        let help_desk = b.operator.id;
+        set_disabled(&db, &admin.operator, help_desk, true).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &b.token).await.err(), Some(AppError::Unauthenticated));
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE operator_id = ?")
+            .bind(help_desk.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(
+            set_disabled(&db, &admin.operator, admin.operator.id, true).await.err(),
+            Some(AppError::CannotDisableSelf)
+        );
+        assert_eq!(
+            set_disabled(&db, &admin.operator, help_desk, true).await.err(),
+            Some(AppError::NothingToChange)
+        );
+        let listed = list(&db).await.unwrap();
+        assert!(listed.iter().any(|o| o.username == "helpdesk" && o.disabled && o.sessions == 0));
+        set_disabled(&db, &admin.operator, help_desk, false).await.unwrap();
+        assert!(sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.6"), None).await.is_ok());
+        for op in ["session_end", "operator_disable", "operator_enable"] {
+            assert_eq!(operations(&db, op).await, 1, "{op}");
+        }
     }
 }
