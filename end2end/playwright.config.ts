@@ -33,7 +33,7 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 900 } } }],
   webServer: {
-    command: "rm -f end2end/.db/e2e.db* && mkdir -p end2end/.db && exec target/debug/uc-admin",
+    command: "rm -rf end2end/.db && mkdir -p end2end/.db && exec target/debug/uc-admin",
     cwd: "..",
     url: `${baseURL}/login`,
     reuseExistingServer: false,
@@ -42,6 +42,7 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       UC_ADMIN_DATABASE_URL: "sqlite://end2end/.db/e2e.db",
+      UC_ADMIN_BACKUP_DIR: "end2end/.db/backups",
       UC_ADMIN_DEMO_PASSWORD: demoPassword,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",

@@ -1,6 +1,7 @@
 //! The HTML shell, the router and the routes.
 
 use crate::i18n::*;
+use crate::ui::admin::AdminPage;
 use crate::ui::audit::{AuditEventPage, AuditPage};
 use crate::ui::browse::BrowsePage;
 use crate::ui::console::Console;
@@ -21,6 +22,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html>
@@ -36,6 +39,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Sends the page's Content-Security-Policy, naming the nonce Leptos puts on the page's
+/// inline scripts.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = crate::api::gate::content_security_policy(&nonce.to_string());
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -72,6 +91,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("delete") view=DeletePage />
                         <Route path=path!("configure") view=ConfigurePage />
                         <Route path=path!("audit") view=AuditPage />
+                        <Route path=path!("admin") view=AdminPage />
                         <Route path=path!("audit/:id") view=AuditEventPage />
                         <Route path=path!("orgs") view=OrgsPage />
                         <Route path=path!("orgs/move") view=OrgMovePage />

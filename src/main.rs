@@ -4,6 +4,7 @@
 //!   uc-admin                      serve the portal (creates the demo deployment on first start)
 //!   uc-admin generate --users N   create a deployment of N directory users in a new database
 //!   uc-admin sync-directory       sync users and organizations from the LDAP directory once
+//!   uc-admin backup [--to DIR]    write an online backup of the database
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +18,9 @@ Usage:
   uc-admin sync-directory          Read users and their organization from the LDAP directory
                                    (UC_ADMIN_LDAP_*) and create, update and move them; prints
                                    the report. Users with Prevent User Move are not moved.
+  uc-admin backup [--to DIR]       Write a consistent copy of the database (safe while the
+                                   portal runs) into DIR (default UC_ADMIN_BACKUP_DIR). See
+                                   README.md (Backup and restore) to restore one.
 
 Environment:
   UC_ADMIN_DATABASE_URL            SQLite database (default sqlite://data/uc-admin.db)
@@ -33,6 +37,8 @@ Environment:
   UC_ADMIN_LDAP_ORG_ATTRIBUTE      Attribute naming the organization (default o)
   UC_ADMIN_LDAP_GUID_ATTRIBUTE     Stable entry identifier (default entryUUID)
   UC_ADMIN_LDAP_STARTTLS           1 to upgrade ldap:// with StartTLS
+  UC_ADMIN_BACKUP_DIR              Backup folder (default: backups beside the database file)
+  UC_ADMIN_BEHIND_PROXY            1 when a reverse proxy adds X-Forwarded-For (client address)
   LEPTOS_SITE_ADDR                 Listen address (default 127.0.0.1:3000)
   RUST_LOG                         Log filter (default info)";
 
@@ -54,6 +60,14 @@ async fn main() -> ExitCode {
             }
         },
         Some("sync-directory") => sync_directory().await,
+        Some("backup") => match &args[1..] {
+            [] => backup(None).await,
+            [flag, dir] if flag == "--to" => backup(Some(dir.into())).await,
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -102,6 +116,19 @@ async fn generate(users: u32) -> Result<(), AnyError> {
     Ok(())
 }
 
+/// An online backup: safe while the portal runs and writes.
+async fn backup(dir: Option<std::path::PathBuf>) -> Result<(), AnyError> {
+    use uc_admin::server::audit::Actor;
+    let config = Config::from_env();
+    let pool = db::connect(&config.database_url).await?;
+    let dir = dir.unwrap_or_else(|| config.backup_dir.clone());
+    let file = uc_admin::server::backup::write(&pool, &dir, Actor { id: None, name: "command-line" })
+        .await
+        .map_err(|e| e.code())?;
+    println!("{} ({} bytes)", dir.join(&file.name).display(), file.bytes);
+    Ok(())
+}
+
 async fn sync_directory() -> Result<(), AnyError> {
     use uc_admin::server::audit::Actor;
     use uc_admin::server::ldap_sync::{LdapSettings, SYNC_ACTOR, run};
@@ -124,11 +151,7 @@ async fn sync_directory() -> Result<(), AnyError> {
 }
 
 async fn serve() -> Result<(), AnyError> {
-    use axum::Router;
     use leptos::prelude::*;
-    use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
-    use tower_http::compression::CompressionLayer;
-    use uc_admin::app::{App, shell};
 
     let config = Arc::new(Config::from_env());
     let pool = db::connect(&config.database_url).await?;
@@ -150,33 +173,12 @@ async fn serve() -> Result<(), AnyError> {
 
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = leptos_options.site_addr;
-    let state = AppState { db: pool, config, leptos_options: leptos_options.clone() };
-    let context = {
-        let state = state.clone();
-        move || provide_context(state.clone())
-    };
-    let routes = generate_route_list(App);
-    let app = Router::new()
-        .route("/exports/enable-runs/{file}", axum::routing::get(uc_admin::api::exports::enable_results))
-        .route("/exports/user-data.xml", axum::routing::get(uc_admin::api::exports::user_data))
-        .route("/exports/audit.csv", axum::routing::get(uc_admin::api::exports::audit_csv))
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(axum::middleware::from_fn(uc_admin::api::gate::server_fn_error_status))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), uc_admin::api::gate::protect))
-        .layer(CompressionLayer::new())
-        // Room for a user data file (the import refuses larger ones itself, with a clear error).
-        .layer(axum::extract::DefaultBodyLimit::max(
-            uc_admin::domain::user_data::MAX_IMPORT_BYTES * 2 + 1024 * 1024,
-        ))
-        .with_state(state);
+    let app = uc_admin::api::router::router(AppState { db: pool, config, leptos_options });
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("UC Admin listening on http://{addr}");
-    axum::serve(listener, app.into_make_service())
+    // The peer address is the client address of sign-in throttling and the session list.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

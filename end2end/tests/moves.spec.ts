@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { chooseLanguage, expectAccessible, signIn } from "./helpers";
+import { demoPassword } from "../playwright.config";
 
 async function nodeCount(page: Page, fqdn: string): Promise<number> {
   const link = page.locator("a.tree-node", { hasText: fqdn });
@@ -83,6 +84,15 @@ test("users of the unavailable pool need a forced move, whose confirmation repea
   await expect(confirm).toBeDisabled();
   await expectAccessible(page);
   await page.getByLabel("I understand that this server data will be lost").check();
+  // Step-up: the password again. A wrong one keeps the confirmation open and moves nobody.
+  await expect(confirm).toBeDisabled();
+  const password = page.getByLabel("Your password, to confirm");
+  await password.fill("not my password");
+  await confirm.click();
+  await expect(page.getByTestId("step-up-error")).toHaveText("The password is not correct. The operation was not started.");
+  await expect(page.getByTestId("force-confirm-text")).toBeVisible();
+  await expectAccessible(page);
+  await password.fill(demoPassword);
   await confirm.click();
   await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 3. Refused: 0. Data items kept: 0.");
 });

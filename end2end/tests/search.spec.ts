@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { chooseLanguage, expectAccessible, hydrated, signIn, totalFromSummary } from "./helpers";
+import { demoPassword } from "../playwright.config";
 
 async function find(page: Page, pattern: string) {
   await page.locator("#search-sip").fill(pattern);
@@ -116,6 +117,8 @@ test("delete two users after reading what will be deleted; they are back in the 
   const submit = page.getByRole("button", { name: "Delete 2 users" });
   await expect(submit).toBeDisabled();
   await page.getByLabel("I understand that the server data of these 2 users cannot be recovered.").check();
+  await expect(submit).toBeDisabled();
+  await page.getByLabel("Your password, to confirm").fill(demoPassword);
   await submit.click();
   await expect(page.getByTestId("delete-result")).toHaveText("2 users were deleted.");
   await page.getByRole("link", { name: "View the audit record" }).click();
@@ -213,6 +216,7 @@ test("in German: find by prefix, then delete one user", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Benutzer löschen");
   await expect(page.getByTestId("delete-summary")).toContainText("Die Aktivierung und die Serverdaten von 1 Benutzern");
   await page.getByLabel("Mir ist bewusst, dass die Serverdaten dieser 1 Benutzer nicht wiederhergestellt werden können.").check();
+  await page.getByLabel("Ihr Kennwort zur Bestätigung").fill(demoPassword);
   await page.getByRole("button", { name: "1 Benutzer löschen" }).click();
   await expect(page.getByTestId("delete-result")).toHaveText("1 Benutzer wurden gelöscht.");
   await expectAccessible(page);

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
+import { demoPassword } from "../playwright.config";
 
 async function openPool(page: Page, fqdn: string) {
   await page.locator("a.tree-node", { hasText: fqdn }).click();
@@ -42,6 +43,7 @@ test("exported user data restores the contacts a forced move lost", async ({ pag
   await page.getByTestId("move-preview").click();
   await page.getByTestId("move-run").click();
   await page.getByLabel("I understand that this server data will be lost").check();
+  await page.getByLabel("Your password, to confirm").fill(demoPassword);
   await page.getByRole("button", { name: "Force-move users (2)" }).click();
   await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 2.");
   expect(await contactsOf(page, name)).toBe(0);

@@ -6,12 +6,11 @@ use crate::domain::AppError;
 use crate::domain::operator::Permission;
 use crate::server::{AppState, enable, export, user_data};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 fn error_response(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(error)).into_response()
+    super::gate::error_response(&error)
 }
 
 /// `GET /exports/enable-runs/{id}.xml`: the results of an enable run.
@@ -131,4 +130,35 @@ fn xml_download(xml: String, file_name: &str) -> Response {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+/// `GET /exports/backups/{file}`: a backup from the backup folder (Enterprise Administrators),
+/// streamed from disk.
+pub async fn backup(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    use tower::ServiceExt;
+    let token = session_token_in(request.headers());
+    let result = async {
+        operator_for(&state, token, Permission::BackUpDatabase).await?;
+        crate::server::backup::path_of(&state.config.backup_dir, &file)
+    }
+    .await;
+    let path = match result {
+        Ok(path) => path,
+        Err(error) => return error_response(error),
+    };
+    match tower_http::services::ServeFile::new(path).oneshot(request).await {
+        Ok(response) => {
+            let mut response = response.map(axum::body::Body::new);
+            let disposition = format!("attachment; filename=\"{file}\"");
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Err(never) => match never {},
+    }
 }

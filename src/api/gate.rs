@@ -2,6 +2,7 @@
 //! Every server function goes through `authorized` (or `public` for sign-in and sign-out),
 //! which also turns errors into HTTP statuses.
 
+use super::access::{Access, MAX_BODY_BYTES, PREFIX, access_of};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, Permission};
 use crate::server::operators::{SESSION_COOKIE, session_operator};
@@ -76,7 +77,8 @@ pub async fn public<T>(body: impl Future<Output = Result<T, AppError>>) -> Resul
 }
 
 /// Checks the session and the permission before running `body`; nothing is read or changed
-/// for a request that fails the check.
+/// for a request that fails the check. A call over HTTP was admitted by `protect` already (by
+/// the access table); the permission asked for here must be the table's, or nothing runs.
 pub async fn authorized<T, F, Fut>(permission: Permission, body: F) -> Result<T, AppError>
 where
     F: FnOnce(AppState, Operator) -> Fut,
@@ -84,10 +86,56 @@ where
 {
     public(async move {
         let state = state()?;
-        let operator = operator_for(&state, session_token(), permission).await?;
+        let parts = use_context::<Parts>();
+        let admitted = parts.as_ref().and_then(|p| p.extensions.get::<Admitted>().cloned());
+        let operator = match admitted {
+            Some(Admitted { access, operator: Some(operator) }) => {
+                if access.permission != Some(permission) {
+                    tracing::error!(endpoint = access.endpoint, ?permission, "access table disagrees");
+                    return Err(AppError::Internal);
+                }
+                operator
+            }
+            // Called while rendering a page on the server: check here.
+            _ => operator_for(&state, session_token(), permission).await?,
+        };
         body(state, operator).await
     })
     .await
+}
+
+/// Step-up: the caller's password again, for a force move or a delete.
+pub async fn confirm_password(state: &AppState, operator: &Operator, password: &str) -> Result<(), AppError> {
+    crate::server::operators::confirm_password(&state.db, operator, password, &client(&state.config)).await
+}
+
+/// The client address (the peer's, or behind a proxy the last `X-Forwarded-For` entry) and the
+/// browser's User-Agent of the current request.
+pub fn client(config: &Config) -> crate::server::operators::Client {
+    let Some(parts) = use_context::<Parts>() else { return Default::default() };
+    let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let forwarded = config
+        .behind_proxy
+        .then(|| header(header::HeaderName::from_static("x-forwarded-for")))
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .map(|v| v.trim().to_string());
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    crate::server::operators::Client {
+        address: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+        user_agent: header(header::USER_AGENT).unwrap_or_default().to_string(),
+    }
+}
+
+/// Put into a server function request by `protect`: its access entry and, unless the function
+/// is public, the operator it admitted.
+#[derive(Clone)]
+pub struct Admitted {
+    access: &'static Access,
+    operator: Option<Operator>,
 }
 
 /// The operator behind a session token, if they hold `permission`. Used by `authorized` and
@@ -159,22 +207,32 @@ pub fn same_origin(
     }
 }
 
-/// Request middleware: refuses cross-site requests that would change state, and gives every
-/// response the headers that keep the portal out of frames and stop content sniffing.
+/// Request middleware, in front of everything: refuses cross-site requests that would change
+/// state; admits server function calls by the access table (unknown function → refused, body
+/// too large → 413, no session → 401, missing permission → 403) before their arguments are
+/// decoded; and gives every response the headers that keep the portal out of frames and stop
+/// content sniffing.
 pub async fn protect(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let mut response =
-        if same_origin(request.method(), request.headers(), state.config.public_origin.as_deref()) {
-            next.run(request).await
-        } else {
-            tracing::warn!(uri = %request.uri(), "refused: cross-site request");
-            let error = AppError::CrossSiteRequest;
-            (StatusCode::FORBIDDEN, axum::Json(error)).into_response()
-        };
+    let refused = if !same_origin(request.method(), request.headers(), state.config.public_origin.as_deref())
+    {
+        tracing::warn!(uri = %request.uri(), "refused: cross-site request");
+        Err(AppError::CrossSiteRequest)
+    } else if request.uri().path().starts_with(PREFIX) {
+        match admit(&state, request.uri().path(), request.headers()).await {
+            Ok(admitted) => within_limit(request, admitted).await,
+            Err(e) => Err(e),
+        }
+    } else {
+        Ok(request)
+    };
+    let mut response = match refused {
+        Err(error) => error_response(&error),
+        Ok(request) => too_large_as_json(next.run(request).await).await,
+    };
     let headers = response.headers_mut();
     for (name, value) in [
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -184,6 +242,68 @@ pub async fn protect(
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+/// Reads the body of an admitted call up to its limit (a body without a `Content-Length`, or
+/// with a false one, is caught here too), and hands the call on with its admission.
+async fn within_limit(
+    request: axum::extract::Request,
+    admitted: Admitted,
+) -> Result<axum::extract::Request, AppError> {
+    let limit = admitted.access.max_body;
+    let (mut parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| AppError::RequestTooLarge { max_bytes: limit as u64 })?;
+    parts.extensions.insert(admitted);
+    Ok(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+async fn admit(state: &AppState, path: &str, headers: &axum::http::HeaderMap) -> Result<Admitted, AppError> {
+    let Some(access) = access_of(path) else {
+        tracing::error!(path, "refused: a server function missing from the access table");
+        return Err(AppError::Forbidden);
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > access.max_body as u64) {
+        return Err(AppError::RequestTooLarge { max_bytes: access.max_body as u64 });
+    }
+    let Some(permission) = access.permission else {
+        return Ok(Admitted { access, operator: None });
+    };
+    let operator = operator_for(state, session_token_in(headers), permission).await?;
+    Ok(Admitted { access, operator: Some(operator) })
+}
+
+pub fn error_response(error: &AppError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(error)).into_response()
+}
+
+/// A body that turned out larger than the router's outer limit while being read (no
+/// `Content-Length`) ends in a plain-text 413; this gives it the portal's error instead.
+async fn too_large_as_json(response: axum::response::Response) -> axum::response::Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    error_response(&AppError::RequestTooLarge { max_bytes: MAX_BODY_BYTES as u64 })
+}
+
+/// The Content-Security-Policy of a rendered page: scripts only with this response's nonce
+/// (and what they load), WebAssembly allowed, everything else from the portal itself.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 #[cfg(test)]

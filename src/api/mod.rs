@@ -1,6 +1,9 @@
 //! Server functions. Each one authorizes the operator through the gate, calls one service and
 //! returns the portal's error type; the gate maps errors to HTTP statuses.
 
+#[cfg(feature = "ssr")]
+pub mod access;
+pub mod admin;
 pub mod audit;
 pub mod enable;
 mod error;
@@ -12,8 +15,13 @@ pub mod jobs;
 pub mod moves;
 pub mod operations;
 pub mod orgs;
+#[cfg(feature = "ssr")]
+pub mod router;
 pub mod search;
 pub mod user_data;
+
+#[cfg(all(test, feature = "ssr"))]
+mod sweep_tests;
 
 use crate::domain::AppError;
 use crate::domain::node::{NodeId, PoolTree};
@@ -23,9 +31,7 @@ use crate::domain::pool::{PoolDetail, PoolId};
 use crate::domain::user::{UserDetail, UserId, UserRow};
 use leptos::prelude::*;
 
-/// Longest user name and password the sign-in form accepts.
-pub const MAX_USERNAME_CHARS: usize = 256;
-pub const MAX_PASSWORD_CHARS: usize = 1024;
+pub use crate::domain::security::{MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS};
 
 /// Signs the operator in: a new session and its cookie, then the console.
 #[server(prefix = "/api", endpoint = "sign_in")]
@@ -35,8 +41,17 @@ pub async fn sign_in(username: String, password: String) -> Result<(), AppError>
             return Err(AppError::InvalidCredentials);
         }
         let state = gate::state()?;
-        let session =
-            crate::server::operators::sign_in(&state.db, &state.config, &username, &password).await?;
+        let client = gate::client(&state.config);
+        let previous = gate::session_token();
+        let session = crate::server::operators::sign_in(
+            &state.db,
+            &state.config,
+            &username,
+            &password,
+            &client,
+            previous.as_deref(),
+        )
+        .await?;
         gate::set_session_cookie(&state.config, Some(&session.token));
         leptos_axum::redirect("/");
         Ok(())

@@ -25,16 +25,21 @@ pub async fn preview_move(
 }
 
 /// Moves exactly the users of a preview (its `user_ids`), as they are now: in one transaction,
-/// or, above the configured threshold, as a background job the browser follows.
+/// or, above the configured threshold, as a background job the browser follows. A force move
+/// needs the operator's password again (`password`; ignored for a normal move).
 #[server(prefix = "/api", endpoint = "move_users", input = Json)]
 pub async fn move_users(
     users: Vec<UserId>,
     destination: PoolId,
     force: bool,
+    #[server(default)] password: Option<String>,
 ) -> Result<MoveStarted, AppError> {
     use crate::domain::operator::Permission;
     use crate::server::{jobs, moves};
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        if force {
+            gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
+        }
         if users.len() > state.config.jobs.threshold {
             let job = jobs::create(&state.db, &operator, &users, destination, force).await?;
             jobs::spawn(state.db.clone(), job, state.config.jobs);

@@ -20,11 +20,13 @@ pub async fn preview_delete(target: UserTarget) -> Result<DeletePreview, AppErro
     .await
 }
 
-/// Deletes the server data and enablement of exactly these users (a preview's `user_ids`).
+/// Deletes the server data and enablement of exactly these users (a preview's `user_ids`),
+/// once the operator has given their password again.
 #[server(prefix = "/api", endpoint = "delete_users", input = Json)]
-pub async fn delete_users(users: Vec<UserId>) -> Result<DeleteRun, AppError> {
+pub async fn delete_users(users: Vec<UserId>, password: String) -> Result<DeleteRun, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        gate::confirm_password(&state, &operator, &password).await?;
         crate::server::delete::run(&state.db, &operator, &users).await
     })
     .await

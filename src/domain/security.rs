@@ -119,7 +119,7 @@ pub struct OperatorSummary {
     pub sessions: u32,
 }
 
-/// A key whose sign-ins are being held back.
+/// A name or address with recent failed sign-ins; `blocked_until` is 0 unless it is held back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lockout {
     pub scope: ThrottleScope,

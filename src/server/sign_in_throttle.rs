@@ -99,24 +99,22 @@ pub async fn record_success(conn: &mut SqliteConnection, attempt: &Attempt) -> R
     Ok(())
 }
 
-/// The keys held back now, longest first.
+/// The names and addresses with failures that still count, those held back first.
 pub async fn lockouts(db: &SqlitePool) -> Result<Vec<Lockout>, AppError> {
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT scope, key, failures, blocked_until FROM sign_in_throttle
-         WHERE blocked_until > ? ORDER BY blocked_until DESC, scope, key LIMIT 500",
+    let t = now();
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT scope, key, failures, last_failure_at, blocked_until FROM sign_in_throttle
+         WHERE failures > 0 ORDER BY blocked_until DESC, last_failure_at DESC, scope, key LIMIT 500",
     )
-    .bind(now())
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(scope, key, failures, blocked_until)| {
-            Some(Lockout {
-                scope: ThrottleScope::parse(&scope)?,
-                key,
-                failures: failures as u32,
-                blocked_until,
-            })
+        .filter_map(|(scope, key, failures, last, blocked_until)| {
+            let scope = ThrottleScope::parse(&scope)?;
+            let failures = scope.policy().live_failures(failures as u32, last, blocked_until, t);
+            let blocked_until = if blocked_until > t { blocked_until } else { 0 };
+            (failures > 0).then_some(Lockout { scope, key, failures, blocked_until })
         })
         .collect())
 }

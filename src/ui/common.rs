@@ -99,6 +99,21 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::CsvHeader => t_string!(i18n, errors.csv_header).to_string(),
         AppError::DirectoryUnavailable => t_string!(i18n, errors.directory_unavailable).to_string(),
         AppError::DirectoryNotConfigured => t_string!(i18n, errors.directory_not_configured).to_string(),
+        AppError::TooManySignInAttempts { retry_after } => {
+            let wait = crate::domain::format::format_duration(*retry_after);
+            t_string!(i18n, errors.too_many_sign_in_attempts, wait).to_string()
+        }
+        AppError::StepUpFailed => t_string!(i18n, errors.step_up_failed).to_string(),
+        AppError::RequestTooLarge { max_bytes } => {
+            t_string!(i18n, errors.request_too_large, megabytes = n(max_bytes.div_ceil(1_000_000)))
+                .to_string()
+        }
+        AppError::TextTooLong { max } => t_string!(i18n, errors.text_too_long, max = n(*max)).to_string(),
+        AppError::OperatorNotFound => t_string!(i18n, errors.operator_not_found).to_string(),
+        AppError::SessionNotFound => t_string!(i18n, errors.session_not_found).to_string(),
+        AppError::CannotDisableSelf => t_string!(i18n, errors.cannot_disable_self).to_string(),
+        AppError::BackupFailed => t_string!(i18n, errors.backup_failed).to_string(),
+        AppError::BackupNotFound => t_string!(i18n, errors.backup_not_found).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal => t_string!(i18n, errors.internal).to_string(),
     }
@@ -389,4 +404,43 @@ pub fn SelectRowBox(selected: Selection, id: crate::domain::user::UserId, name: 
             }
         />
     }
+}
+
+/// Step-up: the operator's password again before a force move or a delete; the error of a
+/// wrong one is shown beside the field, which keeps the focus order of the dialog.
+#[component]
+pub fn PasswordConfirm(
+    password: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="field step-up">
+            <label for="step-up-password">{t!(i18n, security.step_up_label)}</label>
+            <input
+                id="step-up-password"
+                type="password"
+                autocomplete="current-password"
+                maxlength=crate::domain::security::MAX_PASSWORD_CHARS
+                aria-describedby="step-up-hint"
+                aria-invalid=move || error.get().is_some().to_string()
+                prop:value=move || password.get()
+                on:input=move |ev| password.set(event_target_value(&ev))
+            />
+            <p id="step-up-hint" class="field-hint">{t!(i18n, security.step_up_hint)}</p>
+            {move || error.get().map(|e| view! {
+                <p class="field-error" role="alert" data-testid="step-up-error">{error_message(i18n, &e)}</p>
+            })}
+        </div>
+    }
+}
+
+/// The step-up error of an action's last answer, if that is what it was.
+pub fn step_up_error<T>(
+    value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || match value() {
+        Some(Err(e)) if e.asks_for_password_again() => Some(e),
+        _ => None,
+    })
 }

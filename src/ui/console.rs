@@ -43,6 +43,7 @@ pub fn Console() -> impl IntoView {
 #[component]
 fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
+    let administers = operator.may(crate::domain::operator::Permission::ManageOperators);
     provide_context(operator.clone());
     view! {
         <Title text=move || t_string!(i18n, app_name).to_string() />
@@ -56,6 +57,9 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
                     <li><A href="/orgs" attr:class="action-link">{t!(i18n, orgs.open)}</A></li>
                     <li><A href="/audit" attr:class="action-link">{t!(i18n, audit.open)}</A></li>
+                    {administers.then(|| view! {
+                        <li><A href="/admin" attr:class="action-link">{t!(i18n, admin.open)}</A></li>
+                    })}
                 </ul>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {

@@ -1,6 +1,7 @@
 //! Leptos components and pages. They use the domain, the server functions in `api` and the
 //! translations; never the server module.
 
+pub mod admin;
 pub mod audit;
 pub mod browse;
 pub mod common;

@@ -1,7 +1,7 @@
 //! The move wizard: choose the destination (and force), preview what each user keeps and loses,
 //! confirm (a forced move repeats its totals), and read the results.
 
-use super::common::{ErrorPanel, I18n, Loading, count, version_short_name};
+use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, step_up_error, version_short_name};
 use super::console::{SelectedUsers, TreeResource};
 use crate::api::moves::{MoveUsers, PreviewMove};
 use crate::domain::jobs::MoveStarted;
@@ -280,10 +280,37 @@ fn PreviewStep(
     let i18n = use_i18n();
     let confirming = RwSignal::new(false);
     let understood = RwSignal::new(false);
+    let password = RwSignal::new(String::new());
     let start = move |p: &MovePreview| {
-        run.dispatch(MoveUsers { users: p.user_ids.clone(), destination: p.destination.id, force: p.force });
+        run.dispatch(MoveUsers {
+            users: p.user_ids.clone(),
+            destination: p.destination.id,
+            force: false,
+            password: None,
+        });
         step.set(Step::Results);
     };
+    // A force move asks for the password again and stays in the confirmation until it is
+    // accepted; then, or on any other answer, the results follow.
+    let start_forced = move |p: &MovePreview| {
+        let password = Some(password.get_untracked());
+        run.dispatch(MoveUsers {
+            users: p.user_ids.clone(),
+            destination: p.destination.id,
+            force: true,
+            password,
+        });
+    };
+    Effect::new(move |_| {
+        let answered = run.value().with(|v| match v {
+            Some(Err(e)) => !e.asks_for_password_again(),
+            Some(Ok(_)) => true,
+            None => false,
+        });
+        if answered && confirming.get_untracked() {
+            step.set(Step::Results);
+        }
+    });
     view! {
         <section class="wizard-step" aria-labelledby="move-preview-title">
             <h2 id="move-preview-title">{t!(i18n, moves.step_preview)}</h2>
@@ -321,10 +348,12 @@ fn PreviewStep(
                                         on:change=move |ev| understood.set(event_target_checked(&ev)) />
                                     <label for="force-understood">{t!(i18n, moves.confirm_check)}</label>
                                 </div>
+                                <PasswordConfirm password error=step_up_error(move || run.value().get()) />
                                 <div class="wizard-actions">
                                     <button type="button" class="button" on:click=move |_| confirming.set(false)>{t!(i18n, moves.cancel)}</button>
-                                    <button type="button" class="button button-danger" disabled=move || !understood.get()
-                                        on:click=move |_| stored.with_value(|p| start(p))>
+                                    <button type="button" class="button button-danger"
+                                        disabled=move || !understood.get() || password.with(String::is_empty) || run.pending().get()
+                                        on:click=move |_| stored.with_value(|p| start_forced(p))>
                                         {move || t_string!(i18n, moves.confirm_button, count = count(i18n, totals.moving)).to_string()}
                                     </button>
                                 </div>

@@ -1,7 +1,10 @@
 //! The delete and configure wizards: what the operation takes and does is shown first, and
 //! nothing changes until the operator confirms.
 
-use super::common::{ErrorPanel, I18n, Loading, archiving_name, count, telephony_name, version_short_name};
+use super::common::{
+    ErrorPanel, I18n, Loading, PasswordConfirm, archiving_name, count, step_up_error, telephony_name,
+    version_short_name,
+};
 use super::console::{SelectedUsers, TreeResource};
 use super::target::{WizardTarget, from_url, scope_text};
 use crate::api::operations::{ConfigureUsers, DeleteUsers, preview_configure, preview_delete};
@@ -132,6 +135,11 @@ pub fn DeletePage() -> impl IntoView {
     let preview = Resource::new(|| (), move |_| preview_delete(target.clone()));
     let run = ServerAction::<DeleteUsers>::new();
     let confirmed = RwSignal::new(false);
+    // A wrong confirmation password keeps the confirmation open; anything else is the result.
+    let finished = move || {
+        run.value()
+            .with(|v| matches!(v, Some(Ok(_))) || matches!(v, Some(Err(e)) if !e.asks_for_password_again()))
+    };
     Effect::new(move |_| {
         if let Some(Ok(_)) = run.value().get() {
             after_change();
@@ -143,7 +151,7 @@ pub fn DeletePage() -> impl IntoView {
         <div class="page-header"><h1>{t!(i18n, delete.title)}</h1></div>
         <p class="alert alert-info" data-testid="delete-scope">{scope}</p>
         <Show
-            when=move || run.value().get().is_none()
+            when=move || !finished()
             fallback=move || view! {
                 <section class="wizard-step" aria-labelledby="delete-done-title">
                     <h2 id="delete-done-title">{t!(i18n, delete.done_title)}</h2>
@@ -200,6 +208,7 @@ fn delete_confirmation(
     let n = preview.user_ids.len();
     let ids = StoredValue::new(preview.user_ids.clone());
     let totals = preview.totals;
+    let password = RwSignal::new(String::new());
     view! {
         <p class="alert alert-warn" data-testid="delete-summary">
             {move || t_string!(i18n, delete.summary, count = count(i18n, n as u64), items = count(i18n, totals.total())).to_string()}
@@ -210,13 +219,16 @@ fn delete_confirmation(
             <input type="checkbox" prop:checked=move || confirmed.get() on:change=move |ev| confirmed.set(event_target_checked(&ev)) />
             {move || t_string!(i18n, delete.confirm_label, count = count(i18n, n as u64)).to_string()}
         </label>
+        <PasswordConfirm password error=step_up_error(move || run.value().get()) />
         <div class="wizard-actions">
             <A href=back attr:class="button">{t!(i18n, moves.cancel)}</A>
             <button
                 type="button"
                 class="button button-danger"
-                disabled=move || !confirmed.get() || run.pending().get()
-                on:click=move |_| { run.dispatch(DeleteUsers { users: ids.get_value() }); }
+                disabled=move || !confirmed.get() || password.with(String::is_empty) || run.pending().get()
+                on:click=move |_| {
+                    run.dispatch(DeleteUsers { users: ids.get_value(), password: password.get_untracked() });
+                }
             >
                 {move || t_string!(i18n, delete.submit, count = count(i18n, n as u64)).to_string()}
             </button>

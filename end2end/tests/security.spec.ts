@@ -1,0 +1,123 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { demoPassword } from "../playwright.config";
+import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
+
+/** Collects the Content-Security-Policy violations the page reports. */
+function cspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) seen.push(m.text());
+  });
+  return seen;
+}
+
+async function operatorPage(browser: Browser, username: string, locale = "en-US"): Promise<Page> {
+  const context = await browser.newContext({ locale });
+  const page = await context.newPage();
+  await signIn(page, username);
+  return page;
+}
+
+test("an administrator sees the sessions, ends one, and disabling an operator signs them out", async ({ page, browser }) => {
+  const violations = cspViolations(page);
+  const response = await page.goto("/login");
+  expect(response?.headers()["content-security-policy"]).toContain("'nonce-");
+  await signIn(page, "admin");
+  const helpDesk = await operatorPage(browser, "helpdesk");
+  const userAdmin = await operatorPage(browser, "useradmin");
+
+  await page.getByRole("link", { name: "Administration" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Administration");
+  await expect(page.getByTestId("operators-table").locator("tbody tr")).toHaveCount(4);
+  const sessions = page.getByTestId("sessions-table");
+  await expect(sessions.locator('tr[data-session-of="admin"]').first()).toContainText("This session");
+  await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toHaveCount(1);
+  await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toContainText("127.0.0.1");
+  await expectAccessible(page);
+
+  // End the Help Desk session: their next page asks them to sign in again.
+  await page.getByRole("button", { name: "End the session of helpdesk" }).click();
+  await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toHaveCount(0);
+  await helpDesk.goto("/browse/forest");
+  await expect(helpDesk).toHaveURL(/\/login$/);
+
+  // Disable the User Administrator: signed out at once, and cannot sign in again…
+  await page.getByRole("button", { name: "Disable useradmin" }).click();
+  const row = page.getByTestId("operators-table").locator('tr[data-operator="useradmin"]');
+  await expect(row).toContainText("Disabled");
+  await expect(sessions.locator('tr[data-session-of="useradmin"]')).toHaveCount(0);
+  await userAdmin.goto("/browse/forest");
+  await expect(userAdmin).toHaveURL(/\/login$/);
+  await hydrated(userAdmin);
+  await userAdmin.locator("#username").fill("useradmin");
+  await userAdmin.locator("#password").fill(demoPassword);
+  await userAdmin.locator("form.form-stack button[type=submit]").click();
+  await expect(userAdmin.getByRole("alert")).toHaveText("The user name or password is incorrect.");
+  // …until enabled again. Nobody can disable themselves.
+  await page.getByRole("button", { name: "Enable useradmin" }).click();
+  await expect(row).toContainText("Active");
+  await expect(page.getByTestId("operators-table").locator('tr[data-operator="admin"] button')).toHaveCount(0);
+  await signIn(userAdmin, "useradmin");
+
+  // All of it is in the audit log.
+  await page.goto("/audit?operation=operator_disable");
+  await expect(page.getByTestId("audit-table").locator("tbody tr").first()).toContainText("Operator disabled");
+  expect(violations).toEqual([]);
+});
+
+test("Fehlanmeldungen werden gebremst, und die Verwaltung zeigt und löscht sie (Deutsch)", async ({ browser }) => {
+  const guesser = await (await browser.newContext({ locale: "de-DE" })).newPage();
+  await guesser.goto("/login");
+  await hydrated(guesser);
+  await expect(guesser.getByRole("heading", { level: 1 })).toHaveText("Anmelden");
+  // Wrong passwords until the name is held back (from the fourth failure on, at once).
+  let code = "";
+  for (let attempt = 0; attempt < 10 && code !== "too_many_sign_in_attempts"; attempt++) {
+    await guesser.locator("#username").fill("orgmanager");
+    await guesser.locator("#password").fill(`falsch-${attempt}`);
+    const answer = guesser.waitForResponse((r) => r.url().endsWith("/api/sign_in"));
+    await guesser.locator("form.form-stack button[type=submit]").click();
+    code = (await (await answer).json()).code;
+  }
+  expect(code).toBe("too_many_sign_in_attempts");
+  await expect(guesser.getByRole("alert")).toContainText("Zu viele fehlgeschlagene Versuche.");
+  await expectAccessible(guesser);
+
+  const admin = await operatorPage(browser, "admin", "de-DE");
+  await admin.getByRole("link", { name: "Verwaltung" }).click();
+  await expect(admin.getByRole("heading", { level: 1 })).toHaveText("Verwaltung");
+  const failures = admin.getByTestId("lockouts-table");
+  await expect(failures.locator('tr[data-lockout="orgmanager"]')).toContainText("Benutzername");
+  await expectAccessible(admin);
+  // Clearing the name (and the address, for the tests after this one) lets the operator in at once.
+  await admin.getByRole("button", { name: "Fehlversuche von orgmanager zurücksetzen" }).click();
+  await expect(failures.locator('tr[data-lockout="orgmanager"]')).toHaveCount(0);
+  await admin.getByRole("button", { name: "Fehlversuche von 127.0.0.1 zurücksetzen" }).click();
+  await expect(admin.getByTestId("lockouts-empty")).toHaveText("Keine fehlgeschlagenen Anmeldungen in den letzten 15 Minuten.");
+  await signIn(guesser, "orgmanager");
+  await admin.goto("/audit?operation=sign_in_failed");
+  await expect(admin.getByTestId("audit-table").locator("tbody tr").first()).toContainText("orgmanager");
+});
+
+test("une sauvegarde en ligne se fait depuis la page d’administration et se télécharge (français)", async ({ page, browser }) => {
+  await signIn(page, "admin");
+  await chooseLanguage(page, "fr");
+  await page.getByRole("link", { name: "Administration" }).click();
+  await expect(page.getByTestId("backups-empty")).toHaveText("Aucune sauvegarde pour l’instant.");
+  await page.getByRole("button", { name: "Sauvegarder maintenant" }).click();
+  await expect(page.getByTestId("backup-done")).toContainText(/Sauvegarde uc-admin-\d{8}-\d{6}\.db écrite\./);
+  const link = page.getByTestId("backups-table").locator("tbody tr a").first();
+  const href = (await link.getAttribute("href")) ?? "";
+  const file = await page.request.get(href);
+  expect(file.status()).toBe(200);
+  expect((await file.body()).subarray(0, 15).toString()).toBe("SQLite format 3");
+  await expectAccessible(page);
+
+  // Help Desk has no administration: no link, a refusal on the page and from the server.
+  const helpDesk = await operatorPage(browser, "helpdesk");
+  await expect(helpDesk.getByRole("link", { name: "Administration" })).toHaveCount(0);
+  await helpDesk.goto("/admin");
+  await expect(helpDesk.getByRole("alert").first()).toContainText("Your roles do not allow this operation.");
+  expect((await helpDesk.request.get(href)).status()).toBe(403);
+  expect((await helpDesk.request.post("/api/back_up_database", { data: {} })).status()).toBe(403);
+});

@@ -1,0 +1,151 @@
+//! What each server function needs: the gate admits a call by this table before its arguments
+//! are decoded, `gate::authorized` checks that the function asks for the same permission, and
+//! the authorization sweep test checks every registered server function against it, so a new
+//! function that is missing here is refused for everyone and fails the test.
+
+use crate::domain::operator::Permission;
+
+/// What a call may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Reads only.
+    Reads,
+    /// Opens or ends the caller's own session (sign-in, sign-out).
+    OwnSession,
+    /// Changes only the caller's own saved queries.
+    OwnSavedQueries,
+    /// Changes the deployment, users, organizations or operators.
+    Changes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub endpoint: &'static str,
+    /// `None`: callable without a session (sign-in and sign-out only).
+    pub permission: Option<Permission>,
+    pub effect: Effect,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+}
+
+/// Bodies of ordinary calls: the longest are lists of user ids (a quarter of a million users
+/// is about 2.5 MB of JSON).
+pub const STANDARD_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// A file carried as a JSON string may double in size through escaping.
+const USER_DATA_BODY_BYTES: usize = crate::domain::user_data::MAX_IMPORT_BYTES * 2 + 64 * 1024;
+const CSV_BODY_BYTES: usize = crate::domain::org::MAX_CSV_BYTES * 2 + 64 * 1024;
+
+/// The largest body any call accepts (the outer limit of the whole router).
+pub const MAX_BODY_BYTES: usize = USER_DATA_BODY_BYTES;
+
+const fn read(endpoint: &'static str) -> Access {
+    Access {
+        endpoint,
+        permission: Some(Permission::ViewDeployment),
+        effect: Effect::Reads,
+        max_body: STANDARD_BODY_BYTES,
+    }
+}
+
+const fn with(endpoint: &'static str, permission: Permission, effect: Effect) -> Access {
+    Access { endpoint, permission: Some(permission), effect, max_body: STANDARD_BODY_BYTES }
+}
+
+const fn file(endpoint: &'static str, permission: Permission, effect: Effect, max_body: usize) -> Access {
+    Access { endpoint, permission: Some(permission), effect, max_body }
+}
+
+use Effect::{Changes, OwnSavedQueries, Reads};
+use Permission::{BackUpDatabase, ManageOperators, ManagePools, ManageUsers, MoveUsersBetweenOrganizations};
+
+pub const SERVER_FUNCTIONS: &[Access] = &[
+    // Session
+    Access { endpoint: "sign_in", permission: None, effect: Effect::OwnSession, max_body: 16 * 1024 },
+    Access { endpoint: "sign_out", permission: None, effect: Effect::OwnSession, max_body: 16 * 1024 },
+    read("current_operator"),
+    // Browsing
+    read("pool_tree"),
+    read("list_users"),
+    read("pool_detail"),
+    read("user_detail"),
+    // Enable
+    read("enable_choices"),
+    read("list_candidates"),
+    read("select_candidates"),
+    with("preview_enable", ManageUsers, Reads),
+    with("enable_users", ManageUsers, Changes),
+    // Moves and pools
+    with("preview_move", ManageUsers, Reads),
+    with("move_users", ManageUsers, Changes),
+    with("set_pool_state", ManagePools, Changes),
+    read("get_move_job"),
+    read("list_move_jobs"),
+    with("cancel_move_job", ManageUsers, Changes),
+    with("resume_move_job", ManageUsers, Changes),
+    // Delete and configure
+    with("preview_delete", ManageUsers, Reads),
+    with("delete_users", ManageUsers, Changes),
+    with("preview_configure", ManageUsers, Reads),
+    with("configure_users", ManageUsers, Changes),
+    // User data
+    file("preview_import", ManageUsers, Reads, USER_DATA_BODY_BYTES),
+    file("import_user_data", ManageUsers, Changes, USER_DATA_BODY_BYTES),
+    // Find and saved queries
+    read("find_users"),
+    read("search_options"),
+    read("list_saved_queries"),
+    with("save_query", Permission::ViewDeployment, OwnSavedQueries),
+    with("rename_saved_query", Permission::ViewDeployment, OwnSavedQueries),
+    with("share_saved_query", Permission::ViewDeployment, OwnSavedQueries),
+    with("delete_saved_query", Permission::ViewDeployment, OwnSavedQueries),
+    // Audit
+    read("list_audit_events"),
+    read("get_audit_event"),
+    read("user_timeline"),
+    // Organizations
+    read("org_tree"),
+    read("org_members"),
+    read("org_overview"),
+    read("user_org_history"),
+    with("preview_org_move", MoveUsersBetweenOrganizations, Reads),
+    with("move_org_users", MoveUsersBetweenOrganizations, Changes),
+    with("set_prevent_move", MoveUsersBetweenOrganizations, Changes),
+    file("preview_org_csv", MoveUsersBetweenOrganizations, Reads, CSV_BODY_BYTES),
+    file("apply_org_csv", MoveUsersBetweenOrganizations, Changes, CSV_BODY_BYTES),
+    with("sync_directory", MoveUsersBetweenOrganizations, Changes),
+    // Administration
+    with("security_overview", ManageOperators, Reads),
+    with("set_operator_disabled", ManageOperators, Changes),
+    with("end_session", ManageOperators, Changes),
+    with("unlock_sign_in", ManageOperators, Changes),
+    with("back_up_database", BackUpDatabase, Changes),
+];
+
+/// Server functions live under this prefix.
+pub const PREFIX: &str = "/api/";
+
+/// The entry of a server function path (`/api/move_users`), if it has one.
+pub fn access_of(path: &str) -> Option<&'static Access> {
+    let endpoint = path.strip_prefix(PREFIX)?;
+    SERVER_FUNCTIONS.iter().find(|a| a.endpoint == endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_needs_more_than_viewing_and_names_are_unique() {
+        for a in SERVER_FUNCTIONS {
+            if a.effect == Changes {
+                assert_ne!(a.permission, Some(Permission::ViewDeployment), "{}", a.endpoint);
+                assert!(a.permission.is_some(), "{}", a.endpoint);
+            }
+            assert!(a.max_body <= MAX_BODY_BYTES, "{}", a.endpoint);
+            assert_eq!(SERVER_FUNCTIONS.iter().filter(|b| b.endpoint == a.endpoint).count(), 1);
+        }
+        assert_eq!(access_of("/api/move_users").map(|a| a.permission), Some(Some(ManageUsers)));
+        assert_eq!(access_of("/api/nothing"), None);
+        assert_eq!(access_of("/move_users"), None);
+    }
+}

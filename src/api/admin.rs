@@ -1,0 +1,64 @@
+//! Server functions of the administration page: operators, their sessions, sign-in lockouts
+//! and online backups (Enterprise Administrators).
+
+#[cfg(feature = "ssr")]
+use super::gate;
+use crate::domain::AppError;
+use crate::domain::operator::OperatorId;
+use crate::domain::security::{BackupFile, SecurityOverview, SessionId, ThrottleScope};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(prefix = "/api", endpoint = "security_overview", input = Json)]
+pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::{backup, operators, sign_in_throttle};
+    gate::authorized(Permission::ManageOperators, |state, _| async move {
+        let token = gate::session_token();
+        Ok(SecurityOverview {
+            operators: operators::list(&state.db).await?,
+            sessions: operators::sessions(&state.db, token.as_deref()).await?,
+            lockouts: sign_in_throttle::lockouts(&state.db).await?,
+            backups: backup::list(&state.config.backup_dir)?,
+        })
+    })
+    .await
+}
+
+/// Disables (ending every session of) or re-enables an operator.
+#[server(prefix = "/api", endpoint = "set_operator_disabled", input = Json)]
+pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Result<(), AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageOperators, |state, by| async move {
+        crate::server::operators::set_disabled(&state.db, &by, operator, disabled).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "end_session", input = Json)]
+pub async fn end_session(session: SessionId) -> Result<(), AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageOperators, |state, by| async move {
+        crate::server::operators::end_session(&state.db, &by, session).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "unlock_sign_in", input = Json)]
+pub async fn unlock_sign_in(scope: ThrottleScope, key: String) -> Result<(), AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::ManageOperators, |state, by| async move {
+        crate::server::sign_in_throttle::unlock(&state.db, &by, scope, &key).await
+    })
+    .await
+}
+
+/// Writes an online backup into the backup folder.
+#[server(prefix = "/api", endpoint = "back_up_database", input = Json)]
+pub async fn back_up_database() -> Result<BackupFile, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::BackUpDatabase, |state, by| async move {
+        crate::server::backup::write(&state.db, &state.config.backup_dir, (&by).into()).await
+    })
+    .await
+}

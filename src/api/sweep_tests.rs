@@ -1,0 +1,212 @@
+//! The authorization sweep: every server function the binary registers (enumerated from the
+//! registry, so a new one is covered without anyone adding it here) is called through the real
+//! router without a session, and as each demo operator whose roles lack its permission. Every
+//! such call is refused, and the database is byte-for-byte the same afterwards.
+
+use super::access::{Effect, SERVER_FUNCTIONS, access_of};
+use crate::server::{AppState, Config, db, operators, seed};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use leptos::config::LeptosOptions;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+async fn app() -> (axum::Router, sqlx::SqlitePool) {
+    let pool = db::connect("sqlite::memory:").await.unwrap();
+    let config = Config::for_tests();
+    seed::ensure_demo(&pool, config.demo_users).await.unwrap();
+    operators::ensure_demo_operators(&pool, &config).await.unwrap();
+    let leptos_options = LeptosOptions::builder().output_name("uc-admin").build();
+    let state = AppState { db: pool.clone(), config: Arc::new(config), leptos_options };
+    (super::router::router(state), pool)
+}
+
+async fn call(
+    app: &axum::Router,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let content_type =
+        if path.ends_with("/sign_in") { "application/x-www-form-urlencoded" } else { "application/json" };
+    let request =
+        request.header(header::CONTENT_TYPE, content_type).body(Body::from(body.to_string())).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn sign_in(app: &axum::Router, username: &str) -> String {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("username={username}&password=test-password")))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let set_cookie = response.headers().get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// Every row of every table except the sessions (whose last-seen time may move), in order.
+async fn snapshot(pool: &sqlx::SqlitePool) -> BTreeMap<String, String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut all = BTreeMap::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+            .bind(&table)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join("||'|'||");
+        let rows: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT group_concat(r, char(10)) FROM (SELECT {row} AS r FROM \"{table}\" ORDER BY r)"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        all.insert(table, rows.unwrap_or_default());
+    }
+    all
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_callers_without_a_session_or_the_permission() {
+    let (app, pool) = app().await;
+    let mut cookies = Vec::new();
+    for (username, _, _) in operators::DEMO_OPERATORS {
+        let operator =
+            operators::list(&pool).await.unwrap().into_iter().find(|o| o.username == username).unwrap();
+        cookies.push((operator, sign_in(&app, username).await));
+    }
+    let before = snapshot(&pool).await;
+
+    let registered: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(registered.len() >= 50, "the registry lists the portal's server functions");
+    let (mut anonymous, mut refused_roles) = (0, 0);
+    for (path, method) in &registered {
+        let access = access_of(path)
+            .unwrap_or_else(|| panic!("{path} is not in api::access::SERVER_FUNCTIONS: add it there"));
+        assert_eq!(*method, Method::POST, "{path}: nothing changes state on GET, and nothing is a GET");
+        let Some(permission) = access.permission else {
+            assert_eq!(access.effect, Effect::OwnSession, "{path}: only sign-in and sign-out are public");
+            continue;
+        };
+        // Without a session, whatever the body: 401 before the arguments are even read.
+        for body in ["", "{}", "not json"] {
+            let (status, text) = call(&app, Method::POST, path, None, body).await;
+            assert_eq!((status, text.as_str()), (401, r#"{"code":"unauthenticated"}"#), "{path} {body:?}");
+        }
+        let forged = call(&app, Method::POST, path, Some("uc_session=forged"), "{}").await;
+        assert_eq!(forged.0, 401, "{path} with a forged session");
+        anonymous += 1;
+        // Each operator whose roles lack the permission: 403.
+        for (operator, cookie) in &cookies {
+            if operator.roles.iter().any(|r| r.grants(permission)) {
+                continue;
+            }
+            let (status, text) = call(&app, Method::POST, path, Some(cookie), "{}").await;
+            assert_eq!(
+                (status, text.as_str()),
+                (403, r#"{"code":"forbidden"}"#),
+                "{path} as {}",
+                operator.username
+            );
+            refused_roles += 1;
+        }
+        // Help Desk is read-only: every function that changes anything is refused.
+        let help_desk = &cookies.iter().find(|(o, _)| o.username == "helpdesk").unwrap().1;
+        if access.effect == Effect::Changes {
+            let (status, _) = call(&app, Method::POST, path, Some(help_desk), "{}").await;
+            assert_eq!(status, 403, "{path} as Help Desk");
+        }
+    }
+    // The table has no entries for functions that no longer exist.
+    for access in SERVER_FUNCTIONS {
+        assert!(
+            registered.iter().any(|(p, _)| p.strip_prefix("/api/") == Some(access.endpoint)),
+            "{} is in the access table but not registered",
+            access.endpoint
+        );
+    }
+    // The downloads apply the same gate.
+    let help_desk = &cookies.iter().find(|(o, _)| o.username == "helpdesk").unwrap().1;
+    for path in [
+        "/exports/audit.csv",
+        "/exports/user-data.xml?pool=1",
+        "/exports/enable-runs/1.xml",
+        "/exports/backups/uc-admin-1.db",
+    ] {
+        let (status, _) = call(&app, Method::GET, path, None, "").await;
+        assert_eq!(status, 401, "{path}");
+    }
+    assert_eq!(call(&app, Method::GET, "/exports/backups/uc-admin-1.db", Some(help_desk), "").await.0, 403);
+
+    assert_eq!(snapshot(&pool).await, before, "a refused call changed the database");
+    println!(
+        "authorization sweep: {} server functions registered, {anonymous} refused without a session, \
+         {refused_roles} refusals for roles lacking the permission",
+        registered.len()
+    );
+    assert_eq!(registered.len(), SERVER_FUNCTIONS.len());
+}
+
+/// A server function body larger than its limit is refused with the portal's error before
+/// anything is read; a text field past its limit is refused by the function.
+#[tokio::test]
+async fn oversized_requests_get_a_clear_error_and_change_nothing() {
+    let (app, pool) = app().await;
+    let cookie = sign_in(&app, "useradmin").await;
+    let before = snapshot(&pool).await;
+    let big = format!(r#"{{"name":"x","search":"{}","shared":false}}"#, "a".repeat(5 * 1024 * 1024));
+    let (status, text) = call(&app, Method::POST, "/api/save_query", Some(&cookie), &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE.as_u16());
+    assert!(text.starts_with(r#"{"code":"request_too_large""#), "{text}");
+    let long = format!(r#"{{"name":"x","search":"q={}","shared":false}}"#, "a".repeat(10_000));
+    let (status, text) = call(&app, Method::POST, "/api/save_query", Some(&cookie), &long).await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.starts_with(r#"{"code":"text_too_long""#), "{text}");
+    assert_eq!(snapshot(&pool).await, before);
+}
+
+/// Every rendered page carries a Content-Security-Policy whose nonce is the one on the page's
+/// inline scripts.
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_their_nonce() {
+    let (app, _) = app().await;
+    let request = Request::builder().uri("/login").body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let policy = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .expect("a policy")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap().to_string();
+    assert!(nonce.len() >= 16, "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"));
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22).await.unwrap();
+    let html = String::from_utf8_lossy(&bytes);
+    // leptos_i18n leaves an empty `<script></script>` placeholder, which runs nothing and which
+    // browsers do not check against the policy; every script with content carries the nonce.
+    let scripts = html.matches("<script").count() - html.matches("<script></script>").count();
+    assert!(scripts >= 2, "the hydration scripts");
+    assert!(html.matches(&format!("nonce=\"{nonce}\"")).count() >= scripts, "every script has the nonce");
+    // Another page gets another nonce.
+    let again = app.oneshot(Request::builder().uri("/login").body(Body::empty()).unwrap()).await.unwrap();
+    let other = again.headers().get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+    assert!(!other.contains(&nonce));
+}

@@ -1,0 +1,292 @@
+//! The administration page (Enterprise Administrators): operators (disable, re-enable), live
+//! sessions (end one), sign-in lockouts (lift one) and online backups (make one, download).
+
+use super::common::{ErrorPanel, I18n, Loading, count, lang, role_name};
+use crate::api::admin::{
+    BackUpDatabase, EndSession, SetOperatorDisabled, UnlockSignIn, get_security_overview,
+};
+use crate::domain::format::format_instant;
+use crate::domain::operator::{Operator, Permission};
+use crate::domain::security::{BackupFile, Lockout, OperatorSummary, SessionInfo, ThrottleScope};
+use crate::i18n::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+fn when(i18n: I18n, at: i64) -> String {
+    format_instant(lang(i18n), at)
+}
+
+fn scope_name(i18n: I18n, scope: ThrottleScope) -> &'static str {
+    match scope {
+        ThrottleScope::Account => t_string!(i18n, admin.scope_account),
+        ThrottleScope::Address => t_string!(i18n, admin.scope_address),
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let disable = ServerAction::<SetOperatorDisabled>::new();
+    let end = ServerAction::<EndSession>::new();
+    let unlock = ServerAction::<UnlockSignIn>::new();
+    let backup = ServerAction::<BackUpDatabase>::new();
+    // Reloaded after every change made here.
+    let overview = Resource::new(
+        move || {
+            (disable.version().get(), end.version().get(), unlock.version().get(), backup.version().get())
+        },
+        |_| get_security_overview(),
+    );
+    let last_error = Signal::derive(move || {
+        [
+            disable.value().get().and_then(Result::err),
+            end.value().get().and_then(Result::err),
+            unlock.value().get().and_then(Result::err),
+            backup.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    });
+    view! {
+        <Title text=move || format!("{} – {}", t_string!(i18n, admin.title), t_string!(i18n, app_name)) />
+        <div class="page-header"><h1>{t!(i18n, admin.title)}</h1></div>
+        <p class="muted">{t!(i18n, admin.intro)}</p>
+        {move || last_error.get().map(|error| view! { <ErrorPanel error /> })}
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(o) => view! {
+                        <OperatorsSection operators=o.operators disable />
+                        <SessionsSection sessions=o.sessions end />
+                        <LockoutsSection lockouts=o.lockouts unlock />
+                        <BackupsSection backups=o.backups backup />
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OperatorsSection(
+    operators: Vec<OperatorSummary>,
+    disable: ServerAction<SetOperatorDisabled>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let me = use_context::<Operator>().map(|o| o.id);
+    view! {
+        <section class="admin-section" aria-labelledby="admin-operators">
+            <h2 id="admin-operators">{t!(i18n, admin.operators_title)}</h2>
+            <div class="table-wrap">
+                <table class="data-table" data-testid="operators-table">
+                    <thead><tr>
+                        <th scope="col">{t!(i18n, admin.col_username)}</th>
+                        <th scope="col">{t!(i18n, admin.col_display_name)}</th>
+                        <th scope="col">{t!(i18n, admin.col_roles)}</th>
+                        <th scope="col">{t!(i18n, admin.col_status)}</th>
+                        <th scope="col" class="num">{t!(i18n, admin.col_sessions)}</th>
+                        <th scope="col">{t!(i18n, admin.col_action)}</th>
+                    </tr></thead>
+                    <tbody>
+                        {operators.into_iter().map(|o| {
+                            let (id, disabled, sessions) = (o.id, o.disabled, o.sessions);
+                            let roles = o.roles.clone();
+                            let username = o.username.clone();
+                            let is_me = me == Some(id);
+                            view! {
+                                <tr data-operator=o.username.clone()>
+                                    <td class="mono">{o.username.clone()}</td>
+                                    <td>{o.display_name.clone()}</td>
+                                    <td>{move || roles.iter().map(|r| role_name(i18n, *r)).collect::<Vec<_>>().join(", ")}</td>
+                                    <td>
+                                        <span class=if disabled { "badge badge-warn" } else { "badge badge-ok" }>
+                                            {move || if disabled { t_string!(i18n, admin.disabled) } else { t_string!(i18n, admin.active) }}
+                                        </span>
+                                    </td>
+                                    <td class="num">{move || count(i18n, sessions as u64)}</td>
+                                    <td>
+                                        {(!is_me).then(|| {
+                                            let username = username.clone();
+                                            view! {
+                                                <button type="button" class=if disabled { "button button-small" } else { "button button-small button-danger" }
+                                                    disabled=move || disable.pending().get()
+                                                    aria-label=move || if disabled {
+                                                        t_string!(i18n, admin.enable_operator, name = username.clone()).to_string()
+                                                    } else {
+                                                        t_string!(i18n, admin.disable_operator, name = username.clone()).to_string()
+                                                    }
+                                                    on:click=move |_| { disable.dispatch(SetOperatorDisabled { operator: id, disabled: !disabled }); }>
+                                                    {move || if disabled { t_string!(i18n, admin.enable) } else { t_string!(i18n, admin.disable) }}
+                                                </button>
+                                            }
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="field-hint">{t!(i18n, admin.disable_hint)}</p>
+        </section>
+    }
+}
+
+#[component]
+fn SessionsSection(sessions: Vec<SessionInfo>, end: ServerAction<EndSession>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="admin-section" aria-labelledby="admin-sessions">
+            <h2 id="admin-sessions">{t!(i18n, admin.sessions_title)}</h2>
+            <div class="table-wrap">
+                <table class="data-table" data-testid="sessions-table">
+                    <thead><tr>
+                        <th scope="col">{t!(i18n, admin.col_username)}</th>
+                        <th scope="col">{t!(i18n, admin.col_signed_in)}</th>
+                        <th scope="col">{t!(i18n, admin.col_last_seen)}</th>
+                        <th scope="col">{t!(i18n, admin.col_expires)}</th>
+                        <th scope="col">{t!(i18n, admin.col_address)}</th>
+                        <th scope="col">{t!(i18n, admin.col_browser)}</th>
+                        <th scope="col">{t!(i18n, admin.col_action)}</th>
+                    </tr></thead>
+                    <tbody>
+                        {sessions.into_iter().map(|s| {
+                            let (id, created, seen, expires, current) = (s.id, s.created_at, s.last_seen_at, s.expires_at, s.current);
+                            let username = s.username.clone();
+                            view! {
+                                <tr data-session-of=s.username.clone()>
+                                    <td class="mono">{s.username.clone()}</td>
+                                    <td>{move || when(i18n, created)}</td>
+                                    <td>{move || when(i18n, seen)}</td>
+                                    <td>{move || when(i18n, expires)}</td>
+                                    <td class="mono">{s.client_address.clone()}</td>
+                                    <td class="wrap">{s.user_agent.clone()}</td>
+                                    <td>
+                                        {if current {
+                                            view! { <span class="badge">{t!(i18n, admin.this_session)}</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <button type="button" class="button button-small button-danger"
+                                                    disabled=move || end.pending().get()
+                                                    aria-label=move || t_string!(i18n, admin.end_session_of, name = username.clone()).to_string()
+                                                    on:click=move |_| { end.dispatch(EndSession { session: id }); }>
+                                                    {t!(i18n, admin.end_session)}
+                                                </button>
+                                            }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn LockoutsSection(lockouts: Vec<Lockout>, unlock: ServerAction<UnlockSignIn>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="admin-section" aria-labelledby="admin-lockouts">
+            <h2 id="admin-lockouts">{t!(i18n, admin.lockouts_title)}</h2>
+            <p class="field-hint">{t!(i18n, admin.lockouts_hint)}</p>
+            {if lockouts.is_empty() {
+                view! { <p data-testid="lockouts-empty">{t!(i18n, admin.no_lockouts)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="data-table" data-testid="lockouts-table">
+                            <thead><tr>
+                                <th scope="col">{t!(i18n, admin.col_scope)}</th>
+                                <th scope="col">{t!(i18n, admin.col_key)}</th>
+                                <th scope="col" class="num">{t!(i18n, admin.col_failures)}</th>
+                                <th scope="col">{t!(i18n, admin.col_until)}</th>
+                                <th scope="col">{t!(i18n, admin.col_action)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {lockouts.into_iter().map(|l| {
+                                    let (scope, failures, until) = (l.scope, l.failures, l.blocked_until);
+                                    let key = StoredValue::new(l.key.clone());
+                                    view! {
+                                        <tr data-lockout=l.key.clone()>
+                                            <td>{move || scope_name(i18n, scope)}</td>
+                                            <td class="mono">{l.key.clone()}</td>
+                                            <td class="num">{move || count(i18n, failures as u64)}</td>
+                                            <td>{move || if until > 0 { when(i18n, until) } else { t_string!(i18n, admin.not_held).to_string() }}</td>
+                                            <td>
+                                                <button type="button" class="button button-small"
+                                                    disabled=move || unlock.pending().get()
+                                                    aria-label=move || t_string!(i18n, admin.unlock_of, key = key.get_value()).to_string()
+                                                    on:click=move |_| { unlock.dispatch(UnlockSignIn { scope, key: key.get_value() }); }>
+                                                    {t!(i18n, admin.unlock)}
+                                                </button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn BackupsSection(backups: Vec<BackupFile>, backup: ServerAction<BackUpDatabase>) -> impl IntoView {
+    let i18n = use_i18n();
+    let may = use_context::<Operator>().is_some_and(|o| o.may(Permission::BackUpDatabase));
+    view! {
+        <section class="admin-section" aria-labelledby="admin-backups">
+            <h2 id="admin-backups">{t!(i18n, admin.backups_title)}</h2>
+            <p class="field-hint">{t!(i18n, admin.backups_hint)}</p>
+            {may.then(|| view! {
+                <div class="wizard-actions">
+                    <button type="button" class="button button-primary" data-testid="backup-now"
+                        disabled=move || backup.pending().get()
+                        on:click=move |_| { backup.dispatch(BackUpDatabase {}); }>
+                        {move || if backup.pending().get() { t_string!(i18n, admin.backing_up) } else { t_string!(i18n, admin.back_up_now) }}
+                    </button>
+                </div>
+            })}
+            {move || backup.value().get().and_then(Result::ok).map(|file| view! {
+                <p class="alert alert-success" role="status" data-testid="backup-done">
+                    {move || t_string!(i18n, admin.backup_done, name = file.name.clone()).to_string()}
+                </p>
+            })}
+            {if backups.is_empty() {
+                view! { <p data-testid="backups-empty">{t!(i18n, admin.no_backups)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="data-table" data-testid="backups-table">
+                            <thead><tr>
+                                <th scope="col">{t!(i18n, admin.col_file)}</th>
+                                <th scope="col">{t!(i18n, admin.col_created)}</th>
+                                <th scope="col" class="num">{t!(i18n, admin.col_size)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {backups.into_iter().map(|b| {
+                                    let (created, kilobytes) = (b.created_at, b.bytes.div_ceil(1024));
+                                    view! {
+                                        <tr>
+                                            <td class="mono"><a href=format!("/exports/backups/{}", b.name) download>{b.name.clone()}</a></td>
+                                            <td>{move || when(i18n, created)}</td>
+                                            <td class="num">{move || t_string!(i18n, admin.kilobytes, size = count(i18n, kilobytes)).to_string()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
