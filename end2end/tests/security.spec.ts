@@ -36,13 +36,13 @@ test("an administrator sees the sessions, ends one, and disabling an operator si
   await expectAccessible(page);
 
   // End the Help Desk session: their next page asks them to sign in again.
-  await page.getByRole("button", { name: "End the session of helpdesk" }).click();
+  await page.getByRole("button", { name: "End session (helpdesk)" }).click();
   await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toHaveCount(0);
   await helpDesk.goto("/browse/forest");
   await expect(helpDesk).toHaveURL(/\/login$/);
 
   // Disable the User Administrator: signed out at once, and cannot sign in again…
-  await page.getByRole("button", { name: "Disable useradmin" }).click();
+  await page.getByRole("button", { name: "Disable (useradmin)" }).click();
   const row = page.getByTestId("operators-table").locator('tr[data-operator="useradmin"]');
   await expect(row).toContainText("Disabled");
   await expect(sessions.locator('tr[data-session-of="useradmin"]')).toHaveCount(0);
@@ -54,7 +54,7 @@ test("an administrator sees the sessions, ends one, and disabling an operator si
   await userAdmin.locator("form.form-stack button[type=submit]").click();
   await expect(userAdmin.getByRole("alert")).toHaveText("The user name or password is incorrect.");
   // …until enabled again. Nobody can disable themselves.
-  await page.getByRole("button", { name: "Enable useradmin" }).click();
+  await page.getByRole("button", { name: "Enable (useradmin)" }).click();
   await expect(row).toContainText("Active");
   await expect(page.getByTestId("operators-table").locator('tr[data-operator="admin"] button')).toHaveCount(0);
   await signIn(userAdmin, "useradmin");
@@ -90,9 +90,9 @@ test("Fehlanmeldungen werden gebremst, und die Verwaltung zeigt und löscht sie 
   await expect(failures.locator('tr[data-lockout="orgmanager"]')).toContainText("Benutzername");
   await expectAccessible(admin);
   // Clearing the name (and the address, for the tests after this one) lets the operator in at once.
-  await admin.getByRole("button", { name: "Fehlversuche von orgmanager zurücksetzen" }).click();
+  await admin.getByRole("button", { name: "Zurücksetzen (orgmanager)" }).click();
   await expect(failures.locator('tr[data-lockout="orgmanager"]')).toHaveCount(0);
-  await admin.getByRole("button", { name: "Fehlversuche von 127.0.0.1 zurücksetzen" }).click();
+  await admin.getByRole("button", { name: "Zurücksetzen (127.0.0.1)" }).click();
   await expect(admin.getByTestId("lockouts-empty")).toHaveText("Keine fehlgeschlagenen Anmeldungen in den letzten 15 Minuten.");
   await signIn(guesser, "orgmanager");
   await admin.goto("/audit?operation=sign_in_failed");

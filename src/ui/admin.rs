@@ -109,17 +109,13 @@ fn OperatorsSection(
                                     <td class="num">{move || count(i18n, sessions as u64)}</td>
                                     <td>
                                         {(!is_me).then(|| {
-                                            let username = username.clone();
+                                                            let username = username.clone();
                                             view! {
                                                 <button type="button" class=if disabled { "button button-small" } else { "button button-small button-danger" }
                                                     disabled=move || disable.pending().get()
-                                                    aria-label=move || if disabled {
-                                                        t_string!(i18n, admin.enable_operator, name = username.clone()).to_string()
-                                                    } else {
-                                                        t_string!(i18n, admin.disable_operator, name = username.clone()).to_string()
-                                                    }
                                                     on:click=move |_| { disable.dispatch(SetOperatorDisabled { operator: id, disabled: !disabled }); }>
                                                     {move || if disabled { t_string!(i18n, admin.enable) } else { t_string!(i18n, admin.disable) }}
+                                                    <span class="visually-hidden">"("{username}")"</span>
                                                 </button>
                                             }
                                         })}
@@ -171,9 +167,9 @@ fn SessionsSection(sessions: Vec<SessionInfo>, end: ServerAction<EndSession>) ->
                                             view! {
                                                 <button type="button" class="button button-small button-danger"
                                                     disabled=move || end.pending().get()
-                                                    aria-label=move || t_string!(i18n, admin.end_session_of, name = username.clone()).to_string()
                                                     on:click=move |_| { end.dispatch(EndSession { session: id }); }>
                                                     {t!(i18n, admin.end_session)}
+                                                    <span class="visually-hidden">"("{username}")"</span>
                                                 </button>
                                             }.into_any()
                                         }}
@@ -221,9 +217,9 @@ fn LockoutsSection(lockouts: Vec<Lockout>, unlock: ServerAction<UnlockSignIn>) -
                                             <td>
                                                 <button type="button" class="button button-small"
                                                     disabled=move || unlock.pending().get()
-                                                    aria-label=move || t_string!(i18n, admin.unlock_of, key = key.get_value()).to_string()
                                                     on:click=move |_| { unlock.dispatch(UnlockSignIn { scope, key: key.get_value() }); }>
                                                     {t!(i18n, admin.unlock)}
+                                                    <span class="visually-hidden">"("{key.get_value()}")"</span>
                                                 </button>
                                             </td>
                                         </tr>
