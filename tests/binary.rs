@@ -2,123 +2,39 @@
 //! gate, the cookie attributes, the redirect of signed-out pages and the language choice.
 #![cfg(feature = "ssr")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{FORM, Response, session_cookie};
 
 const PASSWORD: &str = "binary-test-password";
 
+// Fields drop in order: the process is killed before its directory is removed.
 struct Server {
-    child: Child,
     port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
+    _process: common::Server,
+    _dir: common::TempDir,
 }
 
 fn start() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = std::env::temp_dir().join(format!("uc-admin-binary-test-{}-{port}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_uc-admin"))
-        .env("UC_ADMIN_DATABASE_URL", format!("sqlite://{}/test.db", dir.display()))
-        .env("UC_ADMIN_DEMO_PASSWORD", PASSWORD)
-        .env("UC_ADMIN_DEMO_USERS", "300")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "uc-admin")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the uc-admin binary starts");
-    let server = Server { child, port, dir };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start listening");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
+    let port = common::free_port();
+    let dir = common::TempDir::new(&format!("uc-admin-binary-test-{}-{port}", std::process::id()));
+    let process = common::Server::start(
+        port,
+        &[
+            ("UC_ADMIN_DATABASE_URL", format!("sqlite://{}/test.db", dir.path().display())),
+            ("UC_ADMIN_DEMO_PASSWORD", PASSWORD.to_string()),
+            ("UC_ADMIN_DEMO_USERS", "300".to_string()),
+        ],
+    );
+    Server { port, _process: process, _dir: dir }
 }
 
 fn http(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.port,
-        body.len()
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).unwrap();
-    let status = status_line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once(':').unwrap();
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let mut raw = Vec::new();
-    reader.read_to_end(&mut raw).unwrap();
-    let chunked =
-        headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(&raw) } else { raw };
-    Response { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    common::http(server.port, method, path, headers, body)
 }
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&raw[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&raw[end + 2..end + 2 + size]);
-        raw = &raw[end + 2 + size + 2..];
-    }
-}
-
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
 fn sign_in(server: &Server, username: &str, password: &str) -> Response {
-    http(server, "POST", "/api/sign_in", &[FORM], &format!("username={username}&password={password}"))
-}
-
-fn session_cookie(response: &Response) -> String {
-    let set_cookie = response.header("set-cookie").expect("a session cookie");
-    set_cookie.split(';').next().unwrap().to_string()
+    common::sign_in(server.port, username, password)
 }
 
 #[test]

@@ -301,9 +301,21 @@ pub async fn set_disabled(
 /// The live sessions, most recently active first; `current` marks the caller's own.
 pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
     let current = current_token.map(token_hash).unwrap_or_default();
-    let rows: Vec<(i64, i64, String, i64, i64, i64, String, String, bool)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        operator_id: i64,
+        username: String,
+        created_at: i64,
+        last_seen_at: i64,
+        expires_at: i64,
+        client_address: String,
+        user_agent: String,
+        current: bool,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.id, s.operator_id, o.username, s.created_at, s.last_seen_at, s.expires_at,
-                s.client_address, s.user_agent, s.token_hash = ?
+                s.client_address, s.user_agent, s.token_hash = ? AS current
          FROM sessions s JOIN operators o ON o.id = s.operator_id
          WHERE s.expires_at > ? ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1000",
     )
@@ -313,18 +325,16 @@ pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Ve
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, operator, username, created_at, last_seen_at, expires_at, address, agent, current)| {
-            SessionInfo {
-                id: SessionId(id),
-                operator: OperatorId(operator),
-                username,
-                created_at,
-                last_seen_at,
-                expires_at,
-                client_address: address,
-                user_agent: agent,
-                current,
-            }
+        .map(|r| SessionInfo {
+            id: SessionId(r.id),
+            operator: OperatorId(r.operator_id),
+            username: r.username,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            client_address: r.client_address,
+            user_agent: r.user_agent,
+            current: r.current,
         })
         .collect())
 }
