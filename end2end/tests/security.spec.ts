@@ -31,13 +31,16 @@ test("an administrator sees the sessions, ends one, and disabling an operator si
   await expect(page.getByTestId("operators-table").locator("tbody tr")).toHaveCount(4);
   const sessions = page.getByTestId("sessions-table");
   await expect(sessions.locator('tr[data-session-of="admin"]').first()).toContainText("This session");
-  await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toHaveCount(1);
-  await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toContainText("127.0.0.1");
+  const helpDeskRows = sessions.locator('tr[data-session-of="helpdesk"]');
+  await expect(helpDeskRows.first()).toContainText("127.0.0.1");
   await expectAccessible(page);
 
-  // End the Help Desk session: their next page asks them to sign in again.
-  await page.getByRole("button", { name: "End session (helpdesk)" }).click();
-  await expect(sessions.locator('tr[data-session-of="helpdesk"]')).toHaveCount(0);
+  // End the Help Desk sessions (earlier tests left some open too): their next page asks them
+  // to sign in again.
+  for (let left = await helpDeskRows.count(); left > 0; left--) {
+    await page.getByRole("button", { name: "End session (helpdesk)" }).first().click();
+    await expect(helpDeskRows).toHaveCount(left - 1);
+  }
   await helpDesk.goto("/browse/forest");
   await expect(helpDesk).toHaveURL(/\/login$/);
 
