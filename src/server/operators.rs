@@ -247,18 +247,27 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
     .bind(now())
     .fetch_all(db)
     .await?;
-    let mut operators = Vec::with_capacity(rows.len());
-    for (id, username, display_name, disabled, sessions) in rows {
-        operators.push(OperatorSummary {
-            id: OperatorId(id),
-            username,
-            display_name,
-            roles: roles_of(db, OperatorId(id)).await?,
-            disabled: disabled != 0,
-            sessions: sessions as u32,
-        });
-    }
-    Ok(operators)
+    let grants: Vec<(i64, String)> =
+        sqlx::query_as("SELECT operator_id, role FROM operator_roles ORDER BY operator_id, role")
+            .fetch_all(db)
+            .await?;
+    rows.into_iter()
+        .map(|(id, username, display_name, disabled, sessions)| {
+            let roles = grants
+                .iter()
+                .filter(|(operator, _)| *operator == id)
+                .map(|(_, code)| code.parse().map_err(|_| corrupt("role", code)))
+                .collect::<Result<_, _>>()?;
+            Ok(OperatorSummary {
+                id: OperatorId(id),
+                username,
+                display_name,
+                roles,
+                disabled: disabled != 0,
+                sessions: sessions as u32,
+            })
+        })
+        .collect()
 }
 
 /// Disables or re-enables an operator. Disabling ends all their sessions in the same

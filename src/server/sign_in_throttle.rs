@@ -30,17 +30,15 @@ impl Attempt {
 
 /// Refuses the attempt, without checking any password, while either key is held back.
 pub async fn check(db: &SqlitePool, attempt: &Attempt) -> Result<(), AppError> {
-    let t = now();
-    let mut wait = 0i64;
-    for (scope, key) in attempt.keys() {
-        let blocked: Option<i64> =
-            sqlx::query_scalar("SELECT blocked_until FROM sign_in_throttle WHERE scope = ? AND key = ?")
-                .bind(scope.as_str())
-                .bind(key)
-                .fetch_optional(db)
-                .await?;
-        wait = wait.max(blocked.unwrap_or(0) - t);
-    }
+    let blocked_until: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(blocked_until) FROM sign_in_throttle
+         WHERE (scope = 'account' AND key = ?) OR (scope = 'address' AND key = ?)",
+    )
+    .bind(&attempt.account)
+    .bind(&attempt.address)
+    .fetch_one(db)
+    .await?;
+    let wait = blocked_until.unwrap_or(0) - now();
     if wait > 0 { Err(AppError::TooManySignInAttempts { retry_after: wait as u64 }) } else { Ok(()) }
 }
 
