@@ -37,7 +37,7 @@ test("selected users move between available pools with all their data", async ({
   const names = await tick(page, 2);
   await expect(page.getByTestId("selection")).toContainText("Selected: 2");
   await page.getByRole("link", { name: "Move selected users…" }).click();
-  await expect(page.getByTestId("move-scope")).toHaveText("Users to move: the selected users (2).");
+  await expect(page.getByTestId("move-scope")).toHaveText("Users: the selected users (2).");
   await chooseDestination(page, "pool02.contoso.com");
   await expect(page.getByTestId("capabilities")).toContainText("Meetings: Holds");
   await expectAccessible(page);
