@@ -5,6 +5,8 @@
 pub mod api;
 pub mod app;
 pub mod domain;
+#[cfg(feature = "formats")]
+pub mod formats;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;

@@ -39,7 +39,11 @@ impl SipUri {
     /// lower-case.
     pub fn parse(input: &str) -> Result<SipUri, SipProblem> {
         let s = input.trim();
-        let s = if s.len() >= 4 && s[..4].eq_ignore_ascii_case("sip:") { &s[4..] } else { s };
+        // `get`, not `[..4]`: byte 4 may fall inside a character ("Fr\u{fffd}n...").
+        let s = match s.get(..4) {
+            Some(scheme) if scheme.eq_ignore_ascii_case("sip:") => &s[4..],
+            _ => s,
+        };
         let s = s.to_ascii_lowercase();
         let (local, domain) = s.split_once('@').ok_or(SipProblem::InvalidUri)?;
         if !is_valid_local_part(local) || !is_valid_domain(domain) || s.len() > MAX_TOTAL {
@@ -181,6 +185,9 @@ mod tests {
         ] {
             assert_eq!(SipUri::parse(bad), Err(SipProblem::InvalidUri), "{bad}");
         }
+        // A character across byte 4 is an invalid URI, not a panic (found by fuzz/ sip_uri).
+        assert_eq!(SipUri::parse("Fr\u{fffd}n\u{e7}ois@x.com"), Err(SipProblem::InvalidUri));
+        assert_eq!(SipUri::parse("sip\u{e9}:a@b.com"), Err(SipProblem::InvalidUri));
         let long = format!("{}@contoso.com", "a".repeat(65));
         assert!(SipUri::parse(&long).is_err());
     }

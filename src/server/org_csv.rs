@@ -1,82 +1,23 @@
 //! CSV files of the enterprise: import (create or update users, with their organization and
 //! Prevent User Move) and move (change the organization column). Valid rows are applied and
 //! invalid ones rejected with their reason; each row is applied whole or not at all, and the
-//! whole file runs in one transaction, so a crash leaves nothing half-done.
+//! whole file runs in one transaction, so a crash leaves nothing half-done. Reading the file
+//! is `formats::org_csv`'s.
 
 use super::audit;
 use super::orgs::{self, MoveSource};
 use crate::domain::AppError;
 use crate::domain::operator::Operator;
 use crate::domain::org::{
-    CsvKind, MAX_CSV_BYTES, MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId,
+    CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId,
 };
 use crate::domain::user::UserId;
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::{HashMap, HashSet};
 
-/// Most rows in one file.
-pub const MAX_CSV_ROWS: usize = 50_000;
-
-const IMPORT_COLUMNS: [&str; 5] = ["username", "display_name", "email", "organization", "prevent_user_move"];
-const MOVE_COLUMNS: [&str; 2] = ["username", "organization"];
-
-fn yes_no(value: &str) -> Result<Option<bool>, ()> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "" => Ok(None),
-        "yes" | "true" | "1" | "oui" | "ja" => Ok(Some(true)),
-        "no" | "false" | "0" | "non" | "nein" => Ok(Some(false)),
-        _ => Err(()),
-    }
-}
-
-fn valid_username(name: &str) -> bool {
-    (1..=64).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// Reads the file: its header must hold the kind's columns (any order, extra columns refused).
-/// A row of a file: its line and its values by column.
-type Row = (u64, HashMap<&'static str, String>);
-
-fn parse(bytes: &[u8], kind: CsvKind) -> Result<Vec<Row>, AppError> {
-    if bytes.len() > MAX_CSV_BYTES {
-        return Err(AppError::FileTooLarge { max_bytes: MAX_CSV_BYTES as u64 });
-    }
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| AppError::CsvMalformed { line: 1 })?;
-    let mut reader =
-        csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let expected: &[&'static str] = match kind {
-        CsvKind::Import => &IMPORT_COLUMNS,
-        CsvKind::Move => &MOVE_COLUMNS,
-    };
-    let header = reader.headers().map_err(|_| AppError::CsvMalformed { line: 1 })?.clone();
-    let mut positions = Vec::new();
-    for column in expected {
-        let at = header.iter().position(|h| h.eq_ignore_ascii_case(column)).ok_or(AppError::CsvHeader)?;
-        positions.push((*column, at));
-    }
-    if header.len() != expected.len() {
-        return Err(AppError::CsvHeader);
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record
-            .map_err(|e| AppError::CsvMalformed { line: e.position().map(|p| p.line()).unwrap_or(0) })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        if rows.len() == MAX_CSV_ROWS {
-            return Err(AppError::BatchTooLarge { max: MAX_CSV_ROWS as u64 });
-        }
-        let values =
-            positions.iter().map(|(c, at)| (*c, record.get(*at).unwrap_or("").to_string())).collect();
-        rows.push((line, values));
-    }
-    Ok(rows)
-}
+pub use crate::formats::org_csv::MAX_CSV_ROWS;
+use crate::formats::org_csv::{Row, parse, valid_username, yes_no};
 
 /// Applies a file. `commit = false` is the preview: the same work, rolled back.
 pub async fn apply(

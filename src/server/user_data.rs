@@ -5,21 +5,18 @@
 
 use super::audit;
 use crate::domain::AppError;
-use crate::domain::format::{parse_rfc3339, rfc3339};
+use crate::domain::format::rfc3339;
 use crate::domain::moves::{DataKind, PREVIEW_LINES, holds};
 use crate::domain::operator::Operator;
 use crate::domain::pool::ServerVersion;
-use crate::domain::sip::SipUri;
 use crate::domain::user::UserId;
 use crate::domain::user_data::{
-    AccessItem, ContactItem, ImportCounts, ImportLine, ImportReport, MAX_EXPORT_USERS, MAX_IMPORT_BYTES,
-    MeetingItem, PresenceItem, USER_DATA_NAMESPACE, UserData,
+    AccessItem, ContactItem, ImportCounts, ImportLine, ImportReport, MAX_EXPORT_USERS, MeetingItem,
+    PresenceItem, UserData,
 };
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Reads the server data of these users, in the order given.
 pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, AppError> {
@@ -111,228 +108,15 @@ pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, Ap
 
 /// Writes users' data as a user data file (format in the README).
 pub fn to_xml(users: &[UserData], operator: &str, at: i64) -> Result<String, AppError> {
-    let fail = |e: std::io::Error| {
+    crate::formats::user_data_xml::write(users, operator, at).map_err(|e| {
         tracing::error!(error = %e, "writing XML failed");
         AppError::Internal
-    };
-    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(fail)?;
-    let (time, count) = (rfc3339(at), users.len().to_string());
-    let root = BytesStart::new("UserData").with_attributes([
-        ("xmlns", USER_DATA_NAMESPACE),
-        ("exported", time.as_str()),
-        ("operator", operator),
-        ("users", count.as_str()),
-    ]);
-    writer.write_event(Event::Start(root)).map_err(fail)?;
-    for user in users {
-        let sip = format!("sip:{}", user.sip_uri);
-        let element = BytesStart::new("User").with_attributes([
-            ("sipUri", sip.as_str()),
-            ("guid", user.object_guid.as_str()),
-            ("name", user.display_name.as_str()),
-        ]);
-        writer.write_event(Event::Start(element)).map_err(fail)?;
-        let mut empty = |element: BytesStart| writer.write_event(Event::Empty(element)).map_err(fail);
-        for group in &user.groups {
-            empty(BytesStart::new("Group").with_attributes([("name", group.as_str())]))?;
-        }
-        for c in &user.contacts {
-            let uri = format!("sip:{}", c.uri);
-            let mut element = BytesStart::new("Contact")
-                .with_attributes([("uri", uri.as_str()), ("name", c.display_name.as_str())]);
-            if let Some(group) = &c.group {
-                element.push_attribute(("group", group.as_str()));
-            }
-            empty(element)?;
-        }
-        for a in &user.access {
-            empty(
-                BytesStart::new(if a.allow { "Allow" } else { "Block" })
-                    .with_attributes([("entry", a.entry.as_str())]),
-            )?;
-        }
-        for m in &user.meetings {
-            let (start, minutes) = (rfc3339(m.starts_at), m.duration_minutes.to_string());
-            empty(BytesStart::new("Meeting").with_attributes([
-                ("subject", m.subject.as_str()),
-                ("start", start.as_str()),
-                ("minutes", minutes.as_str()),
-            ]))?;
-        }
-        for p in &user.presence {
-            let instance = p.instance.to_string();
-            empty(BytesStart::new("Presence").with_attributes([
-                ("category", p.category.as_str()),
-                ("instance", instance.as_str()),
-                ("value", p.value.as_str()),
-            ]))?;
-        }
-        writer.write_event(Event::End(BytesEnd::new("User"))).map_err(fail)?;
-    }
-    writer.write_event(Event::End(BytesEnd::new("UserData"))).map_err(fail)?;
-    String::from_utf8(writer.into_inner()).map_err(|_| AppError::Internal)
+    })
 }
 
-/// Longest text value the format accepts (names, subjects, presence values).
-const MAX_VALUE: usize = 4096;
-
-/// Reads a user data file. Every rule of the format is checked; the first break refuses the
-/// whole file with the line it is on. Exact duplicate meetings of a user are read once.
+/// Reads a user data file strictly (see `formats::user_data_xml::parse`).
 pub fn parse(xml: &str) -> Result<Vec<UserData>, AppError> {
-    use quick_xml::Reader;
-    if xml.len() > MAX_IMPORT_BYTES {
-        return Err(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 });
-    }
-    let line_at = |pos: u64| {
-        1 + xml.as_bytes()[..(pos as usize).min(xml.len())].iter().filter(|b| **b == b'\n').count() as u64
-    };
-    let mut reader = Reader::from_str(xml);
-    reader.config_mut().check_end_names = true;
-    reader.config_mut().trim_text(true);
-    let mut users: Vec<UserData> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut seen_meetings: HashSet<(String, i64)> = HashSet::new();
-    // Where we are: 0 before the root, 1 inside UserData, 2 inside a User, 3 inside a leaf.
-    let mut depth = 0u8;
-    let mut root_done = false;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|_| AppError::ImportMalformed { line: line_at(reader.error_position()) })?;
-        // The line the event ends on (where a one-line element is).
-        let line = line_at(reader.buffer_position().saturating_sub(1));
-        let invalid = AppError::ImportInvalid { line };
-        let attributes = |e: &BytesStart| -> Result<HashMap<String, String>, AppError> {
-            let mut map = HashMap::new();
-            for attribute in e.attributes() {
-                let attribute = attribute.map_err(|_| AppError::ImportMalformed { line })?;
-                let key = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
-                let value = attribute
-                    .decode_and_unescape_value(reader.decoder())
-                    .map_err(|_| AppError::ImportMalformed { line })?
-                    .into_owned();
-                if value.chars().count() > MAX_VALUE || map.insert(key, value).is_some() {
-                    return Err(AppError::ImportInvalid { line });
-                }
-            }
-            Ok(map)
-        };
-        let (element, opens) = match &event {
-            Event::Start(e) => (Some(e), true),
-            Event::Empty(e) => (Some(e), false),
-            _ => (None, false),
-        };
-        let Some(e) = element else {
-            match event {
-                Event::Eof => break,
-                Event::Decl(_) | Event::Comment(_) => {}
-                // Entities and external references have no place in the format.
-                Event::DocType(_) | Event::PI(_) => return Err(AppError::ImportForeign),
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-                Event::End(_) if depth > 0 => depth -= 1,
-                _ if depth == 0 => return Err(AppError::ImportForeign),
-                _ => return Err(invalid),
-            }
-            continue;
-        };
-        let attrs = attributes(e)?;
-        let text = |name: &str| -> Result<String, AppError> {
-            attrs.get(name).filter(|v| !v.trim().is_empty()).cloned().ok_or(AppError::ImportInvalid { line })
-        };
-        match depth {
-            0 => {
-                if root_done
-                    || e.name().as_ref() != b"UserData"
-                    || attrs.get("xmlns").map(String::as_str) != Some(USER_DATA_NAMESPACE)
-                {
-                    return Err(AppError::ImportForeign);
-                }
-                root_done = true;
-            }
-            1 => {
-                if e.name().as_ref() != b"User" {
-                    return Err(invalid);
-                }
-                let sip = SipUri::parse(&text("sipUri")?).map_err(|_| invalid.clone())?;
-                if !seen.insert(sip.address().to_string()) {
-                    return Err(invalid);
-                }
-                users.push(UserData {
-                    sip_uri: sip.address().to_string(),
-                    object_guid: attrs.get("guid").cloned().unwrap_or_default(),
-                    display_name: attrs.get("name").cloned().unwrap_or_default(),
-                    ..Default::default()
-                });
-            }
-            2 => {
-                let user = users.last_mut().ok_or(invalid.clone())?;
-                match e.name().as_ref() {
-                    b"Group" => {
-                        let name = text("name")?;
-                        if user.groups.contains(&name) {
-                            return Err(invalid);
-                        }
-                        user.groups.push(name);
-                    }
-                    b"Contact" => {
-                        let uri = SipUri::parse(&text("uri")?).map_err(|_| invalid.clone())?;
-                        let group = attrs.get("group").cloned();
-                        if group.as_ref().is_some_and(|g| !user.groups.contains(g)) {
-                            return Err(invalid);
-                        }
-                        user.contacts.push(ContactItem {
-                            uri: uri.address().to_string(),
-                            display_name: attrs.get("name").cloned().unwrap_or_default(),
-                            group,
-                        });
-                    }
-                    name @ (b"Allow" | b"Block") => {
-                        let entry = text("entry")?.to_ascii_lowercase();
-                        if entry.len() > 254 {
-                            return Err(invalid);
-                        }
-                        user.access.push(AccessItem { entry, allow: name == b"Allow" });
-                    }
-                    b"Meeting" => {
-                        let subject = text("subject")?;
-                        let starts_at = parse_rfc3339(&text("start")?).ok_or(invalid.clone())?;
-                        let minutes: u32 = text("minutes")?.parse().map_err(|_| invalid.clone())?;
-                        if !(1..=24 * 60).contains(&minutes) {
-                            return Err(invalid);
-                        }
-                        let key = (format!("{}\u{0}{subject}", user.sip_uri), starts_at);
-                        if seen_meetings.insert(key) {
-                            user.meetings.push(MeetingItem { subject, starts_at, duration_minutes: minutes });
-                        }
-                    }
-                    b"Presence" => {
-                        let category = text("category")?;
-                        let instance: i64 = match attrs.get("instance") {
-                            Some(v) => v.parse().map_err(|_| invalid.clone())?,
-                            None => 0,
-                        };
-                        let value = attrs.get("value").cloned().ok_or(invalid.clone())?;
-                        user.presence.push(PresenceItem { category, instance, value });
-                    }
-                    _ => return Err(invalid),
-                }
-            }
-            // Data items have no children.
-            _ => return Err(invalid),
-        }
-        if opens {
-            depth += 1;
-        }
-    }
-    if !root_done || depth != 0 {
-        return Err(if root_done {
-            AppError::ImportMalformed { line: line_at(xml.len() as u64) }
-        } else {
-            AppError::ImportForeign
-        });
-    }
-    Ok(users)
+    crate::formats::user_data_xml::parse(xml)
 }
 
 /// Imports a user data file: every user must be enabled here and homed on a pool that can hold
@@ -508,6 +292,7 @@ pub fn file_name(at: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::user_data::USER_DATA_NAMESPACE;
     use crate::server::moves::tests::{deployment, operator, pool, snapshot, users_of};
 
     #[tokio::test]
@@ -604,11 +389,6 @@ mod tests {
         assert!(import(&db, &operator(), &mixed, true).await.is_err());
         assert_eq!(snapshot(&db).await, emptied);
         assert_ne!(emptied, before);
-        let too_big = " ".repeat(MAX_IMPORT_BYTES + 1);
-        assert_eq!(
-            parse(&too_big).err(),
-            Some(AppError::FileTooLarge { max_bytes: MAX_IMPORT_BYTES as u64 })
-        );
     }
 
     #[tokio::test]
