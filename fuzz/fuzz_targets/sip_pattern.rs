@@ -1,0 +1,5 @@
+//! The properties are in `uc_admin::formats::checks::sip_pattern`, where the unit tests replay the
+//! inputs kept in `fuzz/regressions/sip_pattern/`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| uc_admin::formats::checks::sip_pattern(data));
