@@ -16,6 +16,7 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use uc_admin::server::seed::Rng;
 
 const PASSWORD: &str = "crash-test-password";
 /// About 15,000 enabled users; pool02 (OCS 2007 R2) holds about 3,300 of them.
@@ -24,25 +25,6 @@ const DIRECTORY_USERS: u32 = 20_000;
 /// has room for them again when they come back.
 const HOME: &str = "pool02.contoso.com";
 const AWAY: &str = "pool01.contoso.com";
-
-/// SplitMix64: reproducible kill times from a seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().map(|v| v.parse().expect(name)).unwrap_or(default)
@@ -536,8 +518,8 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
     let mut last: Option<Kill> = None;
     let (server, mut row) = loop {
         // Chunk size and pause change with every restart: a resumed job continues with others.
-        let chunk = [50, 100][rng.below(2) as usize];
-        let pause = [0, 5, 20][rng.below(3) as usize];
+        let chunk = [50, 100][rng.below(2)];
+        let pause = [0, 5, 20][rng.below(3)];
         let mut server = Server::start(
             common::free_port(),
             &[
