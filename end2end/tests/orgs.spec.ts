@@ -2,8 +2,12 @@ import { expect, test, type Page } from "@playwright/test";
 import { chooseLanguage, expectAccessible, hydrated, signIn, totalFromSummary } from "./helpers";
 
 async function openOrg(page: Page, name: string) {
-  await page.locator(".org-list a", { hasText: name }).click();
-  await expect(page.locator("h2.org-name")).toHaveText(name);
+  // A click that lands while the list is still being re-rendered after hydration can be lost;
+  // click again until the organization opens.
+  await expect(async () => {
+    await page.locator(".org-list a", { hasText: name }).click();
+    await expect(page.locator("h2.org-name")).toHaveText(name, { timeout: 3_000 });
+  }).toPass({ timeout: 20_000 });
   await expect(page.getByTestId("org-members").locator("tbody tr").first()).toBeVisible();
 }
 
