@@ -104,7 +104,8 @@ async fn main() {
         let path = fresh_copy(template, "move-job");
         let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
         let start = Instant::now();
-        let job = jobs::create(&pool, &operator, &users, PoolId(2), false).await.unwrap();
+        let job =
+            uc_admin::server::moves::create_job(&pool, &operator, &users, PoolId(2), false).await.unwrap();
         let settings = jobs::JobSettings { threshold: 0, chunk: 500, pause: std::time::Duration::ZERO };
         let state = jobs::drive(pool.clone(), job, settings).await;
         let elapsed_job = start.elapsed().as_secs_f64();

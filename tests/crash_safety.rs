@@ -96,7 +96,7 @@ async fn commits(conn: &mut SqliteConnection) -> Commits {
     sqlx::query_as(
         "SELECT (SELECT COALESCE(MAX(id), 0) FROM audit_events),
                 (SELECT COALESCE(MAX(rowid), 0) FROM audit_event_users),
-                (SELECT COALESCE(SUM(done), 0) FROM move_jobs)",
+                (SELECT COALESCE(SUM(done), 0) FROM jobs)",
     )
     .fetch_one(conn)
     .await
@@ -104,7 +104,7 @@ async fn commits(conn: &mut SqliteConnection) -> Commits {
 }
 
 async fn last_job(conn: &mut SqliteConnection) -> i64 {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM move_jobs").fetch_one(conn).await.unwrap()
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM jobs").fetch_one(conn).await.unwrap()
 }
 
 /// A move job of the movers, and where it takes them.
@@ -195,19 +195,18 @@ async fn check(
     if !miscounted.is_empty() {
         return Err(format!("cached data counts wrong for users {miscounted:?}"));
     }
-    let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM move_jobs WHERE state = 'running'")
+    let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
         .fetch_one(&mut *conn)
         .await
         .unwrap();
     if running > 0 {
         return Err(format!("{running} jobs still running after the restart"));
     }
-    let others: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM move_jobs WHERE state <> 'completed' AND id <> ?")
-            .bind(job.map_or(0, |j| j.id))
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'completed' AND id <> ?")
+        .bind(job.map_or(0, |j| j.id))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     if others > 0 {
         return Err(format!("{others} earlier jobs are not completed"));
     }
@@ -233,7 +232,7 @@ async fn check(
     type Head = (String, i64, i64, i64, i64, i64, i64, i64, i64);
     let (state, total, done, moved, refused, kept, lost, destination, event): Head = sqlx::query_as(
         "SELECT state, total, done, moved, refused, data_kept, data_lost, destination_id, event_id
-         FROM move_jobs WHERE id = ?",
+         FROM jobs WHERE id = ?",
     )
     .bind(job.id)
     .fetch_one(&mut *conn)
@@ -253,7 +252,7 @@ async fn check(
                 COALESCE(MAX(j.position), -1),
                 COALESCE(SUM(h.pool_id = ?2), 0), COALESCE(SUM(j.outcome = 'moved'), 0),
                 COALESCE(SUM(CASE WHEN j.outcome = 'moved' THEN j.data_kept END), 0)
-         FROM move_job_users j LEFT JOIN snap.homes h ON h.user_id = j.user_id WHERE j.job_id = ?1",
+         FROM job_users j LEFT JOIN snap.homes h ON h.user_id = j.user_id WHERE j.job_id = ?1",
     )
     .bind(job.id)
     .bind(pools[0])
@@ -273,7 +272,7 @@ async fn check(
     type JobLine = (i64, i64, Option<i64>, Option<String>, Option<String>, i64, i64);
     let wrong: Vec<JobLine> = sqlx::query_as(
         "SELECT j.position, j.user_id, e.pool_id, j.outcome, j.reason, j.data_kept, COALESCE(i.items, 0)
-         FROM move_job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
+         FROM job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
          LEFT JOIN snap.counts i ON i.user_id = j.user_id
          WHERE j.job_id = ?1 AND NOT COALESCE(
              (j.outcome = 'moved' AND j.position < ?2 AND e.pool_id = ?3
@@ -717,10 +716,10 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
     let (jobs, completed, resumes, moves): (i64, i64, i64, i64) = rt.block_on(async {
         let mut conn = connect(&db, Duration::from_secs(10)).await;
         let counts = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM move_jobs),
-                    (SELECT COUNT(*) FROM move_jobs WHERE state = 'completed'),
+            "SELECT (SELECT COUNT(*) FROM jobs),
+                    (SELECT COUNT(*) FROM jobs WHERE state = 'completed'),
                     (SELECT COUNT(*) FROM audit_events WHERE operation = 'move_job_resume'),
-                    (SELECT COALESCE(SUM(moved), 0) FROM move_jobs)",
+                    (SELECT COALESCE(SUM(moved), 0) FROM jobs)",
         )
         .fetch_one(&mut conn)
         .await

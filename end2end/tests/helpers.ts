@@ -40,3 +40,16 @@ export function totalFromSummary(text: string): number {
   const last = numbers[numbers.length - 1] ?? "0";
   return Number(last.replace(/[^\d]/g, ""));
 }
+
+/** The user count the tree shows beside a pool. */
+export async function nodeCount(page: Page, fqdn: string): Promise<number> {
+  const link = page.locator("a.tree-node", { hasText: fqdn });
+  return Number((await link.locator(".tree-count [aria-hidden=true]").innerText()).replace(/[^\d]/g, ""));
+}
+
+/** Opens a pool's user list from the tree. */
+export async function openPool(page: Page, fqdn: string) {
+  await page.locator("a.tree-node", { hasText: fqdn }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(fqdn);
+  await expect(page.getByTestId("users-table").locator("tbody tr").first()).toBeVisible();
+}

@@ -1,17 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { chooseLanguage, expectAccessible, signIn } from "./helpers";
+import { chooseLanguage, expectAccessible, nodeCount, openPool, signIn } from "./helpers";
 import { demoPassword } from "../playwright.config";
-
-async function nodeCount(page: Page, fqdn: string): Promise<number> {
-  const link = page.locator("a.tree-node", { hasText: fqdn });
-  return Number((await link.locator(".tree-count [aria-hidden=true]").innerText()).replace(/[^\d]/g, ""));
-}
-
-async function openPool(page: Page, fqdn: string) {
-  await page.locator("a.tree-node", { hasText: fqdn }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText(fqdn);
-  await expect(page.getByTestId("users-table").locator("tbody tr").first()).toBeVisible();
-}
 
 async function chooseDestination(page: Page, fqdn: string) {
   const select = page.getByLabel("Destination pool");
@@ -187,7 +176,7 @@ test("a large move runs as a job whose progress bar reaches the end", async ({ p
   expect(await nodeCount(page, "ocs2007.contoso.com")).toBe(0);
   await page.getByTestId("job-filter").selectOption("moved");
   await expect(page.getByTestId("job-lines-summary")).toContainText(`of ${users}`);
-  await page.getByRole("link", { name: "All move jobs" }).click();
+  await page.getByRole("link", { name: "All jobs" }).click();
   await expect(page.getByTestId("jobs-table")).toContainText("Completed");
 });
 

@@ -1,4 +1,5 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { demoPassword } from "../playwright.config";
 import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
 
@@ -109,12 +110,29 @@ test("une sauvegarde en ligne se fait depuis la page d’administration et se t�
   await expect(page.getByTestId("backups-empty")).toHaveText("Aucune sauvegarde pour l’instant.");
   await page.getByRole("button", { name: "Sauvegarder maintenant" }).click();
   await expect(page.getByTestId("backup-done")).toContainText(/Sauvegarde uc-admin-\d{8}-\d{6}\.db écrite\./);
-  const link = page.getByTestId("backups-table").locator("tbody tr a").first();
-  const href = (await link.getAttribute("href")) ?? "";
-  const file = await page.request.get(href);
-  expect(file.status()).toBe(200);
-  expect((await file.body()).subarray(0, 15).toString()).toBe("SQLite format 3");
+  // Downloading asks for the password again, then gives a one-time link.
+  const name = (await page.getByTestId("backups-table").locator("tbody tr td").first().textContent()) ?? "";
+  const href = `/exports/backups/${name}`;
+  expect((await page.request.get(href)).status()).toBe(403);
+  await page.getByRole("button", { name: `Télécharger ${name}` }).click();
+  const panel = page.getByTestId("backup-download-panel");
+  await panel.getByLabel("Votre mot de passe, pour confirmer").fill("pas-le-bon");
+  await panel.getByRole("button", { name: "Confirmer et préparer le téléchargement" }).click();
+  await expect(panel.getByTestId("step-up-error")).toContainText("Le mot de passe est incorrect.");
+  await panel.getByLabel("Votre mot de passe, pour confirmer").fill(demoPassword);
+  await panel.getByRole("button", { name: "Confirmer et préparer le téléchargement" }).click();
+  const link = panel.getByTestId("backup-download-link");
+  await expect(link).toHaveText(`Télécharger ${name} maintenant`);
   await expectAccessible(page);
+  const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+  expect(download.suggestedFilename()).toBe(name);
+  const saved = await download.path();
+  expect(readFileSync(saved).subarray(0, 15).toString()).toBe("SQLite format 3");
+  // The link worked once.
+  expect((await page.request.get((await link.getAttribute("href")) ?? "")).status()).toBe(403);
+  // The download is in the audit log.
+  await page.goto("/audit?operation=download");
+  await expect(page.getByTestId("audit-table").locator("tbody tr").first()).toContainText(name);
 
   // Help Desk has no administration: no link, a refusal on the page and from the server.
   const helpDesk = await operatorPage(browser, "helpdesk");

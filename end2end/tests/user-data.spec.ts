@@ -1,12 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
+import { chooseLanguage, expectAccessible, hydrated, openPool, signIn } from "./helpers";
 import { demoPassword } from "../playwright.config";
-
-async function openPool(page: Page, fqdn: string) {
-  await page.locator("a.tree-node", { hasText: fqdn }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText(fqdn);
-  await expect(page.getByTestId("users-table").locator("tbody tr").first()).toBeVisible();
-}
 
 async function contactsOf(page: Page, name: string): Promise<number> {
   await page.goto(`/browse/forest?q=${encodeURIComponent(name)}`);
@@ -57,6 +51,13 @@ test("exported user data restores the contacts a forced move lost", async ({ pag
   await expect(page.getByTestId("import-totals")).toContainText("Users in the file: 2.");
   await expect(page.getByTestId("import-table").locator("tbody tr")).toHaveCount(2);
   await expectAccessible(page);
+  // Restoring data asks for the password again; a wrong one keeps the preview open.
+  await expect(page.getByTestId("import-run")).toBeDisabled();
+  await page.getByLabel("Your password, to confirm").fill("not-the-password");
+  await page.getByTestId("import-run").click();
+  await expect(page.getByTestId("step-up-error")).toContainText("The password is not correct.");
+  expect(await contactsOf(page, name)).toBe(0);
+  await page.getByLabel("Your password, to confirm").fill(demoPassword);
   await page.getByTestId("import-run").click();
   await expect(page.getByTestId("import-results-totals")).toContainText("Import finished. Users: 2.");
   expect(await contactsOf(page, name)).toBe(contacts);
@@ -95,7 +96,7 @@ test("Help Desk cannot export or import user data", async ({ page }) => {
   expect(response.status()).toBe(403);
   const refused = await page.request.post("/api/import_user_data", {
     headers: { "content-type": "application/json" },
-    data: { file: "<UserData/>" },
+    data: { file: "<UserData/>", password: "anything" },
   });
   expect(refused.status()).toBe(403);
 });

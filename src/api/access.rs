@@ -119,6 +119,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     with("end_session", ManageOperators, Changes),
     with("unlock_sign_in", ManageOperators, Changes),
     with("back_up_database", BackUpDatabase, Changes),
+    with("authorize_backup_download", BackUpDatabase, Changes),
 ];
 
 /// Server functions live under this prefix.

@@ -62,3 +62,16 @@ pub async fn back_up_database() -> Result<BackupFile, AppError> {
     })
     .await
 }
+
+/// Confirms the password for downloading a backup and returns a one-time ticket for the
+/// download link (`/exports/backups/{file}?ticket=…`): a copy of the whole database leaves
+/// the portal only after a second look at who is asking.
+#[server(prefix = "/api", endpoint = "authorize_backup_download", input = Json)]
+pub async fn authorize_backup_download(file: String, password: String) -> Result<String, AppError> {
+    use crate::domain::operator::Permission;
+    gate::authorized(Permission::BackUpDatabase, |state, by| async move {
+        gate::confirm_password(&state, &by, &password).await?;
+        crate::server::backup::issue_ticket(&state.db, &state.config.backup_dir, &by, &file).await
+    })
+    .await
+}

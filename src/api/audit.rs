@@ -15,8 +15,9 @@ pub const TIMELINE_ENTRIES: u32 = 100;
 #[server(prefix = "/api", endpoint = "list_audit_events", input = Json)]
 pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, AppError> {
     use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::audit::log::events(&state.db, &query).await
+    use crate::server::audit::log::{Reader, events};
+    gate::authorized(Permission::ViewDeployment, |state, viewer| async move {
+        events(&state.db, &query, Reader::of(&viewer)).await
     })
     .await
 }
@@ -24,8 +25,9 @@ pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, Ap
 #[server(prefix = "/api", endpoint = "get_audit_event", input = Json)]
 pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
     use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::audit::log::event(&state.db, id, page).await
+    use crate::server::audit::log::{Reader, event};
+    gate::authorized(Permission::ViewDeployment, |state, viewer| async move {
+        event(&state.db, id, page, Reader::of(&viewer)).await
     })
     .await
 }

@@ -11,6 +11,11 @@ impl FromServerFnError for AppError {
         match value {
             // The request itself was malformed: arguments missing or not decodable.
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest,
+            // On the server the only thing decoded is the request: a body that is not the
+            // function's JSON (missing field, wrong type, not JSON) is the caller's mistake.
+            // In the browser the same error means an answer that did not decode.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
             ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) => AppError::Internal,
             _ => AppError::Network,
         }

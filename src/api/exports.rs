@@ -1,5 +1,6 @@
 //! File downloads, as plain HTTP routes (a browser saves them with an ordinary link).
-//! They go through the same session and permission check as the server functions.
+//! They go through the same session and permission check as the server functions, and every
+//! download is audited (who took which file, how many users or rows it held).
 
 use super::gate::{operator_for, session_token_in};
 use crate::domain::AppError;
@@ -13,6 +14,21 @@ fn error_response(error: AppError) -> Response {
     super::gate::error_response(&error)
 }
 
+/// Records a download in the audit trail.
+async fn audit_download(
+    state: &AppState,
+    operator: &crate::domain::operator::Operator,
+    kind: &str,
+    file: &str,
+    count: u64,
+) -> Result<(), AppError> {
+    crate::server::db::in_write(&state.db, async |conn| {
+        let parameters = serde_json::json!({ "kind": kind, "file": file });
+        crate::server::audit::record(conn, operator, "download", parameters, count).await.map(drop)
+    })
+    .await
+}
+
 /// `GET /exports/enable-runs/{id}.xml`: the results of an enable run.
 pub async fn enable_results(
     State(state): State<AppState>,
@@ -20,7 +36,8 @@ pub async fn enable_results(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        operator_for(&state, session_token_in(&headers), Permission::ViewDeployment).await?;
+        let by = operator_for(&state, session_token_in(&headers, &state.config), Permission::ViewDeployment)
+            .await?;
         let id: i64 =
             file.strip_suffix(".xml").and_then(|n| n.parse().ok()).ok_or(AppError::ExportNotFound)?;
         let run = enable::load_run(&state.db, id).await?;
@@ -28,7 +45,10 @@ pub async fn enable_results(
             .bind(id)
             .fetch_one(&state.db)
             .await?;
-        Ok::<_, AppError>((id, export::enable_results(&run, &operator)?))
+        let xml = export::enable_results(&run, &operator)?;
+        let users = run.users.len() as u64;
+        audit_download(&state, &by, "enable_results", &format!("enable-results-{id}.xml"), users).await?;
+        Ok::<_, AppError>((id, xml))
     }
     .await;
     match result {
@@ -58,7 +78,8 @@ pub async fn user_data(
     use crate::domain::user::UserId;
     use crate::domain::user_data::{MAX_EXPORT_SELECTED, MAX_EXPORT_USERS};
     let result = async {
-        let operator = operator_for(&state, session_token_in(&headers), Permission::ManageUsers).await?;
+        let operator =
+            operator_for(&state, session_token_in(&headers, &state.config), Permission::ManageUsers).await?;
         let users: Vec<UserId> = match (&query.users, &query.node) {
             (None, None) if query.search.is_some() => {
                 let search = crate::domain::search::UserSearch::from_query_string(
@@ -84,7 +105,9 @@ pub async fn user_data(
         };
         let at = crate::server::now();
         let data = user_data::load(&state.db, &users).await?;
-        Ok::<_, AppError>((at, user_data::to_xml(&data, &operator.username, at)?))
+        let xml = user_data::to_xml(&data, &operator.username, at)?;
+        audit_download(&state, &operator, "user_data", &user_data::file_name(at), data.len() as u64).await?;
+        Ok::<_, AppError>((at, xml))
     }
     .await;
     match result {
@@ -102,9 +125,14 @@ pub async fn audit_csv(
 ) -> Response {
     use crate::domain::audit::AuditQuery;
     let result = async {
-        operator_for(&state, session_token_in(&headers), Permission::ViewDeployment).await?;
+        let by = operator_for(&state, session_token_in(&headers, &state.config), Permission::ViewDeployment)
+            .await?;
         let query = AuditQuery::from_params(|k| params.get(k).cloned());
-        crate::server::audit::log::csv(&state.db, &query).await
+        let (csv, rows) =
+            crate::server::audit::log::csv(&state.db, &query, crate::server::audit::log::Reader::of(&by))
+                .await?;
+        audit_download(&state, &by, "audit_csv", "audit.csv", rows).await?;
+        Ok(csv)
     }
     .await;
     match result {
@@ -132,18 +160,29 @@ fn xml_download(xml: String, file_name: &str) -> Response {
     response
 }
 
-/// `GET /exports/backups/{file}`: a backup from the backup folder (Enterprise Administrators),
-/// streamed from disk.
+/// The one-time ticket of a backup download (`?ticket=`), issued by
+/// `api::admin::authorize_backup_download` after a password confirmation.
+#[derive(Debug, serde::Deserialize)]
+pub struct TicketQuery {
+    ticket: Option<String>,
+}
+
+/// `GET /exports/backups/{file}?ticket=…`: a backup from the backup folder (Enterprise
+/// Administrators, with a ticket from a password confirmation), streamed from disk.
 pub async fn backup(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<TicketQuery>,
     request: axum::extract::Request,
 ) -> Response {
     use tower::ServiceExt;
-    let token = session_token_in(request.headers());
+    let token = session_token_in(request.headers(), &state.config);
     let result = async {
-        operator_for(&state, token, Permission::BackUpDatabase).await?;
-        crate::server::backup::path_of(&state.config.backup_dir, &file)
+        let operator = operator_for(&state, token, Permission::BackUpDatabase).await?;
+        let path = crate::server::backup::path_of(&state.config.backup_dir, &file)?;
+        let ticket = query.ticket.as_deref().ok_or(AppError::StepUpFailed)?;
+        crate::server::backup::redeem_ticket(&state.db, &operator, &file, ticket).await?;
+        Ok::<_, AppError>(path)
     }
     .await;
     let path = match result {

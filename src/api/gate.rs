@@ -5,7 +5,7 @@
 use super::access::{Access, MAX_BODY_BYTES, PREFIX, access_of};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, Permission};
-use crate::server::operators::{SESSION_COOKIE, session_operator};
+use crate::server::operators::session_operator;
 use crate::server::{AppState, Config};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use leptos::prelude::*;
@@ -20,17 +20,19 @@ pub fn state() -> Result<AppState, AppError> {
 
 /// The session token from the request's `Cookie` header.
 pub fn session_token() -> Option<String> {
-    session_token_in(&use_context::<Parts>()?.headers)
+    session_token_in(&use_context::<Parts>()?.headers, &state().ok()?.config)
 }
 
-pub fn session_token_in(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The session token from these headers' cookie of the name `config` gives it.
+pub fn session_token_in(headers: &axum::http::HeaderMap, config: &Config) -> Option<String> {
+    let cookie_name = config.session_cookie();
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
 }
@@ -41,12 +43,13 @@ pub fn set_session_cookie(config: &Config, token: Option<&str>) {
         return;
     };
     let secure = if config.secure_cookies() { "; Secure" } else { "" };
+    let name = config.session_cookie();
     let cookie = match token {
         Some(token) => format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            "{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             config.session_absolute.as_secs()
         ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     };
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.append_header(header::SET_COOKIE, value);
@@ -109,24 +112,29 @@ pub async fn confirm_password(state: &AppState, operator: &Operator, password: &
     crate::server::operators::confirm_password(&state.db, operator, password, &client(&state.config)).await
 }
 
-/// The client address (the peer's, or behind a proxy the last `X-Forwarded-For` entry) and the
-/// browser's User-Agent of the current request.
+/// The client address (see `server::client_address`) and the browser's User-Agent of the
+/// current request.
 pub fn client(config: &Config) -> crate::server::operators::Client {
     let Some(parts) = use_context::<Parts>() else { return Default::default() };
-    let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let forwarded = config
-        .behind_proxy
-        .then(|| header(header::HeaderName::from_static("x-forwarded-for")))
-        .flatten()
-        .and_then(|v| v.rsplit(',').next())
-        .map(|v| v.trim().to_string());
-    let peer = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+    client_of(config, &parts)
+}
+
+pub fn client_of(config: &Config, parts: &Parts) -> crate::server::operators::Client {
+    let forwarded: Vec<&str> =
+        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let peer =
+        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+    let address = peer
+        .map(|peer| crate::server::client_address::client_address(peer, &forwarded, &config.trusted_proxies))
+        .map(|ip| ip.to_string());
     crate::server::operators::Client {
-        address: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
-        user_agent: header(header::USER_AGENT).unwrap_or_default().to_string(),
+        address: address.unwrap_or_else(|| "unknown".into()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -272,7 +280,7 @@ async fn admit(state: &AppState, path: &str, headers: &axum::http::HeaderMap) ->
     let Some(permission) = access.permission else {
         return Ok(Admitted { access, operator: None });
     };
-    let operator = operator_for(state, session_token_in(headers), permission).await?;
+    let operator = operator_for(state, session_token_in(headers, &state.config), permission).await?;
     Ok(Admitted { access, operator: Some(operator) })
 }
 

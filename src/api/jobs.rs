@@ -1,4 +1,5 @@
-//! Server functions of move jobs: follow one, list them, cancel and resume.
+//! Server functions of jobs (moves, deletes, configurations): follow one, list them, cancel
+//! and resume.
 
 #[cfg(feature = "ssr")]
 use super::gate;
@@ -44,10 +45,18 @@ pub async fn cancel_move_job(job: JobId) -> Result<(), AppError> {
     .await
 }
 
+/// Resumes an interrupted or failed job. A force move deletes data as it goes, so resuming one
+/// needs the operator's password again (`password`), like starting it.
 #[server(prefix = "/api", endpoint = "resume_move_job", input = Json)]
-pub async fn resume_move_job(job: JobId) -> Result<(), AppError> {
+pub async fn resume_move_job(
+    job: JobId,
+    #[server(default)] password: Option<String>,
+) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        if crate::server::jobs::resume_needs_step_up(&state.db, job).await? {
+            gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
+        }
         crate::server::jobs::resume(&state.db, &operator, job).await?;
         crate::server::jobs::spawn(state.db.clone(), job, state.config.jobs);
         Ok(())

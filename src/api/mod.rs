@@ -21,7 +21,11 @@ pub mod search;
 pub mod user_data;
 
 #[cfg(all(test, feature = "ssr"))]
+mod integrity_tests;
+#[cfg(all(test, feature = "ssr"))]
 mod sweep_tests;
+#[cfg(all(test, feature = "ssr"))]
+mod test_support;
 
 use crate::domain::AppError;
 use crate::domain::node::{NodeId, PoolTree};

@@ -35,19 +35,11 @@ pub async fn move_users(
     #[server(default)] password: Option<String>,
 ) -> Result<MoveStarted, AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::{jobs, moves};
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
         if force {
             gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
         }
-        if users.len() > state.config.jobs.threshold {
-            let job = jobs::create(&state.db, &operator, &users, destination, force).await?;
-            jobs::spawn(state.db.clone(), job, state.config.jobs);
-            return Ok(MoveStarted::Job(job));
-        }
-        let mut run = moves::run(&state.db, &operator, &users, destination, force).await?;
-        run.preview.users.truncate(crate::domain::moves::PREVIEW_LINES);
-        Ok(MoveStarted::Done(run))
+        crate::server::moves::start(&state.db, state.config.jobs, &operator, &users, destination, force).await
     })
     .await
 }

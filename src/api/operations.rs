@@ -4,8 +4,9 @@
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::configure::{ConfigurePreview, ConfigureRun, SettingsChange};
-use crate::domain::delete::{DeletePreview, DeleteRun};
+use crate::domain::configure::{ConfigurePreview, SettingsChange};
+use crate::domain::delete::DeletePreview;
+use crate::domain::jobs::{ConfigureStarted, DeleteStarted};
 use crate::domain::search::UserTarget;
 use crate::domain::user::UserId;
 use leptos::prelude::*;
@@ -23,11 +24,11 @@ pub async fn preview_delete(target: UserTarget) -> Result<DeletePreview, AppErro
 /// Deletes the server data and enablement of exactly these users (a preview's `user_ids`),
 /// once the operator has given their password again.
 #[server(prefix = "/api", endpoint = "delete_users", input = Json)]
-pub async fn delete_users(users: Vec<UserId>, password: String) -> Result<DeleteRun, AppError> {
+pub async fn delete_users(users: Vec<UserId>, password: String) -> Result<DeleteStarted, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
         gate::confirm_password(&state, &operator, &password).await?;
-        crate::server::delete::run(&state.db, &operator, &users).await
+        crate::server::delete::start(&state.db, state.config.jobs, &operator, &users).await
     })
     .await
 }
@@ -45,10 +46,13 @@ pub async fn preview_configure(
 }
 
 #[server(prefix = "/api", endpoint = "configure_users", input = Json)]
-pub async fn configure_users(users: Vec<UserId>, change: SettingsChange) -> Result<ConfigureRun, AppError> {
+pub async fn configure_users(
+    users: Vec<UserId>,
+    change: SettingsChange,
+) -> Result<ConfigureStarted, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
-        crate::server::configure::run(&state.db, &operator, &users, &change).await
+        crate::server::configure::start(&state.db, state.config.jobs, &operator, &users, &change).await
     })
     .await
 }

@@ -4,83 +4,11 @@
 //! such call is refused, and the database is byte-for-byte the same afterwards.
 
 use super::access::{Effect, SERVER_FUNCTIONS, access_of};
-use crate::server::{AppState, Config, db, operators, seed};
+use super::test_support::{app, call, sign_in, snapshot};
+use crate::server::operators;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use leptos::config::LeptosOptions;
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use tower::ServiceExt;
-
-async fn app() -> (axum::Router, sqlx::SqlitePool) {
-    let pool = db::connect("sqlite::memory:").await.unwrap();
-    let config = Config::for_tests();
-    seed::ensure_demo(&pool, config.demo_users).await.unwrap();
-    operators::ensure_demo_operators(&pool, &config).await.unwrap();
-    let leptos_options = LeptosOptions::builder().output_name("uc-admin").build();
-    let state = AppState { db: pool.clone(), config: Arc::new(config), leptos_options };
-    (super::router::router(state), pool)
-}
-
-async fn call(
-    app: &axum::Router,
-    method: Method,
-    path: &str,
-    cookie: Option<&str>,
-    body: &str,
-) -> (u16, String) {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let content_type =
-        if path.ends_with("/sign_in") { "application/x-www-form-urlencoded" } else { "application/json" };
-    let request =
-        request.header(header::CONTENT_TYPE, content_type).body(Body::from(body.to_string())).unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
-async fn sign_in(app: &axum::Router, username: &str) -> String {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/api/sign_in")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("username={username}&password=test-password")))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let set_cookie = response.headers().get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_string()
-}
-
-/// Every row of every table except the sessions (whose last-seen time may move), in order.
-async fn snapshot(pool: &sqlx::SqlitePool) -> BTreeMap<String, String> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    let mut all = BTreeMap::new();
-    for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
-            .bind(&table)
-            .fetch_all(pool)
-            .await
-            .unwrap();
-        let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join("||'|'||");
-        let rows: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT group_concat(r, char(10)) FROM (SELECT {row} AS r FROM \"{table}\" ORDER BY r)"
-        ))
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        all.insert(table, rows.unwrap_or_default());
-    }
-    all
-}
 
 #[tokio::test]
 async fn every_server_function_refuses_callers_without_a_session_or_the_permission() {

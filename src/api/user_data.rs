@@ -17,11 +17,13 @@ pub async fn preview_import(file: String) -> Result<ImportReport, AppError> {
     .await
 }
 
-/// Imports the file: all of it, or (on any problem) nothing.
+/// Imports the file: all of it, or (on any problem) nothing. Restoring data into users'
+/// contact lists and meetings is confirmed with the operator's password.
 #[server(prefix = "/api", endpoint = "import_user_data", input = Json)]
-pub async fn import_user_data(file: String) -> Result<ImportReport, AppError> {
+pub async fn import_user_data(file: String, password: String) -> Result<ImportReport, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        gate::confirm_password(&state, &operator, &password).await?;
         crate::server::user_data::import(&state.db, &operator, &file, true).await
     })
     .await

@@ -8,9 +8,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 21] = [
+pub const OPERATIONS: [&str; 29] = [
     "sign_in",
     "sign_in_failed",
+    "sign_in_failures_repeated",
     "sign_in_locked",
     "sign_in_unlock",
     "step_up_failed",
@@ -19,6 +20,7 @@ pub const OPERATIONS: [&str; 21] = [
     "operator_disable",
     "operator_enable",
     "backup",
+    "download",
     "enable",
     "move",
     "force_move",
@@ -26,7 +28,13 @@ pub const OPERATIONS: [&str; 21] = [
     "move_job_resume",
     "move_job_end",
     "delete_users",
+    "delete_job_cancel",
+    "delete_job_resume",
+    "delete_job_end",
     "configure_users",
+    "configure_job_cancel",
+    "configure_job_resume",
+    "configure_job_end",
     "import_user_data",
     "pool_state",
     "saved_query_share",

@@ -60,6 +60,16 @@ impl ConfigureSkip {
     }
 }
 
+impl std::str::FromStr for ConfigureSkip {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [ConfigureSkip::EarlierVersion, ConfigureSkip::Unassigned]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or(())
+    }
+}
+
 /// Whether a user homed on a pool of this version and state can be configured here.
 pub fn skip_reason(version: ServerVersion, state: PoolState) -> Option<ConfigureSkip> {
     if state != PoolState::Active {

@@ -152,6 +152,9 @@ pub enum AppError {
     BackupFailed,
     #[error("backup not found")]
     BackupNotFound,
+    /// Other changes held the database longer than the portal waits; nothing was changed.
+    #[error("the portal is busy")]
+    Busy,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only.
@@ -221,6 +224,7 @@ impl AppError {
             AppError::CannotDisableSelf => "cannot_disable_self",
             AppError::BackupFailed => "backup_failed",
             AppError::BackupNotFound => "backup_not_found",
+            AppError::Busy => "busy",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -263,7 +267,7 @@ impl AppError {
             | AppError::AlertNotFound => 404,
             AppError::AlertAlreadySent | AppError::NotInOrganization => 409,
             AppError::CsvMalformed { .. } | AppError::CsvHeader => 422,
-            AppError::DirectoryUnavailable => 503,
+            AppError::DirectoryUnavailable | AppError::Busy => 503,
             AppError::DirectoryNotConfigured => 409,
             AppError::SavedQueryNameTaken => 409,
             AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,

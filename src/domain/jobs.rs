@@ -1,6 +1,8 @@
-//! Large moves run as jobs: the users are moved in chunks, each chunk in its own transaction,
-//! so progress can be shown, the operator can cancel between chunks, and a restart leaves every
-//! user either moved (with its data) or untouched. Pure types and rules shared with the browser.
+//! Large bulk operations (moves, deletes, configurations) run as jobs: the users are processed
+//! in chunks, each chunk in its own transaction, so progress can be shown, the operator can
+//! cancel between chunks, no transaction holds the write lock for long, and a restart leaves
+//! every user either processed (with its data) or untouched. Pure types and rules shared with
+//! the browser.
 
 use super::AppError;
 use super::moves::MoveRefusal;
@@ -15,6 +17,42 @@ pub struct JobId(pub i64);
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+/// What a job does to each of its users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Move (or force move) to a destination pool.
+    Move,
+    /// Delete the users' server data and enablement.
+    Delete,
+    /// Change the users' settings.
+    Configure,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 3] = [JobKind::Move, JobKind::Delete, JobKind::Configure];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Move => "move",
+            JobKind::Delete => "delete",
+            JobKind::Configure => "configure",
+        }
+    }
+
+    /// The audit operation of an event in a job's life (`cancel`, `resume`, `end`).
+    pub fn audit_operation(self, step: &str) -> String {
+        format!("{}_job_{step}", self.as_str())
+    }
+}
+
+impl FromStr for JobKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        JobKind::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
     }
 }
 
@@ -68,11 +106,15 @@ impl FromStr for JobState {
     }
 }
 
-/// A move job as the job page shows it.
+/// A job as the job page shows it. `moved` counts the users the job changed (moved, deleted or
+/// configured), `refused` those it left alone (refused or skipped); `data_lost` is, for a
+/// delete, the items deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveJob {
     pub id: JobId,
+    pub kind: JobKind,
     pub operator_name: String,
+    /// A move's destination pool; empty for other kinds.
     pub destination_fqdn: String,
     pub force: bool,
     pub state: JobState,
@@ -120,10 +162,51 @@ pub fn estimate_remaining(elapsed_seconds: u64, done_in_run: u64, remaining: u64
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "reason")]
 pub enum JobUserOutcome {
-    /// Not processed (yet, or ever: the job was cancelled or stopped first). Still on its pool.
+    /// Not processed (yet, or ever: the job was cancelled or stopped first). Untouched.
     Pending,
     Moved,
     Refused(MoveRefusal),
+    Deleted,
+    Configured,
+    /// Left unchanged by a configuration, with the reason.
+    Skipped(super::configure::ConfigureSkip),
+}
+
+impl JobUserOutcome {
+    /// The stored form: outcome and reason.
+    pub fn stored(self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            JobUserOutcome::Pending => (None, None),
+            JobUserOutcome::Moved => (Some("moved"), None),
+            JobUserOutcome::Refused(r) => (Some("refused"), Some(r.as_str())),
+            JobUserOutcome::Deleted => (Some("deleted"), None),
+            JobUserOutcome::Configured => (Some("configured"), None),
+            JobUserOutcome::Skipped(s) => (Some("skipped"), Some(s.as_str())),
+        }
+    }
+
+    /// Reads the stored form back; an unknown reason reads as "not enabled" (the only refusal
+    /// a job records outside the move rules).
+    pub fn from_stored(outcome: Option<&str>, reason: Option<&str>) -> JobUserOutcome {
+        match outcome {
+            None => JobUserOutcome::Pending,
+            Some("moved") => JobUserOutcome::Moved,
+            Some("deleted") => JobUserOutcome::Deleted,
+            Some("configured") => JobUserOutcome::Configured,
+            Some("skipped") => reason
+                .and_then(|r| r.parse().ok())
+                .map(JobUserOutcome::Skipped)
+                .unwrap_or(JobUserOutcome::Refused(MoveRefusal::NotEnabled)),
+            Some(_) => JobUserOutcome::Refused(
+                reason.and_then(|r| r.parse().ok()).unwrap_or(MoveRefusal::NotEnabled),
+            ),
+        }
+    }
+
+    /// Whether the job changed this user.
+    pub fn changed(self) -> bool {
+        matches!(self, JobUserOutcome::Moved | JobUserOutcome::Deleted | JobUserOutcome::Configured)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,13 +253,17 @@ impl FromStr for JobLineFilter {
 /// Lines per page of a job's results.
 pub const JOB_LINES_PER_PAGE: u32 = 100;
 
-/// What the move wizard gets back when it confirms: the finished move, or the job running it.
+/// What a wizard gets back when it confirms: the finished operation, or the job running it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum MoveStarted {
-    Done(super::moves::MoveRun),
+pub enum Started<T> {
+    Done(T),
     Job(JobId),
 }
+
+pub type MoveStarted = Started<super::moves::MoveRun>;
+pub type DeleteStarted = Started<super::delete::DeleteRun>;
+pub type ConfigureStarted = Started<super::configure::ConfigureRun>;
 
 #[cfg(test)]
 mod tests {
@@ -205,6 +292,7 @@ mod tests {
     fn a_running_job_estimates_only_while_it_runs() {
         let mut job = MoveJob {
             id: JobId(1),
+            kind: JobKind::Move,
             operator_name: "useradmin".into(),
             destination_fqdn: "pool02.contoso.com".into(),
             force: false,

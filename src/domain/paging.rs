@@ -149,8 +149,8 @@ impl UserQuery {
         if ok { Ok(()) } else { Err(AppError::InvalidQuery) }
     }
 
-    pub fn offset(&self) -> u64 {
-        u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
+    pub fn request(&self) -> Result<PageRequest, AppError> {
+        PageRequest::new(self.page, self.page_size)
     }
 
     /// The same query sorted by `key`: ascending first, reversed when already sorted by it.
@@ -164,7 +164,43 @@ impl UserQuery {
     }
 }
 
-/// One page of a list and the size of the whole list.
+/// Which page of a list to read. The one paging convention of the portal: people, URLs and
+/// server functions number pages from 1; only SQL sees an offset, counted from 0, and only
+/// through `offset`. Page 0 does not exist (it is refused, never wrapped around).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    page: u32,
+    page_size: u32,
+}
+
+impl PageRequest {
+    pub fn new(page: u32, page_size: u32) -> Result<PageRequest, AppError> {
+        if page == 0 || page_size == 0 {
+            return Err(AppError::InvalidQuery);
+        }
+        Ok(PageRequest { page, page_size })
+    }
+
+    pub fn page(&self) -> u32 {
+        self.page
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// Rows to skip: `(page - 1) × page_size`.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.page_size)
+    }
+
+    /// The page of `items` (read with `offset` and `page_size` as the limit) out of `total`.
+    pub fn of<T>(&self, items: Vec<T>, total: u64) -> Page<T> {
+        Page { items, total, page: self.page, page_size: self.page_size }
+    }
+}
+
+/// One page of a list and the size of the whole list. `page` counts from 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -174,6 +210,7 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// At least 1: an empty list has one (empty) page.
     pub fn page_count(&self) -> u32 {
         let pages = self.total.div_ceil(u64::from(self.page_size.max(1)));
         u32::try_from(pages).unwrap_or(u32::MAX).max(1)
@@ -181,8 +218,16 @@ impl<T> Page<T> {
 
     /// 1-based index of the first and last item shown, for "51–100 of 1,500".
     pub fn shown_range(&self) -> (u64, u64) {
-        let first = u64::from(self.page - 1) * u64::from(self.page_size);
+        let first = u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size);
         if self.items.is_empty() { (0, 0) } else { (first + 1, first + self.items.len() as u64) }
+    }
+
+    pub fn has_previous(&self) -> bool {
+        self.page > 1
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.page < self.page_count()
     }
 }
 
@@ -275,6 +320,48 @@ mod tests {
         let empty: Page<u8> = Page { items: vec![], total: 0, page: 1, page_size: 50 };
         assert_eq!(empty.page_count(), 1);
         assert_eq!(empty.shown_range(), (0, 0));
+    }
+
+    /// Reads `total` rows page by page the way the services do (LIMIT page_size OFFSET
+    /// offset) and shows the pages cover every row exactly once, in order, for every page
+    /// size and total in range, empty lists included, with nothing underflowing.
+    #[test]
+    fn paging_covers_every_row_once_for_every_size_and_total() {
+        let sizes = (1..=13).chain(PAGE_SIZES).chain([100u32]);
+        for size in sizes {
+            for total in (0..=70u64).chain([199, 200, 201, 399, 400, 401, 1_000]) {
+                let read = |req: PageRequest| -> Page<u64> {
+                    let rows = (req.offset()..total).take(req.page_size() as usize).collect();
+                    req.of(rows, total)
+                };
+                let first = read(PageRequest::new(1, size).unwrap());
+                let pages = first.page_count();
+                assert!(!first.has_previous());
+                let mut seen = Vec::new();
+                for n in 1..=pages {
+                    let page = read(PageRequest::new(n, size).unwrap());
+                    assert_eq!(page.page_count(), pages);
+                    assert_eq!(page.has_next(), n < pages, "size {size} total {total} page {n}");
+                    let (from, to) = page.shown_range();
+                    if total == 0 {
+                        assert_eq!((from, to), (0, 0));
+                    } else {
+                        assert_eq!(from, seen.len() as u64 + 1, "size {size} total {total} page {n}");
+                        assert_eq!(to - from + 1, page.items.len() as u64);
+                        assert!(!page.items.is_empty(), "no empty page inside a list");
+                    }
+                    seen.extend(page.items);
+                }
+                assert_eq!(seen, (0..total).collect::<Vec<_>>(), "size {size} total {total}");
+                // Past the end: empty, never a panic or a wrapped offset.
+                assert!(read(PageRequest::new(pages + 1, size).unwrap()).items.is_empty());
+            }
+        }
+        assert_eq!(PageRequest::new(0, 50), Err(AppError::InvalidQuery));
+        assert_eq!(PageRequest::new(1, 0), Err(AppError::InvalidQuery));
+        assert_eq!(PageRequest::new(u32::MAX, 200).unwrap().offset(), u64::from(u32::MAX - 1) * 200);
+        let odd: Page<u8> = Page { items: vec![], total: 0, page: 0, page_size: 50 };
+        assert_eq!(odd.shown_range(), (0, 0), "a page 0 from an old client does not underflow");
     }
 
     #[test]

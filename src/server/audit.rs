@@ -94,7 +94,7 @@ pub mod log {
         AUDIT_PAGE_SIZE, AuditEvent, AuditQuery, AuditUserLine, MAX_AUDIT_EXPORT, UserAuditEntry,
     };
     use crate::domain::format::rfc3339;
-    use crate::domain::paging::{Page, like_contains_pattern};
+    use crate::domain::paging::{Page, PageRequest, like_contains_pattern};
     use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
     #[derive(sqlx::FromRow)]
@@ -145,14 +145,60 @@ pub mod log {
 
     const EVENT_COLUMNS: &str = "a.id, a.at, a.operator_name, a.operation, a.parameters, a.target_count";
 
+    /// What a reader of the log may see. The name typed into a failed sign-in is often a
+    /// password typed into the wrong field: only those who manage operators read it; others see
+    /// the event with an empty name (and an account lockout without its key).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Reader {
+        Everything,
+        TypedNamesHidden,
+    }
+
+    impl Reader {
+        pub fn of(viewer: &crate::domain::operator::Operator) -> Reader {
+            if viewer.may(crate::domain::operator::Permission::ManageOperators) {
+                Reader::Everything
+            } else {
+                Reader::TypedNamesHidden
+            }
+        }
+
+        fn operator_name(self) -> &'static str {
+            match self {
+                Reader::Everything => "a.operator_name",
+                Reader::TypedNamesHidden => {
+                    "(CASE WHEN a.operator_id IS NULL AND a.operation IN ('sign_in_failed', 'sign_in_locked')
+                      THEN '' ELSE a.operator_name END)"
+                }
+            }
+        }
+
+        fn columns(self) -> String {
+            match self {
+                Reader::Everything => EVENT_COLUMNS.to_string(),
+                Reader::TypedNamesHidden => format!(
+                    "a.id, a.at, {} AS operator_name, a.operation,
+                     (CASE WHEN a.operation = 'sign_in_locked' AND a.parameters ->> '$.scope' = 'account'
+                      THEN json_set(a.parameters, '$.key', '') ELSE a.parameters END) AS parameters,
+                     a.target_count",
+                    self.operator_name()
+                ),
+            }
+        }
+    }
+
     fn push_filters<'q>(
         qb: &mut QueryBuilder<'q, Sqlite>,
         q: &AuditQuery,
         range: (Option<i64>, Option<i64>),
+        reader: Reader,
     ) {
         qb.push(" FROM audit_events a WHERE 1 = 1");
         if !q.operator.is_empty() {
-            qb.push(" AND a.operator_name LIKE ")
+            // Matched against what the reader sees, so a hidden name cannot be probed by filtering.
+            qb.push(" AND ")
+                .push(reader.operator_name())
+                .push(" LIKE ")
                 .push_bind(like_contains_pattern(&q.operator))
                 .push(" ESCAPE '\\'");
         }
@@ -176,18 +222,22 @@ pub mod log {
     }
 
     /// One page of events, newest first.
-    pub async fn events(db: &SqlitePool, q: &AuditQuery) -> Result<Page<AuditEvent>, AppError> {
+    pub async fn events(
+        db: &SqlitePool,
+        q: &AuditQuery,
+        reader: Reader,
+    ) -> Result<Page<AuditEvent>, AppError> {
         let range = q.validate()?;
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-        push_filters(&mut count, q, range);
+        push_filters(&mut count, q, range, reader);
         let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS}"));
-        push_filters(&mut select, q, range);
+        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {}", reader.columns()));
+        push_filters(&mut select, q, range, reader);
         select
             .push(" ORDER BY a.id DESC LIMIT ")
             .push_bind(i64::from(AUDIT_PAGE_SIZE))
             .push(" OFFSET ")
-            .push_bind(i64::from(q.page - 1) * i64::from(AUDIT_PAGE_SIZE));
+            .push_bind(PageRequest::new(q.page, AUDIT_PAGE_SIZE)?.offset() as i64);
         let records: Vec<EventRecord> = select.build_query_as().fetch_all(db).await?;
         Ok(Page {
             items: records.into_iter().map(AuditEvent::from).collect(),
@@ -202,10 +252,11 @@ pub mod log {
         db: &SqlitePool,
         id: i64,
         page: u32,
+        reader: Reader,
     ) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
-        let page = page.max(1);
+        let request = PageRequest::new(page, AUDIT_PAGE_SIZE)?;
         let record: Option<EventRecord> =
-            sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM audit_events a WHERE a.id = ?"))
+            sqlx::query_as(&format!("SELECT {} FROM audit_events a WHERE a.id = ?", reader.columns()))
                 .bind(id)
                 .fetch_optional(db)
                 .await?;
@@ -220,15 +271,10 @@ pub mod log {
         )
         .bind(id)
         .bind(i64::from(AUDIT_PAGE_SIZE))
-        .bind(i64::from(page - 1) * i64::from(AUDIT_PAGE_SIZE))
+        .bind(request.offset() as i64)
         .fetch_all(db)
         .await?;
-        let lines = Page {
-            items: lines.into_iter().map(AuditUserLine::from).collect(),
-            total: total as u64,
-            page,
-            page_size: AUDIT_PAGE_SIZE,
-        };
+        let lines = request.of(lines.into_iter().map(AuditUserLine::from).collect(), total as u64);
         Ok((event, lines))
     }
 
@@ -259,10 +305,11 @@ pub mod log {
 
     /// The events the filters select as CSV, one row per event (newest first), at most
     /// `MAX_AUDIT_EXPORT`.
-    pub async fn csv(db: &SqlitePool, q: &AuditQuery) -> Result<Vec<u8>, AppError> {
+    /// The CSV and its number of rows.
+    pub async fn csv(db: &SqlitePool, q: &AuditQuery, reader: Reader) -> Result<(Vec<u8>, u64), AppError> {
         let range = q.validate()?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS}"));
-        push_filters(&mut select, q, range);
+        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {}", reader.columns()));
+        push_filters(&mut select, q, range, reader);
         select.push(" ORDER BY a.id DESC LIMIT ").push_bind(MAX_AUDIT_EXPORT as i64);
         let records: Vec<EventRecord> = select.build_query_as().fetch_all(db).await?;
         let mut out = csv::Writer::from_writer(Vec::new());
@@ -272,6 +319,7 @@ pub mod log {
         };
         out.write_record(["id", "time_utc", "operator", "operation", "target_count", "parameters"])
             .map_err(fail)?;
+        let rows = records.len() as u64;
         for r in records {
             out.write_record([
                 r.id.to_string(),
@@ -283,7 +331,7 @@ pub mod log {
             ])
             .map_err(fail)?;
         }
-        out.into_inner().map_err(|_| AppError::Internal)
+        Ok((out.into_inner().map_err(|_| AppError::Internal)?, rows))
     }
 
     /// A spreadsheet would run a cell starting with `=`, `+`, `-` or `@` as a formula; operator
@@ -315,43 +363,85 @@ pub mod log {
             .await
             .unwrap();
             drop(conn);
-            let all = events(&db, &AuditQuery { page: 1, ..Default::default() }).await.unwrap();
+            let all =
+                events(&db, &AuditQuery { page: 1, ..Default::default() }, Reader::Everything).await.unwrap();
             assert_eq!(all.total, 2);
             assert_eq!(all.items[0].operation, "sign_in_failed", "newest first");
-            let moves = events(&db, &AuditQuery { operation: "move".into(), page: 1, ..Default::default() })
-                .await
-                .unwrap();
+            let moves = events(
+                &db,
+                &AuditQuery { operation: "move".into(), page: 1, ..Default::default() },
+                Reader::Everything,
+            )
+            .await
+            .unwrap();
             assert_eq!(moves.total, 1);
-            let by_operator =
-                events(&db, &AuditQuery { operator: "USERADM".into(), page: 1, ..Default::default() })
-                    .await
-                    .unwrap();
+            let by_operator = events(
+                &db,
+                &AuditQuery { operator: "USERADM".into(), page: 1, ..Default::default() },
+                Reader::Everything,
+            )
+            .await
+            .unwrap();
             assert_eq!(by_operator.total, 1);
-            let (event, lines) = event(&db, moves.items[0].id, 1).await.unwrap();
-            assert_eq!((event.target_count, lines.total), (2, 2));
+            let (one_event, lines) = event(&db, moves.items[0].id, 1, Reader::Everything).await.unwrap();
+            assert_eq!((one_event.target_count, lines.total), (2, 2));
             assert_eq!(lines.items[0].source_pool.as_deref(), Some("pool01.contoso.com"));
             let name = lines.items[0].display_name.clone();
             let by_user =
-                events(&db, &AuditQuery { user: name, page: 1, ..Default::default() }).await.unwrap();
+                events(&db, &AuditQuery { user: name, page: 1, ..Default::default() }, Reader::Everything)
+                    .await
+                    .unwrap();
             assert_eq!(by_user.total, 1);
             let today = rfc3339(crate::server::now())[..10].to_string();
             let dated = AuditQuery { from: today.clone(), to: today, page: 1, ..Default::default() };
-            assert_eq!(events(&db, &dated).await.unwrap().total, 2);
+            assert_eq!(events(&db, &dated, Reader::Everything).await.unwrap().total, 2);
             let old = AuditQuery { to: "2001-01-01".into(), page: 1, ..Default::default() };
-            assert_eq!(events(&db, &old).await.unwrap().total, 0);
+            assert_eq!(events(&db, &old, Reader::Everything).await.unwrap().total, 0);
             let timeline = user_timeline(&db, users[0].0, 50).await.unwrap();
             assert_eq!(timeline.len(), 1);
             assert_eq!(timeline[0].line.outcome, "moved");
-            let text =
-                String::from_utf8(csv(&db, &AuditQuery { page: 1, ..Default::default() }).await.unwrap())
-                    .unwrap();
+            let text = String::from_utf8(
+                csv(&db, &AuditQuery { page: 1, ..Default::default() }, Reader::Everything).await.unwrap().0,
+            )
+            .unwrap();
             assert_eq!(text.lines().count(), 3);
             assert!(text.contains("'=HYPERLINK"), "formulas are neutralized: {text}");
             assert_eq!(event_missing(&db).await, AppError::AuditEventNotFound);
+
+            // A reader who does not manage operators sees the failed sign-in without the typed
+            // name, cannot find it by filtering on it, and the CSV leaves it out too.
+            let hidden = Reader::TypedNamesHidden;
+            let all = events(&db, &AuditQuery { page: 1, ..Default::default() }, hidden).await.unwrap();
+            assert_eq!(
+                (all.items[0].operation.as_str(), all.items[0].operator.as_str()),
+                ("sign_in_failed", "")
+            );
+            let probe = AuditQuery { operator: "HYPERLINK".into(), page: 1, ..Default::default() };
+            assert_eq!(events(&db, &probe, hidden).await.unwrap().total, 0);
+            assert_eq!(events(&db, &probe, Reader::Everything).await.unwrap().total, 1);
+            let (one, _) = event(&db, all.items[0].id, 1, hidden).await.unwrap();
+            assert_eq!(one.operator, "");
+            let text = String::from_utf8(
+                csv(&db, &AuditQuery { page: 1, ..Default::default() }, hidden).await.unwrap().0,
+            )
+            .unwrap();
+            assert!(!text.contains("HYPERLINK"), "{text}");
+            // Operators' own events keep their names.
+            assert_eq!(
+                events(
+                    &db,
+                    &AuditQuery { operator: "USERADM".into(), page: 1, ..Default::default() },
+                    hidden
+                )
+                .await
+                .unwrap()
+                .total,
+                1
+            );
         }
 
         async fn event_missing(db: &SqlitePool) -> AppError {
-            event(db, 999_999, 1).await.err().unwrap()
+            event(db, 999_999, 1, Reader::Everything).await.err().unwrap()
         }
     }
 }

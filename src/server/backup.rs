@@ -7,6 +7,7 @@ use super::audit::{self, Actor};
 use super::now;
 use crate::domain::AppError;
 use crate::domain::format::rfc3339;
+use crate::domain::operator::Operator;
 use crate::domain::security::{BackupFile, is_backup_name};
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -15,18 +16,20 @@ use std::path::{Path, PathBuf};
 /// Writes a new backup into `dir` (created if missing) and audits it.
 pub async fn write(db: &SqlitePool, dir: &Path, actor: Actor<'_>) -> Result<BackupFile, AppError> {
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, &e))?;
-    let (name, path) = free_name(dir, now());
-    let partial = path.with_extension("db.partial");
-    let _ = std::fs::remove_file(&partial);
+    let (name, path, partial) = reserve_name(dir, now())?;
     let partial_text = partial.to_str().ok_or(AppError::BackupFailed)?;
+    // VACUUM INTO writes into an existing file only if it is empty: the reservation is.
     if let Err(e) = sqlx::query("VACUUM INTO ?").bind(partial_text).execute(db).await {
         tracing::error!(error = %e, path = %partial.display(), "backup failed");
         let _ = std::fs::remove_file(&partial);
         return Err(AppError::BackupFailed);
     }
-    std::fs::rename(&partial, &path).map_err(|e| failed(&path, &e))?;
+    // A hard link never replaces an existing file, unlike a rename: published whole, once.
+    let published = std::fs::hard_link(&partial, &path);
+    let _ = std::fs::remove_file(&partial);
+    published.map_err(|e| failed(&path, &e))?;
     let bytes = std::fs::metadata(&path).map_err(|e| failed(&path, &e))?.len();
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     audit::record_as(&mut tx, actor.id, actor.name, "backup", json!({ "file": name, "bytes": bytes }), 0)
         .await?;
     tx.commit().await?;
@@ -38,18 +41,91 @@ fn failed(path: &Path, e: &std::io::Error) -> AppError {
     AppError::BackupFailed
 }
 
-/// `uc-admin-20261121-163000.db`, or `…-2.db` when a backup of that second exists already.
-fn free_name(dir: &Path, at: i64) -> (String, PathBuf) {
+/// `uc-admin-20261121-163000.db`, or `…-2.db`, `…-3.db` when a backup of that second exists
+/// or is being written. The name is claimed by creating its `.partial` file exclusively, so two
+/// backups started in the same second (two processes, or two requests) never pick the same
+/// name. Returns the name, the final path and the claimed partial file.
+fn reserve_name(dir: &Path, at: i64) -> Result<(String, PathBuf, PathBuf), AppError> {
     let stamp: String = rfc3339(at).chars().filter(char::is_ascii_digit).collect();
     let stamp = format!("{}-{}", &stamp[..8], &stamp[8..14]);
-    (1..)
-        .map(|n| if n == 1 { format!("uc-admin-{stamp}.db") } else { format!("uc-admin-{stamp}-{n}.db") })
-        .map(|name| {
-            let path = dir.join(&name);
-            (name, path)
-        })
-        .find(|(_, path)| !path.exists())
-        .expect("an unused name")
+    for n in 1..10_000 {
+        let name = if n == 1 { format!("uc-admin-{stamp}.db") } else { format!("uc-admin-{stamp}-{n}.db") };
+        let path = dir.join(&name);
+        let partial = path.with_extension("db.partial");
+        if path.exists() {
+            continue;
+        }
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&partial) {
+            // Checked again: a backup may have been published between the two looks.
+            Ok(_) if path.exists() => {
+                let _ = std::fs::remove_file(&partial);
+            }
+            Ok(_) => return Ok((name, path, partial)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed(&partial, &e)),
+        }
+    }
+    Err(AppError::BackupFailed)
+}
+
+/// How long a download ticket stays valid: the browser starts the download at once.
+const TICKET_SECONDS: i64 = 60;
+
+/// A one-time ticket to download `file`, for this operator, after they confirmed their
+/// password. Only its hash is stored; it ends when used or after a minute.
+pub async fn issue_ticket(
+    db: &SqlitePool,
+    dir: &Path,
+    operator: &Operator,
+    file: &str,
+) -> Result<String, AppError> {
+    path_of(dir, file)?;
+    let ticket = super::operators::random_token();
+    super::db::in_write(db, async |conn| {
+        sqlx::query("DELETE FROM download_tickets WHERE expires_at <= ?")
+            .bind(now())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO download_tickets (token_hash, operator_id, file, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(super::operators::token_hash(&ticket))
+        .bind(operator.id.0)
+        .bind(file)
+        .bind(now() + TICKET_SECONDS)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(ticket)
+}
+
+/// Uses up a download ticket of this operator for this file and audits the download; a
+/// missing, expired, used or someone else's ticket is refused like a wrong password.
+pub async fn redeem_ticket(
+    db: &SqlitePool,
+    operator: &Operator,
+    file: &str,
+    ticket: &str,
+) -> Result<(), AppError> {
+    super::db::in_write(db, async |conn| {
+        let used: Option<String> = sqlx::query_scalar(
+            "DELETE FROM download_tickets
+             WHERE token_hash = ? AND operator_id = ? AND file = ? AND expires_at > ? RETURNING file",
+        )
+        .bind(super::operators::token_hash(ticket))
+        .bind(operator.id.0)
+        .bind(file)
+        .bind(now())
+        .fetch_optional(&mut *conn)
+        .await?;
+        used.ok_or(AppError::StepUpFailed)?;
+        audit::record(conn, operator, "download", json!({ "kind": "backup", "file": file }), 0)
+            .await
+            .map(drop)
+    })
+    .await
 }
 
 /// The backups in `dir`, newest first. A missing folder has none.
@@ -96,9 +172,24 @@ mod tests {
 
     const CLI: Actor<'static> = Actor { id: None, name: "command-line" };
 
+    /// `n` backups started at the same moment on other tasks.
+    async fn futures_join(db: &SqlitePool, dir: &Path, n: usize) -> Vec<BackupFile> {
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let (db, dir) = (db.clone(), dir.to_path_buf());
+                tokio::spawn(async move { write(&db, &dir, CLI).await.unwrap() })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
     /// A backup taken while another connection keeps writing opens as a whole database with
     /// every row committed before it began.
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_backup_taken_during_writes_is_consistent() {
         let dir = temp_dir("online");
         std::fs::create_dir_all(&dir).unwrap();
@@ -132,18 +223,30 @@ mod tests {
         let users: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&copy).await.unwrap();
         assert_eq!(users, before);
-        // A second backup in the same second gets its own name; both are listed, newest first.
-        let second = write(&live, &backups, CLI).await.unwrap();
-        assert_ne!(second.name, file.name);
+        // Backups started together in the same second each get their own name, and every one
+        // of them exists whole.
+        let together = futures_join(&live, &backups, 4).await;
+        let mut names: Vec<&str> =
+            together.iter().map(|b| b.name.as_str()).chain([file.name.as_str()]).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 5, "{names:?}");
         let listed = list(&backups).unwrap();
-        assert_eq!(listed.len(), 2);
+        assert_eq!(listed.len(), 5);
+        assert!(
+            !std::fs::read_dir(&backups).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial"))
+        );
         assert_eq!(path_of(&backups, &file.name).unwrap(), backups.join(&file.name));
         assert_eq!(path_of(&backups, "../live.db").err(), Some(AppError::BackupNotFound));
         let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'backup'")
             .fetch_one(&live)
             .await
             .unwrap();
-        assert_eq!(audited, 2);
+        assert_eq!(audited, 5);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

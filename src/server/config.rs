@@ -1,5 +1,6 @@
 //! Runtime configuration, read from the environment once at start.
 
+use super::client_address::ProxyNet;
 use super::jobs::JobSettings;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,9 +25,10 @@ pub struct Config {
     /// Where online backups are written: `UC_ADMIN_BACKUP_DIR`, by default `backups` next to
     /// the database file.
     pub backup_dir: PathBuf,
-    /// Behind a reverse proxy, the client address is the last `X-Forwarded-For` entry (the
-    /// one the proxy added) instead of the peer address, which would be the proxy's.
-    pub behind_proxy: bool,
+    /// The reverse proxies whose `X-Forwarded-For` entries are believed
+    /// (`UC_ADMIN_TRUSTED_PROXIES`, addresses or networks; `UC_ADMIN_BEHIND_PROXY=1` trusts a
+    /// proxy on this machine). Empty: the client address is the TCP peer's.
+    pub trusted_proxies: Vec<ProxyNet>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/uc-admin.db";
@@ -42,7 +44,10 @@ impl Config {
             backup_dir: var("UC_ADMIN_BACKUP_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| default_backup_dir(&database_url)),
-            behind_proxy: var("UC_ADMIN_BEHIND_PROXY").is_some_and(|v| v == "1" || v == "true"),
+            trusted_proxies: trusted_proxies(
+                var("UC_ADMIN_TRUSTED_PROXIES").as_deref(),
+                var("UC_ADMIN_BEHIND_PROXY").is_some_and(|v| v == "1" || v == "true"),
+            ),
             database_url,
             demo_password: var("UC_ADMIN_DEMO_PASSWORD"),
             demo_users: var("UC_ADMIN_DEMO_USERS").and_then(|v| v.parse().ok()).unwrap_or(2_000),
@@ -70,12 +75,21 @@ impl Config {
             session_absolute: Duration::from_secs(12 * 3600),
             jobs: JobSettings { threshold: 1_000, chunk: 500, pause: Duration::ZERO },
             backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
-            behind_proxy: false,
+            trusted_proxies: Vec::new(),
         }
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
+    }
+
+    /// The session cookie's name: `__Host-` prefixed over https.
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies() {
+            super::operators::SECURE_SESSION_COOKIE
+        } else {
+            super::operators::SESSION_COOKIE
+        }
     }
 }
 
@@ -84,4 +98,19 @@ fn default_backup_dir(database_url: &str) -> PathBuf {
     super::db::database_file(database_url)
         .and_then(|file| file.parent().map(|dir| dir.join("backups")))
         .unwrap_or_else(|| PathBuf::from("backups"))
+}
+
+/// The trusted proxies: the listed ones (an entry that does not parse is left out and logged),
+/// plus loopback with `behind_proxy`.
+fn trusted_proxies(list: Option<&str>, behind_proxy: bool) -> Vec<ProxyNet> {
+    let mut nets: Vec<ProxyNet> = list
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .filter_map(|s| s.parse().map_err(|e| tracing::error!("UC_ADMIN_TRUSTED_PROXIES: {e}")).ok())
+        .collect();
+    if behind_proxy {
+        nets.extend(ProxyNet::LOOPBACK);
+    }
+    nets
 }

@@ -2,31 +2,22 @@
 //! their reason, all in one transaction with the audit record.
 
 use super::audit;
+use super::jobs::{ChunkLine, JobSettings, JobWork};
 use crate::domain::AppError;
 use crate::domain::configure::{
     CONFIGURE_PREVIEW_LINES, ConfigureLine, ConfigurePreview, ConfigureRun, MAX_CONFIGURE, SettingsChange,
     skip_reason,
 };
+use crate::domain::jobs::{ConfigureStarted, JobUserOutcome};
 use crate::domain::operator::Operator;
 use crate::domain::search::UserTarget;
 use crate::domain::user::{UserId, distinct_selection};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-async fn prepare(
-    conn: &mut SqliteConnection,
-    users: &[UserId],
-    change: &SettingsChange,
-) -> Result<ConfigurePreview, AppError> {
-    change.validate()?;
-    if let Some(Some(policy)) = &change.meeting_policy {
-        let known: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = ?")
-            .bind(policy)
-            .fetch_optional(&mut *conn)
-            .await?;
-        known.ok_or(AppError::UnknownMeetingPolicy)?;
-    }
-    let ids: Vec<i64> = distinct_selection(users, MAX_CONFIGURE)?.into_iter().map(|u| u.0).collect();
+/// The enabled users among `ids`, by display name, each with the reason it cannot be
+/// configured, if any.
+async fn lines_of(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ConfigureLine>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         user_id: i64,
@@ -44,12 +35,9 @@ async fn prepare(
          JOIN pools p ON p.id = e.pool_id
          ORDER BY d.display_name COLLATE NOCASE, e.user_id",
     )
-    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .bind(serde_json::to_string(ids).unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?;
-    if rows.len() != ids.len() {
-        return Err(AppError::UnknownUsers);
-    }
     let mut lines = Vec::with_capacity(rows.len());
     for r in rows {
         let version = r.version.parse().map_err(|_| super::error::corrupt("server version", &r.version))?;
@@ -62,6 +50,32 @@ async fn prepare(
             version,
             skip: skip_reason(version, state),
         });
+    }
+    Ok(lines)
+}
+
+async fn check_change(conn: &mut SqliteConnection, change: &SettingsChange) -> Result<(), AppError> {
+    change.validate()?;
+    if let Some(Some(policy)) = &change.meeting_policy {
+        let known: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = ?")
+            .bind(policy)
+            .fetch_optional(&mut *conn)
+            .await?;
+        known.ok_or(AppError::UnknownMeetingPolicy)?;
+    }
+    Ok(())
+}
+
+async fn prepare(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    change: &SettingsChange,
+) -> Result<ConfigurePreview, AppError> {
+    check_change(conn, change).await?;
+    let ids: Vec<i64> = distinct_selection(users, MAX_CONFIGURE)?.into_iter().map(|u| u.0).collect();
+    let mut lines = lines_of(conn, &ids).await?;
+    if lines.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
     }
     let user_ids = lines.iter().map(|l| l.id).collect();
     // Skipped users first: they are what the operator has to read.
@@ -90,6 +104,38 @@ pub async fn preview(
     Ok(preview)
 }
 
+/// Configures the users: at most the job threshold in one transaction (`run`), more as a job
+/// of committed chunks.
+pub async fn start(
+    db: &SqlitePool,
+    settings: JobSettings,
+    operator: &Operator,
+    users: &[UserId],
+    change: &SettingsChange,
+) -> Result<ConfigureStarted, AppError> {
+    change.validate()?;
+    super::jobs::start(
+        db,
+        settings,
+        users.len(),
+        async || run(db, operator, users, change).await,
+        async |conn| {
+            let preview = prepare(conn, users, change).await?;
+            let id = super::jobs::next_id(conn).await?;
+            let parameters = json!({"change": change, "planned_configured": preview.to_change,
+                                "planned_skipped": preview.skipped, "job": id.0});
+            let event_id =
+                audit::record(conn, operator, "configure_users", parameters, preview.user_ids.len() as u64)
+                    .await?;
+            let lines: Vec<(i64, &str)> =
+                preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
+            super::jobs::record(conn, id, operator, &JobWork::Configure(change.clone()), event_id, &lines)
+                .await
+        },
+    )
+    .await
+}
+
 /// Applies the change to exactly these users, judged again as they are now.
 pub async fn run(
     db: &SqlitePool,
@@ -97,8 +143,7 @@ pub async fn run(
     users: &[UserId],
     change: &SettingsChange,
 ) -> Result<ConfigureRun, AppError> {
-    let mut conn = db.acquire().await?;
-    let mut run = super::db::immediate(&mut conn, async |conn| {
+    let mut run = super::db::in_write(db, async |conn| {
         let preview = prepare(conn, users, change).await?;
         let event_id = audit::record(
             conn,
@@ -129,6 +174,38 @@ pub async fn run(
     .await?;
     run.preview.users.truncate(crate::domain::configure::CONFIGURE_PREVIEW_LINES);
     Ok(run)
+}
+
+/// One chunk of a configure job, in the job's transaction: the users still enabled are judged
+/// as they are now and changed, or skipped with the reason. The meeting policy is checked
+/// again: it may have been removed since the job started.
+pub(super) async fn run_chunk(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    change: &SettingsChange,
+) -> Result<Vec<ChunkLine>, AppError> {
+    check_change(conn, change).await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let lines = lines_of(conn, &ids).await?;
+    let changing: Vec<i64> = lines.iter().filter(|l| l.skip.is_none()).map(|l| l.id.0).collect();
+    if !changing.is_empty() {
+        update(conn, &changing, change).await?;
+    }
+    Ok(lines
+        .into_iter()
+        .map(|l| ChunkLine {
+            user: l.id,
+            outcome: match l.skip {
+                None => JobUserOutcome::Configured,
+                Some(skip) => JobUserOutcome::Skipped(skip),
+            },
+            data_kept: 0,
+            data_lost: 0,
+            audit_reason: l.skip.map(|s| s.as_str()),
+            pool: Some(l.pool_fqdn),
+            sip_uri: None,
+        })
+        .collect())
 }
 
 /// One UPDATE setting the changed columns for every user that changes.

@@ -1,7 +1,9 @@
 //! The SQLite connection pool: WAL journal, foreign keys on, a busy timeout, migrations applied.
 
-use sqlx::SqlitePool;
+use crate::domain::AppError;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -37,23 +39,48 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
-/// Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back on any error. IMMEDIATE takes
-/// the write lock up front, so concurrent writers queue instead of planning from the same snapshot.
-pub async fn immediate<T>(
-    conn: &mut sqlx::SqliteConnection,
-    work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> Result<T, crate::domain::AppError>,
-) -> Result<T, crate::domain::AppError> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    match work(&mut *conn).await {
-        Ok(value) => {
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-            Ok(value)
-        }
-        Err(e) => {
-            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-            Err(e)
-        }
+/// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so concurrent
+/// writers queue (up to the busy timeout) instead of reading a snapshot, planning from it and
+/// then failing with SQLITE_BUSY when they try to write. The transaction is sqlx's: if it is
+/// dropped uncommitted — an error, or a request future dropped because the client went away or
+/// a timeout fired — it rolls back before the connection is used again, so no pooled
+/// connection ever keeps the write lock.
+pub async fn write(db: &SqlitePool) -> Result<Transaction<'static, Sqlite>, AppError> {
+    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// A read-only transaction: several queries that see one snapshot of the database. It never
+/// writes (a transaction that writes must start with `write`), so it takes no lock that
+/// another request waits for.
+pub async fn read_snapshot(db: &SqlitePool) -> Result<Transaction<'static, Sqlite>, AppError> {
+    Ok(db.begin().await?)
+}
+
+/// Runs `work` in a write transaction (see `write`): committed when it succeeds, rolled back
+/// when it fails or when this future is dropped half way.
+pub async fn in_write<T>(
+    db: &SqlitePool,
+    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    in_write_or_rehearse(db, true, work).await
+}
+
+/// Like `in_write`, but with `commit` false the work is done and then rolled back: a preview
+/// that runs the very code of the run, so the two cannot disagree.
+pub async fn in_write_or_rehearse<T>(
+    db: &SqlitePool,
+    commit: bool,
+    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut tx = write(db).await?;
+    let result = work(&mut tx).await;
+    if commit && result.is_ok() {
+        tx.commit().await?;
+    } else {
+        // Explicitly, so the lock is released before the answer goes out.
+        tx.rollback().await?;
     }
+    result
 }
 
 /// The file path of a `sqlite://path?params` URL, if it names a file.
@@ -66,6 +93,37 @@ pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every transaction is opened here (`write`, `in_write…`, `read_snapshot`), where it is
+    /// sqlx's and rolls back when dropped. A raw `BEGIN` elsewhere would bring back the locked
+    /// database after a dropped request.
+    #[test]
+    fn no_transaction_is_opened_anywhere_else() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        assert!(files.len() > 50);
+        let forbidden = ["(\"BEGIN", "\"COMMIT\"", "\"ROLLBACK\"", "\"END\"", ".begin()", "begin_with("];
+        let test_only =
+            |f: &std::path::Path| f.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_tests.rs"));
+        for file in files.iter().filter(|f| !f.ends_with("server/db.rs") && !test_only(f)) {
+            let text = std::fs::read_to_string(file).unwrap();
+            // Test code may probe the lock from outside with its own connection.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for needle in forbidden {
+                assert!(!code.contains(needle), "{} opens a transaction by hand ({needle})", file.display());
+            }
+        }
+    }
 
     #[test]
     fn finds_the_file_of_a_url() {

@@ -2,19 +2,21 @@
 //! directory user stays; enabling it again starts from empty server data.
 
 use super::audit;
+use super::jobs::{ChunkLine, JobSettings, JobWork};
 use super::users::DataCountsRecord;
 use crate::domain::AppError;
 use crate::domain::delete::{
     DELETE_PREVIEW_LINES, DeleteLine, DeletePreview, DeleteRun, MAX_DELETE, delete_totals,
 };
+use crate::domain::jobs::{DeleteStarted, JobId, JobUserOutcome};
 use crate::domain::operator::Operator;
 use crate::domain::search::UserTarget;
 use crate::domain::user::{UserId, distinct_selection};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 
-async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
-    let ids: Vec<i64> = distinct_selection(users, MAX_DELETE)?.into_iter().map(|u| u.0).collect();
+/// The enabled users among `ids`, with their data counts, by display name.
+async fn lines_of(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<DeleteLine>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         user_id: i64,
@@ -34,15 +36,10 @@ async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<Delete
          JOIN user_data_counts n ON n.user_id = e.user_id
          ORDER BY d.display_name COLLATE NOCASE, e.user_id",
     )
-    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .bind(serde_json::to_string(ids).unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?;
-    // A user deleted (or never enabled) since the list was shown: refuse the whole operation
-    // rather than delete a set the operator did not confirm.
-    if rows.len() != ids.len() {
-        return Err(AppError::UnknownUsers);
-    }
-    let users: Vec<DeleteLine> = rows
+    Ok(rows
         .into_iter()
         .map(|r| DeleteLine {
             id: UserId(r.user_id),
@@ -51,7 +48,17 @@ async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<Delete
             pool_fqdn: r.fqdn,
             data: r.data.into(),
         })
-        .collect();
+        .collect())
+}
+
+async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
+    let ids: Vec<i64> = distinct_selection(users, MAX_DELETE)?.into_iter().map(|u| u.0).collect();
+    let users = lines_of(conn, &ids).await?;
+    // A user deleted (or never enabled) since the list was shown: refuse the whole operation
+    // rather than delete a set the operator did not confirm.
+    if users.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
     Ok(DeletePreview { user_ids: users.iter().map(|u| u.id).collect(), totals: delete_totals(&users), users })
 }
 
@@ -64,24 +71,62 @@ pub async fn preview(db: &SqlitePool, target: &UserTarget) -> Result<DeletePrevi
     Ok(preview)
 }
 
+/// Deletes the users: at most the job threshold in one transaction (`run`), more as a job of
+/// committed chunks, so no transaction holds the write lock past everyone's busy timeout.
+pub async fn start(
+    db: &SqlitePool,
+    settings: JobSettings,
+    operator: &Operator,
+    users: &[UserId],
+) -> Result<DeleteStarted, AppError> {
+    let inline = async || run(db, operator, users).await;
+    super::jobs::start(db, settings, users.len(), inline, async |conn| {
+        create_job_in(conn, operator, users).await
+    })
+    .await
+}
+
+/// Validates the delete as a whole and records it as a job; the job's task does the work.
+pub async fn create_job(db: &SqlitePool, operator: &Operator, users: &[UserId]) -> Result<JobId, AppError> {
+    super::db::in_write(db, async |conn| create_job_in(conn, operator, users).await).await
+}
+
+async fn create_job_in(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    users: &[UserId],
+) -> Result<JobId, AppError> {
+    let preview = prepare(conn, users).await?;
+    let id = super::jobs::next_id(conn).await?;
+    let event_id = record_event(conn, operator, &preview, Some(id.0)).await?;
+    let lines: Vec<(i64, &str)> = preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
+    super::jobs::record(conn, id, operator, &JobWork::Delete, event_id, &lines).await
+}
+
+/// The audit event of a delete, with the planned totals (and its job, if it runs as one).
+async fn record_event(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    preview: &DeletePreview,
+    job: Option<i64>,
+) -> Result<i64, AppError> {
+    let t = &preview.totals;
+    let mut parameters = json!({
+        "contacts": t.contacts, "contact_groups": t.contact_groups, "allowed": t.allowed,
+        "blocked": t.blocked, "meetings": t.meetings, "presence_items": t.presence_items,
+    });
+    if let Some(job) = job {
+        parameters["job"] = json!(job);
+    }
+    audit::record(conn, operator, "delete_users", parameters, preview.user_ids.len() as u64).await
+}
+
 /// Deletes exactly these users' server data and enablement, with the audit record; all or
 /// nothing.
 pub async fn run(db: &SqlitePool, operator: &Operator, users: &[UserId]) -> Result<DeleteRun, AppError> {
-    let mut conn = db.acquire().await?;
-    let mut run = super::db::immediate(&mut conn, async |conn| {
+    let mut run = super::db::in_write(db, async |conn| {
         let preview = prepare(conn, users).await?;
-        let t = &preview.totals;
-        let event_id = audit::record(
-            conn,
-            operator,
-            "delete_users",
-            json!({
-                "contacts": t.contacts, "contact_groups": t.contact_groups, "allowed": t.allowed,
-                "blocked": t.blocked, "meetings": t.meetings, "presence_items": t.presence_items,
-            }),
-            preview.user_ids.len() as u64,
-        )
-        .await?;
+        let event_id = record_event(conn, operator, &preview, None).await?;
         let lines: Vec<audit::UserLine<'_>> = preview
             .users
             .iter()
@@ -90,16 +135,44 @@ pub async fn run(db: &SqlitePool, operator: &Operator, users: &[UserId]) -> Resu
             })
             .collect();
         audit::record_users(conn, event_id, lines).await?;
-        // The data rows and their counts go with the enablement (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM json_each(?))")
-            .bind(serde_json::to_string(&preview.user_ids).map_err(|_| AppError::Internal)?)
-            .execute(&mut *conn)
-            .await?;
+        delete(conn, &preview.user_ids).await?;
         Ok(DeleteRun { event_id, preview })
     })
     .await?;
     run.preview.users.truncate(DELETE_PREVIEW_LINES);
     Ok(run)
+}
+
+/// The data rows and their counts go with the enablement (ON DELETE CASCADE).
+async fn delete(conn: &mut SqliteConnection, users: &[UserId]) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM json_each(?))")
+        .bind(serde_json::to_string(users).map_err(|_| AppError::Internal)?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One chunk of a delete job, in the job's transaction: the users still enabled are deleted.
+pub(super) async fn run_chunk(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+) -> Result<Vec<ChunkLine>, AppError> {
+    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let lines = lines_of(conn, &ids).await?;
+    let found: Vec<UserId> = lines.iter().map(|l| l.id).collect();
+    delete(conn, &found).await?;
+    Ok(lines
+        .into_iter()
+        .map(|l| ChunkLine {
+            user: l.id,
+            outcome: JobUserOutcome::Deleted,
+            data_kept: 0,
+            data_lost: l.data.total(),
+            audit_reason: None,
+            sip_uri: Some(format!("sip:{}", l.sip_uri)),
+            pool: Some(l.pool_fqdn),
+        })
+        .collect())
 }
 
 #[cfg(test)]

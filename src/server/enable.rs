@@ -51,7 +51,7 @@ pub async fn candidates(db: &SqlitePool, query: &DirectoryQuery) -> Result<Page<
         .push(" ORDER BY d.display_name COLLATE NOCASE, d.id LIMIT ")
         .push_bind(i64::from(query.page_size))
         .push(" OFFSET ")
-        .push_bind(i64::from(query.page - 1) * i64::from(query.page_size));
+        .push_bind(crate::domain::paging::PageRequest::new(query.page, query.page_size)?.offset() as i64);
     let rows: Vec<DirectoryRecord> = select.build_query_as().fetch_all(db).await?;
     Ok(Page {
         items: rows.into_iter().map(DirectoryUser::from).collect(),
@@ -190,7 +190,7 @@ pub async fn run(
     users: &[UserId],
     options: &EnableOptions,
 ) -> Result<EnableRun, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let preview = prepare(&mut tx, users, options).await?;
     let enabled: Vec<(i64, &str)> = preview
         .users

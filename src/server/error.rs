@@ -5,6 +5,12 @@ use crate::domain::AppError;
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
+        if is_busy(&err) {
+            // Other writers held the lock past the busy timeout: a conflict of load, not a
+            // fault. Nothing was changed (the transaction rolls back); the operator may retry.
+            tracing::warn!(error = %err, "database busy");
+            return AppError::Busy;
+        }
         tracing::error!(error = %err, "database error");
         // Tests run without a log subscriber: show the cause there too.
         #[cfg(test)]
@@ -17,4 +23,17 @@ impl From<sqlx::Error> for AppError {
 pub fn corrupt(what: &str, value: &str) -> AppError {
     tracing::error!(what, value, "unexpected value in the database");
     AppError::Internal
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED (with their extended codes: the primary code is the low byte),
+/// or no pooled connection free within the pool's timeout.
+fn is_busy(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
 }

@@ -1,20 +1,25 @@
-//! Move jobs: a large move is planned and validated once (like any move), its users recorded in
-//! preview order, and then moved chunk by chunk by a background task. Each chunk re-plans its
-//! users from their state at that moment and commits, in one transaction, the move, the users'
-//! outcomes, the job's counters and the audit lines. So at any instant, including after a crash,
-//! every user is either moved with its data or untouched, and the job says exactly which.
+//! Jobs: a large bulk operation (move, delete, configure) is validated once as a whole, its
+//! users recorded in preview order, and then processed chunk by chunk by a background task.
+//! Each chunk judges its users from their state at that moment and commits, in one
+//! transaction, the change, the users' outcomes, the job's counters and the audit lines. So at
+//! any instant, including after a crash, every user is either processed or untouched, the job
+//! says exactly which, and no transaction holds the write lock for longer than one chunk.
+//!
+//! What each kind does to a chunk lives with its service (`moves`, `delete`, `configure`);
+//! this module decides inline or job, records, drives, cancels and resumes.
 
 use super::audit;
-use super::db::immediate;
-use super::moves::{audit_rows, change, prepare};
+use super::db::in_write;
 use super::now;
 use crate::domain::AppError;
+use crate::domain::configure::SettingsChange;
 use crate::domain::jobs::{
-    JOB_LINES_PER_PAGE, JobId, JobLineFilter, JobState, JobUserLine, JobUserOutcome, MoveJob,
+    JOB_LINES_PER_PAGE, JobId, JobKind, JobLineFilter, JobState, JobUserLine, JobUserOutcome, MoveJob,
+    Started,
 };
-use crate::domain::moves::{DataFate, MoveRefusal, UserMovePlan};
+use crate::domain::moves::MoveRefusal;
 use crate::domain::operator::Operator;
-use crate::domain::paging::Page;
+use crate::domain::paging::{Page, PageRequest};
 use crate::domain::pool::PoolId;
 use crate::domain::user::UserId;
 use serde_json::json;
@@ -22,10 +27,10 @@ use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// How moves are split into jobs (from the configuration).
+/// How bulk operations are split into jobs (from the configuration).
 #[derive(Debug, Clone, Copy)]
 pub struct JobSettings {
-    /// Moves of more users than this run as jobs.
+    /// Operations on more users than this run as jobs.
     pub threshold: usize,
     /// Users per chunk (per transaction).
     pub chunk: usize,
@@ -40,67 +45,98 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Validates the move as a whole (destination, capacity, users) and records the job with its
-/// users in preview order. Nothing moves yet; `spawn` starts the work.
-pub async fn create(
+/// The one place that decides how an operation on `users` users runs: at most the threshold
+/// inline, in one transaction (`inline`); more as a job (`create` records it, in one
+/// transaction, and its task starts here).
+pub async fn start<T>(
     db: &SqlitePool,
+    settings: JobSettings,
+    users: usize,
+    inline: impl AsyncFnOnce() -> Result<T, AppError>,
+    create: impl AsyncFnOnce(&mut SqliteConnection) -> Result<JobId, AppError>,
+) -> Result<Started<T>, AppError> {
+    if users <= settings.threshold {
+        return Ok(Started::Done(inline().await?));
+    }
+    let job = in_write(db, create).await?;
+    spawn(db.clone(), job, settings);
+    Ok(Started::Job(job))
+}
+
+/// What a job does, with what it needs.
+#[derive(Debug, Clone)]
+pub enum JobWork {
+    Move { destination: PoolId, force: bool },
+    Delete,
+    Configure(SettingsChange),
+}
+
+impl JobWork {
+    fn kind(&self) -> JobKind {
+        match self {
+            JobWork::Move { .. } => JobKind::Move,
+            JobWork::Delete => JobKind::Delete,
+            JobWork::Configure(_) => JobKind::Configure,
+        }
+    }
+}
+
+/// The id the next recorded job gets: services name it in the audit event they write first.
+pub(super) async fn next_id(conn: &mut SqliteConnection) -> Result<JobId, AppError> {
+    let id: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs").fetch_one(&mut *conn).await?;
+    Ok(JobId(id))
+}
+
+/// Records a validated job with its users (id and display name) in preview order, inside the
+/// caller's transaction. `event_id` is the audit event that collects the per-user lines.
+pub(super) async fn record(
+    conn: &mut SqliteConnection,
+    id: JobId,
     operator: &Operator,
-    users: &[UserId],
-    destination: PoolId,
-    force: bool,
+    work: &JobWork,
+    event_id: i64,
+    users: &[(i64, &str)],
 ) -> Result<JobId, AppError> {
-    let mut conn = db.acquire().await?;
-    immediate(&mut conn, async |conn| {
-        let preview = prepare(conn, users, destination, force).await?;
-        let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM move_jobs")
-            .fetch_one(&mut *conn)
-            .await?;
-        let total = preview.users.len() as u64;
-        let event_id = audit::record(
-            &mut *conn,
-            operator,
-            if force { "force_move" } else { "move" },
-            json!({
-                "destination": preview.destination.fqdn,
-                "force": force,
-                "job": id,
-                "planned_moves": preview.totals.moving,
-                "planned_refusals": preview.totals.refused,
-            }),
-            total,
-        )
-        .await?;
-        let at = now_ms();
-        sqlx::query(
-            "INSERT INTO move_jobs (id, operator_id, operator_name, destination_id, force, state, total,
-                                    event_id, created_at, run_started_ms, updated_ms)
-             VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(operator.id.0)
-        .bind(&operator.username)
-        .bind(destination.0)
-        .bind(force)
-        .bind(total as i64)
-        .bind(event_id)
-        .bind(at / 1000)
-        .bind(at)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
-        let lines: Vec<(i64, &str)> =
-            preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
-        sqlx::query(
-            "INSERT INTO move_job_users (job_id, position, user_id, display_name)
-             SELECT ?, key, value ->> 0, value ->> 1 FROM json_each(?)",
-        )
-        .bind(id)
-        .bind(serde_json::to_string(&lines).unwrap_or_default())
-        .execute(&mut *conn)
-        .await?;
-        Ok(JobId(id))
-    })
-    .await
+    if users.is_empty() {
+        return Err(AppError::EmptySelection);
+    }
+    let (destination, force, settings) = match work {
+        JobWork::Move { destination, force } => (Some(destination.0), *force, None),
+        JobWork::Delete => (None, false, None),
+        JobWork::Configure(change) => {
+            (None, false, Some(serde_json::to_string(change).map_err(|_| AppError::Internal)?))
+        }
+    };
+    let at = now_ms();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, operator_id, operator_name, destination_id, force, settings, state,
+                           total, event_id, created_at, run_started_ms, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+    )
+    .bind(id.0)
+    .bind(work.kind().as_str())
+    .bind(operator.id.0)
+    .bind(&operator.username)
+    .bind(destination)
+    .bind(force)
+    .bind(settings)
+    .bind(users.len() as i64)
+    .bind(event_id)
+    .bind(at / 1000)
+    .bind(at)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO job_users (job_id, position, user_id, display_name)
+         SELECT ?, key, value ->> 0, value ->> 1 FROM json_each(?)",
+    )
+    .bind(id.0)
+    .bind(serde_json::to_string(users).unwrap_or_default())
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
 }
 
 /// What one call of `run_chunk` left the job in.
@@ -112,23 +148,63 @@ pub enum ChunkStep {
     Stopped(JobState),
 }
 
+/// What a chunk did to one of its users, as the kind's service reports it.
+pub(super) struct ChunkLine {
+    pub user: UserId,
+    pub outcome: JobUserOutcome,
+    pub data_kept: u64,
+    pub data_lost: u64,
+    /// The reason the audit line gives (a refusal, a skip, or `data_lost`).
+    pub audit_reason: Option<&'static str>,
+    /// The pool the user was homed on.
+    pub pool: Option<String>,
+    /// The user's SIP URI (`sip:…`) when the chunk removed it; otherwise the audit line reads it.
+    pub sip_uri: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct JobHead {
+    kind: String,
     state: String,
     cancel_requested: bool,
     done: i64,
     total: i64,
-    destination_id: i64,
+    destination_id: Option<i64>,
     force: bool,
+    settings: Option<String>,
     event_id: i64,
     operator_id: Option<i64>,
     operator_name: String,
 }
 
+impl JobHead {
+    fn kind(&self) -> JobKind {
+        self.kind.parse().unwrap_or(JobKind::Move)
+    }
+
+    fn work(&self) -> Result<JobWork, AppError> {
+        let corrupt = |what: &str| super::error::corrupt(what, &self.kind);
+        Ok(match self.kind() {
+            JobKind::Move => JobWork::Move {
+                destination: PoolId(self.destination_id.ok_or_else(|| corrupt("job destination"))?),
+                force: self.force,
+            },
+            JobKind::Delete => JobWork::Delete,
+            JobKind::Configure => JobWork::Configure(
+                self.settings
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .ok_or_else(|| corrupt("job settings"))?,
+            ),
+        })
+    }
+}
+
 async fn head(conn: &mut SqliteConnection, job: JobId) -> Result<JobHead, AppError> {
     sqlx::query_as(
-        "SELECT state, cancel_requested, done, total, destination_id, force, event_id, operator_id, operator_name
-         FROM move_jobs WHERE id = ?",
+        "SELECT kind, state, cancel_requested, done, total, destination_id, force, settings, event_id,
+                operator_id, operator_name
+         FROM jobs WHERE id = ?",
     )
     .bind(job.0)
     .fetch_optional(&mut *conn)
@@ -158,7 +234,7 @@ async fn finish(
     state: JobState,
     by: Option<&Operator>,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE move_jobs SET state = ?, finished_at = ?, updated_ms = ? WHERE id = ?")
+    sqlx::query("UPDATE jobs SET state = ?, finished_at = ?, updated_ms = ? WHERE id = ?")
         .bind(state.as_str())
         .bind(now())
         .bind(now_ms())
@@ -166,27 +242,28 @@ async fn finish(
         .execute(&mut *conn)
         .await?;
     let (moved, refused, kept, lost): (i64, i64, i64, i64) =
-        sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM move_jobs WHERE id = ?")
+        sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM jobs WHERE id = ?")
             .bind(job.0)
             .fetch_one(&mut *conn)
             .await?;
     let operator = by.cloned().unwrap_or_else(|| job_operator(head));
-    audit::record(
-        conn,
-        &operator,
-        "move_job_end",
-        json!({"job": job.0, "state": state.as_str(), "moved": moved, "refused": refused,
-               "data_kept": kept, "data_lost": lost, "not_processed": head.total - head.done}),
-        0,
-    )
-    .await?;
+    let parameters = match head.kind() {
+        JobKind::Move => json!({"job": job.0, "state": state.as_str(), "moved": moved, "refused": refused,
+                                "data_kept": kept, "data_lost": lost, "not_processed": head.total - head.done}),
+        JobKind::Delete => {
+            json!({"job": job.0, "state": state.as_str(), "deleted": moved, "refused": refused,
+                                  "data_deleted": lost, "not_processed": head.total - head.done})
+        }
+        JobKind::Configure => json!({"job": job.0, "state": state.as_str(), "configured": moved,
+                                     "skipped": refused, "not_processed": head.total - head.done}),
+    };
+    audit::record(conn, &operator, &head.kind().audit_operation("end"), parameters, 0).await?;
     Ok(())
 }
 
-/// Moves the next chunk of a running job, or ends the job when it is cancelled or complete.
+/// Processes the next chunk of a running job, or ends the job when it is cancelled or complete.
 pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
-    let mut conn = db.acquire().await?;
-    immediate(&mut conn, async |conn| {
+    in_write(db, async |conn| {
         let head = head(conn, job).await?;
         let state = state_of(&head);
         if state != JobState::Running {
@@ -199,7 +276,7 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
         }
         let lines: Vec<(i64, i64, String, bool)> = sqlx::query_as(
             "SELECT j.position, j.user_id, j.display_name, e.user_id IS NOT NULL
-             FROM move_job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
+             FROM job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
              WHERE j.job_id = ? AND j.position >= ? ORDER BY j.position LIMIT ?",
         )
         .bind(job.0)
@@ -208,59 +285,80 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
         .fetch_all(&mut *conn)
         .await?;
         let enabled: Vec<UserId> = lines.iter().filter(|l| l.3).map(|l| UserId(l.1)).collect();
-        // Re-planned from the users' state now: a user moved elsewhere since the preview, or a
-        // pool that went down, is judged as it is, not as it was.
-        let mut plans: HashMap<UserId, UserMovePlan> = HashMap::new();
+        // Judged from the users' state now: a user moved, deleted or changed since the preview,
+        // or a pool that went down, is judged as it is, not as it was.
+        let mut done: HashMap<UserId, ChunkLine> = HashMap::new();
         if !enabled.is_empty() {
-            let preview = prepare(conn, &enabled, PoolId(head.destination_id), head.force).await?;
-            change(conn, &preview).await?;
-            plans.extend(preview.users.into_iter().map(|p| (p.id, p)));
+            let processed = match head.work()? {
+                JobWork::Move { destination, force } => {
+                    super::moves::run_chunk(conn, &enabled, destination, force).await?
+                }
+                JobWork::Delete => super::delete::run_chunk(conn, &enabled).await?,
+                JobWork::Configure(change) => super::configure::run_chunk(conn, &enabled, &change).await?,
+            };
+            done.extend(processed.into_iter().map(|line| (line.user, line)));
         }
-        let plans: Vec<UserMovePlan> = lines
+        let results: Vec<ChunkLine> = lines
             .iter()
-            .map(|(_, id, name, _)| {
-                plans.remove(&UserId(*id)).unwrap_or_else(|| UserMovePlan {
-                    id: UserId(*id),
-                    display_name: name.clone(),
-                    source_fqdn: String::new(),
-                    refusal: Some(MoveRefusal::NotEnabled),
-                    fates: [DataFate::default(); 4],
+            .map(|(_, id, _, _)| {
+                done.remove(&UserId(*id)).unwrap_or(ChunkLine {
+                    user: UserId(*id),
+                    outcome: JobUserOutcome::Refused(MoveRefusal::NotEnabled),
+                    data_kept: 0,
+                    data_lost: 0,
+                    audit_reason: Some(MoveRefusal::NotEnabled.as_str()),
+                    pool: None,
+                    sip_uri: None,
                 })
             })
             .collect();
         // Positions are contiguous from `done`: line i of the chunk is element i of the array.
-        let outcomes: Vec<(bool, Option<&str>, u64, u64)> =
-            plans.iter().map(|p| (p.moves(), p.refusal.map(|r| r.as_str()), p.kept(), p.lost())).collect();
+        let stored: Vec<(Option<&str>, Option<&str>, u64, u64)> = results
+            .iter()
+            .map(|r| {
+                let (outcome, reason) = r.outcome.stored();
+                (outcome, reason, r.data_kept, r.data_lost)
+            })
+            .collect();
         sqlx::query(
-            "UPDATE move_job_users
-             SET outcome = CASE WHEN json_extract(?1, '$[' || (position - ?2) || '][0]') THEN 'moved' ELSE 'refused' END,
+            "UPDATE job_users
+             SET outcome = json_extract(?1, '$[' || (position - ?2) || '][0]'),
                  reason = json_extract(?1, '$[' || (position - ?2) || '][1]'),
                  data_kept = json_extract(?1, '$[' || (position - ?2) || '][2]'),
                  data_lost = json_extract(?1, '$[' || (position - ?2) || '][3]')
              WHERE job_id = ?3 AND position >= ?2 AND position < ?2 + ?4",
         )
-        .bind(serde_json::to_string(&outcomes).unwrap_or_default())
+        .bind(serde_json::to_string(&stored).unwrap_or_default())
         .bind(head.done)
         .bind(job.0)
         .bind(lines.len() as i64)
         .execute(&mut *conn)
         .await?;
-        let totals = crate::domain::moves::totals(&plans);
+        let changed = results.iter().filter(|r| r.outcome.changed()).count() as i64;
+        let (kept, lost) = results.iter().fold((0, 0), |(k, l), r| (k + r.data_kept, l + r.data_lost));
         sqlx::query(
-            "UPDATE move_jobs SET done = done + ?, moved = moved + ?, refused = refused + ?,
+            "UPDATE jobs SET done = done + ?, moved = moved + ?, refused = refused + ?,
                     data_kept = data_kept + ?, data_lost = data_lost + ?, updated_ms = ?
              WHERE id = ?",
         )
         .bind(lines.len() as i64)
-        .bind(totals.moving as i64)
-        .bind(totals.refused as i64)
-        .bind(totals.kept as i64)
-        .bind(totals.lost as i64)
+        .bind(changed)
+        .bind(lines.len() as i64 - changed)
+        .bind(kept as i64)
+        .bind(lost as i64)
         .bind(now_ms())
         .bind(job.0)
         .execute(&mut *conn)
         .await?;
-        audit::record_users(conn, head.event_id, audit_rows(&plans)).await?;
+        let audit_lines: Vec<audit::UserLine<'_>> = results
+            .iter()
+            .zip(&lines)
+            .map(|(r, (_, id, name, _))| {
+                let outcome = r.outcome.stored().0.unwrap_or("refused");
+                (*id, None, name.as_str(), r.sip_uri.as_deref(), outcome, r.audit_reason, r.pool.as_deref())
+            })
+            .collect();
+        audit::record_users(conn, head.event_id, audit_lines).await?;
         Ok(ChunkStep::More)
     })
     .await
@@ -268,13 +366,12 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
 
 /// Marks a job failed after a chunk was rolled back, keeping the error to show.
 async fn fail(db: &SqlitePool, job: JobId, error: &AppError) -> Result<(), AppError> {
-    let mut conn = db.acquire().await?;
-    immediate(&mut conn, async |conn| {
+    in_write(db, async |conn| {
         let head = head(conn, job).await?;
         if state_of(&head) != JobState::Running {
             return Ok(());
         }
-        sqlx::query("UPDATE move_jobs SET state = 'failed', error = ?, updated_ms = ? WHERE id = ?")
+        sqlx::query("UPDATE jobs SET state = 'failed', error = ?, updated_ms = ? WHERE id = ?")
             .bind(serde_json::to_string(error).unwrap_or_default())
             .bind(now_ms())
             .bind(job.0)
@@ -283,7 +380,7 @@ async fn fail(db: &SqlitePool, job: JobId, error: &AppError) -> Result<(), AppEr
         audit::record(
             conn,
             &job_operator(&head),
-            "move_job_end",
+            &head.kind().audit_operation("end"),
             json!({"job": job.0, "state": "failed", "error": error.code()}),
             0,
         )
@@ -303,7 +400,7 @@ pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobStat
             Err(error) => {
                 if let Err(e) = fail(&db, job, &error).await {
                     // The database itself is failing; the restart recovery marks the job.
-                    eprintln!("move job {job}: could not record the failure ({e:?}) of {error:?}");
+                    tracing::error!(%job, ?e, ?error, "could not record the failure of a job");
                 }
                 return JobState::Failed;
             }
@@ -317,31 +414,30 @@ pub fn spawn(db: SqlitePool, job: JobId, settings: JobSettings) {
 }
 
 /// At start-up, before serving: jobs that were running when the server stopped are marked
-/// interrupted. Their chunks either committed or left no trace, so every user is in exactly
-/// one pool; the operator may resume or cancel them.
+/// interrupted. Their chunks either committed or left no trace, so every user is processed or
+/// untouched; the operator may resume or cancel them.
 pub async fn recover(db: &SqlitePool) -> Result<u64, AppError> {
-    let result =
-        sqlx::query("UPDATE move_jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
-            .bind(now_ms())
-            .execute(db)
-            .await?;
+    let result = sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
+        .bind(now_ms())
+        .execute(db)
+        .await?;
     Ok(result.rows_affected())
 }
 
 /// Asks a running job to stop after its current chunk; an interrupted or failed job is closed
-/// at once. Users already moved stay moved; the rest stay put.
+/// at once. Users already processed stay so; the rest stay as they are.
 pub async fn cancel(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
-    let mut conn = db.acquire().await?;
-    immediate(&mut conn, async |conn| {
+    in_write(db, async |conn| {
         let head = head(conn, job).await?;
         match state_of(&head) {
             JobState::Running if !head.cancel_requested => {
-                sqlx::query("UPDATE move_jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?")
+                sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?")
                     .bind(now_ms())
                     .bind(job.0)
                     .execute(&mut *conn)
                     .await?;
-                audit::record(conn, operator, "move_job_cancel", json!({"job": job.0}), 0).await?;
+                let operation = head.kind().audit_operation("cancel");
+                audit::record(conn, operator, &operation, json!({"job": job.0}), 0).await?;
                 Ok(())
             }
             state if state.resumable() => finish(conn, job, &head, JobState::Cancelled, Some(operator)).await,
@@ -351,17 +447,26 @@ pub async fn cancel(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<
     .await
 }
 
+/// Whether resuming this job needs the operator's password again (a force move does, like
+/// starting one).
+pub async fn resume_needs_step_up(db: &SqlitePool, job: JobId) -> Result<bool, AppError> {
+    let force: Option<bool> = sqlx::query_scalar("SELECT kind = 'move' AND force = 1 FROM jobs WHERE id = ?")
+        .bind(job.0)
+        .fetch_optional(db)
+        .await?;
+    force.ok_or(AppError::JobNotFound)
+}
+
 /// Continues an interrupted or failed job from its first unprocessed user. The caller spawns
 /// the task; only one caller can win the state change.
 pub async fn resume(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
-    let mut conn = db.acquire().await?;
-    immediate(&mut conn, async |conn| {
+    in_write(db, async |conn| {
         let head = head(conn, job).await?;
         if !state_of(&head).resumable() {
             return Err(AppError::JobStateConflict);
         }
         sqlx::query(
-            "UPDATE move_jobs SET state = 'running', error = NULL, cancel_requested = 0,
+            "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0,
                     run_started_ms = ?1, run_started_done = done, updated_ms = ?1
              WHERE id = ?2",
         )
@@ -369,7 +474,8 @@ pub async fn resume(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<
         .bind(job.0)
         .execute(&mut *conn)
         .await?;
-        audit::record(conn, operator, "move_job_resume", json!({"job": job.0}), 0).await?;
+        let operation = head.kind().audit_operation("resume");
+        audit::record(conn, operator, &operation, json!({"job": job.0}), 0).await?;
         Ok(())
     })
     .await
@@ -378,6 +484,7 @@ pub async fn resume(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<
 #[derive(sqlx::FromRow)]
 struct JobRecord {
     id: i64,
+    kind: String,
     operator_name: String,
     destination_fqdn: String,
     force: bool,
@@ -404,6 +511,7 @@ impl From<JobRecord> for MoveJob {
         let until = if state == JobState::Running { now_ms() } else { r.updated_ms };
         MoveJob {
             id: JobId(r.id),
+            kind: r.kind.parse().unwrap_or(JobKind::Move),
             operator_name: r.operator_name,
             destination_fqdn: r.destination_fqdn,
             force: r.force,
@@ -424,13 +532,14 @@ impl From<JobRecord> for MoveJob {
     }
 }
 
-const JOB_COLUMNS: &str = "j.id, j.operator_name, p.fqdn AS destination_fqdn, j.force, j.state,
+const JOB_COLUMNS: &str =
+    "j.id, j.kind, j.operator_name, COALESCE(p.fqdn, '') AS destination_fqdn, j.force, j.state,
     j.cancel_requested, j.error, j.total, j.done, j.moved, j.refused, j.data_kept, j.data_lost,
     j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms";
 
 pub async fn load(db: &SqlitePool, job: JobId) -> Result<MoveJob, AppError> {
     let record: JobRecord = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM move_jobs j JOIN pools p ON p.id = j.destination_id WHERE j.id = ?"
+        "SELECT {JOB_COLUMNS} FROM jobs j LEFT JOIN pools p ON p.id = j.destination_id WHERE j.id = ?"
     ))
     .bind(job.0)
     .fetch_optional(db)
@@ -442,7 +551,7 @@ pub async fn load(db: &SqlitePool, job: JobId) -> Result<MoveJob, AppError> {
 /// The most recent jobs, newest first.
 pub async fn recent(db: &SqlitePool, limit: u32) -> Result<Vec<MoveJob>, AppError> {
     let records: Vec<JobRecord> = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM move_jobs j JOIN pools p ON p.id = j.destination_id ORDER BY j.id DESC LIMIT ?"
+        "SELECT {JOB_COLUMNS} FROM jobs j LEFT JOIN pools p ON p.id = j.destination_id ORDER BY j.id DESC LIMIT ?"
     ))
     .bind(i64::from(limit))
     .fetch_all(db)
@@ -457,38 +566,34 @@ pub async fn lines(
     filter: JobLineFilter,
     page: u32,
 ) -> Result<Page<JobUserLine>, AppError> {
+    let request = PageRequest::new(page, JOB_LINES_PER_PAGE)?;
     load(db, job).await?;
     let condition = match filter {
         JobLineFilter::All => "1",
-        JobLineFilter::Moved => "outcome = 'moved'",
-        JobLineFilter::Refused => "outcome = 'refused'",
+        JobLineFilter::Moved => "outcome IN ('moved', 'deleted', 'configured')",
+        JobLineFilter::Refused => "outcome IN ('refused', 'skipped')",
         JobLineFilter::Pending => "outcome IS NULL",
     };
     let total: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM move_job_users WHERE job_id = ? AND {condition}"))
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM job_users WHERE job_id = ? AND {condition}"))
             .bind(job.0)
             .fetch_one(db)
             .await?;
     // user id, name, outcome, reason, data kept, data lost
     type LineRow = (i64, String, Option<String>, Option<String>, i64, i64);
     let rows: Vec<LineRow> = sqlx::query_as(&format!(
-        "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM move_job_users
+        "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM job_users
          WHERE job_id = ? AND {condition} ORDER BY position LIMIT ? OFFSET ?"
     ))
     .bind(job.0)
     .bind(i64::from(JOB_LINES_PER_PAGE))
-    .bind(i64::from(page) * i64::from(JOB_LINES_PER_PAGE))
+    .bind(request.offset() as i64)
     .fetch_all(db)
     .await?;
     let items = rows
         .into_iter()
         .map(|(id, display_name, outcome, reason, kept, lost)| {
-            let outcome = match (outcome.as_deref(), reason.as_deref().and_then(|r| r.parse().ok())) {
-                (Some("moved"), _) => JobUserOutcome::Moved,
-                (Some(_), Some(refusal)) => JobUserOutcome::Refused(refusal),
-                (Some(_), None) => JobUserOutcome::Refused(MoveRefusal::NotEnabled),
-                (None, _) => JobUserOutcome::Pending,
-            };
+            let outcome = JobUserOutcome::from_stored(outcome.as_deref(), reason.as_deref());
             JobUserLine {
                 id: UserId(id),
                 display_name,
@@ -498,7 +603,7 @@ pub async fn lines(
             }
         })
         .collect();
-    Ok(Page { items, total: total as u64, page, page_size: JOB_LINES_PER_PAGE })
+    Ok(request.of(items, total as u64))
 }
 
 #[cfg(test)]
@@ -523,7 +628,7 @@ mod tests {
     }
 
     async fn outcomes(db: &SqlitePool, job: JobId) -> Vec<(Option<String>, Option<String>)> {
-        sqlx::query_as("SELECT outcome, reason FROM move_job_users WHERE job_id = ? ORDER BY position")
+        sqlx::query_as("SELECT outcome, reason FROM job_users WHERE job_id = ? ORDER BY position")
             .bind(job.0)
             .fetch_all(db)
             .await
@@ -535,7 +640,7 @@ mod tests {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
         let users = users_of(&db, from, 30).await;
-        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        let job = crate::server::moves::create_job(&db, &operator(), &users, to, false).await.unwrap();
         // Nothing moves before the job runs.
         assert!(home_of(&db, &users).await.iter().all(|p| *p == from.0));
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
@@ -548,7 +653,7 @@ mod tests {
         assert!(loaded.finished_at.is_some());
         assert!(outcomes(&db, job).await.iter().all(|o| o.0.as_deref() == Some("moved")));
         let audited: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_event_users u JOIN move_jobs j ON j.event_id = u.event_id
+            "SELECT COUNT(*) FROM audit_event_users u JOIN jobs j ON j.event_id = u.event_id
              WHERE j.id = ? AND u.outcome = 'moved' AND u.source_pool = 'pool01.contoso.com'",
         )
         .bind(job.0)
@@ -563,8 +668,102 @@ mod tests {
                 .unwrap();
         assert_eq!(ends, 1);
         assert_eq!(unholdable_data(&db).await, 0);
-        let page = lines(&db, job, JobLineFilter::Moved, 0).await.unwrap();
+        let page = lines(&db, job, JobLineFilter::Moved, 1).await.unwrap();
         assert_eq!(page.total, 30);
+    }
+
+    /// A delete job deletes chunk by chunk; a restart in the middle leaves every user deleted
+    /// with all its data or untouched, and resuming finishes it. A user deleted by someone
+    /// else meanwhile is reported, not counted twice.
+    #[tokio::test]
+    async fn a_delete_job_survives_a_restart_and_reports_users_gone_meanwhile() {
+        use crate::server::delete;
+        let db = deployment().await;
+        let from = pool(&db, "pool01.contoso.com").await;
+        let users = users_of(&db, from, 30).await;
+        let settings = JobSettings { threshold: 10, chunk: 7, pause: Duration::ZERO };
+        let job = delete::create_job(&db, &operator(), &users).await.unwrap();
+        assert_eq!(run_chunk(&db, job, 7).await.unwrap(), ChunkStep::More);
+        // The server stops here; at the next start:
+        recover(&db).await.unwrap();
+        let after_stop = load(&db, job).await.unwrap();
+        let still_enabled: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM enabled_users WHERE user_id IN ({})",
+            users.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!((after_stop.state, after_stop.moved), (JobState::Interrupted, 7));
+        assert_eq!(still_enabled as u64, 30 - after_stop.moved, "deleted exactly the users the job says");
+        assert_eq!(crate::server::moves::tests::miscounted_users(&db).await, 0);
+        // Someone deletes a user the job has not reached yet.
+        let pending: Vec<UserId> =
+            lines(&db, job, JobLineFilter::Pending, 1).await.unwrap().items.iter().map(|l| l.id).collect();
+        let gone = *pending.last().unwrap();
+        delete::run(&db, &operator(), &[gone]).await.unwrap();
+        resume(&db, &operator(), job).await.unwrap();
+        assert_eq!(drive(db.clone(), job, settings).await, JobState::Completed);
+        let done = load(&db, job).await.unwrap();
+        assert_eq!((done.kind, done.done, done.moved, done.refused), (JobKind::Delete, 30, 29, 1));
+        let refused = lines(&db, job, JobLineFilter::Refused, 1).await.unwrap();
+        assert_eq!(
+            refused.items.iter().map(|l| (l.id, l.outcome)).collect::<Vec<_>>(),
+            [(gone, JobUserOutcome::Refused(MoveRefusal::NotEnabled))]
+        );
+        for table in ["contacts", "meetings", "access_entries", "presence_items", "user_data_counts"] {
+            let left: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE user_id IN ({})",
+                users.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+            ))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            assert_eq!(left, 0, "{table}");
+        }
+        let ends: Vec<String> = sqlx::query_scalar(
+            "SELECT operation FROM audit_events WHERE operation LIKE 'delete_job_%' ORDER BY id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(ends, ["delete_job_resume", "delete_job_end"]);
+    }
+
+    /// A configure job changes the users it can and skips the others with the reason, as the
+    /// inline run does.
+    #[tokio::test]
+    async fn a_configure_job_changes_some_and_skips_others_with_the_reason() {
+        use crate::domain::configure::{ConfigureSkip, SettingsChange};
+        let db = deployment().await;
+        let r2 = users_of(&db, pool(&db, "pool01.contoso.com").await, 12).await;
+        let old = users_of(&db, pool(&db, "ocs2007.contoso.com").await, 5).await;
+        let users: Vec<UserId> = r2.iter().chain(&old).copied().collect();
+        let change = SettingsChange { public_im: Some(true), ..Default::default() };
+        let settings = JobSettings { threshold: 0, chunk: 4, pause: Duration::ZERO };
+        let crate::domain::jobs::Started::Job(job) =
+            crate::server::configure::start(&db, settings, &operator(), &users, &change).await.unwrap()
+        else {
+            panic!("a job")
+        };
+        while run_chunk(&db, job, 4).await.unwrap() == ChunkStep::More {}
+        let done = load(&db, job).await.unwrap();
+        assert_eq!(
+            (done.kind, done.state, done.moved, done.refused),
+            (JobKind::Configure, JobState::Completed, 12, 5)
+        );
+        let skipped = lines(&db, job, JobLineFilter::Refused, 1).await.unwrap();
+        assert!(
+            skipped.items.iter().all(|l| l.outcome == JobUserOutcome::Skipped(ConfigureSkip::EarlierVersion))
+        );
+        let on: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM enabled_users WHERE public_im AND user_id IN ({})",
+            r2.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(on, 12);
     }
 
     #[tokio::test]
@@ -572,16 +771,16 @@ mod tests {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
         let users = users_of(&db, from, 30).await;
-        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        let job = crate::server::moves::create_job(&db, &operator(), &users, to, false).await.unwrap();
         assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::More);
         cancel(&db, &operator(), job).await.unwrap();
         assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Cancelled));
         let loaded = load(&db, job).await.unwrap();
         assert_eq!((loaded.state, loaded.done, loaded.moved), (JobState::Cancelled, 10, 10));
         let moved: Vec<UserId> =
-            lines(&db, job, JobLineFilter::Moved, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+            lines(&db, job, JobLineFilter::Moved, 1).await.unwrap().items.iter().map(|l| l.id).collect();
         let pending: Vec<UserId> =
-            lines(&db, job, JobLineFilter::Pending, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+            lines(&db, job, JobLineFilter::Pending, 1).await.unwrap().items.iter().map(|l| l.id).collect();
         assert_eq!((moved.len(), pending.len()), (10, 20));
         assert!(home_of(&db, &moved).await.iter().all(|p| *p == to.0));
         assert!(home_of(&db, &pending).await.iter().all(|p| *p == from.0));
@@ -595,7 +794,7 @@ mod tests {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
         let users = users_of(&db, from, 25).await;
-        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        let job = crate::server::moves::create_job(&db, &operator(), &users, to, false).await.unwrap();
         run_chunk(&db, job, 10).await.unwrap();
         // The server stops here; at the next start:
         assert_eq!(recover(&db).await.unwrap(), 1);
@@ -622,7 +821,7 @@ mod tests {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
         let users = users_of(&db, from, 20).await;
-        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        let job = crate::server::moves::create_job(&db, &operator(), &users, to, false).await.unwrap();
         run_chunk(&db, job, 7).await.unwrap();
         sqlx::query(
             "CREATE TEMP TRIGGER fail_chunk BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END",
@@ -649,9 +848,9 @@ mod tests {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
         let users = users_of(&db, from, 12).await;
-        let job = create(&db, &operator(), &users, to, false).await.unwrap();
+        let job = crate::server::moves::create_job(&db, &operator(), &users, to, false).await.unwrap();
         let order: Vec<UserId> =
-            lines(&db, job, JobLineFilter::All, 0).await.unwrap().items.iter().map(|l| l.id).collect();
+            lines(&db, job, JobLineFilter::All, 1).await.unwrap().items.iter().map(|l| l.id).collect();
         // Before the job reaches them: one user is disabled for the service, one already moved.
         sqlx::query("DELETE FROM enabled_users WHERE user_id = ?")
             .bind(order[11].0)
@@ -673,10 +872,10 @@ mod tests {
         sqlx::query("UPDATE pools SET capacity = 1 WHERE id = ?").bind(to.0).execute(&db).await.unwrap();
         let users = users_of(&db, from, 10).await;
         assert!(matches!(
-            create(&db, &operator(), &users, to, false).await,
+            crate::server::moves::create_job(&db, &operator(), &users, to, false).await,
             Err(AppError::CapacityExceeded { .. })
         ));
-        let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM move_jobs").fetch_one(&db).await.unwrap();
+        let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(&db).await.unwrap();
         assert_eq!(jobs, 0);
         assert_eq!(load(&db, JobId(99)).await, Err(AppError::JobNotFound));
     }

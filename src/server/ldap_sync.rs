@@ -147,8 +147,7 @@ pub async fn apply(
     actor: audit::Actor<'_>,
     entries: &[DirectoryEntry],
 ) -> Result<MembershipReport, AppError> {
-    let mut conn = db.acquire().await?;
-    super::db::immediate(&mut conn, async |conn| {
+    super::db::in_write(db, async |conn| {
         let orgs: HashMap<String, OrgId> =
             orgs::all(conn).await?.into_iter().map(|o| (o.name.to_lowercase(), o.id)).collect();
         let enterprise: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL")

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod client_address;
 pub mod config;
 pub mod configure;
 pub mod db;

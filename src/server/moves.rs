@@ -128,6 +128,98 @@ pub async fn preview_target(
     Ok(preview)
 }
 
+/// Moves the users: at most the job threshold in one transaction (`run`), more as a job.
+pub async fn start(
+    db: &SqlitePool,
+    settings: super::jobs::JobSettings,
+    operator: &Operator,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<crate::domain::jobs::MoveStarted, AppError> {
+    super::jobs::start(
+        db,
+        settings,
+        users.len(),
+        async || {
+            let mut run = run(db, operator, users, destination, force).await?;
+            run.preview.users.truncate(PREVIEW_LINES);
+            Ok(run)
+        },
+        async |conn| create_job_in(conn, operator, users, destination, force).await,
+    )
+    .await
+}
+
+/// Validates the move as a whole (destination, capacity, users) and records the job with its
+/// users in preview order. Nothing moves yet: the job's task does the work.
+pub async fn create_job(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<crate::domain::jobs::JobId, AppError> {
+    super::db::in_write(db, async |conn| create_job_in(conn, operator, users, destination, force).await).await
+}
+
+async fn create_job_in(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<crate::domain::jobs::JobId, AppError> {
+    let preview = prepare(conn, users, destination, force).await?;
+    let id = super::jobs::next_id(conn).await?;
+    let event_id = audit::record(
+        &mut *conn,
+        operator,
+        if force { "force_move" } else { "move" },
+        json!({
+            "destination": preview.destination.fqdn,
+            "force": force,
+            "job": id.0,
+            "planned_moves": preview.totals.moving,
+            "planned_refusals": preview.totals.refused,
+        }),
+        preview.users.len() as u64,
+    )
+    .await?;
+    let lines: Vec<(i64, &str)> = preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
+    let work = super::jobs::JobWork::Move { destination, force };
+    super::jobs::record(conn, id, operator, &work, event_id, &lines).await
+}
+
+/// One chunk of a move job, in the job's transaction: these (enabled) users are planned from
+/// their state now and moved.
+pub(super) async fn run_chunk(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+) -> Result<Vec<super::jobs::ChunkLine>, AppError> {
+    use crate::domain::jobs::JobUserOutcome;
+    let preview = prepare(conn, users, destination, force).await?;
+    change(conn, &preview).await?;
+    Ok(preview
+        .users
+        .into_iter()
+        .map(|p| super::jobs::ChunkLine {
+            user: p.id,
+            outcome: match p.refusal {
+                None => JobUserOutcome::Moved,
+                Some(refusal) => JobUserOutcome::Refused(refusal),
+            },
+            data_kept: p.kept(),
+            data_lost: p.lost(),
+            audit_reason: p.refusal.map(|r| r.as_str()).or_else(|| (p.lost() > 0).then_some("data_lost")),
+            pool: Some(p.source_fqdn).filter(|s| !s.is_empty()),
+            sip_uri: None,
+        })
+        .collect())
+}
+
 /// Moves the users exactly as planned from their current state: their home pool changes and
 /// their data moves to the destination's back-end, or is deleted where the destination cannot
 /// hold it or the move is forced. Refused users stay put. One transaction.
@@ -138,8 +230,7 @@ pub async fn run(
     destination: PoolId,
     force: bool,
 ) -> Result<MoveRun, AppError> {
-    let mut conn = db.acquire().await?;
-    super::db::immediate(&mut conn, async |conn| apply(conn, operator, users, destination, force).await).await
+    super::db::in_write(db, async |conn| apply(conn, operator, users, destination, force).await).await
 }
 
 async fn apply(
@@ -201,7 +292,7 @@ pub(super) async fn change(conn: &mut SqliteConnection, preview: &MovePreview) -
 
 /// The audit lines of a plan: outcome, refusal or data loss, and the pool each user left.
 /// Tuples, not `serde_json::Value`s: a 100,000-user move writes them in a few milliseconds.
-pub(super) fn audit_rows(plans: &[UserMovePlan]) -> Vec<audit::UserLine<'_>> {
+fn audit_rows(plans: &[UserMovePlan]) -> Vec<audit::UserLine<'_>> {
     plans
         .iter()
         .map(|u| {

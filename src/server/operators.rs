@@ -1,6 +1,6 @@
 //! Operators: password verification (argon2id), roles, and server-side sessions.
 
-use super::sign_in_throttle::{self, Attempt};
+use super::sign_in_throttle::{self, Admission, Attempt};
 use super::{Config, audit, error::corrupt, now};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, OperatorId, Role};
@@ -12,7 +12,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
+/// The session cookie's name over plain http (development, tests behind loopback).
 pub const SESSION_COOKIE: &str = "uc_session";
+/// Its name when the portal is served over https: the `__Host-` prefix makes the browser
+/// refuse it unless it is `Secure`, for `Path=/` and set by this very host (no `Domain`), so a
+/// sibling subdomain cannot plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-uc_session";
 
 /// A new session: the token goes into the cookie, only its hash into the database.
 pub struct NewSession {
@@ -20,7 +25,44 @@ pub struct NewSession {
     pub operator: Operator,
 }
 
-pub fn hash_password(password: &str) -> Result<String, AppError> {
+/// Argon2 takes tens of milliseconds of CPU and 19 MiB per call. It runs on tokio's blocking
+/// pool, never on the workers that serve pages, and at most this many at once, so a burst of
+/// sign-ins queues here instead of starving every other request of CPU and memory.
+fn hashing_slots() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    SLOTS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            // One core stays free for everything else.
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)))
+        })
+        .clone()
+}
+
+/// Runs password hashing work on the blocking pool within the slots above. The slot is held by
+/// the work itself, so a request dropped while its hash runs does not let another one start.
+async fn with_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let slot = hashing_slots().acquire_owned().await.map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(slot);
+        result
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })
+}
+
+pub async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    with_hashing_slot(move || hash_now(&password)).await?
+}
+
+fn hash_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
@@ -28,20 +70,48 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
     })
 }
 
-fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+/// Whether `password` matches `stored`; with no stored hash (unknown user name) the same work
+/// is done against a decoy, so the answer takes as long either way.
+async fn verify_password(password: &str, stored: Option<&str>) -> Result<bool, AppError> {
+    let password = password.to_owned();
+    let stored = stored.map(str::to_owned);
+    with_hashing_slot(move || {
+        let hash = stored.as_deref().unwrap_or_else(|| decoy_hash());
+        #[cfg(test)]
+        count_verification(hash);
+        let verified = PasswordHash::new(hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false);
+        verified && stored.is_some()
+    })
+    .await
+}
+
+/// Password verifications per stored hash, so that a test can count the guesses a burst got
+/// (hashes are salted: each test's operators have their own).
+#[cfg(test)]
+static VERIFICATIONS: std::sync::Mutex<Option<std::collections::HashMap<String, u32>>> =
+    std::sync::Mutex::new(None);
+
+#[cfg(test)]
+fn count_verification(hash: &str) {
+    let mut map = VERIFICATIONS.lock().unwrap();
+    *map.get_or_insert_with(Default::default).entry(hash.to_string()).or_default() += 1;
+}
+
+#[cfg(test)]
+pub(crate) fn verifications_of(hash: &str) -> u32 {
+    VERIFICATIONS.lock().unwrap().as_ref().and_then(|m| m.get(hash).copied()).unwrap_or(0)
 }
 
 /// A valid hash of nothing anyone knows, verified for unknown user names so that a failed
 /// sign-in takes as long whether or not the account exists.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+    DECOY.get_or_init(|| hash_now(&random_token()).unwrap_or_default())
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -57,7 +127,7 @@ pub(crate) fn random_guid() -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -102,35 +172,38 @@ pub async fn sign_in(
     let attempt = Attempt::new(username, &client.address);
     // The log keeps what was typed (bounded), never the password.
     let typed: String = username.chars().take(64).collect();
-    if let Err(refused) = sign_in_throttle::check(db, &attempt).await {
-        let mut tx = db.begin().await?;
-        let parameters = json!({ "address": client.address, "reason": "throttled" });
-        audit::record_as(&mut tx, None, &typed, "sign_in_failed", parameters, 0).await?;
-        tx.commit().await?;
-        return Err(refused);
-    }
-    let found: Option<(i64, String, String, i64)> =
-        sqlx::query_as("SELECT id, username, password_hash, disabled FROM operators WHERE username = ?")
-            .bind(username)
-            .fetch_optional(db)
-            .await?;
-    let accepted = match &found {
-        Some((_, _, hash, disabled)) => verify_password(password, hash) && *disabled == 0,
-        None => {
-            // Same work as for a real account, then the same answer.
-            let _ = verify_password(password, decoy_hash());
-            false
-        }
-    };
-    let mut tx = db.begin().await?;
+    // 1. Admit the attempt into the throttle's budget before any password is checked.
+    let (reservation, found) =
+        super::db::in_write(db, async |conn| match sign_in_throttle::reserve(conn, &attempt).await? {
+            Admission::HeldBack { retry_after } => {
+                let parameters = json!({ "address": client.address, "reason": "throttled" });
+                sign_in_throttle::audit_failure(conn, &attempt, &typed, parameters).await?;
+                Ok(Err(AppError::TooManySignInAttempts { retry_after }))
+            }
+            Admission::Admitted(reservation) => {
+                let found: Option<(i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT id, username, password_hash, disabled FROM operators WHERE username = ?",
+                )
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?;
+                Ok(Ok((reservation, found)))
+            }
+        })
+        .await??;
+    // 2. The password, off the async workers. An unknown name costs the same work.
+    let verified = verify_password(password, found.as_ref().map(|f| f.2.as_str())).await?;
+    let accepted = verified && found.as_ref().is_some_and(|f| f.3 == 0);
+    // 3. The outcome, counted and audited.
+    let mut tx = super::db::write(db).await?;
     let Some((id, name, _, _)) = found.filter(|_| accepted) else {
-        let failures = sign_in_throttle::record_failure(&mut tx, &attempt).await?;
+        let failures = sign_in_throttle::failed(&mut tx, &attempt, reservation).await?;
         let parameters = json!({ "address": client.address, "failures": failures });
-        audit::record_as(&mut tx, None, &typed, "sign_in_failed", parameters, 0).await?;
+        sign_in_throttle::audit_failure(&mut tx, &attempt, &typed, parameters).await?;
         tx.commit().await?;
         return Err(AppError::InvalidCredentials);
     };
-    sign_in_throttle::record_success(&mut tx, &attempt).await?;
+    sign_in_throttle::succeeded(&mut tx, &attempt, reservation).await?;
     if let Some(previous) = previous {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash(previous))
@@ -159,9 +232,10 @@ pub async fn sign_in(
     Ok(NewSession { token, operator: load_operator(db, id).await? })
 }
 
-/// Step-up: the signed-in operator types their password again before a force move or a
-/// delete. Failures count towards the same throttle as sign-ins, so the confirmation cannot
-/// be used to guess a password either.
+/// Step-up: the signed-in operator types their password again before a force move, a delete,
+/// resuming a force move, restoring user data or downloading a backup. Attempts are reserved
+/// like sign-ins and count towards the same throttle, so the confirmation cannot be used to
+/// guess a password either.
 pub async fn confirm_password(
     db: &SqlitePool,
     operator: &Operator,
@@ -169,24 +243,30 @@ pub async fn confirm_password(
     client: &Client,
 ) -> Result<(), AppError> {
     let attempt = Attempt::new(&operator.username, &client.address);
-    sign_in_throttle::check(db, &attempt).await?;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
-        .bind(operator.id.0)
-        .fetch_one(db)
-        .await?;
+    let (reservation, hash) =
+        super::db::in_write(db, async |conn| match sign_in_throttle::reserve(conn, &attempt).await? {
+            Admission::HeldBack { retry_after } => Ok(Err(AppError::TooManySignInAttempts { retry_after })),
+            Admission::Admitted(reservation) => {
+                let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
+                    .bind(operator.id.0)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Ok((reservation, hash)))
+            }
+        })
+        .await??;
     let bounded = password.chars().count() <= crate::domain::security::MAX_PASSWORD_CHARS;
-    let accepted = bounded && verify_password(password, &hash);
-    let mut tx = db.begin().await?;
-    if accepted {
-        sign_in_throttle::record_success(&mut tx, &attempt).await?;
-        tx.commit().await?;
-        return Ok(());
-    }
-    let failures = sign_in_throttle::record_failure(&mut tx, &attempt).await?;
-    let parameters = json!({ "address": client.address, "failures": failures });
-    audit::record(&mut tx, operator, "step_up_failed", parameters, 0).await?;
-    tx.commit().await?;
-    Err(AppError::StepUpFailed)
+    let accepted = bounded && verify_password(password, Some(&hash)).await?;
+    super::db::in_write(db, async |conn| {
+        if accepted {
+            return sign_in_throttle::succeeded(conn, &attempt, reservation).await;
+        }
+        let failures = sign_in_throttle::failed(conn, &attempt, reservation).await?;
+        let parameters = json!({ "address": client.address, "failures": failures });
+        audit::record(conn, operator, "step_up_failed", parameters, 0).await.map(drop)
+    })
+    .await?;
+    if accepted { Ok(()) } else { Err(AppError::StepUpFailed) }
 }
 
 /// The operator a session token belongs to, if the session is still alive; refreshes the
@@ -222,7 +302,7 @@ pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> 
 
 /// Ends the session; a session that had ended already leaves no record.
 pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let ended: Option<(i64, String)> = sqlx::query_as(
         "DELETE FROM sessions WHERE token_hash = ?
          RETURNING operator_id, (SELECT username FROM operators WHERE id = operator_id)",
@@ -281,7 +361,7 @@ pub async fn set_disabled(
     if disabled && target == by.id {
         return Err(AppError::CannotDisableSelf);
     }
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let name: String = sqlx::query_scalar(
         "UPDATE operators SET disabled = ? WHERE id = ? AND disabled <> ? RETURNING username",
     )
@@ -350,7 +430,7 @@ pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Ve
 
 /// Ends one session (the operator's next request finds itself signed out).
 pub async fn end_session(db: &SqlitePool, by: &Operator, session: SessionId) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let ended: (String,) = sqlx::query_as(
         "DELETE FROM sessions WHERE id = ?
          RETURNING (SELECT username FROM operators WHERE id = operator_id)",
@@ -373,8 +453,8 @@ pub async fn create_operator(
     password: &str,
     roles: &[Role],
 ) -> Result<OperatorId, AppError> {
-    let hash = hash_password(password)?;
-    let mut tx = db.begin().await?;
+    let hash = hash_password(password).await?;
+    let mut tx = super::db::write(db).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO operators (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)
          RETURNING id",
@@ -546,7 +626,8 @@ mod tests {
     }
 
     /// The answers a guesser gets for `name`: ten wrong passwords, each as soon as allowed,
-    /// and from the fourth on the right password tried at once after each.
+    /// and from the fourth on the right password tried at once after each. Once the name is
+    /// locked, the guesser no longer waits for anything.
     async fn guess(db: &SqlitePool, config: &Config, name: &str, address: &str) -> Vec<&'static str> {
         let mut answers = Vec::new();
         for round in 1..=10 {
@@ -556,7 +637,14 @@ mod tests {
                 let right = sign_in(db, config, name, "test-password", &from(address), None).await;
                 answers.push(right.err().map(|e| e.code()).unwrap_or("ok"));
             }
-            if round < 10 {
+            let locked: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sign_in_throttle WHERE scope = 'account' AND key = ? AND failures >= 10",
+            )
+            .bind(name)
+            .fetch_one(db)
+            .await
+            .unwrap();
+            if round < 10 && locked == 0 {
                 let_waits_pass(db).await;
             }
         }
@@ -581,22 +669,27 @@ mod tests {
         assert!(sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.is_ok());
 
         // A guesser: after the fourth failure each attempt must wait, and even the right
-        // password is refused unchecked while held back; the tenth failure locks the name.
+        // password is refused unchecked while held back; an attempt made while held back counts
+        // as a failure, so the name locks after the seventh wrong password here.
         let (db, config) = setup().await;
         let real = guess(&db, &config, "useradmin", "10.0.0.2").await;
         let lock = sqlx::query_scalar::<_, i64>(
-            "SELECT blocked_until - last_failure_at FROM sign_in_throttle WHERE scope = 'account' AND key = 'useradmin'",
+            "SELECT blocked_until FROM sign_in_throttle WHERE scope = 'account' AND key = 'useradmin'",
         )
         .fetch_one(&db)
         .await
-        .unwrap();
-        assert_eq!(lock, 15 * 60);
+        .unwrap()
+            - crate::server::now();
+        assert!((15 * 60 - 5..=15 * 60).contains(&lock), "locked for 15 minutes ({lock} s left)");
         let unknown = guess(&db, &config, "nobody", "10.0.0.3").await;
         assert_eq!(real, unknown, "an unknown name is throttled exactly like a real one");
         let (invalid, held) = ("invalid_credentials", "too_many_sign_in_attempts");
         let mut expected = vec![invalid; 3];
-        for _ in 4..=10 {
+        for _ in 4..=7 {
             expected.extend([invalid, held]);
+        }
+        for _ in 8..=10 {
+            expected.extend([held, held]);
         }
         assert_eq!(real, expected, "from the fourth failure, even the right password waits");
         // Audited: every failure (held-back attempts included) and each lockout, once.

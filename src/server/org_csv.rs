@@ -28,12 +28,8 @@ pub async fn apply(
     commit: bool,
 ) -> Result<MembershipReport, AppError> {
     let rows = parse(bytes, kind)?;
-    let mut conn = db.acquire().await?;
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = apply_rows(&mut conn, operator, kind, rows).await;
-    let end = if commit && result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    sqlx::query(end).execute(&mut *conn).await?;
-    result
+    super::db::in_write_or_rehearse(db, commit, async |conn| apply_rows(conn, operator, kind, rows).await)
+        .await
 }
 
 async fn apply_rows(

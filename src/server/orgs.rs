@@ -202,8 +202,7 @@ pub async fn run(
     to: OrgId,
     lock_after_move: bool,
 ) -> Result<OrgMoveRun, AppError> {
-    let mut conn = db.acquire().await?;
-    super::db::immediate(&mut conn, async |conn| {
+    super::db::in_write(db, async |conn| {
         apply(conn, operator.into(), users, to, lock_after_move, MoveSource::Manual).await
     })
     .await
@@ -374,7 +373,7 @@ pub async fn org_history(db: &SqlitePool, org: OrgId, limit: u32) -> Result<Vec<
 
 /// Targets a draft or scheduled alert at a user of its organization.
 pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let found: Option<(i64, String)> = sqlx::query_as("SELECT org_id, state FROM alerts WHERE id = ?")
         .bind(alert)
         .fetch_optional(&mut *tx)
@@ -402,7 +401,7 @@ pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(
 
 /// Sends an alert: its report is the snapshot of whom it targets now, and never changes.
 pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let state: Option<String> = sqlx::query_scalar("SELECT state FROM alerts WHERE id = ?")
         .bind(alert)
         .fetch_optional(&mut *tx)
@@ -447,7 +446,7 @@ pub async fn summaries(db: &SqlitePool) -> Result<Vec<OrgSummary>, AppError> {
 
 /// One page of an organization's members, by name, with roles, household and attributes.
 pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
-    let page = page.max(1);
+    let request = crate::domain::paging::PageRequest::new(page, MEMBERS_PER_PAGE)?;
     let mut conn = db.acquire().await?;
     load(&mut conn, org).await?;
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = ?")
@@ -479,7 +478,7 @@ pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgM
     )
     .bind(org.0)
     .bind(i64::from(MEMBERS_PER_PAGE))
-    .bind(i64::from(page - 1) * i64::from(MEMBERS_PER_PAGE))
+    .bind(request.offset() as i64)
     .fetch_all(&mut *conn)
     .await?;
     let mut items = Vec::with_capacity(rows.len());
@@ -507,7 +506,7 @@ pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgM
                 .collect(),
         });
     }
-    Ok(Page { items, total: total as u64, page, page_size: MEMBERS_PER_PAGE })
+    Ok(request.of(items, total as u64))
 }
 
 /// The users a move takes: the chosen ones, or every member of an organization.
@@ -573,7 +572,7 @@ pub async fn set_prevent_move(
 ) -> Result<u64, AppError> {
     let users = distinct_selection(users, MAX_ORG_MOVE)?;
     let ids = serde_json::to_string(&users).map_err(|_| AppError::Internal)?;
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let known: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM org_members WHERE user_id IN (SELECT value FROM json_each(?))",
     )

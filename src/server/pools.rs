@@ -113,7 +113,7 @@ pub async fn set_state(
     id: PoolId,
     state: PoolState,
 ) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let current: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE id = ?")
         .bind(id.0)
         .fetch_optional(&mut *tx)

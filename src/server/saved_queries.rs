@@ -73,7 +73,7 @@ pub async fn save(
     shared: bool,
 ) -> Result<SavedQuery, AppError> {
     let name = query_name(name)?;
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let at = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO saved_queries (operator_id, name, query, shared, created_at, updated_at)
@@ -118,7 +118,7 @@ pub async fn rename(
     name: &str,
 ) -> Result<SavedQuery, AppError> {
     let name = query_name(name)?;
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     owned(&mut tx, operator, id).await?;
     sqlx::query("UPDATE saved_queries SET name = ?, updated_at = ? WHERE id = ?")
         .bind(&name)
@@ -138,7 +138,7 @@ pub async fn set_shared(
     id: i64,
     shared: bool,
 ) -> Result<SavedQuery, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let record = owned(&mut tx, operator, id).await?;
     if record.shared != shared {
         sqlx::query("UPDATE saved_queries SET shared = ?, updated_at = ? WHERE id = ?")
@@ -161,7 +161,7 @@ pub async fn set_shared(
 }
 
 pub async fn delete(db: &SqlitePool, operator: &Operator, id: i64) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     let record = owned(&mut tx, operator, id).await?;
     sqlx::query("DELETE FROM saved_queries WHERE id = ?").bind(id).execute(&mut *tx).await?;
     if record.shared {

@@ -298,7 +298,7 @@ pub async fn ensure_demo(db: &SqlitePool, directory_users: u32) -> Result<Option
 
 /// Generates a deployment of `directory_users` users (about 3 in 4 enabled) in one transaction.
 pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedReport, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::db::write(db).await?;
     sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES ('forest_name', ?)")
         .bind(FOREST)
         .execute(&mut *tx)

@@ -23,7 +23,7 @@ pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, Ap
     let ids: Vec<i64> =
         crate::domain::user::distinct_selection(users, MAX_EXPORT_USERS)?.into_iter().map(|u| u.0).collect();
     let ids_json = serde_json::to_string(&ids).unwrap_or_default();
-    let mut conn = db.begin().await?;
+    let mut conn = super::db::read_snapshot(db).await?;
     let heads: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT e.user_id, e.sip_uri, d.object_guid, d.display_name
          FROM json_each(?) i JOIN enabled_users e ON e.user_id = i.value
@@ -132,12 +132,8 @@ pub async fn import(
     if users.is_empty() {
         return Err(AppError::EmptySelection);
     }
-    let mut conn = db.acquire().await?;
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = merge(&mut conn, operator, &users, commit).await;
-    let end = if result.is_ok() && commit { "COMMIT" } else { "ROLLBACK" };
-    sqlx::query(end).execute(&mut *conn).await?;
-    result
+    super::db::in_write_or_rehearse(db, commit, async |conn| merge(conn, operator, &users, commit).await)
+        .await
 }
 
 /// Per user and kind of data, how many items the user has.

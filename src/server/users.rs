@@ -213,7 +213,7 @@ pub(super) async fn page(
         .push(" LIMIT ")
         .push_bind(i64::from(query.page_size))
         .push(" OFFSET ")
-        .push_bind(query.offset() as i64);
+        .push_bind(query.request()?.offset() as i64);
     let records: Vec<UserRowRecord> = select.build_query_as().fetch_all(db).await?;
     let page = Page {
         items: records.into_iter().map(UserRow::try_from).collect::<Result<_, _>>()?,

@@ -1,9 +1,10 @@
 //! The administration page (Enterprise Administrators): operators (disable, re-enable), live
 //! sessions (end one), sign-in lockouts (lift one) and online backups (make one, download).
 
-use super::common::{ErrorPanel, I18n, Loading, count, lang, role_name};
+use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, role_name, step_up_error};
 use crate::api::admin::{
-    BackUpDatabase, EndSession, SetOperatorDisabled, UnlockSignIn, get_security_overview,
+    AuthorizeBackupDownload, BackUpDatabase, EndSession, SetOperatorDisabled, UnlockSignIn,
+    get_security_overview,
 };
 use crate::domain::format::format_instant;
 use crate::domain::operator::{Operator, Permission};
@@ -238,6 +239,19 @@ fn LockoutsSection(lockouts: Vec<Lockout>, unlock: ServerAction<UnlockSignIn>) -
 fn BackupsSection(backups: Vec<BackupFile>, backup: ServerAction<BackUpDatabase>) -> impl IntoView {
     let i18n = use_i18n();
     let may = use_context::<Operator>().is_some_and(|o| o.may(Permission::BackUpDatabase));
+    // A download is confirmed with the password; the server answers with a one-time link.
+    let chosen = RwSignal::new(None::<String>);
+    let password = RwSignal::new(String::new());
+    let authorize = ServerAction::<AuthorizeBackupDownload>::new();
+    let ready = move || {
+        let file = chosen.get()?;
+        let ticket = authorize.value().get().and_then(Result::ok)?;
+        Some((file, ticket))
+    };
+    let other_error = move || match authorize.value().get() {
+        Some(Err(e)) if !e.asks_for_password_again() => Some(e),
+        _ => None,
+    };
     view! {
         <section class="admin-section" aria-labelledby="admin-backups">
             <h2 id="admin-backups">{t!(i18n, admin.backups_title)}</h2>
@@ -266,15 +280,29 @@ fn BackupsSection(backups: Vec<BackupFile>, backup: ServerAction<BackUpDatabase>
                                 <th scope="col">{t!(i18n, admin.col_file)}</th>
                                 <th scope="col">{t!(i18n, admin.col_created)}</th>
                                 <th scope="col" class="num">{t!(i18n, admin.col_size)}</th>
+                                <th scope="col">{t!(i18n, admin.col_action)}</th>
                             </tr></thead>
                             <tbody>
                                 {backups.into_iter().map(|b| {
                                     let (created, kilobytes) = (b.created_at, b.bytes.div_ceil(1024));
+                                    let name = StoredValue::new(b.name.clone());
                                     view! {
                                         <tr>
-                                            <td class="mono"><a href=format!("/exports/backups/{}", b.name) download>{b.name.clone()}</a></td>
+                                            <td class="mono">{b.name.clone()}</td>
                                             <td>{move || when(i18n, created)}</td>
                                             <td class="num">{move || t_string!(i18n, admin.kilobytes, size = count(i18n, kilobytes)).to_string()}</td>
+                                            <td>
+                                                <button type="button" class="button button-quiet" data-testid="backup-download"
+                                                    disabled=!may
+                                                    on:click=move |_| {
+                                                        chosen.set(Some(name.get_value()));
+                                                        password.set(String::new());
+                                                        authorize.clear();
+                                                    }>
+                                                    {t!(i18n, admin.download)}
+                                                    <span class="visually-hidden">" "{b.name.clone()}</span>
+                                                </button>
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -283,6 +311,40 @@ fn BackupsSection(backups: Vec<BackupFile>, backup: ServerAction<BackUpDatabase>
                     </div>
                 }.into_any()
             }}
+            {move || chosen.get().map(|file| view! {
+                <div class="panel step-up-panel" data-testid="backup-download-panel">
+                    <h3>{move || t_string!(i18n, admin.download_title, name = file.clone()).to_string()}</h3>
+                    {move || match ready() {
+                        Some((file, ticket)) => {
+                            let href = format!("/exports/backups/{file}?ticket={ticket}");
+                            view! {
+                                <p class="alert alert-success" role="status">
+                                    <a data-testid="backup-download-link" download href=href>
+                                        {move || t_string!(i18n, admin.download_ready, name = file.clone()).to_string()}
+                                    </a>
+                                </p>
+                                <p class="field-hint">{t!(i18n, admin.download_once)}</p>
+                            }.into_any()
+                        }
+                        None => view! {
+                            <PasswordConfirm password error=step_up_error(move || authorize.value().get()) />
+                            {move || other_error().map(|error| view! { <ErrorPanel error /> })}
+                            <div class="wizard-actions">
+                                <button type="button" class="button" on:click=move |_| chosen.set(None)>{t!(i18n, moves.cancel)}</button>
+                                <button type="button" class="button button-primary" data-testid="backup-download-confirm"
+                                    disabled=move || password.with(String::is_empty) || authorize.pending().get()
+                                    on:click=move |_| {
+                                        if let Some(file) = chosen.get_untracked() {
+                                            authorize.dispatch(AuthorizeBackupDownload { file, password: password.get_untracked() });
+                                        }
+                                    }>
+                                    {t!(i18n, admin.download_confirm)}
+                                </button>
+                            </div>
+                        }.into_any(),
+                    }}
+                </div>
+            })}
         </section>
     }
 }

@@ -39,6 +39,7 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::InvalidNode => t_string!(i18n, errors.invalid_node).to_string(),
         AppError::InvalidQuery => t_string!(i18n, errors.invalid_query).to_string(),
         AppError::BadRequest => t_string!(i18n, errors.bad_request).to_string(),
+        AppError::Busy => t_string!(i18n, errors.busy).to_string(),
         AppError::EmptySelection => t_string!(i18n, errors.empty_selection).to_string(),
         AppError::BatchTooLarge { max } => t_string!(i18n, errors.batch_too_large, max = n(*max)).to_string(),
         AppError::UnknownUsers => t_string!(i18n, errors.unknown_users).to_string(),

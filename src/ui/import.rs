@@ -1,6 +1,6 @@
 //! The user data import wizard: choose a file, read what it would add, import, read the results.
 
-use super::common::{ErrorPanel, Loading, count};
+use super::common::{ErrorPanel, Loading, PasswordConfirm, count, step_up_error};
 use crate::api::user_data::{ImportUserData, PreviewImport};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, Permission};
@@ -54,12 +54,21 @@ pub fn ImportPage() -> impl IntoView {
             });
         }
     };
+    // Restoring data is confirmed with the password; a wrong one returns to the preview.
+    let password = RwSignal::new(String::new());
     let start = move |_| {
         if let Some(text) = file.get_untracked() {
-            run.dispatch(ImportUserData { file: text });
+            run.dispatch(ImportUserData { file: text, password: password.get_untracked() });
             step.set(Step::Results);
         }
     };
+    Effect::new(move |_| {
+        if let Some(Err(e)) = run.value().get()
+            && e.asks_for_password_again()
+        {
+            step.set(Step::Preview);
+        }
+    });
     let steps = [Step::File, Step::Preview, Step::Results];
     let step_name = move |s: Step| match s {
         Step::File => t_string!(i18n, import.step_file),
@@ -105,10 +114,12 @@ pub fn ImportPage() -> impl IntoView {
                         let adds = report.totals.added_total();
                         view! {
                             <ReportView report results=false />
+                            {(adds > 0).then(|| view! { <PasswordConfirm password error=step_up_error(move || run.value().get()) /> })}
                             <div class="wizard-actions">
                                 <button type="button" class="button" on:click=move |_| step.set(Step::File)>{t!(i18n, import.back)}</button>
                                 <button type="button" class="button button-primary" data-testid="import-run"
-                                    disabled=adds == 0 on:click=start>
+                                    disabled=move || adds == 0 || password.with(String::is_empty) || run.pending().get()
+                                    on:click=start>
                                     {t!(i18n, import.run_button)}
                                 </button>
                             </div>
@@ -122,6 +133,7 @@ pub fn ImportPage() -> impl IntoView {
                 <h2 id="import-results-title">{t!(i18n, import.step_results)}</h2>
                 {move || match run.value().get() {
                     None => view! { <p class="loading" role="status">{t!(i18n, import.running)}</p> }.into_any(),
+                    Some(Err(error)) if error.asks_for_password_again() => view! { <Loading /> }.into_any(),
                     Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                     Some(Ok(report)) => view! { <ReportView report results=true /> }.into_any(),
                 }}

@@ -1,13 +1,17 @@
-//! Move jobs: the page that follows one (progress bar, time left, cancel or resume, per-user
-//! results) and the list of recent jobs.
+//! Jobs (moves, deletes, configurations of many users): the page that follows one (progress
+//! bar, time left, cancel or resume, per-user results) and the list of recent jobs.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, count, error_message, lang, yes_no};
+use super::common::{
+    ErrorPanel, I18n, ListSummary, Loading, PasswordConfirm, count, error_message, lang, step_up_error,
+    yes_no,
+};
 use super::console::TreeResource;
 use super::moves::refusal_name;
+use super::operations::skip_name;
 use crate::api::jobs::{CancelMoveJob, MoveJobView, ResumeMoveJob, get_move_job, list_move_jobs};
 use crate::domain::AppError;
 use crate::domain::format::{format_duration, format_instant, format_percent};
-use crate::domain::jobs::{JobId, JobLineFilter, JobState, JobUserOutcome, MoveJob};
+use crate::domain::jobs::{JobId, JobKind, JobLineFilter, JobState, JobUserOutcome, MoveJob};
 use crate::domain::operator::{Operator, Permission};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -36,12 +40,26 @@ fn state_badge(state: JobState) -> &'static str {
     }
 }
 
-fn filter_name(i18n: I18n, filter: JobLineFilter) -> &'static str {
-    match filter {
-        JobLineFilter::All => t_string!(i18n, jobs.filter_all),
-        JobLineFilter::Moved => t_string!(i18n, jobs.filter_moved),
-        JobLineFilter::Refused => t_string!(i18n, jobs.filter_refused),
-        JobLineFilter::Pending => t_string!(i18n, jobs.filter_pending),
+/// The filter's name in the words of the job's kind ("Moved", "Deleted", "Configured" …).
+fn filter_name(i18n: I18n, kind: JobKind, filter: JobLineFilter) -> &'static str {
+    match (filter, kind) {
+        (JobLineFilter::All, _) => t_string!(i18n, jobs.filter_all),
+        (JobLineFilter::Moved, JobKind::Move) => t_string!(i18n, jobs.filter_moved),
+        (JobLineFilter::Moved, JobKind::Delete) => t_string!(i18n, jobs.filter_deleted),
+        (JobLineFilter::Moved, JobKind::Configure) => t_string!(i18n, jobs.filter_configured),
+        (JobLineFilter::Refused, JobKind::Configure) => t_string!(i18n, jobs.filter_skipped),
+        (JobLineFilter::Refused, _) => t_string!(i18n, jobs.filter_refused),
+        (JobLineFilter::Pending, _) => t_string!(i18n, jobs.filter_pending),
+    }
+}
+
+/// What a job does, as the job list and page name it.
+pub fn kind_name(i18n: I18n, kind: JobKind, force: bool) -> &'static str {
+    match (kind, force) {
+        (JobKind::Move, false) => t_string!(i18n, jobs.kind_move),
+        (JobKind::Move, true) => t_string!(i18n, jobs.kind_force_move),
+        (JobKind::Delete, _) => t_string!(i18n, jobs.kind_delete),
+        (JobKind::Configure, _) => t_string!(i18n, jobs.kind_configure),
     }
 }
 
@@ -53,7 +71,7 @@ pub fn JobPage() -> impl IntoView {
         params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(JobId).ok_or(AppError::JobNotFound)
     });
     let filter = RwSignal::new(JobLineFilter::All);
-    let page = RwSignal::new(0u32);
+    let page = RwSignal::new(1u32);
     let tick = RwSignal::new(0u64);
     let view_of = Resource::new(
         move || (id.get(), filter.get(), page.get(), tick.get()),
@@ -105,7 +123,10 @@ fn JobView(
     let i18n = use_i18n();
     let MoveJobView { job, lines } = view;
     let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
-    let (id, state, total, done) = (job.id, job.state, job.total, job.done);
+    let (id, state, total, done, kind) = (job.id, job.state, job.total, job.done, job.kind);
+    // Resuming a force move deletes data like starting one: the password again.
+    let resume_needs_password = kind == JobKind::Move && job.force;
+    let password = RwSignal::new(String::new());
     let remaining = job.remaining_seconds();
     let cancel = ServerAction::<CancelMoveJob>::new();
     let resume = ServerAction::<ResumeMoveJob>::new();
@@ -141,7 +162,7 @@ fn JobView(
     };
     let error = job.error.clone();
     let summary = job.clone();
-    let first = u64::from(lines.page) * u64::from(lines.page_size);
+    let first = u64::from(lines.page.saturating_sub(1)) * u64::from(lines.page_size);
     let shown = lines.items.len() as u64;
     let lines_total = lines.total;
     let pages = lines.page_count();
@@ -150,7 +171,7 @@ fn JobView(
         .into_iter()
         .map(|line| {
             let outcome = line.outcome;
-            let flagged = outcome != JobUserOutcome::Moved || line.data_lost > 0;
+            let flagged = !outcome.changed() || (kind == JobKind::Move && line.data_lost > 0);
             view! {
                 <tr class:problem=flagged>
                     <td><A href=format!("/users/{}", line.id.0)>{line.display_name}</A></td>
@@ -160,6 +181,11 @@ fn JobView(
                             JobUserOutcome::Pending => view! { <span class="badge">{t!(i18n, jobs.outcome_pending)}</span> }.into_any(),
                             JobUserOutcome::Refused(r) => view! {
                                 <span class="badge badge-warn">{t!(i18n, jobs.outcome_refused)}</span>" "{refusal_name(i18n, r)}
+                            }.into_any(),
+                            JobUserOutcome::Deleted => view! { <span class="badge badge-ok">{t!(i18n, jobs.outcome_deleted)}</span> }.into_any(),
+                            JobUserOutcome::Configured => view! { <span class="badge badge-ok">{t!(i18n, jobs.outcome_configured)}</span> }.into_any(),
+                            JobUserOutcome::Skipped(skip) => view! {
+                                <span class="badge badge-warn">{t!(i18n, jobs.outcome_skipped)}</span>" "{skip_name(i18n, skip)}
                             }.into_any(),
                         }}
                     </td>
@@ -171,7 +197,7 @@ fn JobView(
         .collect_view();
     view! {
         <div class="page-header">
-            <h1>{move || t_string!(i18n, jobs.job_title, id = id.0).to_string()}</h1>
+            <h1>{move || format!("{} – {}", t_string!(i18n, jobs.job_title, id = id.0), kind_name(i18n, kind, job.force))}</h1>
             <A href="/jobs" attr:class="button">{t!(i18n, jobs.all_jobs)}</A>
         </div>
         <section class="panel" aria-labelledby="job-progress-title">
@@ -208,6 +234,9 @@ fn JobView(
                         {t!(i18n, jobs.cancel)}
                     </button>
                 })}
+                {(may_manage && state.resumable() && resume_needs_password).then(|| view! {
+                    <PasswordConfirm password error=step_up_error(move || resume.value().get()) />
+                })}
                 {(may_manage && state.resumable()).then(|| view! {
                     <button type="button" class="button" data-testid="job-close"
                         disabled=move || cancel.pending().get() || resume.pending().get()
@@ -216,7 +245,11 @@ fn JobView(
                     </button>
                     <button type="button" class="button button-primary" data-testid="job-resume"
                         disabled=move || cancel.pending().get() || resume.pending().get()
-                        on:click=move |_| { resume.dispatch(ResumeMoveJob { job: id }); }>
+                            || (resume_needs_password && password.with(String::is_empty))
+                        on:click=move |_| {
+                            let password = resume_needs_password.then(|| password.get_untracked());
+                            resume.dispatch(ResumeMoveJob { job: id, password });
+                        }>
                         {t!(i18n, jobs.resume)}
                     </button>
                 })}
@@ -229,10 +262,10 @@ fn JobView(
                 <select id="job-filter" data-testid="job-filter"
                     on:change=move |ev| {
                         filter.set(event_target_value(&ev).parse().unwrap_or_default());
-                        page.set(0);
+                        page.set(1);
                     }>
                     {JobLineFilter::ALL.into_iter().map(|f| view! {
-                        <option value=f.as_str() selected=move || filter.get() == f>{move || filter_name(i18n, f)}</option>
+                        <option value=f.as_str() selected=move || filter.get() == f>{move || filter_name(i18n, kind, f)}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -252,14 +285,14 @@ fn JobView(
                 </table>
             </div>
             <nav class="pagination" aria-label=move || t_string!(i18n, users.pagination)>
-                <button type="button" class="button button-quiet" disabled=move || page.get() == 0
-                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
+                <button type="button" class="button button-quiet" disabled=move || page.get() <= 1
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>
                     {t!(i18n, users.previous_page)}
                 </button>
                 <span class="page-of">
-                    {move || t_string!(i18n, users.page_of, page = count(i18n, u64::from(page.get()) + 1), pages = count(i18n, pages.into())).to_string()}
+                    {move || t_string!(i18n, users.page_of, page = count(i18n, u64::from(page.get())), pages = count(i18n, pages.into())).to_string()}
                 </span>
-                <button type="button" class="button button-quiet" disabled=move || page.get() + 1 >= pages
+                <button type="button" class="button button-quiet" disabled=move || page.get() >= pages
                     on:click=move |_| page.update(|p| *p += 1)>
                     {t!(i18n, users.next_page)}
                 </button>
@@ -271,29 +304,44 @@ fn JobView(
 #[component]
 fn JobCounts(job: MoveJob) -> impl IntoView {
     let i18n = use_i18n();
-    let MoveJob { operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
+    let MoveJob { kind, operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
+    let (changed_label, left_label): (fn(I18n) -> &'static str, fn(I18n) -> &'static str) = match kind {
+        JobKind::Move => (|i| t_string!(i, jobs.moved), |i| t_string!(i, jobs.refused)),
+        JobKind::Delete => (|i| t_string!(i, jobs.deleted), |i| t_string!(i, jobs.refused)),
+        JobKind::Configure => (|i| t_string!(i, jobs.configured), |i| t_string!(i, jobs.skipped)),
+    };
     view! {
         <dl class="properties" data-testid="job-counts">
-            <dt>{t!(i18n, jobs.destination)}</dt>
-            <dd class="mono">{destination_fqdn}</dd>
-            <dt>{t!(i18n, jobs.forced)}</dt>
-            <dd>{move || yes_no(i18n, force)}</dd>
+            <dt>{t!(i18n, jobs.kind)}</dt>
+            <dd data-testid="job-kind">{move || kind_name(i18n, kind, force)}</dd>
+            {(kind == JobKind::Move).then(|| view! {
+                <dt>{t!(i18n, jobs.destination)}</dt>
+                <dd class="mono">{destination_fqdn.clone()}</dd>
+                <dt>{t!(i18n, jobs.forced)}</dt>
+                <dd>{move || yes_no(i18n, force)}</dd>
+            })}
             <dt>{t!(i18n, jobs.started_by)}</dt>
             <dd>{move || format!("{operator_name} – {}", format_instant(lang(i18n), created_at))}</dd>
             {finished_at.map(|at| view! {
                 <dt>{t!(i18n, jobs.finished_at)}</dt>
                 <dd>{move || format_instant(lang(i18n), at)}</dd>
             })}
-            <dt>{t!(i18n, jobs.moved)}</dt>
+            <dt>{move || changed_label(i18n)}</dt>
             <dd data-testid="job-moved">{move || count(i18n, job.moved)}</dd>
-            <dt>{t!(i18n, jobs.refused)}</dt>
+            <dt>{move || left_label(i18n)}</dt>
             <dd>{move || count(i18n, job.refused)}</dd>
             <dt>{t!(i18n, jobs.not_processed)}</dt>
             <dd data-testid="job-not-processed">{move || count(i18n, job.total - job.done.min(job.total))}</dd>
-            <dt>{t!(i18n, jobs.data_kept)}</dt>
-            <dd>{move || count(i18n, job.data_kept)}</dd>
-            <dt>{t!(i18n, jobs.data_lost)}</dt>
-            <dd>{move || count(i18n, job.data_lost)}</dd>
+            {(kind == JobKind::Move).then(|| view! {
+                <dt>{t!(i18n, jobs.data_kept)}</dt>
+                <dd>{move || count(i18n, job.data_kept)}</dd>
+                <dt>{t!(i18n, jobs.data_lost)}</dt>
+                <dd>{move || count(i18n, job.data_lost)}</dd>
+            })}
+            {(kind == JobKind::Delete).then(|| view! {
+                <dt>{t!(i18n, jobs.items_deleted)}</dt>
+                <dd data-testid="job-items-deleted">{move || count(i18n, job.data_lost)}</dd>
+            })}
         </dl>
     }
 }
@@ -320,6 +368,7 @@ pub fn JobsPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, jobs.col_job)}</th>
                                         <th scope="col">{t!(i18n, jobs.col_created)}</th>
                                         <th scope="col">{t!(i18n, jobs.started_by)}</th>
+                                        <th scope="col">{t!(i18n, jobs.kind)}</th>
                                         <th scope="col">{t!(i18n, jobs.destination)}</th>
                                         <th scope="col">{t!(i18n, jobs.col_state)}</th>
                                         <th scope="col">{t!(i18n, jobs.col_progress)}</th>
@@ -333,6 +382,7 @@ pub fn JobsPage() -> impl IntoView {
                                                 <td><A href=format!("/jobs/{id}")>{move || t_string!(i18n, jobs.job_title, id = id.0).to_string()}</A></td>
                                                 <td>{move || format_instant(lang(i18n), created)}</td>
                                                 <td>{job.operator_name.clone()}</td>
+                                                <td>{move || kind_name(i18n, job.kind, job.force)}</td>
                                                 <td class="mono">{job.destination_fqdn.clone()}</td>
                                                 <td><span class=state_badge(state)>{move || job_state_name(i18n, state)}</span></td>
                                                 <td class="numbers">{move || t_string!(i18n, jobs.progress, done = count(i18n, done), total = count(i18n, total), percent = format_percent(lang(i18n), done, total)).to_string()}</td>

@@ -10,6 +10,7 @@ use super::target::{WizardTarget, from_url, scope_text};
 use crate::api::operations::{ConfigureUsers, DeleteUsers, preview_configure, preview_delete};
 use crate::domain::configure::{ConfigureLine, ConfigurePreview, ConfigureSkip, SettingsChange};
 use crate::domain::delete::{DeleteLine, DeletePreview};
+use crate::domain::jobs::Started;
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::search::UserTarget;
 use crate::domain::user::{ArchivingPolicy, ServerDataCounts, Telephony};
@@ -140,10 +141,15 @@ pub fn DeletePage() -> impl IntoView {
         run.value()
             .with(|v| matches!(v, Some(Ok(_))) || matches!(v, Some(Err(e)) if !e.asks_for_password_again()))
     };
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = run.value().get() {
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(Started::Done(_))) => after_change(),
+        // A large operation runs as a job: follow it on its own page.
+        Some(Ok(Started::Job(job))) => {
             after_change();
+            navigate(&format!("/jobs/{job}"), Default::default());
         }
+        _ => {}
     });
     let back = StoredValue::new(back);
     view! {
@@ -156,7 +162,8 @@ pub fn DeletePage() -> impl IntoView {
                 <section class="wizard-step" aria-labelledby="delete-done-title">
                     <h2 id="delete-done-title">{t!(i18n, delete.done_title)}</h2>
                     {move || match run.value().get() {
-                        Some(Ok(result)) => {
+                        Some(Ok(Started::Job(_))) => view! { <Loading /> }.into_any(),
+                        Some(Ok(Started::Done(result))) => {
                             let n = result.preview.user_ids.len() as u64;
                             let event = result.event_id;
                             view! {
@@ -237,7 +244,7 @@ fn delete_confirmation(
     .into_any()
 }
 
-fn skip_name(i18n: I18n, skip: ConfigureSkip) -> &'static str {
+pub(super) fn skip_name(i18n: I18n, skip: ConfigureSkip) -> &'static str {
     match skip {
         ConfigureSkip::EarlierVersion => t_string!(i18n, configure.skip_earlier_version),
         ConfigureSkip::Unassigned => t_string!(i18n, configure.skip_unassigned),
@@ -317,10 +324,15 @@ pub fn ConfigurePage() -> impl IntoView {
         )
     };
     let run = ServerAction::<ConfigureUsers>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = run.value().get() {
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(Started::Done(_))) => after_change(),
+        // A large operation runs as a job: follow it on its own page.
+        Some(Ok(Started::Job(job))) => {
             after_change();
+            navigate(&format!("/jobs/{job}"), Default::default());
         }
+        _ => {}
     });
     let options = Resource::new(|| (), |_| crate::api::search::get_search_options());
     let back = StoredValue::new(back);
@@ -442,7 +454,8 @@ pub fn ConfigurePage() -> impl IntoView {
                 {move || match run.value().get() {
                     None => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
                     Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                    Some(Ok(result)) => {
+                    Some(Ok(Started::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
+                    Some(Ok(Started::Done(result))) => {
                         let event = result.event_id;
                         view! {
                             <ConfigureSummary preview=result.preview.clone() done=true />

@@ -1,0 +1,98 @@
+//! What the HTTP-level tests share: the real router on a test database, calls through it, a
+//! signed-in demo operator, and a dump of the whole database to compare.
+
+use crate::server::{AppState, Config, db, operators, seed};
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use leptos::config::LeptosOptions;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The router on an in-memory demo deployment.
+pub async fn app() -> (axum::Router, sqlx::SqlitePool) {
+    app_on("sqlite::memory:", Config::for_tests()).await
+}
+
+/// The router on the database at `url` (a demo deployment of `config.demo_users` users is
+/// created if it is new), with `config`.
+pub async fn app_on(url: &str, config: Config) -> (axum::Router, sqlx::SqlitePool) {
+    let pool = db::connect(url).await.unwrap();
+    seed::ensure_demo(&pool, config.demo_users).await.unwrap();
+    operators::ensure_demo_operators(&pool, &config).await.unwrap();
+    let leptos_options = LeptosOptions::builder().output_name("uc-admin").build();
+    let state = AppState { db: pool.clone(), config: Arc::new(config), leptos_options };
+    (super::router::router(state), pool)
+}
+
+/// A request to `path` with a JSON body (a form body for sign-in), as from `peer`.
+pub fn request(method: Method, path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let content_type =
+        if path.ends_with("/sign_in") { "application/x-www-form-urlencoded" } else { "application/json" };
+    request.header(header::CONTENT_TYPE, content_type).body(Body::from(body.to_string())).unwrap()
+}
+
+/// Sends a request and reads the status and body.
+pub async fn send(app: &axum::Router, request: Request<Body>) -> (u16, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+pub async fn call(
+    app: &axum::Router,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    send(app, request(method, path, cookie, body)).await
+}
+
+/// Signs a demo operator in (password `test-password`) and returns the `Cookie` header value.
+pub async fn sign_in(app: &axum::Router, username: &str) -> String {
+    let response = app
+        .clone()
+        .oneshot(request(
+            Method::POST,
+            "/api/sign_in",
+            None,
+            &format!("username={username}&password=test-password"),
+        ))
+        .await
+        .unwrap();
+    let set_cookie = response.headers().get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// Every row of every table except the sessions (whose last-seen time may move), in order.
+pub async fn snapshot(pool: &sqlx::SqlitePool) -> BTreeMap<String, String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut all = BTreeMap::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+            .bind(&table)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join("||'|'||");
+        let rows: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT group_concat(r, char(10)) FROM (SELECT {row} AS r FROM \"{table}\" ORDER BY r)"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        all.insert(table, rows.unwrap_or_default());
+    }
+    all
+}
