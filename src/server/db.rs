@@ -31,12 +31,31 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
     } else {
         SqlitePoolOptions::new().max_connections(8)
-    };
+    }
+    .after_release(|conn, _| Box::pin(async move { outside_any_transaction(conn).await }));
     let pool = pool_options.connect_with(options).await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     // Refreshes planner statistics where they are stale (cheap when they are not).
     sqlx::query("PRAGMA optimize").execute(&pool).await?;
     Ok(pool)
+}
+
+/// Whether a connection going back to the pool is outside any transaction, as SQLite itself
+/// says. A transaction dropped half way is rolled back by sqlx before this runs; should that
+/// rollback have failed (sqlx drops the error of a rollback started by `Drop`), the
+/// connection would keep the write lock for everyone. It is closed instead, which ends its
+/// transaction.
+async fn outside_any_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is locked for us, so no other thread uses the connection meanwhile;
+    // sqlite3_get_autocommit only reads a flag of the open connection.
+    let autocommit = unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) };
+    if autocommit == 0 {
+        tracing::warn!("a pooled connection was still inside a transaction; it is closed");
+        #[cfg(test)]
+        eprintln!("a pooled connection was still inside a transaction; it is closed");
+    }
+    Ok(autocommit != 0)
 }
 
 /// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so concurrent

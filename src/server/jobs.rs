@@ -390,13 +390,29 @@ async fn fail(db: &SqlitePool, job: JobId, error: &AppError) -> Result<(), AppEr
     .await
 }
 
+/// How often a chunk that found the database busy (other writers held it past the busy
+/// timeout) is tried again before the job is marked failed.
+const BUSY_RETRIES: u32 = 5;
+
 /// Works through a job until it stops: the background task of a running job.
 pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobState {
+    let mut busy = 0;
     loop {
         match run_chunk(&db, job, settings.chunk).await {
-            Ok(ChunkStep::More) if settings.pause.is_zero() => tokio::task::yield_now().await,
-            Ok(ChunkStep::More) => tokio::time::sleep(settings.pause).await,
+            Ok(ChunkStep::More) if settings.pause.is_zero() => {
+                busy = 0;
+                tokio::task::yield_now().await
+            }
+            Ok(ChunkStep::More) => {
+                busy = 0;
+                tokio::time::sleep(settings.pause).await
+            }
             Ok(ChunkStep::Stopped(state)) => return state,
+            // The chunk was rolled back whole; a busy database is load, not a fault.
+            Err(AppError::Busy) if busy < BUSY_RETRIES => {
+                busy += 1;
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(busy))).await;
+            }
             Err(error) => {
                 if let Err(e) = fail(&db, job, &error).await {
                     // The database itself is failing; the restart recovery marks the job.
