@@ -13,6 +13,8 @@ use std::collections::HashMap;
 pub struct Rng(pub u64);
 
 impl Rng {
+    // Not an Iterator: it never ends, and callers want a plain number.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -424,12 +424,14 @@ pub fn PasswordConfirm(
                 autocomplete="current-password"
                 maxlength=crate::domain::security::MAX_PASSWORD_CHARS
                 aria-describedby="step-up-hint"
-                aria-invalid=move || error.get().is_some().to_string()
-                prop:value=move || password.get()
+                aria-invalid=move || error.try_get().flatten().is_some().to_string()
+                prop:value=move || password.try_get().unwrap_or_default()
                 on:input=move |ev| password.set(event_target_value(&ev))
             />
             <p id="step-up-hint" class="field-hint">{t!(i18n, security.step_up_hint)}</p>
-            {move || error.get().map(|e| view! {
+            // The error comes from the wizard's action, which may be disposed first when the
+            // wizard navigates away (a large operation goes to its job's page): read it fallibly.
+            {move || error.try_get().flatten().map(|e| view! {
                 <p class="field-error" role="alert" data-testid="step-up-error">{error_message(i18n, &e)}</p>
             })}
         </div>

@@ -305,7 +305,8 @@ fn JobView(
 fn JobCounts(job: MoveJob) -> impl IntoView {
     let i18n = use_i18n();
     let MoveJob { kind, operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
-    let (changed_label, left_label): (fn(I18n) -> &'static str, fn(I18n) -> &'static str) = match kind {
+    type Label = fn(I18n) -> &'static str;
+    let (changed_label, left_label): (Label, Label) = match kind {
         JobKind::Move => (|i| t_string!(i, jobs.moved), |i| t_string!(i, jobs.refused)),
         JobKind::Delete => (|i| t_string!(i, jobs.deleted), |i| t_string!(i, jobs.refused)),
         JobKind::Configure => (|i| t_string!(i, jobs.configured), |i| t_string!(i, jobs.skipped)),
