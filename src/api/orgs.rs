@@ -32,20 +32,32 @@ pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
     .await
 }
 
+/// One page of an organization's members; `None` is the enterprise organization (what the
+/// organizations page shows first).
 #[server(prefix = "/api", endpoint = "org_members", input = Json)]
-pub async fn list_org_members(org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
+pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgMember>, AppError> {
     use crate::domain::operator::Permission;
+    use crate::server::orgs;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::orgs::members(&state.db, org, page).await
+        let org = match org {
+            Some(org) => org,
+            None => orgs::enterprise_org(&state.db).await?,
+        };
+        orgs::members(&state.db, org, page).await
     })
     .await
 }
 
+/// An organization's alerts and move history; `None` is the enterprise organization.
 #[server(prefix = "/api", endpoint = "org_overview", input = Json)]
-pub async fn get_org_overview(org: OrgId) -> Result<OrgOverview, AppError> {
+pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppError> {
     use crate::domain::operator::Permission;
     use crate::server::orgs;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
+        let org = match org {
+            Some(org) => org,
+            None => orgs::enterprise_org(&state.db).await?,
+        };
         Ok(OrgOverview {
             alerts: orgs::alerts(&state.db, org).await?,
             history: orgs::org_history(&state.db, org, ORG_HISTORY_ENTRIES).await?,

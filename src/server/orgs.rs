@@ -444,6 +444,13 @@ pub async fn summaries(db: &SqlitePool) -> Result<Vec<OrgSummary>, AppError> {
         .collect())
 }
 
+/// The enterprise organization: the root every sub-organization hangs from.
+pub async fn enterprise_org(db: &SqlitePool) -> Result<OrgId, AppError> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL").fetch_optional(db).await?;
+    id.map(OrgId).ok_or(AppError::OrganizationNotFound)
+}
+
 /// One page of an organization's members, by name, with roles, household and attributes.
 pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
     let request = crate::domain::paging::PageRequest::new(page, MEMBERS_PER_PAGE)?;

@@ -4,8 +4,8 @@
 
 use super::common::{ErrorPanel, I18n, ListSummary, Loading, PrevNext, count, lang};
 use crate::api::orgs::{
-    ApplyOrgCsv, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview, get_org_tree,
-    list_org_members, move_org_users, preview_org_move,
+    ApplyOrgCsv, OrgOverview, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview,
+    get_org_tree, list_org_members, move_org_users, preview_org_move,
 };
 use crate::domain::AppError;
 use crate::domain::format::format_instant;
@@ -14,6 +14,7 @@ use crate::domain::org::{
     AlertState, CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, ORG_MOVE_CHUNK, OrgId,
     OrgMember, OrgMovePreview, OrgMoveTarget, OrgRole, OrgSummary,
 };
+use crate::domain::paging::Page;
 use crate::domain::user::UserId;
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -116,17 +117,24 @@ pub fn OrgsPage() -> impl IntoView {
         Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(OrgId));
     let page =
         Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1));
+    // Created here, keyed on the URL, not inside the view that waits for the tree: when the
+    // server renders that view more than once, resources made inside it get other ids than the
+    // browser's, and hydration fails.
+    let members =
+        Resource::new(move || (requested.get(), page.get()), |(org, page)| list_org_members(org, page));
+    let overview = Resource::new(move || requested.get(), get_org_overview);
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, orgs.title), t_string!(i18n, app_name)) />
         <Transition fallback=Loading>
             {move || {
-                let (requested, page) = (requested.get(), page.get());
+                let requested = requested.get();
                 Suspend::new(async move {
                     let orgs = match tree.await {
                         Ok(orgs) => orgs,
                         Err(error) => return view! { <ErrorPanel error /> }.into_any(),
                     };
-                    let Some(current) = requested.or_else(|| orgs.first().map(|o| o.org.id)) else {
+                    let enterprise = orgs.iter().find(|o| o.org.is_enterprise()).map(|o| o.org.id);
+                    let Some(current) = requested.or(enterprise) else {
                         return view! { <ErrorPanel error=AppError::OrganizationNotFound /> }.into_any();
                     };
                     let Some(summary) = orgs.iter().find(|o| o.org.id == current).cloned() else {
@@ -137,7 +145,7 @@ pub fn OrgsPage() -> impl IntoView {
                         <div class="org-layout">
                             <OrgList orgs current />
                             <div class="org-main">
-                                <OrgDetail summary page />
+                                <OrgDetail summary members overview />
                             </div>
                         </div>
                     }
@@ -149,13 +157,15 @@ pub fn OrgsPage() -> impl IntoView {
 }
 
 #[component]
-fn OrgDetail(summary: OrgSummary, page: u32) -> impl IntoView {
+fn OrgDetail(
+    summary: OrgSummary,
+    members: Resource<Result<Page<OrgMember>, AppError>>,
+    overview: Resource<Result<OrgOverview, AppError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let org = summary.org.id;
     let may_move =
         use_context::<Operator>().is_some_and(|o| o.may(Permission::MoveUsersBetweenOrganizations));
-    let members = Resource::new(move || (org, page), |(org, page)| list_org_members(org, page));
-    let overview = Resource::new(move || org, get_org_overview);
     let selected = selected_members();
     let lock = ServerAction::<SetPreventUserMove>::new();
     let sync = ServerAction::<SyncDirectory>::new();
