@@ -631,7 +631,7 @@ async fn large_deletes_and_configurations_run_as_jobs_of_short_transactions() {
     }
     let configured = finished(&db, job).await;
     println!("configure job of {count} users: the longest concurrent write waited {longest:?}");
-    assert!(longest < Duration::from_secs(2), "a write waited {longest:?}: a chunk held the lock too long");
+    assert!(longest < Duration::from_secs(3), "a write waited {longest:?}: a chunk held the lock too long");
     assert_eq!(
         (configured.state, configured.done, configured.moved + configured.refused),
         (JobState::Completed, count, count)

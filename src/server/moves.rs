@@ -172,20 +172,12 @@ async fn create_job_in(
 ) -> Result<crate::domain::jobs::JobId, AppError> {
     let preview = prepare(conn, users, destination, force).await?;
     let id = super::jobs::next_id(conn).await?;
-    let event_id = audit::record(
-        &mut *conn,
-        operator,
-        if force { "force_move" } else { "move" },
-        json!({
-            "destination": preview.destination.fqdn,
-            "force": force,
-            "job": id.0,
-            "planned_moves": preview.totals.moving,
-            "planned_refusals": preview.totals.refused,
-        }),
-        preview.users.len() as u64,
-    )
-    .await?;
+    let counts = json!({
+        "job": id.0,
+        "planned_moves": preview.totals.moving,
+        "planned_refusals": preview.totals.refused,
+    });
+    let event_id = record_event(conn, operator, &preview, counts).await?;
     let lines: Vec<(i64, &str)> = preview.users.iter().map(|u| (u.id.0, u.display_name.as_str())).collect();
     let work = super::jobs::JobWork::Move { destination, force };
     super::jobs::record(conn, id, operator, &work, event_id, &lines).await
@@ -242,23 +234,31 @@ async fn apply(
 ) -> Result<MoveRun, AppError> {
     let preview = prepare(conn, users, destination, force).await?;
     change(conn, &preview).await?;
-    let event_id = audit::record(
-        &mut *conn,
-        operator,
-        if force { "force_move" } else { "move" },
-        json!({
-            "destination": preview.destination.fqdn,
-            "force": force,
-            "moved": preview.totals.moving,
-            "refused": preview.totals.refused,
-            "data_kept": preview.totals.kept,
-            "data_lost": preview.totals.lost,
-        }),
-        preview.users.len() as u64,
-    )
-    .await?;
+    let counts = json!({
+        "moved": preview.totals.moving,
+        "refused": preview.totals.refused,
+        "data_kept": preview.totals.kept,
+        "data_lost": preview.totals.lost,
+    });
+    let event_id = record_event(conn, operator, &preview, counts).await?;
     audit::record_users(&mut *conn, event_id, audit_rows(&preview.users)).await?;
     Ok(MoveRun { event_id, preview })
+}
+
+/// The audit event of a move (or force move) to the preview's destination, with `counts`: what
+/// was done, or for a job what is planned.
+async fn record_event(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    preview: &MovePreview,
+    counts: serde_json::Value,
+) -> Result<i64, AppError> {
+    let mut parameters = json!({ "destination": preview.destination.fqdn, "force": preview.force });
+    if let (Some(all), serde_json::Value::Object(counts)) = (parameters.as_object_mut(), counts) {
+        all.extend(counts);
+    }
+    let operation = if preview.force { "force_move" } else { "move" };
+    audit::record(conn, operator, operation, parameters, preview.users.len() as u64).await
 }
 
 /// Applies a plan inside the caller's transaction: the users that move change home pool, and

@@ -79,13 +79,7 @@ pub async fn reserve(conn: &mut SqliteConnection, attempt: &Attempt) -> Result<A
     let mut budget_in_use = false;
     for (scope, key) in attempt.keys() {
         let policy = scope.policy();
-        let row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE scope = ? AND key = ?",
-        )
-        .bind(scope.as_str())
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let row = count_of(conn, scope, key).await?;
         let live =
             row.map(|(f, last, blocked)| policy.live_failures(f as u32, last, blocked, t)).unwrap_or(0);
         let blocked = row.map(|r| r.2).filter(|b| *b > t).unwrap_or(0);
@@ -166,6 +160,21 @@ pub async fn succeeded(
     Ok(())
 }
 
+/// A key's failures, last failure time and hold-back time, if it has a count.
+async fn count_of(
+    conn: &mut SqliteConnection,
+    scope: ThrottleScope,
+    key: &str,
+) -> Result<Option<(i64, i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE scope = ? AND key = ?",
+    )
+    .bind(scope.as_str())
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 /// Counts a failure for both keys and audits the lockouts it causes. Returns the account's
 /// live failure count.
 async fn count_failure(
@@ -178,13 +187,7 @@ async fn count_failure(
     let mut account_failures = 0;
     for (scope, key) in attempt.keys() {
         let policy = scope.policy();
-        let before: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE scope = ? AND key = ?",
-        )
-        .bind(scope.as_str())
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let before = count_of(conn, scope, key).await?;
         if before.is_none() && scope == ThrottleScope::Account && !new_account_row {
             continue;
         }
