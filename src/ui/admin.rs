@@ -327,7 +327,8 @@ fn BackupsSection(backups: Vec<BackupFile>, backup: ServerAction<BackUpDatabase>
                             }.into_any()
                         }
                         None => view! {
-                            <PasswordConfirm password error=step_up_error(move || authorize.value().get()) />
+                            <PasswordConfirm password error=step_up_error(move || authorize.value().get())
+                                hint=|i| t_string!(i, admin.download_hint) />
                             {move || other_error().map(|error| view! { <ErrorPanel error /> })}
                             <div class="wizard-actions">
                                 <button type="button" class="button" on:click=move |_| chosen.set(None)>{t!(i18n, moves.cancel)}</button>

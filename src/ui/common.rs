@@ -413,6 +413,9 @@ pub fn SelectRowBox(selected: Selection, id: crate::domain::user::UserId, name: 
 pub fn PasswordConfirm(
     password: RwSignal<String>,
     #[prop(into)] error: Signal<Option<AppError>>,
+    /// Why the password is asked for, when it is not that the operation cannot be undone.
+    #[prop(optional)]
+    hint: Option<fn(I18n) -> &'static str>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     view! {
@@ -428,7 +431,9 @@ pub fn PasswordConfirm(
                 prop:value=move || password.try_get().unwrap_or_default()
                 on:input=move |ev| password.set(event_target_value(&ev))
             />
-            <p id="step-up-hint" class="field-hint">{t!(i18n, security.step_up_hint)}</p>
+            <p id="step-up-hint" class="field-hint">
+                {move || hint.map(|hint| hint(i18n)).unwrap_or_else(|| t_string!(i18n, security.step_up_hint))}
+            </p>
             // The error comes from the wizard's action, which may be disposed first when the
             // wizard navigates away (a large operation goes to its job's page): read it fallibly.
             {move || error.try_get().flatten().map(|e| view! {

@@ -189,8 +189,12 @@ fn JobView(
                             }.into_any(),
                         }}
                     </td>
-                    <td class="numbers">{move || count(i18n, line.data_kept)}</td>
-                    <td class="numbers">{move || count(i18n, line.data_lost)}</td>
+                    {(kind == JobKind::Move).then(|| view! {
+                        <td class="numbers">{move || count(i18n, line.data_kept)}</td>
+                    })}
+                    {(kind != JobKind::Configure).then(|| view! {
+                        <td class="numbers">{move || count(i18n, line.data_lost)}</td>
+                    })}
                 </tr>
             }
         })
@@ -277,8 +281,13 @@ fn JobView(
                         <tr>
                             <th scope="col">{t!(i18n, moves.col_name)}</th>
                             <th scope="col">{t!(i18n, moves.col_outcome)}</th>
-                            <th scope="col">{t!(i18n, jobs.col_kept)}</th>
-                            <th scope="col">{t!(i18n, jobs.col_lost)}</th>
+                            {(kind == JobKind::Move).then(|| view! {
+                                <th scope="col">{t!(i18n, jobs.col_kept)}</th>
+                                <th scope="col">{t!(i18n, jobs.col_lost)}</th>
+                            })}
+                            {(kind == JobKind::Delete).then(|| view! {
+                                <th scope="col">{t!(i18n, jobs.items_deleted)}</th>
+                            })}
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
@@ -384,7 +393,7 @@ pub fn JobsPage() -> impl IntoView {
                                                 <td>{move || format_instant(lang(i18n), created)}</td>
                                                 <td>{job.operator_name.clone()}</td>
                                                 <td>{move || kind_name(i18n, job.kind, job.force)}</td>
-                                                <td class="mono">{job.destination_fqdn.clone()}</td>
+                                                <td class="mono">{if job.kind == JobKind::Move { job.destination_fqdn.clone() } else { "–".to_string() }}</td>
                                                 <td><span class=state_badge(state)>{move || job_state_name(i18n, state)}</span></td>
                                                 <td class="numbers">{move || t_string!(i18n, jobs.progress, done = count(i18n, done), total = count(i18n, total), percent = format_percent(lang(i18n), done, total)).to_string()}</td>
                                             </tr>
