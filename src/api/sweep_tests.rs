@@ -138,3 +138,73 @@ async fn pages_carry_a_content_security_policy_with_their_nonce() {
     let other = again.headers().get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
     assert!(!other.contains(&nonce));
 }
+
+/// The server functions without arguments: they read no body, so no body is malformed for them.
+/// Each must be registered (the test checks), and every other function is held to the rule.
+const WITHOUT_ARGUMENTS: [&str; 11] = [
+    "security_overview",
+    "back_up_database",
+    "enable_choices",
+    "list_move_jobs",
+    "sign_out",
+    "current_operator",
+    "pool_tree",
+    "org_tree",
+    "sync_directory",
+    "search_options",
+    "list_saved_queries",
+];
+
+/// A body a server function cannot decode (not JSON, JSON of the wrong shape, nothing, a form
+/// instead of JSON) is the caller's mistake: `400 bad_request`, never a 500, and nothing
+/// changes. Every registered function with arguments is called, as a demo operator who may
+/// call it.
+#[tokio::test]
+async fn every_server_function_answers_a_malformed_body_with_400() {
+    let (app, pool) = app().await;
+    let mut cookies = Vec::new();
+    for (username, _, _) in operators::DEMO_OPERATORS {
+        let operator =
+            operators::list(&pool).await.unwrap().into_iter().find(|o| o.username == username).unwrap();
+        cookies.push((operator, sign_in(&app, username).await));
+    }
+    let before = snapshot(&pool).await;
+    let registered: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
+    let mut checked = 0;
+    for name in WITHOUT_ARGUMENTS {
+        assert!(
+            registered.iter().any(|(p, _)| p.strip_prefix("/api/") == Some(name)),
+            "{name} is not registered"
+        );
+    }
+    for (path, _) in &registered {
+        let access = access_of(path).unwrap();
+        if WITHOUT_ARGUMENTS.contains(&access.endpoint) {
+            continue;
+        }
+        let Some(permission) = access.permission else { continue };
+        let (_, cookie) = cookies
+            .iter()
+            .find(|(o, _)| o.roles.iter().any(|r| r.grants(permission)))
+            .unwrap_or_else(|| panic!("no demo operator may call {path}"));
+        for body in ["not json", "[1, 2, 3]", "", "\"text\"", "{\"x\": [}"] {
+            let (status, text) = call(&app, Method::POST, path, Some(cookie), body).await;
+            assert_eq!((status, text.as_str()), (400, r#"{"code":"bad_request"}"#), "{path} {body:?}");
+        }
+        let form = Request::builder()
+            .method(Method::POST)
+            .uri(*path)
+            .header(header::COOKIE, cookie.as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("a=1&b=2"))
+            .unwrap();
+        let response = app.clone().oneshot(form).await.unwrap();
+        assert_eq!(response.status(), 400, "{path} with a form body");
+        checked += 1;
+    }
+    // The sessions' last-seen times may move; nothing else does.
+    assert_eq!(snapshot(&pool).await, before, "a malformed call changed the database");
+    println!("malformed bodies: {checked} server functions answered 400 to each of 6 bad bodies");
+    // Every function is covered but sign-in (public, a form) and those without arguments.
+    assert_eq!(checked + WITHOUT_ARGUMENTS.len() + 1, registered.len());
+}
