@@ -27,6 +27,8 @@ Environment:
   UC_ADMIN_DEMO_PASSWORD           Password of the demo operators when they are created
                                    (default: generated and printed once)
   UC_ADMIN_DEMO_USERS              Directory users in a new demo deployment (default 2000)
+  UC_ADMIN_MOVE_JOB_THRESHOLD      Moves, deletes, configurations of more users run as jobs
+                                   (default 1000), UC_ADMIN_MOVE_JOB_CHUNK users at a time (500)
   UC_ADMIN_PUBLIC_ORIGIN           e.g. https://uc.contoso.com; https makes cookies Secure
   UC_ADMIN_SESSION_IDLE_MINUTES    Idle session timeout (default 30)
   UC_ADMIN_SESSION_MAX_HOURS       Absolute session lifetime (default 12)
@@ -38,7 +40,9 @@ Environment:
   UC_ADMIN_LDAP_GUID_ATTRIBUTE     Stable entry identifier (default entryUUID)
   UC_ADMIN_LDAP_STARTTLS           1 to upgrade ldap:// with StartTLS
   UC_ADMIN_BACKUP_DIR              Backup folder (default: backups beside the database file)
-  UC_ADMIN_BEHIND_PROXY            1 when a reverse proxy adds X-Forwarded-For (client address)
+  UC_ADMIN_TRUSTED_PROXIES         Reverse proxies (addresses or networks, comma-separated)
+                                   whose X-Forwarded-For entries give the client address
+  UC_ADMIN_BEHIND_PROXY            1 to trust a reverse proxy on this machine (loopback)
   LEPTOS_SITE_ADDR                 Listen address (default 127.0.0.1:3000)
   RUST_LOG                         Log filter (default info)";
 
