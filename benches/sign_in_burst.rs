@@ -3,6 +3,7 @@
 //! that render pages are not starved. Prints the page load latency alone and during the burst.
 //!
 //!   cargo bench --features ssr --bench sign_in_burst
+//!   UC_ADMIN_HASHING_SLOTS=200 cargo bench --features ssr --bench sign_in_burst   (no bound)
 //!
 //! Everything runs in-process through the portal's real router, on a temporary SQLite file.
 //! The 200 sign-ins use 200 names and 200 client addresses, so that the throttle lets every
@@ -112,8 +113,9 @@ async fn main() {
     let burst_time = burst_started.elapsed();
 
     println!(
-        "page {PAGE}, 2,000-user demo deployment, 2 async workers, {} cores",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        "page {PAGE}, 2,000-user demo deployment, 2 async workers, {} cores, password checks at once: {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::env::var("UC_ADMIN_HASHING_SLOTS").unwrap_or_else(|_| "default (cores - 1)".into())
     );
     summary("page load alone", alone);
     summary("page load during 200 sign-ins", during);

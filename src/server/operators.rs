@@ -33,8 +33,13 @@ fn hashing_slots() -> std::sync::Arc<tokio::sync::Semaphore> {
     SLOTS
         .get_or_init(|| {
             let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-            // One core stays free for everything else.
-            std::sync::Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)))
+            // One core stays free for everything else, unless configured otherwise.
+            let slots = std::env::var("UC_ADMIN_HASHING_SLOTS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(cores.saturating_sub(1).max(1));
+            std::sync::Arc::new(tokio::sync::Semaphore::new(slots))
         })
         .clone()
 }
