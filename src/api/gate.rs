@@ -67,6 +67,19 @@ fn reply_status(error: &AppError) {
     if !redirecting {
         let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         response.set_status(status);
+        if let Some(seconds) = retry_after(error) {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
+}
+
+/// How long a client should wait before trying again, for the errors that are about load or
+/// throttling (sent as `Retry-After`, so that scripts and proxies can honour it).
+fn retry_after(error: &AppError) -> Option<u64> {
+    match error {
+        AppError::TooManySignInAttempts { retry_after } => Some(*retry_after),
+        AppError::Busy => Some(1),
+        _ => None,
     }
 }
 
@@ -287,7 +300,11 @@ async fn admit(state: &AppState, path: &str, headers: &axum::http::HeaderMap) ->
 pub fn error_response(error: &AppError) -> axum::response::Response {
     use axum::response::IntoResponse;
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(error)).into_response()
+    let mut response = (status, axum::Json(error)).into_response();
+    if let Some(seconds) = retry_after(error) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// A body that turned out larger than the router's outer limit while being read (no

@@ -315,6 +315,16 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_policy() {
         blocked_until - crate::server::now() > ACCOUNT_THROTTLE.lockout_seconds - 60,
         "locked for the lockout time"
     );
+    // A held-back answer says when to try again, in the body and in the header.
+    let held = tower::ServiceExt::oneshot(
+        app.clone(),
+        request(Method::POST, "/api/sign_in", None, "username=burst&password=again"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(held.status(), 429);
+    let wait: u64 = held.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!(wait > 60, "{wait}");
     // During the lockout the right password is refused exactly like a wrong one, unchecked.
     let right =
         call(&app, Method::POST, "/api/sign_in", None, "username=burst&password=the-right-password").await;
