@@ -21,3 +21,57 @@ impl FromServerFnError for AppError {
         }
     }
 }
+
+/// The HTTP status of an error: the one place where the portal's errors meet HTTP (the domain
+/// knows only the codes). Used for server function answers, the gate's refusals and downloads.
+#[cfg(feature = "ssr")]
+pub fn status_of(error: &AppError) -> axum::http::StatusCode {
+    let code: u16 = match error {
+        AppError::Unauthenticated | AppError::InvalidCredentials => 401,
+        AppError::Forbidden | AppError::CrossSiteRequest => 403,
+        AppError::PoolNotFound
+        | AppError::UserNotFound
+        | AppError::ExportNotFound
+        | AppError::JobNotFound => 404,
+        AppError::ImportMalformed { .. }
+        | AppError::ImportForeign
+        | AppError::ImportInvalid { .. }
+        | AppError::ImportUnknownUser { .. }
+        | AppError::ImportNotHoldable { .. } => 422,
+        AppError::FileTooLarge { .. } => 413,
+        AppError::EmptySelection
+        | AppError::BatchTooLarge { .. }
+        | AppError::UnknownUsers
+        | AppError::SipDomainNotConfigured
+        | AppError::EnhancedPresenceUnsupported => 400,
+        AppError::AlreadyEnabled
+        | AppError::PoolNotUsable
+        | AppError::CapacityExceeded { .. }
+        | AppError::PoolStateUnchanged
+        | AppError::JobStateConflict => 409,
+        AppError::InvalidNode
+        | AppError::InvalidQuery
+        | AppError::BadRequest
+        | AppError::InvalidSipPattern { .. }
+        | AppError::UnknownFilterValue { .. }
+        | AppError::InvalidAuditFilter => 400,
+        AppError::SavedQueryNotFound
+        | AppError::AuditEventNotFound
+        | AppError::OrganizationNotFound
+        | AppError::AlertNotFound => 404,
+        AppError::AlertAlreadySent | AppError::NotInOrganization => 409,
+        AppError::CsvMalformed { .. } | AppError::CsvHeader => 422,
+        AppError::DirectoryUnavailable | AppError::Busy => 503,
+        AppError::DirectoryNotConfigured => 409,
+        AppError::SavedQueryNameTaken => 409,
+        AppError::InvalidQueryName | AppError::NothingToChange | AppError::UnknownMeetingPolicy => 422,
+        AppError::TooManySignInAttempts { .. } => 429,
+        AppError::StepUpFailed => 403,
+        AppError::RequestTooLarge { .. } => 413,
+        AppError::TextTooLong { .. } => 422,
+        AppError::OperatorNotFound | AppError::SessionNotFound | AppError::BackupNotFound => 404,
+        AppError::CannotDisableSelf => 409,
+        AppError::Network | AppError::Internal | AppError::BackupFailed => 500,
+    };
+    axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+}

@@ -65,7 +65,7 @@ fn reply_status(error: &AppError) {
     let redirecting =
         response.0.read().map(|parts| parts.status.is_some_and(|s| s.is_redirection())).unwrap_or(false);
     if !redirecting {
-        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = super::error::status_of(error);
         response.set_status(status);
         if let Some(seconds) = retry_after(error) {
             response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -192,7 +192,7 @@ pub async fn server_fn_error_status(
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = super::error::status_of(&error);
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -299,7 +299,7 @@ async fn admit(state: &AppState, path: &str, headers: &axum::http::HeaderMap) ->
 
 pub fn error_response(error: &AppError) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = super::error::status_of(error);
     let mut response = (status, axum::Json(error)).into_response();
     if let Some(seconds) = retry_after(error) {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -1,5 +1,5 @@
 //! Server functions. Each one authorizes the operator through the gate, calls one service and
-//! returns the portal's error type; the gate maps errors to HTTP statuses.
+//! returns the portal's error type; `error::status_of` maps errors to HTTP statuses, in one place.
 
 #[cfg(feature = "ssr")]
 pub mod access;
