@@ -4,8 +4,7 @@
 //! such call is refused, and the database is byte-for-byte the same afterwards.
 
 use super::access::{Effect, SERVER_FUNCTIONS, access_of};
-use super::test_support::{app, call, sign_in, snapshot};
-use crate::server::operators;
+use super::test_support::{app, call, demo_operators_signed_in, sign_in, snapshot};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use tower::ServiceExt;
@@ -13,12 +12,7 @@ use tower::ServiceExt;
 #[tokio::test]
 async fn every_server_function_refuses_callers_without_a_session_or_the_permission() {
     let (app, pool) = app().await;
-    let mut cookies = Vec::new();
-    for (username, _, _) in operators::DEMO_OPERATORS {
-        let operator =
-            operators::list(&pool).await.unwrap().into_iter().find(|o| o.username == username).unwrap();
-        cookies.push((operator, sign_in(&app, username).await));
-    }
+    let cookies = demo_operators_signed_in(&app, &pool).await;
     let before = snapshot(&pool).await;
 
     let registered: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
@@ -162,12 +156,7 @@ const WITHOUT_ARGUMENTS: [&str; 11] = [
 #[tokio::test]
 async fn every_server_function_answers_a_malformed_body_with_400() {
     let (app, pool) = app().await;
-    let mut cookies = Vec::new();
-    for (username, _, _) in operators::DEMO_OPERATORS {
-        let operator =
-            operators::list(&pool).await.unwrap().into_iter().find(|o| o.username == username).unwrap();
-        cookies.push((operator, sign_in(&app, username).await));
-    }
+    let cookies = demo_operators_signed_in(&app, &pool).await;
     let before = snapshot(&pool).await;
     let registered: Vec<(&str, Method)> = leptos::server_fn::axum::server_fn_paths().collect();
     let mut checked = 0;

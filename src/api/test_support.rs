@@ -70,6 +70,20 @@ pub async fn sign_in(app: &axum::Router, username: &str) -> String {
     set_cookie.split(';').next().unwrap().to_string()
 }
 
+/// Every demo operator, signed in: their account and their `Cookie` header value.
+pub async fn demo_operators_signed_in(
+    app: &axum::Router,
+    pool: &sqlx::SqlitePool,
+) -> Vec<(crate::domain::security::OperatorSummary, String)> {
+    let all = operators::list(pool).await.unwrap();
+    let mut signed_in = Vec::new();
+    for (username, _, _) in operators::DEMO_OPERATORS {
+        let operator = all.iter().find(|o| o.username == username).unwrap().clone();
+        signed_in.push((operator, sign_in(app, username).await));
+    }
+    signed_in
+}
+
 /// Every row of every table except the sessions (whose last-seen time may move), in order.
 pub async fn snapshot(pool: &sqlx::SqlitePool) -> BTreeMap<String, String> {
     let tables: Vec<String> = sqlx::query_scalar(
