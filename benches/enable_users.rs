@@ -5,10 +5,15 @@
 
 use std::time::{Duration, Instant};
 use uc_admin::domain::enable::{EnableOptions, SipAddressSource};
+use uc_admin::domain::jobs::Started;
+use uc_admin::domain::operation::SelectionSource;
 use uc_admin::domain::operator::{Operator, OperatorId, Role};
 use uc_admin::domain::pool::PoolId;
+use uc_admin::domain::search::UserTarget;
 use uc_admin::domain::user::UserId;
-use uc_admin::server::{db, enable, operators, seed};
+use uc_admin::server::config::JobSettings;
+use uc_admin::server::operations::{self, enable::Enable, selection};
+use uc_admin::server::{security::operators, storage::db, storage::seed};
 
 const BATCH: usize = 10_000;
 const RUNS: usize = 5;
@@ -70,11 +75,20 @@ async fn main() {
             sip_domain: None,
             enhanced_presence: true,
         };
+        // As the wizard does it: the users into a selection, the preview, the run of its token.
+        let source = SelectionSource::Users(UserTarget::Users(users.clone()));
         let start = Instant::now();
-        let preview = enable::preview(&pool, &users, &options).await.unwrap();
+        let chosen = selection::create(&pool, &operator, &source).await.unwrap();
+        let previewed = operations::preview::<Enable>(&pool, &operator, chosen.id, &options).await.unwrap();
         previews.push(start.elapsed());
+        let preview = previewed.preview;
         let start = Instant::now();
-        let run = enable::run(&pool, &operator, &users, &options).await.unwrap();
+        let settings = JobSettings { threshold: usize::MAX, chunk: 500, pause: Duration::ZERO };
+        let Started::Done(run) =
+            operations::run::<Enable>(&pool, settings, &operator, &previewed.token).await.unwrap()
+        else {
+            panic!("enabling is one transaction")
+        };
         runs.push(start.elapsed());
         assert_eq!(run.users.len(), BATCH);
         println!(

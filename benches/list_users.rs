@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use uc_admin::domain::node::NodeId;
 use uc_admin::domain::paging::{SortDir, SortKey, UserQuery};
 use uc_admin::domain::pool::PoolCategory;
-use uc_admin::server::{db, pools, seed, users};
+use uc_admin::server::{directory::users, storage::db, storage::seed, topology::pools};
 
 const RUNS: usize = 30;
 

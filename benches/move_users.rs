@@ -9,10 +9,14 @@
 
 use std::process::Command;
 use std::time::Instant;
+use uc_admin::domain::jobs::Started;
+use uc_admin::domain::operation::{MoveOptions, SelectionSource};
 use uc_admin::domain::operator::{Operator, OperatorId, Role};
 use uc_admin::domain::pool::PoolId;
+use uc_admin::domain::search::UserTarget;
 use uc_admin::domain::user::UserId;
-use uc_admin::server::{db, jobs, moves, operators, seed};
+use uc_admin::server::operations::{self, moves::Move, selection};
+use uc_admin::server::{jobs, security::operators, storage::db, storage::seed};
 
 const USERS: i64 = 100_000;
 const RUNS: usize = 3;
@@ -93,8 +97,19 @@ async fn main() {
                 .into_iter()
                 .map(UserId)
                 .collect();
+        // As the wizard does it: the users into a selection, the preview, the run of its token.
+        let options = MoveOptions { destination: PoolId(2), force: false };
+        let source = SelectionSource::Users(UserTarget::Users(users.clone()));
         let start = Instant::now();
-        let run = moves::run(&pool, &operator, &users, PoolId(2), false).await.unwrap();
+        let chosen = selection::create(&pool, &operator, &source).await.unwrap();
+        let previewed = operations::preview::<Move>(&pool, &operator, chosen.id, &options).await.unwrap();
+        let inline =
+            jobs::JobSettings { threshold: usize::MAX, chunk: 500, pause: std::time::Duration::ZERO };
+        let Started::Done(run) =
+            operations::run::<Move>(&pool, inline, &operator, &previewed.token).await.unwrap()
+        else {
+            panic!("an inline run")
+        };
         let elapsed = start.elapsed().as_secs_f64();
         assert_eq!(run.preview.totals.moving, USERS as u64);
         ours.push(elapsed);
@@ -104,10 +119,21 @@ async fn main() {
         let path = fresh_copy(template, "move-job");
         let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
         let start = Instant::now();
-        let job =
-            uc_admin::server::moves::create_job(&pool, &operator, &users, PoolId(2), false).await.unwrap();
+        let chosen = selection::create(&pool, &operator, &source).await.unwrap();
+        let previewed = operations::preview::<Move>(&pool, &operator, chosen.id, &options).await.unwrap();
         let settings = jobs::JobSettings { threshold: 0, chunk: 500, pause: std::time::Duration::ZERO };
-        let state = jobs::drive(pool.clone(), job, settings).await;
+        let Started::Job(job) =
+            operations::run::<Move>(&pool, settings, &operator, &previewed.token).await.unwrap()
+        else {
+            panic!("a job")
+        };
+        let state = loop {
+            let state = jobs::load(&pool, job).await.unwrap().state;
+            if state.finished() {
+                break state;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
         let elapsed_job = start.elapsed().as_secs_f64();
         assert_eq!(state, uc_admin::domain::jobs::JobState::Completed);
         as_job.push(elapsed_job);

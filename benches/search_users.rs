@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 use uc_admin::domain::paging::{SortKey, UserQuery};
 use uc_admin::domain::search::UserSearch;
-use uc_admin::server::{db, search};
+use uc_admin::server::{directory::search, storage::db};
 
 const RUNS: usize = 200;
 

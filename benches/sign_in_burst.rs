@@ -14,7 +14,7 @@ use axum::http::{Method, Request, header};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
-use uc_admin::server::{AppState, Config, db, operators, seed};
+use uc_admin::server::{AppState, Config, security::operators, storage::db, storage::seed};
 
 const SIGN_INS: usize = 200;
 const PAGE: &str = "/browse/forest";
@@ -68,7 +68,7 @@ async fn main() {
     seed::ensure_demo(&pool, 2_000).await.unwrap();
     operators::ensure_demo_operators(&pool, &config).await.unwrap();
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("uc-admin").build();
-    let app = uc_admin::api::router::router(AppState { db: pool, config: Arc::new(config), leptos_options });
+    let app = uc_admin::http::router(AppState { db: pool, config: Arc::new(config), leptos_options });
     let response = app
         .clone()
         .oneshot(

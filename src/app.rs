@@ -4,15 +4,17 @@ use crate::i18n::*;
 use crate::ui::admin::AdminPage;
 use crate::ui::audit::{AuditEventPage, AuditPage};
 use crate::ui::browse::BrowsePage;
+use crate::ui::configure::ConfigurePage;
 use crate::ui::console::Console;
+use crate::ui::delete::DeletePage;
 use crate::ui::enable::EnablePage;
 use crate::ui::import::ImportPage;
 use crate::ui::jobs::{JobPage, JobsPage};
 use crate::ui::login::LoginPage;
 use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
-use crate::ui::operations::{ConfigurePage, DeletePage};
-use crate::ui::orgs::{OrgCsvPage, OrgMovePage, OrgUserPage, OrgsPage};
+use crate::ui::org_move::OrgMovePage;
+use crate::ui::orgs::{OrgCsvPage, OrgUserPage, OrgsPage};
 use crate::ui::pool_page::PoolPage;
 use crate::ui::search::SearchPage;
 use crate::ui::user_page::UserPage;
@@ -52,7 +54,7 @@ fn content_security_policy() {
     else {
         return;
     };
-    let policy = crate::api::gate::content_security_policy(&nonce.to_string());
+    let policy = crate::http::origin::content_security_policy(&nonce.to_string());
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }

@@ -8,6 +8,8 @@ pub mod domain;
 #[cfg(feature = "formats")]
 pub mod formats;
 #[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;
 

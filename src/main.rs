@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use uc_admin::server::{AppState, Config, db, jobs, operators, seed};
+use uc_admin::server::{AppState, Config, jobs, security::operators, storage::db, storage::seed};
 
 const USAGE: &str = "\
 Usage:
@@ -122,20 +122,21 @@ async fn generate(users: u32) -> Result<(), AnyError> {
 
 /// An online backup: safe while the portal runs and writes.
 async fn backup(dir: Option<std::path::PathBuf>) -> Result<(), AnyError> {
-    use uc_admin::server::audit::Actor;
+    use uc_admin::server::security::audit::Actor;
     let config = Config::from_env();
     let pool = db::connect(&config.database_url).await?;
     let dir = dir.unwrap_or_else(|| config.backup_dir.clone());
-    let file = uc_admin::server::backup::write(&pool, &dir, Actor { id: None, name: "command-line" })
-        .await
-        .map_err(|e| e.code())?;
+    let file =
+        uc_admin::server::storage::backup::write(&pool, &dir, Actor { id: None, name: "command-line" })
+            .await
+            .map_err(|e| e.code())?;
     println!("{} ({} bytes)", dir.join(&file.name).display(), file.bytes);
     Ok(())
 }
 
 async fn sync_directory() -> Result<(), AnyError> {
-    use uc_admin::server::audit::Actor;
-    use uc_admin::server::ldap_sync::{LdapSettings, SYNC_ACTOR, run};
+    use uc_admin::server::organizations::ldap_sync::{LdapSettings, SYNC_ACTOR, run};
+    use uc_admin::server::security::audit::Actor;
     let settings = LdapSettings::from_env().ok_or("set UC_ADMIN_LDAP_URL and UC_ADMIN_LDAP_BASE_DN")?;
     let config = Config::from_env();
     let pool = db::connect(&config.database_url).await?;
@@ -177,7 +178,7 @@ async fn serve() -> Result<(), AnyError> {
 
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = leptos_options.site_addr;
-    let app = uc_admin::api::router::router(AppState { db: pool, config, leptos_options });
+    let app = uc_admin::http::router(AppState { db: pool, config, leptos_options });
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("UC Admin listening on http://{addr}");

@@ -16,7 +16,7 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use uc_admin::server::seed::Rng;
+use uc_admin::server::storage::seed::Rng;
 
 const PASSWORD: &str = "crash-test-password";
 /// About 15,000 enabled users; pool02 (OCS 2007 R2) holds about 3,300 of them.
@@ -557,7 +557,7 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
         // The job page says the same as the database.
         if let (Some(job), Some(row)) = (job, &row) {
             let view =
-                post_json(port, &cookie, "get_move_job", &json!({"job": job.id, "filter": "all", "page": 1}));
+                post_json(port, &cookie, "get_job", &json!({"job": job.id, "filter": "all", "page": 1}));
             let seen = (view["job"]["state"].as_str(), view["job"]["done"].as_i64());
             assert_eq!(seen, (Some(row.state.as_str()), Some(row.done)), "{context}");
         }
@@ -589,7 +589,7 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
             (Some(job), Some(row)) => {
                 let body = json!({"job": job.id}).to_string();
                 let request =
-                    common::send(port, "POST", "/api/resume_move_job", &[JSON, ("Cookie", &cookie)], &body);
+                    common::send(port, "POST", "/api/resume_job", &[JSON, ("Cookie", &cookie)], &body);
                 (request, None, row.done, row.total - row.done, 5.0)
             }
             _ => {
@@ -600,16 +600,21 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
                 } else {
                     json!({"users": movers})
                 };
+                let selection =
+                    post_json(port, &cookie, "select_users", &json!({"source": {"users": target}}));
+                assert_eq!(
+                    selection["count"].as_u64(),
+                    Some(movers.len() as u64),
+                    "{context}: the selection"
+                );
                 let preview = post_json(
                     port,
                     &cookie,
                     "preview_move",
-                    &json!({"target": target, "destination": to, "force": false}),
+                    &json!({"selection": selection["id"], "options": {"destination": to, "force": false}}),
                 );
-                let ids: BTreeSet<i64> =
-                    preview["user_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
-                assert_eq!(ids, movers, "{context}: the preview covers the movers");
-                let totals = &preview["totals"];
+                assert_eq!(preview["lines"].as_u64(), Some(movers.len() as u64), "{context}: the preview");
+                let totals = &preview["preview"]["totals"];
                 assert_eq!(
                     (totals["moving"].as_u64(), totals["refused"].as_u64()),
                     (Some(movers.len() as u64), Some(0))
@@ -620,8 +625,7 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
                     conn.close().await.unwrap();
                     newest
                 });
-                let body =
-                    json!({"users": preview["user_ids"], "destination": to, "force": false}).to_string();
+                let body = json!({"token": preview["token"]}).to_string();
                 let request =
                     common::send(port, "POST", "/api/move_users", &[JSON, ("Cookie", &cookie)], &body);
                 (request, Some((newest, None::<i64>, side, to)), 0, movers.len() as i64, pace.create_ms)
@@ -692,14 +696,10 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
     if let (Some(j), Some(r)) = (job, &row)
         && r.state != "completed"
     {
-        post_json(server.port, &cookie, "resume_move_job", &json!({"job": j.id}));
+        post_json(server.port, &cookie, "resume_job", &json!({"job": j.id}));
         let deadline = Instant::now() + Duration::from_secs(120);
-        while post_json(
-            server.port,
-            &cookie,
-            "get_move_job",
-            &json!({"job": j.id, "filter": "all", "page": 1}),
-        )["job"]["state"]
+        while post_json(server.port, &cookie, "get_job", &json!({"job": j.id, "filter": "all", "page": 1}))["job"]
+            ["state"]
             != "completed"
         {
             assert!(Instant::now() < deadline, "the last job did not complete");

@@ -120,27 +120,43 @@ test("a Help Desk operator sees the wizard disabled and the server refuses anywa
   // The server checks the role itself: a hand-made call is refused and changes nothing.
   const response = await page.request.post("/api/enable_users", {
     headers: { "content-type": "application/json" },
-    data: { users: [1], options: { pool: 1, source: "email", sip_domain: null, enhanced_presence: true } },
+    data: { token: "0".repeat(64) },
   });
   expect(response.status()).toBe(403);
   expect(await response.json()).toEqual({ code: "forbidden" });
   const preview = await page.request.post("/api/preview_enable", {
     headers: { "content-type": "application/json" },
-    data: { users: [1], options: { pool: 1, source: "email", sip_domain: null, enhanced_presence: true } },
+    data: { selection: 1, options: { pool: 1, source: "email", sip_domain: null, enhanced_presence: true } },
   });
   expect(preview.status()).toBe(403);
 });
 
-test("bad input to the enable call gets a clear error and changes nothing", async ({ page }) => {
+test("bad input to the enable calls gets a clear error and changes nothing", async ({ page }) => {
   await signIn(page, "useradmin");
-  const call = (data: object) =>
-    page.request.post("/api/enable_users", { headers: { "content-type": "application/json" }, data });
+  const post = (endpoint: string, data: object) =>
+    page.request.post(`/api/${endpoint}`, { headers: { "content-type": "application/json" }, data });
+  const select = async (users: number[]) => post("select_users", { source: { users: { users } } });
   const options = { pool: 1, source: "email", sip_domain: null, enhanced_presence: true };
-  const empty = await call({ users: [], options });
+  // Nothing chosen: refused before anything is stored.
+  const empty = await select([]);
   expect(empty.status()).toBe(400);
   expect(await empty.json()).toEqual({ code: "empty_selection" });
-  const unknown = await call({ users: [987654], options });
+  // Users the directory does not have: the preview says so.
+  const strangers = await (await select([987654])).json();
+  const unknown = await post("preview_enable", { selection: strangers.id, options });
+  expect(unknown.status()).toBe(400);
   expect(await unknown.json()).toEqual({ code: "unknown_users" });
-  const domain = await call({ users: [4], options: { ...options, source: "first_last_at_domain", sip_domain: "evil.example" } });
+  const someone = await (await select([4])).json();
+  const domain = await post("preview_enable", {
+    selection: someone.id,
+    options: { ...options, source: "first_last_at_domain", sip_domain: "evil.example" },
+  });
   expect(await domain.json()).toEqual({ code: "sip_domain_not_configured" });
+  // A selection that is not the operator's, and a run without a preview.
+  const missing = await post("preview_enable", { selection: 999999, options });
+  expect(missing.status()).toBe(404);
+  expect(await missing.json()).toEqual({ code: "selection_not_found" });
+  const forged = await post("enable_users", { token: "0".repeat(64) });
+  expect(forged.status()).toBe(409);
+  expect(await forged.json()).toEqual({ code: "preview_expired" });
 });

@@ -16,14 +16,30 @@ test("in German, configuring a whole pool runs as a job that is followed to the 
   await page.getByLabel("Öffentliche Chatkonnektivität").selectOption("on");
   await page.getByRole("button", { name: "Änderung in der Vorschau anzeigen" }).click();
   await page.getByRole("button", { name: `Auf ${users.toLocaleString("de-DE")} Benutzer anwenden` }).click();
-  // The request answers at once with the job; its page follows it.
+  // The request answers at once with the job; its page follows it, live: progress arrives as
+  // Server-Sent Events, without reloading the page or asking for the job again and again.
   await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  let reloads = 0;
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) reloads++;
+  });
+  let asked = 0;
+  page.on("request", (request) => {
+    if (request.url().endsWith("/api/get_job")) asked++;
+  });
   await expect(page.getByTestId("job-kind")).toHaveText("Konfigurieren");
+  const panel = page.getByTestId("job-progress-panel");
+  await expect.poll(async () => Number(await panel.getAttribute("data-live-updates")), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(3);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Konfigurieren");
   await expectAccessible(page);
   await expect(page.getByTestId("job-state")).toHaveText("Abgeschlossen", { timeout: 60_000 });
   await expect(page.getByTestId("job-progress")).toHaveAttribute("value", String(users));
   await expect(page.getByTestId("job-moved")).toHaveText(users.toLocaleString("de-DE"));
+  const updates = Number(await panel.getAttribute("data-live-updates"));
+  expect(reloads).toBe(0);
+  // The users' results are asked for now and then (every tenth event, and at the end), not per event.
+  expect(asked).toBeLessThan(updates);
   await page.getByTestId("job-filter").selectOption("moved");
   await expect(page.getByTestId("job-filter").locator("option:checked")).toHaveText("Konfiguriert");
   await expect(page.getByTestId("job-table").locator("tbody tr").first()).toContainText("Konfiguriert");

@@ -14,6 +14,8 @@ pub enum Effect {
     OwnSession,
     /// Changes only the caller's own saved queries.
     OwnSavedQueries,
+    /// Stores only the caller's own selections and preview tokens (what a run will name).
+    OwnSelections,
     /// Changes the deployment, users, organizations or operators.
     Changes,
 }
@@ -28,9 +30,11 @@ pub struct Access {
     pub max_body: usize,
 }
 
-/// Bodies of ordinary calls: the longest are lists of user ids (a quarter of a million users
-/// is about 2.5 MB of JSON).
-pub const STANDARD_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Bodies of ordinary calls: options, filters, a selection's number or a preview token. No
+/// operation takes a list of user ids any more.
+pub const STANDARD_BODY_BYTES: usize = 256 * 1024;
+/// Calls that name users one by one (ticked rows): a quarter of a million ids is about 2.5 MB.
+const USER_LIST_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// A file carried as a JSON string may double in size through escaping.
 const USER_DATA_BODY_BYTES: usize = crate::domain::user_data::MAX_IMPORT_BYTES * 2 + 64 * 1024;
 const CSV_BODY_BYTES: usize = crate::domain::org::MAX_CSV_BYTES * 2 + 64 * 1024;
@@ -55,7 +59,7 @@ const fn file(endpoint: &'static str, permission: Permission, effect: Effect, ma
     Access { endpoint, permission: Some(permission), effect, max_body }
 }
 
-use Effect::{Changes, OwnSavedQueries, Reads};
+use Effect::{Changes, OwnSavedQueries, OwnSelections, Reads};
 use Permission::{BackUpDatabase, ManageOperators, ManagePools, ManageUsers, MoveUsersBetweenOrganizations};
 
 pub const SERVER_FUNCTIONS: &[Access] = &[
@@ -70,22 +74,23 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     read("user_detail"),
     // Enable
     read("enable_choices"),
+    // Selections (what every operation runs on)
+    file("select_users", Permission::ViewDeployment, OwnSelections, USER_LIST_BODY_BYTES),
     read("list_candidates"),
-    read("select_candidates"),
-    with("preview_enable", ManageUsers, Reads),
+    with("preview_enable", ManageUsers, OwnSelections),
     with("enable_users", ManageUsers, Changes),
     // Moves and pools
-    with("preview_move", ManageUsers, Reads),
+    with("preview_move", ManageUsers, OwnSelections),
     with("move_users", ManageUsers, Changes),
     with("set_pool_state", ManagePools, Changes),
-    read("get_move_job"),
-    read("list_move_jobs"),
-    with("cancel_move_job", ManageUsers, Changes),
-    with("resume_move_job", ManageUsers, Changes),
+    read("get_job"),
+    read("list_jobs"),
+    with("cancel_job", ManageUsers, Changes),
+    with("resume_job", ManageUsers, Changes),
     // Delete and configure
-    with("preview_delete", ManageUsers, Reads),
+    with("preview_delete", ManageUsers, OwnSelections),
     with("delete_users", ManageUsers, Changes),
-    with("preview_configure", ManageUsers, Reads),
+    with("preview_configure", ManageUsers, OwnSelections),
     with("configure_users", ManageUsers, Changes),
     // User data
     file("preview_import", ManageUsers, Reads, USER_DATA_BODY_BYTES),
@@ -107,9 +112,9 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     read("org_members"),
     read("org_overview"),
     read("user_org_history"),
-    with("preview_org_move", MoveUsersBetweenOrganizations, Reads),
+    with("preview_org_move", MoveUsersBetweenOrganizations, OwnSelections),
     with("move_org_users", MoveUsersBetweenOrganizations, Changes),
-    with("set_prevent_move", MoveUsersBetweenOrganizations, Changes),
+    file("set_prevent_move", MoveUsersBetweenOrganizations, Changes, USER_LIST_BODY_BYTES),
     file("preview_org_csv", MoveUsersBetweenOrganizations, Reads, CSV_BODY_BYTES),
     file("apply_org_csv", MoveUsersBetweenOrganizations, Changes, CSV_BODY_BYTES),
     with("sync_directory", MoveUsersBetweenOrganizations, Changes),

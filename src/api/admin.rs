@@ -12,7 +12,7 @@ use leptos::server_fn::codec::Json;
 #[server(prefix = "/api", endpoint = "security_overview", input = Json)]
 pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::{backup, operators, sign_in_throttle};
+    use crate::server::{security::operators, security::sign_in_throttle, storage::backup};
     gate::authorized(Permission::ManageOperators, |state, _| async move {
         let token = gate::session_token();
         Ok(SecurityOverview {
@@ -30,7 +30,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
 pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageOperators, |state, by| async move {
-        crate::server::operators::set_disabled(&state.db, &by, operator, disabled).await
+        crate::server::security::operators::set_disabled(&state.db, &by, operator, disabled).await
     })
     .await
 }
@@ -39,7 +39,7 @@ pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Resu
 pub async fn end_session(session: SessionId) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageOperators, |state, by| async move {
-        crate::server::operators::end_session(&state.db, &by, session).await
+        crate::server::security::operators::end_session(&state.db, &by, session).await
     })
     .await
 }
@@ -48,7 +48,7 @@ pub async fn end_session(session: SessionId) -> Result<(), AppError> {
 pub async fn unlock_sign_in(scope: ThrottleScope, key: String) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageOperators, |state, by| async move {
-        crate::server::sign_in_throttle::unlock(&state.db, &by, scope, &key).await
+        crate::server::security::sign_in_throttle::unlock(&state.db, &by, scope, &key).await
     })
     .await
 }
@@ -58,7 +58,7 @@ pub async fn unlock_sign_in(scope: ThrottleScope, key: String) -> Result<(), App
 pub async fn back_up_database() -> Result<BackupFile, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::BackUpDatabase, |state, by| async move {
-        crate::server::backup::write(&state.db, &state.config.backup_dir, (&by).into()).await
+        crate::server::storage::backup::write(&state.db, &state.config.backup_dir, (&by).into()).await
     })
     .await
 }
@@ -71,7 +71,7 @@ pub async fn authorize_backup_download(file: String, password: String) -> Result
     use crate::domain::operator::Permission;
     gate::authorized(Permission::BackUpDatabase, |state, by| async move {
         gate::confirm_password(&state, &by, &password).await?;
-        crate::server::backup::issue_ticket(&state.db, &state.config.backup_dir, &by, &file).await
+        crate::server::storage::backup::issue_ticket(&state.db, &state.config.backup_dir, &by, &file).await
     })
     .await
 }

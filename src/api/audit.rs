@@ -15,7 +15,7 @@ pub const TIMELINE_ENTRIES: u32 = 100;
 #[server(prefix = "/api", endpoint = "list_audit_events", input = Json)]
 pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::audit::log::{Reader, events};
+    use crate::server::security::audit::log::{Reader, events};
     gate::authorized(Permission::ViewDeployment, |state, viewer| async move {
         events(&state.db, &query, Reader::of(&viewer)).await
     })
@@ -25,7 +25,7 @@ pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, Ap
 #[server(prefix = "/api", endpoint = "get_audit_event", input = Json)]
 pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::audit::log::{Reader, event};
+    use crate::server::security::audit::log::{Reader, event};
     gate::authorized(Permission::ViewDeployment, |state, viewer| async move {
         event(&state.db, id, page, Reader::of(&viewer)).await
     })
@@ -36,7 +36,7 @@ pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<Aud
 pub async fn user_timeline(user: i64) -> Result<Vec<UserAuditEntry>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::audit::log::user_timeline(&state.db, user, TIMELINE_ENTRIES).await
+        crate::server::security::audit::log::user_timeline(&state.db, user, TIMELINE_ENTRIES).await
     })
     .await
 }

@@ -4,11 +4,11 @@
 //! client addresses, a flood of unknown names, step-up where it matters, and bulk changes that
 //! run as jobs. Bursts are bounded in count and stay in-process.
 
-use super::test_support::{app_on, call, request, send, sign_in, snapshot};
+use super::test_support::{app_on, call, operate, previewed, request, send, sign_in, snapshot};
 use crate::domain::jobs::JobState;
 use crate::domain::security::{ACCOUNT_THROTTLE, ADDRESS_THROTTLE};
 use crate::server::Config;
-use crate::server::sign_in_throttle::AUDITED_FAILURES_PER_ADDRESS;
+use crate::server::security::sign_in_throttle::AUDITED_FAILURES_PER_ADDRESS;
 use axum::http::{Method, header};
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
@@ -39,7 +39,11 @@ async fn assert_consistent(db: &SqlitePool) {
     let dangling: Vec<(String,)> =
         sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(db).await.unwrap();
     assert!(dangling.is_empty(), "{dangling:?}");
-    assert_eq!(crate::server::moves::tests::miscounted_users(db).await, 0, "data counts agree with the data");
+    assert_eq!(
+        crate::server::operations::moves::tests::miscounted_users(db).await,
+        0,
+        "data counts agree with the data"
+    );
 }
 
 fn no_change() -> Value {
@@ -71,7 +75,6 @@ async fn a_request_dropped_mid_transaction_releases_the_lock_and_changes_nothing
         .await
         .unwrap();
     let settings_before = snapshot(&db).await["enabled_users"].clone();
-    let body = json!({"users": users, "change": federation(true)}).to_string();
     // A second handle on the file that never waits: it tells whether someone holds the lock.
     let probe = {
         use sqlx::sqlite::SqliteConnectOptions;
@@ -83,6 +86,10 @@ async fn a_request_dropped_mid_transaction_releases_the_lock_and_changes_nothing
     for _attempt in 0..5 {
         let events_before =
             scalar(&db, "SELECT COUNT(*) FROM audit_events WHERE operation = 'configure_users'").await;
+        // The run of a preview plans again and changes every user in one transaction.
+        let change = json!({"change": federation(true)});
+        let token = previewed(&app, &cookie, &users, "preview_configure", change).await.unwrap();
+        let body = json!({ "token": token }).to_string();
         let task = tokio::spawn({
             let (app, cookie, body) = (app.clone(), cookie.clone(), body.clone());
             async move { call(&app, Method::POST, "/api/configure_users", Some(&cookie), &body).await }
@@ -118,8 +125,10 @@ async fn a_request_dropped_mid_transaction_releases_the_lock_and_changes_nothing
             println!("dropped mid-transaction: the next write went through after {waited:?}");
         } else {
             // It committed before the drop landed: the change is whole; undo it and try again.
-            let body = json!({"users": users, "change": federation(false)}).to_string();
-            assert_eq!(call(&app, Method::POST, "/api/configure_users", Some(&cookie), &body).await.0, 200);
+            let undo = json!({"change": federation(false)});
+            let (status, text) =
+                operate(&app, &cookie, &users, "preview_configure", undo, "configure_users", None).await;
+            assert_eq!(status, 200, "{text}");
         }
         assert_consistent(&db).await;
     }
@@ -129,8 +138,9 @@ async fn a_request_dropped_mid_transaction_releases_the_lock_and_changes_nothing
 
 /// Error codes a request may meet when others change the same users at the same time: each is
 /// a clear, translated conflict, and nothing of the request was applied.
-const CONFLICTS: [&str; 8] = [
+const CONFLICTS: [&str; 9] = [
     "unknown_users",
+    "selection_changed",
     "already_enabled",
     "capacity_exceeded",
     "pool_not_usable",
@@ -178,7 +188,7 @@ async fn twenty_operators_on_overlapping_users_get_answers_not_faults() {
         } else {
             &[Role::UserAdministrator]
         };
-        crate::server::operators::create_operator(
+        crate::server::security::operators::create_operator(
             &db,
             &format!("op{operator}"),
             "Operator",
@@ -198,31 +208,56 @@ async fn twenty_operators_on_overlapping_users_get_answers_not_faults() {
             let window: Vec<i64> = shared.iter().skip(operator * 2).take(12).copied().collect();
             let newcomers: Vec<i64> = candidates.iter().skip(operator).take(3).copied().collect();
             let destination = if operator % 2 == 0 { pool02 } else { pool01 };
-            let calls: Vec<(&str, Value)> = vec![
-                ("move_users", json!({"users": window, "destination": destination, "force": false})),
-                ("configure_users", json!({"users": window, "change": federation(operator % 3 == 0)})),
+            let enable = json!({"options": {"pool": pool01, "source": "email", "sip_domain": null,
+                                            "enhanced_presence": false}});
+            let mut answers = Vec::new();
+            // (preview, its users, options, run, step-up password)
+            let operations: Vec<(&str, &[i64], Value, &str, Option<&str>)> = vec![
                 (
-                    "enable_users",
-                    json!({"users": newcomers, "options": {"pool": pool01, "source": "email",
-                                        "sip_domain": null, "enhanced_presence": false}}),
+                    "preview_move",
+                    &window,
+                    json!({"options": {"destination": destination, "force": false}}),
+                    "move_users",
+                    None,
                 ),
+                (
+                    "preview_configure",
+                    &window,
+                    json!({"change": federation(operator % 3 == 0)}),
+                    "configure_users",
+                    None,
+                ),
+                ("preview_enable", &newcomers, enable, "enable_users", None),
+                (
+                    "preview_move",
+                    &window,
+                    json!({"options": {"destination": pool01 + pool02 - destination, "force": true}}),
+                    "move_users",
+                    Some("test-password"),
+                ),
+                ("preview_delete", &window[..3], json!({}), "delete_users", Some("test-password")),
+                (
+                    "preview_configure",
+                    &window,
+                    json!({"change": federation(operator % 2 == 0)}),
+                    "configure_users",
+                    None,
+                ),
+            ];
+            for (preview, users, options, run, password) in operations {
+                let (status, text) = operate(&app, &cookie, users, preview, options, run, password).await;
+                answers.push((run, status, text));
+            }
+            let calls: Vec<(&str, Value)> = vec![
                 (
                     "save_query",
                     json!({"name": format!("q{}", operator % 4), "search": "q=a", "shared": false}),
                 ),
                 (
-                    "move_users",
-                    json!({"users": window, "destination": pool01 + pool02 - destination, "force": true,
-                                      "password": "test-password"}),
-                ),
-                ("delete_users", json!({"users": &window[..3], "password": "test-password"})),
-                (
                     "set_pool_state",
                     json!({"pool": se01, "state": if operator % 2 == 0 { "deactivated" } else { "active" }}),
                 ),
-                ("configure_users", json!({"users": window, "change": federation(operator % 2 == 0)})),
             ];
-            let mut answers = Vec::new();
             for (endpoint, body) in calls {
                 let (status, text) =
                     call(&app, Method::POST, &format!("/api/{endpoint}"), Some(&cookie), &body.to_string())
@@ -273,7 +308,7 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_policy() {
     let mut config = Config::for_tests();
     config.demo_users = 50;
     let (app, db) = app_on(&url_in(&dir), config).await;
-    crate::server::operators::create_operator(
+    crate::server::security::operators::create_operator(
         &db,
         "burst",
         "Burst target",
@@ -301,7 +336,7 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_policy() {
         assert!(status == 401 || status == 429, "{status} {text}");
         *statuses.entry(status).or_default() += 1;
     }
-    let verified = crate::server::operators::verifications_of(&hash);
+    let verified = crate::server::security::operators::verifications_of(&hash);
     println!("200 parallel wrong passwords: {statuses:?}, {verified} passwords verified");
     assert!((1..=ACCOUNT_THROTTLE.lockout_after).contains(&verified), "{verified} verified");
     let (failures, blocked_until): (i64, i64) = sqlx::query_as(
@@ -333,7 +368,7 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_policy() {
     assert_eq!((right.0, code(&right.1)), (429, json!("too_many_sign_in_attempts")));
     assert_eq!((wrong.0, code(&wrong.1)), (right.0, code(&right.1)));
     assert_eq!(
-        crate::server::operators::verifications_of(&hash),
+        crate::server::security::operators::verifications_of(&hash),
         verified,
         "nothing verified during the lockout"
     );
@@ -357,7 +392,7 @@ fn sign_in_from(peer: &str, forwarded: &[&str], username: &str) -> axum::http::R
 async fn forged_forwarded_for_headers_do_not_dodge_the_address_throttle() {
     let mut config = Config::for_tests();
     config.demo_users = 50;
-    config.trusted_proxies = crate::server::client_address::ProxyNet::LOOPBACK.to_vec();
+    config.trusted_proxies = crate::server::security::client_address::ProxyNet::LOOPBACK.to_vec();
     let (app, db) = super::test_support::app_on("sqlite::memory:", config).await;
     let mut held_back_at = None;
     for i in 0..(ADDRESS_THROTTLE.free_failures + 3) {
@@ -469,8 +504,8 @@ async fn step_up_guards_resume_restore_and_backup_download() {
     .map(crate::domain::user::UserId)
     .collect();
     let destination: i64 = scalar(&db, "SELECT id FROM pools WHERE fqdn = 'pool02.contoso.com'").await;
-    let operator = crate::server::moves::tests::operator();
-    let job = crate::server::moves::create_job(
+    let operator = crate::server::operations::moves::tests::operator();
+    let job = crate::server::operations::moves::tests::create_job(
         &db,
         &operator,
         &users,
@@ -483,26 +518,23 @@ async fn step_up_guards_resume_restore_and_backup_download() {
     let before = snapshot(&db).await;
     for body in [json!({"job": job}), json!({"job": job, "password": "wrong"})] {
         let (status, text) =
-            call(&app, Method::POST, "/api/resume_move_job", Some(&admin), &body.to_string()).await;
+            call(&app, Method::POST, "/api/resume_job", Some(&admin), &body.to_string()).await;
         assert_eq!((status, code(&text)), (403, json!("step_up_failed")), "{body}");
     }
     let after = snapshot(&db).await;
     assert_eq!(after["jobs"], before["jobs"], "the job did not resume");
     let body = json!({"job": job, "password": "test-password"});
-    assert_eq!(
-        call(&app, Method::POST, "/api/resume_move_job", Some(&admin), &body.to_string()).await.0,
-        200
-    );
+    assert_eq!(call(&app, Method::POST, "/api/resume_job", Some(&admin), &body.to_string()).await.0, 200);
 
     // Restoring user data.
-    let data = crate::server::user_data::load(&db, &users[..1]).await.unwrap();
+    let data = crate::server::operations::user_data::load(&db, &users[..1]).await.unwrap();
     let mut data = data;
     data[0].contacts.push(crate::domain::user_data::ContactItem {
         uri: "restored@fabrikam.com".into(),
         display_name: "Restored".into(),
         group: None,
     });
-    let xml = crate::server::user_data::to_xml(&data, "admin", crate::server::now()).unwrap();
+    let xml = crate::server::operations::user_data::to_xml(&data, "admin", crate::server::now()).unwrap();
     let restored = "SELECT COUNT(*) FROM contacts WHERE contact_uri = 'restored@fabrikam.com'";
     let (status, text) = call(
         &app,
@@ -595,7 +627,7 @@ async fn the_session_cookie_is_host_prefixed_over_https() {
 }
 
 /// Waits for a job to stop, and returns its final state.
-async fn finished(db: &SqlitePool, job: crate::domain::jobs::JobId) -> crate::domain::jobs::MoveJob {
+async fn finished(db: &SqlitePool, job: crate::domain::jobs::JobId) -> crate::domain::jobs::Job {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let loaded = crate::server::jobs::load(db, job).await.unwrap();
@@ -626,8 +658,9 @@ async fn large_deletes_and_configurations_run_as_jobs_of_short_transactions() {
     .await
     .unwrap();
     let count = configurable.len() as u64;
-    let body = json!({"users": configurable, "change": federation(true)}).to_string();
-    let (status, text) = call(&app, Method::POST, "/api/configure_users", Some(&cookie), &body).await;
+    let change = json!({"change": federation(true)});
+    let (status, text) =
+        operate(&app, &cookie, &configurable, "preview_configure", change, "configure_users", None).await;
     assert_eq!(status, 200, "{text}");
     let job: crate::domain::jobs::JobId =
         serde_json::from_value(serde_json::from_str::<Value>(&text).unwrap()["job"].clone()).expect("a job");
@@ -664,14 +697,19 @@ async fn large_deletes_and_configurations_run_as_jobs_of_short_transactions() {
     // Delete a third of them as a job; meanwhile a tenth are deleted by someone else first.
     let doomed: Vec<i64> = configurable.iter().step_by(3).copied().collect();
     let early: Vec<i64> = doomed.iter().rev().take(50).copied().collect();
-    let body = json!({"users": doomed, "password": "test-password"}).to_string();
-    let (status, text) = call(&app, Method::POST, "/api/delete_users", Some(&cookie), &body).await;
+    let delete = async |users: &[i64]| {
+        operate(&app, &cookie, users, "preview_delete", json!({}), "delete_users", Some("test-password"))
+            .await
+    };
+    let (status, text) = delete(&doomed).await;
     assert_eq!(status, 200, "{text}");
     let job: crate::domain::jobs::JobId =
         serde_json::from_value(serde_json::from_str::<Value>(&text).unwrap()["job"].clone()).expect("a job");
-    let early_body = json!({"users": early, "password": "test-password"}).to_string();
-    let (status, text) = call(&app, Method::POST, "/api/delete_users", Some(&cookie), &early_body).await;
-    assert!(status == 200 || (status == 400 && text.contains("unknown_users")), "{status} {text}");
+    // Whoever comes second finds them gone: at the preview, or as a change since it.
+    let (status, text) = delete(&early).await;
+    let gone = (status == 400 && text.contains("unknown_users"))
+        || (status == 409 && text.contains("selection_changed"));
+    assert!(status == 200 || gone, "{status} {text}");
     let deleted = finished(&db, job).await;
     assert_eq!((deleted.state, deleted.done), (JobState::Completed, doomed.len() as u64));
     let left = scalar(

@@ -1,34 +1,34 @@
-//! Server functions of jobs (moves, deletes, configurations): follow one, list them, cancel
-//! and resume.
+//! Server functions of jobs (moves, deletes, configurations, organization moves): follow one,
+//! list them, cancel and resume. Live progress is a Server-Sent Events stream (`http::events`).
 
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::jobs::{JobId, JobLineFilter, JobUserLine, MoveJob};
+use crate::domain::jobs::{Job, JobId, JobLineFilter, JobUserLine};
 use crate::domain::paging::Page;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 /// A job with one page of its per-user results.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MoveJobView {
-    pub job: MoveJob,
+pub struct JobView {
+    pub job: Job,
     pub lines: Page<JobUserLine>,
 }
 
-#[server(prefix = "/api", endpoint = "get_move_job", input = Json)]
-pub async fn get_move_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<MoveJobView, AppError> {
+#[server(prefix = "/api", endpoint = "get_job", input = Json)]
+pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<JobView, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
         let lines = crate::server::jobs::lines(&state.db, job, filter, page).await?;
         let job = crate::server::jobs::load(&state.db, job).await?;
-        Ok(MoveJobView { job, lines })
+        Ok(JobView { job, lines })
     })
     .await
 }
 
-#[server(prefix = "/api", endpoint = "list_move_jobs", input = Json)]
-pub async fn list_move_jobs() -> Result<Vec<MoveJob>, AppError> {
+#[server(prefix = "/api", endpoint = "list_jobs", input = Json)]
+pub async fn list_jobs() -> Result<Vec<Job>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
         crate::server::jobs::recent(&state.db, 50).await
@@ -36,8 +36,8 @@ pub async fn list_move_jobs() -> Result<Vec<MoveJob>, AppError> {
     .await
 }
 
-#[server(prefix = "/api", endpoint = "cancel_move_job", input = Json)]
-pub async fn cancel_move_job(job: JobId) -> Result<(), AppError> {
+#[server(prefix = "/api", endpoint = "cancel_job", input = Json)]
+pub async fn cancel_job(job: JobId) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
         crate::server::jobs::cancel(&state.db, &operator, job).await
@@ -47,19 +47,14 @@ pub async fn cancel_move_job(job: JobId) -> Result<(), AppError> {
 
 /// Resumes an interrupted or failed job. A force move deletes data as it goes, so resuming one
 /// needs the operator's password again (`password`), like starting it.
-#[server(prefix = "/api", endpoint = "resume_move_job", input = Json)]
-pub async fn resume_move_job(
-    job: JobId,
-    #[server(default)] password: Option<String>,
-) -> Result<(), AppError> {
+#[server(prefix = "/api", endpoint = "resume_job", input = Json)]
+pub async fn resume_job(job: JobId, #[server(default)] password: Option<String>) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
         if crate::server::jobs::resume_needs_step_up(&state.db, job).await? {
             gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
         }
-        crate::server::jobs::resume(&state.db, &operator, job).await?;
-        crate::server::jobs::spawn(state.db.clone(), job, state.config.jobs);
-        Ok(())
+        crate::server::jobs::resume(&state.db, state.config.jobs, &operator, job).await
     })
     .await
 }

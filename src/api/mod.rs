@@ -1,5 +1,6 @@
 //! Server functions. Each one authorizes the operator through the gate, calls one service and
-//! returns the portal's error type; `error::status_of` maps errors to HTTP statuses, in one place.
+//! returns the portal's error type; `http::error::status_of` maps errors to HTTP statuses, in
+//! one place.
 
 #[cfg(feature = "ssr")]
 pub mod access;
@@ -8,15 +9,11 @@ pub mod audit;
 pub mod enable;
 mod error;
 #[cfg(feature = "ssr")]
-pub mod exports;
-#[cfg(feature = "ssr")]
 pub mod gate;
 pub mod jobs;
-pub mod moves;
 pub mod operations;
 pub mod orgs;
-#[cfg(feature = "ssr")]
-pub mod router;
+pub mod pools;
 pub mod search;
 pub mod user_data;
 
@@ -47,7 +44,7 @@ pub async fn sign_in(username: String, password: String) -> Result<(), AppError>
         let state = gate::state()?;
         let client = gate::client(&state.config);
         let previous = gate::session_token();
-        let session = crate::server::operators::sign_in(
+        let session = crate::server::security::operators::sign_in(
             &state.db,
             &state.config,
             &username,
@@ -69,7 +66,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     gate::public(async move {
         let state = gate::state()?;
         if let Some(token) = gate::session_token() {
-            crate::server::operators::sign_out(&state.db, &token).await?;
+            crate::server::security::operators::sign_out(&state.db, &token).await?;
         }
         gate::set_session_cookie(&state.config, None);
         leptos_axum::redirect("/login");
@@ -89,7 +86,7 @@ pub async fn get_current_operator() -> Result<Operator, AppError> {
 pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::pools::tree(&state.db).await
+        crate::server::topology::pools::tree(&state.db).await
     })
     .await
 }
@@ -98,7 +95,7 @@ pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
 pub async fn list_users(node: NodeId, query: UserQuery) -> Result<Page<UserRow>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::users::list(&state.db, node, &query).await
+        crate::server::directory::users::list(&state.db, node, &query).await
     })
     .await
 }
@@ -107,7 +104,7 @@ pub async fn list_users(node: NodeId, query: UserQuery) -> Result<Page<UserRow>,
 pub async fn get_pool_detail(id: PoolId) -> Result<PoolDetail, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::pools::detail(&state.db, id).await
+        crate::server::topology::pools::detail(&state.db, id).await
     })
     .await
 }
@@ -116,7 +113,7 @@ pub async fn get_pool_detail(id: PoolId) -> Result<PoolDetail, AppError> {
 pub async fn get_user_detail(id: UserId) -> Result<UserDetail, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::users::detail(&state.db, id).await
+        crate::server::directory::users::detail(&state.db, id).await
     })
     .await
 }

@@ -1,58 +1,182 @@
-//! Server functions of the delete and configure wizards: a preview of the target, then the run
-//! on exactly the previewed users.
+//! Server functions of the bulk operations, all in one shape: `select_users` stores what the
+//! operator chose and returns its number; `preview_*` plans an operation on a selection and
+//! returns the plan with a preview token; the run (`enable_users`, `move_users`, …) takes the
+//! token and does exactly what was previewed. The browser never sends user ids to run.
 
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
 use crate::domain::configure::{ConfigurePreview, SettingsChange};
 use crate::domain::delete::DeletePreview;
-use crate::domain::jobs::{ConfigureStarted, DeleteStarted};
-use crate::domain::search::UserTarget;
-use crate::domain::user::UserId;
+use crate::domain::enable::{EnableOptions, EnablePreview};
+use crate::domain::jobs::{ConfigureStarted, DeleteStarted, EnableStarted, MoveStarted, OrgMoveStarted};
+use crate::domain::moves::MovePreview;
+use crate::domain::operation::{
+    MoveOptions, OrgMoveOptions, PreviewToken, Previewed, Selection, SelectionId, SelectionSource,
+};
+use crate::domain::org::OrgMovePreview;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-#[server(prefix = "/api", endpoint = "preview_delete", input = Json)]
-pub async fn preview_delete(target: UserTarget) -> Result<DeletePreview, AppError> {
+/// Preview and run, the same for every operation: authorized by the caller (the access table's
+/// permission), then the service.
+#[cfg(feature = "ssr")]
+mod shape {
+    use super::gate;
+    use crate::domain::AppError;
+    use crate::domain::jobs::Started;
+    use crate::domain::operation::{PreviewToken, Previewed, SelectionId};
+    use crate::domain::operator::Operator;
+    use crate::server::AppState;
+    use crate::server::operations::{self, Operation};
+
+    pub async fn preview<O: Operation>(
+        state: AppState,
+        operator: Operator,
+        selection: SelectionId,
+        options: O::Options,
+    ) -> Result<Previewed<O::Preview>, AppError> {
+        operations::preview::<O>(&state.db, &operator, selection, &options).await
+    }
+
+    /// A run that needs step-up checks the password first, outside the run's transaction.
+    pub async fn run<O: Operation>(
+        state: AppState,
+        operator: Operator,
+        token: PreviewToken,
+        password: Option<String>,
+    ) -> Result<Started<O::Run>, AppError> {
+        if operations::needs_step_up::<O>(&state.db, &operator, &token).await? {
+            gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
+        }
+        operations::run::<O>(&state.db, state.config.jobs, &operator, &token).await
+    }
+}
+
+/// Resolves what the operator chose (ticked rows, a node, a search, a directory filter, an
+/// organization) into a stored selection.
+#[server(prefix = "/api", endpoint = "select_users", input = Json)]
+pub async fn select_users(source: SelectionSource) -> Result<Selection, AppError> {
     use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageUsers, |state, _| async move {
-        crate::server::delete::preview(&state.db, &target).await
+    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+        crate::server::operations::selection::create(&state.db, &operator, &source).await
     })
     .await
 }
 
-/// Deletes the server data and enablement of exactly these users (a preview's `user_ids`),
-/// once the operator has given their password again.
-#[server(prefix = "/api", endpoint = "delete_users", input = Json)]
-pub async fn delete_users(users: Vec<UserId>, password: String) -> Result<DeleteStarted, AppError> {
+#[server(prefix = "/api", endpoint = "preview_enable", input = Json)]
+pub async fn preview_enable(
+    selection: SelectionId,
+    options: EnableOptions,
+) -> Result<Previewed<EnablePreview>, AppError> {
     use crate::domain::operator::Permission;
+    use crate::server::operations::enable::Enable;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
-        gate::confirm_password(&state, &operator, &password).await?;
-        crate::server::delete::start(&state.db, state.config.jobs, &operator, &users).await
+        shape::preview::<Enable>(state, operator, selection, options).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "enable_users", input = Json)]
+pub async fn enable_users(token: PreviewToken) -> Result<EnableStarted, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::operations::enable::Enable;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        shape::run::<Enable>(state, operator, token, None).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "preview_move", input = Json)]
+pub async fn preview_move(
+    selection: SelectionId,
+    options: MoveOptions,
+) -> Result<Previewed<MovePreview>, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::operations::moves::Move;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        shape::preview::<Move>(state, operator, selection, options).await
+    })
+    .await
+}
+
+/// Runs a move preview; a force move needs the operator's password again (`password`).
+#[server(prefix = "/api", endpoint = "move_users", input = Json)]
+pub async fn move_users(
+    token: PreviewToken,
+    #[server(default)] password: Option<String>,
+) -> Result<MoveStarted, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::operations::moves::Move;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        shape::run::<Move>(state, operator, token, password).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "preview_delete", input = Json)]
+pub async fn preview_delete(selection: SelectionId) -> Result<Previewed<DeletePreview>, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::operations::delete::Delete;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        shape::preview::<Delete>(state, operator, selection, ()).await
+    })
+    .await
+}
+
+/// Runs a delete preview, once the operator has given their password again.
+#[server(prefix = "/api", endpoint = "delete_users", input = Json)]
+pub async fn delete_users(token: PreviewToken, password: String) -> Result<DeleteStarted, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::operations::delete::Delete;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        shape::run::<Delete>(state, operator, token, Some(password)).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "preview_configure", input = Json)]
 pub async fn preview_configure(
-    target: UserTarget,
+    selection: SelectionId,
     change: SettingsChange,
-) -> Result<ConfigurePreview, AppError> {
+) -> Result<Previewed<ConfigurePreview>, AppError> {
     use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageUsers, |state, _| async move {
-        crate::server::configure::preview(&state.db, &target, &change).await
+    use crate::server::operations::configure::Configure;
+    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+        shape::preview::<Configure>(state, operator, selection, change).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "configure_users", input = Json)]
-pub async fn configure_users(
-    users: Vec<UserId>,
-    change: SettingsChange,
-) -> Result<ConfigureStarted, AppError> {
+pub async fn configure_users(token: PreviewToken) -> Result<ConfigureStarted, AppError> {
     use crate::domain::operator::Permission;
+    use crate::server::operations::configure::Configure;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
-        crate::server::configure::start(&state.db, state.config.jobs, &operator, &users, &change).await
+        shape::run::<Configure>(state, operator, token, None).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "preview_org_move", input = Json)]
+pub async fn preview_org_move(
+    selection: SelectionId,
+    options: OrgMoveOptions,
+) -> Result<Previewed<OrgMovePreview>, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::organizations::orgs::OrgMove;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        shape::preview::<OrgMove>(state, operator, selection, options).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "move_org_users", input = Json)]
+pub async fn move_org_users(token: PreviewToken) -> Result<OrgMoveStarted, AppError> {
+    use crate::domain::operator::Permission;
+    use crate::server::organizations::orgs::OrgMove;
+    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+        shape::run::<OrgMove>(state, operator, token, None).await
     })
     .await
 }

@@ -1,12 +1,11 @@
 //! Server functions of the organizations pages: the tree, members, alerts, history, moves with
-//! their preview, Prevent User Move, CSV files and the directory sync.
+//! Prevent User Move, CSV files and the directory sync.
 
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
 use crate::domain::org::{
-    AlertSummary, CsvKind, MembershipReport, OrgId, OrgMember, OrgMovePreview, OrgMoveRecord, OrgMoveTarget,
-    OrgSummary,
+    AlertSummary, CsvKind, MembershipReport, OrgId, OrgMember, OrgMoveRecord, OrgSummary,
 };
 use crate::domain::paging::Page;
 use crate::domain::user::UserId;
@@ -27,7 +26,7 @@ pub const ORG_HISTORY_ENTRIES: u32 = 100;
 pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::orgs::summaries(&state.db).await
+        crate::server::organizations::orgs::summaries(&state.db).await
     })
     .await
 }
@@ -37,7 +36,7 @@ pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
 #[server(prefix = "/api", endpoint = "org_members", input = Json)]
 pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgMember>, AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::orgs;
+    use crate::server::organizations::orgs;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
         let org = match org {
             Some(org) => org,
@@ -52,7 +51,7 @@ pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgM
 #[server(prefix = "/api", endpoint = "org_overview", input = Json)]
 pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::orgs;
+    use crate::server::organizations::orgs;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
         let org = match org {
             Some(org) => org,
@@ -70,39 +69,7 @@ pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppErro
 pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::orgs::user_history(&state.db, user).await
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "preview_org_move", input = Json)]
-pub async fn preview_org_move(
-    target: OrgMoveTarget,
-    to: OrgId,
-    lock_after_move: bool,
-) -> Result<OrgMovePreview, AppError> {
-    use crate::domain::operator::Permission;
-    use crate::server::orgs;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, _| async move {
-        let users = orgs::resolve(&state.db, &target).await?;
-        orgs::preview(&state.db, &users, to, lock_after_move).await
-    })
-    .await
-}
-
-/// Moves exactly the users of a preview (the chosen ones; households are taken again from the
-/// state at the time of the move).
-#[server(prefix = "/api", endpoint = "move_org_users", input = Json)]
-pub async fn move_org_users(
-    users: Vec<UserId>,
-    to: OrgId,
-    lock_after_move: bool,
-) -> Result<OrgMovePreview, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
-        crate::server::orgs::run(&state.db, &operator, &users, to, lock_after_move)
-            .await
-            .map(|run| run.preview)
+        crate::server::organizations::orgs::user_history(&state.db, user).await
     })
     .await
 }
@@ -111,7 +78,7 @@ pub async fn move_org_users(
 pub async fn set_prevent_user_move(users: Vec<UserId>, locked: bool) -> Result<u64, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
-        crate::server::orgs::set_prevent_move(&state.db, &operator, &users, locked).await
+        crate::server::organizations::orgs::set_prevent_move(&state.db, &operator, &users, locked).await
     })
     .await
 }
@@ -121,7 +88,8 @@ pub async fn set_prevent_user_move(users: Vec<UserId>, locked: bool) -> Result<u
 pub async fn preview_org_csv(kind: CsvKind, content: String) -> Result<MembershipReport, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
-        crate::server::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), false).await
+        crate::server::organizations::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), false)
+            .await
     })
     .await
 }
@@ -131,7 +99,8 @@ pub async fn preview_org_csv(kind: CsvKind, content: String) -> Result<Membershi
 pub async fn apply_org_csv(kind: CsvKind, content: String) -> Result<MembershipReport, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
-        crate::server::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), true).await
+        crate::server::organizations::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), true)
+            .await
     })
     .await
 }
@@ -140,10 +109,10 @@ pub async fn apply_org_csv(kind: CsvKind, content: String) -> Result<MembershipR
 #[server(prefix = "/api", endpoint = "sync_directory", input = Json)]
 pub async fn sync_directory() -> Result<MembershipReport, AppError> {
     use crate::domain::operator::Permission;
-    use crate::server::ldap_sync::{LdapSettings, run};
+    use crate::server::organizations::ldap_sync::run;
     gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
-        let settings = LdapSettings::from_env().ok_or(AppError::DirectoryNotConfigured)?;
-        run(&state.db, &settings, (&operator).into()).await
+        let settings = state.config.directory.as_ref().ok_or(AppError::DirectoryNotConfigured)?;
+        run(&state.db, settings, (&operator).into()).await
     })
     .await
 }

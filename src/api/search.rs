@@ -15,7 +15,7 @@ pub async fn find_users(search: String, query: UserQuery) -> Result<SearchResult
     use crate::domain::search::UserSearch;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
         let search = UserSearch::from_query_string(&search)?;
-        crate::server::search::find(&state.db, &search, &query).await
+        crate::server::directory::search::find(&state.db, &search, &query).await
     })
     .await
 }
@@ -24,7 +24,7 @@ pub async fn find_users(search: String, query: UserQuery) -> Result<SearchResult
 pub async fn get_search_options() -> Result<SearchOptions, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, _| async move {
-        crate::server::search::options(&state.db).await
+        crate::server::directory::search::options(&state.db).await
     })
     .await
 }
@@ -33,7 +33,7 @@ pub async fn get_search_options() -> Result<SearchOptions, AppError> {
 pub async fn list_saved_queries() -> Result<Vec<SavedQuery>, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, operator| async move {
-        crate::server::saved_queries::list(&state.db, &operator).await
+        crate::server::directory::saved_queries::list(&state.db, &operator).await
     })
     .await
 }
@@ -45,7 +45,7 @@ pub async fn save_query(name: String, search: String, shared: bool) -> Result<Sa
     use crate::domain::search::UserSearch;
     gate::authorized(Permission::ViewDeployment, |state, operator| async move {
         let search = UserSearch::from_query_string(&search)?;
-        crate::server::saved_queries::save(&state.db, &operator, &name, &search, shared).await
+        crate::server::directory::saved_queries::save(&state.db, &operator, &name, &search, shared).await
     })
     .await
 }
@@ -54,7 +54,7 @@ pub async fn save_query(name: String, search: String, shared: bool) -> Result<Sa
 pub async fn rename_saved_query(id: i64, name: String) -> Result<SavedQuery, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, operator| async move {
-        crate::server::saved_queries::rename(&state.db, &operator, id, &name).await
+        crate::server::directory::saved_queries::rename(&state.db, &operator, id, &name).await
     })
     .await
 }
@@ -63,7 +63,7 @@ pub async fn rename_saved_query(id: i64, name: String) -> Result<SavedQuery, App
 pub async fn share_saved_query(id: i64, shared: bool) -> Result<SavedQuery, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, operator| async move {
-        crate::server::saved_queries::set_shared(&state.db, &operator, id, shared).await
+        crate::server::directory::saved_queries::set_shared(&state.db, &operator, id, shared).await
     })
     .await
 }
@@ -72,7 +72,7 @@ pub async fn share_saved_query(id: i64, shared: bool) -> Result<SavedQuery, AppE
 pub async fn delete_saved_query(id: i64) -> Result<(), AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ViewDeployment, |state, operator| async move {
-        crate::server::saved_queries::delete(&state.db, &operator, id).await
+        crate::server::directory::saved_queries::delete(&state.db, &operator, id).await
     })
     .await
 }

@@ -139,7 +139,7 @@ const WITHOUT_ARGUMENTS: [&str; 11] = [
     "security_overview",
     "back_up_database",
     "enable_choices",
-    "list_move_jobs",
+    "list_jobs",
     "sign_out",
     "current_operator",
     "pool_tree",

@@ -1,7 +1,7 @@
 //! What the HTTP-level tests share: the real router on a test database, calls through it, a
 //! signed-in demo operator, and a dump of the whole database to compare.
 
-use crate::server::{AppState, Config, db, operators, seed};
+use crate::server::{AppState, Config, security::operators, storage::db, storage::seed};
 use axum::body::Body;
 use axum::http::{Method, Request, header};
 use leptos::config::LeptosOptions;
@@ -22,7 +22,7 @@ pub async fn app_on(url: &str, config: Config) -> (axum::Router, sqlx::SqlitePoo
     operators::ensure_demo_operators(&pool, &config).await.unwrap();
     let leptos_options = LeptosOptions::builder().output_name("uc-admin").build();
     let state = AppState { db: pool.clone(), config: Arc::new(config), leptos_options };
-    (super::router::router(state), pool)
+    (crate::http::router(state), pool)
 }
 
 /// A request to `path` with a JSON body (a form body for sign-in), as from `peer`.
@@ -109,4 +109,57 @@ pub async fn snapshot(pool: &sqlx::SqlitePool) -> BTreeMap<String, String> {
         all.insert(table, rows.unwrap_or_default());
     }
     all
+}
+
+/// Runs an operation the way the browser does: the users into a selection (`select_users`),
+/// the preview (`preview` with `options` and the selection), then the run of the preview's
+/// token (`run`, with `password` when it asks for one). The first answer that is not a success
+/// is the result; otherwise the run's.
+pub async fn operate(
+    app: &axum::Router,
+    cookie: &str,
+    users: &[i64],
+    preview: &str,
+    options: serde_json::Value,
+    run: &str,
+    password: Option<&str>,
+) -> (u16, String) {
+    let token = match previewed(app, cookie, users, preview, options).await {
+        Ok(token) => token,
+        Err(answer) => return answer,
+    };
+    let mut body = serde_json::json!({ "token": token });
+    if let Some(password) = password {
+        body["password"] = serde_json::json!(password);
+    }
+    call(app, Method::POST, &format!("/api/{run}"), Some(cookie), &body.to_string()).await
+}
+
+/// The selection and preview of `operate`: the preview token, or the answer that refused.
+pub async fn previewed(
+    app: &axum::Router,
+    cookie: &str,
+    users: &[i64],
+    preview: &str,
+    options: serde_json::Value,
+) -> Result<serde_json::Value, (u16, String)> {
+    use crate::domain::operation::SelectionSource;
+    use crate::domain::search::UserTarget;
+    use crate::domain::user::UserId;
+    let source = SelectionSource::Users(UserTarget::Users(users.iter().map(|u| UserId(*u)).collect()));
+    let body = serde_json::json!({ "source": source }).to_string();
+    let (status, text) = call(app, Method::POST, "/api/select_users", Some(cookie), &body).await;
+    if status != 200 {
+        return Err((status, text));
+    }
+    let selection: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut body = options;
+    body["selection"] = selection["id"].clone();
+    let (status, text) =
+        call(app, Method::POST, &format!("/api/{preview}"), Some(cookie), &body.to_string()).await;
+    if status != 200 {
+        return Err((status, text));
+    }
+    let preview: serde_json::Value = serde_json::from_str(&text).unwrap();
+    Ok(preview["token"].clone())
 }

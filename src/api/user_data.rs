@@ -12,7 +12,7 @@ use leptos::server_fn::codec::Json;
 pub async fn preview_import(file: String) -> Result<ImportReport, AppError> {
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
-        crate::server::user_data::import(&state.db, &operator, &file, false).await
+        crate::server::operations::user_data::import(&state.db, &operator, &file, false).await
     })
     .await
 }
@@ -24,7 +24,7 @@ pub async fn import_user_data(file: String, password: String) -> Result<ImportRe
     use crate::domain::operator::Permission;
     gate::authorized(Permission::ManageUsers, |state, operator| async move {
         gate::confirm_password(&state, &operator, &password).await?;
-        crate::server::user_data::import(&state.db, &operator, &file, true).await
+        crate::server::operations::user_data::import(&state.db, &operator, &file, true).await
     })
     .await
 }

@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 29] = [
+pub const OPERATIONS: [&str; 32] = [
     "sign_in",
     "sign_in_failed",
     "sign_in_failures_repeated",
@@ -35,6 +35,9 @@ pub const OPERATIONS: [&str; 29] = [
     "configure_job_cancel",
     "configure_job_resume",
     "configure_job_end",
+    "org_move_job_cancel",
+    "org_move_job_resume",
+    "org_move_job_end",
     "import_user_data",
     "pool_state",
     "saved_query_share",

@@ -7,9 +7,6 @@ use serde::{Deserialize, Serialize};
 
 /// Largest number of users one configure takes.
 pub const MAX_CONFIGURE: usize = 250_000;
-/// Lines of a configure preview sent to the browser (skipped users first).
-pub const CONFIGURE_PREVIEW_LINES: usize = 500;
-
 /// The settings to set; `None` leaves a setting as each user has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SettingsChange {
@@ -95,8 +92,8 @@ pub struct ConfigureLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigurePreview {
     pub change: SettingsChange,
-    /// Every user the operation covers; the run takes exactly these and judges them again.
-    pub user_ids: Vec<UserId>,
+    /// Users the operation covers (`users` may list only the first of them).
+    pub count: u64,
     pub to_change: u64,
     pub skipped: u64,
     /// The first `CONFIGURE_PREVIEW_LINES` users, skipped ones first.

@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// Largest number of users one delete takes.
 pub const MAX_DELETE: usize = 250_000;
-/// Lines of a delete preview sent to the browser; the totals always cover every user.
-pub const DELETE_PREVIEW_LINES: usize = 500;
-
 impl ServerDataCounts {
     pub fn add(&mut self, other: &ServerDataCounts) {
         self.contacts += other.contacts;
@@ -42,8 +39,8 @@ pub struct DeleteLine {
 /// What the confirmation shows before anything is deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletePreview {
-    /// Every user the delete takes; the run takes exactly these.
-    pub user_ids: Vec<UserId>,
+    /// Users the operation covers (`users` may list only the first of them).
+    pub count: u64,
     /// The first `DELETE_PREVIEW_LINES` users.
     pub users: Vec<DeleteLine>,
     /// Server data of all the users together.

@@ -152,6 +152,16 @@ pub enum AppError {
     BackupFailed,
     #[error("backup not found")]
     BackupNotFound,
+    /// A selection that does not exist, has expired or belongs to another operator.
+    #[error("selection not found")]
+    SelectionNotFound,
+    /// A preview token that is unknown, used already, expired or another operator's.
+    #[error("the preview is no longer valid")]
+    PreviewExpired,
+    /// The users of a preview changed before its run (moved, deleted, changed by someone
+    /// else, or the destination changed); nothing was done.
+    #[error("the users changed since the preview")]
+    SelectionChanged,
     /// Other changes held the database longer than the portal waits; nothing was changed.
     #[error("the portal is busy")]
     Busy,
@@ -224,6 +234,9 @@ impl AppError {
             AppError::CannotDisableSelf => "cannot_disable_self",
             AppError::BackupFailed => "backup_failed",
             AppError::BackupNotFound => "backup_not_found",
+            AppError::SelectionNotFound => "selection_not_found",
+            AppError::PreviewExpired => "preview_expired",
+            AppError::SelectionChanged => "selection_changed",
             AppError::Busy => "busy",
             AppError::Network => "network",
             AppError::Internal => "internal",

@@ -30,16 +30,19 @@ pub enum JobKind {
     Delete,
     /// Change the users' settings.
     Configure,
+    /// Move users (and their households) to another organization.
+    OrgMove,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::Move, JobKind::Delete, JobKind::Configure];
+    pub const ALL: [JobKind; 4] = [JobKind::Move, JobKind::Delete, JobKind::Configure, JobKind::OrgMove];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Move => "move",
             JobKind::Delete => "delete",
             JobKind::Configure => "configure",
+            JobKind::OrgMove => "org_move",
         }
     }
 
@@ -110,7 +113,7 @@ impl FromStr for JobState {
 /// configured), `refused` those it left alone (refused or skipped); `data_lost` is, for a
 /// delete, the items deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MoveJob {
+pub struct Job {
     pub id: JobId,
     pub kind: JobKind,
     pub operator_name: String,
@@ -136,7 +139,7 @@ pub struct MoveJob {
     pub run_done: u64,
 }
 
-impl MoveJob {
+impl Job {
     pub fn remaining_seconds(&self) -> Option<u64> {
         (self.state == JobState::Running)
             .then(|| {
@@ -264,6 +267,8 @@ pub enum Started<T> {
 pub type MoveStarted = Started<super::moves::MoveRun>;
 pub type DeleteStarted = Started<super::delete::DeleteRun>;
 pub type ConfigureStarted = Started<super::configure::ConfigureRun>;
+pub type EnableStarted = Started<super::enable::EnableRun>;
+pub type OrgMoveStarted = Started<super::org::OrgMoveRun>;
 
 #[cfg(test)]
 mod tests {
@@ -290,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_running_job_estimates_only_while_it_runs() {
-        let mut job = MoveJob {
+        let mut job = Job {
             id: JobId(1),
             kind: JobKind::Move,
             operator_name: "useradmin".into(),

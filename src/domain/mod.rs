@@ -10,6 +10,7 @@ pub mod format;
 pub mod jobs;
 pub mod moves;
 pub mod node;
+pub mod operation;
 pub mod operator;
 pub mod org;
 pub mod paging;

@@ -371,17 +371,14 @@ mod tests {
 /// Largest number of users one move takes (a whole large pool).
 pub const MAX_MOVE: usize = 250_000;
 
-/// Preview lines sent to the browser; the totals always cover every user.
-pub const PREVIEW_LINES: usize = 500;
-
 /// What the move wizard shows before anything changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovePreview {
     pub destination: Pool,
     pub destination_users: u64,
     pub force: bool,
-    /// Every user the preview covers, in order; the run takes exactly these.
-    pub user_ids: Vec<UserId>,
+    /// Users the operation covers (`users` may list only the first of them).
+    pub count: u64,
     /// The first `PREVIEW_LINES` users' plans.
     pub users: Vec<UserMovePlan>,
     pub totals: MoveTotals,

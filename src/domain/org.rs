@@ -175,13 +175,20 @@ pub struct OrgMoveLine {
 pub struct OrgMovePreview {
     pub destination: Organization,
     pub lock_after_move: bool,
+    /// Users the move covers, households included (`users` may list only the first of them).
+    pub count: u64,
+    /// Of them, the users that move (the others are in the destination already).
+    pub moving: u64,
+    /// Of them, the users that come along with a chosen user (same household).
+    pub along: u64,
     pub users: Vec<OrgMoveLine>,
 }
 
-impl OrgMovePreview {
-    pub fn moving(&self) -> usize {
-        self.users.iter().filter(|u| u.refusal.is_none()).count()
-    }
+/// The outcome of a move: what was done, and its audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgMoveRun {
+    pub event_id: i64,
+    pub preview: OrgMovePreview,
 }
 
 /// An organization with its number of members, for the organization tree.
@@ -234,10 +241,6 @@ pub enum OrgMoveTarget {
     /// Every member of an organization.
     Members(OrgId),
 }
-
-/// Chosen users per transaction when the browser runs a large move: each chunk commits on its
-/// own, so the page can show progress and stop between chunks.
-pub const ORG_MOVE_CHUNK: usize = 200;
 
 /// Members listed per page on an organization's page.
 pub const MEMBERS_PER_PAGE: u32 = 50;

@@ -1,7 +1,7 @@
 //! Runtime configuration, read from the environment once at start.
 
-use super::client_address::ProxyNet;
-use super::jobs::JobSettings;
+use crate::server::organizations::ldap_sync::LdapSettings;
+use crate::server::security::client_address::ProxyNet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,6 +29,20 @@ pub struct Config {
     /// (`UC_ADMIN_TRUSTED_PROXIES`, addresses or networks; `UC_ADMIN_BEHIND_PROXY=1` trusts a
     /// proxy on this machine). Empty: the client address is the TCP peer's.
     pub trusted_proxies: Vec<ProxyNet>,
+    /// The LDAP directory organizations are synchronized from (`UC_ADMIN_LDAP_*`), if any.
+    pub directory: Option<LdapSettings>,
+}
+
+/// How large bulk operations are split (`UC_ADMIN_MOVE_JOB_*`): a run on more users than
+/// `threshold` becomes a job of committed chunks.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    /// Operations on more users than this run as jobs.
+    pub threshold: usize,
+    /// Users per chunk (per transaction).
+    pub chunk: usize,
+    /// Pause between chunks, letting other writers in.
+    pub pause: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/uc-admin.db";
@@ -48,6 +62,7 @@ impl Config {
                 var("UC_ADMIN_TRUSTED_PROXIES").as_deref(),
                 var("UC_ADMIN_BEHIND_PROXY").is_some_and(|v| v == "1" || v == "true"),
             ),
+            directory: LdapSettings::from_env(),
             database_url,
             demo_password: var("UC_ADMIN_DEMO_PASSWORD"),
             demo_users: var("UC_ADMIN_DEMO_USERS").and_then(|v| v.parse().ok()).unwrap_or(2_000),
@@ -76,6 +91,7 @@ impl Config {
             jobs: JobSettings { threshold: 1_000, chunk: 500, pause: Duration::ZERO },
             backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
             trusted_proxies: Vec::new(),
+            directory: None,
         }
     }
 
@@ -86,16 +102,16 @@ impl Config {
     /// The session cookie's name: `__Host-` prefixed over https.
     pub fn session_cookie(&self) -> &'static str {
         if self.secure_cookies() {
-            super::operators::SECURE_SESSION_COOKIE
+            crate::server::security::operators::SECURE_SESSION_COOKIE
         } else {
-            super::operators::SESSION_COOKIE
+            crate::server::security::operators::SESSION_COOKIE
         }
     }
 }
 
 /// `backups` beside the database file (the working directory for an in-memory database).
 fn default_backup_dir(database_url: &str) -> PathBuf {
-    super::db::database_file(database_url)
+    crate::server::storage::db::database_file(database_url)
         .and_then(|file| file.parent().map(|dir| dir.join("backups")))
         .unwrap_or_else(|| PathBuf::from("backups"))
 }

@@ -1,31 +1,17 @@
 //! Server-only code: configuration, database, services. Compiled with the `ssr` feature only;
-//! UI components never import it.
+//! UI components never import it. Grouped by what the code serves: `directory` (users and
+//! search), `topology` (pools), `operations` (bulk work on users), `organizations`, `security`,
+//! `jobs` (the engine of large operations) and `storage` (database, backups, seed).
 
-pub mod audit;
-pub mod backup;
-pub mod client_address;
 pub mod config;
-pub mod configure;
-pub mod db;
-pub mod delete;
 pub mod directory;
-pub mod enable;
-pub mod error;
-pub mod export;
 pub mod jobs;
-pub mod ldap_sync;
-pub mod moves;
-pub mod operators;
-pub mod org_csv;
-pub mod orgs;
-pub mod pools;
-pub mod saved_queries;
-pub mod search;
-pub mod seed;
-pub mod sign_in_throttle;
+pub mod operations;
+pub mod organizations;
+pub mod security;
 pub mod state;
-pub mod user_data;
-pub mod users;
+pub mod storage;
+pub mod topology;
 
 pub use config::Config;
 pub use state::AppState;

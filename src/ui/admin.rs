@@ -331,7 +331,7 @@ fn BackupsSection(backups: Vec<BackupFile>, backup: ServerAction<BackUpDatabase>
                                 hint=|i| t_string!(i, admin.download_hint) />
                             {move || other_error().map(|error| view! { <ErrorPanel error /> })}
                             <div class="wizard-actions">
-                                <button type="button" class="button" on:click=move |_| chosen.set(None)>{t!(i18n, moves.cancel)}</button>
+                                <button type="button" class="button" on:click=move |_| chosen.set(None)>{t!(i18n, wizard.cancel)}</button>
                                 <button type="button" class="button button-primary" data-testid="backup-download-confirm"
                                     disabled=move || password.with(String::is_empty) || authorize.pending().get()
                                     on:click=move |_| {

@@ -41,6 +41,9 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::BadRequest => t_string!(i18n, errors.bad_request).to_string(),
         AppError::Busy => t_string!(i18n, errors.busy).to_string(),
         AppError::EmptySelection => t_string!(i18n, errors.empty_selection).to_string(),
+        AppError::SelectionNotFound => t_string!(i18n, errors.selection_not_found).to_string(),
+        AppError::PreviewExpired => t_string!(i18n, errors.preview_expired).to_string(),
+        AppError::SelectionChanged => t_string!(i18n, errors.selection_changed).to_string(),
         AppError::BatchTooLarge { max } => t_string!(i18n, errors.batch_too_large, max = n(*max)).to_string(),
         AppError::UnknownUsers => t_string!(i18n, errors.unknown_users).to_string(),
         AppError::AlreadyEnabled => t_string!(i18n, errors.already_enabled).to_string(),
@@ -154,28 +157,6 @@ pub fn PrevNext(current: u32, pages: u32, link: Callback<u32, String>) -> impl I
                 <A href=link.run(current + 1) attr:class="button button-quiet" attr:rel="next">{t!(i18n, users.next_page)}</A>
             })}
         </nav>
-    }
-}
-
-/// The numbered steps of a wizard, the current one marked.
-pub fn wizard_steps<S>(
-    label: impl Fn() -> String + Send + Sync + 'static,
-    steps: Vec<S>,
-    current: RwSignal<S>,
-    name: impl Fn(S) -> &'static str + Copy + Send + Sync + 'static,
-) -> impl IntoView
-where
-    S: Copy + PartialEq + Send + Sync + 'static,
-{
-    view! {
-        <ol class="steps" aria-label=label>
-            {steps.into_iter().enumerate().map(|(i, s)| view! {
-                <li class:current=move || current.get() == s aria-current=move || (current.get() == s).then_some("step")>
-                    <span class="step-number">{i + 1}</span>
-                    {move || name(s)}
-                </li>
-            }).collect_view()}
-        </ol>
     }
 }
 

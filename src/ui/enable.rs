@@ -4,16 +4,17 @@
 use super::common::{
     ErrorPanel, I18n, ListSummary, Loading, SelectPageBox, SelectRowBox, count, version_short_name,
 };
-use super::console::TreeResource;
-use crate::api::enable::{
-    EnableUsers, PreviewEnable, get_enable_choices, list_candidates, select_candidates,
-};
+use crate::api::enable::{get_enable_choices, list_candidates};
+use crate::api::operations::{EnableUsers, preview_enable, select_users};
 use crate::domain::AppError;
 use crate::domain::enable::{
     DirectoryQuery, EnableChoices, EnableOptions, EnablePreview, EnableProblem, EnableRun, MAX_BATCH,
     PlannedUser, SipAddressSource, capacity_left,
 };
+use crate::domain::jobs::Started;
+use crate::domain::operation::{Previewed, SelectionSource};
 use crate::domain::operator::{Operator, Permission};
+use crate::domain::search::UserTarget;
 use crate::domain::user::UserId;
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -69,10 +70,32 @@ fn source_name(i18n: I18n, source: SipAddressSource) -> &'static str {
 struct Wizard {
     step: RwSignal<Step>,
     selected: RwSignal<BTreeSet<UserId>>,
+    /// "Select all results": every user the filter matches (and how many), instead of ticks.
+    matching: RwSignal<Option<(DirectoryQuery, u64)>>,
     options: RwSignal<Option<EnableOptions>>,
     may_enable: bool,
     /// Reloaded after a run: pool counts change.
     choices: Resource<Result<EnableChoices, AppError>>,
+}
+
+type PreviewAction = Action<(SelectionSource, EnableOptions), Result<Previewed<EnablePreview>, AppError>>;
+
+impl Wizard {
+    /// The picked users as the server's selection takes them.
+    fn source(self) -> SelectionSource {
+        match self.matching.get_untracked() {
+            Some((query, _)) => SelectionSource::Candidates(query),
+            None => {
+                SelectionSource::Users(UserTarget::Users(self.selected.get_untracked().into_iter().collect()))
+            }
+        }
+    }
+
+    fn picked(self) -> u64 {
+        self.matching
+            .with(|m| m.as_ref().map(|(_, n)| *n))
+            .unwrap_or_else(|| self.selected.with(|s| s.len() as u64))
+    }
 }
 
 #[component]
@@ -83,11 +106,16 @@ pub fn EnablePage() -> impl IntoView {
     let wizard = Wizard {
         step: RwSignal::new(Step::Pick),
         selected: RwSignal::new(BTreeSet::new()),
+        matching: RwSignal::new(None),
         options: RwSignal::new(None),
         may_enable,
         choices,
     };
-    let preview = ServerAction::<PreviewEnable>::new();
+    // The users picked are stored on the server as a selection when the preview asks for them.
+    let preview: PreviewAction = Action::new(move |(source, options): &(SelectionSource, EnableOptions)| {
+        let (source, options) = (source.clone(), options.clone());
+        async move { preview_enable(select_users(source).await?.id, options).await }
+    });
     let run = ServerAction::<EnableUsers>::new();
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, enable.title), t_string!(i18n, app_name)) />
@@ -97,23 +125,12 @@ pub fn EnablePage() -> impl IntoView {
         {(!may_enable).then(|| view! {
             <p class="alert alert-warn" data-testid="enable-not-allowed">{t!(i18n, enable.not_allowed)}</p>
         })}
-        <ol class="steps" aria-label=move || t_string!(i18n, enable.steps_label)>
-            {STEPS
-                .into_iter()
-                .enumerate()
-                .map(|(i, step)| {
-                    view! {
-                        <li
-                            class:current=move || wizard.step.get() == step
-                            aria-current=move || (wizard.step.get() == step).then_some("step")
-                        >
-                            <span class="step-number">{i + 1}</span>
-                            {move || step_name(i18n, step)}
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ol>
+        {super::wizard::steps(
+            move || t_string!(i18n, enable.steps_label).to_string(),
+            STEPS.to_vec(),
+            wizard.step,
+            move |s| step_name(i18n, s),
+        )}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match choices.await {
@@ -158,20 +175,21 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
     let text = RwSignal::new(String::new());
     let container = RwSignal::new(String::new());
     let department = RwSignal::new(String::new());
-    let select_all = Action::new(|q: &DirectoryQuery| select_candidates(q.clone()));
     let selection_error = RwSignal::new(None::<AppError>);
+    // Every result of the filter, kept as the filter: the server resolves it into users.
+    let select_all = move |total: u64| {
+        if total > MAX_BATCH as u64 {
+            selection_error.set(Some(AppError::BatchTooLarge { max: MAX_BATCH as u64 }));
+        } else {
+            selection_error.set(None);
+            wizard.selected.set(BTreeSet::new());
+            wizard.matching.set(Some((query.get_untracked(), total)));
+        }
+    };
+    // Ticking rows again goes back to picking them one by one.
     Effect::new(move |_| {
-        if let Some(result) = select_all.value().get() {
-            match result {
-                Ok(ids) if ids.len() > MAX_BATCH => {
-                    selection_error.set(Some(AppError::BatchTooLarge { max: MAX_BATCH as u64 }))
-                }
-                Ok(ids) => {
-                    selection_error.set(None);
-                    wizard.selected.update(|s| s.extend(ids));
-                }
-                Err(e) => selection_error.set(Some(e)),
-            }
+        if wizard.selected.with(|s| !s.is_empty()) {
+            wizard.matching.set(None);
         }
     });
     let apply = move |ev: leptos::ev::SubmitEvent| {
@@ -185,7 +203,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
             ..query.get_untracked()
         });
     };
-    let selected_count = move || wizard.selected.with(|s| s.len() as u64);
+    let selected_count = move || wizard.picked();
     view! {
         <section class="wizard-step" aria-labelledby="step-pick-title">
             <h2 id="step-pick-title">{t!(i18n, enable.step_pick)}</h2>
@@ -224,7 +242,10 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                     type="button"
                     class="button button-quiet"
                     disabled=move || selected_count() == 0
-                    on:click=move |_| wizard.selected.set(BTreeSet::new())
+                    on:click=move |_| {
+                        wizard.selected.set(BTreeSet::new());
+                        wizard.matching.set(None);
+                    }
                 >
                     {t!(i18n, selection.clear)}
                 </button>
@@ -278,8 +299,8 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
                                     <button
                                         type="button"
                                         class="button"
-                                        disabled=move || select_all.pending().get()
-                                        on:click=move |_| { select_all.dispatch(query.get_untracked()); }
+                                        data-testid="select-all-results"
+                                        on:click=move |_| select_all(total)
                                     >
                                         {move || t_string!(i18n, enable.select_all_results, count = count(i18n, total)).to_string()}
                                     </button>
@@ -354,11 +375,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
 }
 
 #[component]
-fn OptionsStep(
-    wizard: Wizard,
-    choices: StoredValue<EnableChoices>,
-    preview: ServerAction<PreviewEnable>,
-) -> impl IntoView {
+fn OptionsStep(wizard: Wizard, choices: StoredValue<EnableChoices>, preview: PreviewAction) -> impl IntoView {
     let i18n = use_i18n();
     let pools = choices.with_value(|c| c.pools.clone());
     let domains = choices.with_value(|c| c.sip_domains.clone());
@@ -397,8 +414,7 @@ fn OptionsStep(
     };
     let go_preview = move |_| {
         if let Some(options) = wizard.options.get_untracked() {
-            let users: Vec<UserId> = wizard.selected.get_untracked().into_iter().collect();
-            preview.dispatch(PreviewEnable { users, options });
+            preview.dispatch((wizard.source(), options));
             wizard.step.set(Step::Preview);
         }
     };
@@ -563,19 +579,8 @@ fn PlanTable(users: Vec<PlannedUser>, results: bool) -> impl IntoView {
 }
 
 #[component]
-fn PreviewStep(
-    wizard: Wizard,
-    preview: ServerAction<PreviewEnable>,
-    run: ServerAction<EnableUsers>,
-) -> impl IntoView {
+fn PreviewStep(wizard: Wizard, preview: PreviewAction, run: ServerAction<EnableUsers>) -> impl IntoView {
     let i18n = use_i18n();
-    let start = move |_| {
-        if let Some(options) = wizard.options.get_untracked() {
-            let users: Vec<UserId> = wizard.selected.get_untracked().into_iter().collect();
-            run.dispatch(EnableUsers { users, options });
-            wizard.step.set(Step::Results);
-        }
-    };
     view! {
         <section class="wizard-step" aria-labelledby="step-preview-title">
             <h2 id="step-preview-title">{t!(i18n, enable.step_preview)}</h2>
@@ -588,7 +593,12 @@ fn PreviewStep(
                     </div>
                 }
                 .into_any(),
-                Some(Ok(plan)) => {
+                Some(Ok(Previewed { token, preview: plan, .. })) => {
+                    let token = StoredValue::new(token);
+                    let start = move |_| {
+                        run.dispatch(EnableUsers { token: token.get_value() });
+                        wizard.step.set(Step::Results);
+                    };
                     let EnablePreview { pool, pool_users, users } = plan.clone();
                     let total = users.len() as u64;
                     let ok = plan.enableable();
@@ -636,15 +646,11 @@ fn PreviewStep(
 #[component]
 fn ResultsStep(wizard: Wizard, run: ServerAction<EnableUsers>) -> impl IntoView {
     let i18n = use_i18n();
-    let tree = use_context::<TreeResource>();
     // The tree's counts change with a successful run.
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(tree)) = (run.value().get(), tree) {
-            tree.0.refetch();
-        }
-    });
+    super::wizard::follow_run(move || run.value().get());
     let again = move |_| {
         wizard.selected.set(BTreeSet::new());
+        wizard.matching.set(None);
         run.value().set(None);
         wizard.choices.refetch();
         wizard.step.set(Step::Pick);
@@ -661,7 +667,9 @@ fn ResultsStep(wizard: Wizard, run: ServerAction<EnableUsers>) -> impl IntoView 
                     </div>
                 }
                 .into_any(),
-                Some(Ok(result)) => {
+                // Enabling is one transaction: it never becomes a job.
+                Some(Ok(Started::Job(_))) => view! { <Loading /> }.into_any(),
+                Some(Ok(Started::Done(result))) => {
                     let EnableRun { run_id, users, .. } = result.clone();
                     let enabled = result.enabled();
                     let failed = users.len() as u64 - enabled;

@@ -78,7 +78,7 @@ pub fn ImportPage() -> impl IntoView {
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, import.title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, import.title)}</h1></div>
-        {super::common::wizard_steps(move || t_string!(i18n, import.steps_label).to_string(), steps.to_vec(), step, step_name)}
+        {super::wizard::steps(move || t_string!(i18n, import.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Show when=move || step.get() == Step::File>
             <section class="wizard-step" aria-labelledby="import-file-title">
                 <h2 id="import-file-title">{t!(i18n, import.step_file)}</h2>
@@ -174,19 +174,19 @@ fn ReportView(report: ImportReport, results: bool) -> impl IntoView {
             }}
         </p>
         {(shown < users).then(|| view! {
-            <p class="muted">{move || t_string!(i18n, moves.lines_shown, shown = count(i18n, shown), total = count(i18n, users)).to_string()}</p>
+            <p class="muted">{move || t_string!(i18n, wizard.lines_shown, shown = count(i18n, shown), total = count(i18n, users)).to_string()}</p>
         })}
         <div class="table-wrap">
             <table class="data-table" data-testid="import-table">
                 <caption class="visually-hidden">{t!(i18n, import.table_caption)}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{t!(i18n, moves.col_name)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_name)}</th>
                         <th scope="col">{t!(i18n, import.col_sip)}</th>
-                        <th scope="col">{t!(i18n, moves.col_contacts)}</th>
-                        <th scope="col">{t!(i18n, moves.col_access)}</th>
-                        <th scope="col">{t!(i18n, moves.col_meetings)}</th>
-                        <th scope="col">{t!(i18n, moves.col_presence)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_contacts)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_access)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_meetings)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_presence)}</th>
                     </tr>
                 </thead>
                 <tbody>

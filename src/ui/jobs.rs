@@ -5,13 +5,13 @@ use super::common::{
     ErrorPanel, I18n, ListSummary, Loading, PasswordConfirm, count, error_message, lang, step_up_error,
     yes_no,
 };
+use super::configure::skip_name;
 use super::console::TreeResource;
 use super::moves::refusal_name;
-use super::operations::skip_name;
-use crate::api::jobs::{CancelMoveJob, MoveJobView, ResumeMoveJob, get_move_job, list_move_jobs};
+use crate::api::jobs::{CancelJob, JobView, ResumeJob, get_job, list_jobs};
 use crate::domain::AppError;
 use crate::domain::format::{format_duration, format_instant, format_percent};
-use crate::domain::jobs::{JobId, JobKind, JobLineFilter, JobState, JobUserOutcome, MoveJob};
+use crate::domain::jobs::{Job, JobId, JobKind, JobLineFilter, JobState, JobUserOutcome};
 use crate::domain::operator::{Operator, Permission};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -19,8 +19,46 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-/// How often a running job's page asks for its progress.
+/// How often a running job's page asks for its progress when the live stream is not available
+/// (the stream pushes progress as it is made).
 const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Follows a job's progress stream (`/events/jobs/{id}`): each event carries the job as it is
+/// now. `failed` is set when the browser cannot keep the stream open; the page then asks.
+#[cfg(feature = "hydrate")]
+fn follow_live(job: JobId, live: RwSignal<Option<Job>>, updates: RwSignal<u32>, failed: RwSignal<bool>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+    let Ok(source) = web_sys::EventSource::new(&format!("/events/jobs/{job}")) else {
+        failed.set(true);
+        return;
+    };
+    let stream = source.clone();
+    let on_progress =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(job) = event.data().as_string().and_then(|text| serde_json::from_str::<Job>(&text).ok())
+            else {
+                return;
+            };
+            // A finished job's stream ends; closing it stops the browser from reconnecting.
+            if job.state.finished() {
+                stream.close();
+            }
+            live.set(Some(job));
+            updates.update(|n| *n += 1);
+        });
+    let watched = source.clone();
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+        // While CONNECTING the browser retries by itself; CLOSED means it gave up.
+        if watched.ready_state() == web_sys::EventSource::CLOSED {
+            failed.set(true);
+        }
+    });
+    let _ = source.add_event_listener_with_callback("progress", on_progress.as_ref().unchecked_ref());
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let kept = StoredValue::new_local((source, on_progress, on_error));
+    on_cleanup(move || kept.with_value(|(source, _, _)| source.close()));
+}
 
 pub fn job_state_name(i18n: I18n, state: JobState) -> &'static str {
     match state {
@@ -44,7 +82,7 @@ fn state_badge(state: JobState) -> &'static str {
 fn filter_name(i18n: I18n, kind: JobKind, filter: JobLineFilter) -> &'static str {
     match (filter, kind) {
         (JobLineFilter::All, _) => t_string!(i18n, jobs.filter_all),
-        (JobLineFilter::Moved, JobKind::Move) => t_string!(i18n, jobs.filter_moved),
+        (JobLineFilter::Moved, JobKind::Move | JobKind::OrgMove) => t_string!(i18n, jobs.filter_moved),
         (JobLineFilter::Moved, JobKind::Delete) => t_string!(i18n, jobs.filter_deleted),
         (JobLineFilter::Moved, JobKind::Configure) => t_string!(i18n, jobs.filter_configured),
         (JobLineFilter::Refused, JobKind::Configure) => t_string!(i18n, jobs.filter_skipped),
@@ -60,6 +98,7 @@ pub fn kind_name(i18n: I18n, kind: JobKind, force: bool) -> &'static str {
         (JobKind::Move, true) => t_string!(i18n, jobs.kind_force_move),
         (JobKind::Delete, _) => t_string!(i18n, jobs.kind_delete),
         (JobKind::Configure, _) => t_string!(i18n, jobs.kind_configure),
+        (JobKind::OrgMove, _) => t_string!(i18n, jobs.kind_org_move),
     }
 }
 
@@ -75,25 +114,47 @@ pub fn JobPage() -> impl IntoView {
     let tick = RwSignal::new(0u64);
     let view_of = Resource::new(
         move || (id.get(), filter.get(), page.get(), tick.get()),
-        |(id, filter, page, _)| async move { get_move_job(id?, filter, page).await },
+        |(id, filter, page, _)| async move { get_job(id?, filter, page).await },
     );
-    // Polls while the job runs; stops (and refreshes the tree's counts) when it ends.
+    // Progress arrives live (Server-Sent Events) while the job runs; if the stream cannot be
+    // kept open, the page asks every second instead.
+    let live = RwSignal::new(None::<Job>);
+    let updates = RwSignal::new(0u32);
+    let stream_failed = RwSignal::new(false);
     let running = RwSignal::new(false);
     let tree = use_context::<TreeResource>();
     Effect::new(move |was_running: Option<bool>| {
-        let now_running =
-            view_of.get().and_then(Result::ok).is_some_and(|v| v.job.state == JobState::Running);
+        let now_running = match live.get() {
+            Some(job) => job.state == JobState::Running,
+            None => view_of.get().and_then(Result::ok).is_some_and(|v| v.job.state == JobState::Running),
+        };
         running.set(now_running);
-        if was_running == Some(true)
-            && !now_running
-            && let Some(tree) = tree
-        {
-            tree.0.refetch();
+        if was_running == Some(true) && !now_running {
+            // The users' results are final now, and the tree's counts have changed.
+            tick.update(|t| *t += 1);
+            if let Some(tree) = tree {
+                tree.0.refetch();
+            }
         }
         now_running
     });
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Ok(job) = id.get() {
+            live.set(None);
+            follow_live(job, live, updates, stream_failed);
+        }
+    });
+    // Every tenth event also refreshes the users' page of results.
+    Effect::new(move |_| {
+        let n = updates.get();
+        if n > 0 && n % 10 == 0 {
+            tick.update(|t| *t += 1);
+        }
+    });
     Effect::new(move |_| {
         if running.get()
+            && stream_failed.get()
             && let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), POLL_INTERVAL)
         {
             on_cleanup(move || handle.clear());
@@ -105,7 +166,7 @@ pub fn JobPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match view_of.await {
-                    Ok(view) => view! { <JobView view filter page refresh /> }.into_any(),
+                    Ok(view) => view! { <JobView view live updates filter page refresh /> }.into_any(),
                     Err(error) => view! { <h1>{t!(i18n, jobs.title)}</h1><ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -115,21 +176,29 @@ pub fn JobPage() -> impl IntoView {
 
 #[component]
 fn JobView(
-    view: MoveJobView,
+    view: JobView,
+    /// The job as its progress stream last sent it, when newer than `view`'s.
+    live: RwSignal<Option<Job>>,
+    /// Progress events received (shown to tests and assistive tools as `data-live-updates`).
+    updates: RwSignal<u32>,
     filter: RwSignal<JobLineFilter>,
     page: RwSignal<u32>,
     refresh: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let MoveJobView { job, lines } = view;
+    let JobView { job: loaded, lines } = view;
     let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
-    let (id, state, total, done, kind) = (job.id, job.state, job.total, job.done, job.kind);
+    let (id, kind, force) = (loaded.id, loaded.kind, loaded.force);
+    let job = Memo::new(move |_| {
+        live.get().filter(|j| j.id == id && j.done >= loaded.done).unwrap_or_else(|| loaded.clone())
+    });
+    let state = move || job.with(|j| j.state);
+    let (total, done) = (move || job.with(|j| j.total), move || job.with(|j| j.done));
     // Resuming a force move deletes data like starting one: the password again.
-    let resume_needs_password = kind == JobKind::Move && job.force;
+    let resume_needs_password = kind == JobKind::Move && force;
     let password = RwSignal::new(String::new());
-    let remaining = job.remaining_seconds();
-    let cancel = ServerAction::<CancelMoveJob>::new();
-    let resume = ServerAction::<ResumeMoveJob>::new();
+    let cancel = ServerAction::<CancelJob>::new();
+    let resume = ServerAction::<ResumeJob>::new();
     Effect::new(move |_| {
         if cancel.version().get() > 0 || resume.version().get() > 0 {
             refresh.run(());
@@ -147,21 +216,19 @@ fn JobView(
         t_string!(
             i18n,
             jobs.progress,
-            done = count(i18n, done),
-            total = count(i18n, total),
-            percent = format_percent(lang(i18n), done, total)
+            done = count(i18n, done()),
+            total = count(i18n, total()),
+            percent = format_percent(lang(i18n), done(), total())
         )
         .to_string()
     };
-    let time_left = move || match (state, remaining) {
+    let time_left = move || match (state(), job.with(Job::remaining_seconds)) {
         (JobState::Running, Some(seconds)) => {
             t_string!(i18n, jobs.time_left, time = format_duration(seconds)).to_string()
         }
         (JobState::Running, None) => t_string!(i18n, jobs.estimating).to_string(),
         _ => String::new(),
     };
-    let error = job.error.clone();
-    let summary = job.clone();
     let first = u64::from(lines.page.saturating_sub(1)) * u64::from(lines.page_size);
     let shown = lines.items.len() as u64;
     let lines_total = lines.total;
@@ -201,29 +268,30 @@ fn JobView(
         .collect_view();
     view! {
         <div class="page-header">
-            <h1>{move || format!("{} – {}", t_string!(i18n, jobs.job_title, id = id.0), kind_name(i18n, kind, job.force))}</h1>
+            <h1>{move || format!("{} – {}", t_string!(i18n, jobs.job_title, id = id.0), kind_name(i18n, kind, force))}</h1>
             <A href="/jobs" attr:class="button">{t!(i18n, jobs.all_jobs)}</A>
         </div>
-        <section class="panel" aria-labelledby="job-progress-title">
+        <section class="panel" aria-labelledby="job-progress-title" data-testid="job-progress-panel"
+            data-live-updates=move || updates.get().to_string()>
             <h2 id="job-progress-title">{t!(i18n, jobs.progress_title)}</h2>
             <p>
-                <span class=state_badge(state) data-testid="job-state">{move || job_state_name(i18n, state)}</span>
-                {job.cancel_requested.then(|| view! { " "<span class="muted">{t!(i18n, jobs.cancel_requested)}</span> })}
+                <span class=move || state_badge(state()) data-testid="job-state">{move || job_state_name(i18n, state())}</span>
+                {move || job.with(|j| j.cancel_requested).then(|| view! { " "<span class="muted">{t!(i18n, jobs.cancel_requested)}</span> })}
             </p>
             <label for="job-progress" class="progress-label">{progress_text}</label>
             <progress id="job-progress" class="job-progress" data-testid="job-progress"
-                max=total.to_string() value=done.to_string()>
+                max=move || total().to_string() value=move || done().to_string()>
                 {progress_text}
             </progress>
             <p class="muted" data-testid="job-time-left" aria-live="polite">{time_left}</p>
-            <JobCounts job=summary />
-            {(state == JobState::Interrupted).then(|| view! {
+            {move || view! { <JobCounts job=job.get() /> }}
+            {move || (state() == JobState::Interrupted).then(|| view! {
                 <p class="alert alert-warn" data-testid="job-interrupted">{t!(i18n, jobs.interrupted_note)}</p>
             })}
-            {(state == JobState::Cancelled).then(|| view! {
+            {move || (state() == JobState::Cancelled).then(|| view! {
                 <p class="alert alert-info">{t!(i18n, jobs.cancelled_note)}</p>
             })}
-            {error.map(|error| view! {
+            {move || job.with(|j| j.error.clone()).map(|error| view! {
                 <div class="alert alert-error" role="alert">
                     <p>{t!(i18n, jobs.failed_note)}</p>
                     <p>{move || error_message(i18n, &error)}</p>
@@ -231,20 +299,20 @@ fn JobView(
             })}
             {action_error}
             <div class="wizard-actions">
-                {(may_manage && state == JobState::Running && !job.cancel_requested).then(|| view! {
+                {move || (may_manage && state() == JobState::Running && !job.with(|j| j.cancel_requested)).then(|| view! {
                     <button type="button" class="button button-danger" data-testid="job-cancel"
                         disabled=move || cancel.pending().get()
-                        on:click=move |_| { cancel.dispatch(CancelMoveJob { job: id }); }>
+                        on:click=move |_| { cancel.dispatch(CancelJob { job: id }); }>
                         {t!(i18n, jobs.cancel)}
                     </button>
                 })}
-                {(may_manage && state.resumable() && resume_needs_password).then(|| view! {
+                {move || (may_manage && state().resumable() && resume_needs_password).then(|| view! {
                     <PasswordConfirm password error=step_up_error(move || resume.value().get()) />
                 })}
-                {(may_manage && state.resumable()).then(|| view! {
+                {move || (may_manage && state().resumable()).then(|| view! {
                     <button type="button" class="button" data-testid="job-close"
                         disabled=move || cancel.pending().get() || resume.pending().get()
-                        on:click=move |_| { cancel.dispatch(CancelMoveJob { job: id }); }>
+                        on:click=move |_| { cancel.dispatch(CancelJob { job: id }); }>
                         {t!(i18n, jobs.close)}
                     </button>
                     <button type="button" class="button button-primary" data-testid="job-resume"
@@ -252,7 +320,7 @@ fn JobView(
                             || (resume_needs_password && password.with(String::is_empty))
                         on:click=move |_| {
                             let password = resume_needs_password.then(|| password.get_untracked());
-                            resume.dispatch(ResumeMoveJob { job: id, password });
+                            resume.dispatch(ResumeJob { job: id, password });
                         }>
                         {t!(i18n, jobs.resume)}
                     </button>
@@ -279,8 +347,8 @@ fn JobView(
                     <caption class="visually-hidden">{t!(i18n, jobs.users_title)}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">{t!(i18n, moves.col_name)}</th>
-                            <th scope="col">{t!(i18n, moves.col_outcome)}</th>
+                            <th scope="col">{t!(i18n, wizard.col_name)}</th>
+                            <th scope="col">{t!(i18n, wizard.col_outcome)}</th>
                             {(kind == JobKind::Move).then(|| view! {
                                 <th scope="col">{t!(i18n, jobs.col_kept)}</th>
                                 <th scope="col">{t!(i18n, jobs.col_lost)}</th>
@@ -311,19 +379,24 @@ fn JobView(
 }
 
 #[component]
-fn JobCounts(job: MoveJob) -> impl IntoView {
+fn JobCounts(job: Job) -> impl IntoView {
     let i18n = use_i18n();
-    let MoveJob { kind, operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
+    let Job { kind, operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
     type Label = fn(I18n) -> &'static str;
     let (changed_label, left_label): (Label, Label) = match kind {
         JobKind::Move => (|i| t_string!(i, jobs.moved), |i| t_string!(i, jobs.refused)),
         JobKind::Delete => (|i| t_string!(i, jobs.deleted), |i| t_string!(i, jobs.refused)),
         JobKind::Configure => (|i| t_string!(i, jobs.configured), |i| t_string!(i, jobs.skipped)),
+        JobKind::OrgMove => (|i| t_string!(i, jobs.moved), |i| t_string!(i, jobs.refused)),
     };
     view! {
         <dl class="properties" data-testid="job-counts">
             <dt>{t!(i18n, jobs.kind)}</dt>
             <dd data-testid="job-kind">{move || kind_name(i18n, kind, force)}</dd>
+            {(kind == JobKind::OrgMove).then(|| view! {
+                <dt>{t!(i18n, jobs.destination_org)}</dt>
+                <dd>{destination_fqdn.clone()}</dd>
+            })}
             {(kind == JobKind::Move).then(|| view! {
                 <dt>{t!(i18n, jobs.destination)}</dt>
                 <dd class="mono">{destination_fqdn.clone()}</dd>
@@ -359,7 +432,7 @@ fn JobCounts(job: MoveJob) -> impl IntoView {
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let i18n = use_i18n();
-    let jobs = Resource::new(|| (), |_| list_move_jobs());
+    let jobs = Resource::new(|| (), |_| list_jobs());
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, jobs.list_title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, jobs.list_title)}</h1></div>
@@ -393,7 +466,7 @@ pub fn JobsPage() -> impl IntoView {
                                                 <td>{move || format_instant(lang(i18n), created)}</td>
                                                 <td>{job.operator_name.clone()}</td>
                                                 <td>{move || kind_name(i18n, job.kind, job.force)}</td>
-                                                <td class="mono">{if job.kind == JobKind::Move { job.destination_fqdn.clone() } else { "–".to_string() }}</td>
+                                                <td class="mono">{if matches!(job.kind, JobKind::Move | JobKind::OrgMove) { job.destination_fqdn.clone() } else { "–".to_string() }}</td>
                                                 <td><span class=state_badge(state)>{move || job_state_name(i18n, state)}</span></td>
                                                 <td class="numbers">{move || t_string!(i18n, jobs.progress, done = count(i18n, done), total = count(i18n, total), percent = format_percent(lang(i18n), done, total)).to_string()}</td>
                                             </tr>

@@ -2,11 +2,14 @@
 //! confirm (a forced move repeats its totals), and read the results.
 
 use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, step_up_error, version_short_name};
-use super::console::{SelectedUsers, TreeResource};
-use crate::api::moves::{MoveUsers, PreviewMove};
+use super::console::TreeResource;
+use super::wizard::{self, WizardSelection};
+use crate::api::operations::{MoveUsers, preview_move};
+use crate::domain::AppError;
 use crate::domain::jobs::MoveStarted;
 use crate::domain::moves::{DataFate, DataKind, MovePreview, MoveRefusal, MoveTotals, UserMovePlan, holds};
 use crate::domain::node::NodeId;
+use crate::domain::operation::{MoveOptions, PreviewToken, Previewed, SelectionSource};
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::pool::{PoolId, PoolState};
 use crate::i18n::*;
@@ -14,7 +17,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -47,25 +49,27 @@ fn kind_name(i18n: I18n, kind: DataKind) -> &'static str {
 pub fn MovePage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
-    let selected =
-        use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(BTreeSet::new()));
     let tree = use_context::<TreeResource>().map(|t| t.0);
     let may_move = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let super::target::WizardTarget { target, back, node } = super::target::from_url(query);
     let step = RwSignal::new(Step::Destination);
     let destination = RwSignal::new(None::<PoolId>);
     let force = RwSignal::new(false);
-    let preview = ServerAction::<PreviewMove>::new();
     let run = ServerAction::<MoveUsers>::new();
     let Some(target) = target else {
-        return view! {
-            <Title text=move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)) />
-            <h1>{t!(i18n, moves.title)}</h1>
-            <p class="alert alert-warn">{t!(i18n, moves.nothing_selected)}</p>
-            <p><A href=back>{t!(i18n, moves.back_to_list)}</A></p>
-        }
-        .into_any();
+        return wizard::blocked(
+            i18n,
+            |i| t_string!(i, moves.title),
+            wizard::nothing_selected_message(i18n),
+            back,
+        );
     };
+    let selection = WizardSelection::new(SelectionSource::Users(target.clone()));
+    let preview: Action<MoveOptions, Result<Previewed<MovePreview>, AppError>> =
+        Action::new(move |options: &MoveOptions| {
+            let options = *options;
+            async move { preview_move(selection.id().await?, options).await }
+        });
     let scope_text = {
         let target = target.clone();
         move || super::target::scope_text(i18n, &target)
@@ -73,22 +77,17 @@ pub fn MovePage() -> impl IntoView {
     let steps = [Step::Destination, Step::Preview, Step::Results];
     let step_name = move |s: Step| match s {
         Step::Destination => t_string!(i18n, moves.step_destination),
-        Step::Preview => t_string!(i18n, moves.step_preview),
-        Step::Results => t_string!(i18n, moves.step_results),
+        Step::Preview => t_string!(i18n, wizard.step_preview),
+        Step::Results => t_string!(i18n, wizard.step_results),
     };
     let source_pool = match node {
         Some(NodeId::Pool(id)) => Some(id),
         _ => None,
     };
     let ask_preview = {
-        let target = target.clone();
         Callback::new(move |_: ()| {
             if let Some(destination) = destination.get_untracked() {
-                preview.dispatch(PreviewMove {
-                    target: target.clone(),
-                    destination,
-                    force: force.get_untracked(),
-                });
+                preview.dispatch(MoveOptions { destination, force: force.get_untracked() });
                 step.set(Step::Preview);
             }
         })
@@ -97,7 +96,7 @@ pub fn MovePage() -> impl IntoView {
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, moves.title)}</h1></div>
-        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
+        {wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <p class="alert alert-info" data-testid="move-scope">{scope_text}</p>
         <Show when=move || step.get() == Step::Destination>
             <section class="wizard-step" aria-labelledby="move-destination-title">
@@ -178,7 +177,7 @@ pub fn MovePage() -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                             <div class="wizard-actions">
-                                <A href=back.get_value() attr:class="button">{t!(i18n, moves.cancel)}</A>
+                                <A href=back.get_value() attr:class="button">{t!(i18n, wizard.cancel)}</A>
                                 <button type="button" class="button button-primary" data-testid="move-preview"
                                     disabled=move || destination.get().is_none() || !may_move
                                     on:click=move |_| ask_preview.run(())>
@@ -194,7 +193,7 @@ pub fn MovePage() -> impl IntoView {
             <PreviewStep step preview run />
         </Show>
         <Show when=move || step.get() == Step::Results>
-            <ResultsStep run selected back=back.get_value() />
+            <ResultsStep run back=back.get_value() />
         </Show>
     }
     .into_any()
@@ -249,20 +248,20 @@ fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
         .collect_view();
     view! {
         {(shown < total).then(|| view! {
-            <p class="muted">{move || t_string!(i18n, moves.lines_shown, shown = count(i18n, shown as u64), total = count(i18n, total as u64)).to_string()}</p>
+            <p class="muted">{move || t_string!(i18n, wizard.lines_shown, shown = count(i18n, shown as u64), total = count(i18n, total as u64)).to_string()}</p>
         })}
         <div class="table-wrap">
             <table class="data-table" data-testid="move-table">
-                <caption class="visually-hidden">{t!(i18n, moves.step_preview)}</caption>
+                <caption class="visually-hidden">{t!(i18n, wizard.step_preview)}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{t!(i18n, moves.col_name)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_name)}</th>
                         <th scope="col">{t!(i18n, moves.col_source)}</th>
-                        <th scope="col">{t!(i18n, moves.col_contacts)}</th>
-                        <th scope="col">{t!(i18n, moves.col_access)}</th>
-                        <th scope="col">{t!(i18n, moves.col_meetings)}</th>
-                        <th scope="col">{t!(i18n, moves.col_presence)}</th>
-                        <th scope="col">{t!(i18n, moves.col_outcome)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_contacts)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_access)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_meetings)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_presence)}</th>
+                        <th scope="col">{t!(i18n, wizard.col_outcome)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -274,32 +273,21 @@ fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
 #[component]
 fn PreviewStep(
     step: RwSignal<Step>,
-    preview: ServerAction<PreviewMove>,
+    preview: Action<MoveOptions, Result<Previewed<MovePreview>, AppError>>,
     run: ServerAction<MoveUsers>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let confirming = RwSignal::new(false);
     let understood = RwSignal::new(false);
     let password = RwSignal::new(String::new());
-    let start = move |p: &MovePreview| {
-        run.dispatch(MoveUsers {
-            users: p.user_ids.clone(),
-            destination: p.destination.id,
-            force: false,
-            password: None,
-        });
+    let start = move |token: &PreviewToken| {
+        run.dispatch(MoveUsers { token: token.clone(), password: None });
         step.set(Step::Results);
     };
     // A force move asks for the password again and stays in the confirmation until it is
     // accepted; then, or on any other answer, the results follow.
-    let start_forced = move |p: &MovePreview| {
-        let password = Some(password.get_untracked());
-        run.dispatch(MoveUsers {
-            users: p.user_ids.clone(),
-            destination: p.destination.id,
-            force: true,
-            password,
-        });
+    let start_forced = move |token: &PreviewToken| {
+        run.dispatch(MoveUsers { token: token.clone(), password: Some(password.get_untracked()) });
     };
     Effect::new(move |_| {
         let answered = run.value().with(|v| match v {
@@ -313,21 +301,21 @@ fn PreviewStep(
     });
     view! {
         <section class="wizard-step" aria-labelledby="move-preview-title">
-            <h2 id="move-preview-title">{t!(i18n, moves.step_preview)}</h2>
+            <h2 id="move-preview-title">{t!(i18n, wizard.step_preview)}</h2>
             {move || match preview.value().get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(error)) => view! {
                     <ErrorPanel error />
                     <div class="wizard-actions">
-                        <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, moves.back)}</button>
+                        <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, wizard.back)}</button>
                     </div>
                 }.into_any(),
-                Some(Ok(p)) => {
-                    let total = p.user_ids.len();
+                Some(Ok(Previewed { token, lines, preview: p, .. })) => {
+                    let total = lines as usize;
                     let totals = p.totals;
                     let fqdn = p.destination.fqdn.clone();
                     let force = p.force;
-                    let stored = StoredValue::new(p.clone());
+                    let stored = StoredValue::new(token);
                     view! {
                         <Totals totals results=false />
                         <PlanTable users=p.users.clone() total />
@@ -350,7 +338,7 @@ fn PreviewStep(
                                 </div>
                                 <PasswordConfirm password error=step_up_error(move || run.value().get()) />
                                 <div class="wizard-actions">
-                                    <button type="button" class="button" on:click=move |_| confirming.set(false)>{t!(i18n, moves.cancel)}</button>
+                                    <button type="button" class="button" on:click=move |_| confirming.set(false)>{t!(i18n, wizard.cancel)}</button>
                                     <button type="button" class="button button-danger"
                                         disabled=move || !understood.get() || password.with(String::is_empty) || run.pending().get()
                                         on:click=move |_| stored.with_value(|p| start_forced(p))>
@@ -360,7 +348,7 @@ fn PreviewStep(
                             </div>
                         </Show>
                         <div class="wizard-actions">
-                            <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, moves.back)}</button>
+                            <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, wizard.back)}</button>
                             <button type="button" class="button button-primary" data-testid="move-run"
                                 disabled=move || totals.moving == 0 || confirming.get()
                                 on:click=move |_| if force { confirming.set(true) } else { stored.with_value(|p| start(p)) }>
@@ -375,37 +363,18 @@ fn PreviewStep(
 }
 
 #[component]
-fn ResultsStep(
-    run: ServerAction<MoveUsers>,
-    selected: RwSignal<BTreeSet<crate::domain::user::UserId>>,
-    back: String,
-) -> impl IntoView {
+fn ResultsStep(run: ServerAction<MoveUsers>, back: String) -> impl IntoView {
     let i18n = use_i18n();
-    let tree = use_context::<TreeResource>();
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| match run.value().get() {
-        Some(Ok(MoveStarted::Done(_))) => {
-            selected.set(BTreeSet::new());
-            if let Some(tree) = tree {
-                tree.0.refetch();
-            }
-        }
-        // A large move runs as a job: follow it on its own page.
-        Some(Ok(MoveStarted::Job(job))) => {
-            selected.set(BTreeSet::new());
-            navigate(&format!("/jobs/{job}"), Default::default());
-        }
-        _ => {}
-    });
+    wizard::follow_run(move || run.value().get());
     view! {
         <section class="wizard-step" aria-labelledby="move-results-title">
-            <h2 id="move-results-title">{t!(i18n, moves.step_results)}</h2>
+            <h2 id="move-results-title">{t!(i18n, wizard.step_results)}</h2>
             {move || match run.value().get() {
-                None => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
+                None => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                Some(Ok(MoveStarted::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
+                Some(Ok(MoveStarted::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
                 Some(Ok(MoveStarted::Done(result))) => {
-                    let total = result.preview.user_ids.len();
+                    let total = result.preview.count as usize;
                     view! {
                         <Totals totals=result.preview.totals results=true />
                         <PlanTable users=result.preview.users.clone() total />
@@ -413,7 +382,7 @@ fn ResultsStep(
                 }
             }}
             <div class="wizard-actions">
-                <A href=back.clone() attr:class="button button-primary">{t!(i18n, moves.back_to_list)}</A>
+                <A href=back.clone() attr:class="button button-primary">{t!(i18n, wizard.back_to_list)}</A>
             </div>
         </section>
     }

@@ -1,18 +1,18 @@
 //! Enterprise organizations: the organization tree, an organization's members (roles,
-//! household, Prevent User Move, attributes), alerts and move history; the move wizard with its
-//! preview of side effects; CSV import and move.
+//! household, Prevent User Move, attributes), alerts and move history; CSV import and move.
+//! The move wizard is `org_move`.
 
 use super::common::{ErrorPanel, I18n, ListSummary, Loading, PrevNext, count, lang};
 use crate::api::orgs::{
     ApplyOrgCsv, OrgOverview, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview,
-    get_org_tree, list_org_members, move_org_users, preview_org_move,
+    get_org_tree, list_org_members,
 };
 use crate::domain::AppError;
 use crate::domain::format::format_instant;
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::org::{
-    AlertState, CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, ORG_MOVE_CHUNK, OrgId,
-    OrgMember, OrgMovePreview, OrgMoveTarget, OrgRole, OrgSummary,
+    AlertState, CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, OrgId, OrgMember, OrgRole,
+    OrgSummary,
 };
 use crate::domain::paging::Page;
 use crate::domain::user::UserId;
@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 #[derive(Clone, Copy)]
 pub struct SelectedMembers(pub RwSignal<BTreeSet<UserId>>);
 
-fn selected_members() -> RwSignal<BTreeSet<UserId>> {
+pub(crate) fn selected_members() -> RwSignal<BTreeSet<UserId>> {
     use_context::<SelectedMembers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(BTreeSet::new()))
 }
 
@@ -41,7 +41,7 @@ pub fn role_name(i18n: I18n, role: OrgRole) -> &'static str {
     }
 }
 
-fn roles_text(i18n: I18n, roles: &[OrgRole]) -> String {
+pub(crate) fn roles_text(i18n: I18n, roles: &[OrgRole]) -> String {
     if roles.is_empty() {
         return "–".into();
     }
@@ -445,296 +445,6 @@ pub fn OrgUserPage() -> impl IntoView {
     }
 }
 
-/// How far a move run in chunks has come.
-#[derive(Debug, Clone, Default)]
-struct RunProgress {
-    /// Chosen users handled, of `total`.
-    done: usize,
-    total: usize,
-    running: bool,
-    /// Stopped by the operator between two chunks.
-    stopped: bool,
-    error: Option<AppError>,
-    /// What the chunks did, merged.
-    result: Option<OrgMovePreview>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MoveStep {
-    Destination,
-    Preview,
-    Results,
-}
-
-#[component]
-pub fn OrgMovePage() -> impl IntoView {
-    let i18n = use_i18n();
-    let query = use_query_map();
-    let from = query.with_untracked(|q| q.get("from")).and_then(|s| s.parse::<i64>().ok()).map(OrgId);
-    let all = query.with_untracked(|q| q.get("all")).is_some();
-    let selected = selected_members();
-    let back = from.map(|o| format!("/orgs/{o}")).unwrap_or_else(|| "/orgs".into());
-    let may_move =
-        use_context::<Operator>().is_some_and(|o| o.may(Permission::MoveUsersBetweenOrganizations));
-    let target = match (all, from) {
-        (true, Some(org)) => Some(OrgMoveTarget::Members(org)),
-        _ => {
-            let users: Vec<UserId> = selected.get_untracked().into_iter().collect();
-            (!users.is_empty()).then_some(OrgMoveTarget::Users(users))
-        }
-    };
-    let title = move || t_string!(i18n, orgs.move_title);
-    let blocked = |message: AnyView, back: String| {
-        view! {
-            <Title text=move || format!("{} – {}", title(), t_string!(i18n, app_name)) />
-            <div class="page-header"><h1>{title}</h1></div>
-            {message}
-            <p><A href=back>{t!(i18n, moves.back_to_list)}</A></p>
-        }
-        .into_any()
-    };
-    if !may_move {
-        return blocked(
-            view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> }.into_any(),
-            back,
-        );
-    }
-    let Some(target) = target else {
-        return blocked(
-            view! { <p class="alert alert-warn">{t!(i18n, moves.nothing_selected)}</p> }.into_any(),
-            back,
-        );
-    };
-    let tree = Resource::new(|| (), |_| get_org_tree());
-    let step = RwSignal::new(MoveStep::Destination);
-    let destination = RwSignal::new(None::<OrgId>);
-    let lock_after_move = RwSignal::new(true);
-    let asked = RwSignal::new(None::<(OrgId, bool)>);
-    let preview = Resource::new(
-        move || asked.get(),
-        move |asked| {
-            let target = target.clone();
-            async move {
-                match asked {
-                    Some((to, lock)) => Some(preview_org_move(target, to, lock).await),
-                    None => None,
-                }
-            }
-        },
-    );
-    let progress = RwSignal::new(RunProgress::default());
-    let stop = RwSignal::new(false);
-    // The chosen users move chunk by chunk, each chunk one transaction, so that a large move
-    // shows its progress and can be stopped between chunks.
-    let start = move |users: Vec<UserId>, to: OrgId, lock: bool| {
-        progress.set(RunProgress { total: users.len(), running: true, ..RunProgress::default() });
-        stop.set(false);
-        step.set(MoveStep::Results);
-        leptos::task::spawn_local(async move {
-            for chunk in users.chunks(ORG_MOVE_CHUNK) {
-                if stop.get_untracked() {
-                    progress.update(|p| p.stopped = true);
-                    break;
-                }
-                match move_org_users(chunk.to_vec(), to, lock).await {
-                    Ok(done) => progress.update(|p| {
-                        p.done += chunk.len();
-                        match &mut p.result {
-                            Some(result) => result.users.extend(done.users),
-                            None => p.result = Some(done),
-                        }
-                    }),
-                    Err(error) => {
-                        progress.update(|p| p.error = Some(error));
-                        break;
-                    }
-                }
-            }
-            progress.update(|p| p.running = false);
-            selected.set(BTreeSet::new());
-        });
-    };
-    let steps = [MoveStep::Destination, MoveStep::Preview, MoveStep::Results];
-    let step_name = move |s: MoveStep| match s {
-        MoveStep::Destination => t_string!(i18n, moves.step_destination),
-        MoveStep::Preview => t_string!(i18n, moves.step_preview),
-        MoveStep::Results => t_string!(i18n, moves.step_results),
-    };
-    let back = StoredValue::new(back);
-    view! {
-        <Title text=move || format!("{} – {}", title(), t_string!(i18n, app_name)) />
-        <div class="page-header"><h1>{title}</h1></div>
-        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
-        <Show when=move || step.get() == MoveStep::Destination>
-            <section class="wizard-step" aria-labelledby="org-dest-title">
-                <h2 id="org-dest-title">{t!(i18n, moves.step_destination)}</h2>
-                <Suspense fallback=Loading>
-                    {move || Suspend::new(async move {
-                        let orgs = tree.await.unwrap_or_default();
-                        view! {
-                            <div class="field">
-                                <label for="org-destination">{t!(i18n, orgs.destination)}</label>
-                                <select id="org-destination" on:change=move |ev| {
-                                    destination.set(event_target_value(&ev).parse::<i64>().ok().map(OrgId))
-                                }>
-                                    <option value="">{t!(i18n, orgs.choose)}</option>
-                                    {orgs.into_iter().filter(|o| Some(o.org.id) != from).map(|o| view! {
-                                        <option value=o.org.id.0.to_string()>{o.org.name.clone()}</option>
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                        }
-                    })}
-                </Suspense>
-                <label class="checkbox">
-                    <input type="checkbox" prop:checked=move || lock_after_move.get()
-                        on:change=move |ev| lock_after_move.set(event_target_checked(&ev)) />
-                    {t!(i18n, orgs.lock_after_move)}
-                </label>
-                <p class="field-hint">{t!(i18n, orgs.lock_hint)}</p>
-                <div class="wizard-actions">
-                    <A href=back.get_value() attr:class="button">{t!(i18n, moves.cancel)}</A>
-                    <button type="button" class="button button-primary" disabled=move || destination.get().is_none()
-                        on:click=move |_| {
-                            if let Some(to) = destination.get_untracked() {
-                                asked.set(Some((to, lock_after_move.get_untracked())));
-                                step.set(MoveStep::Preview);
-                            }
-                        }>{t!(i18n, orgs.to_preview)}</button>
-                </div>
-            </section>
-        </Show>
-        <Show when=move || step.get() == MoveStep::Preview>
-            <section class="wizard-step" aria-labelledby="org-preview-title">
-                <h2 id="org-preview-title">{t!(i18n, moves.step_preview)}</h2>
-                <Suspense fallback=Loading>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            None => view! { <Loading /> }.into_any(),
-                            Some(Err(error)) => view! {
-                                <ErrorPanel error />
-                                <div class="wizard-actions"><button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, moves.back)}</button></div>
-                            }.into_any(),
-                            Some(Ok(p)) => {
-                                // The chosen users: households are taken again when the move runs.
-                                let chosen: Vec<UserId> = p.users.iter().filter(|u| u.along_with.is_none()).map(|u| u.id).collect();
-                                let chosen = StoredValue::new(chosen);
-                                let (to, lock) = (p.destination.id, p.lock_after_move);
-                                let moving = p.moving() as u64;
-                                view! {
-                                    <PreviewTable preview=p.clone() />
-                                    <div class="wizard-actions">
-                                        <button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, moves.back)}</button>
-                                        <button type="button" class="button button-primary" disabled=move || moving == 0
-                                            data-testid="org-move-run"
-                                            on:click=move |_| start(chosen.get_value(), to, lock)>
-                                            {move || t_string!(i18n, orgs.run, count = count(i18n, moving)).to_string()}
-                                        </button>
-                                    </div>
-                                }
-                                .into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
-            </section>
-        </Show>
-        <Show when=move || step.get() == MoveStep::Results>
-            <section class="wizard-step" aria-labelledby="org-results-title">
-                <h2 id="org-results-title">{t!(i18n, moves.step_results)}</h2>
-                {move || {
-                    let (done, total, running) = progress.with(|p| (p.done as u64, p.total as u64, p.running));
-                    view! {
-                        <div class="progress-block">
-                            <label for="org-move-progress">
-                                {move || t_string!(i18n, orgs.progress, done = count(i18n, done), total = count(i18n, total)).to_string()}
-                            </label>
-                            <progress id="org-move-progress" data-testid="org-move-progress" max=total value=done></progress>
-                            {running.then(|| view! {
-                                <button type="button" class="button" disabled=move || stop.get() on:click=move |_| stop.set(true)>
-                                    {t!(i18n, orgs.stop)}
-                                </button>
-                            })}
-                        </div>
-                    }
-                }}
-                {move || progress.with(|p| p.error.clone()).map(|error| view! { <ErrorPanel error /> })}
-                {move || progress.with(|p| p.stopped).then(|| view! { <p class="alert alert-warn" role="status">{t!(i18n, orgs.stopped)}</p> })}
-                {move || {
-                    let (running, result) = progress.with(|p| (p.running, p.result.clone()));
-                    match (running, result) {
-                        (true, _) => view! { <p class="loading" role="status">{t!(i18n, moves.running)}</p> }.into_any(),
-                        (false, None) => ().into_any(),
-                        (false, Some(p)) => {
-                            let to = p.destination.id;
-                            view! {
-                                <PreviewTable preview=p done=true />
-                                <div class="wizard-actions">
-                                    <A href=format!("/orgs/{to}") attr:class="button button-primary">{t!(i18n, orgs.open_destination)}</A>
-                                </div>
-                            }
-                            .into_any()
-                        }
-                    }
-                }}
-            </section>
-        </Show>
-    }
-    .into_any()
-}
-
-#[component]
-fn PreviewTable(preview: OrgMovePreview, #[prop(optional)] done: bool) -> impl IntoView {
-    let i18n = use_i18n();
-    let moving = preview.moving() as u64;
-    let along = preview.users.iter().filter(|u| u.along_with.is_some()).count() as u64;
-    let destination = preview.destination.name.clone();
-    let names: std::collections::HashMap<UserId, String> =
-        preview.users.iter().map(|u| (u.id, u.display_name.clone())).collect();
-    view! {
-        <p class="alert alert-info" role="status" data-testid="org-move-summary">
-            {move || if done {
-                t_string!(i18n, orgs.done, count = count(i18n, moving), org = destination.clone()).to_string()
-            } else {
-                t_string!(i18n, orgs.summary, count = count(i18n, moving), along = count(i18n, along), org = destination.clone()).to_string()
-            }}
-        </p>
-        <div class="table-wrap">
-            <table class="data-table" data-testid="org-move-preview">
-                <caption class="visually-hidden">{t!(i18n, orgs.preview_caption)}</caption>
-                <thead><tr>
-                    <th scope="col">{t!(i18n, users.col_display_name)}</th>
-                    <th scope="col">{t!(i18n, orgs.col_from)}</th>
-                    <th scope="col">{t!(i18n, orgs.col_along)}</th>
-                    <th scope="col">{t!(i18n, orgs.col_revoked)}</th>
-                    <th scope="col">{t!(i18n, orgs.col_kept)}</th>
-                    <th scope="col">{t!(i18n, orgs.col_alerts_left)}</th>
-                </tr></thead>
-                <tbody>
-                    {preview.users.into_iter().map(|u| {
-                        let (revoked, kept) = (u.revoked_roles.clone(), u.kept_roles.clone());
-                        let refused = u.refusal.is_some();
-                        let along = u.along_with.and_then(|a| names.get(&a).cloned());
-                        view! {
-                            <tr class:skipped=refused>
-                                <td>
-                                    {u.display_name.clone()}
-                                    {refused.then(|| view! { " " <span class="badge badge-muted">{t!(i18n, orgs.already_there)}</span> })}
-                                </td>
-                                <td>{u.from_name.clone()}</td>
-                                <td>{along.unwrap_or_else(|| "–".into())}</td>
-                                <td>{move || roles_text(i18n, &revoked)}</td>
-                                <td>{move || roles_text(i18n, &kept)}</td>
-                                <td>{if u.alerts_left.is_empty() { "–".to_string() } else { u.alerts_left.join(", ") }}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CsvStep {
     File,
@@ -787,7 +497,7 @@ pub fn OrgCsvPage() -> impl IntoView {
         <Title text=move || format!("{} – {}", t_string!(i18n, orgs.csv_title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, orgs.csv_title)}</h1></div>
         {(!may).then(|| view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> })}
-        {super::common::wizard_steps(move || t_string!(i18n, moves.steps_label).to_string(), steps.to_vec(), step, step_name)}
+        {super::wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Show when=move || step.get() == CsvStep::File>
             <section class="wizard-step" aria-labelledby="csv-file-title">
                 <h2 id="csv-file-title">{t!(i18n, import.step_file)}</h2>
@@ -813,7 +523,7 @@ pub fn OrgCsvPage() -> impl IntoView {
                 </div>
                 {move || read_error.get().map(|error| view! { <ErrorPanel error /> })}
                 <div class="wizard-actions">
-                    <A href="/orgs" attr:class="button">{t!(i18n, moves.cancel)}</A>
+                    <A href="/orgs" attr:class="button">{t!(i18n, wizard.cancel)}</A>
                     <button type="button" class="button button-primary" disabled=!may on:click=check>{t!(i18n, orgs.csv_check)}</button>
                 </div>
             </section>
@@ -825,14 +535,14 @@ pub fn OrgCsvPage() -> impl IntoView {
                     None => view! { <Loading /> }.into_any(),
                     Some(Err(error)) => view! {
                         <ErrorPanel error />
-                        <div class="wizard-actions"><button type="button" class="button" on:click=move |_| step.set(CsvStep::File)>{t!(i18n, moves.back)}</button></div>
+                        <div class="wizard-actions"><button type="button" class="button" on:click=move |_| step.set(CsvStep::File)>{t!(i18n, wizard.back)}</button></div>
                     }.into_any(),
                     Some(Ok(report)) => {
                         let applicable = report.created + report.updated + report.moved;
                         view! {
                             <Report report />
                             <div class="wizard-actions">
-                                <button type="button" class="button" on:click=move |_| step.set(CsvStep::File)>{t!(i18n, moves.back)}</button>
+                                <button type="button" class="button" on:click=move |_| step.set(CsvStep::File)>{t!(i18n, wizard.back)}</button>
                                 <button type="button" class="button button-primary" disabled=move || applicable == 0 || apply.pending().get()
                                     on:click=move |_| {
                                         if let Some(content) = file.get_untracked() {

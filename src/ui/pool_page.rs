@@ -5,7 +5,7 @@ use super::common::{
 };
 use super::console::TreeResource;
 use crate::api::get_pool_detail;
-use crate::api::moves::SetPoolState;
+use crate::api::pools::SetPoolState;
 use crate::domain::AppError;
 use crate::domain::format::format_percent;
 use crate::domain::node::NodeId;

@@ -91,14 +91,14 @@ pub fn scope_text(i18n: I18n, target: &UserTarget) -> String {
     let tree = use_context::<TreeResource>().and_then(|t| t.0.get_untracked()).and_then(Result::ok);
     match target {
         UserTarget::Users(users) => {
-            t_string!(i18n, moves.scope_selected, count = count(i18n, users.len() as u64)).to_string()
+            t_string!(i18n, wizard.scope_selected, count = count(i18n, users.len() as u64)).to_string()
         }
         UserTarget::Node { node, filter } if filter.is_empty() => {
-            t_string!(i18n, moves.scope_node, node = node_name(i18n, *node, tree.as_ref())).to_string()
+            t_string!(i18n, wizard.scope_node, node = node_name(i18n, *node, tree.as_ref())).to_string()
         }
         UserTarget::Node { node, filter } => t_string!(
             i18n,
-            moves.scope_filtered,
+            wizard.scope_filtered,
             node = node_name(i18n, *node, tree.as_ref()),
             filter = filter.clone()
         )

@@ -1,0 +1,18 @@
+//! The HTTP layer (server only): the router, and one file per concern every request passes —
+//! `origin` (cross-site refusal and the headers that keep pages out of frames), `admission`
+//! (the access table and body limits, before a server function's arguments are decoded),
+//! `session` (the cookie and the operator behind it), `client_address` (who is calling, behind
+//! trusted proxies) and `error` (the one place the portal's errors become HTTP statuses). The
+//! plain routes — file downloads and the job progress stream — are here too; server functions
+//! are in `api`, services in `server`.
+
+pub mod admission;
+pub mod client_address;
+pub mod downloads;
+pub mod error;
+pub mod events;
+pub mod origin;
+pub mod router;
+pub mod session;
+
+pub use router::router;

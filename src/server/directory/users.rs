@@ -1,0 +1,443 @@
+//! Enabled users: paged lists per tree node and the user property page.
+
+use crate::domain::AppError;
+use crate::domain::node::NodeId;
+use crate::domain::paging::{Page, SortDir, SortKey, UserQuery, like_contains_pattern};
+use crate::domain::pool::{PoolCategory, PoolId, PoolState};
+use crate::domain::sip::SipUri;
+use crate::domain::user::{
+    DirectoryUser, ServerDataCounts, UserDetail, UserId, UserRow, UserSettings, UserStatus,
+};
+use crate::server::directory::records::{DIRECTORY_COLUMNS, DirectoryRecord};
+use crate::server::storage::error::corrupt;
+use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+const FROM_ENABLED_AND_POOLS: &str = " FROM enabled_users e JOIN pools p ON p.id = e.pool_id";
+
+const FROM_USERS: &str = " FROM enabled_users e
+    JOIN directory_users d ON d.id = e.user_id
+    JOIN pools p ON p.id = e.pool_id";
+
+// The same, walking the SIP URI index (the `UNIQUE` of `sip_uri`, so SQLite names it). A SIP
+// URI pattern with a literal prefix is a range of that index; with the pattern in a bound
+// parameter the planner cannot see that the range is narrow, and would rather visit the pools
+// one by one and sort every match.
+const FROM_ENABLED_AND_POOLS_BY_URI: &str =
+    " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1 JOIN pools p ON p.id = e.pool_id";
+const FROM_USERS_BY_URI: &str = " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1
+    JOIN directory_users d ON d.id = e.user_id
+    JOIN pools p ON p.id = e.pool_id";
+
+/// Appends the WHERE clause selecting a node's users and matching the quick filter.
+pub(crate) fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a str) {
+    qb.push(" WHERE ");
+    match node {
+        NodeId::Forest => qb.push("1 = 1"),
+        NodeId::Unassigned => qb.push("p.state <> 'active'"),
+        NodeId::Pool(id) => qb.push("e.pool_id = ").push_bind(id.0),
+        NodeId::Category(PoolCategory::EnterprisePools) => {
+            qb.push("p.state = 'active' AND p.version = 'ocs2007r2' AND p.kind = 'enterprise'")
+        }
+        NodeId::Category(PoolCategory::StandardServers) => {
+            qb.push("p.state = 'active' AND p.version = 'ocs2007r2' AND p.kind = 'standard'")
+        }
+        NodeId::Category(PoolCategory::EarlierVersions) => {
+            qb.push("p.state = 'active' AND p.version <> 'ocs2007r2'")
+        }
+    };
+    if !filter.is_empty() {
+        let pattern = like_contains_pattern(filter);
+        qb.push(" AND (d.display_name LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR e.sip_uri LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+}
+
+/// The six amounts of a user's server data, as a query selects them (`contacts`, ...).
+#[derive(sqlx::FromRow)]
+pub(crate) struct DataCountsRecord {
+    contacts: i64,
+    contact_groups: i64,
+    allowed: i64,
+    blocked: i64,
+    meetings: i64,
+    presence_items: i64,
+}
+
+impl From<DataCountsRecord> for ServerDataCounts {
+    fn from(r: DataCountsRecord) -> ServerDataCounts {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        ServerDataCounts {
+            contacts: n(r.contacts),
+            contact_groups: n(r.contact_groups),
+            allowed: n(r.allowed),
+            blocked: n(r.blocked),
+            meetings: n(r.meetings),
+            presence_items: n(r.presence_items),
+        }
+    }
+}
+
+/// The ORDER BY expression of a sort key; the user id breaks ties so that pages are stable.
+fn order_expression(key: SortKey) -> &'static str {
+    match key {
+        SortKey::DisplayName => "d.display_name COLLATE NOCASE",
+        SortKey::SipUri => "e.sip_uri",
+        SortKey::Pool => "p.fqdn",
+        // The version codes sort in release order.
+        SortKey::Version => "p.version",
+        SortKey::EnhancedPresence => "e.enhanced_presence",
+        SortKey::Status => {
+            "CASE WHEN p.state <> 'active' THEN 2 WHEN d.account_enabled = 0 THEN 1 ELSE 0 END"
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRowRecord {
+    user_id: i64,
+    display_name: String,
+    sip_uri: String,
+    pool_id: i64,
+    fqdn: String,
+    version: String,
+    enhanced_presence: bool,
+    state: String,
+    account_enabled: bool,
+}
+
+impl TryFrom<UserRowRecord> for UserRow {
+    type Error = AppError;
+    fn try_from(r: UserRowRecord) -> Result<UserRow, AppError> {
+        let state: PoolState = r.state.parse().map_err(|_| corrupt("pool state", &r.state))?;
+        Ok(UserRow {
+            id: UserId(r.user_id),
+            sip_uri: SipUri::parse(&r.sip_uri).map_err(|_| corrupt("sip uri", &r.sip_uri))?,
+            pool_id: PoolId(r.pool_id),
+            version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
+            enhanced_presence: r.enhanced_presence,
+            status: UserStatus::of(state, r.account_enabled),
+            display_name: r.display_name,
+            pool_fqdn: r.fqdn,
+        })
+    }
+}
+
+/// Conditions a list adds after its scope (a search's pattern and filters), each starting
+/// with ` AND `.
+pub(crate) type Conditions<'c> = &'c (dyn for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync);
+
+/// What a search adds to a list.
+pub(crate) struct Extra<'c> {
+    pub conditions: Conditions<'c>,
+    /// Whether the conditions read directory columns (`d.`); the count can skip the join if not.
+    pub needs_directory: bool,
+    /// Count at most this many (a search says "more than" beyond it, instead of counting a
+    /// million rows to print one number).
+    pub count_cap: Option<u64>,
+    /// Walk the SIP URI index: the conditions select a range of it.
+    pub by_uri: bool,
+}
+
+/// One page of a node's users, filtered and sorted on the server.
+pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
+    page(db, node, query, None).await.map(|(page, _)| page)
+}
+
+/// One page of the users of a node that meet the quick filter and the extra conditions, and
+/// whether the total was capped (more users match than `count_cap`).
+pub(crate) async fn page(
+    db: &SqlitePool,
+    node: NodeId,
+    query: &UserQuery,
+    extra: Option<&Extra<'_>>,
+) -> Result<(Page<UserRow>, bool), AppError> {
+    let conditions = extra.map(|e| e.conditions);
+    query.validate()?;
+    if let NodeId::Pool(id) = node {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pools WHERE id = ?").bind(id.0).fetch_optional(db).await?;
+        exists.ok_or(AppError::PoolNotFound)?;
+    }
+    // Without a text filter the count needs no directory columns: every enabled user has a
+    // directory entry (foreign key), so the pool index alone answers it.
+    let cap = extra.and_then(|e| e.count_cap);
+    let needs_directory = !query.filter.is_empty() || extra.is_some_and(|e| e.needs_directory);
+    let mut count = QueryBuilder::<Sqlite>::new(if cap.is_some() {
+        "SELECT COUNT(*) FROM (SELECT 1"
+    } else {
+        "SELECT COUNT(*)"
+    });
+    let by_uri = extra.is_some_and(|e| e.by_uri);
+    count.push(match (needs_directory, by_uri) {
+        (true, false) => FROM_USERS,
+        (false, false) => FROM_ENABLED_AND_POOLS,
+        (true, true) => FROM_USERS_BY_URI,
+        (false, true) => FROM_ENABLED_AND_POOLS_BY_URI,
+    });
+    push_scope(&mut count, node, &query.filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut count);
+    }
+    if let Some(cap) = cap {
+        count.push(" LIMIT ").push_bind(cap as i64 + 1).push(")");
+    }
+    let mut total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let capped = cap.is_some_and(|cap| total as u64 > cap);
+    if capped {
+        total -= 1;
+    }
+
+    let mut select = QueryBuilder::<Sqlite>::new(
+        "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.fqdn, p.version,
+                e.enhanced_presence, p.state, d.account_enabled",
+    );
+    select.push(if by_uri { FROM_USERS_BY_URI } else { FROM_USERS });
+    push_scope(&mut select, node, &query.filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut select);
+    }
+    let dir = match query.dir {
+        SortDir::Asc => " ASC",
+        SortDir::Desc => " DESC",
+    };
+    select
+        .push(" ORDER BY ")
+        .push(order_expression(query.sort))
+        .push(dir)
+        .push(", e.user_id")
+        .push(dir)
+        .push(" LIMIT ")
+        .push_bind(i64::from(query.page_size))
+        .push(" OFFSET ")
+        .push_bind(query.request()?.offset() as i64);
+    let records: Vec<UserRowRecord> = select.build_query_as().fetch_all(db).await?;
+    let page = Page {
+        items: records.into_iter().map(UserRow::try_from).collect::<Result<_, _>>()?,
+        total: total as u64,
+        page: query.page,
+        page_size: query.page_size,
+    };
+    Ok((page, capped))
+}
+
+/// Every user of a node matching the filter, in list order (by display name), at most `limit`.
+pub async fn ids(db: &SqlitePool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
+    ids_where(db, node, filter, None, false, limit).await
+}
+
+pub(crate) async fn ids_where(
+    db: &SqlitePool,
+    node: NodeId,
+    filter: &str,
+    conditions: Option<Conditions<'_>>,
+    by_uri: bool,
+    limit: usize,
+) -> Result<Vec<UserId>, AppError> {
+    UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
+    let mut select = QueryBuilder::<Sqlite>::new("SELECT e.user_id");
+    select.push(if by_uri { FROM_USERS_BY_URI } else { FROM_USERS });
+    push_scope(&mut select, node, filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut select);
+    }
+    select.push(" ORDER BY d.display_name COLLATE NOCASE, e.user_id LIMIT ").push_bind(limit as i64);
+    let ids: Vec<i64> = select.build_query_scalar().fetch_all(db).await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+/// Everything the user property page shows, read in one snapshot.
+pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Record {
+        #[sqlx(flatten)]
+        directory: DirectoryRecord,
+        sip_uri: String,
+        enhanced_presence: bool,
+        converted_to_ep: bool,
+        federation: bool,
+        remote_access: bool,
+        public_im: bool,
+        archiving: String,
+        meeting_policy: Option<String>,
+        telephony: String,
+        #[sqlx(flatten)]
+        pool: PoolRecord,
+        #[sqlx(flatten)]
+        data: DataCountsRecord,
+        next_meeting_at: Option<i64>,
+    }
+    // One statement: a consistent snapshot of the user and the counts.
+    let record: Option<Record> = sqlx::query_as(&format!(
+        "SELECT {DIRECTORY_COLUMNS},
+                e.sip_uri, e.enhanced_presence, e.converted_to_ep, e.federation, e.remote_access,
+                e.public_im, e.archiving, e.meeting_policy, e.telephony, {POOL_COLUMNS},
+                (SELECT COUNT(*) FROM contacts WHERE user_id = e.user_id) AS contacts,
+                (SELECT COUNT(*) FROM contact_groups WHERE user_id = e.user_id) AS contact_groups,
+                (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'allow') AS allowed,
+                (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'block') AS blocked,
+                (SELECT COUNT(*) FROM meetings WHERE user_id = e.user_id) AS meetings,
+                (SELECT COUNT(*) FROM presence_items WHERE user_id = e.user_id) AS presence_items,
+                (SELECT MIN(starts_at) FROM meetings WHERE user_id = e.user_id AND starts_at >= unixepoch())
+                    AS next_meeting_at
+         {FROM_USERS} WHERE e.user_id = ?"
+    ))
+    .bind(id.0)
+    .fetch_optional(db)
+    .await?;
+    let r = record.ok_or(AppError::UserNotFound)?;
+    let directory = DirectoryUser::from(r.directory).directory;
+    let account_enabled = directory.account_enabled;
+    let pool: crate::domain::pool::Pool = r.pool.try_into()?;
+    Ok(UserDetail {
+        id,
+        status: UserStatus::of(pool.state, account_enabled),
+        sip_uri: SipUri::parse(&r.sip_uri).map_err(|_| corrupt("sip uri", &r.sip_uri))?,
+        enhanced_presence: r.enhanced_presence,
+        converted_to_enhanced_presence: r.converted_to_ep,
+        settings: UserSettings {
+            federation: r.federation,
+            remote_access: r.remote_access,
+            public_im: r.public_im,
+            archiving: r.archiving.parse().map_err(|_| corrupt("archiving", &r.archiving))?,
+            meeting_policy: r.meeting_policy,
+            telephony: r.telephony.parse().map_err(|_| corrupt("telephony", &r.telephony))?,
+        },
+        data: r.data.into(),
+        next_meeting_at: r.next_meeting_at,
+        directory,
+        pool,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::storage::seed::tests::small_deployment;
+    use crate::server::topology::pools;
+
+    fn q() -> UserQuery {
+        UserQuery::default()
+    }
+
+    #[tokio::test]
+    async fn node_lists_match_tree_counts() {
+        let db = small_deployment().await;
+        let tree = pools::tree(&db).await.unwrap();
+        let forest = list(&db, NodeId::Forest, &q()).await.unwrap();
+        assert_eq!(forest.total, tree.total_users);
+        assert_eq!(forest.items.len() as u32, q().page_size);
+        let unassigned = list(&db, NodeId::Unassigned, &q()).await.unwrap();
+        assert_eq!(unassigned.total, tree.unassigned_users);
+        assert!(unassigned.items.iter().all(|u| u.status == UserStatus::Unassigned));
+        for c in [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions]
+        {
+            assert_eq!(list(&db, NodeId::Category(c), &q()).await.unwrap().total, tree.users_in(c), "{c:?}");
+        }
+        for p in &tree.pools {
+            let page = list(&db, NodeId::Pool(p.pool.id), &q()).await.unwrap();
+            assert_eq!(page.total, p.user_count);
+            assert!(page.items.iter().all(|u| u.pool_id == p.pool.id));
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_do_not_overlap_and_cover_the_list() {
+        let db = small_deployment().await;
+        let mut seen = std::collections::HashSet::new();
+        let first = list(&db, NodeId::Forest, &UserQuery { page_size: 25, ..q() }).await.unwrap();
+        for page in 1..=first.page_count() {
+            let p = list(&db, NodeId::Forest, &UserQuery { page_size: 25, page, ..q() }).await.unwrap();
+            for u in p.items {
+                assert!(seen.insert(u.id), "user {:?} on two pages", u.id);
+            }
+        }
+        assert_eq!(seen.len() as u64, first.total);
+    }
+
+    #[tokio::test]
+    async fn sorts_both_ways_on_every_column() {
+        let db = small_deployment().await;
+        for key in SortKey::ALL {
+            let asc =
+                list(&db, NodeId::Forest, &UserQuery { sort: key, page_size: 200, ..q() }).await.unwrap();
+            let desc = list(
+                &db,
+                NodeId::Forest,
+                &UserQuery { sort: key, dir: SortDir::Desc, page_size: 200, ..q() },
+            )
+            .await
+            .unwrap();
+            assert_eq!(asc.total, desc.total);
+            match key {
+                SortKey::SipUri => {
+                    assert!(asc.items.windows(2).all(|w| w[0].sip_uri <= w[1].sip_uri));
+                    assert!(desc.items.windows(2).all(|w| w[0].sip_uri >= w[1].sip_uri));
+                }
+                SortKey::Version => {
+                    assert!(asc.items.windows(2).all(|w| w[0].version <= w[1].version));
+                    assert!(desc.items.windows(2).all(|w| w[0].version >= w[1].version));
+                }
+                SortKey::Pool => assert!(asc.items.windows(2).all(|w| w[0].pool_fqdn <= w[1].pool_fqdn)),
+                SortKey::DisplayName => assert!(asc.items.windows(2).all(|w| {
+                    w[0].display_name.to_lowercase() <= w[1].display_name.to_lowercase()
+                        || !w[0].display_name.is_ascii()
+                        || !w[1].display_name.is_ascii()
+                })),
+                SortKey::EnhancedPresence | SortKey::Status => {}
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn quick_filter_is_case_insensitive_and_literal() {
+        let db = small_deployment().await;
+        let all = list(&db, NodeId::Forest, &UserQuery { page_size: 200, ..q() }).await.unwrap();
+        let sample = &all.items[7];
+        let needle = sample.sip_uri.address()[..4].to_ascii_uppercase();
+        let hits = list(&db, NodeId::Forest, &UserQuery { filter: needle.clone(), page_size: 200, ..q() })
+            .await
+            .unwrap();
+        assert!(hits.items.iter().any(|u| u.id == sample.id));
+        assert!(hits.items.iter().all(|u| {
+            u.sip_uri.address().contains(&needle.to_lowercase())
+                || u.display_name.to_lowercase().contains(&needle.to_lowercase())
+        }));
+        // `%` and `_` are matched literally, not as SQL wildcards.
+        for wildcard in ["%", "_", "\\"] {
+            let none =
+                list(&db, NodeId::Forest, &UserQuery { filter: wildcard.into(), ..q() }).await.unwrap();
+            assert_eq!(none.total, 0, "{wildcard}");
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_queries_and_unknown_pools_are_refused() {
+        let db = small_deployment().await;
+        let bad = UserQuery { page_size: 7, ..q() };
+        assert_eq!(list(&db, NodeId::Forest, &bad).await.err(), Some(AppError::InvalidQuery));
+        assert_eq!(list(&db, NodeId::Pool(PoolId(4242)), &q()).await.err(), Some(AppError::PoolNotFound));
+    }
+
+    #[tokio::test]
+    async fn user_detail_counts_server_data() {
+        let db = small_deployment().await;
+        let row = list(&db, NodeId::Forest, &q()).await.unwrap().items.remove(0);
+        let d = detail(&db, row.id).await.unwrap();
+        assert_eq!(d.sip_uri, row.sip_uri);
+        let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = ?")
+            .bind(row.id.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(d.data.contacts, contacts as u64);
+        assert!(d.data.contacts > 0);
+        if d.data.meetings > 0 {
+            assert!(d.next_meeting_at.is_some_and(|t| t >= crate::server::now() - 5));
+        }
+        assert_eq!(detail(&db, UserId(-1)).await.err(), Some(AppError::UserNotFound));
+    }
+}

@@ -1,0 +1,950 @@
+//! Jobs: a large bulk operation (move, delete, configure) is validated once as a whole, its
+//! users recorded in preview order, and then processed chunk by chunk by a background task.
+//! Each chunk judges its users from their state at that moment and commits, in one
+//! transaction, the change, the users' outcomes, the job's counters and the audit lines. So at
+//! any instant, including after a crash, every user is either processed or untouched, the job
+//! says exactly which, and no transaction holds the write lock for longer than one chunk.
+//!
+//! What each kind does to a chunk lives with its service (`moves`, `delete`, `configure`);
+//! this module decides inline or job, records, drives, cancels and resumes.
+
+use crate::domain::AppError;
+use crate::domain::configure::SettingsChange;
+use crate::domain::jobs::{
+    JOB_LINES_PER_PAGE, Job, JobId, JobKind, JobLineFilter, JobState, JobUserLine, JobUserOutcome,
+};
+use crate::domain::moves::MoveRefusal;
+use crate::domain::operation::OrgMoveOptions;
+use crate::domain::operator::Operator;
+use crate::domain::paging::{Page, PageRequest};
+use crate::domain::pool::PoolId;
+use crate::domain::user::UserId;
+use crate::server::now;
+use crate::server::security::audit;
+use crate::server::storage::db::in_write;
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub use crate::server::config::JobSettings;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What a job does, with what it needs.
+#[derive(Debug, Clone)]
+pub enum JobWork {
+    Move { destination: PoolId, force: bool },
+    Delete,
+    Configure(SettingsChange),
+    OrgMove(OrgMoveOptions),
+}
+
+impl JobWork {
+    fn kind(&self) -> JobKind {
+        match self {
+            JobWork::Move { .. } => JobKind::Move,
+            JobWork::Delete => JobKind::Delete,
+            JobWork::Configure(_) => JobKind::Configure,
+            JobWork::OrgMove(_) => JobKind::OrgMove,
+        }
+    }
+}
+
+/// The id the next recorded job gets: services name it in the audit event they write first.
+pub(crate) async fn next_id(conn: &mut SqliteConnection) -> Result<JobId, AppError> {
+    let id: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs").fetch_one(&mut *conn).await?;
+    Ok(JobId(id))
+}
+
+/// One user of a job, as recorded: in plan order, with its name for the job page and, in an
+/// organization move, the chosen user it comes along with.
+pub struct JobLine<'a> {
+    pub user: UserId,
+    pub name: &'a str,
+    pub along_with: Option<UserId>,
+}
+
+impl<'a> JobLine<'a> {
+    pub fn new(user: UserId, name: &'a str) -> JobLine<'a> {
+        JobLine { user, name, along_with: None }
+    }
+}
+
+/// Records a validated job with its users in plan order, inside the caller's transaction.
+/// `event_id` is the audit event that collects the per-user lines.
+pub(crate) async fn record(
+    conn: &mut SqliteConnection,
+    id: JobId,
+    operator: &Operator,
+    work: &JobWork,
+    event_id: i64,
+    users: &[JobLine<'_>],
+) -> Result<JobId, AppError> {
+    if users.is_empty() {
+        return Err(AppError::EmptySelection);
+    }
+    let json = |value: serde_json::Result<String>| value.map_err(|_| AppError::Internal);
+    let (destination, force, settings) = match work {
+        JobWork::Move { destination, force } => (Some(destination.0), *force, None),
+        JobWork::Delete => (None, false, None),
+        JobWork::Configure(change) => (None, false, Some(json(serde_json::to_string(change))?)),
+        JobWork::OrgMove(options) => (None, false, Some(json(serde_json::to_string(options))?)),
+    };
+    let at = now_ms();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, operator_id, operator_name, destination_id, force, settings, state,
+                           total, event_id, created_at, run_started_ms, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+    )
+    .bind(id.0)
+    .bind(work.kind().as_str())
+    .bind(operator.id.0)
+    .bind(&operator.username)
+    .bind(destination)
+    .bind(force)
+    .bind(settings)
+    .bind(users.len() as i64)
+    .bind(event_id)
+    .bind(at / 1000)
+    .bind(at)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<(i64, &str, Option<i64>)> =
+        users.iter().map(|l| (l.user.0, l.name, l.along_with.map(|a| a.0))).collect();
+    sqlx::query(
+        "INSERT INTO job_users (job_id, position, user_id, display_name, along_with)
+         SELECT ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
+    )
+    .bind(id.0)
+    .bind(serde_json::to_string(&rows).map_err(|_| AppError::Internal)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// What one call of `run_chunk` left the job in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkStep {
+    /// Users remain.
+    More,
+    /// The job is no longer running (finished, cancelled, or stopped by someone else).
+    Stopped(JobState),
+}
+
+/// What a chunk did to one of its users, as the kind's service reports it.
+pub(crate) struct ChunkLine {
+    pub user: UserId,
+    pub outcome: JobUserOutcome,
+    pub data_kept: u64,
+    pub data_lost: u64,
+    /// The reason the audit line gives (a refusal, a skip, or `data_lost`).
+    pub audit_reason: Option<&'static str>,
+    /// The pool the user was homed on.
+    pub pool: Option<String>,
+    /// The user's SIP URI (`sip:…`) when the chunk removed it; otherwise the audit line reads it.
+    pub sip_uri: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobHead {
+    kind: String,
+    state: String,
+    cancel_requested: bool,
+    done: i64,
+    total: i64,
+    destination_id: Option<i64>,
+    force: bool,
+    settings: Option<String>,
+    event_id: i64,
+    operator_id: Option<i64>,
+    operator_name: String,
+}
+
+impl JobHead {
+    fn kind(&self) -> JobKind {
+        self.kind.parse().unwrap_or(JobKind::Move)
+    }
+
+    fn work(&self) -> Result<JobWork, AppError> {
+        let corrupt = |what: &str| crate::server::storage::error::corrupt(what, &self.kind);
+        Ok(match self.kind() {
+            JobKind::Move => JobWork::Move {
+                destination: PoolId(self.destination_id.ok_or_else(|| corrupt("job destination"))?),
+                force: self.force,
+            },
+            JobKind::Delete => JobWork::Delete,
+            JobKind::Configure => JobWork::Configure(self.settings().ok_or_else(|| corrupt("job settings"))?),
+            JobKind::OrgMove => JobWork::OrgMove(self.settings().ok_or_else(|| corrupt("job settings"))?),
+        })
+    }
+
+    fn settings<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        self.settings.as_deref().and_then(|s| serde_json::from_str(s).ok())
+    }
+}
+
+async fn head(conn: &mut SqliteConnection, job: JobId) -> Result<JobHead, AppError> {
+    sqlx::query_as(
+        "SELECT kind, state, cancel_requested, done, total, destination_id, force, settings, event_id,
+                operator_id, operator_name
+         FROM jobs WHERE id = ?",
+    )
+    .bind(job.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::JobNotFound)
+}
+
+fn state_of(head: &JobHead) -> JobState {
+    head.state.parse().unwrap_or(JobState::Failed)
+}
+
+/// The operator a job acts for, in its own audit events.
+fn job_operator(head: &JobHead) -> Operator {
+    Operator {
+        id: crate::domain::operator::OperatorId(head.operator_id.unwrap_or(0)),
+        username: head.operator_name.clone(),
+        display_name: head.operator_name.clone(),
+        roles: Vec::new(),
+    }
+}
+
+/// Ends a job in `state` and records the end in the audit trail (same transaction).
+async fn finish(
+    conn: &mut SqliteConnection,
+    job: JobId,
+    head: &JobHead,
+    state: JobState,
+    by: Option<&Operator>,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE jobs SET state = ?, finished_at = ?, updated_ms = ? WHERE id = ?")
+        .bind(state.as_str())
+        .bind(now())
+        .bind(now_ms())
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+    let (moved, refused, kept, lost): (i64, i64, i64, i64) =
+        sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM jobs WHERE id = ?")
+            .bind(job.0)
+            .fetch_one(&mut *conn)
+            .await?;
+    let operator = by.cloned().unwrap_or_else(|| job_operator(head));
+    let parameters = match head.kind() {
+        JobKind::Move => json!({"job": job.0, "state": state.as_str(), "moved": moved, "refused": refused,
+                                "data_kept": kept, "data_lost": lost, "not_processed": head.total - head.done}),
+        JobKind::Delete => {
+            json!({"job": job.0, "state": state.as_str(), "deleted": moved, "refused": refused,
+                                  "data_deleted": lost, "not_processed": head.total - head.done})
+        }
+        JobKind::Configure => json!({"job": job.0, "state": state.as_str(), "configured": moved,
+                                     "skipped": refused, "not_processed": head.total - head.done}),
+        JobKind::OrgMove => json!({"job": job.0, "state": state.as_str(), "moved": moved,
+                                   "refused": refused, "not_processed": head.total - head.done}),
+    };
+    audit::record(conn, &operator, &head.kind().audit_operation("end"), parameters, 0).await?;
+    Ok(())
+}
+
+/// Processes the next chunk of a running job, or ends the job when it is cancelled or complete.
+pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
+    in_write(db, async |conn| {
+        let head = head(conn, job).await?;
+        let state = state_of(&head);
+        if state != JobState::Running {
+            return Ok(ChunkStep::Stopped(state));
+        }
+        if head.cancel_requested || head.done >= head.total {
+            let end = if head.done >= head.total { JobState::Completed } else { JobState::Cancelled };
+            finish(conn, job, &head, end, None).await?;
+            return Ok(ChunkStep::Stopped(end));
+        }
+        let lines: Vec<(i64, i64, String, bool, Option<i64>)> = sqlx::query_as(
+            "SELECT j.position, j.user_id, j.display_name, e.user_id IS NOT NULL, j.along_with
+             FROM job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
+             WHERE j.job_id = ? AND j.position >= ? ORDER BY j.position LIMIT ?",
+        )
+        .bind(job.0)
+        .bind(head.done)
+        .bind(chunk.max(1) as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let enabled: Vec<UserId> = lines.iter().filter(|l| l.3).map(|l| UserId(l.1)).collect();
+        // Judged from the users' state now: a user moved, deleted or changed since the preview,
+        // or a pool that went down, is judged as it is, not as it was.
+        let processed = match head.work()? {
+            // Organization membership does not depend on enablement: every user is moved.
+            JobWork::OrgMove(options) => {
+                let users: Vec<(UserId, Option<UserId>)> =
+                    lines.iter().map(|l| (UserId(l.1), l.4.map(UserId))).collect();
+                let operator = head.operator_name.as_str();
+                crate::server::organizations::orgs::run_chunk(conn, &users, options, operator, head.event_id)
+                    .await?
+            }
+            _ if enabled.is_empty() => Vec::new(),
+            JobWork::Move { destination, force } => {
+                crate::server::operations::moves::run_chunk(conn, &enabled, destination, force).await?
+            }
+            JobWork::Delete => crate::server::operations::delete::run_chunk(conn, &enabled).await?,
+            JobWork::Configure(change) => {
+                crate::server::operations::configure::run_chunk(conn, &enabled, &change).await?
+            }
+        };
+        let mut done: HashMap<UserId, ChunkLine> =
+            processed.into_iter().map(|line| (line.user, line)).collect();
+        let results: Vec<ChunkLine> = lines
+            .iter()
+            .map(|(_, id, _, _, _)| {
+                done.remove(&UserId(*id)).unwrap_or(ChunkLine {
+                    user: UserId(*id),
+                    outcome: JobUserOutcome::Refused(MoveRefusal::NotEnabled),
+                    data_kept: 0,
+                    data_lost: 0,
+                    audit_reason: Some(MoveRefusal::NotEnabled.as_str()),
+                    pool: None,
+                    sip_uri: None,
+                })
+            })
+            .collect();
+        // Positions are contiguous from `done`: line i of the chunk is element i of the array.
+        let stored: Vec<(Option<&str>, Option<&str>, u64, u64)> = results
+            .iter()
+            .map(|r| {
+                let (outcome, reason) = r.outcome.stored();
+                (outcome, reason, r.data_kept, r.data_lost)
+            })
+            .collect();
+        sqlx::query(
+            "UPDATE job_users
+             SET outcome = json_extract(?1, '$[' || (position - ?2) || '][0]'),
+                 reason = json_extract(?1, '$[' || (position - ?2) || '][1]'),
+                 data_kept = json_extract(?1, '$[' || (position - ?2) || '][2]'),
+                 data_lost = json_extract(?1, '$[' || (position - ?2) || '][3]')
+             WHERE job_id = ?3 AND position >= ?2 AND position < ?2 + ?4",
+        )
+        .bind(serde_json::to_string(&stored).unwrap_or_default())
+        .bind(head.done)
+        .bind(job.0)
+        .bind(lines.len() as i64)
+        .execute(&mut *conn)
+        .await?;
+        let changed = results.iter().filter(|r| r.outcome.changed()).count() as i64;
+        let (kept, lost) = results.iter().fold((0, 0), |(k, l), r| (k + r.data_kept, l + r.data_lost));
+        sqlx::query(
+            "UPDATE jobs SET done = done + ?, moved = moved + ?, refused = refused + ?,
+                    data_kept = data_kept + ?, data_lost = data_lost + ?, updated_ms = ?
+             WHERE id = ?",
+        )
+        .bind(lines.len() as i64)
+        .bind(changed)
+        .bind(lines.len() as i64 - changed)
+        .bind(kept as i64)
+        .bind(lost as i64)
+        .bind(now_ms())
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+        let audit_lines: Vec<audit::UserLine<'_>> = results
+            .iter()
+            .zip(&lines)
+            .map(|(r, (_, id, name, _, _))| {
+                let outcome = r.outcome.stored().0.unwrap_or("refused");
+                (*id, None, name.as_str(), r.sip_uri.as_deref(), outcome, r.audit_reason, r.pool.as_deref())
+            })
+            .collect();
+        audit::record_users(conn, head.event_id, audit_lines).await?;
+        Ok(ChunkStep::More)
+    })
+    .await
+}
+
+/// Marks a job failed after a chunk was rolled back, keeping the error to show.
+async fn fail(db: &SqlitePool, job: JobId, error: &AppError) -> Result<(), AppError> {
+    in_write(db, async |conn| {
+        let head = head(conn, job).await?;
+        if state_of(&head) != JobState::Running {
+            return Ok(());
+        }
+        sqlx::query("UPDATE jobs SET state = 'failed', error = ?, updated_ms = ? WHERE id = ?")
+            .bind(serde_json::to_string(error).unwrap_or_default())
+            .bind(now_ms())
+            .bind(job.0)
+            .execute(&mut *conn)
+            .await?;
+        audit::record(
+            conn,
+            &job_operator(&head),
+            &head.kind().audit_operation("end"),
+            json!({"job": job.0, "state": "failed", "error": error.code()}),
+            0,
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// How often a chunk that found the database busy (other writers held it past the busy
+/// timeout) is tried again before the job is marked failed.
+const BUSY_RETRIES: u32 = 5;
+
+/// Counts changes of any job in this process (a chunk committed, a job ended, was cancelled
+/// or resumed). Progress streams watch it and read their job again when it moves, so the
+/// browser hears of progress as it is made, without polling the server.
+static CHANGES: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// A receiver that wakes when any job changes.
+pub fn changes() -> tokio::sync::watch::Receiver<u64> {
+    CHANGES.subscribe()
+}
+
+fn changed() {
+    CHANGES.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Works through a job until it stops: the background task of a running job.
+pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobState {
+    let mut busy = 0;
+    loop {
+        let step = run_chunk(&db, job, settings.chunk).await;
+        changed();
+        match step {
+            Ok(ChunkStep::More) if settings.pause.is_zero() => {
+                busy = 0;
+                tokio::task::yield_now().await
+            }
+            Ok(ChunkStep::More) => {
+                busy = 0;
+                tokio::time::sleep(settings.pause).await
+            }
+            Ok(ChunkStep::Stopped(state)) => return state,
+            // The chunk was rolled back whole; a busy database is load, not a fault.
+            Err(AppError::Busy) if busy < BUSY_RETRIES => {
+                busy += 1;
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(busy))).await;
+            }
+            Err(error) => {
+                if let Err(e) = fail(&db, job, &error).await {
+                    // The database itself is failing; the restart recovery marks the job.
+                    tracing::error!(%job, ?e, ?error, "could not record the failure of a job");
+                }
+                changed();
+                return JobState::Failed;
+            }
+        }
+    }
+}
+
+/// Starts the background task of a running job.
+pub fn spawn(db: SqlitePool, job: JobId, settings: JobSettings) {
+    tokio::spawn(drive(db, job, settings));
+}
+
+/// At start-up, before serving: jobs that were running when the server stopped are marked
+/// interrupted. Their chunks either committed or left no trace, so every user is processed or
+/// untouched; the operator may resume or cancel them.
+pub async fn recover(db: &SqlitePool) -> Result<u64, AppError> {
+    let result = sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
+        .bind(now_ms())
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Asks a running job to stop after its current chunk; an interrupted or failed job is closed
+/// at once. Users already processed stay so; the rest stay as they are.
+pub async fn cancel(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
+    let cancelled = in_write(db, async |conn| {
+        let head = head(conn, job).await?;
+        match state_of(&head) {
+            JobState::Running if !head.cancel_requested => {
+                sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?")
+                    .bind(now_ms())
+                    .bind(job.0)
+                    .execute(&mut *conn)
+                    .await?;
+                let operation = head.kind().audit_operation("cancel");
+                audit::record(conn, operator, &operation, json!({"job": job.0}), 0).await?;
+                Ok(())
+            }
+            state if state.resumable() => finish(conn, job, &head, JobState::Cancelled, Some(operator)).await,
+            _ => Err(AppError::JobStateConflict),
+        }
+    })
+    .await;
+    changed();
+    cancelled
+}
+
+/// Whether resuming this job needs the operator's password again (a force move does, like
+/// starting one).
+pub async fn resume_needs_step_up(db: &SqlitePool, job: JobId) -> Result<bool, AppError> {
+    let force: Option<bool> = sqlx::query_scalar("SELECT kind = 'move' AND force = 1 FROM jobs WHERE id = ?")
+        .bind(job.0)
+        .fetch_optional(db)
+        .await?;
+    force.ok_or(AppError::JobNotFound)
+}
+
+/// Continues an interrupted or failed job from its first unprocessed user, in a new task.
+pub async fn resume(
+    db: &SqlitePool,
+    settings: JobSettings,
+    operator: &Operator,
+    job: JobId,
+) -> Result<(), AppError> {
+    reopen(db, operator, job).await?;
+    changed();
+    spawn(db.clone(), job, settings);
+    Ok(())
+}
+
+/// Marks an interrupted or failed job running again, from its first unprocessed user; only
+/// one caller can win the state change.
+pub(crate) async fn reopen(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
+    in_write(db, async |conn| {
+        let head = head(conn, job).await?;
+        if !state_of(&head).resumable() {
+            return Err(AppError::JobStateConflict);
+        }
+        sqlx::query(
+            "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0,
+                    run_started_ms = ?1, run_started_done = done, updated_ms = ?1
+             WHERE id = ?2",
+        )
+        .bind(now_ms())
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+        let operation = head.kind().audit_operation("resume");
+        audit::record(conn, operator, &operation, json!({"job": job.0}), 0).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRecord {
+    id: i64,
+    kind: String,
+    operator_name: String,
+    destination_fqdn: String,
+    force: bool,
+    state: String,
+    cancel_requested: bool,
+    error: Option<String>,
+    total: i64,
+    done: i64,
+    moved: i64,
+    refused: i64,
+    data_kept: i64,
+    data_lost: i64,
+    created_at: i64,
+    finished_at: Option<i64>,
+    run_started_ms: i64,
+    run_started_done: i64,
+    updated_ms: i64,
+}
+
+impl From<JobRecord> for Job {
+    fn from(r: JobRecord) -> Job {
+        let state = r.state.parse().unwrap_or(JobState::Failed);
+        // A running job's rate is measured up to now; a stopped one's up to its last change.
+        let until = if state == JobState::Running { now_ms() } else { r.updated_ms };
+        Job {
+            id: JobId(r.id),
+            kind: r.kind.parse().unwrap_or(JobKind::Move),
+            operator_name: r.operator_name,
+            destination_fqdn: r.destination_fqdn,
+            force: r.force,
+            state,
+            cancel_requested: r.cancel_requested,
+            error: r.error.and_then(|e| serde_json::from_str(&e).ok()),
+            total: r.total as u64,
+            done: r.done as u64,
+            moved: r.moved as u64,
+            refused: r.refused as u64,
+            data_kept: r.data_kept as u64,
+            data_lost: r.data_lost as u64,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+            run_seconds: (until - r.run_started_ms).max(0) as u64 / 1000,
+            run_done: (r.done - r.run_started_done).max(0) as u64,
+        }
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "j.id, j.kind, j.operator_name, COALESCE(p.fqdn, o.name, '') AS destination_fqdn, j.force, j.state,
+    j.cancel_requested, j.error, j.total, j.done, j.moved, j.refused, j.data_kept, j.data_lost,
+    j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms";
+
+/// Jobs with their destination: a pool, or for an organization move an organization.
+const JOB_SOURCES: &str = "jobs j LEFT JOIN pools p ON p.id = j.destination_id
+     LEFT JOIN organizations o ON j.kind = 'org_move' AND o.id = j.settings ->> '$.to'";
+
+pub async fn load(db: &SqlitePool, job: JobId) -> Result<Job, AppError> {
+    let record: JobRecord =
+        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM {JOB_SOURCES} WHERE j.id = ?"))
+            .bind(job.0)
+            .fetch_optional(db)
+            .await?
+            .ok_or(AppError::JobNotFound)?;
+    Ok(record.into())
+}
+
+/// The most recent jobs, newest first.
+pub async fn recent(db: &SqlitePool, limit: u32) -> Result<Vec<Job>, AppError> {
+    let records: Vec<JobRecord> =
+        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM {JOB_SOURCES} ORDER BY j.id DESC LIMIT ?"))
+            .bind(i64::from(limit))
+            .fetch_all(db)
+            .await?;
+    Ok(records.into_iter().map(Job::from).collect())
+}
+
+/// One page of a job's per-user results, in preview order.
+pub async fn lines(
+    db: &SqlitePool,
+    job: JobId,
+    filter: JobLineFilter,
+    page: u32,
+) -> Result<Page<JobUserLine>, AppError> {
+    let request = PageRequest::new(page, JOB_LINES_PER_PAGE)?;
+    load(db, job).await?;
+    let condition = match filter {
+        JobLineFilter::All => "1",
+        JobLineFilter::Moved => "outcome IN ('moved', 'deleted', 'configured')",
+        JobLineFilter::Refused => "outcome IN ('refused', 'skipped')",
+        JobLineFilter::Pending => "outcome IS NULL",
+    };
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM job_users WHERE job_id = ? AND {condition}"))
+            .bind(job.0)
+            .fetch_one(db)
+            .await?;
+    // user id, name, outcome, reason, data kept, data lost
+    type LineRow = (i64, String, Option<String>, Option<String>, i64, i64);
+    let rows: Vec<LineRow> = sqlx::query_as(&format!(
+        "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM job_users
+         WHERE job_id = ? AND {condition} ORDER BY position LIMIT ? OFFSET ?"
+    ))
+    .bind(job.0)
+    .bind(i64::from(JOB_LINES_PER_PAGE))
+    .bind(request.offset() as i64)
+    .fetch_all(db)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|(id, display_name, outcome, reason, kept, lost)| {
+            let outcome = JobUserOutcome::from_stored(outcome.as_deref(), reason.as_deref());
+            JobUserLine {
+                id: UserId(id),
+                display_name,
+                outcome,
+                data_kept: kept as u64,
+                data_lost: lost as u64,
+            }
+        })
+        .collect();
+    Ok(request.of(items, total as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::operations::moves::tests::{deployment, operator, pool, unholdable_data, users_of};
+
+    const SETTINGS: JobSettings = JobSettings { threshold: 0, chunk: 7, pause: Duration::ZERO };
+
+    async fn home_of(db: &SqlitePool, users: &[UserId]) -> Vec<i64> {
+        let mut homes = Vec::new();
+        for u in users {
+            let home: Vec<i64> = sqlx::query_scalar("SELECT pool_id FROM enabled_users WHERE user_id = ?")
+                .bind(u.0)
+                .fetch_all(db)
+                .await
+                .unwrap();
+            assert_eq!(home.len(), 1, "every user is in exactly one pool");
+            homes.push(home[0]);
+        }
+        homes
+    }
+
+    async fn outcomes(db: &SqlitePool, job: JobId) -> Vec<(Option<String>, Option<String>)> {
+        sqlx::query_as("SELECT outcome, reason FROM job_users WHERE job_id = ? ORDER BY position")
+            .bind(job.0)
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_job_moves_everyone_chunk_by_chunk_and_records_each_outcome() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 30).await;
+        let job = crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false)
+            .await
+            .unwrap();
+        // Nothing moves before the job runs.
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == from.0));
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+        let loaded = load(&db, job).await.unwrap();
+        assert_eq!(
+            (loaded.state, loaded.done, loaded.moved, loaded.total),
+            (JobState::Completed, 30, 30, 30)
+        );
+        assert!(loaded.finished_at.is_some());
+        assert!(outcomes(&db, job).await.iter().all(|o| o.0.as_deref() == Some("moved")));
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_event_users u JOIN jobs j ON j.event_id = u.event_id
+             WHERE j.id = ? AND u.outcome = 'moved' AND u.source_pool = 'pool01.contoso.com'",
+        )
+        .bind(job.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(audited, 30);
+        let ends: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'move_job_end'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(ends, 1);
+        assert_eq!(unholdable_data(&db).await, 0);
+        let page = lines(&db, job, JobLineFilter::Moved, 1).await.unwrap();
+        assert_eq!(page.total, 30);
+    }
+
+    /// A delete job deletes chunk by chunk; a restart in the middle leaves every user deleted
+    /// with all its data or untouched, and resuming finishes it. A user deleted by someone
+    /// else meanwhile is reported, not counted twice.
+    #[tokio::test]
+    async fn a_delete_job_survives_a_restart_and_reports_users_gone_meanwhile() {
+        use crate::server::operations::delete::tests as delete;
+        let db = deployment().await;
+        let from = pool(&db, "pool01.contoso.com").await;
+        let users = users_of(&db, from, 30).await;
+        let settings = JobSettings { threshold: 10, chunk: 7, pause: Duration::ZERO };
+        let job = delete::create_job(&db, &operator(), &users).await.unwrap();
+        assert_eq!(run_chunk(&db, job, 7).await.unwrap(), ChunkStep::More);
+        // The server stops here; at the next start:
+        recover(&db).await.unwrap();
+        let after_stop = load(&db, job).await.unwrap();
+        let still_enabled: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM enabled_users WHERE user_id IN ({})",
+            users.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!((after_stop.state, after_stop.moved), (JobState::Interrupted, 7));
+        assert_eq!(still_enabled as u64, 30 - after_stop.moved, "deleted exactly the users the job says");
+        assert_eq!(crate::server::operations::moves::tests::miscounted_users(&db).await, 0);
+        // Someone deletes a user the job has not reached yet.
+        let pending: Vec<UserId> =
+            lines(&db, job, JobLineFilter::Pending, 1).await.unwrap().items.iter().map(|l| l.id).collect();
+        let gone = *pending.last().unwrap();
+        delete::run(&db, &operator(), &[gone]).await.unwrap();
+        reopen(&db, &operator(), job).await.unwrap();
+        assert_eq!(drive(db.clone(), job, settings).await, JobState::Completed);
+        let done = load(&db, job).await.unwrap();
+        assert_eq!((done.kind, done.done, done.moved, done.refused), (JobKind::Delete, 30, 29, 1));
+        let refused = lines(&db, job, JobLineFilter::Refused, 1).await.unwrap();
+        assert_eq!(
+            refused.items.iter().map(|l| (l.id, l.outcome)).collect::<Vec<_>>(),
+            [(gone, JobUserOutcome::Refused(MoveRefusal::NotEnabled))]
+        );
+        for table in ["contacts", "meetings", "access_entries", "presence_items", "user_data_counts"] {
+            let left: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE user_id IN ({})",
+                users.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+            ))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            assert_eq!(left, 0, "{table}");
+        }
+        let ends: Vec<String> = sqlx::query_scalar(
+            "SELECT operation FROM audit_events WHERE operation LIKE 'delete_job_%' ORDER BY id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(ends, ["delete_job_resume", "delete_job_end"]);
+    }
+
+    /// A configure job changes the users it can and skips the others with the reason, as the
+    /// inline run does.
+    #[tokio::test]
+    async fn a_configure_job_changes_some_and_skips_others_with_the_reason() {
+        use crate::domain::configure::{ConfigureSkip, SettingsChange};
+        let db = deployment().await;
+        let r2 = users_of(&db, pool(&db, "pool01.contoso.com").await, 12).await;
+        let old = users_of(&db, pool(&db, "ocs2007.contoso.com").await, 5).await;
+        let users: Vec<UserId> = r2.iter().chain(&old).copied().collect();
+        let change = SettingsChange { public_im: Some(true), ..Default::default() };
+        let job =
+            crate::server::operations::create_job_now::<crate::server::operations::configure::Configure>(
+                &db,
+                &operator(),
+                &users,
+                &change,
+            )
+            .await
+            .unwrap();
+        while run_chunk(&db, job, 4).await.unwrap() == ChunkStep::More {}
+        let done = load(&db, job).await.unwrap();
+        assert_eq!(
+            (done.kind, done.state, done.moved, done.refused),
+            (JobKind::Configure, JobState::Completed, 12, 5)
+        );
+        let skipped = lines(&db, job, JobLineFilter::Refused, 1).await.unwrap();
+        assert!(
+            skipped.items.iter().all(|l| l.outcome == JobUserOutcome::Skipped(ConfigureSkip::EarlierVersion))
+        );
+        let on: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM enabled_users WHERE public_im AND user_id IN ({})",
+            r2.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(on, 12);
+    }
+
+    #[tokio::test]
+    async fn cancelling_keeps_the_users_already_moved_and_leaves_the_rest_in_place() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 30).await;
+        let job = crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false)
+            .await
+            .unwrap();
+        assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::More);
+        cancel(&db, &operator(), job).await.unwrap();
+        assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Cancelled));
+        let loaded = load(&db, job).await.unwrap();
+        assert_eq!((loaded.state, loaded.done, loaded.moved), (JobState::Cancelled, 10, 10));
+        let moved: Vec<UserId> =
+            lines(&db, job, JobLineFilter::Moved, 1).await.unwrap().items.iter().map(|l| l.id).collect();
+        let pending: Vec<UserId> =
+            lines(&db, job, JobLineFilter::Pending, 1).await.unwrap().items.iter().map(|l| l.id).collect();
+        assert_eq!((moved.len(), pending.len()), (10, 20));
+        assert!(home_of(&db, &moved).await.iter().all(|p| *p == to.0));
+        assert!(home_of(&db, &pending).await.iter().all(|p| *p == from.0));
+        // A finished job cannot be cancelled or resumed again.
+        assert_eq!(cancel(&db, &operator(), job).await, Err(AppError::JobStateConflict));
+        assert_eq!(reopen(&db, &operator(), job).await, Err(AppError::JobStateConflict));
+    }
+
+    #[tokio::test]
+    async fn a_restart_marks_the_job_interrupted_and_resuming_finishes_it() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        let users = users_of(&db, from, 25).await;
+        let job = crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false)
+            .await
+            .unwrap();
+        run_chunk(&db, job, 10).await.unwrap();
+        // The server stops here; at the next start:
+        assert_eq!(recover(&db).await.unwrap(), 1);
+        let stopped = load(&db, job).await.unwrap();
+        assert_eq!((stopped.state, stopped.done), (JobState::Interrupted, 10));
+        let homes = home_of(&db, &users).await;
+        assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 10);
+        assert_eq!(homes.iter().filter(|p| **p == from.0).count(), 15);
+        // An interrupted job does not run by itself.
+        assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Interrupted));
+        reopen(&db, &operator(), job).await.unwrap();
+        assert_eq!(
+            reopen(&db, &operator(), job).await,
+            Err(AppError::JobStateConflict),
+            "only one resume wins"
+        );
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+        assert_eq!(load(&db, job).await.unwrap().moved, 25);
+    }
+
+    #[tokio::test]
+    async fn a_failing_chunk_is_rolled_back_and_the_job_can_resume_after_the_fix() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 20).await;
+        let job = crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false)
+            .await
+            .unwrap();
+        run_chunk(&db, job, 7).await.unwrap();
+        sqlx::query(
+            "CREATE TEMP TRIGGER fail_chunk BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Failed);
+        let failed = load(&db, job).await.unwrap();
+        assert_eq!(
+            (failed.state, failed.done, failed.error),
+            (JobState::Failed, 7, Some(AppError::Internal))
+        );
+        let homes = home_of(&db, &users).await;
+        assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 7, "the failed chunk moved nobody");
+        sqlx::query("DROP TRIGGER fail_chunk").execute(&db).await.unwrap();
+        reopen(&db, &operator(), job).await.unwrap();
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+    }
+
+    #[tokio::test]
+    async fn each_chunk_judges_its_users_as_they_are_when_their_turn_comes() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "pool02.contoso.com").await);
+        let users = users_of(&db, from, 12).await;
+        let job = crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false)
+            .await
+            .unwrap();
+        let order: Vec<UserId> =
+            lines(&db, job, JobLineFilter::All, 1).await.unwrap().items.iter().map(|l| l.id).collect();
+        // Before the job reaches them: one user is disabled for the service, one already moved.
+        sqlx::query("DELETE FROM enabled_users WHERE user_id = ?")
+            .bind(order[11].0)
+            .execute(&db)
+            .await
+            .unwrap();
+        crate::server::operations::moves::tests::run(&db, &operator(), &[order[10]], to, false)
+            .await
+            .unwrap();
+        assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
+        let outcomes = outcomes(&db, job).await;
+        assert_eq!(outcomes[10], (Some("refused".into()), Some("already_there".into())));
+        assert_eq!(outcomes[11], (Some("refused".into()), Some("not_enabled".into())));
+        assert_eq!(load(&db, job).await.unwrap().moved, 10);
+    }
+
+    #[tokio::test]
+    async fn a_job_is_validated_as_a_whole_before_it_starts() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        sqlx::query("UPDATE pools SET capacity = 1 WHERE id = ?").bind(to.0).execute(&db).await.unwrap();
+        let users = users_of(&db, from, 10).await;
+        assert!(matches!(
+            crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false).await,
+            Err(AppError::CapacityExceeded { .. })
+        ));
+        let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(&db).await.unwrap();
+        assert_eq!(jobs, 0);
+        assert_eq!(load(&db, JobId(99)).await, Err(AppError::JobNotFound));
+    }
+}

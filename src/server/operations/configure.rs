@@ -1,0 +1,391 @@
+//! Configuring users in bulk: one UPDATE for the users that can change, the others listed with
+//! their reason, all in one transaction with the audit record.
+
+use crate::domain::AppError;
+use crate::domain::configure::{
+    ConfigureLine, ConfigurePreview, ConfigureRun, MAX_CONFIGURE, SettingsChange, skip_reason,
+};
+use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::operation::{OperationKind, PREVIEW_LINES, fingerprint_of};
+use crate::domain::operator::Operator;
+use crate::domain::user::{UserId, distinct_selection};
+use crate::server::jobs::{ChunkLine, JobLine, JobWork};
+use crate::server::security::audit;
+use serde_json::json;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+/// The enabled users among `ids`, by display name, each with the reason it cannot be
+/// configured, if any.
+async fn lines_of(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ConfigureLine>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        sip_uri: String,
+        fqdn: String,
+        version: String,
+        state: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.user_id, d.display_name, e.sip_uri, p.fqdn, p.version, p.state
+         FROM json_each(?) ids
+         JOIN enabled_users e ON e.user_id = ids.value
+         JOIN directory_users d ON d.id = e.user_id
+         JOIN pools p ON p.id = e.pool_id
+         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
+    )
+    .bind(serde_json::to_string(ids).unwrap_or_default())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in rows {
+        let version = r
+            .version
+            .parse()
+            .map_err(|_| crate::server::storage::error::corrupt("server version", &r.version))?;
+        let state =
+            r.state.parse().map_err(|_| crate::server::storage::error::corrupt("pool state", &r.state))?;
+        lines.push(ConfigureLine {
+            id: UserId(r.user_id),
+            display_name: r.display_name,
+            sip_uri: r.sip_uri,
+            pool_fqdn: r.fqdn,
+            version,
+            skip: skip_reason(version, state),
+        });
+    }
+    Ok(lines)
+}
+
+async fn check_change(conn: &mut SqliteConnection, change: &SettingsChange) -> Result<(), AppError> {
+    change.validate()?;
+    if let Some(Some(policy)) = &change.meeting_policy {
+        let known: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = ?")
+            .bind(policy)
+            .fetch_optional(&mut *conn)
+            .await?;
+        known.ok_or(AppError::UnknownMeetingPolicy)?;
+    }
+    Ok(())
+}
+
+async fn prepare(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    change: &SettingsChange,
+) -> Result<ConfigurePreview, AppError> {
+    check_change(conn, change).await?;
+    let ids: Vec<i64> = distinct_selection(users, MAX_CONFIGURE)?.into_iter().map(|u| u.0).collect();
+    let mut lines = lines_of(conn, &ids).await?;
+    if lines.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    // Skipped users first: they are what the operator has to read.
+    lines.sort_by_key(|l| l.skip.is_none());
+    let skipped = lines.iter().filter(|l| l.skip.is_some()).count() as u64;
+    Ok(ConfigurePreview {
+        change: change.clone(),
+        count: lines.len() as u64,
+        to_change: lines.len() as u64 - skipped,
+        skipped,
+        users: lines,
+    })
+}
+
+/// Changing users' settings in bulk.
+pub struct Configure;
+
+impl super::Operation for Configure {
+    const KIND: OperationKind = OperationKind::Configure;
+    const RUNS_AS_JOB: bool = true;
+    type Options = SettingsChange;
+    type Preview = ConfigurePreview;
+    type Run = ConfigureRun;
+
+    async fn plan(
+        conn: &mut SqliteConnection,
+        users: &[UserId],
+        change: &SettingsChange,
+    ) -> Result<ConfigurePreview, AppError> {
+        prepare(conn, users, change).await
+    }
+
+    fn fingerprint(preview: &ConfigurePreview) -> String {
+        fingerprint_of(&preview.users)
+    }
+
+    fn lines(preview: &ConfigurePreview) -> u64 {
+        preview.count
+    }
+
+    fn needs_step_up(_: &SettingsChange) -> bool {
+        false
+    }
+
+    fn shorten(preview: &mut ConfigurePreview) {
+        preview.users.truncate(PREVIEW_LINES);
+    }
+
+    /// Applies the change to the planned users that can take it; the others are recorded with
+    /// their reason.
+    async fn apply(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: ConfigurePreview,
+        change: &SettingsChange,
+    ) -> Result<ConfigureRun, AppError> {
+        let event_id = audit::record(
+            conn,
+            operator,
+            "configure_users",
+            json!({"change": change, "configured": preview.to_change, "skipped": preview.skipped}),
+            preview.count,
+        )
+        .await?;
+        let audit_lines: Vec<audit::UserLine<'_>> = preview
+            .users
+            .iter()
+            .map(|l| {
+                let (outcome, reason) = match l.skip {
+                    None => ("configured", None),
+                    Some(skip) => ("skipped", Some(skip.as_str())),
+                };
+                (l.id.0, None, l.display_name.as_str(), None, outcome, reason, Some(l.pool_fqdn.as_str()))
+            })
+            .collect();
+        audit::record_users(conn, event_id, audit_lines).await?;
+        let changing: Vec<i64> = preview.users.iter().filter(|l| l.skip.is_none()).map(|l| l.id.0).collect();
+        if !changing.is_empty() {
+            update(conn, &changing, change).await?;
+        }
+        Ok(ConfigureRun { event_id, preview })
+    }
+
+    fn shorten_run(run: &mut ConfigureRun) {
+        run.preview.users.truncate(PREVIEW_LINES);
+    }
+
+    async fn create_job(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: &ConfigurePreview,
+        change: &SettingsChange,
+    ) -> Result<JobId, AppError> {
+        let id = crate::server::jobs::next_id(conn).await?;
+        let parameters = json!({"change": change, "planned_configured": preview.to_change,
+                                "planned_skipped": preview.skipped, "job": id.0});
+        let event_id = audit::record(conn, operator, "configure_users", parameters, preview.count).await?;
+        let lines: Vec<JobLine<'_>> =
+            preview.users.iter().map(|u| JobLine::new(u.id, &u.display_name)).collect();
+        crate::server::jobs::record(conn, id, operator, &JobWork::Configure(change.clone()), event_id, &lines)
+            .await
+    }
+}
+
+/// One chunk of a configure job, in the job's transaction: the users still enabled are judged
+/// as they are now and changed, or skipped with the reason. The meeting policy is checked
+/// again: it may have been removed since the job started.
+pub(crate) async fn run_chunk(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    change: &SettingsChange,
+) -> Result<Vec<ChunkLine>, AppError> {
+    check_change(conn, change).await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let lines = lines_of(conn, &ids).await?;
+    let changing: Vec<i64> = lines.iter().filter(|l| l.skip.is_none()).map(|l| l.id.0).collect();
+    if !changing.is_empty() {
+        update(conn, &changing, change).await?;
+    }
+    Ok(lines
+        .into_iter()
+        .map(|l| ChunkLine {
+            user: l.id,
+            outcome: match l.skip {
+                None => JobUserOutcome::Configured,
+                Some(skip) => JobUserOutcome::Skipped(skip),
+            },
+            data_kept: 0,
+            data_lost: 0,
+            audit_reason: l.skip.map(|s| s.as_str()),
+            pool: Some(l.pool_fqdn),
+            sip_uri: None,
+        })
+        .collect())
+}
+
+/// One UPDATE setting the changed columns for every user that changes.
+async fn update(conn: &mut SqliteConnection, users: &[i64], change: &SettingsChange) -> Result<(), AppError> {
+    let mut qb = QueryBuilder::<Sqlite>::new("UPDATE enabled_users SET ");
+    let mut set = qb.separated(", ");
+    for (column, value) in [
+        ("federation", change.federation),
+        ("remote_access", change.remote_access),
+        ("public_im", change.public_im),
+    ] {
+        if let Some(value) = value {
+            set.push(column).push_unseparated(" = ").push_bind_unseparated(value);
+        }
+    }
+    if change.enable_enhanced_presence {
+        set.push("enhanced_presence = 1");
+    }
+    if let Some(archiving) = change.archiving {
+        set.push("archiving = ").push_bind_unseparated(archiving.as_str());
+    }
+    if let Some(policy) = &change.meeting_policy {
+        set.push("meeting_policy = ").push_bind_unseparated(policy.clone());
+    }
+    if let Some(telephony) = change.telephony {
+        set.push("telephony = ").push_bind_unseparated(telephony.as_str());
+    }
+    qb.push(" WHERE user_id IN (SELECT value FROM json_each(")
+        .push_bind(serde_json::to_string(users).map_err(|_| AppError::Internal)?)
+        .push("))");
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::search::UserTarget;
+    use crate::domain::user::{ArchivingPolicy, Telephony};
+    use crate::server::operations::moves::tests::{deployment, operator, pool, users_of};
+    use sqlx::SqlitePool;
+
+    #[derive(sqlx::FromRow, Debug, PartialEq, Clone)]
+    struct Settings {
+        federation: bool,
+        remote_access: bool,
+        public_im: bool,
+        enhanced_presence: bool,
+        archiving: String,
+        meeting_policy: Option<String>,
+        telephony: String,
+    }
+
+    /// The preview of a target, through a selection as the wizard makes it.
+    async fn preview(
+        db: &SqlitePool,
+        target: &UserTarget,
+        change: &SettingsChange,
+    ) -> Result<ConfigurePreview, AppError> {
+        use crate::domain::operation::SelectionSource;
+        let selection =
+            super::super::selection::create(db, &operator(), &SelectionSource::Users(target.clone())).await?;
+        Ok(super::super::preview::<Configure>(db, &operator(), selection.id, change).await?.preview)
+    }
+
+    async fn run(
+        db: &SqlitePool,
+        operator: &Operator,
+        users: &[UserId],
+        change: &SettingsChange,
+    ) -> Result<ConfigureRun, AppError> {
+        super::super::apply_now::<Configure>(db, operator, users, change).await
+    }
+
+    async fn settings(db: &SqlitePool, id: UserId) -> Settings {
+        sqlx::query_as(
+            "SELECT federation, remote_access, public_im, enhanced_presence, archiving, meeting_policy, telephony
+             FROM enabled_users WHERE user_id = ?",
+        )
+        .bind(id.0)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+
+    fn change() -> SettingsChange {
+        SettingsChange {
+            federation: Some(true),
+            remote_access: Some(false),
+            public_im: None,
+            enable_enhanced_presence: true,
+            archiving: Some(ArchivingPolicy::InternalAndFederated),
+            meeting_policy: Some(Some("Large Meetings".into())),
+            telephony: Some(Telephony::EnterpriseVoice),
+        }
+    }
+
+    #[tokio::test]
+    async fn earlier_version_and_unassigned_users_are_listed_and_left_alone() {
+        let db = deployment().await;
+        let current = users_of(&db, pool(&db, "pool01.contoso.com").await, 3).await;
+        let ocs2007 = users_of(&db, pool(&db, "ocs2007.contoso.com").await, 2).await;
+        let lcs = users_of(&db, pool(&db, "lcs2005.contoso.com").await, 1).await;
+        let unassigned = users_of(&db, pool(&db, "se02.contoso.com").await, 1).await;
+        let all: Vec<UserId> = [&current[..], &ocs2007[..], &lcs[..], &unassigned[..]].concat();
+        let before: Vec<Settings> = settings_of(&db, &all).await;
+
+        let preview = preview(&db, &UserTarget::Users(all.clone()), &change()).await.unwrap();
+        assert_eq!((preview.to_change, preview.skipped), (3, 4));
+        assert!(preview.users[..4].iter().all(|l| l.skip.is_some()), "skipped users come first");
+        let run = run(&db, &operator(), &all, &change()).await.unwrap();
+        assert_eq!((run.preview.to_change, run.preview.skipped), (3, 4));
+
+        for (i, id) in all.iter().enumerate() {
+            let now = settings(&db, *id).await;
+            if i < 3 {
+                assert!(now.federation && !now.remote_access && now.enhanced_presence);
+                assert_eq!(now.public_im, before[i].public_im, "unset settings stay");
+                assert_eq!(now.archiving, "internal_and_federated");
+                assert_eq!(now.meeting_policy.as_deref(), Some("Large Meetings"));
+                assert_eq!(now.telephony, "enterprise_voice");
+            } else {
+                assert_eq!(now, before[i], "skipped user {id:?} changed");
+            }
+        }
+        // The audit record holds every user's outcome, written with the change.
+        let outcomes: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT outcome, reason FROM audit_event_users WHERE event_id = ? ORDER BY outcome, reason",
+        )
+        .bind(run.event_id)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let count =
+            |o: &str, r: Option<&str>| outcomes.iter().filter(|(a, b)| a == o && b.as_deref() == r).count();
+        assert_eq!(count("configured", None), 3);
+        assert_eq!(count("skipped", Some("earlier_version")), 3);
+        assert_eq!(count("skipped", Some("unassigned")), 1);
+    }
+
+    async fn settings_of(db: &SqlitePool, ids: &[UserId]) -> Vec<Settings> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(settings(db, *id).await);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn bad_changes_change_nothing() {
+        let db = deployment().await;
+        let users = users_of(&db, pool(&db, "pool01.contoso.com").await, 2).await;
+        let before = settings_of(&db, &users).await;
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        let unknown_policy = SettingsChange { meeting_policy: Some(Some("Nope".into())), ..change() };
+        assert_eq!(
+            run(&db, &operator(), &users, &unknown_policy).await.err(),
+            Some(AppError::UnknownMeetingPolicy)
+        );
+        assert_eq!(
+            run(&db, &operator(), &users, &SettingsChange::default()).await.err(),
+            Some(AppError::NothingToChange)
+        );
+        assert_eq!(run(&db, &operator(), &[], &change()).await.err(), Some(AppError::EmptySelection));
+        let mut with_stranger = users.clone();
+        with_stranger.push(UserId(-1));
+        assert_eq!(
+            run(&db, &operator(), &with_stranger, &change()).await.err(),
+            Some(AppError::UnknownUsers)
+        );
+        assert_eq!(settings_of(&db, &users).await, before);
+        let after: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(after, events);
+    }
+}

@@ -1,0 +1,305 @@
+//! Deleting users' server data and enablement, in one transaction with its audit record. The
+//! directory user stays; enabling it again starts from empty server data.
+
+use crate::domain::AppError;
+use crate::domain::delete::{DeleteLine, DeletePreview, DeleteRun, MAX_DELETE, delete_totals};
+use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::operation::{OperationKind, PREVIEW_LINES, fingerprint_of};
+use crate::domain::operator::Operator;
+use crate::domain::user::{UserId, distinct_selection};
+use crate::server::directory::users::DataCountsRecord;
+use crate::server::jobs::{ChunkLine, JobLine, JobWork};
+use crate::server::security::audit;
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+/// The enabled users among `ids`, with their data counts, by display name.
+async fn lines_of(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<DeleteLine>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        sip_uri: String,
+        fqdn: String,
+        #[sqlx(flatten)]
+        data: DataCountsRecord,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.user_id, d.display_name, e.sip_uri, p.fqdn,
+                n.contacts, n.contact_groups, n.allowed, n.blocked, n.meetings, n.presence_items
+         FROM json_each(?) ids
+         JOIN enabled_users e ON e.user_id = ids.value
+         JOIN directory_users d ON d.id = e.user_id
+         JOIN pools p ON p.id = e.pool_id
+         JOIN user_data_counts n ON n.user_id = e.user_id
+         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
+    )
+    .bind(serde_json::to_string(ids).unwrap_or_default())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DeleteLine {
+            id: UserId(r.user_id),
+            display_name: r.display_name,
+            sip_uri: r.sip_uri,
+            pool_fqdn: r.fqdn,
+            data: r.data.into(),
+        })
+        .collect())
+}
+
+async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
+    let ids: Vec<i64> = distinct_selection(users, MAX_DELETE)?.into_iter().map(|u| u.0).collect();
+    let users = lines_of(conn, &ids).await?;
+    // A user deleted (or never enabled) since the list was shown: refuse the whole operation
+    // rather than delete a set the operator did not confirm.
+    if users.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    Ok(DeletePreview { count: users.len() as u64, totals: delete_totals(&users), users })
+}
+
+/// Deleting users' server data and enablement (needs step-up).
+pub struct Delete;
+
+impl super::Operation for Delete {
+    const KIND: OperationKind = OperationKind::Delete;
+    const RUNS_AS_JOB: bool = true;
+    type Options = ();
+    type Preview = DeletePreview;
+    type Run = DeleteRun;
+
+    async fn plan(conn: &mut SqliteConnection, users: &[UserId], _: &()) -> Result<DeletePreview, AppError> {
+        prepare(conn, users).await
+    }
+
+    fn fingerprint(preview: &DeletePreview) -> String {
+        fingerprint_of(&preview.users)
+    }
+
+    fn lines(preview: &DeletePreview) -> u64 {
+        preview.count
+    }
+
+    fn needs_step_up(_: &()) -> bool {
+        true
+    }
+
+    fn shorten(preview: &mut DeletePreview) {
+        preview.users.truncate(PREVIEW_LINES);
+    }
+
+    /// Deletes exactly the planned users' server data and enablement, with the audit record.
+    async fn apply(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: DeletePreview,
+        _: &(),
+    ) -> Result<DeleteRun, AppError> {
+        let event_id = record_event(conn, operator, &preview, None).await?;
+        let lines: Vec<audit::UserLine<'_>> = preview
+            .users
+            .iter()
+            .map(|u| {
+                (u.id.0, None, u.display_name.as_str(), None, "deleted", None, Some(u.pool_fqdn.as_str()))
+            })
+            .collect();
+        audit::record_users(conn, event_id, lines).await?;
+        let ids: Vec<UserId> = preview.users.iter().map(|u| u.id).collect();
+        delete(conn, &ids).await?;
+        Ok(DeleteRun { event_id, preview })
+    }
+
+    fn shorten_run(run: &mut DeleteRun) {
+        run.preview.users.truncate(PREVIEW_LINES);
+    }
+
+    async fn create_job(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: &DeletePreview,
+        _: &(),
+    ) -> Result<JobId, AppError> {
+        let id = crate::server::jobs::next_id(conn).await?;
+        let event_id = record_event(conn, operator, preview, Some(id.0)).await?;
+        let lines: Vec<JobLine<'_>> =
+            preview.users.iter().map(|u| JobLine::new(u.id, &u.display_name)).collect();
+        crate::server::jobs::record(conn, id, operator, &JobWork::Delete, event_id, &lines).await
+    }
+}
+
+/// The audit event of a delete, with the planned totals (and its job, if it runs as one).
+async fn record_event(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    preview: &DeletePreview,
+    job: Option<i64>,
+) -> Result<i64, AppError> {
+    let t = &preview.totals;
+    let mut parameters = json!({
+        "contacts": t.contacts, "contact_groups": t.contact_groups, "allowed": t.allowed,
+        "blocked": t.blocked, "meetings": t.meetings, "presence_items": t.presence_items,
+    });
+    if let Some(job) = job {
+        parameters["job"] = json!(job);
+    }
+    audit::record(conn, operator, "delete_users", parameters, preview.count).await
+}
+
+/// The data rows and their counts go with the enablement (ON DELETE CASCADE).
+async fn delete(conn: &mut SqliteConnection, users: &[UserId]) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM json_each(?))")
+        .bind(serde_json::to_string(users).map_err(|_| AppError::Internal)?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One chunk of a delete job, in the job's transaction: the users still enabled are deleted.
+pub(crate) async fn run_chunk(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+) -> Result<Vec<ChunkLine>, AppError> {
+    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let lines = lines_of(conn, &ids).await?;
+    let found: Vec<UserId> = lines.iter().map(|l| l.id).collect();
+    delete(conn, &found).await?;
+    Ok(lines
+        .into_iter()
+        .map(|l| ChunkLine {
+            user: l.id,
+            outcome: JobUserOutcome::Deleted,
+            data_kept: 0,
+            data_lost: l.data.total(),
+            audit_reason: None,
+            sip_uri: Some(format!("sip:{}", l.sip_uri)),
+            pool: Some(l.pool_fqdn),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::search::UserTarget;
+    use crate::server::operations::moves::tests::{deployment, miscounted_users, operator, pool, users_of};
+    use sqlx::SqlitePool;
+
+    /// The preview of a target, through a selection as the wizard makes it.
+    async fn preview(db: &SqlitePool, target: &UserTarget) -> Result<DeletePreview, AppError> {
+        use crate::domain::operation::SelectionSource;
+        let selection =
+            super::super::selection::create(db, &operator(), &SelectionSource::Users(target.clone())).await?;
+        Ok(super::super::preview::<Delete>(db, &operator(), selection.id, &()).await?.preview)
+    }
+
+    /// Plans and deletes these users at once.
+    pub(crate) async fn run(
+        db: &SqlitePool,
+        operator: &Operator,
+        users: &[UserId],
+    ) -> Result<DeleteRun, AppError> {
+        super::super::apply_now::<Delete>(db, operator, users, &()).await
+    }
+
+    /// Records the delete of these users as a job, without starting it.
+    pub(crate) async fn create_job(
+        db: &SqlitePool,
+        operator: &Operator,
+        users: &[UserId],
+    ) -> Result<JobId, AppError> {
+        super::super::create_job_now::<Delete>(db, operator, users, &()).await
+    }
+
+    async fn count(db: &SqlitePool, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn deletes_data_and_enablement_but_keeps_the_directory_user() {
+        let db = deployment().await;
+        let pool01 = pool(&db, "pool01.contoso.com").await;
+        let users = users_of(&db, pool01, 2).await;
+        let preview = preview(&db, &UserTarget::Users(users.clone())).await.unwrap();
+        let contacts = count(
+            &db,
+            &format!("SELECT COUNT(*) FROM contacts WHERE user_id IN ({}, {})", users[0].0, users[1].0),
+        )
+        .await;
+        assert_eq!(preview.totals.contacts, contacts as u64);
+        assert!(contacts > 0);
+        let directory = count(&db, "SELECT COUNT(*) FROM directory_users").await;
+        let enabled = count(&db, "SELECT COUNT(*) FROM enabled_users").await;
+        let all_contacts = count(&db, "SELECT COUNT(*) FROM contacts").await;
+
+        let run = run(&db, &operator(), &users).await.unwrap();
+        assert_eq!(run.preview.count, 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM directory_users").await, directory);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM enabled_users").await, enabled - 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM contacts").await, all_contacts - contacts);
+        for table in
+            ["contacts", "contact_groups", "access_entries", "meetings", "presence_items", "user_data_counts"]
+        {
+            let left = count(
+                &db,
+                &format!("SELECT COUNT(*) FROM {table} WHERE user_id IN ({}, {})", users[0].0, users[1].0),
+            )
+            .await;
+            assert_eq!(left, 0, "{table}");
+        }
+        assert_eq!(miscounted_users(&db).await, 0);
+        // The audit record was written with the change.
+        let lines =
+            count(&db, &format!("SELECT COUNT(*) FROM audit_event_users WHERE event_id = {}", run.event_id))
+                .await;
+        assert_eq!(lines, 2);
+        // The directory user can be enabled again: it is a directory user without enablement.
+        let name = &preview.users.iter().find(|u| u.id == users[0]).unwrap().display_name;
+        let query = crate::domain::enable::DirectoryQuery { text: name.clone(), ..Default::default() };
+        assert!(
+            crate::server::operations::enable::candidate_ids(&db, &query).await.unwrap().contains(&users[0])
+        );
+        // Deleting again is refused: they are no longer enabled.
+        assert_eq!(run_again(&db, &users).await, Some(AppError::UnknownUsers));
+    }
+
+    async fn run_again(db: &SqlitePool, users: &[UserId]) -> Option<AppError> {
+        run(db, &operator(), users).await.err()
+    }
+
+    #[tokio::test]
+    async fn a_failure_deletes_nothing_and_records_nothing() {
+        let db = deployment().await;
+        let pool01 = pool(&db, "pool01.contoso.com").await;
+        let users = users_of(&db, pool01, 5).await;
+        // Make the delete of the last user's meetings fail half-way through the statement.
+        sqlx::query(&format!(
+            "CREATE TRIGGER fail_delete BEFORE DELETE ON meetings WHEN OLD.user_id = {}
+             BEGIN SELECT RAISE(ABORT, 'injected'); END",
+            users[4].0
+        ))
+        .execute(&db)
+        .await
+        .unwrap();
+        let has_meetings =
+            count(&db, &format!("SELECT COUNT(*) FROM meetings WHERE user_id = {}", users[4].0)).await;
+        assert!(has_meetings > 0, "the test needs a user with meetings");
+        let before = (
+            count(&db, "SELECT COUNT(*) FROM enabled_users").await,
+            count(&db, "SELECT COUNT(*) FROM contacts").await,
+            count(&db, "SELECT COUNT(*) FROM audit_events").await,
+        );
+        assert_eq!(run(&db, &operator(), &users).await.err(), Some(AppError::Internal));
+        let after = (
+            count(&db, "SELECT COUNT(*) FROM enabled_users").await,
+            count(&db, "SELECT COUNT(*) FROM contacts").await,
+            count(&db, "SELECT COUNT(*) FROM audit_events").await,
+        );
+        assert_eq!(before, after);
+        // Bad input changes nothing either.
+        assert_eq!(run(&db, &operator(), &[]).await.err(), Some(AppError::EmptySelection));
+        assert_eq!(run(&db, &operator(), &[UserId(-5)]).await.err(), Some(AppError::UnknownUsers));
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_events").await, before.2);
+    }
+}

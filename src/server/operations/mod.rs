@@ -1,0 +1,244 @@
+//! Operations on users (enable, move, delete, configure, organization move), all in one shape:
+//! a stored `selection` of users → `preview` (the plan as the users are now, with a preview
+//! token) → `run` (the token; exactly the previewed plan, or a refusal if it changed). Each
+//! operation says only what is its own by implementing `Operation`; this module decides
+//! everything they share, including whether a run is done inline or as a job.
+//! Export and import of user data live here too.
+
+pub mod configure;
+pub mod delete;
+pub mod enable;
+pub mod export;
+pub mod moves;
+pub mod selection;
+pub mod user_data;
+
+use crate::domain::AppError;
+use crate::domain::jobs::{JobId, Started};
+use crate::domain::operation::{OperationKind, PREVIEW_TOKEN_MINUTES, PreviewToken, Previewed, SelectionId};
+use crate::domain::operator::Operator;
+use crate::domain::user::UserId;
+use crate::server::jobs::JobSettings;
+use crate::server::now;
+use crate::server::security::operators::{random_token, token_hash};
+use crate::server::storage::db::{in_write, read_snapshot};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// What one operation is: how it plans, what of a plan must not change before the run, how it
+/// applies a plan inline and how it records one as a job.
+pub trait Operation {
+    const KIND: OperationKind;
+    /// Whether a run above the job threshold becomes a job (enabling is one transaction always,
+    /// its batches being capped lower).
+    const RUNS_AS_JOB: bool;
+    type Options: Serialize + DeserializeOwned + Send + Sync;
+    type Preview: Send;
+    type Run: Send;
+
+    /// Plans the operation on these users from their state now. Refuses bad options and users
+    /// the operation cannot take (unknown, too many).
+    fn plan(
+        conn: &mut SqliteConnection,
+        users: &[UserId],
+        options: &Self::Options,
+    ) -> impl Future<Output = Result<Self::Preview, AppError>> + Send;
+
+    /// The part of a plan that, if it differs at the run, means the preview is no longer what
+    /// the run would do.
+    fn fingerprint(preview: &Self::Preview) -> String;
+
+    /// Users the plan covers (what decides inline or job).
+    fn lines(preview: &Self::Preview) -> u64;
+
+    /// Whether the run needs the operator's password again (a force move, a delete).
+    fn needs_step_up(options: &Self::Options) -> bool;
+
+    /// Cuts a preview to what the browser shows.
+    fn shorten(preview: &mut Self::Preview);
+
+    /// Applies the plan in the caller's transaction, with its audit record.
+    fn apply(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: Self::Preview,
+        options: &Self::Options,
+    ) -> impl Future<Output = Result<Self::Run, AppError>> + Send;
+
+    /// Cuts a run's result to what the browser shows.
+    fn shorten_run(run: &mut Self::Run);
+
+    /// Records the plan as a job in the caller's transaction (its audit event with the planned
+    /// counts, its users in plan order); the job's task does the work.
+    fn create_job(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: &Self::Preview,
+        options: &Self::Options,
+    ) -> impl Future<Output = Result<JobId, AppError>> + Send;
+}
+
+/// What the operation would do to the selection's users; changes nothing but storing the
+/// preview token that its run names.
+pub async fn preview<O: Operation>(
+    db: &SqlitePool,
+    operator: &Operator,
+    selection: SelectionId,
+    options: &O::Options,
+) -> Result<Previewed<O::Preview>, AppError> {
+    let mut preview = {
+        let mut snapshot = read_snapshot(db).await?;
+        let users = selection::users(&mut snapshot, operator, selection).await?;
+        O::plan(&mut snapshot, &users, options).await?
+    };
+    let fingerprint = O::fingerprint(&preview);
+    let lines = O::lines(&preview);
+    let token = random_token();
+    let options_json = serde_json::to_string(options).map_err(|_| AppError::Internal)?;
+    in_write(db, async |conn| {
+        sqlx::query("DELETE FROM previews WHERE created_at < ?")
+            .bind(now() - PREVIEW_TOKEN_MINUTES * 60)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO previews (token_hash, operator_id, selection_id, kind, options, fingerprint, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash(&token))
+        .bind(operator.id.0)
+        .bind(selection.0)
+        .bind(O::KIND.as_str())
+        .bind(&options_json)
+        .bind(&fingerprint)
+        .bind(now())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    O::shorten(&mut preview);
+    Ok(Previewed { token: PreviewToken(token), selection, lines, preview })
+}
+
+/// A stored preview, as its run finds it.
+struct StoredPreview {
+    selection: SelectionId,
+    options: String,
+    fingerprint: String,
+}
+
+/// The operator's unused, unexpired preview of this kind behind `token`; anything else is
+/// `PreviewExpired` (a token of another operator is as good as unknown).
+async fn stored_preview(
+    conn: &mut SqliteConnection,
+    operator: &Operator,
+    kind: OperationKind,
+    token: &PreviewToken,
+) -> Result<StoredPreview, AppError> {
+    let row: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT selection_id, options, fingerprint FROM previews
+         WHERE token_hash = ? AND operator_id = ? AND kind = ? AND used_at IS NULL AND created_at >= ?",
+    )
+    .bind(token_hash(&token.0))
+    .bind(operator.id.0)
+    .bind(kind.as_str())
+    .bind(now() - PREVIEW_TOKEN_MINUTES * 60)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (selection, options, fingerprint) = row.ok_or(AppError::PreviewExpired)?;
+    Ok(StoredPreview { selection: SelectionId(selection), options, fingerprint })
+}
+
+fn options_of<O: Operation>(stored: &StoredPreview) -> Result<O::Options, AppError> {
+    serde_json::from_str(&stored.options)
+        .map_err(|_| crate::server::storage::error::corrupt("preview options", &stored.options))
+}
+
+/// Whether running this preview needs the operator's password again; asked before the run,
+/// whose transaction must not wait for a password check.
+pub async fn needs_step_up<O: Operation>(
+    db: &SqlitePool,
+    operator: &Operator,
+    token: &PreviewToken,
+) -> Result<bool, AppError> {
+    let mut conn = db.acquire().await?;
+    let stored = stored_preview(&mut conn, operator, O::KIND, token).await?;
+    Ok(O::needs_step_up(&options_of::<O>(&stored)?))
+}
+
+/// Runs a preview: plans again from the users' state now and, if the plan is the previewed one,
+/// applies it — at most the job threshold's users inline, in this one transaction; more as a
+/// job recorded in it, whose task starts once it is committed. The token is then used up.
+pub async fn run<O: Operation>(
+    db: &SqlitePool,
+    jobs: JobSettings,
+    operator: &Operator,
+    token: &PreviewToken,
+) -> Result<Started<O::Run>, AppError> {
+    let started = in_write(db, async |conn| {
+        let stored = stored_preview(conn, operator, O::KIND, token).await?;
+        let options = options_of::<O>(&stored)?;
+        let users = selection::users(conn, operator, stored.selection).await?;
+        let plan = O::plan(conn, &users, &options).await.map_err(|error| match error {
+            // Users that left the operation's reach since the preview are a change, not a
+            // mistake of the operator's.
+            AppError::UnknownUsers | AppError::AlreadyEnabled | AppError::CapacityExceeded { .. } => {
+                AppError::SelectionChanged
+            }
+            other => other,
+        })?;
+        if O::fingerprint(&plan) != stored.fingerprint {
+            return Err(AppError::SelectionChanged);
+        }
+        sqlx::query("UPDATE previews SET used_at = ? WHERE token_hash = ?")
+            .bind(now())
+            .bind(token_hash(&token.0))
+            .execute(&mut *conn)
+            .await?;
+        if O::RUNS_AS_JOB && O::lines(&plan) > jobs.threshold as u64 {
+            return Ok(Started::Job(O::create_job(conn, operator, &plan, &options).await?));
+        }
+        let mut run = O::apply(conn, operator, plan, &options).await?;
+        O::shorten_run(&mut run);
+        Ok(Started::Done(run))
+    })
+    .await?;
+    if let Started::Job(job) = &started {
+        crate::server::jobs::spawn(db.clone(), *job, jobs);
+    }
+    Ok(started)
+}
+
+/// Plans and applies at once, in one transaction, on these users: for the services that act
+/// without a browser in between (imports, tests).
+pub async fn apply_now<O: Operation>(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    options: &O::Options,
+) -> Result<O::Run, AppError> {
+    in_write(db, async |conn| {
+        let plan = O::plan(conn, users, options).await?;
+        O::apply(conn, operator, plan, options).await
+    })
+    .await
+}
+
+/// Records the plan of these users as a job and starts nothing: for tests of the job engine.
+#[cfg(test)]
+pub async fn create_job_now<O: Operation>(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    options: &O::Options,
+) -> Result<JobId, AppError> {
+    in_write(db, async |conn| {
+        let plan = O::plan(conn, users, options).await?;
+        O::create_job(conn, operator, &plan, options).await
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,574 @@
+//! Directory sync from an LDAP server (the source an ADSync feed would be): reads the users and
+//! their organization, then creates, updates and moves them in one transaction. A user with
+//! Prevent User Move set stays where they are, and the report says so.
+
+use crate::domain::AppError;
+use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId};
+use crate::domain::user::UserId;
+use crate::server::organizations::orgs::{self, MoveSource};
+use crate::server::security::audit;
+use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// Where the directory is and how its entries map to users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LdapSettings {
+    /// `ldap://host:389` or `ldaps://host:636`.
+    pub url: String,
+    pub bind_dn: Option<String>,
+    pub password: Option<String>,
+    pub base_dn: String,
+    pub filter: String,
+    /// The attribute naming the user's organization (empty or absent: the enterprise).
+    pub org_attribute: String,
+    /// A stable identifier of the entry (`entryUUID` on OpenLDAP).
+    pub guid_attribute: String,
+    /// Upgrade an `ldap://` connection with StartTLS.
+    pub starttls: bool,
+}
+
+impl LdapSettings {
+    /// From `UC_ADMIN_LDAP_*`; `None` when no URL is set (sync is then not offered).
+    pub fn from_env() -> Option<LdapSettings> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Some(LdapSettings {
+            url: var("UC_ADMIN_LDAP_URL")?,
+            bind_dn: var("UC_ADMIN_LDAP_BIND_DN"),
+            password: var("UC_ADMIN_LDAP_PASSWORD"),
+            base_dn: var("UC_ADMIN_LDAP_BASE_DN")?,
+            filter: var("UC_ADMIN_LDAP_FILTER").unwrap_or_else(|| "(objectClass=inetOrgPerson)".into()),
+            org_attribute: var("UC_ADMIN_LDAP_ORG_ATTRIBUTE").unwrap_or_else(|| "o".into()),
+            guid_attribute: var("UC_ADMIN_LDAP_GUID_ATTRIBUTE").unwrap_or_else(|| "entryUUID".into()),
+            starttls: var("UC_ADMIN_LDAP_STARTTLS")
+                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+        })
+    }
+}
+
+/// A user as the directory describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    pub dn: String,
+    pub guid: String,
+    pub username: String,
+    pub display_name: String,
+    pub given_name: String,
+    pub surname: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub organization: Option<String>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> AppError {
+    tracing::warn!("directory sync: {e}");
+    AppError::DirectoryUnavailable
+}
+
+/// Reads every entry the filter selects under the base DN.
+pub async fn fetch(settings: &LdapSettings) -> Result<Vec<DirectoryEntry>, AppError> {
+    let conn_settings =
+        LdapConnSettings::new().set_conn_timeout(Duration::from_secs(10)).set_starttls(settings.starttls);
+    let (conn, mut ldap) =
+        LdapConnAsync::with_settings(conn_settings, &settings.url).await.map_err(unavailable)?;
+    ldap3::drive!(conn);
+    if let (Some(dn), Some(password)) = (&settings.bind_dn, &settings.password) {
+        ldap.simple_bind(dn, password).await.map_err(unavailable)?.success().map_err(unavailable)?;
+    }
+    let attributes = vec![
+        "uid",
+        "cn",
+        "displayName",
+        "givenName",
+        "sn",
+        "mail",
+        "departmentNumber",
+        settings.org_attribute.as_str(),
+        settings.guid_attribute.as_str(),
+    ];
+    let (entries, _) = ldap
+        .search(&settings.base_dn, Scope::Subtree, &settings.filter, attributes)
+        .await
+        .map_err(unavailable)?
+        .success()
+        .map_err(unavailable)?;
+    let _ = ldap.unbind().await;
+    let first = |e: &SearchEntry, name: &str| -> Option<String> {
+        e.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.first().cloned())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    Ok(entries
+        .into_iter()
+        .map(|raw| {
+            let e = SearchEntry::construct(raw);
+            DirectoryEntry {
+                guid: first(&e, &settings.guid_attribute).unwrap_or_else(|| e.dn.to_lowercase()),
+                username: first(&e, "uid").unwrap_or_default(),
+                display_name: first(&e, "displayName").or_else(|| first(&e, "cn")).unwrap_or_default(),
+                given_name: first(&e, "givenName").unwrap_or_default(),
+                surname: first(&e, "sn").unwrap_or_default(),
+                email: first(&e, "mail"),
+                department: first(&e, "departmentNumber"),
+                organization: first(&e, &settings.org_attribute),
+                dn: e.dn,
+            }
+        })
+        .collect())
+}
+
+/// Fetches the directory and applies it.
+pub async fn run(
+    db: &SqlitePool,
+    settings: &LdapSettings,
+    actor: audit::Actor<'_>,
+) -> Result<MembershipReport, AppError> {
+    let entries = fetch(settings).await?;
+    apply(db, actor, &entries).await
+}
+
+/// The name the audit log and the move history give a sync run from the command line.
+pub const SYNC_ACTOR: &str = "directory-sync";
+
+/// The container of an entry: its DN without the first component.
+fn container_of(dn: &str) -> String {
+    dn.split_once(',').map(|(_, parent)| parent.trim().to_string()).unwrap_or_default()
+}
+
+/// Applies the entries in one transaction: each is created, updated, moved, left unchanged or
+/// skipped with its reason.
+pub async fn apply(
+    db: &SqlitePool,
+    actor: audit::Actor<'_>,
+    entries: &[DirectoryEntry],
+) -> Result<MembershipReport, AppError> {
+    crate::server::storage::db::in_write(db, async |conn| {
+        let orgs: HashMap<String, OrgId> =
+            orgs::all(conn).await?.into_iter().map(|o| (o.name.to_lowercase(), o.id)).collect();
+        let enterprise: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+        let event_id = audit::record_as(
+            conn,
+            actor.id,
+            actor.name,
+            "directory_sync",
+            json!({"entries": entries.len()}),
+            entries.len() as u64,
+        )
+        .await?;
+        let mut report = MembershipReport::default();
+        let mut seen = HashSet::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let outcome = apply_entry(conn, actor, entry, &orgs, OrgId(enterprise), &mut seen).await?;
+            report.add(MembershipRow { line: i as u64 + 1, username: entry.username.clone(), outcome });
+        }
+        let lines: Vec<audit::UserLine<'_>> = report
+            .rows
+            .iter()
+            .filter_map(|r| {
+                Some((r.outcome.user()?.0, None, r.username.as_str(), None, r.outcome.code(), None, None))
+            })
+            .collect();
+        audit::record_users(conn, event_id, lines).await?;
+        report.event_id = Some(event_id);
+        Ok(report)
+    })
+    .await
+}
+
+async fn apply_entry(
+    conn: &mut SqliteConnection,
+    actor: audit::Actor<'_>,
+    entry: &DirectoryEntry,
+    orgs: &HashMap<String, OrgId>,
+    enterprise: OrgId,
+    seen: &mut HashSet<String>,
+) -> Result<MembershipOutcome, AppError> {
+    use MembershipProblem as P;
+    let username = entry.username.as_str();
+    let valid = (1..=64).contains(&username.chars().count())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid {
+        return Ok(MembershipOutcome::Rejected(P::InvalidUsername));
+    }
+    if entry.display_name.is_empty() || entry.display_name.chars().count() > 256 {
+        return Ok(MembershipOutcome::Rejected(P::InvalidDisplayName));
+    }
+    if !seen.insert(username.to_ascii_lowercase()) {
+        return Ok(MembershipOutcome::Rejected(P::DuplicateInFile));
+    }
+    let org = match &entry.organization {
+        None => enterprise,
+        Some(name) => match orgs.get(&name.to_lowercase()) {
+            Some(id) => *id,
+            None => return Ok(MembershipOutcome::Rejected(P::UnknownOrganization)),
+        },
+    };
+    // The same person is the same GUID; a user name held by another GUID is someone else.
+    let by_guid: Option<(i64, i64, bool)> = sqlx::query_as(
+        "SELECT d.id, m.org_id, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id
+         WHERE d.object_guid = ?",
+    )
+    .bind(&entry.guid)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let name_holder: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM directory_users WHERE sam_account_name = ? OR user_principal_name = ?",
+    )
+    .bind(username)
+    .bind(entry.email.as_deref().unwrap_or(""))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, current_org, locked)) = by_guid else {
+        if name_holder.is_some() {
+            return Ok(MembershipOutcome::Rejected(P::AlreadyExists));
+        }
+        let upn = entry.email.clone().unwrap_or_else(|| format!("{username}@directory"));
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO directory_users (object_guid, display_name, given_name, surname, sam_account_name,
+                                          user_principal_name, email, container, department)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&entry.guid)
+        .bind(&entry.display_name)
+        .bind(&entry.given_name)
+        .bind(&entry.surname)
+        .bind(username)
+        .bind(&upn)
+        .bind(&entry.email)
+        .bind(container_of(&entry.dn))
+        .bind(&entry.department)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE org_members SET org_id = ? WHERE user_id = ?")
+            .bind(org.0)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(MembershipOutcome::Created(UserId(id)));
+    };
+    if name_holder.is_some_and(|holder| holder != id) {
+        return Ok(MembershipOutcome::Rejected(P::AlreadyExists));
+    }
+    let updated = sqlx::query(
+        "UPDATE directory_users SET display_name = ?1, given_name = ?2, surname = ?3, sam_account_name = ?4,
+                email = ?5, container = ?6, department = ?7
+         WHERE id = ?8 AND (display_name, given_name, surname, sam_account_name, COALESCE(email, ''), container,
+                            COALESCE(department, ''))
+               IS NOT (?1, ?2, ?3, ?4, COALESCE(?5, ''), ?6, COALESCE(?7, ''))",
+    )
+    .bind(&entry.display_name)
+    .bind(&entry.given_name)
+    .bind(&entry.surname)
+    .bind(username)
+    .bind(&entry.email)
+    .bind(container_of(&entry.dn))
+    .bind(&entry.department)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    if org.0 != current_org {
+        if locked {
+            // Prevent User Move: the user stays, the report says why.
+            return Ok(MembershipOutcome::Rejected(P::Locked));
+        }
+        orgs::apply(conn, actor, &[UserId(id)], org, false, MoveSource::Sync).await?;
+        return Ok(MembershipOutcome::Moved(UserId(id)));
+    }
+    Ok(if updated {
+        MembershipOutcome::Updated(UserId(id))
+    } else {
+        MembershipOutcome::Unchanged(UserId(id))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::organizations::orgs::tests::{enterprise, manager};
+    use ldap3::Mod;
+    use std::collections::HashSet as Set;
+    use std::process::{Child, Command, Stdio};
+
+    /// A real OpenLDAP server (Debian's slapd) on a free loopback port, with its own
+    /// configuration and database in a temporary directory; stopped and removed on drop.
+    struct Slapd {
+        child: Child,
+        dir: std::path::PathBuf,
+        url: String,
+    }
+
+    const SUFFIX: &str = "dc=example,dc=com";
+    const ADMIN: &str = "cn=admin,dc=example,dc=com";
+    const SECRET: &str = "test-secret";
+
+    impl Slapd {
+        async fn start() -> Slapd {
+            let slapd = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
+                .into_iter()
+                .find(|p| std::path::Path::new(p).exists())
+                .expect("slapd is not installed: scripts/setup.sh installs Debian's slapd");
+            let dir = std::env::temp_dir().join(format!(
+                "uc-admin-slapd-{}-{}",
+                std::process::id(),
+                crate::server::security::operators::random_guid()
+            ));
+            std::fs::create_dir_all(dir.join("data")).unwrap();
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let conf = format!(
+                "include /etc/ldap/schema/core.schema\n\
+                 include /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/nis.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\n\
+                 pidfile {dir}/slapd.pid\n\
+                 modulepath /usr/lib/ldap\n\
+                 moduleload back_mdb\n\
+                 database mdb\n\
+                 maxsize 10485760\n\
+                 suffix \"{SUFFIX}\"\n\
+                 rootdn \"{ADMIN}\"\n\
+                 rootpw {SECRET}\n\
+                 directory {dir}/data\n",
+                dir = dir.display()
+            );
+            std::fs::write(dir.join("slapd.conf"), conf).unwrap();
+            let url = format!("ldap://127.0.0.1:{port}");
+            let child = Command::new(slapd)
+                .args(["-f", &dir.join("slapd.conf").to_string_lossy(), "-h", &format!("{url}/"), "-d", "0"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start slapd");
+            let server = Slapd { child, dir, url };
+            for _ in 0..100 {
+                if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                    return server;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("slapd did not start on {}", server.url);
+        }
+
+        async fn admin(&self) -> ldap3::Ldap {
+            let (conn, mut ldap) = LdapConnAsync::new(&self.url).await.unwrap();
+            ldap3::drive!(conn);
+            ldap.simple_bind(ADMIN, SECRET).await.unwrap().success().unwrap();
+            ldap
+        }
+
+        fn settings(&self) -> LdapSettings {
+            LdapSettings {
+                url: self.url.clone(),
+                bind_dn: Some(ADMIN.into()),
+                password: Some(SECRET.into()),
+                base_dn: format!("ou=People,{SUFFIX}"),
+                filter: "(objectClass=inetOrgPerson)".into(),
+                org_attribute: "o".into(),
+                guid_attribute: "entryUUID".into(),
+                starttls: false,
+            }
+        }
+    }
+
+    impl Drop for Slapd {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    async fn add_person(ldap: &mut ldap3::Ldap, uid: &str, name: &str, org: Option<&str>) {
+        let (given, sn) = name.split_once(' ').unwrap();
+        let mail = format!("{uid}@example.com");
+        let mut attrs: Vec<(&str, Set<&str>)> = vec![
+            ("objectClass", Set::from(["inetOrgPerson"])),
+            ("uid", Set::from([uid])),
+            ("cn", Set::from([name])),
+            ("givenName", Set::from([given])),
+            ("sn", Set::from([sn])),
+            ("mail", Set::from([mail.as_str()])),
+        ];
+        if let Some(org) = org {
+            attrs.push(("o", Set::from([org])));
+        }
+        ldap.add(&format!("uid={uid},ou=People,{SUFFIX}"), attrs).await.unwrap().success().unwrap();
+    }
+
+    async fn directory(server: &Slapd) -> ldap3::Ldap {
+        let mut ldap = server.admin().await;
+        ldap.add(
+            SUFFIX,
+            vec![
+                ("objectClass", Set::from(["dcObject", "organization"])),
+                ("dc", Set::from(["example"])),
+                ("o", Set::from(["Example"])),
+            ],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        ldap.add(
+            &format!("ou=People,{SUFFIX}"),
+            vec![("objectClass", Set::from(["organizationalUnit"])), ("ou", Set::from(["People"]))],
+        )
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+        ldap
+    }
+
+    async fn org_of(db: &SqlitePool, sam: &str) -> (String, bool) {
+        sqlx::query_as(
+            "SELECT o.name, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id
+             JOIN organizations o ON o.id = m.org_id WHERE d.sam_account_name = ?",
+        )
+        .bind(sam)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+
+    fn outcomes(report: &MembershipReport) -> Vec<(&str, &'static str)> {
+        report.rows.iter().map(|r| (r.username.as_str(), r.outcome.code())).collect()
+    }
+
+    #[tokio::test]
+    async fn sync_from_a_real_slapd_creates_updates_moves_and_leaves_locked_users() {
+        let server = Slapd::start().await;
+        let mut ldap = directory(&server).await;
+        add_person(&mut ldap, "alice.ldap", "Alice Ldap", Some("Test A")).await;
+        add_person(&mut ldap, "bob.ldap", "Bob Ldap", Some("test b")).await;
+        add_person(&mut ldap, "carol.ldap", "Carol Ldap", None).await;
+        add_person(&mut ldap, "dave.ldap", "Dave Ldap", Some("Atlantis")).await;
+        let (db, _, _, _) = enterprise().await;
+        let enterprise_name: String =
+            sqlx::query_scalar("SELECT name FROM organizations WHERE parent_id IS NULL")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+
+        let first = run(&db, &server.settings(), (&manager()).into()).await.unwrap();
+        let mut got = outcomes(&first);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("alice.ldap", "created"),
+                ("bob.ldap", "created"),
+                ("carol.ldap", "created"),
+                ("dave.ldap", "rejected")
+            ]
+        );
+        assert_eq!(org_of(&db, "alice.ldap").await.0, "Test A");
+        assert_eq!(org_of(&db, "bob.ldap").await.0, "Test B");
+        assert_eq!(org_of(&db, "carol.ldap").await.0, enterprise_name);
+        let container: String =
+            sqlx::query_scalar("SELECT container FROM directory_users WHERE sam_account_name = 'alice.ldap'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(container, format!("ou=People,{SUFFIX}"));
+
+        // The directory changes: Alice moves, Bob is renamed, Carol would move but is locked.
+        let people = |uid: &str| format!("uid={uid},ou=People,{SUFFIX}");
+        ldap.modify(&people("alice.ldap"), vec![Mod::Replace("o", Set::from(["Test B"]))])
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        ldap.modify(&people("bob.ldap"), vec![Mod::Replace("cn", Set::from(["Robert Ldap"]))])
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        ldap.modify(&people("carol.ldap"), vec![Mod::Add("o", Set::from(["Test A"]))])
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        sqlx::query(
+            "UPDATE org_members SET prevent_move = 1
+             WHERE user_id = (SELECT id FROM directory_users WHERE sam_account_name = 'carol.ldap')",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let second = run(&db, &server.settings(), (&manager()).into()).await.unwrap();
+        let mut got = outcomes(&second);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("alice.ldap", "moved"),
+                ("bob.ldap", "updated"),
+                ("carol.ldap", "rejected"),
+                ("dave.ldap", "rejected")
+            ]
+        );
+        let carol = second.rows.iter().find(|r| r.username == "carol.ldap").unwrap();
+        assert_eq!(carol.outcome, MembershipOutcome::Rejected(MembershipProblem::Locked));
+        assert_eq!(org_of(&db, "alice.ldap").await.0, "Test B");
+        assert_eq!(org_of(&db, "carol.ldap").await, (enterprise_name, true));
+        let bob: String = sqlx::query_scalar(
+            "SELECT display_name FROM directory_users WHERE sam_account_name = 'bob.ldap'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(bob, "Robert Ldap");
+        let alice: i64 =
+            sqlx::query_scalar("SELECT id FROM directory_users WHERE sam_account_name = 'alice.ldap'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        let history = crate::server::organizations::orgs::user_history(&db, UserId(alice)).await.unwrap();
+        assert_eq!((history[0].source.as_str(), history[0].to_name.as_str()), ("sync", "Test B"));
+
+        // Nothing changed since: a third sync changes nothing, and still reports the lock.
+        let third = run(&db, &server.settings(), (&manager()).into()).await.unwrap();
+        assert_eq!(
+            (third.created, third.updated, third.moved, third.unchanged, third.rejected),
+            (0, 0, 0, 2, 2)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_directory_changes_nothing() {
+        let server = Slapd::start().await;
+        let settings = server.settings();
+        drop(server);
+        let (db, _, _, _) = enterprise().await;
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(
+            run(&db, &settings, (&manager()).into()).await.err(),
+            Some(AppError::DirectoryUnavailable)
+        );
+        let after: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(after, events);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_refused_by_the_directory() {
+        let server = Slapd::start().await;
+        let _ = directory(&server).await;
+        let settings = LdapSettings { password: Some("wrong".into()), ..server.settings() };
+        let (db, _, _, _) = enterprise().await;
+        assert_eq!(
+            run(&db, &settings, (&manager()).into()).await.err(),
+            Some(AppError::DirectoryUnavailable)
+        );
+    }
+}

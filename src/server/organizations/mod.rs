@@ -1,0 +1,5 @@
+//! Organizations of an enterprise: membership, moves between them, CSV files and directory sync.
+
+pub mod ldap_sync;
+pub mod org_csv;
+pub mod orgs;

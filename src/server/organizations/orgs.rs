@@ -1,0 +1,1097 @@
+//! Enterprise organizations: membership, roles, households, alerts, the Prevent User Move lock,
+//! and moving users between organizations with every side effect, in one transaction with the
+//! move history and the audit record.
+
+use crate::domain::AppError;
+use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::moves::MoveRefusal;
+use crate::domain::operation::{OperationKind, OrgMoveOptions, PREVIEW_LINES, fingerprint_of};
+use crate::domain::operator::Operator;
+use crate::domain::org::{
+    AlertState, AlertSummary, MEMBERS_PER_PAGE, MemberAttribute, OrgId, OrgMember, OrgMoveLine,
+    OrgMovePreview, OrgMoveRecord, OrgMoveRun, OrgMoveTarget, OrgRole, OrgSummary, Organization,
+    check_destination, roles_on_leaving, with_households,
+};
+use crate::domain::paging::Page;
+use crate::domain::user::{UserId, distinct_selection};
+use crate::server::jobs::{ChunkLine, JobLine, JobWork};
+use crate::server::{now, security::audit};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashMap;
+
+/// Largest number of users one organization move takes (households included).
+pub const MAX_ORG_MOVE: usize = 250_000;
+
+/// How a move came about, as the history records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveSource {
+    Manual,
+    Csv,
+    Sync,
+}
+
+impl MoveSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            MoveSource::Manual => "manual",
+            MoveSource::Csv => "csv",
+            MoveSource::Sync => "sync",
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OrgRecord {
+    id: i64,
+    name: String,
+    parent_id: Option<i64>,
+}
+
+impl From<OrgRecord> for Organization {
+    fn from(r: OrgRecord) -> Organization {
+        Organization { id: OrgId(r.id), name: r.name, parent: r.parent_id.map(OrgId) }
+    }
+}
+
+pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Organization>, AppError> {
+    let records: Vec<OrgRecord> =
+        sqlx::query_as("SELECT id, name, parent_id FROM organizations ORDER BY parent_id IS NOT NULL, name")
+            .fetch_all(conn)
+            .await?;
+    Ok(records.into_iter().map(Organization::from).collect())
+}
+
+async fn load(conn: &mut SqliteConnection, id: OrgId) -> Result<Organization, AppError> {
+    let record: Option<OrgRecord> =
+        sqlx::query_as("SELECT id, name, parent_id FROM organizations WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await?;
+    record.map(Organization::from).ok_or(AppError::OrganizationNotFound)
+}
+
+/// Plans a move of the chosen users and their households to `to`, as they are now.
+async fn plan(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMovePreview, AppError> {
+    let chosen = distinct_selection(users, MAX_ORG_MOVE)?;
+
+    // Households of the chosen users, in one query.
+    let households: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT c.value, m.user_id FROM json_each(?) c
+         JOIN org_members h ON h.user_id = c.value AND h.household_id IS NOT NULL
+         JOIN org_members m ON m.household_id = h.household_id
+         ORDER BY c.key, m.user_id",
+    )
+    .bind(serde_json::to_string(&chosen).map_err(|_| AppError::Internal)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut household_of: HashMap<i64, Vec<UserId>> = HashMap::new();
+    for (chosen, member) in households {
+        household_of.entry(chosen).or_default().push(UserId(member));
+    }
+    let everyone = with_households(&chosen, |id| household_of.get(&id.0).cloned().unwrap_or_default());
+    if everyone.len() > MAX_ORG_MOVE {
+        return Err(AppError::BatchTooLarge { max: MAX_ORG_MOVE as u64 });
+    }
+    plan_lines(conn, everyone, to, lock_after_move).await
+}
+
+/// Plans the move of exactly these users (each with the chosen user it moves along with, if
+/// it comes as a household member) to `to`, as they are now.
+async fn plan_lines(
+    conn: &mut SqliteConnection,
+    everyone: Vec<(UserId, Option<UserId>)>,
+    to: OrgId,
+    lock_after_move: bool,
+) -> Result<OrgMovePreview, AppError> {
+    let destination = load(conn, to).await?;
+    let orgs: HashMap<OrgId, Organization> = all(conn).await?.into_iter().map(|o| (o.id, o)).collect();
+    let ids: Vec<i64> = everyone.iter().map(|(id, _)| id.0).collect();
+    let ids_json = serde_json::to_string(&ids).map_err(|_| AppError::Internal)?;
+
+    #[derive(sqlx::FromRow)]
+    struct Member {
+        user_id: i64,
+        display_name: String,
+        org_id: i64,
+        prevent_move: bool,
+    }
+    let members: Vec<Member> = sqlx::query_as(
+        "SELECT m.user_id, d.display_name, m.org_id, m.prevent_move
+         FROM json_each(?) ids JOIN org_members m ON m.user_id = ids.value
+         JOIN directory_users d ON d.id = m.user_id",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    if members.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    let members: HashMap<i64, Member> = members.into_iter().map(|m| (m.user_id, m)).collect();
+
+    // Roles each user holds in the organization they are in.
+    let roles: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT r.user_id, r.role FROM json_each(?) ids
+         JOIN org_members m ON m.user_id = ids.value
+         JOIN org_roles r ON r.user_id = m.user_id AND r.org_id = m.org_id
+         ORDER BY r.role",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut roles_of: HashMap<i64, Vec<OrgRole>> = HashMap::new();
+    for (user, role) in roles {
+        let role = role.parse().map_err(|_| crate::server::storage::error::corrupt("org role", &role))?;
+        roles_of.entry(user).or_default().push(role);
+    }
+    // Draft and scheduled alerts of their organization that target them.
+    let alerts: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT t.user_id, a.title FROM json_each(?) ids
+         JOIN org_members m ON m.user_id = ids.value
+         JOIN alert_targets t ON t.user_id = m.user_id
+         JOIN alerts a ON a.id = t.alert_id AND a.org_id = m.org_id AND a.state IN ('draft', 'scheduled')
+         ORDER BY a.title",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut alerts_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for (user, title) in alerts {
+        alerts_of.entry(user).or_default().push(title);
+    }
+
+    let mut lines = Vec::with_capacity(everyone.len());
+    for (id, along_with) in everyone {
+        let m = members.get(&id.0).ok_or(AppError::UnknownUsers)?;
+        let from = orgs.get(&OrgId(m.org_id)).ok_or(AppError::Internal)?;
+        let refusal = check_destination(from, &destination);
+        let held = roles_of.remove(&id.0).unwrap_or_default();
+        let (kept_roles, revoked_roles) =
+            if refusal.is_some() { (held, vec![]) } else { roles_on_leaving(from, &held) };
+        lines.push(OrgMoveLine {
+            id,
+            display_name: m.display_name.clone(),
+            from: from.id,
+            from_name: from.name.clone(),
+            refusal,
+            revoked_roles,
+            kept_roles,
+            alerts_left: if refusal.is_some() { vec![] } else { alerts_of.remove(&id.0).unwrap_or_default() },
+            along_with,
+            locked: m.prevent_move,
+        });
+    }
+    let moving = lines.iter().filter(|l| l.refusal.is_none()).count() as u64;
+    let along = lines.iter().filter(|l| l.along_with.is_some()).count() as u64;
+    Ok(OrgMovePreview {
+        destination,
+        lock_after_move,
+        count: lines.len() as u64,
+        moving,
+        along,
+        users: lines,
+    })
+}
+
+/// Moving users (and their households) between organizations, with every side effect.
+pub struct OrgMove;
+
+impl crate::server::operations::Operation for OrgMove {
+    const KIND: OperationKind = OperationKind::OrgMove;
+    const RUNS_AS_JOB: bool = true;
+    type Options = OrgMoveOptions;
+    type Preview = OrgMovePreview;
+    type Run = OrgMoveRun;
+
+    async fn plan(
+        conn: &mut SqliteConnection,
+        users: &[UserId],
+        options: &OrgMoveOptions,
+    ) -> Result<OrgMovePreview, AppError> {
+        plan(conn, users, options.to, options.lock_after_move).await
+    }
+
+    fn fingerprint(preview: &OrgMovePreview) -> String {
+        fingerprint_of(&(&preview.users, preview.destination.id, preview.lock_after_move))
+    }
+
+    fn lines(preview: &OrgMovePreview) -> u64 {
+        preview.count
+    }
+
+    fn needs_step_up(_: &OrgMoveOptions) -> bool {
+        false
+    }
+
+    fn shorten(preview: &mut OrgMovePreview) {
+        preview.users.truncate(PREVIEW_LINES);
+    }
+
+    async fn apply(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: OrgMovePreview,
+        _: &OrgMoveOptions,
+    ) -> Result<OrgMoveRun, AppError> {
+        apply_plan(conn, operator.into(), preview, MoveSource::Manual).await
+    }
+
+    fn shorten_run(run: &mut OrgMoveRun) {
+        run.preview.users.truncate(PREVIEW_LINES);
+    }
+
+    async fn create_job(
+        conn: &mut SqliteConnection,
+        operator: &Operator,
+        preview: &OrgMovePreview,
+        options: &OrgMoveOptions,
+    ) -> Result<JobId, AppError> {
+        let id = crate::server::jobs::next_id(conn).await?;
+        let event_id =
+            record_event(conn, operator.into(), preview, MoveSource::Manual, json!({"job": id.0})).await?;
+        let lines: Vec<JobLine<'_>> = preview
+            .users
+            .iter()
+            .map(|l| JobLine { along_with: l.along_with, ..JobLine::new(l.id, &l.display_name) })
+            .collect();
+        crate::server::jobs::record(conn, id, operator, &JobWork::OrgMove(*options), event_id, &lines).await
+    }
+}
+
+/// The audit event of a move, with `counts` (what was done, or for a job what is planned).
+async fn record_event(
+    conn: &mut SqliteConnection,
+    actor: audit::Actor<'_>,
+    preview: &OrgMovePreview,
+    source: MoveSource,
+    counts: serde_json::Value,
+) -> Result<i64, AppError> {
+    let mut parameters = json!({"to": preview.destination.name, "source": source.as_str(),
+                                "lock_after_move": preview.lock_after_move});
+    if let (Some(all), serde_json::Value::Object(counts)) = (parameters.as_object_mut(), counts) {
+        all.extend(counts);
+    }
+    audit::record_as(conn, actor.id, actor.name, "org_move", parameters, preview.count).await
+}
+
+/// The move itself, inside the caller's transaction (CSV moves and the directory sync; the
+/// wizard goes through `OrgMove`): planned from the users' state now, then applied.
+pub(crate) async fn apply(
+    conn: &mut SqliteConnection,
+    actor: audit::Actor<'_>,
+    users: &[UserId],
+    to: OrgId,
+    lock_after_move: bool,
+    source: MoveSource,
+) -> Result<OrgMoveRun, AppError> {
+    let preview = plan(conn, users, to, lock_after_move).await?;
+    apply_plan(conn, actor, preview, source).await
+}
+
+/// Applies a plan with its audit record: roles revoked, draft and scheduled alerts of the old
+/// organization no longer target the users, membership changed (with the lock if asked),
+/// history written.
+async fn apply_plan(
+    conn: &mut SqliteConnection,
+    actor: audit::Actor<'_>,
+    preview: OrgMovePreview,
+    source: MoveSource,
+) -> Result<OrgMoveRun, AppError> {
+    let event_id = record_event(conn, actor, &preview, source, json!({"moved": preview.moving})).await?;
+    let audit_lines: Vec<audit::UserLine<'_>> = preview
+        .users
+        .iter()
+        .map(|l| {
+            let (outcome, reason) = match l.refusal {
+                None => ("moved", None),
+                Some(_) => ("refused", Some("already_there")),
+            };
+            (l.id.0, None, l.display_name.as_str(), None, outcome, reason, Some(l.from_name.as_str()))
+        })
+        .collect();
+    audit::record_users(conn, event_id, audit_lines).await?;
+    change(conn, actor.name, &preview, source, event_id).await?;
+    Ok(OrgMoveRun { event_id, preview })
+}
+
+/// One chunk of an organization move job, in the job's transaction: exactly these users (with
+/// the chosen user each household member comes along with) are planned as they are now and
+/// moved.
+pub(crate) async fn run_chunk(
+    conn: &mut SqliteConnection,
+    users: &[(UserId, Option<UserId>)],
+    options: OrgMoveOptions,
+    operator_name: &str,
+    event_id: i64,
+) -> Result<Vec<ChunkLine>, AppError> {
+    let preview = plan_lines(conn, users.to_vec(), options.to, options.lock_after_move).await?;
+    change(conn, operator_name, &preview, MoveSource::Manual, event_id).await?;
+    Ok(preview
+        .users
+        .into_iter()
+        .map(|l| ChunkLine {
+            user: l.id,
+            outcome: match l.refusal {
+                None => JobUserOutcome::Moved,
+                Some(_) => JobUserOutcome::Refused(MoveRefusal::AlreadyThere),
+            },
+            data_kept: 0,
+            data_lost: 0,
+            audit_reason: l.refusal.map(|_| "already_there"),
+            pool: Some(l.from_name),
+            sip_uri: None,
+        })
+        .collect())
+}
+
+/// The side effects of a planned move, set-based: one statement each for all moving users.
+async fn change(
+    conn: &mut SqliteConnection,
+    operator_name: &str,
+    preview: &OrgMovePreview,
+    source: MoveSource,
+    event_id: i64,
+) -> Result<(), AppError> {
+    let moving: Vec<&OrgMoveLine> = preview.users.iter().filter(|l| l.refusal.is_none()).collect();
+    if moving.is_empty() {
+        return Ok(());
+    }
+    let mut names: HashMap<UserId, String> =
+        preview.users.iter().map(|l| (l.id, l.display_name.clone())).collect();
+    // A job moves a household member in a later chunk than the user it came along with.
+    let missing: Vec<i64> =
+        moving.iter().filter_map(|l| l.along_with).filter(|a| !names.contains_key(a)).map(|a| a.0).collect();
+    if !missing.is_empty() {
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT d.id, d.display_name FROM json_each(?) j JOIN directory_users d ON d.id = j.value",
+        )
+        .bind(serde_json::to_string(&missing).map_err(|_| AppError::Internal)?)
+        .fetch_all(&mut *conn)
+        .await?;
+        names.extend(found.into_iter().map(|(id, name)| (UserId(id), name)));
+    }
+    // Set-based: one statement per side effect for all the moving users.
+    let rows: Vec<serde_json::Value> = moving
+        .iter()
+        .map(|l| {
+            json!({
+                "user": l.id.0,
+                "from": l.from.0,
+                "from_name": l.from_name,
+                "name": l.display_name,
+                "revoked": l.revoked_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                "along": l.along_with.and_then(|a| names.get(&a).cloned()),
+            })
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|_| AppError::Internal)?;
+    sqlx::query(
+        "DELETE FROM org_roles WHERE (user_id, org_id, role) IN (
+             SELECT j.value ->> 'user', j.value ->> 'from', r.value
+             FROM json_each(?) j, json_each(j.value -> 'revoked') r)",
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM alert_targets WHERE (alert_id, user_id) IN (
+             SELECT t.alert_id, t.user_id FROM json_each(?) j
+             JOIN alert_targets t ON t.user_id = j.value ->> 'user'
+             JOIN alerts a ON a.id = t.alert_id
+             WHERE a.org_id = j.value ->> 'from' AND a.state IN ('draft', 'scheduled'))",
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE org_members SET org_id = ?, prevent_move = prevent_move OR ?
+         WHERE user_id IN (SELECT value ->> 'user' FROM json_each(?))",
+    )
+    .bind(preview.destination.id.0)
+    .bind(preview.lock_after_move)
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO org_moves (at, event_id, operator_name, source, user_id, display_name, from_org,
+                                from_name, to_org, to_name, revoked_roles, along_with)
+         SELECT ?, ?, ?, ?, j.value ->> 'user', j.value ->> 'name', j.value ->> 'from', j.value ->> 'from_name',
+                ?, ?, j.value -> 'revoked', j.value ->> 'along'
+         FROM json_each(?) j",
+    )
+    .bind(now())
+    .bind(event_id)
+    .bind(operator_name)
+    .bind(source.as_str())
+    .bind(preview.destination.id.0)
+    .bind(&preview.destination.name)
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRecord {
+    id: i64,
+    at: i64,
+    operator_name: String,
+    user_id: i64,
+    display_name: String,
+    from_name: String,
+    to_name: String,
+    revoked_roles: String,
+    along_with: Option<String>,
+    source: String,
+}
+
+impl TryFrom<HistoryRecord> for OrgMoveRecord {
+    type Error = AppError;
+    fn try_from(r: HistoryRecord) -> Result<OrgMoveRecord, AppError> {
+        let codes: Vec<String> = serde_json::from_str(&r.revoked_roles)
+            .map_err(|_| crate::server::storage::error::corrupt("revoked roles", &r.revoked_roles))?;
+        let revoked_roles = codes
+            .iter()
+            .map(|c| c.parse().map_err(|_| crate::server::storage::error::corrupt("org role", c)))
+            .collect::<Result<_, _>>()?;
+        Ok(OrgMoveRecord {
+            id: r.id,
+            at: r.at,
+            operator: r.operator_name,
+            user_id: UserId(r.user_id),
+            display_name: r.display_name,
+            from_name: r.from_name,
+            to_name: r.to_name,
+            revoked_roles,
+            along_with: r.along_with,
+            source: r.source,
+        })
+    }
+}
+
+const HISTORY_COLUMNS: &str =
+    "id, at, operator_name, user_id, display_name, from_name, to_name, revoked_roles, along_with, source";
+
+/// A user's moves, newest first.
+pub async fn user_history(db: &SqlitePool, user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
+    let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
+        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE user_id = ? ORDER BY id DESC"
+    ))
+    .bind(user.0)
+    .fetch_all(db)
+    .await?;
+    records.into_iter().map(OrgMoveRecord::try_from).collect()
+}
+
+/// Moves into or out of an organization, newest first (at most `limit`).
+pub async fn org_history(db: &SqlitePool, org: OrgId, limit: u32) -> Result<Vec<OrgMoveRecord>, AppError> {
+    let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
+        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE from_org = ?1 OR to_org = ?1 ORDER BY id DESC LIMIT ?2"
+    ))
+    .bind(org.0)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    records.into_iter().map(OrgMoveRecord::try_from).collect()
+}
+
+/// Targets a draft or scheduled alert at a user of its organization.
+pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(), AppError> {
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let found: Option<(i64, String)> = sqlx::query_as("SELECT org_id, state FROM alerts WHERE id = ?")
+        .bind(alert)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (org, state) = found.ok_or(AppError::AlertNotFound)?;
+    let state: AlertState =
+        state.parse().map_err(|_| crate::server::storage::error::corrupt("alert state", &state))?;
+    if !state.targets_follow_membership() {
+        return Err(AppError::AlertAlreadySent);
+    }
+    let member: Option<i64> = sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = ?")
+        .bind(user.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if member != Some(org) {
+        return Err(AppError::NotInOrganization);
+    }
+    sqlx::query("INSERT OR IGNORE INTO alert_targets (alert_id, user_id) VALUES (?, ?)")
+        .bind(alert)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends an alert: its report is the snapshot of whom it targets now, and never changes.
+pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM alerts WHERE id = ?")
+        .bind(alert)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let state = state.ok_or(AppError::AlertNotFound)?;
+    if state == "sent" {
+        return Err(AppError::AlertAlreadySent);
+    }
+    let sent = sqlx::query(
+        "INSERT INTO alert_recipients (alert_id, user_id, display_name, org_name)
+         SELECT t.alert_id, t.user_id, d.display_name, o.name
+         FROM alert_targets t JOIN directory_users d ON d.id = t.user_id
+         JOIN org_members m ON m.user_id = t.user_id JOIN organizations o ON o.id = m.org_id
+         WHERE t.alert_id = ?",
+    )
+    .bind(alert)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("UPDATE alerts SET state = 'sent', sent_at = ? WHERE id = ?")
+        .bind(now())
+        .bind(alert)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(sent)
+}
+
+/// The organizations with their member counts, the enterprise first.
+pub async fn summaries(db: &SqlitePool) -> Result<Vec<OrgSummary>, AppError> {
+    let mut conn = db.acquire().await?;
+    let orgs = all(&mut conn).await?;
+    let counts: Vec<(i64, i64)> = sqlx::query_as("SELECT org_id, COUNT(*) FROM org_members GROUP BY org_id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let counts: HashMap<i64, i64> = counts.into_iter().collect();
+    Ok(orgs
+        .into_iter()
+        .map(|org| OrgSummary { members: counts.get(&org.id.0).copied().unwrap_or(0) as u64, org })
+        .collect())
+}
+
+/// The enterprise organization: the root every sub-organization hangs from.
+pub async fn enterprise_org(db: &SqlitePool) -> Result<OrgId, AppError> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL").fetch_optional(db).await?;
+    id.map(OrgId).ok_or(AppError::OrganizationNotFound)
+}
+
+/// One page of an organization's members, by name, with roles, household and attributes.
+pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
+    let request = crate::domain::paging::PageRequest::new(page, MEMBERS_PER_PAGE)?;
+    let mut conn = db.acquire().await?;
+    load(&mut conn, org).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = ?")
+        .bind(org.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        sam_account_name: String,
+        account_enabled: bool,
+        prevent_move: bool,
+        household: Option<String>,
+        roles: String,
+        attributes: String,
+    }
+    // Roles and attributes come as JSON arrays: one statement for the page.
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT m.user_id, d.display_name, d.sam_account_name, d.account_enabled, m.prevent_move, h.name AS household,
+                (SELECT json_group_array(r.role) FROM org_roles r WHERE r.user_id = m.user_id) AS roles,
+                (SELECT json_group_array(json_array(a.name, a.value, json(CASE WHEN EXISTS
+                        (SELECT 1 FROM org_attributes oa WHERE oa.org_id = m.org_id AND oa.name = a.name)
+                        THEN 'true' ELSE 'false' END)))
+                 FROM user_attributes a WHERE a.user_id = m.user_id) AS attributes
+         FROM org_members m JOIN directory_users d ON d.id = m.user_id
+         LEFT JOIN households h ON h.id = m.household_id
+         WHERE m.org_id = ? ORDER BY d.display_name COLLATE NOCASE, m.user_id LIMIT ? OFFSET ?",
+    )
+    .bind(org.0)
+    .bind(i64::from(MEMBERS_PER_PAGE))
+    .bind(request.offset() as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let codes: Vec<String> = serde_json::from_str(&r.roles)
+            .map_err(|_| crate::server::storage::error::corrupt("roles", &r.roles))?;
+        let mut roles: Vec<OrgRole> = codes
+            .iter()
+            .map(|c| c.parse().map_err(|_| crate::server::storage::error::corrupt("org role", c)))
+            .collect::<Result<_, _>>()?;
+        roles.sort();
+        let attributes: Vec<(String, String, bool)> = serde_json::from_str(&r.attributes)
+            .map_err(|_| crate::server::storage::error::corrupt("attributes", &r.attributes))?;
+        items.push(OrgMember {
+            id: UserId(r.user_id),
+            display_name: r.display_name,
+            username: r.sam_account_name,
+            account_enabled: r.account_enabled,
+            prevent_move: r.prevent_move,
+            household: r.household,
+            roles,
+            attributes: attributes
+                .into_iter()
+                .map(|(name, value, active)| MemberAttribute { name, value, active })
+                .collect(),
+        });
+    }
+    Ok(request.of(items, total as u64))
+}
+
+/// The users a move takes: the chosen ones, or every member of an organization.
+pub async fn resolve(db: &SqlitePool, target: &OrgMoveTarget, limit: usize) -> Result<Vec<UserId>, AppError> {
+    match target {
+        OrgMoveTarget::Users(users) => Ok(users.clone()),
+        OrgMoveTarget::Members(org) => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT user_id FROM org_members WHERE org_id = ? ORDER BY user_id LIMIT ?",
+            )
+            .bind(org.0)
+            .bind(limit as i64)
+            .fetch_all(db)
+            .await?;
+            Ok(ids.into_iter().map(UserId).collect())
+        }
+    }
+}
+
+/// An organization's alerts: drafts and scheduled ones with their current targets, sent ones
+/// with the report of whom they reached.
+pub async fn alerts(db: &SqlitePool, org: OrgId) -> Result<Vec<AlertSummary>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        title: String,
+        state: String,
+        sent_at: Option<i64>,
+        targets: i64,
+        recipients: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.title, a.state, a.sent_at,
+                (SELECT COUNT(*) FROM alert_targets t WHERE t.alert_id = a.id) AS targets,
+                (SELECT json_group_array(display_name) FROM
+                    (SELECT display_name FROM alert_recipients r WHERE r.alert_id = a.id ORDER BY display_name)) AS recipients
+         FROM alerts a WHERE a.org_id = ? ORDER BY a.state, a.title",
+    )
+    .bind(org.0)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AlertSummary {
+                id: r.id,
+                state: r
+                    .state
+                    .parse()
+                    .map_err(|_| crate::server::storage::error::corrupt("alert state", &r.state))?,
+                recipients: serde_json::from_str(&r.recipients)
+                    .map_err(|_| crate::server::storage::error::corrupt("recipients", &r.recipients))?,
+                title: r.title,
+                targets: r.targets as u64,
+                sent_at: r.sent_at,
+            })
+        })
+        .collect()
+}
+
+/// Sets or clears Prevent User Move for users, with its audit record.
+pub async fn set_prevent_move(
+    db: &SqlitePool,
+    operator: &Operator,
+    users: &[UserId],
+    locked: bool,
+) -> Result<u64, AppError> {
+    let users = distinct_selection(users, MAX_ORG_MOVE)?;
+    let ids = serde_json::to_string(&users).map_err(|_| AppError::Internal)?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let known: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM org_members WHERE user_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(&ids)
+    .fetch_one(&mut *tx)
+    .await?;
+    if known as usize != users.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    let changed = sqlx::query(
+        "UPDATE org_members SET prevent_move = ? WHERE user_id IN (SELECT value FROM json_each(?)) AND prevent_move <> ?",
+    )
+    .bind(locked)
+    .bind(&ids)
+    .bind(locked)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let event =
+        audit::record(&mut tx, operator, "prevent_user_move", json!({"locked": locked}), users.len() as u64)
+            .await?;
+    let names: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, display_name FROM directory_users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let outcome = if locked { "locked" } else { "unlocked" };
+    let lines: Vec<audit::UserLine<'_>> =
+        names.iter().map(|(id, name)| (*id, None, name.as_str(), None, outcome, None, None)).collect();
+    audit::record_users(&mut tx, event, lines).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::operator::{OperatorId, Role};
+    use crate::server::storage::seed::tests::small_deployment;
+
+    pub(crate) fn manager() -> Operator {
+        Operator {
+            id: OperatorId(1),
+            username: "usermanager".into(),
+            display_name: "Enterprise User Manager".into(),
+            roles: vec![Role::EnterpriseUserManager],
+        }
+    }
+
+    async fn preview(
+        db: &SqlitePool,
+        users: &[UserId],
+        to: OrgId,
+        lock_after_move: bool,
+    ) -> Result<OrgMovePreview, AppError> {
+        plan(&mut *db.acquire().await?, users, to, lock_after_move).await
+    }
+
+    /// Plans and moves these users at once.
+    pub(crate) async fn run(
+        db: &SqlitePool,
+        operator: &Operator,
+        users: &[UserId],
+        to: OrgId,
+        lock_after_move: bool,
+    ) -> Result<OrgMoveRun, AppError> {
+        let options = OrgMoveOptions { to, lock_after_move };
+        crate::server::operations::apply_now::<OrgMove>(db, operator, users, &options).await
+    }
+
+    /// A deployment with sub-organizations A and B and an operator row for the audit.
+    pub(crate) async fn enterprise() -> (SqlitePool, OrgId, OrgId, OrgId) {
+        let db = small_deployment().await;
+        sqlx::query(
+            "INSERT OR IGNORE INTO operators (id, username, display_name, password_hash, created_at)
+             VALUES (1, 'usermanager', 'Enterprise User Manager', '-', 0)",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let enterprise: i64 = sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        let mut sub = Vec::new();
+        for name in ["Test A", "Test B"] {
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO organizations (name, parent_id) VALUES (?, ?) RETURNING id")
+                    .bind(name)
+                    .bind(enterprise)
+                    .fetch_one(&db)
+                    .await
+                    .unwrap();
+            sub.push(OrgId(id));
+        }
+        (db, OrgId(enterprise), sub[0], sub[1])
+    }
+
+    /// `n` users of the enterprise organization without household, placed into `org`.
+    pub(crate) async fn place(db: &SqlitePool, org: OrgId, n: i64) -> Vec<UserId> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT m.user_id FROM org_members m JOIN organizations o ON o.id = m.org_id
+             WHERE o.parent_id IS NULL AND m.household_id IS NULL ORDER BY m.user_id LIMIT ?",
+        )
+        .bind(n)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        for id in &ids {
+            sqlx::query("UPDATE org_members SET org_id = ? WHERE user_id = ?")
+                .bind(org.0)
+                .bind(id)
+                .execute(db)
+                .await
+                .unwrap();
+            // A clean slate: the roles the demo gave them are not the test's.
+            sqlx::query("DELETE FROM org_roles WHERE user_id = ?").bind(id).execute(db).await.unwrap();
+        }
+        ids.into_iter().map(UserId).collect()
+    }
+
+    async fn grant(db: &SqlitePool, user: UserId, org: OrgId, role: OrgRole) {
+        sqlx::query("INSERT INTO org_roles (user_id, org_id, role) VALUES (?, ?, ?)")
+            .bind(user.0)
+            .bind(org.0)
+            .bind(role.as_str())
+            .execute(db)
+            .await
+            .unwrap();
+    }
+
+    async fn roles(db: &SqlitePool, user: UserId) -> Vec<(i64, String)> {
+        sqlx::query_as("SELECT org_id, role FROM org_roles WHERE user_id = ? ORDER BY org_id, role")
+            .bind(user.0)
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    async fn org_of(db: &SqlitePool, user: UserId) -> i64 {
+        sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = ?")
+            .bind(user.0)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn roles_are_revoked_on_leaving_and_not_restored_on_return() {
+        let (db, _, a, b) = enterprise().await;
+        let user = place(&db, a, 1).await[0];
+        grant(&db, user, a, OrgRole::AlertSender).await;
+        grant(&db, user, a, OrgRole::Viewer).await;
+        let preview = preview(&db, &[user], b, true).await.unwrap();
+        assert_eq!(preview.users[0].revoked_roles, vec![OrgRole::AlertSender, OrgRole::Viewer]);
+        run(&db, &manager(), &[user], b, false).await.unwrap();
+        assert_eq!(org_of(&db, user).await, b.0);
+        assert!(roles(&db, user).await.is_empty());
+        run(&db, &manager(), &[user], a, false).await.unwrap();
+        assert_eq!(org_of(&db, user).await, a.0);
+        assert!(roles(&db, user).await.is_empty(), "moving back restores nothing");
+        let history = user_history(&db, user).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!((history[1].from_name.as_str(), history[1].to_name.as_str()), ("Test A", "Test B"));
+        assert_eq!(history[1].revoked_roles, vec![OrgRole::AlertSender, OrgRole::Viewer]);
+        assert!(history[0].revoked_roles.is_empty());
+        assert_eq!(history[0].operator, "usermanager");
+        // Moving to where the user is changes nothing and says so.
+        let same = run(&db, &manager(), &[user], a, false).await.unwrap();
+        assert_eq!(same.preview.users[0].refusal, Some(crate::domain::org::OrgMoveRefusal::AlreadyThere));
+        assert_eq!(user_history(&db, user).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_enterprise_administrator_of_the_enterprise_keeps_that_role() {
+        let (db, enterprise, a, _) = enterprise().await;
+        let user = place(&db, enterprise, 1).await[0];
+        grant(&db, user, enterprise, OrgRole::EnterpriseAdministrator).await;
+        grant(&db, user, enterprise, OrgRole::Viewer).await;
+        let run = run(&db, &manager(), &[user], a, false).await.unwrap();
+        assert_eq!(run.preview.users[0].kept_roles, vec![OrgRole::EnterpriseAdministrator]);
+        assert_eq!(roles(&db, user).await, vec![(enterprise.0, "enterprise_administrator".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn household_members_move_along_and_the_history_says_with_whom() {
+        let (db, _, a, b) = enterprise().await;
+        let family = place(&db, a, 3).await;
+        let outsider = place(&db, a, 1).await[0];
+        let household: i64 =
+            sqlx::query_scalar("INSERT INTO households (name) VALUES ('Family') RETURNING id")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        for id in &family {
+            sqlx::query("UPDATE org_members SET household_id = ? WHERE user_id = ?")
+                .bind(household)
+                .bind(id.0)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        let run = run(&db, &manager(), &[family[1]], b, false).await.unwrap();
+        assert_eq!(run.preview.moving, 3);
+        for id in &family {
+            assert_eq!(org_of(&db, *id).await, b.0);
+        }
+        assert_eq!(org_of(&db, outsider).await, a.0);
+        let chosen_name = &run.preview.users[0].display_name;
+        let along = user_history(&db, family[0]).await.unwrap();
+        assert_eq!(along[0].along_with.as_deref(), Some(chosen_name.as_str()));
+        assert_eq!(user_history(&db, family[1]).await.unwrap()[0].along_with, None);
+        assert_eq!(org_history(&db, a, 50).await.unwrap().len(), 3);
+    }
+
+    async fn draft(db: &SqlitePool, org: OrgId, title: &str) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO alerts (org_id, title, state, created_at) VALUES (?, ?, 'draft', 0) RETURNING id",
+        )
+        .bind(org.0)
+        .bind(title)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+
+    async fn targets(db: &SqlitePool, alert: i64) -> Vec<i64> {
+        sqlx::query_scalar("SELECT user_id FROM alert_targets WHERE alert_id = ? ORDER BY user_id")
+            .bind(alert)
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn moved_users_leave_draft_and_scheduled_alerts_but_stay_in_sent_reports() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 3).await;
+        let (draft, scheduled, sent) =
+            (draft(&db, a, "Drill").await, draft(&db, a, "Storm").await, draft(&db, a, "Fire").await);
+        sqlx::query("UPDATE alerts SET state = 'scheduled' WHERE id = ?")
+            .bind(scheduled)
+            .execute(&db)
+            .await
+            .unwrap();
+        for alert in [draft, scheduled, sent] {
+            for u in &users {
+                target_alert(&db, alert, *u).await.unwrap();
+            }
+        }
+        assert_eq!(send_alert(&db, sent).await.unwrap(), 3);
+        let preview = preview(&db, &[users[0]], b, false).await.unwrap();
+        assert_eq!(preview.users[0].alerts_left, vec!["Drill".to_string(), "Storm".to_string()]);
+        run(&db, &manager(), &[users[0]], b, false).await.unwrap();
+        assert_eq!(targets(&db, draft).await, vec![users[1].0, users[2].0]);
+        assert_eq!(targets(&db, scheduled).await, vec![users[1].0, users[2].0]);
+        // The sent alert's report still shows everyone it reached, as they were.
+        let report: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT user_id, org_name FROM alert_recipients WHERE alert_id = ? ORDER BY user_id",
+        )
+        .bind(sent)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(report.len(), 3);
+        assert!(report.iter().all(|(_, org)| org == "Test A"));
+        // The old organization's alerts can no longer target the moved user.
+        assert_eq!(target_alert(&db, draft, users[0]).await.err(), Some(AppError::NotInOrganization));
+        assert_eq!(target_alert(&db, sent, users[1]).await.err(), Some(AppError::AlertAlreadySent));
+        assert_eq!(send_alert(&db, sent).await.err(), Some(AppError::AlertAlreadySent));
+    }
+
+    #[tokio::test]
+    async fn lock_after_move_sets_prevent_user_move_and_the_status_and_attributes_stay() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 2).await;
+        sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES (?, 'pager', '555-0100')")
+            .bind(users[0].0)
+            .execute(&db)
+            .await
+            .unwrap();
+        let status = |id: UserId| {
+            let db = db.clone();
+            async move {
+                sqlx::query_as::<_, (bool, bool)>(
+                    "SELECT d.account_enabled, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id WHERE d.id = ?",
+                )
+                .bind(id.0)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+            }
+        };
+        let before = status(users[0]).await;
+        run(&db, &manager(), &[users[0]], b, true).await.unwrap();
+        run(&db, &manager(), &[users[1]], b, false).await.unwrap();
+        assert_eq!(status(users[0]).await, (before.0, true));
+        assert!(!status(users[1]).await.1);
+        let kept: String =
+            sqlx::query_scalar("SELECT value FROM user_attributes WHERE user_id = ? AND name = 'pager'")
+                .bind(users[0].0)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(kept, "555-0100");
+    }
+
+    #[tokio::test]
+    async fn member_pages_show_roles_households_and_inactive_attributes() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 2).await;
+        grant(&db, users[0], a, OrgRole::AlertManager).await;
+        sqlx::query("INSERT INTO org_attributes (org_id, name) VALUES (?, 'pager')")
+            .bind(a.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        for (name, value) in [("pager", "555-0101"), ("fax", "555-0102")] {
+            sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES (?, ?, ?)")
+                .bind(users[0].0)
+                .bind(name)
+                .bind(value)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        let page = members(&db, a, 1).await.unwrap();
+        assert_eq!(page.total, 2);
+        let m = page.items.iter().find(|m| m.id == users[0]).unwrap();
+        assert_eq!(m.roles, vec![OrgRole::AlertManager]);
+        let active: Vec<(&str, bool)> = m.attributes.iter().map(|a| (a.name.as_str(), a.active)).collect();
+        assert!(active.contains(&("pager", true)) && active.contains(&("fax", false)));
+        // Moved to B, which uses neither: both kept, both inactive.
+        run(&db, &manager(), &[users[0]], b, true).await.unwrap();
+        let moved = members(&db, b, 1).await.unwrap().items.into_iter().find(|m| m.id == users[0]).unwrap();
+        for name in ["pager", "fax"] {
+            assert!(moved.attributes.iter().any(|a| a.name == name && !a.active), "{name}");
+        }
+        assert!(moved.attributes.iter().all(|a| !a.active));
+        assert!(moved.prevent_move && moved.roles.is_empty());
+        assert_eq!(set_prevent_move(&db, &manager(), &[users[0], users[1]], false).await.unwrap(), 1);
+        assert_eq!(
+            set_prevent_move(&db, &manager(), &[UserId(-3)], true).await.err(),
+            Some(AppError::UnknownUsers)
+        );
+        let counts = summaries(&db).await.unwrap();
+        assert_eq!(counts.iter().find(|s| s.org.id == b).unwrap().members, 1);
+        assert_eq!(resolve(&db, &OrgMoveTarget::Members(a), 10).await.unwrap(), vec![users[1]]);
+        assert_eq!(members(&db, OrgId(999), 1).await.err(), Some(AppError::OrganizationNotFound));
+    }
+
+    #[tokio::test]
+    async fn a_failure_moves_nobody_and_records_nothing() {
+        let (db, _, a, b) = enterprise().await;
+        let users = place(&db, a, 3).await;
+        grant(&db, users[0], a, OrgRole::Viewer).await;
+        sqlx::query(&format!(
+            "CREATE TRIGGER fail_history BEFORE INSERT ON org_moves WHEN NEW.user_id = {}
+             BEGIN SELECT RAISE(ABORT, 'injected'); END",
+            users[2].0
+        ))
+        .execute(&db)
+        .await
+        .unwrap();
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(run(&db, &manager(), &users, b, true).await.err(), Some(AppError::Internal));
+        for u in &users {
+            assert_eq!(org_of(&db, *u).await, a.0);
+        }
+        assert_eq!(roles(&db, users[0]).await.len(), 1);
+        let after: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+        assert_eq!(after, events);
+        assert_eq!(run(&db, &manager(), &[], b, true).await.err(), Some(AppError::EmptySelection));
+        assert_eq!(
+            run(&db, &manager(), &users, OrgId(999), true).await.err(),
+            Some(AppError::OrganizationNotFound)
+        );
+    }
+}

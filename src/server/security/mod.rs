@@ -1,0 +1,6 @@
+//! Security: operators and sessions, sign-in throttling, client addresses and the audit trail.
+
+pub mod audit;
+pub mod client_address;
+pub mod operators;
+pub mod sign_in_throttle;

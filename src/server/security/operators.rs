@@ -1,0 +1,822 @@
+//! Operators: password verification (argon2id), roles, and server-side sessions.
+
+use crate::domain::AppError;
+use crate::domain::operator::{Operator, OperatorId, Role};
+use crate::domain::security::{MAX_USER_AGENT_CHARS, OperatorSummary, SessionId, SessionInfo};
+use crate::server::security::sign_in_throttle::{self, Admission, Attempt};
+use crate::server::{Config, now, security::audit, storage::error::corrupt};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand_core::{OsRng, RngCore};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+/// The session cookie's name over plain http (development, tests behind loopback).
+pub const SESSION_COOKIE: &str = "uc_session";
+/// Its name when the portal is served over https: the `__Host-` prefix makes the browser
+/// refuse it unless it is `Secure`, for `Path=/` and set by this very host (no `Domain`), so a
+/// sibling subdomain cannot plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-uc_session";
+
+/// A new session: the token goes into the cookie, only its hash into the database.
+pub struct NewSession {
+    pub token: String,
+    pub operator: Operator,
+}
+
+/// Argon2 takes tens of milliseconds of CPU and 19 MiB per call. It runs on tokio's blocking
+/// pool, never on the workers that serve pages, and at most this many at once, so a burst of
+/// sign-ins queues here instead of starving every other request of CPU and memory.
+fn hashing_slots() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    SLOTS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            // One core stays free for everything else, unless configured otherwise.
+            let slots = std::env::var("UC_ADMIN_HASHING_SLOTS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(cores.saturating_sub(1).max(1));
+            std::sync::Arc::new(tokio::sync::Semaphore::new(slots))
+        })
+        .clone()
+}
+
+/// Runs password hashing work on the blocking pool within the slots above. The slot is held by
+/// the work itself, so a request dropped while its hash runs does not let another one start.
+async fn with_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let slot = hashing_slots().acquire_owned().await.map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(slot);
+        result
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })
+}
+
+pub async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    with_hashing_slot(move || hash_now(&password)).await?
+}
+
+fn hash_now(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        AppError::Internal
+    })
+}
+
+/// Whether `password` matches `stored`; with no stored hash (unknown user name) the same work
+/// is done against a decoy, so the answer takes as long either way.
+async fn verify_password(password: &str, stored: Option<&str>) -> Result<bool, AppError> {
+    let password = password.to_owned();
+    let stored = stored.map(str::to_owned);
+    with_hashing_slot(move || {
+        let hash = stored.as_deref().unwrap_or_else(|| decoy_hash());
+        #[cfg(test)]
+        count_verification(hash);
+        let verified = PasswordHash::new(hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false);
+        verified && stored.is_some()
+    })
+    .await
+}
+
+/// Password verifications per stored hash, so that a test can count the guesses a burst got
+/// (hashes are salted: each test's operators have their own).
+#[cfg(test)]
+static VERIFICATIONS: std::sync::Mutex<Option<std::collections::HashMap<String, u32>>> =
+    std::sync::Mutex::new(None);
+
+#[cfg(test)]
+fn count_verification(hash: &str) {
+    let mut map = VERIFICATIONS.lock().unwrap();
+    *map.get_or_insert_with(Default::default).entry(hash.to_string()).or_default() += 1;
+}
+
+#[cfg(test)]
+pub(crate) fn verifications_of(hash: &str) -> u32 {
+    VERIFICATIONS.lock().unwrap().as_ref().and_then(|m| m.get(hash).copied()).unwrap_or(0)
+}
+
+/// A valid hash of nothing anyone knows, verified for unknown user names so that a failed
+/// sign-in takes as long whether or not the account exists.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_now(&random_token()).unwrap_or_default())
+}
+
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random (version 4) GUID for a directory object created by the portal.
+pub(crate) fn random_guid() -> String {
+    let mut b = [0u8; 16];
+    OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn roles_of(db: &SqlitePool, id: OperatorId) -> Result<Vec<Role>, AppError> {
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT role FROM operator_roles WHERE operator_id = ? ORDER BY role")
+            .bind(id.0)
+            .fetch_all(db)
+            .await?;
+    codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect()
+}
+
+async fn load_operator(db: &SqlitePool, id: i64) -> Result<Operator, AppError> {
+    let (username, display_name): (String, String) =
+        sqlx::query_as("SELECT username, display_name FROM operators WHERE id = ?")
+            .bind(id)
+            .fetch_one(db)
+            .await?;
+    Ok(Operator { id: OperatorId(id), username, display_name, roles: roles_of(db, OperatorId(id)).await? })
+}
+
+/// Where a request comes from, as far as the portal can tell.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub address: String,
+    pub user_agent: String,
+}
+
+/// Checks the credentials and opens a session with a fresh token; `previous` (the token the
+/// browser still held, if any) is ended, so a sign-in never continues an older session.
+/// Failures are throttled per typed name and per address, identically whether or not the
+/// account exists.
+pub async fn sign_in(
+    db: &SqlitePool,
+    config: &Config,
+    username: &str,
+    password: &str,
+    client: &Client,
+    previous: Option<&str>,
+) -> Result<NewSession, AppError> {
+    let username = username.trim();
+    let attempt = Attempt::new(username, &client.address);
+    // The log keeps what was typed (bounded), never the password.
+    let typed: String = username.chars().take(64).collect();
+    // 1. Admit the attempt into the throttle's budget before any password is checked.
+    let (reservation, found) = crate::server::storage::db::in_write(db, async |conn| {
+        match sign_in_throttle::reserve(conn, &attempt).await? {
+            Admission::HeldBack { retry_after } => {
+                let parameters = json!({ "address": client.address, "reason": "throttled" });
+                sign_in_throttle::audit_failure(conn, &attempt, &typed, parameters).await?;
+                Ok(Err(AppError::TooManySignInAttempts { retry_after }))
+            }
+            Admission::Admitted(reservation) => {
+                let found: Option<(i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT id, username, password_hash, disabled FROM operators WHERE username = ?",
+                )
+                .bind(username)
+                .fetch_optional(&mut *conn)
+                .await?;
+                Ok(Ok((reservation, found)))
+            }
+        }
+    })
+    .await??;
+    // 2. The password, off the async workers. An unknown name costs the same work.
+    let verified = verify_password(password, found.as_ref().map(|f| f.2.as_str())).await?;
+    let accepted = verified && found.as_ref().is_some_and(|f| f.3 == 0);
+    // 3. The outcome, counted and audited.
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let Some((id, name, _, _)) = found.filter(|_| accepted) else {
+        let failures = sign_in_throttle::failed(&mut tx, &attempt, reservation).await?;
+        let parameters = json!({ "address": client.address, "failures": failures });
+        sign_in_throttle::audit_failure(&mut tx, &attempt, &typed, parameters).await?;
+        tx.commit().await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    sign_in_throttle::succeeded(&mut tx, &attempt, reservation).await?;
+    if let Some(previous) = previous {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash(previous))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let token = random_token();
+    let t = now();
+    let user_agent: String = client.user_agent.chars().take(MAX_USER_AGENT_CHARS).collect();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, operator_id, created_at, last_seen_at, expires_at,
+                               client_address, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token_hash(&token))
+    .bind(id)
+    .bind(t)
+    .bind(t)
+    .bind(t + config.session_absolute.as_secs() as i64)
+    .bind(&client.address)
+    .bind(user_agent)
+    .execute(&mut *tx)
+    .await?;
+    audit::record_as(&mut tx, Some(id), &name, "sign_in", json!({ "address": client.address }), 0).await?;
+    tx.commit().await?;
+    Ok(NewSession { token, operator: load_operator(db, id).await? })
+}
+
+/// Step-up: the signed-in operator types their password again before a force move, a delete,
+/// resuming a force move, restoring user data or downloading a backup. Attempts are reserved
+/// like sign-ins and count towards the same throttle, so the confirmation cannot be used to
+/// guess a password either.
+pub async fn confirm_password(
+    db: &SqlitePool,
+    operator: &Operator,
+    password: &str,
+    client: &Client,
+) -> Result<(), AppError> {
+    let attempt = Attempt::new(&operator.username, &client.address);
+    let (reservation, hash) = crate::server::storage::db::in_write(db, async |conn| {
+        match sign_in_throttle::reserve(conn, &attempt).await? {
+            Admission::HeldBack { retry_after } => Ok(Err(AppError::TooManySignInAttempts { retry_after })),
+            Admission::Admitted(reservation) => {
+                let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
+                    .bind(operator.id.0)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Ok((reservation, hash)))
+            }
+        }
+    })
+    .await??;
+    let bounded = password.chars().count() <= crate::domain::security::MAX_PASSWORD_CHARS;
+    let accepted = bounded && verify_password(password, Some(&hash)).await?;
+    crate::server::storage::db::in_write(db, async |conn| {
+        if accepted {
+            return sign_in_throttle::succeeded(conn, &attempt, reservation).await;
+        }
+        let failures = sign_in_throttle::failed(conn, &attempt, reservation).await?;
+        let parameters = json!({ "address": client.address, "failures": failures });
+        audit::record(conn, operator, "step_up_failed", parameters, 0).await.map(drop)
+    })
+    .await?;
+    if accepted { Ok(()) } else { Err(AppError::StepUpFailed) }
+}
+
+/// The operator a session token belongs to, if the session is still alive; refreshes the
+/// idle timer. Expired sessions are deleted when met.
+pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> Result<Operator, AppError> {
+    let t = now();
+    let idle_limit = t - config.session_idle.as_secs() as i64;
+    let hash = token_hash(token);
+    let found: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT s.operator_id, s.last_seen_at, s.expires_at, o.disabled
+         FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?",
+    )
+    .bind(&hash)
+    .fetch_optional(db)
+    .await?;
+    let Some((operator_id, last_seen, expires_at, disabled)) = found else {
+        return Err(AppError::Unauthenticated);
+    };
+    if expires_at <= t || last_seen <= idle_limit || disabled != 0 {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&hash).execute(db).await?;
+        return Err(AppError::Unauthenticated);
+    }
+    // Refresh at most once a minute: a page view makes several calls.
+    if t - last_seen >= 60 {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(t)
+            .bind(&hash)
+            .execute(db)
+            .await?;
+    }
+    load_operator(db, operator_id).await
+}
+
+/// Ends the session; a session that had ended already leaves no record.
+pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let ended: Option<(i64, String)> = sqlx::query_as(
+        "DELETE FROM sessions WHERE token_hash = ?
+         RETURNING operator_id, (SELECT username FROM operators WHERE id = operator_id)",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, name)) = ended {
+        audit::record_as(&mut tx, Some(id), &name, "sign_out", json!({}), 0).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every operator with their roles and live sessions, for the administration page.
+pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT o.id, o.username, o.display_name, o.disabled,
+                (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > ?)
+         FROM operators o ORDER BY o.username",
+    )
+    .bind(now())
+    .fetch_all(db)
+    .await?;
+    let grants: Vec<(i64, String)> =
+        sqlx::query_as("SELECT operator_id, role FROM operator_roles ORDER BY operator_id, role")
+            .fetch_all(db)
+            .await?;
+    rows.into_iter()
+        .map(|(id, username, display_name, disabled, sessions)| {
+            let roles = grants
+                .iter()
+                .filter(|(operator, _)| *operator == id)
+                .map(|(_, code)| code.parse().map_err(|_| corrupt("role", code)))
+                .collect::<Result<_, _>>()?;
+            Ok(OperatorSummary {
+                id: OperatorId(id),
+                username,
+                display_name,
+                roles,
+                disabled: disabled != 0,
+                sessions: sessions as u32,
+            })
+        })
+        .collect()
+}
+
+/// Disables or re-enables an operator. Disabling ends all their sessions in the same
+/// transaction; nobody can disable themselves.
+pub async fn set_disabled(
+    db: &SqlitePool,
+    by: &Operator,
+    target: OperatorId,
+    disabled: bool,
+) -> Result<(), AppError> {
+    if disabled && target == by.id {
+        return Err(AppError::CannotDisableSelf);
+    }
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let name: String = sqlx::query_scalar(
+        "UPDATE operators SET disabled = ? WHERE id = ? AND disabled <> ? RETURNING username",
+    )
+    .bind(disabled as i64)
+    .bind(target.0)
+    .bind(disabled as i64)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NothingToChange)?;
+    let ended = if disabled {
+        sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+            .bind(target.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
+    let operation = if disabled { "operator_disable" } else { "operator_enable" };
+    let parameters = json!({ "operator": name, "sessions_ended": ended });
+    audit::record(&mut tx, by, operation, parameters, 0).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The live sessions, most recently active first; `current` marks the caller's own.
+pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
+    let current = current_token.map(token_hash).unwrap_or_default();
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        operator_id: i64,
+        username: String,
+        created_at: i64,
+        last_seen_at: i64,
+        expires_at: i64,
+        client_address: String,
+        user_agent: String,
+        current: bool,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.id, s.operator_id, o.username, s.created_at, s.last_seen_at, s.expires_at,
+                s.client_address, s.user_agent, s.token_hash = ? AS current
+         FROM sessions s JOIN operators o ON o.id = s.operator_id
+         WHERE s.expires_at > ? ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1000",
+    )
+    .bind(current)
+    .bind(now())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SessionInfo {
+            id: SessionId(r.id),
+            operator: OperatorId(r.operator_id),
+            username: r.username,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            client_address: r.client_address,
+            user_agent: r.user_agent,
+            current: r.current,
+        })
+        .collect())
+}
+
+/// Ends one session (the operator's next request finds itself signed out).
+pub async fn end_session(db: &SqlitePool, by: &Operator, session: SessionId) -> Result<(), AppError> {
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let ended: (String,) = sqlx::query_as(
+        "DELETE FROM sessions WHERE id = ?
+         RETURNING (SELECT username FROM operators WHERE id = operator_id)",
+    )
+    .bind(session.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::SessionNotFound)?;
+    audit::record(&mut tx, by, "session_end", json!({ "operator": ended.0, "session": session.0 }), 0)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates an operator with the given roles, in one transaction.
+pub async fn create_operator(
+    db: &SqlitePool,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    roles: &[Role],
+) -> Result<OperatorId, AppError> {
+    let hash = hash_password(password).await?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO operators (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)
+         RETURNING id",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(hash)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await?;
+    for role in roles {
+        sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES (?, ?)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(OperatorId(id))
+}
+
+/// The demo operators: user name, display name, roles.
+pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
+    ("admin", "Enterprise Administrator", &[Role::EnterpriseAdministrator, Role::UserAdministrator]),
+    ("useradmin", "User Administrator", &[Role::UserAdministrator]),
+    ("helpdesk", "Help Desk", &[Role::HelpDesk]),
+    ("orgmanager", "Enterprise User Manager", &[Role::EnterpriseUserManager]),
+];
+
+/// Creates the demo operators if there are no operators yet. Returns the password used when
+/// it was generated here, so that the caller can print it once.
+pub async fn ensure_demo_operators(db: &SqlitePool, config: &Config) -> Result<Option<String>, AppError> {
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators").fetch_one(db).await?;
+    if existing > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match &config.demo_password {
+        Some(p) => (p.clone(), false),
+        None => (random_token()[..16].to_string(), true),
+    };
+    for (username, display_name, roles) in DEMO_OPERATORS {
+        create_operator(db, username, display_name, &password, roles).await?;
+    }
+    Ok(generated.then_some(password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::storage::db;
+    use std::time::Duration;
+
+    async fn setup() -> (SqlitePool, Config) {
+        let db = db::connect("sqlite::memory:").await.unwrap();
+        let config = Config::for_tests();
+        ensure_demo_operators(&db, &config).await.unwrap();
+        (db, config)
+    }
+
+    #[tokio::test]
+    async fn signs_in_with_the_right_password_only() {
+        let (db, config) = setup().await;
+        let s = sign_in(&db, &config, "helpdesk", "test-password", &Client::default(), None).await.unwrap();
+        assert_eq!(s.operator.roles, vec![Role::HelpDesk]);
+        assert_eq!(session_operator(&db, &config, &s.token).await.unwrap().username, "helpdesk");
+        assert_eq!(
+            sign_in(&db, &config, "helpdesk", "wrong", &Client::default(), None).await.err(),
+            Some(AppError::InvalidCredentials)
+        );
+        assert_eq!(
+            sign_in(&db, &config, "nobody", "test-password", &Client::default(), None).await.err(),
+            Some(AppError::InvalidCredentials)
+        );
+        // User names are case-insensitive, like Windows account names.
+        assert!(sign_in(&db, &config, "HelpDesk", "test-password", &Client::default(), None).await.is_ok());
+        // Every attempt is in the audit log, with the name that was typed for failures.
+        let log: Vec<(String, String, Option<i64>)> =
+            sqlx::query_as("SELECT operation, operator_name, operator_id FROM audit_events ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        let ops: Vec<(&str, &str, bool)> =
+            log.iter().map(|(o, n, id)| (o.as_str(), n.as_str(), id.is_some())).collect();
+        assert_eq!(
+            ops,
+            [
+                ("sign_in", "helpdesk", true),
+                ("sign_in_failed", "helpdesk", false),
+                ("sign_in_failed", "nobody", false),
+                ("sign_in", "helpdesk", true)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn sessions_are_stored_hashed_and_end_at_sign_out() {
+        let (db, config) = setup().await;
+        let s = sign_in(&db, &config, "admin", "test-password", &Client::default(), None).await.unwrap();
+        let stored: String =
+            sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_one(&db).await.unwrap();
+        assert_ne!(stored, s.token);
+        sign_out(&db, &s.token).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+        // Signing out again records nothing more.
+        sign_out(&db, &s.token).await.unwrap();
+        let outs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'sign_out'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(outs, 1);
+        assert_eq!(session_operator(&db, &config, "forged").await.err(), Some(AppError::Unauthenticated));
+    }
+
+    #[tokio::test]
+    async fn idle_and_expired_sessions_end() {
+        let (db, mut config) = setup().await;
+        let s = sign_in(&db, &config, "admin", "test-password", &Client::default(), None).await.unwrap();
+        sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600").execute(&db).await.unwrap();
+        config.session_idle = Duration::from_secs(1800);
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&db).await.unwrap();
+        assert_eq!(left, 0, "an expired session is deleted when met");
+
+        let s = sign_in(&db, &config, "admin", "test-password", &Client::default(), None).await.unwrap();
+        sqlx::query("UPDATE sessions SET expires_at = 0").execute(&db).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+    }
+
+    #[tokio::test]
+    async fn disabled_operators_cannot_sign_in_or_keep_sessions() {
+        let (db, config) = setup().await;
+        let s = sign_in(&db, &config, "useradmin", "test-password", &Client::default(), None).await.unwrap();
+        sqlx::query("UPDATE operators SET disabled = 1 WHERE username = 'useradmin'")
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(session_operator(&db, &config, &s.token).await.err(), Some(AppError::Unauthenticated));
+        assert_eq!(
+            sign_in(&db, &config, "useradmin", "test-password", &Client::default(), None).await.err(),
+            Some(AppError::InvalidCredentials)
+        );
+    }
+
+    #[tokio::test]
+    async fn demo_operators_are_created_once_and_a_missing_password_is_generated() {
+        let db = db::connect("sqlite::memory:").await.unwrap();
+        let config = Config { demo_password: None, ..Config::for_tests() };
+        let generated = ensure_demo_operators(&db, &config).await.unwrap().expect("generated");
+        assert_eq!(generated.len(), 16);
+        assert!(sign_in(&db, &config, "admin", &generated, &Client::default(), None).await.is_ok());
+        assert_eq!(ensure_demo_operators(&db, &config).await.unwrap(), None);
+    }
+
+    fn from(address: &str) -> Client {
+        Client { address: address.into(), user_agent: "test".into() }
+    }
+
+    /// Lets every pending wait pass, as if the operator had waited (lockouts included).
+    async fn let_waits_pass(db: &SqlitePool) {
+        sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0").execute(db).await.unwrap();
+    }
+
+    async fn operations(db: &SqlitePool, operation: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = ?")
+            .bind(operation)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    /// The answers a guesser gets for `name`: ten wrong passwords, each as soon as allowed,
+    /// and from the fourth on the right password tried at once after each. Once the name is
+    /// locked, the guesser no longer waits for anything.
+    async fn guess(db: &SqlitePool, config: &Config, name: &str, address: &str) -> Vec<&'static str> {
+        let mut answers = Vec::new();
+        for round in 1..=10 {
+            let wrong = sign_in(db, config, name, "guess", &from(address), None).await;
+            answers.push(wrong.err().map(|e| e.code()).unwrap_or("ok"));
+            if round >= 4 {
+                let right = sign_in(db, config, name, "test-password", &from(address), None).await;
+                answers.push(right.err().map(|e| e.code()).unwrap_or("ok"));
+            }
+            let locked: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sign_in_throttle WHERE scope = 'account' AND key = ? AND failures >= 10",
+            )
+            .bind(name)
+            .fetch_one(db)
+            .await
+            .unwrap();
+            if round < 10 && locked == 0 {
+                let_waits_pass(db).await;
+            }
+        }
+        answers
+    }
+
+    #[tokio::test]
+    async fn failures_slow_down_then_lock_the_name_without_revealing_whether_it_exists() {
+        let (db, config) = setup().await;
+        // Three typing mistakes cost nothing: the right password then works at once.
+        for _ in 0..3 {
+            assert_eq!(
+                sign_in(&db, &config, "admin", "typo", &from("10.0.0.1"), None).await.err(),
+                Some(AppError::InvalidCredentials)
+            );
+        }
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.is_ok());
+        // Success forgets the name's failures: three more are free again.
+        for _ in 0..3 {
+            assert!(sign_in(&db, &config, "Admin", "typo", &from("10.0.0.1"), None).await.is_err());
+        }
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.is_ok());
+
+        // A guesser: after the fourth failure each attempt must wait, and even the right
+        // password is refused unchecked while held back; an attempt made while held back counts
+        // as a failure, so the name locks after the seventh wrong password here.
+        let (db, config) = setup().await;
+        let real = guess(&db, &config, "useradmin", "10.0.0.2").await;
+        let lock = sqlx::query_scalar::<_, i64>(
+            "SELECT blocked_until FROM sign_in_throttle WHERE scope = 'account' AND key = 'useradmin'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap()
+            - crate::server::now();
+        assert!((15 * 60 - 5..=15 * 60).contains(&lock), "locked for 15 minutes ({lock} s left)");
+        let unknown = guess(&db, &config, "nobody", "10.0.0.3").await;
+        assert_eq!(real, unknown, "an unknown name is throttled exactly like a real one");
+        let (invalid, held) = ("invalid_credentials", "too_many_sign_in_attempts");
+        let mut expected = vec![invalid; 3];
+        for _ in 4..=7 {
+            expected.extend([invalid, held]);
+        }
+        for _ in 8..=10 {
+            expected.extend([held, held]);
+        }
+        assert_eq!(real, expected, "from the fourth failure, even the right password waits");
+        // Audited: every failure (held-back attempts included) and each lockout, once.
+        assert_eq!(operations(&db, "sign_in_locked").await, 2, "one lockout per name");
+        assert_eq!(operations(&db, "sign_in_failed").await as usize, 2 * real.len(), "every refusal");
+        // The password was never accepted while held back, but works once the lockout is over.
+        let_waits_pass(&db).await;
+        assert!(sign_in(&db, &config, "useradmin", "test-password", &from("10.0.0.2"), None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_address_trying_many_names_is_held_back_too() {
+        let (db, config) = setup().await;
+        for n in 0..30 {
+            let r = sign_in(&db, &config, &format!("name{n}"), "x", &from("192.0.2.9"), None).await;
+            assert!(r.is_err());
+            if n < 29 {
+                let_waits_pass(&db).await;
+            }
+        }
+        // The thirtieth failure locked the address: not even a real operator gets in from it…
+        assert_eq!(
+            sign_in(&db, &config, "admin", "test-password", &from("192.0.2.9"), None)
+                .await
+                .err()
+                .map(|e| e.code()),
+            Some("too_many_sign_in_attempts")
+        );
+        let locks: Vec<(String, String)> =
+            sqlx::query_as("SELECT scope, key FROM sign_in_throttle WHERE blocked_until > 0")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        assert_eq!(locks, [("address".to_string(), "192.0.2.9".to_string())]);
+        // …but from another address they do, and an administrator can lift the lock.
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("192.0.2.10"), None).await.is_ok());
+        let admin = load_operator(&db, 1).await.unwrap();
+        sign_in_throttle::unlock(&db, &admin, crate::domain::security::ThrottleScope::Address, "192.0.2.9")
+            .await
+            .unwrap();
+        assert!(sign_in(&db, &config, "admin", "test-password", &from("192.0.2.9"), None).await.is_ok());
+        assert_eq!(operations(&db, "sign_in_unlock").await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_new_sign_in_replaces_the_session_the_browser_held() {
+        let (db, config) = setup().await;
+        let first = sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), None).await.unwrap();
+        let second = sign_in(&db, &config, "admin", "test-password", &from("10.0.0.1"), Some(&first.token))
+            .await
+            .unwrap();
+        assert_ne!(first.token, second.token);
+        assert_eq!(session_operator(&db, &config, &first.token).await.err(), Some(AppError::Unauthenticated));
+        assert!(session_operator(&db, &config, &second.token).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_password_confirmation_is_checked_throttled_and_audited() {
+        let (db, config) = setup().await;
+        let s = sign_in(&db, &config, "useradmin", "test-password", &from("10.0.0.4"), None).await.unwrap();
+        let me = s.operator;
+        assert!(confirm_password(&db, &me, "test-password", &from("10.0.0.4")).await.is_ok());
+        assert_eq!(
+            confirm_password(&db, &me, "wrong", &from("10.0.0.4")).await.err(),
+            Some(AppError::StepUpFailed)
+        );
+        assert_eq!(operations(&db, "step_up_failed").await, 1);
+        // Guessing through the confirmation counts like guessing at sign-in.
+        for _ in 0..3 {
+            assert!(confirm_password(&db, &me, "wrong", &from("10.0.0.4")).await.is_err());
+        }
+        assert_eq!(
+            confirm_password(&db, &me, "test-password", &from("10.0.0.4")).await.err().map(|e| e.code()),
+            Some("too_many_sign_in_attempts")
+        );
+    }
+
+    #[tokio::test]
+    async fn administrators_list_and_end_sessions_and_disabling_ends_them_all() {
+        let (db, config) = setup().await;
+        let admin = sign_in(&db, &config, "admin", "test-password", &from("10.0.0.5"), None).await.unwrap();
+        let a = sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.6"), None).await.unwrap();
+        let b = sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.7"), None).await.unwrap();
+        let listed = sessions(&db, Some(&admin.token)).await.unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(
+            listed.iter().filter(|s| s.current).map(|s| s.username.as_str()).collect::<Vec<_>>(),
+            ["admin"]
+        );
+        assert!(listed.iter().any(|s| s.client_address == "10.0.0.7" && s.user_agent == "test"));
+        // End one session: that browser is signed out, the other is not.
+        let id = listed.iter().find(|s| s.client_address == "10.0.0.6").unwrap().id;
+        end_session(&db, &admin.operator, id).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &a.token).await.err(), Some(AppError::Unauthenticated));
+        assert!(session_operator(&db, &config, &b.token).await.is_ok());
+        assert_eq!(end_session(&db, &admin.operator, id).await.err(), Some(AppError::SessionNotFound));
+        // Disabling ends every session at once; nobody disables themselves.
+        let help_desk = b.operator.id;
+        set_disabled(&db, &admin.operator, help_desk, true).await.unwrap();
+        assert_eq!(session_operator(&db, &config, &b.token).await.err(), Some(AppError::Unauthenticated));
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE operator_id = ?")
+            .bind(help_desk.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(
+            set_disabled(&db, &admin.operator, admin.operator.id, true).await.err(),
+            Some(AppError::CannotDisableSelf)
+        );
+        assert_eq!(
+            set_disabled(&db, &admin.operator, help_desk, true).await.err(),
+            Some(AppError::NothingToChange)
+        );
+        let listed = list(&db).await.unwrap();
+        assert!(listed.iter().any(|o| o.username == "helpdesk" && o.disabled && o.sessions == 0));
+        set_disabled(&db, &admin.operator, help_desk, false).await.unwrap();
+        assert!(sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.6"), None).await.is_ok());
+        for op in ["session_end", "operator_disable", "operator_enable"] {
+            assert_eq!(operations(&db, op).await, 1, "{op}");
+        }
+    }
+}

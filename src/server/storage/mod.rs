@@ -1,0 +1,6 @@
+//! Storage: the database and its transactions, error mapping, backups and the demo seed.
+
+pub mod backup;
+pub mod db;
+pub mod error;
+pub mod seed;

@@ -1,0 +1,3 @@
+//! Pools and topology: Enterprise pools, Standard Edition servers, their state and the pool tree.
+
+pub mod pools;

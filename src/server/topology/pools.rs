@@ -1,0 +1,229 @@
+//! Pools: the browser tree and pool details.
+
+use crate::domain::AppError;
+use crate::domain::node::PoolTree;
+use crate::domain::pool::{Pool, PoolDetail, PoolId, PoolState, PoolSummary};
+use crate::server::storage::error::corrupt;
+use sqlx::SqlitePool;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PoolRecord {
+    id: i64,
+    fqdn: String,
+    kind: String,
+    version: String,
+    state: String,
+    available: bool,
+    capacity: i64,
+}
+
+pub(crate) const POOL_COLUMNS: &str = "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity";
+
+impl TryFrom<PoolRecord> for Pool {
+    type Error = AppError;
+    fn try_from(r: PoolRecord) -> Result<Pool, AppError> {
+        Ok(Pool {
+            id: PoolId(r.id),
+            kind: r.kind.parse().map_err(|_| corrupt("pool kind", &r.kind))?,
+            version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
+            state: r.state.parse().map_err(|_| corrupt("pool state", &r.state))?,
+            available: r.available,
+            capacity: u32::try_from(r.capacity).map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
+            fqdn: r.fqdn,
+        })
+    }
+}
+
+/// One pool, read inside the caller's transaction.
+pub(crate) async fn load(conn: &mut sqlx::SqliteConnection, id: PoolId) -> Result<Pool, AppError> {
+    let record: Option<PoolRecord> =
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await?;
+    record.ok_or(AppError::PoolNotFound)?.try_into()
+}
+
+pub async fn forest_name(db: &SqlitePool) -> Result<String, AppError> {
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'").fetch_optional(db).await?;
+    Ok(name.unwrap_or_default())
+}
+
+/// The tree with every node's count, from one grouped count over the pool index.
+pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        pool: PoolRecord,
+        users: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {POOL_COLUMNS}, COALESCE(c.users, 0) AS users
+         FROM pools p
+         LEFT JOIN (SELECT pool_id, COUNT(*) AS users FROM enabled_users GROUP BY pool_id) c ON c.pool_id = p.id
+         ORDER BY p.fqdn"
+    ))
+    .fetch_all(db)
+    .await?;
+    let mut total_users = 0;
+    let mut unassigned_users = 0;
+    let mut pools = Vec::with_capacity(rows.len());
+    for row in rows {
+        let summary = PoolSummary { pool: row.pool.try_into()?, user_count: row.users as u64 };
+        total_users += summary.user_count;
+        if !summary.pool.hosts_users() {
+            unassigned_users += summary.user_count;
+        }
+        // Removed pools leave the tree; their users remain under Unassigned users.
+        if summary.pool.state != crate::domain::pool::PoolState::Removed {
+            pools.push(summary);
+        }
+    }
+    Ok(PoolTree { forest_name: forest_name(db).await?, total_users, pools, unassigned_users })
+}
+
+pub async fn detail(db: &SqlitePool, id: PoolId) -> Result<PoolDetail, AppError> {
+    let record: Option<PoolRecord> =
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?;
+    let pool: Pool = record.ok_or(AppError::PoolNotFound)?.try_into()?;
+    let (users, enhanced, disabled): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(e.enhanced_presence), 0), COALESCE(SUM(d.account_enabled = 0), 0)
+         FROM enabled_users e JOIN directory_users d ON d.id = e.user_id WHERE e.pool_id = ?",
+    )
+    .bind(id.0)
+    .fetch_one(db)
+    .await?;
+    Ok(PoolDetail {
+        summary: PoolSummary { pool, user_count: users as u64 },
+        enhanced_presence_users: enhanced as u64,
+        disabled_accounts: disabled as u64,
+    })
+}
+
+/// Changes a pool's state, with its audit record. Deactivating or removing a pool makes its
+/// users unassigned (they cannot sign in); reactivating a deactivated pool brings them back. A
+/// removed pool stays removed.
+pub async fn set_state(
+    db: &SqlitePool,
+    operator: &crate::domain::operator::Operator,
+    id: PoolId,
+    state: PoolState,
+) -> Result<(), AppError> {
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let current: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let current: PoolState =
+        current.ok_or(AppError::PoolNotFound)?.parse().map_err(|_| corrupt("pool state", "?"))?;
+    if current == state || current == PoolState::Removed {
+        return Err(AppError::PoolStateUnchanged);
+    }
+    let (fqdn, users): (String, i64) = sqlx::query_as(
+        "SELECT p.fqdn, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) FROM pools p WHERE p.id = ?",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE pools SET state = ? WHERE id = ?")
+        .bind(state.as_str())
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    crate::server::security::audit::record(
+        &mut tx,
+        operator,
+        "pool_state",
+        serde_json::json!({ "pool": fqdn, "from": current.as_str(), "to": state.as_str() }),
+        users as u64,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pool::{PoolCategory, PoolState};
+    use crate::server::storage::seed::tests::small_deployment;
+
+    #[tokio::test]
+    async fn tree_counts_add_up() {
+        let db = small_deployment().await;
+        let tree = tree(&db).await.unwrap();
+        let enabled: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&db).await.unwrap();
+        assert_eq!(tree.total_users, enabled as u64);
+        let listed: u64 =
+            [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions]
+                .into_iter()
+                .map(|c| tree.users_in(c))
+                .sum();
+        assert_eq!(listed + tree.unassigned_users, tree.total_users);
+        assert!(tree.unassigned_users > 0, "the demo has a deactivated pool with users");
+        assert!(tree.pools.iter().any(|p| p.pool.state == PoolState::Deactivated));
+        assert!(tree.pools.iter().any(|p| !p.pool.available));
+        assert_eq!(tree.forest_name, "contoso.com");
+    }
+
+    #[tokio::test]
+    async fn pool_detail_counts_its_users() {
+        let db = small_deployment().await;
+        let tree = tree(&db).await.unwrap();
+        let first = &tree.pools[0];
+        let d = detail(&db, first.pool.id).await.unwrap();
+        assert_eq!(d.summary, *first);
+        assert!(d.enhanced_presence_users <= d.summary.user_count);
+        assert_eq!(detail(&db, PoolId(9999)).await.err(), Some(AppError::PoolNotFound));
+    }
+
+    #[tokio::test]
+    async fn deactivating_a_pool_unassigns_its_users_and_reactivating_brings_them_back() {
+        use crate::domain::operator::{Operator, OperatorId, Role};
+        let db = small_deployment().await;
+        sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'admin', 'A', '-', 0)")
+            .execute(&db)
+            .await
+            .unwrap();
+        let admin = Operator {
+            id: OperatorId(1),
+            username: "admin".into(),
+            display_name: "A".into(),
+            roles: vec![Role::EnterpriseAdministrator],
+        };
+        let before = tree(&db).await.unwrap();
+        let pool = before.pools.iter().find(|p| p.pool.fqdn == "pool02.contoso.com").unwrap().clone();
+        set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.unwrap();
+        let after = tree(&db).await.unwrap();
+        assert_eq!(after.unassigned_users, before.unassigned_users + pool.user_count);
+        assert_eq!(
+            set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.err(),
+            Some(AppError::PoolStateUnchanged)
+        );
+        set_state(&db, &admin, pool.pool.id, PoolState::Active).await.unwrap();
+        assert_eq!(tree(&db).await.unwrap().unassigned_users, before.unassigned_users);
+        set_state(&db, &admin, pool.pool.id, PoolState::Removed).await.unwrap();
+        let removed = tree(&db).await.unwrap();
+        assert!(removed.pools.iter().all(|p| p.pool.id != pool.pool.id), "a removed pool leaves the tree");
+        assert_eq!(removed.unassigned_users, before.unassigned_users + pool.user_count);
+        assert_eq!(
+            set_state(&db, &admin, pool.pool.id, PoolState::Active).await.err(),
+            Some(AppError::PoolStateUnchanged)
+        );
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'pool_state'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(events, 3);
+        assert_eq!(
+            set_state(&db, &admin, PoolId(999), PoolState::Deactivated).await.err(),
+            Some(AppError::PoolNotFound)
+        );
+    }
+}
