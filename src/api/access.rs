@@ -1,7 +1,8 @@
-//! What each server function needs: the gate admits a call by this table before its arguments
-//! are decoded, `gate::authorized` checks that the function asks for the same permission, and
-//! the authorization sweep test checks every registered server function against it, so a new
-//! function that is missing here is refused for everyone and fails the test.
+//! What each server function needs: `http::admission` admits a call by this table before its
+//! arguments are decoded, `gate::authorized` reads the function's permission from it (a
+//! function never names its own), and the authorization sweep test checks every registered
+//! server function against it, so a new function that is missing here is refused for everyone
+//! and fails the test.
 
 use crate::domain::operator::Permission;
 

@@ -7,13 +7,14 @@ use crate::domain::AppError;
 use crate::domain::operator::OperatorId;
 use crate::domain::security::{BackupFile, SecurityOverview, SessionId, ThrottleScope};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 #[server(prefix = "/api", endpoint = "security_overview", input = Json)]
 pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::{security::operators, security::sign_in_throttle, storage::backup};
-    gate::authorized(Permission::ManageOperators, |state, _| async move {
+    gate::authorized(GetSecurityOverview::PATH, |state, _| async move {
         let token = gate::session_token();
         Ok(SecurityOverview {
             operators: operators::list(&state.db).await?,
@@ -28,8 +29,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
 /// Disables (ending every session of) or re-enables an operator.
 #[server(prefix = "/api", endpoint = "set_operator_disabled", input = Json)]
 pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Result<(), AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageOperators, |state, by| async move {
+    gate::authorized(SetOperatorDisabled::PATH, |state, by| async move {
         crate::server::security::operators::set_disabled(&state.db, &by, operator, disabled).await
     })
     .await
@@ -37,8 +37,7 @@ pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Resu
 
 #[server(prefix = "/api", endpoint = "end_session", input = Json)]
 pub async fn end_session(session: SessionId) -> Result<(), AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageOperators, |state, by| async move {
+    gate::authorized(EndSession::PATH, |state, by| async move {
         crate::server::security::operators::end_session(&state.db, &by, session).await
     })
     .await
@@ -46,8 +45,7 @@ pub async fn end_session(session: SessionId) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "unlock_sign_in", input = Json)]
 pub async fn unlock_sign_in(scope: ThrottleScope, key: String) -> Result<(), AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageOperators, |state, by| async move {
+    gate::authorized(UnlockSignIn::PATH, |state, by| async move {
         crate::server::security::sign_in_throttle::unlock(&state.db, &by, scope, &key).await
     })
     .await
@@ -56,8 +54,7 @@ pub async fn unlock_sign_in(scope: ThrottleScope, key: String) -> Result<(), App
 /// Writes an online backup into the backup folder.
 #[server(prefix = "/api", endpoint = "back_up_database", input = Json)]
 pub async fn back_up_database() -> Result<BackupFile, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::BackUpDatabase, |state, by| async move {
+    gate::authorized(BackUpDatabase::PATH, |state, by| async move {
         crate::server::storage::backup::write(&state.db, &state.config.backup_dir, (&by).into()).await
     })
     .await
@@ -68,8 +65,7 @@ pub async fn back_up_database() -> Result<BackupFile, AppError> {
 /// the portal only after a second look at who is asking.
 #[server(prefix = "/api", endpoint = "authorize_backup_download", input = Json)]
 pub async fn authorize_backup_download(file: String, password: String) -> Result<String, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::BackUpDatabase, |state, by| async move {
+    gate::authorized(AuthorizeBackupDownload::PATH, |state, by| async move {
         gate::confirm_password(&state, &by, &password).await?;
         crate::server::storage::backup::issue_ticket(&state.db, &state.config.backup_dir, &by, &file).await
     })

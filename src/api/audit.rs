@@ -7,6 +7,8 @@ use crate::domain::AppError;
 use crate::domain::audit::{AuditEvent, AuditQuery, AuditUserLine, UserAuditEntry};
 use crate::domain::paging::Page;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 /// Entries of a user's timeline on the user page.
@@ -14,9 +16,8 @@ pub const TIMELINE_ENTRIES: u32 = 100;
 
 #[server(prefix = "/api", endpoint = "list_audit_events", input = Json)]
 pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::security::audit::log::{Reader, events};
-    gate::authorized(Permission::ViewDeployment, |state, viewer| async move {
+    gate::authorized(ListAuditEvents::PATH, |state, viewer| async move {
         events(&state.db, &query, Reader::of(&viewer)).await
     })
     .await
@@ -24,9 +25,8 @@ pub async fn list_audit_events(query: AuditQuery) -> Result<Page<AuditEvent>, Ap
 
 #[server(prefix = "/api", endpoint = "get_audit_event", input = Json)]
 pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::security::audit::log::{Reader, event};
-    gate::authorized(Permission::ViewDeployment, |state, viewer| async move {
+    gate::authorized(GetAuditEvent::PATH, |state, viewer| async move {
         event(&state.db, id, page, Reader::of(&viewer)).await
     })
     .await
@@ -34,8 +34,7 @@ pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<Aud
 
 #[server(prefix = "/api", endpoint = "user_timeline", input = Json)]
 pub async fn user_timeline(user: i64) -> Result<Vec<UserAuditEntry>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(UserTimeline::PATH, |state, _| async move {
         crate::server::security::audit::log::user_timeline(&state.db, user, TIMELINE_ENTRIES).await
     })
     .await

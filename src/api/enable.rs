@@ -8,12 +8,13 @@ use crate::domain::enable::{DirectoryQuery, EnableChoices};
 use crate::domain::paging::Page;
 use crate::domain::user::DirectoryUser;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 #[server(prefix = "/api", endpoint = "enable_choices")]
 pub async fn get_enable_choices() -> Result<EnableChoices, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetEnableChoices::PATH, |state, _| async move {
         crate::server::operations::enable::choices(&state.db).await
     })
     .await
@@ -21,8 +22,7 @@ pub async fn get_enable_choices() -> Result<EnableChoices, AppError> {
 
 #[server(prefix = "/api", endpoint = "list_candidates", input = Json)]
 pub async fn list_candidates(query: DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(ListCandidates::PATH, |state, _| async move {
         crate::server::operations::enable::candidates(&state.db, &query).await
     })
     .await

@@ -3,7 +3,8 @@
 //! sign-out); its errors get their HTTP status from `http::error`.
 
 use crate::domain::AppError;
-use crate::domain::operator::{Operator, Permission};
+use super::access::{Access, access_of};
+use crate::domain::operator::Operator;
 use crate::http::admission::Admitted;
 use crate::http::error::{retry_after, status_of};
 use crate::http::session::{operator_for, session_token_in};
@@ -52,28 +53,26 @@ pub async fn public<T>(body: impl Future<Output = Result<T, AppError>>) -> Resul
     result
 }
 
-/// Checks the session and the permission before running `body`; nothing is read or changed
-/// for a request that fails the check. A call over HTTP was admitted by `http::admission` already (by
-/// the access table); the permission asked for here must be the table's, or nothing runs.
-pub async fn authorized<T, F, Fut>(permission: Permission, body: F) -> Result<T, AppError>
+/// Checks the session and the permission the access table gives the server function at
+/// `path` (its `PATH`) before running `body`; nothing is read or changed for a request that
+/// fails the check. A call over HTTP was admitted by `http::admission` already, by the same
+/// table; a call made while rendering a page on the server is checked here.
+pub async fn authorized<T, F, Fut>(path: &'static str, body: F) -> Result<T, AppError>
 where
     F: FnOnce(AppState, Operator) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
     public(async move {
         let state = state()?;
+        let Some(Access { permission: Some(permission), .. }) = access_of(path) else {
+            tracing::error!(path, "a server function without a permission in the access table");
+            return Err(AppError::Forbidden);
+        };
         let parts = use_context::<Parts>();
         let admitted = parts.as_ref().and_then(|p| p.extensions.get::<Admitted>().cloned());
         let operator = match admitted {
-            Some(Admitted { access, operator: Some(operator) }) => {
-                if access.permission != Some(permission) {
-                    tracing::error!(endpoint = access.endpoint, ?permission, "access table disagrees");
-                    return Err(AppError::Internal);
-                }
-                operator
-            }
-            // Called while rendering a page on the server: check here.
-            _ => operator_for(&state, session_token(), permission).await?,
+            Some(Admitted { operator: Some(operator), .. }) => operator,
+            _ => operator_for(&state, session_token(), *permission).await?,
         };
         body(state, operator).await
     })

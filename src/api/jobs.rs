@@ -7,6 +7,8 @@ use crate::domain::AppError;
 use crate::domain::jobs::{Job, JobId, JobLineFilter, JobUserLine};
 use crate::domain::paging::Page;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 /// A job with one page of its per-user results.
@@ -18,8 +20,7 @@ pub struct JobView {
 
 #[server(prefix = "/api", endpoint = "get_job", input = Json)]
 pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<JobView, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetJob::PATH, |state, _| async move {
         let lines = crate::server::jobs::lines(&state.db, job, filter, page).await?;
         let job = crate::server::jobs::load(&state.db, job).await?;
         Ok(JobView { job, lines })
@@ -29,8 +30,7 @@ pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<Job
 
 #[server(prefix = "/api", endpoint = "list_jobs", input = Json)]
 pub async fn list_jobs() -> Result<Vec<Job>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(ListJobs::PATH, |state, _| async move {
         crate::server::jobs::recent(&state.db, 50).await
     })
     .await
@@ -38,8 +38,7 @@ pub async fn list_jobs() -> Result<Vec<Job>, AppError> {
 
 #[server(prefix = "/api", endpoint = "cancel_job", input = Json)]
 pub async fn cancel_job(job: JobId) -> Result<(), AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(CancelJob::PATH, |state, operator| async move {
         crate::server::jobs::cancel(&state.db, &operator, job).await
     })
     .await
@@ -49,8 +48,7 @@ pub async fn cancel_job(job: JobId) -> Result<(), AppError> {
 /// needs the operator's password again (`password`), like starting it.
 #[server(prefix = "/api", endpoint = "resume_job", input = Json)]
 pub async fn resume_job(job: JobId, #[server(default)] password: Option<String>) -> Result<(), AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(ResumeJob::PATH, |state, operator| async move {
         if crate::server::jobs::resume_needs_step_up(&state.db, job).await? {
             gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
         }

@@ -31,6 +31,8 @@ use crate::domain::paging::{Page, UserQuery};
 use crate::domain::pool::{PoolDetail, PoolId};
 use crate::domain::user::{UserDetail, UserId, UserRow};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 
 pub use crate::domain::security::{MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS};
 
@@ -78,14 +80,12 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// The signed-in operator, or `Unauthenticated`.
 #[server(prefix = "/api", endpoint = "current_operator")]
 pub async fn get_current_operator() -> Result<Operator, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |_, operator| async move { Ok(operator) }).await
+    gate::authorized(GetCurrentOperator::PATH, |_, operator| async move { Ok(operator) }).await
 }
 
 #[server(prefix = "/api", endpoint = "pool_tree")]
 pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetPoolTree::PATH, |state, _| async move {
         crate::server::topology::pools::tree(&state.db).await
     })
     .await
@@ -93,8 +93,7 @@ pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users(node: NodeId, query: UserQuery) -> Result<Page<UserRow>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(ListUsers::PATH, |state, _| async move {
         crate::server::directory::users::list(&state.db, node, &query).await
     })
     .await
@@ -102,8 +101,7 @@ pub async fn list_users(node: NodeId, query: UserQuery) -> Result<Page<UserRow>,
 
 #[server(prefix = "/api", endpoint = "pool_detail")]
 pub async fn get_pool_detail(id: PoolId) -> Result<PoolDetail, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetPoolDetail::PATH, |state, _| async move {
         crate::server::topology::pools::detail(&state.db, id).await
     })
     .await
@@ -111,8 +109,7 @@ pub async fn get_pool_detail(id: PoolId) -> Result<PoolDetail, AppError> {
 
 #[server(prefix = "/api", endpoint = "user_detail")]
 pub async fn get_user_detail(id: UserId) -> Result<UserDetail, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetUserDetail::PATH, |state, _| async move {
         crate::server::directory::users::detail(&state.db, id).await
     })
     .await

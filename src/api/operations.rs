@@ -16,6 +16,8 @@ use crate::domain::operation::{
 };
 use crate::domain::org::OrgMovePreview;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 /// Preview and run, the same for every operation: authorized by the caller (the access table's
@@ -57,8 +59,7 @@ mod shape {
 /// organization) into a stored selection.
 #[server(prefix = "/api", endpoint = "select_users", input = Json)]
 pub async fn select_users(source: SelectionSource) -> Result<Selection, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+    gate::authorized(SelectUsers::PATH, |state, operator| async move {
         crate::server::operations::selection::create(&state.db, &operator, &source).await
     })
     .await
@@ -69,9 +70,8 @@ pub async fn preview_enable(
     selection: SelectionId,
     options: EnableOptions,
 ) -> Result<Previewed<EnablePreview>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::enable::Enable;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(PreviewEnable::PATH, |state, operator| async move {
         shape::preview::<Enable>(state, operator, selection, options).await
     })
     .await
@@ -79,9 +79,8 @@ pub async fn preview_enable(
 
 #[server(prefix = "/api", endpoint = "enable_users", input = Json)]
 pub async fn enable_users(token: PreviewToken) -> Result<EnableStarted, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::enable::Enable;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(EnableUsers::PATH, |state, operator| async move {
         shape::run::<Enable>(state, operator, token, None).await
     })
     .await
@@ -92,9 +91,8 @@ pub async fn preview_move(
     selection: SelectionId,
     options: MoveOptions,
 ) -> Result<Previewed<MovePreview>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::moves::Move;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(PreviewMove::PATH, |state, operator| async move {
         shape::preview::<Move>(state, operator, selection, options).await
     })
     .await
@@ -106,9 +104,8 @@ pub async fn move_users(
     token: PreviewToken,
     #[server(default)] password: Option<String>,
 ) -> Result<MoveStarted, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::moves::Move;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(MoveUsers::PATH, |state, operator| async move {
         shape::run::<Move>(state, operator, token, password).await
     })
     .await
@@ -116,9 +113,8 @@ pub async fn move_users(
 
 #[server(prefix = "/api", endpoint = "preview_delete", input = Json)]
 pub async fn preview_delete(selection: SelectionId) -> Result<Previewed<DeletePreview>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::delete::Delete;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(PreviewDelete::PATH, |state, operator| async move {
         shape::preview::<Delete>(state, operator, selection, ()).await
     })
     .await
@@ -127,9 +123,8 @@ pub async fn preview_delete(selection: SelectionId) -> Result<Previewed<DeletePr
 /// Runs a delete preview, once the operator has given their password again.
 #[server(prefix = "/api", endpoint = "delete_users", input = Json)]
 pub async fn delete_users(token: PreviewToken, password: String) -> Result<DeleteStarted, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::delete::Delete;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(DeleteUsers::PATH, |state, operator| async move {
         shape::run::<Delete>(state, operator, token, Some(password)).await
     })
     .await
@@ -140,9 +135,8 @@ pub async fn preview_configure(
     selection: SelectionId,
     change: SettingsChange,
 ) -> Result<Previewed<ConfigurePreview>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::configure::Configure;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(PreviewConfigure::PATH, |state, operator| async move {
         shape::preview::<Configure>(state, operator, selection, change).await
     })
     .await
@@ -150,9 +144,8 @@ pub async fn preview_configure(
 
 #[server(prefix = "/api", endpoint = "configure_users", input = Json)]
 pub async fn configure_users(token: PreviewToken) -> Result<ConfigureStarted, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::operations::configure::Configure;
-    gate::authorized(Permission::ManageUsers, |state, operator| async move {
+    gate::authorized(ConfigureUsers::PATH, |state, operator| async move {
         shape::run::<Configure>(state, operator, token, None).await
     })
     .await
@@ -163,9 +156,8 @@ pub async fn preview_org_move(
     selection: SelectionId,
     options: OrgMoveOptions,
 ) -> Result<Previewed<OrgMovePreview>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::organizations::orgs::OrgMove;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+    gate::authorized(PreviewOrgMove::PATH, |state, operator| async move {
         shape::preview::<OrgMove>(state, operator, selection, options).await
     })
     .await
@@ -173,9 +165,8 @@ pub async fn preview_org_move(
 
 #[server(prefix = "/api", endpoint = "move_org_users", input = Json)]
 pub async fn move_org_users(token: PreviewToken) -> Result<OrgMoveStarted, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::organizations::orgs::OrgMove;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+    gate::authorized(MoveOrgUsers::PATH, |state, operator| async move {
         shape::run::<OrgMove>(state, operator, token, None).await
     })
     .await

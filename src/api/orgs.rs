@@ -10,6 +10,8 @@ use crate::domain::org::{
 use crate::domain::paging::Page;
 use crate::domain::user::UserId;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 /// What an organization's page shows besides its members.
@@ -24,8 +26,7 @@ pub const ORG_HISTORY_ENTRIES: u32 = 100;
 
 #[server(prefix = "/api", endpoint = "org_tree", input = Json)]
 pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetOrgTree::PATH, |state, _| async move {
         crate::server::organizations::orgs::summaries(&state.db).await
     })
     .await
@@ -35,9 +36,8 @@ pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
 /// organizations page shows first).
 #[server(prefix = "/api", endpoint = "org_members", input = Json)]
 pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgMember>, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::organizations::orgs;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(ListOrgMembers::PATH, |state, _| async move {
         let org = match org {
             Some(org) => org,
             None => orgs::enterprise_org(&state.db).await?,
@@ -50,9 +50,8 @@ pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgM
 /// An organization's alerts and move history; `None` is the enterprise organization.
 #[server(prefix = "/api", endpoint = "org_overview", input = Json)]
 pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::organizations::orgs;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetOrgOverview::PATH, |state, _| async move {
         let org = match org {
             Some(org) => org,
             None => orgs::enterprise_org(&state.db).await?,
@@ -67,8 +66,7 @@ pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppErro
 
 #[server(prefix = "/api", endpoint = "user_org_history", input = Json)]
 pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetUserOrgHistory::PATH, |state, _| async move {
         crate::server::organizations::orgs::user_history(&state.db, user).await
     })
     .await
@@ -76,8 +74,7 @@ pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, Ap
 
 #[server(prefix = "/api", endpoint = "set_prevent_move", input = Json)]
 pub async fn set_prevent_user_move(users: Vec<UserId>, locked: bool) -> Result<u64, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+    gate::authorized(SetPreventUserMove::PATH, |state, operator| async move {
         crate::server::organizations::orgs::set_prevent_move(&state.db, &operator, &users, locked).await
     })
     .await
@@ -86,8 +83,7 @@ pub async fn set_prevent_user_move(users: Vec<UserId>, locked: bool) -> Result<u
 /// Reads a CSV file (its text) and reports what each row would do; changes nothing.
 #[server(prefix = "/api", endpoint = "preview_org_csv", input = Json)]
 pub async fn preview_org_csv(kind: CsvKind, content: String) -> Result<MembershipReport, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+    gate::authorized(PreviewOrgCsv::PATH, |state, operator| async move {
         crate::server::organizations::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), false)
             .await
     })
@@ -97,8 +93,7 @@ pub async fn preview_org_csv(kind: CsvKind, content: String) -> Result<Membershi
 /// Applies a CSV file: valid rows whole, invalid rows rejected with their reason.
 #[server(prefix = "/api", endpoint = "apply_org_csv", input = Json)]
 pub async fn apply_org_csv(kind: CsvKind, content: String) -> Result<MembershipReport, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+    gate::authorized(ApplyOrgCsv::PATH, |state, operator| async move {
         crate::server::organizations::org_csv::apply(&state.db, &operator, kind, content.as_bytes(), true)
             .await
     })
@@ -108,9 +103,8 @@ pub async fn apply_org_csv(kind: CsvKind, content: String) -> Result<MembershipR
 /// Runs the directory sync now (when `UC_ADMIN_LDAP_*` names a directory).
 #[server(prefix = "/api", endpoint = "sync_directory", input = Json)]
 pub async fn sync_directory() -> Result<MembershipReport, AppError> {
-    use crate::domain::operator::Permission;
     use crate::server::organizations::ldap_sync::run;
-    gate::authorized(Permission::MoveUsersBetweenOrganizations, |state, operator| async move {
+    gate::authorized(SyncDirectory::PATH, |state, operator| async move {
         let settings = state.config.directory.as_ref().ok_or(AppError::DirectoryNotConfigured)?;
         run(&state.db, settings, (&operator).into()).await
     })

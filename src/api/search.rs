@@ -7,13 +7,14 @@ use crate::domain::AppError;
 use crate::domain::paging::UserQuery;
 use crate::domain::search::{SavedQuery, SearchOptions, SearchResults};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::Json;
 
 #[server(prefix = "/api", endpoint = "find_users", input = Json)]
 pub async fn find_users(search: String, query: UserQuery) -> Result<SearchResults, AppError> {
-    use crate::domain::operator::Permission;
     use crate::domain::search::UserSearch;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(FindUsers::PATH, |state, _| async move {
         let search = UserSearch::from_query_string(&search)?;
         crate::server::directory::search::find(&state.db, &search, &query).await
     })
@@ -22,8 +23,7 @@ pub async fn find_users(search: String, query: UserQuery) -> Result<SearchResult
 
 #[server(prefix = "/api", endpoint = "search_options", input = Json)]
 pub async fn get_search_options() -> Result<SearchOptions, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, _| async move {
+    gate::authorized(GetSearchOptions::PATH, |state, _| async move {
         crate::server::directory::search::options(&state.db).await
     })
     .await
@@ -31,8 +31,7 @@ pub async fn get_search_options() -> Result<SearchOptions, AppError> {
 
 #[server(prefix = "/api", endpoint = "list_saved_queries", input = Json)]
 pub async fn list_saved_queries() -> Result<Vec<SavedQuery>, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+    gate::authorized(ListSavedQueries::PATH, |state, operator| async move {
         crate::server::directory::saved_queries::list(&state.db, &operator).await
     })
     .await
@@ -41,9 +40,8 @@ pub async fn list_saved_queries() -> Result<Vec<SavedQuery>, AppError> {
 /// Saves a search (its URL form, checked first) under a new name.
 #[server(prefix = "/api", endpoint = "save_query", input = Json)]
 pub async fn save_query(name: String, search: String, shared: bool) -> Result<SavedQuery, AppError> {
-    use crate::domain::operator::Permission;
     use crate::domain::search::UserSearch;
-    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+    gate::authorized(SaveQuery::PATH, |state, operator| async move {
         let search = UserSearch::from_query_string(&search)?;
         crate::server::directory::saved_queries::save(&state.db, &operator, &name, &search, shared).await
     })
@@ -52,8 +50,7 @@ pub async fn save_query(name: String, search: String, shared: bool) -> Result<Sa
 
 #[server(prefix = "/api", endpoint = "rename_saved_query", input = Json)]
 pub async fn rename_saved_query(id: i64, name: String) -> Result<SavedQuery, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+    gate::authorized(RenameSavedQuery::PATH, |state, operator| async move {
         crate::server::directory::saved_queries::rename(&state.db, &operator, id, &name).await
     })
     .await
@@ -61,8 +58,7 @@ pub async fn rename_saved_query(id: i64, name: String) -> Result<SavedQuery, App
 
 #[server(prefix = "/api", endpoint = "share_saved_query", input = Json)]
 pub async fn share_saved_query(id: i64, shared: bool) -> Result<SavedQuery, AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+    gate::authorized(ShareSavedQuery::PATH, |state, operator| async move {
         crate::server::directory::saved_queries::set_shared(&state.db, &operator, id, shared).await
     })
     .await
@@ -70,8 +66,7 @@ pub async fn share_saved_query(id: i64, shared: bool) -> Result<SavedQuery, AppE
 
 #[server(prefix = "/api", endpoint = "delete_saved_query", input = Json)]
 pub async fn delete_saved_query(id: i64) -> Result<(), AppError> {
-    use crate::domain::operator::Permission;
-    gate::authorized(Permission::ViewDeployment, |state, operator| async move {
+    gate::authorized(DeleteSavedQuery::PATH, |state, operator| async move {
         crate::server::directory::saved_queries::delete(&state.db, &operator, id).await
     })
     .await

@@ -1,7 +1,7 @@
 //! The configure wizard: the settings to change, a preview of who changes and who is left alone
 //! (earlier versions, unassigned users), then the run.
 
-use super::common::{ErrorPanel, I18n, Loading, archiving_name, count, telephony_name, version_short_name};
+use super::common::{ErrorPanel, I18n, archiving_name, count, telephony_name, version_short_name};
 use super::delete::wizard_users;
 use super::target::scope_text;
 use super::wizard::{self, WizardSelection};
@@ -78,17 +78,11 @@ pub fn ConfigurePage() -> impl IntoView {
         meeting_policy: policy.get_untracked(),
         telephony: telephony.get_untracked(),
     };
-    let asked = RwSignal::new(None::<SettingsChange>);
+    let asked = wizard::Ask::new();
     let selection = WizardSelection::new(SelectionSource::Users(target));
-    let preview = Resource::new(
-        move || asked.get(),
-        move |change| async move {
-            match change {
-                Some(change) => Some(async { preview_configure(selection.id().await?, change).await }.await),
-                None => None,
-            }
-        },
-    );
+    let preview = wizard::preview_resource(asked, move |change| async move {
+        preview_configure(selection.id().await?, change).await
+    });
     let run = ServerAction::<ConfigureUsers>::new();
     wizard::follow_run(move || run.value().get());
     let options = Resource::new(|| (), |_| crate::api::search::get_search_options());
@@ -162,47 +156,37 @@ pub fn ConfigurePage() -> impl IntoView {
                 <div class="wizard-actions">
                     <A href=back.get_value() attr:class="button">{t!(i18n, wizard.cancel)}</A>
                     <button type="button" class="button button-primary" on:click=move |_| {
-                        asked.set(Some(change()));
+                        asked.ask(change());
                         step.set(ConfigureStep::Preview);
                     }>{t!(i18n, configure.to_preview)}</button>
                 </div>
             </section>
         </Show>
         <Show when=move || step.get() == ConfigureStep::Preview>
-            <section class="wizard-step" aria-labelledby="configure-preview-title">
-                <h2 id="configure-preview-title">{t!(i18n, configure.step_preview)}</h2>
-                <Suspense fallback=Loading>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            None => view! { <Loading /> }.into_any(),
-                            Some(Err(error)) => view! {
-                                <ErrorPanel error />
-                                <div class="wizard-actions">
-                                    <button type="button" class="button" on:click=move |_| step.set(ConfigureStep::Settings)>{t!(i18n, wizard.back)}</button>
-                                </div>
-                            }.into_any(),
-                            Some(Ok(Previewed { token, preview, .. })) => {
-                                let token = StoredValue::new(token);
-                                let to_change = preview.to_change;
-                                view! {
-                                    <ConfigureSummary preview=preview.clone() />
-                                    <ConfigureLines lines=preview.users.clone() total=preview.count as usize />
-                                    <div class="wizard-actions">
-                                        <button type="button" class="button" on:click=move |_| step.set(ConfigureStep::Settings)>{t!(i18n, wizard.back)}</button>
-                                        <button type="button" class="button button-primary" disabled=move || to_change == 0 || run.pending().get()
-                                            on:click=move |_| {
-                                                run.dispatch(ConfigureUsers { token: token.get_value() });
-                                                step.set(ConfigureStep::Results);
-                                            }>
-                                            {move || t_string!(i18n, configure.apply, count = count(i18n, to_change)).to_string()}
-                                        </button>
-                                    </div>
-                                }.into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
-            </section>
+            {wizard::preview_section(
+                "configure-preview-title",
+                move || t_string!(i18n, configure.step_preview).to_string(),
+                preview,
+                move || step.set(ConfigureStep::Settings),
+                move |Previewed { token, preview, .. }| {
+                    let token = StoredValue::new(token);
+                    let to_change = preview.to_change;
+                    view! {
+                        <ConfigureSummary preview=preview.clone() />
+                        <ConfigureLines lines=preview.users.clone() total=preview.count as usize />
+                        <div class="wizard-actions">
+                            <button type="button" class="button" on:click=move |_| step.set(ConfigureStep::Settings)>{t!(i18n, wizard.back)}</button>
+                            <button type="button" class="button button-primary" disabled=move || to_change == 0 || run.pending().get()
+                                on:click=move |_| {
+                                    run.dispatch(ConfigureUsers { token: token.get_value() });
+                                    step.set(ConfigureStep::Results);
+                                }>
+                                {move || t_string!(i18n, configure.apply, count = count(i18n, to_change)).to_string()}
+                            </button>
+                        </div>
+                    }.into_any()
+                },
+            )}
         </Show>
         <Show when=move || step.get() == ConfigureStep::Results>
             <section class="wizard-step" aria-labelledby="configure-results-title">

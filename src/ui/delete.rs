@@ -107,12 +107,23 @@ pub fn DeletePage() -> impl IntoView {
         move || scope_text(i18n, &target)
     };
     let selection = WizardSelection::new(SelectionSource::Users(target));
-    let preview = Resource::new(|| (), move |_| async move { preview_delete(selection.id().await?).await });
+    // Nothing to choose: the preview is asked for when the page opens.
+    let asked = wizard::Ask::new();
+    asked.ask(());
+    let preview = wizard::preview_resource(asked, move |()| async move { preview_delete(selection.id().await?).await });
     let run = ServerAction::<DeleteUsers>::new();
     let confirmed = RwSignal::new(false);
     let finished = move || run.value().with(wizard::answered);
     wizard::follow_run(move || run.value().get());
     let back = StoredValue::new(back);
+    // Back from a preview that could not be made: to the list the users came from.
+    let leave = RwSignal::new(false);
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if leave.get() {
+            navigate(&back.get_value(), Default::default());
+        }
+    });
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, delete.title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, delete.title)}</h1></div>
@@ -147,20 +158,13 @@ pub fn DeletePage() -> impl IntoView {
                 </section>
             }
         >
-            <section class="wizard-step" aria-labelledby="delete-preview-title">
-                <h2 id="delete-preview-title">{t!(i18n, delete.preview_title)}</h2>
-                <Suspense fallback=Loading>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            Err(error) => view! {
-                                <ErrorPanel error />
-                                <div class="wizard-actions"><A href=back.get_value() attr:class="button">{t!(i18n, wizard.cancel)}</A></div>
-                            }.into_any(),
-                            Ok(preview) => delete_confirmation(i18n, preview, confirmed, run, back.get_value()),
-                        }
-                    })}
-                </Suspense>
-            </section>
+            {wizard::preview_section(
+                "delete-preview-title",
+                move || t_string!(i18n, delete.preview_title).to_string(),
+                preview,
+                move || leave.set(true),
+                move |previewed| delete_confirmation(i18n, previewed, confirmed, run, back.get_value()),
+            )}
         </Show>
     }
     .into_any()

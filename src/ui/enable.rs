@@ -78,7 +78,8 @@ struct Wizard {
     choices: Resource<Result<EnableChoices, AppError>>,
 }
 
-type PreviewAction = Action<(SelectionSource, EnableOptions), Result<Previewed<EnablePreview>, AppError>>;
+type PreviewResource = super::wizard::PreviewResource<EnablePreview>;
+type AskPreview = super::wizard::Ask<(SelectionSource, EnableOptions)>;
 
 impl Wizard {
     /// The picked users as the server's selection takes them.
@@ -112,9 +113,9 @@ pub fn EnablePage() -> impl IntoView {
         choices,
     };
     // The users picked are stored on the server as a selection when the preview asks for them.
-    let preview: PreviewAction = Action::new(move |(source, options): &(SelectionSource, EnableOptions)| {
-        let (source, options) = (source.clone(), options.clone());
-        async move { preview_enable(select_users(source).await?.id, options).await }
+    let asked = super::wizard::Ask::new();
+    let preview: PreviewResource = super::wizard::preview_resource(asked, move |(source, options)| async move {
+        preview_enable(select_users(source).await?.id, options).await
     });
     let run = ServerAction::<EnableUsers>::new();
     view! {
@@ -150,7 +151,7 @@ pub fn EnablePage() -> impl IntoView {
                                 {view! { <PickStep wizard choices /> }.into_any()}
                             </Show>
                             <Show when=move || wizard.step.get() == Step::Options>
-                                {view! { <OptionsStep wizard choices preview /> }.into_any()}
+                                {view! { <OptionsStep wizard choices asked /> }.into_any()}
                             </Show>
                             <Show when=move || wizard.step.get() == Step::Preview>
                                 {view! { <PreviewStep wizard preview run /> }.into_any()}
@@ -375,7 +376,7 @@ fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoVie
 }
 
 #[component]
-fn OptionsStep(wizard: Wizard, choices: StoredValue<EnableChoices>, preview: PreviewAction) -> impl IntoView {
+fn OptionsStep(wizard: Wizard, choices: StoredValue<EnableChoices>, asked: AskPreview) -> impl IntoView {
     let i18n = use_i18n();
     let pools = choices.with_value(|c| c.pools.clone());
     let domains = choices.with_value(|c| c.sip_domains.clone());
@@ -414,7 +415,7 @@ fn OptionsStep(wizard: Wizard, choices: StoredValue<EnableChoices>, preview: Pre
     };
     let go_preview = move |_| {
         if let Some(options) = wizard.options.get_untracked() {
-            preview.dispatch((wizard.source(), options));
+            asked.ask((wizard.source(), options));
             wizard.step.set(Step::Preview);
         }
     };
@@ -579,21 +580,14 @@ fn PlanTable(users: Vec<PlannedUser>, results: bool) -> impl IntoView {
 }
 
 #[component]
-fn PreviewStep(wizard: Wizard, preview: PreviewAction, run: ServerAction<EnableUsers>) -> impl IntoView {
+fn PreviewStep(wizard: Wizard, preview: PreviewResource, run: ServerAction<EnableUsers>) -> impl IntoView {
     let i18n = use_i18n();
-    view! {
-        <section class="wizard-step" aria-labelledby="step-preview-title">
-            <h2 id="step-preview-title">{t!(i18n, enable.step_preview)}</h2>
-            {move || match preview.value().get() {
-                None => view! { <Loading /> }.into_any(),
-                Some(Err(error)) => view! {
-                    <ErrorPanel error />
-                    <div class="wizard-actions">
-                        <button type="button" class="button" on:click=move |_| wizard.step.set(Step::Options)>{t!(i18n, enable.back)}</button>
-                    </div>
-                }
-                .into_any(),
-                Some(Ok(Previewed { token, preview: plan, .. })) => {
+    super::wizard::preview_section(
+        "step-preview-title",
+        move || t_string!(i18n, enable.step_preview).to_string(),
+        preview,
+        move || wizard.step.set(Step::Options),
+        move |Previewed { token, preview: plan, .. }| {
                     let token = StoredValue::new(token);
                     let start = move |_| {
                         run.dispatch(EnableUsers { token: token.get_value() });
@@ -637,10 +631,8 @@ fn PreviewStep(wizard: Wizard, preview: PreviewAction, run: ServerAction<EnableU
                         </div>
                     }
                     .into_any()
-                }
-            }}
-        </section>
-    }
+        },
+    )
 }
 
 #[component]

@@ -5,7 +5,6 @@ use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, step_up_e
 use super::console::TreeResource;
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{MoveUsers, preview_move};
-use crate::domain::AppError;
 use crate::domain::jobs::MoveStarted;
 use crate::domain::moves::{DataFate, DataKind, MovePreview, MoveRefusal, MoveTotals, UserMovePlan, holds};
 use crate::domain::node::NodeId;
@@ -65,11 +64,10 @@ pub fn MovePage() -> impl IntoView {
         );
     };
     let selection = WizardSelection::new(SelectionSource::Users(target.clone()));
-    let preview: Action<MoveOptions, Result<Previewed<MovePreview>, AppError>> =
-        Action::new(move |options: &MoveOptions| {
-            let options = *options;
-            async move { preview_move(selection.id().await?, options).await }
-        });
+    let asked = wizard::Ask::new();
+    let preview = wizard::preview_resource(asked, move |options| async move {
+        preview_move(selection.id().await?, options).await
+    });
     let scope_text = {
         let target = target.clone();
         move || super::target::scope_text(i18n, &target)
@@ -87,7 +85,7 @@ pub fn MovePage() -> impl IntoView {
     let ask_preview = {
         Callback::new(move |_: ()| {
             if let Some(destination) = destination.get_untracked() {
-                preview.dispatch(MoveOptions { destination, force: force.get_untracked() });
+                asked.ask(MoveOptions { destination, force: force.get_untracked() });
                 step.set(Step::Preview);
             }
         })
@@ -273,7 +271,7 @@ fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
 #[component]
 fn PreviewStep(
     step: RwSignal<Step>,
-    preview: Action<MoveOptions, Result<Previewed<MovePreview>, AppError>>,
+    preview: wizard::PreviewResource<MovePreview>,
     run: ServerAction<MoveUsers>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -299,18 +297,12 @@ fn PreviewStep(
             step.set(Step::Results);
         }
     });
-    view! {
-        <section class="wizard-step" aria-labelledby="move-preview-title">
-            <h2 id="move-preview-title">{t!(i18n, wizard.step_preview)}</h2>
-            {move || match preview.value().get() {
-                None => view! { <Loading /> }.into_any(),
-                Some(Err(error)) => view! {
-                    <ErrorPanel error />
-                    <div class="wizard-actions">
-                        <button type="button" class="button" on:click=move |_| step.set(Step::Destination)>{t!(i18n, wizard.back)}</button>
-                    </div>
-                }.into_any(),
-                Some(Ok(Previewed { token, lines, preview: p, .. })) => {
+    wizard::preview_section(
+        "move-preview-title",
+        move || t_string!(i18n, wizard.step_preview).to_string(),
+        preview,
+        move || step.set(Step::Destination),
+        move |Previewed { token, lines, preview: p, .. }| {
                     let total = lines as usize;
                     let totals = p.totals;
                     let fqdn = p.destination.fqdn.clone();
@@ -356,10 +348,8 @@ fn PreviewStep(
                             </button>
                         </div>
                     }.into_any()
-                }
-            }}
-        </section>
-    }
+        },
+    )
 }
 
 #[component]

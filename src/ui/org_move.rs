@@ -54,16 +54,10 @@ pub fn OrgMovePage() -> impl IntoView {
     let step = RwSignal::new(MoveStep::Destination);
     let destination = RwSignal::new(None::<OrgId>);
     let lock_after_move = RwSignal::new(true);
-    let asked = RwSignal::new(None::<OrgMoveOptions>);
-    let preview = Resource::new(
-        move || asked.get(),
-        move |asked| async move {
-            match asked {
-                Some(options) => Some(async { preview_org_move(selection.id().await?, options).await }.await),
-                None => None,
-            }
-        },
-    );
+    let asked = wizard::Ask::new();
+    let preview = wizard::preview_resource(asked, move |options| async move {
+        preview_org_move(selection.id().await?, options).await
+    });
     let run = ServerAction::<MoveOrgUsers>::new();
     wizard::follow_run(move || run.value().get());
     let steps = [MoveStep::Destination, MoveStep::Preview, MoveStep::Results];
@@ -109,7 +103,7 @@ pub fn OrgMovePage() -> impl IntoView {
                     <button type="button" class="button button-primary" disabled=move || destination.get().is_none()
                         on:click=move |_| {
                             if let Some(to) = destination.get_untracked() {
-                                asked.set(Some(OrgMoveOptions { to, lock_after_move: lock_after_move.get_untracked() }));
+                                asked.ask(OrgMoveOptions { to, lock_after_move: lock_after_move.get_untracked() });
                                 step.set(MoveStep::Preview);
                             }
                         }>{t!(i18n, orgs.to_preview)}</button>
@@ -117,39 +111,31 @@ pub fn OrgMovePage() -> impl IntoView {
             </section>
         </Show>
         <Show when=move || step.get() == MoveStep::Preview>
-            <section class="wizard-step" aria-labelledby="org-preview-title">
-                <h2 id="org-preview-title">{t!(i18n, wizard.step_preview)}</h2>
-                <Suspense fallback=Loading>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            None => view! { <Loading /> }.into_any(),
-                            Some(Err(error)) => view! {
-                                <ErrorPanel error />
-                                <div class="wizard-actions"><button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, wizard.back)}</button></div>
-                            }.into_any(),
-                            Some(Ok(Previewed { token, lines, preview, .. })) => {
-                                let token = StoredValue::new(token);
-                                let moving = preview.moving;
-                                view! {
-                                    <PreviewTable preview lines />
-                                    <div class="wizard-actions">
-                                        <button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, wizard.back)}</button>
-                                        <button type="button" class="button button-primary" disabled=move || moving == 0 || run.pending().get()
-                                            data-testid="org-move-run"
-                                            on:click=move |_| {
-                                                run.dispatch(MoveOrgUsers { token: token.get_value() });
-                                                step.set(MoveStep::Results);
-                                            }>
-                                            {move || t_string!(i18n, orgs.run, count = count(i18n, moving)).to_string()}
-                                        </button>
-                                    </div>
-                                }
-                                .into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
-            </section>
+            {wizard::preview_section(
+                "org-preview-title",
+                move || t_string!(i18n, wizard.step_preview).to_string(),
+                preview,
+                move || step.set(MoveStep::Destination),
+                move |Previewed { token, lines, preview, .. }| {
+                    let token = StoredValue::new(token);
+                    let moving = preview.moving;
+                    view! {
+                        <PreviewTable preview lines />
+                        <div class="wizard-actions">
+                            <button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, wizard.back)}</button>
+                            <button type="button" class="button button-primary" disabled=move || moving == 0 || run.pending().get()
+                                data-testid="org-move-run"
+                                on:click=move |_| {
+                                    run.dispatch(MoveOrgUsers { token: token.get_value() });
+                                    step.set(MoveStep::Results);
+                                }>
+                                {move || t_string!(i18n, orgs.run, count = count(i18n, moving)).to_string()}
+                            </button>
+                        </div>
+                    }
+                    .into_any()
+                },
+            )}
         </Show>
         <Show when=move || step.get() == MoveStep::Results>
             <section class="wizard-step" aria-labelledby="org-results-title">

@@ -3,16 +3,18 @@
 //! stored in on the server, and what follows a run (the finished result, or the job page).
 //! Each wizard page says only what is its own: its options, its preview table, its result.
 
-use super::common::I18n;
+use super::common::{ErrorPanel, I18n, Loading};
 use super::console::{SelectedUsers, TreeResource};
 use crate::api::operations::select_users;
 use crate::domain::AppError;
 use crate::domain::jobs::Started;
-use crate::domain::operation::{Selection, SelectionId, SelectionSource};
+use crate::domain::operation::{Previewed, Selection, SelectionId, SelectionSource};
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// The numbered steps of a wizard, the current one marked.
 pub fn steps<S>(
@@ -84,6 +86,95 @@ impl WizardSelection {
     /// How many users the selection holds, once made.
     pub fn count(self) -> Option<u64> {
         self.made.get().map(|s| s.count)
+    }
+}
+
+/// What a wizard's preview is asked for with: every ask makes a new preview, even with the same
+/// options (the world may have changed since the last one, and its token may be spent).
+pub struct Ask<O: Send + Sync + 'static>(RwSignal<Option<(u32, O)>>);
+
+// By hand: a signal is Copy whatever it holds (derive would ask the options to be Copy).
+impl<O: Send + Sync + 'static> Clone for Ask<O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O: Send + Sync + 'static> Copy for Ask<O> {}
+
+impl<O: Clone + Send + Sync + 'static> Ask<O> {
+    pub fn new() -> Ask<O> {
+        Ask(RwSignal::new(None))
+    }
+
+    pub fn ask(self, options: O) {
+        self.0.update(|asked| {
+            let n = asked.as_ref().map_or(0, |(n, _)| n.wrapping_add(1));
+            *asked = Some((n, options));
+        });
+    }
+}
+
+/// A wizard's preview: `None` until asked for, then made on the server (with its token).
+pub type PreviewResource<P> = Resource<Option<Result<Previewed<P>, AppError>>>;
+
+pub fn preview_resource<O, P, Fut>(
+    asked: Ask<O>,
+    make: impl Fn(O) -> Fut + Send + Sync + 'static,
+) -> PreviewResource<P>
+where
+    O: Clone + PartialEq + Send + Sync + 'static,
+    P: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<Previewed<P>, AppError>> + Send + 'static,
+{
+    Resource::new(
+        move || asked.0.get(),
+        move |asked| {
+            let made = asked.map(|(_, options)| make(options));
+            async move {
+                match made {
+                    Some(made) => Some(made.await),
+                    None => None,
+                }
+            }
+        },
+    )
+}
+
+/// The preview step of every wizard: the plan when it comes (`shown`), or why it could not be
+/// made, with the way back to the options.
+pub fn preview_section<P>(
+    id: &'static str,
+    title: impl Fn() -> String + Send + Sync + 'static,
+    preview: PreviewResource<P>,
+    back: impl Fn() + Copy + Send + Sync + 'static,
+    shown: impl Fn(Previewed<P>) -> AnyView + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    P: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    let i18n = use_i18n();
+    view! {
+        <section class="wizard-step" aria-labelledby=id>
+            <h2 id=id>{title}</h2>
+            <Suspense fallback=Loading>
+                {move || {
+                    let shown = shown.clone();
+                    Suspend::new(async move {
+                        match preview.await {
+                            None => view! { <Loading /> }.into_any(),
+                            Some(Err(error)) => view! {
+                                <ErrorPanel error />
+                                <div class="wizard-actions">
+                                    <button type="button" class="button" on:click=move |_| back()>{t!(i18n, wizard.back)}</button>
+                                </div>
+                            }.into_any(),
+                            Some(Ok(previewed)) => shown(previewed),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
     }
 }
 
