@@ -35,23 +35,40 @@ test.beforeAll(async () => {
   const root = `${__dirname}/../..`;
   rmSync(`${root}/${folder}`, { recursive: true, force: true });
   mkdirSync(`${root}/${folder}`, { recursive: true });
-  const env = { ...process.env, UC_ADMIN_DATABASE_URL: `sqlite://${database}`, RUST_LOG: "warn" };
-  execFileSync("target/debug/uc-admin", ["generate", "--users", "340000"], { cwd: root, env, stdio: "inherit" });
-  // Exactly 250,000 enabled users on pool02 (the others on pool01), and room for them all on
-  // pool01: the deployment this test is about.
+  const env = {
+    ...process.env,
+    UC_ADMIN_DATABASE_URL: `sqlite://${database}`,
+    UC_ADMIN_DEMO_PASSWORD: demoPassword,
+    RUST_LOG: "warn",
+  };
+  // A small demo deployment, then a quarter of a million plain users on pool02 (the demo's
+  // own pool02 users go to pool01), and room for them all on pool01. Plain SQL: generating the
+  // same with server data for every user takes minutes.
+  execFileSync("target/debug/uc-admin", ["generate", "--users", "2000"], { cwd: root, env, stdio: "ignore" });
   execFileSync("sqlite3", [
     `${root}/${database}`,
-    `UPDATE enabled_users SET pool_id = (SELECT id FROM pools WHERE fqdn = 'pool01.contoso.com');
-     UPDATE enabled_users SET pool_id = (SELECT id FROM pools WHERE fqdn = 'pool02.contoso.com')
-       WHERE user_id IN (SELECT user_id FROM enabled_users ORDER BY user_id LIMIT ${users});
-     UPDATE pools SET capacity = 1000000 WHERE fqdn IN ('pool01.contoso.com', 'pool02.contoso.com');`,
+    `PRAGMA foreign_keys = ON;
+     BEGIN;
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${users})
+     INSERT INTO directory_users (id, object_guid, display_name, given_name, surname, sam_account_name,
+                                  user_principal_name, email, container)
+     SELECT 10000000 + i, printf('00000000-0000-4000-8000-%012d', i), printf('Load Tester %06d', i), 'Load',
+            printf('Tester %06d', i), printf('load%06d', i), printf('load%06d@contoso.com', i),
+            printf('load%06d@contoso.com', i), 'OU=Seattle,OU=Users,DC=contoso,DC=com'
+     FROM n;
+     UPDATE enabled_users SET pool_id = (SELECT id FROM pools WHERE fqdn = 'pool01.contoso.com')
+       WHERE pool_id = (SELECT id FROM pools WHERE fqdn = 'pool02.contoso.com');
+     INSERT INTO enabled_users (user_id, sip_uri, pool_id)
+       SELECT id, printf('load%06d@contoso.com', id - 10000000), (SELECT id FROM pools WHERE fqdn = 'pool02.contoso.com')
+       FROM directory_users WHERE id > 10000000;
+     UPDATE pools SET capacity = 1000000 WHERE fqdn IN ('pool01.contoso.com', 'pool02.contoso.com');
+     COMMIT;`,
   ]);
   server = spawn("target/debug/uc-admin", [], {
     cwd: root,
     stdio: "ignore",
     env: {
       ...env,
-      UC_ADMIN_DEMO_PASSWORD: demoPassword,
       UC_ADMIN_BACKUP_DIR: `${folder}/backups`,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",

@@ -2,8 +2,8 @@
 //! permission. Every server function goes through `authorized` (or `public` for sign-in and
 //! sign-out); its errors get their HTTP status from `http::error`.
 
-use crate::domain::AppError;
 use super::access::{Access, access_of};
+use crate::domain::AppError;
 use crate::domain::operator::Operator;
 use crate::http::admission::Admitted;
 use crate::http::error::{retry_after, status_of};

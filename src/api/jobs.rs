@@ -30,9 +30,10 @@ pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<Job
 
 #[server(prefix = "/api", endpoint = "list_jobs", input = Json)]
 pub async fn list_jobs() -> Result<Vec<Job>, AppError> {
-    gate::authorized(ListJobs::PATH, |state, _| async move {
-        crate::server::jobs::recent(&state.db, 50).await
-    })
+    gate::authorized(
+        ListJobs::PATH,
+        |state, _| async move { crate::server::jobs::recent(&state.db, 50).await },
+    )
     .await
 }
 

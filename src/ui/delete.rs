@@ -110,7 +110,8 @@ pub fn DeletePage() -> impl IntoView {
     // Nothing to choose: the preview is asked for when the page opens.
     let asked = wizard::Ask::new();
     asked.ask(());
-    let preview = wizard::preview_resource(asked, move |()| async move { preview_delete(selection.id().await?).await });
+    let preview =
+        wizard::preview_resource(asked, move |()| async move { preview_delete(selection.id().await?).await });
     let run = ServerAction::<DeleteUsers>::new();
     let confirmed = RwSignal::new(false);
     let finished = move || run.value().with(wizard::answered);

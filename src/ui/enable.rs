@@ -114,9 +114,10 @@ pub fn EnablePage() -> impl IntoView {
     };
     // The users picked are stored on the server as a selection when the preview asks for them.
     let asked = super::wizard::Ask::new();
-    let preview: PreviewResource = super::wizard::preview_resource(asked, move |(source, options)| async move {
-        preview_enable(select_users(source).await?.id, options).await
-    });
+    let preview: PreviewResource =
+        super::wizard::preview_resource(asked, move |(source, options)| async move {
+            preview_enable(select_users(source).await?.id, options).await
+        });
     let run = ServerAction::<EnableUsers>::new();
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, enable.title), t_string!(i18n, app_name)) />
@@ -588,17 +589,17 @@ fn PreviewStep(wizard: Wizard, preview: PreviewResource, run: ServerAction<Enabl
         preview,
         move || wizard.step.set(Step::Options),
         move |Previewed { token, preview: plan, .. }| {
-                    let token = StoredValue::new(token);
-                    let start = move |_| {
-                        run.dispatch(EnableUsers { token: token.get_value() });
-                        wizard.step.set(Step::Results);
-                    };
-                    let EnablePreview { pool, pool_users, users } = plan.clone();
-                    let total = users.len() as u64;
-                    let ok = plan.enableable();
-                    let problems = total - ok;
-                    let fqdn = pool.fqdn.clone();
-                    view! {
+            let token = StoredValue::new(token);
+            let start = move |_| {
+                run.dispatch(EnableUsers { token: token.get_value() });
+                wizard.step.set(Step::Results);
+            };
+            let EnablePreview { pool, pool_users, users } = plan.clone();
+            let total = users.len() as u64;
+            let ok = plan.enableable();
+            let problems = total - ok;
+            let fqdn = pool.fqdn.clone();
+            view! {
                         <p class="alert alert-info" data-testid="preview-summary">
                             {move || t_string!(i18n, enable.preview_summary, ok = count(i18n, ok), total = count(i18n, total), pool = fqdn.clone()).to_string()}
                             " "

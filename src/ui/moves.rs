@@ -303,12 +303,12 @@ fn PreviewStep(
         preview,
         move || step.set(Step::Destination),
         move |Previewed { token, lines, preview: p, .. }| {
-                    let total = lines as usize;
-                    let totals = p.totals;
-                    let fqdn = p.destination.fqdn.clone();
-                    let force = p.force;
-                    let stored = StoredValue::new(token);
-                    view! {
+            let total = lines as usize;
+            let totals = p.totals;
+            let fqdn = p.destination.fqdn.clone();
+            let force = p.force;
+            let stored = StoredValue::new(token);
+            view! {
                         <Totals totals results=false />
                         <PlanTable users=p.users.clone() total />
                         <Show when=move || confirming.get()>
