@@ -156,7 +156,7 @@ pub async fn preview_org_move(
     selection: SelectionId,
     options: OrgMoveOptions,
 ) -> Result<Previewed<OrgMovePreview>, AppError> {
-    use crate::server::organizations::orgs::OrgMove;
+    use crate::server::organizations::moves::OrgMove;
     gate::authorized(PreviewOrgMove::PATH, |state, operator| async move {
         shape::preview::<OrgMove>(state, operator, selection, options).await
     })
@@ -165,7 +165,7 @@ pub async fn preview_org_move(
 
 #[server(prefix = "/api", endpoint = "move_org_users", input = Json)]
 pub async fn move_org_users(token: PreviewToken) -> Result<OrgMoveStarted, AppError> {
-    use crate::server::organizations::orgs::OrgMove;
+    use crate::server::organizations::moves::OrgMove;
     gate::authorized(MoveOrgUsers::PATH, |state, operator| async move {
         shape::run::<OrgMove>(state, operator, token, None).await
     })

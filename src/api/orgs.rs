@@ -58,7 +58,8 @@ pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppErro
         };
         Ok(OrgOverview {
             alerts: orgs::alerts(&state.db, org).await?,
-            history: orgs::org_history(&state.db, org, ORG_HISTORY_ENTRIES).await?,
+            history: crate::server::organizations::moves::org_history(&state.db, org, ORG_HISTORY_ENTRIES)
+                .await?,
         })
     })
     .await
@@ -67,7 +68,7 @@ pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppErro
 #[server(prefix = "/api", endpoint = "user_org_history", input = Json)]
 pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
     gate::authorized(GetUserOrgHistory::PATH, |state, _| async move {
-        crate::server::organizations::orgs::user_history(&state.db, user).await
+        crate::server::organizations::moves::user_history(&state.db, user).await
     })
     .await
 }

@@ -286,7 +286,7 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
                 let users: Vec<(UserId, Option<UserId>)> =
                     lines.iter().map(|l| (UserId(l.1), l.4.map(UserId))).collect();
                 let operator = head.operator_name.as_str();
-                crate::server::organizations::orgs::run_chunk(conn, &users, options, operator, head.event_id)
+                crate::server::organizations::moves::run_chunk(conn, &users, options, operator, head.event_id)
                     .await?
             }
             _ if enabled.is_empty() => Vec::new(),

@@ -12,7 +12,7 @@ use crate::domain::org::OrgMoveTarget;
 use crate::domain::search::UserTarget;
 use crate::domain::user::UserId;
 use crate::server::jobs::{self, JobSettings};
-use crate::server::organizations::orgs::OrgMove;
+use crate::server::organizations::moves::OrgMove;
 use sqlx::SqlitePool;
 use std::time::Duration;
 

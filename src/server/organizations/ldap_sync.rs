@@ -5,7 +5,8 @@
 use crate::domain::AppError;
 use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId};
 use crate::domain::user::UserId;
-use crate::server::organizations::orgs::{self, MoveSource};
+use crate::server::organizations::moves::{self, MoveSource};
+use crate::server::organizations::orgs;
 use crate::server::security::audit;
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use serde_json::json;
@@ -280,7 +281,7 @@ async fn apply_entry(
             // Prevent User Move: the user stays, the report says why.
             return Ok(MembershipOutcome::Rejected(P::Locked));
         }
-        orgs::apply(conn, actor, &[UserId(id)], org, false, MoveSource::Sync).await?;
+        moves::apply(conn, actor, &[UserId(id)], org, false, MoveSource::Sync).await?;
         return Ok(MembershipOutcome::Moved(UserId(id)));
     }
     Ok(if updated {
@@ -532,7 +533,7 @@ mod tests {
                 .fetch_one(&db)
                 .await
                 .unwrap();
-        let history = crate::server::organizations::orgs::user_history(&db, UserId(alice)).await.unwrap();
+        let history = crate::server::organizations::moves::user_history(&db, UserId(alice)).await.unwrap();
         assert_eq!((history[0].source.as_str(), history[0].to_name.as_str()), ("sync", "Test B"));
 
         // Nothing changed since: a third sync changes nothing, and still reports the lock.

@@ -10,7 +10,8 @@ use crate::domain::org::{
     CsvKind, MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId,
 };
 use crate::domain::user::UserId;
-use crate::server::organizations::orgs::{self, MoveSource};
+use crate::server::organizations::moves::{self, MoveSource};
+use crate::server::organizations::orgs;
 use crate::server::security::audit;
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -205,7 +206,7 @@ async fn apply_row(
         }
     }
     if let Some(to) = target {
-        orgs::apply(conn, operator.into(), &[UserId(id)], to, false, MoveSource::Csv).await?;
+        moves::apply(conn, operator.into(), &[UserId(id)], to, false, MoveSource::Csv).await?;
         return Ok(MembershipOutcome::Moved(UserId(id)));
     }
     Ok(if changed {
@@ -289,7 +290,7 @@ mod tests {
         assert_eq!(member(&db, &unlocked).await.unwrap().0, b.0, "the row lifted the lock");
         assert_eq!(member(&db, "other.person").await, None);
         // The CSV move went through the same move, with its history.
-        let history = crate::server::organizations::orgs::user_history(&db, users[2]).await.unwrap();
+        let history = crate::server::organizations::moves::user_history(&db, users[2]).await.unwrap();
         assert_eq!(history[0].source, "csv");
         // Applying the same file again creates nobody twice.
         let again = apply(&db, &manager(), CsvKind::Import, file.as_bytes(), true).await.unwrap();
