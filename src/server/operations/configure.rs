@@ -8,53 +8,22 @@ use crate::domain::configure::{
 use crate::domain::jobs::{JobId, JobUserOutcome};
 use crate::domain::operation::{OperationKind, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
-use crate::domain::user::{UserId, distinct_selection};
+use crate::domain::user::UserId;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::security::audit;
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-/// The enabled users among `ids`, by display name, each with the reason it cannot be
-/// configured, if any.
-async fn lines_of(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ConfigureLine>, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        user_id: i64,
-        display_name: String,
-        sip_uri: String,
-        fqdn: String,
-        version: String,
-        state: String,
+/// The configure's view of enabled users: each with the reason it cannot be configured, if any.
+fn line_of(user: super::EnabledUser) -> ConfigureLine {
+    ConfigureLine {
+        id: user.id,
+        display_name: user.display_name,
+        sip_uri: user.sip_uri,
+        pool_fqdn: user.pool_fqdn,
+        version: user.pool_version,
+        skip: skip_reason(user.pool_version, user.pool_state),
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.user_id, d.display_name, e.sip_uri, p.fqdn, p.version, p.state
-         FROM json_each(?) ids
-         JOIN enabled_users e ON e.user_id = ids.value
-         JOIN directory_users d ON d.id = e.user_id
-         JOIN pools p ON p.id = e.pool_id
-         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
-    )
-    .bind(serde_json::to_string(ids).unwrap_or_default())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for r in rows {
-        let version = r
-            .version
-            .parse()
-            .map_err(|_| crate::server::storage::error::corrupt("server version", &r.version))?;
-        let state =
-            r.state.parse().map_err(|_| crate::server::storage::error::corrupt("pool state", &r.state))?;
-        lines.push(ConfigureLine {
-            id: UserId(r.user_id),
-            display_name: r.display_name,
-            sip_uri: r.sip_uri,
-            pool_fqdn: r.fqdn,
-            version,
-            skip: skip_reason(version, state),
-        });
-    }
-    Ok(lines)
 }
 
 async fn check_change(conn: &mut SqliteConnection, change: &SettingsChange) -> Result<(), AppError> {
@@ -75,11 +44,8 @@ async fn prepare(
     change: &SettingsChange,
 ) -> Result<ConfigurePreview, AppError> {
     check_change(conn, change).await?;
-    let ids: Vec<i64> = distinct_selection(users, MAX_CONFIGURE)?.into_iter().map(|u| u.0).collect();
-    let mut lines = lines_of(conn, &ids).await?;
-    if lines.len() != ids.len() {
-        return Err(AppError::UnknownUsers);
-    }
+    let mut lines: Vec<ConfigureLine> =
+        super::enabled_users_all(conn, users, MAX_CONFIGURE).await?.into_iter().map(line_of).collect();
     // Skipped users first: they are what the operator has to read.
     lines.sort_by_key(|l| l.skip.is_none());
     let skipped = lines.iter().filter(|l| l.skip.is_some()).count() as u64;
@@ -191,8 +157,8 @@ pub(crate) async fn run_chunk(
     change: &SettingsChange,
 ) -> Result<Vec<ChunkLine>, AppError> {
     check_change(conn, change).await?;
-    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
-    let lines = lines_of(conn, &ids).await?;
+    let lines: Vec<ConfigureLine> =
+        super::enabled_users(conn, users).await?.into_iter().map(line_of).collect();
     let changing: Vec<i64> = lines.iter().filter(|l| l.skip.is_none()).map(|l| l.id.0).collect();
     if !changing.is_empty() {
         update(conn, &changing, change).await?;

@@ -6,57 +6,26 @@ use crate::domain::delete::{DeleteLine, DeletePreview, DeleteRun, MAX_DELETE, de
 use crate::domain::jobs::{JobId, JobUserOutcome};
 use crate::domain::operation::{OperationKind, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
-use crate::domain::user::{UserId, distinct_selection};
-use crate::server::directory::users::DataCountsRecord;
+use crate::domain::user::UserId;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::security::audit;
 use serde_json::json;
 use sqlx::SqliteConnection;
 
-/// The enabled users among `ids`, with their data counts, by display name.
-async fn lines_of(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<DeleteLine>, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        user_id: i64,
-        display_name: String,
-        sip_uri: String,
-        fqdn: String,
-        #[sqlx(flatten)]
-        data: DataCountsRecord,
+/// The delete's view of enabled users.
+fn line_of(user: super::EnabledUser) -> DeleteLine {
+    DeleteLine {
+        id: user.id,
+        display_name: user.display_name,
+        sip_uri: user.sip_uri,
+        pool_fqdn: user.pool_fqdn,
+        data: user.data,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.user_id, d.display_name, e.sip_uri, p.fqdn,
-                n.contacts, n.contact_groups, n.allowed, n.blocked, n.meetings, n.presence_items
-         FROM json_each(?) ids
-         JOIN enabled_users e ON e.user_id = ids.value
-         JOIN directory_users d ON d.id = e.user_id
-         JOIN pools p ON p.id = e.pool_id
-         JOIN user_data_counts n ON n.user_id = e.user_id
-         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
-    )
-    .bind(serde_json::to_string(ids).unwrap_or_default())
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| DeleteLine {
-            id: UserId(r.user_id),
-            display_name: r.display_name,
-            sip_uri: r.sip_uri,
-            pool_fqdn: r.fqdn,
-            data: r.data.into(),
-        })
-        .collect())
 }
 
 async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
-    let ids: Vec<i64> = distinct_selection(users, MAX_DELETE)?.into_iter().map(|u| u.0).collect();
-    let users = lines_of(conn, &ids).await?;
-    // A user deleted (or never enabled) since the list was shown: refuse the whole operation
-    // rather than delete a set the operator did not confirm.
-    if users.len() != ids.len() {
-        return Err(AppError::UnknownUsers);
-    }
+    let users: Vec<DeleteLine> =
+        super::enabled_users_all(conn, users, MAX_DELETE).await?.into_iter().map(line_of).collect();
     Ok(DeletePreview { count: users.len() as u64, totals: delete_totals(&users), users })
 }
 
@@ -161,8 +130,7 @@ pub(crate) async fn run_chunk(
     conn: &mut SqliteConnection,
     users: &[UserId],
 ) -> Result<Vec<ChunkLine>, AppError> {
-    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
-    let lines = lines_of(conn, &ids).await?;
+    let lines: Vec<DeleteLine> = super::enabled_users(conn, users).await?.into_iter().map(line_of).collect();
     let found: Vec<UserId> = lines.iter().map(|l| l.id).collect();
     delete(conn, &found).await?;
     Ok(lines

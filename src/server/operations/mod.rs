@@ -17,7 +17,9 @@ use crate::domain::AppError;
 use crate::domain::jobs::{JobId, Started};
 use crate::domain::operation::{OperationKind, PREVIEW_TOKEN_MINUTES, PreviewToken, Previewed, SelectionId};
 use crate::domain::operator::Operator;
-use crate::domain::user::UserId;
+use crate::domain::pool::{PoolState, ServerVersion};
+use crate::domain::user::{ServerDataCounts, UserId, distinct_selection};
+use crate::server::directory::users::DataCountsRecord;
 use crate::server::jobs::JobSettings;
 use crate::server::now;
 use crate::server::security::operators::{random_token, token_hash};
@@ -77,6 +79,86 @@ pub trait Operation {
         preview: &Self::Preview,
         options: &Self::Options,
     ) -> impl Future<Output = Result<JobId, AppError>> + Send;
+}
+
+/// An enabled user as the operations plan from it: home pool, SIP URI and data amounts.
+pub(crate) struct EnabledUser {
+    pub id: UserId,
+    pub display_name: String,
+    pub sip_uri: String,
+    pub converted_to_ep: bool,
+    pub pool_id: i64,
+    pub pool_fqdn: String,
+    pub pool_version: ServerVersion,
+    pub pool_state: PoolState,
+    pub data: ServerDataCounts,
+}
+
+/// The enabled users among `ids`, by display name, in one query (the amounts of data come from
+/// the trigger-maintained counts). Users no longer enabled are simply not there: a job's chunk
+/// reports them; a plan refuses them (`enabled_users_all`).
+pub(crate) async fn enabled_users(
+    conn: &mut SqliteConnection,
+    ids: &[UserId],
+) -> Result<Vec<EnabledUser>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: i64,
+        display_name: String,
+        sip_uri: String,
+        converted_to_ep: bool,
+        pool_id: i64,
+        fqdn: String,
+        version: String,
+        state: String,
+        #[sqlx(flatten)]
+        data: DataCountsRecord,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.user_id, d.display_name, e.sip_uri, e.converted_to_ep, e.pool_id, p.fqdn, p.version, p.state,
+                n.contacts, n.contact_groups, n.allowed, n.blocked, n.meetings, n.presence_items
+         FROM json_each(?) ids
+         JOIN enabled_users e ON e.user_id = ids.value
+         JOIN directory_users d ON d.id = e.user_id
+         JOIN pools p ON p.id = e.pool_id
+         JOIN user_data_counts n ON n.user_id = e.user_id
+         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
+    )
+    .bind(serde_json::to_string(ids).map_err(|_| AppError::Internal)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let corrupt = crate::server::storage::error::corrupt;
+    rows.into_iter()
+        .map(|r| {
+            Ok(EnabledUser {
+                id: UserId(r.user_id),
+                display_name: r.display_name,
+                sip_uri: r.sip_uri,
+                converted_to_ep: r.converted_to_ep,
+                pool_id: r.pool_id,
+                pool_fqdn: r.fqdn,
+                pool_version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
+                pool_state: r.state.parse().map_err(|_| corrupt("pool state", &r.state))?,
+                data: r.data.into(),
+            })
+        })
+        .collect()
+}
+
+/// The users of a plan: each once, at most `max`, and every one of them enabled — a user
+/// deleted (or never enabled) since the list was shown refuses the whole operation rather than
+/// act on a set the operator did not see.
+pub(crate) async fn enabled_users_all(
+    conn: &mut SqliteConnection,
+    users: &[UserId],
+    max: usize,
+) -> Result<Vec<EnabledUser>, AppError> {
+    let ids = distinct_selection(users, max)?;
+    let found = enabled_users(conn, &ids).await?;
+    if found.len() != ids.len() {
+        return Err(AppError::UnknownUsers);
+    }
+    Ok(found)
 }
 
 /// What the operation would do to the selection's users; changes nothing but storing the

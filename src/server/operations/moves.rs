@@ -11,8 +11,7 @@ use crate::domain::moves::{
 use crate::domain::operation::{MoveOptions, OperationKind, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
 use crate::domain::pool::PoolId;
-use crate::domain::user::{UserId, distinct_selection};
-use crate::server::directory::users::DataCountsRecord;
+use crate::domain::user::UserId;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::security::audit;
 use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
@@ -37,37 +36,11 @@ pub(crate) async fn prepare(
     destination: PoolId,
     force: bool,
 ) -> Result<MovePreview, AppError> {
-    let ids: Vec<i64> = distinct_selection(users, MAX_MOVE)?.into_iter().map(|u| u.0).collect();
     let destination = crate::server::topology::pools::load(conn, destination).await?;
     if !can_receive(&destination) {
         return Err(AppError::PoolNotUsable);
     }
-
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        user_id: i64,
-        display_name: String,
-        converted_to_ep: bool,
-        pool_id: i64,
-        #[sqlx(flatten)]
-        data: DataCountsRecord,
-    }
-    // The amounts come from the trigger-maintained counts: one row per user.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.user_id, d.display_name, e.converted_to_ep, e.pool_id,
-                n.contacts, n.contact_groups, n.allowed, n.blocked, n.meetings, n.presence_items
-         FROM json_each(?) ids
-         JOIN enabled_users e ON e.user_id = ids.value
-         JOIN directory_users d ON d.id = e.user_id
-         JOIN user_data_counts n ON n.user_id = e.user_id
-         ORDER BY d.display_name COLLATE NOCASE, e.user_id",
-    )
-    .bind(serde_json::to_string(&ids).unwrap_or_default())
-    .fetch_all(&mut *conn)
-    .await?;
-    if rows.len() != ids.len() {
-        return Err(AppError::UnknownUsers);
-    }
+    let rows = super::enabled_users_all(conn, users, MAX_MOVE).await?;
     let pools: Vec<PoolRecord> =
         sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p")).fetch_all(&mut *conn).await?;
     let mut sources = std::collections::HashMap::new();
@@ -78,11 +51,11 @@ pub(crate) async fn prepare(
     let mut plans = Vec::with_capacity(rows.len());
     for r in rows {
         let candidate = MoveCandidate {
-            id: UserId(r.user_id),
+            id: r.id,
             display_name: r.display_name,
             source: sources.get(&r.pool_id).cloned().ok_or(AppError::Internal)?,
             converted_to_enhanced_presence: r.converted_to_ep,
-            data: r.data.into(),
+            data: r.data,
         };
         plans.push(plan_user(&candidate, &destination, force));
     }
