@@ -262,8 +262,6 @@ fn ConfigureLines(lines: Vec<ConfigureLine>, total: usize) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        {(shown < total).then(|| view! {
-            <p class="hint">{move || t_string!(i18n, wizard.lines_shown, shown = count(i18n, shown as u64), total = count(i18n, total as u64)).to_string()}</p>
-        })}
+        {super::wizard::lines_shown(shown as u64, total as u64)}
     }
 }

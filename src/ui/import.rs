@@ -173,9 +173,7 @@ fn ReportView(report: ImportReport, results: bool) -> impl IntoView {
                 }
             }}
         </p>
-        {(shown < users).then(|| view! {
-            <p class="muted">{move || t_string!(i18n, wizard.lines_shown, shown = count(i18n, shown), total = count(i18n, users)).to_string()}</p>
-        })}
+        {super::wizard::lines_shown(shown, users)}
         <div class="table-wrap">
             <table class="data-table" data-testid="import-table">
                 <caption class="visually-hidden">{t!(i18n, import.table_caption)}</caption>

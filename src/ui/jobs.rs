@@ -259,7 +259,7 @@ fn JobView(
                     {(kind == JobKind::Move).then(|| view! {
                         <td class="numbers">{move || count(i18n, line.data_kept)}</td>
                     })}
-                    {(kind != JobKind::Configure).then(|| view! {
+                    {matches!(kind, JobKind::Move | JobKind::Delete).then(|| view! {
                         <td class="numbers">{move || count(i18n, line.data_lost)}</td>
                     })}
                 </tr>

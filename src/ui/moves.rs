@@ -245,9 +245,7 @@ fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
         })
         .collect_view();
     view! {
-        {(shown < total).then(|| view! {
-            <p class="muted">{move || t_string!(i18n, wizard.lines_shown, shown = count(i18n, shown as u64), total = count(i18n, total as u64)).to_string()}</p>
-        })}
+        {super::wizard::lines_shown(shown as u64, total as u64)}
         <div class="table-wrap">
             <table class="data-table" data-testid="move-table">
                 <caption class="visually-hidden">{t!(i18n, wizard.step_preview)}</caption>

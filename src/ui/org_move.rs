@@ -178,9 +178,7 @@ fn PreviewTable(preview: OrgMovePreview, lines: u64, #[prop(optional)] done: boo
                 t_string!(i18n, orgs.summary, count = count(i18n, moving), along = count(i18n, along), org = destination.clone()).to_string()
             }}
         </p>
-        {(shown < lines).then(|| view! {
-            <p class="muted">{move || t_string!(i18n, wizard.lines_shown, shown = count(i18n, shown), total = count(i18n, lines)).to_string()}</p>
-        })}
+        {super::wizard::lines_shown(shown, lines)}
         <div class="table-wrap">
             <table class="data-table" data-testid="org-move-preview">
                 <caption class="visually-hidden">{t!(i18n, orgs.preview_caption)}</caption>

@@ -178,6 +178,18 @@ where
     }
 }
 
+/// "The first N of M users are listed": under a preview or result that lists only some.
+pub fn lines_shown(shown: u64, total: u64) -> impl IntoView {
+    let i18n = use_i18n();
+    (shown < total).then(|| {
+        view! {
+            <p class="hint">
+                {move || t_string!(i18n, wizard.lines_shown, shown = super::common::count(i18n, shown), total = super::common::count(i18n, total)).to_string()}
+            </p>
+        }
+    })
+}
+
 /// After a change: the selection of the lists is spent and the tree's counts are stale.
 pub fn after_change() {
     if let Some(selected) = use_context::<SelectedUsers>() {
