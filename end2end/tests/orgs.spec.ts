@@ -161,6 +161,7 @@ test("moving every member of an organization runs as a job on the server, follow
   const total = totalFromSummary(await page.getByTestId("org-members-summary").innerText());
   expect(total).toBeGreaterThan(400);
   await page.getByRole("link", { name: "Move all members…" }).click();
+  await expect(page.getByTestId("org-move-scope")).toHaveText("Every member of Contoso UK & Ireland.");
   await page.getByLabel("Destination organization").selectOption({ label: "Contoso France" });
   await page.getByLabel("Lock after move (Prevent User Move)").uncheck();
   await page.getByRole("button", { name: "Preview the move" }).click();

@@ -49,8 +49,9 @@ pub fn OrgMovePage() -> impl IntoView {
     let Some(target) = target else {
         return wizard::blocked(i18n, title, wizard::nothing_selected_message(i18n), back);
     };
-    let selection = WizardSelection::new(SelectionSource::Members(target));
+    let selection = WizardSelection::new(SelectionSource::Members(target.clone()));
     let tree = Resource::new(|| (), |_| get_org_tree());
+    let target = StoredValue::new(target);
     let step = RwSignal::new(MoveStep::Destination);
     let destination = RwSignal::new(None::<OrgId>);
     let lock_after_move = RwSignal::new(true);
@@ -71,6 +72,21 @@ pub fn OrgMovePage() -> impl IntoView {
         <Title text=move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{move || title(i18n)}</h1></div>
         {wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}
+        <Suspense>
+            {move || Suspend::new(async move {
+                let orgs = tree.await.unwrap_or_default();
+                let scope = move || match target.get_value() {
+                    OrgMoveTarget::Users(users) => {
+                        t_string!(i18n, orgs.scope_selected, count = count(i18n, users.len() as u64)).to_string()
+                    }
+                    OrgMoveTarget::Members(org) => {
+                        let name = orgs.iter().find(|o| o.org.id == org).map(|o| o.org.name.clone()).unwrap_or_default();
+                        t_string!(i18n, orgs.scope_all, org = name).to_string()
+                    }
+                };
+                view! { <p class="alert alert-info" data-testid="org-move-scope">{scope}</p> }
+            })}
+        </Suspense>
         <Show when=move || step.get() == MoveStep::Destination>
             <section class="wizard-step" aria-labelledby="org-dest-title">
                 <h2 id="org-dest-title">{t!(i18n, orgs.move_step_destination)}</h2>
