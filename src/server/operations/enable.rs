@@ -5,7 +5,6 @@ use crate::domain::enable::{
     DirectoryQuery, EnableChoices, EnableOptions, EnablePreview, EnableProblem, EnableRun, MAX_BATCH,
     PlannedUser, capacity_left, enhanced_presence_allowed, generate_uri, plan,
 };
-use crate::domain::jobs::JobId;
 use crate::domain::operation::{OperationKind, fingerprint_of};
 use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, like_contains_pattern};
@@ -251,16 +250,6 @@ impl super::Operation for Enable {
     }
 
     fn shorten_run(_: &mut EnableRun) {}
-
-    async fn create_job(
-        _: &mut SqliteConnection,
-        _: &Operator,
-        _: &EnablePreview,
-        _: &EnableOptions,
-    ) -> Result<JobId, AppError> {
-        // RUNS_AS_JOB is false: the service never asks.
-        Err(AppError::Internal)
-    }
 }
 
 fn outcome_row(u: &PlannedUser) -> serde_json::Value {

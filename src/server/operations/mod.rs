@@ -72,13 +72,16 @@ pub trait Operation {
     fn shorten_run(run: &mut Self::Run);
 
     /// Records the plan as a job in the caller's transaction (its audit event with the planned
-    /// counts, its users in plan order); the job's task does the work.
+    /// counts, its users in plan order); the job's task does the work. Only asked of operations
+    /// that run as jobs; the others keep this default.
     fn create_job(
-        conn: &mut SqliteConnection,
-        operator: &Operator,
-        preview: &Self::Preview,
-        options: &Self::Options,
-    ) -> impl Future<Output = Result<JobId, AppError>> + Send;
+        _conn: &mut SqliteConnection,
+        _operator: &Operator,
+        _preview: &Self::Preview,
+        _options: &Self::Options,
+    ) -> impl Future<Output = Result<JobId, AppError>> + Send {
+        async { Err(AppError::Internal) }
+    }
 }
 
 /// An enabled user as the operations plan from it: home pool, SIP URI and data amounts.
