@@ -22,7 +22,7 @@ mod integrity_tests;
 #[cfg(all(test, feature = "ssr"))]
 mod sweep_tests;
 #[cfg(all(test, feature = "ssr"))]
-mod test_support;
+pub(crate) mod test_support;
 
 use crate::domain::AppError;
 use crate::domain::node::{NodeId, PoolTree};

@@ -70,3 +70,63 @@ pub async fn job_progress(
     });
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::api::test_support::{app_on, call, operate, sign_in};
+    use crate::server::Config;
+    use crate::server::config::JobSettings;
+    use axum::http::Method;
+    use serde_json::{Value, json};
+    use std::time::Duration;
+
+    /// The stream sends the job as it moves on and ends with it; it is only for a signed-in
+    /// operator and an existing job.
+    #[tokio::test]
+    async fn the_progress_stream_follows_a_job_to_its_end() {
+        let mut config = Config::for_tests();
+        config.jobs = JobSettings { threshold: 5, chunk: 4, pause: Duration::from_millis(30) };
+        let (app, db) = app_on("sqlite::memory:", config).await;
+        let cookie = sign_in(&app, "useradmin").await;
+        let pool = |fqdn: &'static str| {
+            let db = db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT id FROM pools WHERE fqdn = ?")
+                    .bind(fqdn)
+                    .fetch_one(&db)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (from, to) = (pool("pool01.contoso.com").await, pool("pool02.contoso.com").await);
+        let users: Vec<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM enabled_users WHERE pool_id = ? ORDER BY user_id LIMIT 24",
+        )
+        .bind(from)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let options = json!({"options": {"destination": to, "force": false}});
+        let (status, text) =
+            operate(&app, &cookie, &users, "preview_move", options, "move_users", None).await;
+        assert_eq!(status, 200, "{text}");
+        let job = serde_json::from_str::<Value>(&text).unwrap()["job"].as_i64().expect("a job");
+
+        let (status, stream) =
+            call(&app, Method::GET, &format!("/events/jobs/{job}"), Some(&cookie), "").await;
+        assert_eq!(status, 200);
+        let events: Vec<Value> = stream
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .map(|data| serde_json::from_str(data).unwrap())
+            .collect();
+        assert!(stream.contains("event: progress"), "{stream}");
+        let last = events.last().expect("at least one event");
+        assert_eq!((last["state"].as_str(), last["done"].as_u64()), (Some("completed"), Some(24)));
+        let done: Vec<u64> = events.iter().map(|e| e["done"].as_u64().unwrap()).collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "progress only goes forward: {done:?}");
+
+        assert_eq!(call(&app, Method::GET, &format!("/events/jobs/{job}"), None, "").await.0, 401);
+        assert_eq!(call(&app, Method::GET, "/events/jobs/9999", Some(&cookie), "").await.0, 404);
+    }
+}
