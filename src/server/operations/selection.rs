@@ -5,6 +5,8 @@
 use crate::domain::AppError;
 use crate::domain::operation::{Selection, SelectionId, SelectionSource, fingerprint_of};
 use crate::domain::operator::Operator;
+use crate::domain::org::OrgMoveTarget;
+use crate::domain::search::UserTarget;
 use crate::domain::user::{UserId, distinct_selection};
 use crate::server::now;
 use crate::server::storage::db::in_write;
@@ -36,7 +38,14 @@ pub async fn create(
     };
     let users = distinct_selection(&users, MAX_SELECTION)?;
     let fingerprint = fingerprint_of(&users);
-    let source = serde_json::to_string(source).map_err(|_| AppError::Internal)?;
+    // What the selection was made from, for the record; ticked users are in `selection_users`.
+    let source = match source {
+        SelectionSource::Users(UserTarget::Users(ticked))
+        | SelectionSource::Members(OrgMoveTarget::Users(ticked)) => {
+            serde_json::json!({ "ticked": ticked.len() }).to_string()
+        }
+        other => serde_json::to_string(other).map_err(|_| AppError::Internal)?,
+    };
     in_write(db, async |conn| {
         sqlx::query("DELETE FROM selections WHERE created_at < ?")
             .bind(now() - KEPT_SECONDS)
@@ -94,7 +103,6 @@ pub(crate) async fn users(
 mod tests {
     use super::*;
     use crate::domain::node::NodeId;
-    use crate::domain::search::UserTarget;
     use crate::server::operations::moves::tests::{deployment, operator, pool};
 
     #[tokio::test]
