@@ -295,8 +295,9 @@ pub async fn run<O: Operation>(
     Ok(started)
 }
 
-/// Plans and applies at once, in one transaction, on these users: for the services that act
-/// without a browser in between (imports, tests).
+/// Plans and applies at once, in one transaction, on these users: for tests of the operations'
+/// rules, which need no preview in between.
+#[cfg(test)]
 pub async fn apply_now<O: Operation>(
     db: &SqlitePool,
     operator: &Operator,
