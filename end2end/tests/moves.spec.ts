@@ -150,6 +150,44 @@ test("the move wizard in French; Help Desk cannot move", async ({ page, browser 
   await helpdesk.close();
 });
 
+test("in German, a move whose users changed since the preview does nothing and says so", async ({ page }) => {
+  await signIn(page, "useradmin");
+  await chooseLanguage(page, "de");
+  const before01 = await nodeCount(page, "pool01.contoso.com");
+  await openPool(page, "pool01.contoso.com");
+  const names = await tick(page, 2);
+  const link = page.getByTestId("users-table").getByRole("link", { name: names[0] }).first();
+  const userId = Number((await link.getAttribute("href"))!.split("/").pop());
+  const poolId = async (fqdn: string) =>
+    Number((await page.locator("a.tree-node", { hasText: fqdn }).getAttribute("href"))!.split("-").pop());
+  const [pool02, se01] = [await poolId("pool02.contoso.com"), await poolId("se01.contoso.com")];
+  await page.getByRole("link", { name: "Ausgewählte Benutzer verschieben…" }).click();
+  await page.locator("#move-destination").selectOption(String(pool02));
+  await page.getByTestId("move-preview").click();
+  await expect(page.getByTestId("move-totals")).toContainText("2");
+
+  // Meanwhile someone moves one of the two users elsewhere (the same three calls the wizard makes).
+  const post = async (endpoint: string, data: object) => {
+    const response = await page.request.post(`/api/${endpoint}`, { data });
+    expect(response.status(), endpoint).toBe(200);
+    return response.json();
+  };
+  const selection = await post("select_users", { source: { users: { users: [userId] } } });
+  const preview = await post("preview_move", { selection: selection.id, options: { destination: se01, force: false } });
+  await post("move_users", { token: preview.token });
+
+  await page.getByTestId("move-run").click();
+  await expect(page.getByRole("alert")).toContainText("Die Benutzer haben sich seit der Vorschau geändert");
+  await expectAccessible(page);
+  // Back to the destination: a new preview shows the users as they are now.
+  await page.getByTestId("wizard-preview-again").click();
+  await page.getByTestId("move-preview").click();
+  await expect(page.getByTestId("move-table").locator("tbody tr")).toHaveCount(2);
+  // Only the other move happened: one user left pool01, the second one is still there.
+  await page.goto("/browse/forest");
+  await expect.poll(() => nodeCount(page, "pool01.contoso.com")).toBe(before01 - 1);
+});
+
 // These two run last in this file: they move whole pools.
 test("a large move runs as a job whose progress bar reaches the end", async ({ page }) => {
   await signIn(page, "useradmin");

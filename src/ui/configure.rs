@@ -1,7 +1,7 @@
 //! The configure wizard: the settings to change, a preview of who changes and who is left alone
 //! (earlier versions, unassigned users), then the run.
 
-use super::common::{ErrorPanel, I18n, archiving_name, count, telephony_name, version_short_name};
+use super::common::{I18n, archiving_name, count, telephony_name, version_short_name};
 use super::delete::wizard_users;
 use super::target::scope_text;
 use super::wizard::{self, WizardSelection};
@@ -193,7 +193,7 @@ pub fn ConfigurePage() -> impl IntoView {
                 <h2 id="configure-results-title">{t!(i18n, configure.step_results)}</h2>
                 {move || match run.value().get() {
                     None => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                    Some(Err(error)) => wizard::refused(error, move || step.set(ConfigureStep::Settings)),
                     Some(Ok(Started::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
                     Some(Ok(Started::Done(result))) => {
                         let event = result.event_id;

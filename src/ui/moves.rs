@@ -1,7 +1,7 @@
 //! The move wizard: choose the destination (and force), preview what each user keeps and loses,
 //! confirm (a forced move repeats its totals), and read the results.
 
-use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, step_up_error, version_short_name};
+use super::common::{I18n, Loading, PasswordConfirm, count, step_up_error, version_short_name};
 use super::console::TreeResource;
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{MoveUsers, preview_move};
@@ -191,7 +191,7 @@ pub fn MovePage() -> impl IntoView {
             <PreviewStep step preview run />
         </Show>
         <Show when=move || step.get() == Step::Results>
-            <ResultsStep run back=back.get_value() />
+            <ResultsStep run step back=back.get_value() />
         </Show>
     }
     .into_any()
@@ -351,7 +351,7 @@ fn PreviewStep(
 }
 
 #[component]
-fn ResultsStep(run: ServerAction<MoveUsers>, back: String) -> impl IntoView {
+fn ResultsStep(run: ServerAction<MoveUsers>, step: RwSignal<Step>, back: String) -> impl IntoView {
     let i18n = use_i18n();
     wizard::follow_run(move || run.value().get());
     view! {
@@ -359,7 +359,7 @@ fn ResultsStep(run: ServerAction<MoveUsers>, back: String) -> impl IntoView {
             <h2 id="move-results-title">{t!(i18n, wizard.step_results)}</h2>
             {move || match run.value().get() {
                 None => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
-                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                Some(Err(error)) => wizard::refused(error, move || step.set(Step::Destination)),
                 Some(Ok(MoveStarted::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
                 Some(Ok(MoveStarted::Done(result))) => {
                     let total = result.preview.count as usize;

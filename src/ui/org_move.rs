@@ -2,7 +2,7 @@
 //! (roles revoked, alerts left, households coming along), then the run. A large move runs as a
 //! job on the server, so closing the tab does not stop it; the job page shows its progress.
 
-use super::common::{ErrorPanel, I18n, Loading, count};
+use super::common::{I18n, Loading, count};
 use super::orgs::{roles_text, selected_members};
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{MoveOrgUsers, preview_org_move};
@@ -158,7 +158,7 @@ pub fn OrgMovePage() -> impl IntoView {
                 <h2 id="org-results-title">{t!(i18n, wizard.step_results)}</h2>
                 {move || match run.value().get() {
                     None | Some(Ok(Started::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                    Some(Err(error)) => wizard::refused(error, move || step.set(MoveStep::Destination)),
                     Some(Ok(Started::Done(result))) => {
                         let to = result.preview.destination.id;
                         let lines = result.preview.count;

@@ -190,6 +190,21 @@ pub fn lines_shown(shown: u64, total: u64) -> impl IntoView {
     })
 }
 
+/// A run that was refused: why, and the way back to the options for a new preview (the users
+/// may have changed since, or the preview may have run out).
+pub fn refused(error: AppError, back: impl Fn() + Copy + Send + Sync + 'static) -> AnyView {
+    let i18n = use_i18n();
+    view! {
+        <ErrorPanel error />
+        <div class="wizard-actions">
+            <button type="button" class="button" data-testid="wizard-preview-again" on:click=move |_| back()>
+                {t!(i18n, wizard.preview_again)}
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
 /// After a change: the selection of the lists is spent and the tree's counts are stale.
 pub fn after_change() {
     if let Some(selected) = use_context::<SelectedUsers>() {
