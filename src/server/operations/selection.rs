@@ -18,6 +18,10 @@ pub const MAX_SELECTION: usize = 250_000;
 /// Seconds a selection is kept: long enough for a wizard left open over lunch.
 const KEPT_SECONDS: i64 = 24 * 60 * 60;
 
+/// Selections kept per operator (the newest): a wizard needs one, a few tabs a few; the bound
+/// keeps one operator from filling the database with quarter-million-user lists.
+pub const KEPT_PER_OPERATOR: i64 = 20;
+
 /// Resolves what the operator chose into a stored selection. An empty or too large choice is
 /// refused (and nothing is stored).
 pub async fn create(
@@ -51,6 +55,14 @@ pub async fn create(
             .bind(now() - KEPT_SECONDS)
             .execute(&mut *conn)
             .await?;
+        sqlx::query(
+            "DELETE FROM selections WHERE operator_id = ?1 AND id NOT IN
+                 (SELECT id FROM selections WHERE operator_id = ?1 ORDER BY id DESC LIMIT ?2)",
+        )
+        .bind(operator.id.0)
+        .bind(KEPT_PER_OPERATOR - 1)
+        .execute(&mut *conn)
+        .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO selections (operator_id, source, count, fingerprint, created_at)
              VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -133,5 +145,17 @@ mod tests {
         assert_eq!(create(&db, &operator(), &empty).await, Err(AppError::EmptySelection));
         let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM selections").fetch_one(&db).await.unwrap();
         assert_eq!(stored, 1);
+        // An operator keeps only their newest selections; the oldest one goes first.
+        let few = SelectionSource::Users(UserTarget::Users(users[..3].to_vec()));
+        for _ in 0..KEPT_PER_OPERATOR {
+            create(&db, &operator(), &few).await.unwrap();
+        }
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM selections").fetch_one(&db).await.unwrap();
+        assert_eq!(kept, KEPT_PER_OPERATOR);
+        let mut conn = db.acquire().await.unwrap();
+        assert_eq!(
+            super::users(&mut conn, &operator(), selection.id).await,
+            Err(AppError::SelectionNotFound)
+        );
     }
 }
