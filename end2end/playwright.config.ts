@@ -1,6 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 
-// The portal under test: the debug binary built by `cargo leptos build`, on its own port and
+// The portal under test: the debug binary built by `scripts/build.sh`, on its own port and
 // a fresh database (created with the demo deployment on start).
 const port = Number(process.env.UC_ADMIN_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;

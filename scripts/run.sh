@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Sets up what is missing, then builds and serves UC Admin on http://127.0.0.1:3000 with an
+# Sets up what is missing, builds, and serves UC Admin on http://127.0.0.1:3000 with an
 # embedded SQLite database (data/uc-admin.db) holding the demo deployment.
 #   scripts/run.sh             debug build (fastest to build)
 #   scripts/run.sh --release   optimised build
+# The demo operators' password is printed once, framed, just before "listening".
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-mode=()
-[ "${1:-}" = "--release" ] && mode=(--release)
-exec cargo leptos serve "${mode[@]}"
+mode=${1:-}
+case "$mode" in "" | --release) ;; *) echo "usage: scripts/run.sh [--release]" >&2; exit 2 ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" run $mode
+scripts/build.sh $mode
+export LEPTOS_SITE_ROOT=target/site
+exec "target/$([ "$mode" = --release ] && echo release || echo debug)/uc-admin"

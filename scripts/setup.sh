@@ -1,36 +1,39 @@
 #!/usr/bin/env bash
-# Installs what UC Admin needs to build, run and test, skipping whatever is already there.
-# Sourced by scripts/run.sh and scripts/test.sh; safe to run on its own, any number of times.
+# Installs what UC Admin needs, skipping whatever is already there. Safe to run any number of
+# times. Sourced by scripts/run.sh and scripts/test.sh:
+#   scripts/setup.sh run [--release]   what building and running need: the wasm32 target,
+#                                      wasm-bindgen-cli (and, for --release, npm's binaryen)
+#   scripts/setup.sh test              all that, plus what the tests need: Debian's chromium,
+#                                      sqlite3 and slapd, and the Playwright npm packages
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+purpose=${1:-test}
+release=${2:-}
+case "$purpose" in run | test) ;; *) echo "usage: scripts/setup.sh run|test [--release]" >&2; exit 2 ;; esac
 
 say() { printf 'setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# Tools installed by cargo land in CARGO_HOME/bin, which a fresh shell may not have on PATH.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-# Debian packages: Chromium for Playwright, sqlite3 for the benchmarks' plain-SQL baseline,
-# slapd (OpenLDAP) for the directory sync tests, which run a real server on loopback.
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-command -v sqlite3 >/dev/null || missing+=(sqlite3)
-[ -x /usr/sbin/slapd ] || missing+=(slapd)
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages: ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ "$purpose" = test ]; then
+  # Debian packages: Chromium for Playwright, sqlite3 for the benchmarks' plain-SQL baseline,
+  # slapd (OpenLDAP) for the directory sync tests, which run a real server on loopback.
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  [ -x /usr/sbin/slapd ] || missing+=(slapd)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
 fi
-
 # The browser build target.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
-fi
-
-# cargo-leptos 0.3.10: the last release that builds with rustc 1.95. With no_downloads it
-# never fetches tools at run time; it finds wasm-bindgen and wasm-opt on PATH.
-if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
-  say "installing cargo-leptos 0.3.10 (about 16 minutes on 2 cores, once)"
-  cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads
 fi
 
 # wasm-bindgen-cli must be exactly the wasm-bindgen version of Cargo.lock.
@@ -41,7 +44,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg"; then
   cargo install wasm-bindgen-cli --version "=$wbg" --force
 fi
 
-# npm packages: wasm-opt (binaryen; Debian's is too old for rustc 1.95) and Playwright.
+# npm packages: wasm-opt (binaryen; Debian's is too old for rustc 1.95) for release builds,
+# Playwright and axe for the browser tests.
 npm_install() {
   local dir=$1
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
@@ -49,6 +53,9 @@ npm_install() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
-npm_install tools
-npm_install end2end
-export PATH="$ROOT/tools/node_modules/.bin:$PATH"
+if [ "$release" = --release ]; then
+  npm_install tools
+  export PATH="$ROOT/tools/node_modules/.bin:$PATH"
+fi
+[ "$purpose" = test ] && npm_install end2end
+true

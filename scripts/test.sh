@@ -2,16 +2,17 @@
 # Sets up what is missing, then runs every test: Rust (domain, services on temporary SQLite
 # databases, the real binary over HTTP) and Playwright in Debian's Chromium.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 
 echo "== Rust tests"
-# cargo-leptos builds debug code with RUSTFLAGS="--cfg erase_components" (appended to any
-# RUSTFLAGS of ours) and LEPTOS_OUTPUT_NAME set; the Rust tests use exactly the same, so that
-# both share one build of the dependencies.
-RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=uc-admin cargo test --features ssr --no-fail-fast
+# The same flags, host target and environment as scripts/build.sh's debug build, so that the
+# tests, the server and the browser bundle share one build of the dependencies.
+host=$(rustc -vV | sed -n 's/^host: //p')
+RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=uc-admin CARGO_INCREMENTAL=0 \
+  cargo test --target "$host" --features ssr --no-fail-fast
 
-echo "== Build (server and WASM)"
-cargo leptos build
+echo "== Build (server and browser bundle)"
+scripts/build.sh
 
 echo "== Playwright"
 (cd end2end && npx playwright test)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds UC Admin: the server binary and the browser bundle the server serves from target/site.
+# The one build program of the repository, used by scripts/run.sh and scripts/test.sh.
+#   scripts/build.sh             debug build (fastest to build; what run.sh and test.sh use)
+#   scripts/build.sh --release   optimised build (server and a wasm-opt'ed browser bundle)
+# Needs cargo, the wasm32-unknown-unknown target and wasm-bindgen (and wasm-opt for --release);
+# scripts/setup.sh installs them.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+release=0
+case "${1:-}" in
+  "") ;;
+  --release) release=1 ;;
+  *) echo "usage: scripts/build.sh [--release]" >&2; exit 2 ;;
+esac
+
+step() { printf '\n== build: %s\n' "$*"; }
+
+# Read at compile time by Leptos: the bundle's file names (/pkg/uc-admin.js, .wasm, .css).
+export LEPTOS_OUTPUT_NAME=uc-admin
+# One build, not a cache for the next edit: incremental data would double the target folder.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# The server is built for the host named explicitly, so that RUSTFLAGS reach only the portal's
+# own code and its libraries, never the build scripts and macros: those are then built once
+# and shared by the server and browser builds, in one target folder.
+host=$(rustc -vV | sed -n 's/^host: //p')
+site=target/site
+pkg=$site/pkg
+
+if [ $release -eq 1 ]; then
+  server_profile=(--release)
+  wasm_profile=(--profile wasm-release)
+  wasm_dir=wasm-release
+else
+  # Type-erased views: the nested view types otherwise give symbol names that make a debug
+  # build several gigabytes. The Rust tests use the same flags and so share these dependencies.
+  export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
+  server_profile=()
+  wasm_profile=()
+  wasm_dir=debug
+fi
+
+step "server (cargo build --features ssr)"
+cargo build "${server_profile[@]}" --target "$host" --bin uc-admin --features ssr
+
+step "browser (cargo rustc --target wasm32-unknown-unknown --features hydrate)"
+# The library is an rlib for the server; only the browser build makes it a cdylib, so the server
+# build never links a native shared library nobody loads.
+cargo rustc "${wasm_profile[@]}" --lib --crate-type cdylib --target wasm32-unknown-unknown --features hydrate
+
+step "bundle ($pkg)"
+rm -rf "$pkg.new"
+mkdir -p "$pkg.new"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg.new" --out-name uc-admin \
+  "target/wasm32-unknown-unknown/$wasm_dir/uc_admin.wasm"
+mv "$pkg.new/uc-admin_bg.wasm" "$pkg.new/uc-admin.wasm"
+if [ $release -eq 1 ]; then
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$pkg.new/uc-admin.wasm" -o "$pkg.new/uc-admin.wasm"
+fi
+cp style/main.css "$pkg.new/uc-admin.css"
+# Swap the whole bundle at once, so a running server never serves half of an old one.
+rm -rf "$pkg" && mv "$pkg.new" "$pkg"
+cp -R public/. "$site/"
+
+# The binary where people and scripts look for it (a hard link: no second copy).
+profile_dir=$([ $release -eq 1 ] && echo release || echo debug)
+mkdir -p "target/$profile_dir"
+ln -f "target/$host/$profile_dir/uc-admin" "target/$profile_dir/uc-admin"
+server=target/$profile_dir/uc-admin
+printf '\n== build: done: %s (%s), %s/uc-admin.wasm (%s)\n' \
+  "$server" "$(du -h "$server" | cut -f1)" "$pkg" "$(du -h "$pkg/uc-admin.wasm" | cut -f1)"
