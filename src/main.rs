@@ -163,13 +163,7 @@ async fn serve() -> Result<(), AnyError> {
     if let Some(report) = seed::ensure_demo(&pool, config.demo_users).await.map_err(|e| e.code())? {
         tracing::info!(?report, "created the demo deployment");
     }
-    if let Some(password) = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())? {
-        // Printed once, when the operators are created; the README says where to find it.
-        println!(
-            "\n  Demo operators admin, useradmin, helpdesk and orgmanager were created.\
-             \n  Their password (shown only now): {password}\n"
-        );
-    }
+    let demo_password = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())?;
 
     let interrupted = jobs::recover(&pool).await.map_err(|e| e.code())?;
     if interrupted > 0 {
@@ -181,6 +175,8 @@ async fn serve() -> Result<(), AnyError> {
     let app = uc_admin::http::router(AppState { db: pool, config, leptos_options });
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // The last thing before "listening", so that it is not lost in the build output above it.
+    println!("{}", ready_banner(&format!("http://{addr}"), demo_password.as_deref()));
     tracing::info!("UC Admin listening on http://{addr}");
     // The peer address is the client address of sign-in throttling and the session list.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -189,4 +185,42 @@ async fn serve() -> Result<(), AnyError> {
         })
         .await?;
     Ok(())
+}
+
+/// The framed notice printed when the portal is ready: where to open it and, the one time the
+/// demo operators are created, their password.
+fn ready_banner(url: &str, demo_password: Option<&str>) -> String {
+    let mut lines = vec![format!("UC Admin is ready: {url}")];
+    match demo_password {
+        Some(password) => {
+            lines.push("Demo operators: admin, useradmin, helpdesk, orgmanager".into());
+            lines.push(format!("Their password (shown only this once): {password}"));
+            lines.push("README.md, \"Demo sign-in\", says how to choose another.".into());
+        }
+        None => lines.push("Sign in with your operator name and password.".into()),
+    }
+    let width = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0);
+    let rule = "─".repeat(width + 2);
+    let mut banner = format!("\n  ┌{rule}┐\n");
+    for line in &lines {
+        banner.push_str(&format!("  │ {line:<width$} │\n"));
+    }
+    banner.push_str(&format!("  └{rule}┘\n"));
+    banner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ready_banner;
+
+    #[test]
+    fn the_ready_banner_frames_the_url_and_the_password_in_one_box() {
+        let banner = ready_banner("http://127.0.0.1:3000", Some("Xy-12345"));
+        let rows: Vec<&str> = banner.lines().filter(|line| !line.is_empty()).collect();
+        assert_eq!(rows.len(), 6);
+        assert!(rows[1].contains("http://127.0.0.1:3000") && rows[3].contains("Xy-12345"));
+        let width = rows[0].chars().count();
+        assert!(rows.iter().all(|row| row.chars().count() == width), "{banner}");
+        assert!(!ready_banner("http://127.0.0.1:3000", None).contains("password ("));
+    }
 }
