@@ -16,7 +16,7 @@ impl FromServerFnError for AppError {
             // In the browser the same error means an answer that did not decode.
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
-            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) => AppError::Internal,
+            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) => AppError::INTERNAL,
             _ => AppError::Network,
         }
     }

@@ -18,7 +18,7 @@ pub use crate::http::session::set_session_cookie;
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
-        AppError::Internal
+        AppError::INTERNAL
     })
 }
 

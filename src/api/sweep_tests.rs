@@ -197,3 +197,86 @@ async fn every_server_function_answers_a_malformed_body_with_400() {
     // Every function is covered but sign-in (public, a form) and those without arguments.
     assert_eq!(checked + WITHOUT_ARGUMENTS.len() + 1, registered.len());
 }
+
+/// A page about something that does not exist (a tree node, a pool, a user, an organization, a
+/// job) answers 404 with the friendly page and its ways back; the pages that exist answer 200.
+#[tokio::test]
+async fn pages_of_things_that_do_not_exist_answer_404_with_a_way_back() {
+    let (app, pool) = app().await;
+    let admin = sign_in(&app, "admin").await;
+    let page = |path: &'static str| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move {
+            let request =
+                Request::builder().uri(path).header(header::COOKIE, admin).body(Body::empty()).unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    for path in [
+        "/browse/pool-abc",
+        "/browse/pool-999999",
+        "/browse/nowhere",
+        "/pools/999999",
+        "/pools/abc",
+        "/users/999999",
+        "/users/abc",
+        "/orgs/999999",
+        "/jobs/999999",
+        "/no/such/page",
+    ] {
+        let (status, html) = page(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(html.contains("Page not found"), "{path}: the friendly page");
+        assert!(html.contains(r#"href="/browse/forest""#), "{path}: a way back");
+    }
+    let user: i64 =
+        sqlx::query_scalar("SELECT MIN(user_id) FROM enabled_users").fetch_one(&pool).await.unwrap();
+    let pool_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM pools").fetch_one(&pool).await.unwrap();
+    for path in [
+        "/browse/forest".to_string(),
+        format!("/browse/pool-{pool_id}"),
+        format!("/pools/{pool_id}"),
+        format!("/users/{user}"),
+        "/orgs".to_string(),
+    ] {
+        let path: &'static str = Box::leak(path.into_boxed_str());
+        let (status, html) = page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains(r#"data-testid="not-found""#), "{path}");
+    }
+}
+
+/// A real fault answers 500 with the request's id in the body and the header (the same id),
+/// so that the operator can report it and the log line can be found; other answers carry an id
+/// too, each its own.
+#[tokio::test]
+async fn a_fault_answers_500_with_the_request_id_that_the_log_has() {
+    let (app, pool) = app().await;
+    let admin = sign_in(&app, "admin").await;
+    // A database that lost a table: a fault, not the caller's mistake.
+    sqlx::query("DROP TABLE saved_queries").execute(&pool).await.unwrap();
+    let response = app
+        .clone()
+        .oneshot(super::test_support::request(Method::POST, "/api/list_saved_queries", Some(&admin), "{}"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let header_id =
+        response.headers().get("x-request-id").expect("an id header").to_str().unwrap().to_string();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let error: crate::domain::AppError = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(error, crate::domain::AppError::Internal { request_id: Some(header_id.clone()) });
+    assert_eq!(header_id.len(), 16);
+
+    let ok = app
+        .clone()
+        .oneshot(super::test_support::request(Method::POST, "/api/pool_tree", Some(&admin), "{}"))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let other = ok.headers().get("x-request-id").unwrap().to_str().unwrap();
+    assert_ne!(other, header_id);
+}

@@ -167,12 +167,34 @@ pub enum AppError {
     Busy,
     #[error("the server could not be reached")]
     Network,
-    /// Anything unexpected on the server. Details are in the server log only.
+    /// Anything unexpected on the server. Details are in the server log only, under the
+    /// request's id, which the answer carries so that an operator can report it.
     #[error("internal server error")]
-    Internal,
+    Internal {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
 }
 
 impl AppError {
+    /// An unexpected fault (the HTTP layer adds the request's id on the way out).
+    pub const INTERNAL: AppError = AppError::Internal { request_id: None };
+
+    /// Whether the error says the thing a page is about does not exist (the page answers 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            AppError::PoolNotFound
+                | AppError::UserNotFound
+                | AppError::JobNotFound
+                | AppError::OrganizationNotFound
+                | AppError::InvalidNode
+                | AppError::AuditEventNotFound
+                | AppError::SavedQueryNotFound
+                | AppError::OperatorNotFound
+        )
+    }
+
     /// Errors of a password confirmation (step-up): the form stays open to try again.
     pub fn asks_for_password_again(&self) -> bool {
         matches!(self, AppError::StepUpFailed | AppError::TooManySignInAttempts { .. })
@@ -239,7 +261,7 @@ impl AppError {
             AppError::SelectionChanged => "selection_changed",
             AppError::Busy => "busy",
             AppError::Network => "network",
-            AppError::Internal => "internal",
+            AppError::Internal { .. } => "internal",
         }
     }
 }

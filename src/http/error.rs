@@ -57,7 +57,7 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::CannotDisableSelf => 409,
         AppError::SelectionNotFound => 404,
         AppError::PreviewExpired | AppError::SelectionChanged => 409,
-        AppError::Network | AppError::Internal | AppError::BackupFailed => 500,
+        AppError::Network | AppError::Internal { .. } | AppError::BackupFailed => 500,
     };
     axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
 }

@@ -63,7 +63,7 @@ pub async fn job_progress(
                 follow.last = Some(progress);
                 follow.ended = current.state.finished();
                 let event = Event::default().event("progress").json_data(&current);
-                return Some((event.map_err(|_| AppError::Internal), follow));
+                return Some((event.map_err(|_| AppError::INTERNAL), follow));
             }
             let _ = tokio::time::timeout(RECHECK, follow.changes.changed()).await;
         }

@@ -2,7 +2,8 @@
 //! `origin` (cross-site refusal and the headers that keep pages out of frames), `admission`
 //! (the access table and body limits, before a server function's arguments are decoded),
 //! `session` (the cookie and the operator behind it), `client_address` (who is calling, behind
-//! trusted proxies) and `error` (the one place the portal's errors become HTTP statuses). The
+//! trusted proxies), `request_id` (the reference of every answer and its log lines) and
+//! `error` (the one place the portal's errors become HTTP statuses). The
 //! plain routes — file downloads and the job progress stream — are here too; server functions
 //! are in `api`, services in `server`.
 
@@ -12,6 +13,7 @@ pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod origin;
+pub mod request_id;
 pub mod router;
 pub mod session;
 

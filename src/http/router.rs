@@ -1,9 +1,9 @@
 //! The portal's router: the pages, the server functions, the downloads, the job progress
 //! streams, and the layers every request passes (outermost first: body limit, compression,
-//! origin and security headers, admission, error statuses). The binary serves it; tests drive
+//! request id, origin and security headers, admission, error statuses). The binary serves it; tests drive
 //! it in-process.
 
-use super::{admission, downloads, error, events, origin};
+use super::{admission, downloads, error, events, origin, request_id};
 use crate::api::access::MAX_BODY_BYTES;
 use crate::app::{App, shell};
 use crate::server::AppState;
@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admission::admit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), origin::guard))
+        // Inside compression, so that it can add the id to a 500's body before it is packed.
+        .layer(axum::middleware::from_fn(request_id::tag))
         .layer(CompressionLayer::new())
         // The outer limit, also for bodies without a Content-Length; `admission` applies each
         // server function's own limit from the access table before reading anything.

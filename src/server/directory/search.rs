@@ -164,6 +164,11 @@ pub async fn find(
     check_values(db, &search.filters).await?;
     let trigrams = use_trigrams(db, search).await?;
     let conditions = conditions(search, trigrams);
+    // The name-or-SIP text is the list's quick filter, applied the same way.
+    let query = match &search.text {
+        Some(text) => &UserQuery { filter: text.clone(), ..query.clone() },
+        None => query,
+    };
     let extra = Extra {
         conditions: &conditions,
         needs_directory: needs_directory(&search.filters),
@@ -180,7 +185,8 @@ pub async fn ids(db: &SqlitePool, search: &UserSearch, limit: usize) -> Result<V
     let trigrams = use_trigrams(db, search).await?;
     let conditions = conditions(search, trigrams);
     let conditions: Conditions<'_> = &conditions;
-    users::ids_where(db, search.scope, "", Some(conditions), by_uri(search), limit).await
+    let text = search.text.as_deref().unwrap_or_default();
+    users::ids_where(db, search.scope, text, Some(conditions), by_uri(search), limit).await
 }
 
 /// The users an operation targets, at most `limit` (the caller refuses a list that reaches it).
@@ -235,6 +241,7 @@ mod tests {
     #[derive(sqlx::FromRow, Debug)]
     struct Facts {
         user_id: i64,
+        display_name: String,
         sip_uri: String,
         pool_id: i64,
         version: String,
@@ -254,7 +261,7 @@ mod tests {
 
     async fn facts(db: &SqlitePool) -> Vec<Facts> {
         sqlx::query_as(
-            "SELECT e.user_id, e.sip_uri, e.pool_id, p.version, p.kind, p.state, e.enhanced_presence,
+            "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.version, p.kind, p.state, e.enhanced_presence,
                     e.federation, e.remote_access, e.public_im, e.archiving, e.meeting_policy, e.telephony,
                     d.account_enabled, d.container, d.department
              FROM enabled_users e JOIN directory_users d ON d.id = e.user_id JOIN pools p ON p.id = e.pool_id",
@@ -282,6 +289,10 @@ mod tests {
         };
         let is = |want: Option<bool>, have: bool| want.is_none_or(|w| w == have);
         in_scope
+            && s.text.as_ref().is_none_or(|t| {
+                let t = t.to_lowercase();
+                u.display_name.to_lowercase().contains(&t) || u.sip_uri.to_lowercase().contains(&t)
+            })
             && s.sip.as_ref().is_none_or(|p| p.matches(&u.sip_uri))
             && f.pool.is_none_or(|p| p.0 == u.pool_id)
             && f.version.is_none_or(|v| v.as_str() == u.version)
@@ -329,7 +340,12 @@ mod tests {
         let sample = &facts[3].sip_uri;
         let prefix = format!("{}*", sample[..3].to_uppercase());
         let infix = format!("*{}*", &sample[2..6]);
+        let ascii_name = &facts.iter().skip(5).find(|u| u.display_name.is_ascii()).unwrap().display_name;
+        // LIKE folds ASCII case only: the upper-cased part is ASCII.
+        let name_part = ascii_name.split(' ').next_back().unwrap().to_uppercase();
         let singles: Vec<(&str, String)> = vec![
+            ("text", name_part),
+            ("text", sample[4..9].to_string()),
             ("sip", prefix),
             ("sip", infix),
             ("sip", "*smith*".into()),

@@ -90,7 +90,7 @@ pub(crate) async fn record(
     if users.is_empty() {
         return Err(AppError::EmptySelection);
     }
-    let json = |value: serde_json::Result<String>| value.map_err(|_| AppError::Internal);
+    let json = |value: serde_json::Result<String>| value.map_err(|_| AppError::INTERNAL);
     let (destination, force, settings) = match work {
         JobWork::Move { destination, force } => (Some(destination.0), *force, None),
         JobWork::Delete => (None, false, None),
@@ -124,7 +124,7 @@ pub(crate) async fn record(
          SELECT ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
     )
     .bind(id.0)
-    .bind(serde_json::to_string(&rows).map_err(|_| AppError::Internal)?)
+    .bind(serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?)
     .execute(&mut *conn)
     .await?;
     Ok(id)
@@ -897,7 +897,7 @@ mod tests {
         let failed = load(&db, job).await.unwrap();
         assert_eq!(
             (failed.state, failed.done, failed.error),
-            (JobState::Failed, 7, Some(AppError::Internal))
+            (JobState::Failed, 7, Some(AppError::INTERNAL))
         );
         let homes = home_of(&db, &users).await;
         assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 7, "the failed chunk moved nobody");

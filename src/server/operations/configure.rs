@@ -104,7 +104,7 @@ impl super::Operation for Configure {
             conn,
             operator,
             "configure_users",
-            json!({"change": change, "configured": preview.to_change, "skipped": preview.skipped}),
+            json!({"change": audited_change(change), "configured": preview.to_change, "skipped": preview.skipped}),
             preview.count,
         )
         .await?;
@@ -138,7 +138,7 @@ impl super::Operation for Configure {
         change: &SettingsChange,
     ) -> Result<JobId, AppError> {
         let id = crate::server::jobs::next_id(conn).await?;
-        let parameters = json!({"change": change, "planned_configured": preview.to_change,
+        let parameters = json!({"change": audited_change(change), "planned_configured": preview.to_change,
                                 "planned_skipped": preview.skipped, "job": id.0});
         let event_id = audit::record(conn, operator, "configure_users", parameters, preview.count).await?;
         let lines: Vec<JobLine<'_>> =
@@ -206,10 +206,41 @@ async fn update(conn: &mut SqliteConnection, users: &[i64], change: &SettingsCha
         set.push("telephony = ").push_bind_unseparated(telephony.as_str());
     }
     qb.push(" WHERE user_id IN (SELECT value FROM json_each(")
-        .push_bind(serde_json::to_string(users).map_err(|_| AppError::Internal)?)
+        .push_bind(serde_json::to_string(users).map_err(|_| AppError::INTERNAL)?)
         .push("))");
     qb.build().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// A change as the audit log keeps it: only the settings it sets (a `null` meeting policy is
+/// "the global policy"), so that a reader can tell "set to global" from "left alone".
+fn audited_change(change: &SettingsChange) -> serde_json::Value {
+    let mut fields = serde_json::Map::new();
+    let mut set = |key: &str, value: serde_json::Value| {
+        fields.insert(key.to_string(), value);
+    };
+    if let Some(on) = change.federation {
+        set("federation", json!(on));
+    }
+    if let Some(on) = change.remote_access {
+        set("remote_access", json!(on));
+    }
+    if let Some(on) = change.public_im {
+        set("public_im", json!(on));
+    }
+    if change.enable_enhanced_presence {
+        set("enable_enhanced_presence", json!(true));
+    }
+    if let Some(archiving) = change.archiving {
+        set("archiving", json!(archiving.as_str()));
+    }
+    if let Some(policy) = &change.meeting_policy {
+        set("meeting_policy", json!(policy));
+    }
+    if let Some(telephony) = change.telephony {
+        set("telephony", json!(telephony.as_str()));
+    }
+    serde_json::Value::Object(fields)
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ async fn record_event(
 /// The data rows and their counts go with the enablement (ON DELETE CASCADE).
 async fn delete(conn: &mut SqliteConnection, users: &[UserId]) -> Result<(), AppError> {
     sqlx::query("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM json_each(?))")
-        .bind(serde_json::to_string(users).map_err(|_| AppError::Internal)?)
+        .bind(serde_json::to_string(users).map_err(|_| AppError::INTERNAL)?)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -258,7 +258,7 @@ pub(crate) mod tests {
             count(&db, "SELECT COUNT(*) FROM contacts").await,
             count(&db, "SELECT COUNT(*) FROM audit_events").await,
         );
-        assert_eq!(run(&db, &operator(), &users).await.err(), Some(AppError::Internal));
+        assert_eq!(run(&db, &operator(), &users).await.err(), Some(AppError::INTERNAL));
         let after = (
             count(&db, "SELECT COUNT(*) FROM enabled_users").await,
             count(&db, "SELECT COUNT(*) FROM contacts").await,

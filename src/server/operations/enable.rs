@@ -271,7 +271,7 @@ pub async fn load_run(db: &SqlitePool, run_id: i64) -> Result<EnableRun, AppErro
             .fetch_optional(db)
             .await?;
     let (at, parameters) = event.ok_or(AppError::ExportNotFound)?;
-    let parameters: serde_json::Value = serde_json::from_str(&parameters).map_err(|_| AppError::Internal)?;
+    let parameters: serde_json::Value = serde_json::from_str(&parameters).map_err(|_| AppError::INTERNAL)?;
     let fqdn = parameters["pool"].as_str().unwrap_or_default();
     let record: Option<PoolRecord> =
         sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.fqdn = ?"))
@@ -585,7 +585,7 @@ pub(crate) mod tests {
             .execute(&db)
             .await
             .unwrap();
-        assert_eq!(run(&db, &operator(), &good[..5], &options(pool)).await.err(), Some(AppError::Internal));
+        assert_eq!(run(&db, &operator(), &good[..5], &options(pool)).await.err(), Some(AppError::INTERNAL));
         assert_eq!(counts(&db).await, before);
     }
 

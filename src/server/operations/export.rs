@@ -37,7 +37,7 @@ pub const ENABLE_RESULTS_NAMESPACE: &str = "urn:uc-admin:enable-results:1";
 pub fn enable_results(run: &EnableRun, operator: &str) -> Result<String, AppError> {
     let fail = |e: std::io::Error| {
         tracing::error!(error = %e, "writing XML failed");
-        AppError::Internal
+        AppError::INTERNAL
     };
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(fail)?;
@@ -77,7 +77,7 @@ pub fn enable_results(run: &EnableRun, operator: &str) -> Result<String, AppErro
         writer.write_event(Event::End(BytesEnd::new("User"))).map_err(fail)?;
     }
     writer.write_event(Event::End(BytesEnd::new("EnableUsersResults"))).map_err(fail)?;
-    String::from_utf8(writer.into_inner()).map_err(|_| AppError::Internal)
+    String::from_utf8(writer.into_inner()).map_err(|_| AppError::INTERNAL)
 }
 
 #[cfg(test)]

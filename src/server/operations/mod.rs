@@ -80,7 +80,7 @@ pub trait Operation {
         _preview: &Self::Preview,
         _options: &Self::Options,
     ) -> impl Future<Output = Result<JobId, AppError>> + Send {
-        async { Err(AppError::Internal) }
+        async { Err(AppError::INTERNAL) }
     }
 }
 
@@ -127,7 +127,7 @@ pub(crate) async fn enabled_users(
          JOIN user_data_counts n ON n.user_id = e.user_id
          ORDER BY d.display_name COLLATE NOCASE, e.user_id",
     )
-    .bind(serde_json::to_string(ids).map_err(|_| AppError::Internal)?)
+    .bind(serde_json::to_string(ids).map_err(|_| AppError::INTERNAL)?)
     .fetch_all(&mut *conn)
     .await?;
     let corrupt = crate::server::storage::error::corrupt;
@@ -180,7 +180,7 @@ pub async fn preview<O: Operation>(
     let fingerprint = O::fingerprint(&preview);
     let lines = O::lines(&preview);
     let token = random_token();
-    let options_json = serde_json::to_string(options).map_err(|_| AppError::Internal)?;
+    let options_json = serde_json::to_string(options).map_err(|_| AppError::INTERNAL)?;
     in_write(db, async |conn| {
         sqlx::query("DELETE FROM previews WHERE created_at < ?")
             .bind(now() - PREVIEW_TOKEN_MINUTES * 60)

@@ -53,7 +53,8 @@ pub(crate) async fn prepare(
         let candidate = MoveCandidate {
             id: r.id,
             display_name: r.display_name,
-            source: sources.get(&r.pool_id).cloned().ok_or(AppError::Internal)?,
+            sip_uri: r.sip_uri,
+            source: sources.get(&r.pool_id).cloned().ok_or(AppError::INTERNAL)?,
             converted_to_enhanced_presence: r.converted_to_ep,
             data: r.data,
         };
@@ -532,7 +533,7 @@ pub(crate) mod tests {
         .execute(&db)
         .await
         .unwrap();
-        assert_eq!(run(&db, &operator(), &users, to, false).await.err(), Some(AppError::Internal));
+        assert_eq!(run(&db, &operator(), &users, to, false).await.err(), Some(AppError::INTERNAL));
         assert_eq!(snapshot(&db).await, before);
         // And a forced move failing half-way through deleting the users' data.
         sqlx::query("DROP TRIGGER fail_move").execute(&db).await.unwrap();
@@ -542,7 +543,7 @@ pub(crate) mod tests {
         .execute(&db)
         .await
         .unwrap();
-        assert_eq!(run(&db, &operator(), &users, to, true).await.err(), Some(AppError::Internal));
+        assert_eq!(run(&db, &operator(), &users, to, true).await.err(), Some(AppError::INTERNAL));
         assert_eq!(snapshot(&db).await, before);
     }
 

@@ -48,7 +48,7 @@ pub async fn create(
         | SelectionSource::Members(OrgMoveTarget::Users(ticked)) => {
             serde_json::json!({ "ticked": ticked.len() }).to_string()
         }
-        other => serde_json::to_string(other).map_err(|_| AppError::Internal)?,
+        other => serde_json::to_string(other).map_err(|_| AppError::INTERNAL)?,
     };
     in_write(db, async |conn| {
         sqlx::query("DELETE FROM selections WHERE created_at < ?")
@@ -79,7 +79,7 @@ pub async fn create(
              SELECT ?, key, value FROM json_each(?)",
         )
         .bind(id)
-        .bind(serde_json::to_string(&users).map_err(|_| AppError::Internal)?)
+        .bind(serde_json::to_string(&users).map_err(|_| AppError::INTERNAL)?)
         .execute(&mut *conn)
         .await?;
         Ok(Selection { id: SelectionId(id), count: users.len() as u64, fingerprint: fingerprint.clone() })

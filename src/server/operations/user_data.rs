@@ -111,7 +111,7 @@ pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, Ap
 pub fn to_xml(users: &[UserData], operator: &str, at: i64) -> Result<String, AppError> {
     crate::formats::user_data_xml::write(users, operator, at).map_err(|e| {
         tracing::error!(error = %e, "writing XML failed");
-        AppError::Internal
+        AppError::INTERNAL
     })
 }
 

@@ -57,7 +57,7 @@ async fn plan(
          JOIN org_members m ON m.household_id = h.household_id
          ORDER BY c.key, m.user_id",
     )
-    .bind(serde_json::to_string(&chosen).map_err(|_| AppError::Internal)?)
+    .bind(serde_json::to_string(&chosen).map_err(|_| AppError::INTERNAL)?)
     .fetch_all(&mut *conn)
     .await?;
     let mut household_of: HashMap<i64, Vec<UserId>> = HashMap::new();
@@ -82,7 +82,7 @@ async fn plan_lines(
     let destination = load(conn, to).await?;
     let orgs: HashMap<OrgId, Organization> = all(conn).await?.into_iter().map(|o| (o.id, o)).collect();
     let ids: Vec<i64> = everyone.iter().map(|(id, _)| id.0).collect();
-    let ids_json = serde_json::to_string(&ids).map_err(|_| AppError::Internal)?;
+    let ids_json = serde_json::to_string(&ids).map_err(|_| AppError::INTERNAL)?;
 
     #[derive(sqlx::FromRow)]
     struct Member {
@@ -138,7 +138,7 @@ async fn plan_lines(
     let mut lines = Vec::with_capacity(everyone.len());
     for (id, along_with) in everyone {
         let m = members.get(&id.0).ok_or(AppError::UnknownUsers)?;
-        let from = orgs.get(&OrgId(m.org_id)).ok_or(AppError::Internal)?;
+        let from = orgs.get(&OrgId(m.org_id)).ok_or(AppError::INTERNAL)?;
         let refusal = check_destination(from, &destination);
         let held = roles_of.remove(&id.0).unwrap_or_default();
         let (kept_roles, revoked_roles) =
@@ -340,7 +340,7 @@ async fn change(
         let found: Vec<(i64, String)> = sqlx::query_as(
             "SELECT d.id, d.display_name FROM json_each(?) j JOIN directory_users d ON d.id = j.value",
         )
-        .bind(serde_json::to_string(&missing).map_err(|_| AppError::Internal)?)
+        .bind(serde_json::to_string(&missing).map_err(|_| AppError::INTERNAL)?)
         .fetch_all(&mut *conn)
         .await?;
         names.extend(found.into_iter().map(|(id, name)| (UserId(id), name)));
@@ -359,7 +359,7 @@ async fn change(
             })
         })
         .collect();
-    let rows = serde_json::to_string(&rows).map_err(|_| AppError::Internal)?;
+    let rows = serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?;
     sqlx::query(
         "DELETE FROM org_roles WHERE (user_id, org_id, role) IN (
              SELECT j.value ->> 'user', j.value ->> 'from', r.value

@@ -256,7 +256,7 @@ pub async fn set_prevent_move(
     locked: bool,
 ) -> Result<u64, AppError> {
     let users = distinct_selection(users, MAX_ORG_MOVE)?;
-    let ids = serde_json::to_string(&users).map_err(|_| AppError::Internal)?;
+    let ids = serde_json::to_string(&users).map_err(|_| AppError::INTERNAL)?;
     let mut tx = crate::server::storage::db::write(db).await?;
     let known: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM org_members WHERE user_id IN (SELECT value FROM json_each(?))",
@@ -606,7 +606,7 @@ pub(crate) mod tests {
         .unwrap();
         let events: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
-        assert_eq!(run(&db, &manager(), &users, b, true).await.err(), Some(AppError::Internal));
+        assert_eq!(run(&db, &manager(), &users, b, true).await.err(), Some(AppError::INTERNAL));
         for u in &users {
             assert_eq!(org_of(&db, *u).await, a.0);
         }

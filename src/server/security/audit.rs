@@ -69,7 +69,7 @@ pub async fn record_users(
     event_id: i64,
     rows: impl serde::Serialize,
 ) -> Result<(), AppError> {
-    let rows = serde_json::to_string(&rows).map_err(|_| AppError::Internal)?;
+    let rows = serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?;
     sqlx::query(
         "INSERT INTO audit_event_users
              (event_id, user_id, object_guid, display_name, sip_uri, outcome, reason, source_pool)
@@ -343,7 +343,7 @@ pub mod log {
         let mut out = csv::Writer::from_writer(Vec::new());
         let fail = |e: csv::Error| {
             tracing::error!("audit CSV: {e}");
-            AppError::Internal
+            AppError::INTERNAL
         };
         out.write_record(["id", "time_utc", "operator", "operation", "target_count", "parameters"])
             .map_err(fail)?;
@@ -359,7 +359,7 @@ pub mod log {
             ])
             .map_err(fail)?;
         }
-        Ok((out.into_inner().map_err(|_| AppError::Internal)?, rows))
+        Ok((out.into_inner().map_err(|_| AppError::INTERNAL)?, rows))
     }
 
     /// A spreadsheet would run a cell starting with `=`, `+`, `-` or `@` as a formula; operator

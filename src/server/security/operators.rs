@@ -49,7 +49,7 @@ fn hashing_slots() -> std::sync::Arc<tokio::sync::Semaphore> {
 async fn with_hashing_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let slot = hashing_slots().acquire_owned().await.map_err(|_| AppError::Internal)?;
+    let slot = hashing_slots().acquire_owned().await.map_err(|_| AppError::INTERNAL)?;
     tokio::task::spawn_blocking(move || {
         let result = work();
         drop(slot);
@@ -58,7 +58,7 @@ async fn with_hashing_slot<T: Send + 'static>(
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "password hashing task failed");
-        AppError::Internal
+        AppError::INTERNAL
     })
 }
 
@@ -71,7 +71,7 @@ fn hash_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
-        AppError::Internal
+        AppError::INTERNAL
     })
 }
 
@@ -485,10 +485,10 @@ pub async fn create_operator(
 
 /// The demo operators: user name, display name, roles.
 pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
-    ("admin", "Enterprise Administrator", &[Role::EnterpriseAdministrator, Role::UserAdministrator]),
-    ("useradmin", "User Administrator", &[Role::UserAdministrator]),
-    ("helpdesk", "Help Desk", &[Role::HelpDesk]),
-    ("orgmanager", "Enterprise User Manager", &[Role::EnterpriseUserManager]),
+    ("admin", "Kim Akers", &[Role::EnterpriseAdministrator, Role::UserAdministrator]),
+    ("useradmin", "Ben Miller", &[Role::UserAdministrator]),
+    ("helpdesk", "Dana Birkby", &[Role::HelpDesk]),
+    ("orgmanager", "Jo Berry", &[Role::EnterpriseUserManager]),
 ];
 
 /// Creates the demo operators if there are no operators yet. Returns the password used when

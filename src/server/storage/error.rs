@@ -15,14 +15,14 @@ impl From<sqlx::Error> for AppError {
         // Tests run without a log subscriber: show the cause there too.
         #[cfg(test)]
         eprintln!("database error: {err}");
-        AppError::Internal
+        AppError::INTERNAL
     }
 }
 
 /// Logs a value that the database holds but the domain does not accept (a broken invariant).
 pub fn corrupt(what: &str, value: &str) -> AppError {
     tracing::error!(what, value, "unexpected value in the database");
-    AppError::Internal
+    AppError::INTERNAL
 }
 
 /// SQLITE_BUSY or SQLITE_LOCKED (with their extended codes: the primary code is the low byte),

@@ -391,7 +391,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
             Some(email) => SipUri::parse(email),
             None => SipUri::parse(&format!("{}@{FOREST}", p.sam)),
         }
-        .map_err(|_| AppError::Internal)?;
+        .map_err(|_| AppError::INTERNAL)?;
         let enhanced = version != "lcs2005sp1" && !rng.chance(10);
         enabled.push((
             first_id + i as i64,
