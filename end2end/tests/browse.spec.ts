@@ -1,4 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { expectAccessible, signIn, totalFromSummary } from "./helpers";
 
 async function listedTotal(page: Page): Promise<number> {
@@ -96,10 +97,24 @@ test("the pool page shows version, state, availability and capacity used", async
   await expectAccessible(page);
 });
 
-test("a user's page shows settings and server data; an unassigned user cannot sign in", async ({ page }) => {
+test("a user's page shows settings and server data; an unassigned user cannot sign in", async ({ page, allowProblems }) => {
   await signIn(page);
-  await page.getByTestId("users-table").locator('tbody tr a[href^="/users/"]').first().click();
+  const firstRow = page.getByTestId("users-table").locator("tbody tr").first();
+  const pool = (await firstRow.locator("td").nth(3).innerText()).trim();
+  await firstRow.locator('a[href^="/users/"]').click();
   await expect(page).toHaveURL(/\/users\/\d+$/);
+  const userUrl = page.url();
+  // A breadcrumb back to the user's pool, and the operations on this one user.
+  const crumbs = page.getByRole("navigation", { name: "Where this user is" });
+  await expect(crumbs.getByRole("link", { name: pool })).toHaveAttribute("href", /\/browse\/pool-\d+$/);
+  const actions = page.getByTestId("user-actions");
+  for (const name of ["Move user…", "Configure user…", "Delete server data…", "Export user data"]) {
+    await expect(actions.getByRole("link", { name })).toBeVisible();
+  }
+  await actions.getByRole("link", { name: "Move user…" }).click();
+  await expect(page.getByText("Users: the selected users (1).")).toBeVisible();
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(userUrl);
   await expect(page.getByRole("heading", { name: "User settings" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Active Directory" })).toBeVisible();
   const contacts = page.getByTestId("server-data").locator("dd").first();
@@ -111,9 +126,16 @@ test("a user's page shows settings and server data; an unassigned user cannot si
   await expect(page.getByTestId("cannot-sign-in")).toContainText("deactivated");
   await expect(page.getByTestId("user-status")).toHaveText("Unassigned");
 
-  // Unknown users and pools get a clear message, not a crash.
-  await page.goto("/users/999999");
-  await expect(page.getByRole("alert")).toHaveText(/does not exist/);
-  await page.goto("/browse/pool-abc");
-  await expect(page.getByRole("alert")).toHaveText(/does not exist/);
+  // Unknown users, pools and nodes: a 404 with a friendly page that says what is missing and
+  // offers the way back.
+  allowProblems(/status of 404/);
+  for (const path of ["/users/999999", "/browse/pool-abc", "/browse/pool-999999", "/jobs/999999"]) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(404);
+    const notFound = page.getByTestId("not-found");
+    await expect(notFound.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    await expect(notFound).toContainText(/does not exist|no such|not found/i);
+  }
+  await page.getByTestId("not-found").getByRole("link", { name: "Go to the deployment" }).click();
+  await expect(page).toHaveURL(/\/browse\/forest$/);
 });

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
 
 test("the console switches to French and German, and remembers the choice", async ({ page }) => {
@@ -6,7 +6,10 @@ test("the console switches to French and German, and remembers the choice", asyn
   await chooseLanguage(page, "fr");
   await expect(page.locator('a.tree-node[data-node="unassigned"]')).toContainText("Utilisateurs non attribués");
   await expect(page.locator('th[data-sort-key="display_name"]')).toHaveText(/Nom complet/);
+  await page.getByTestId("operator").locator("summary").click();
   await expect(page.getByRole("button", { name: "Se déconnecter" })).toBeVisible();
+  await expect(page.getByTestId("operator")).toContainText("Administrateur d’entreprise");
+  await page.getByTestId("operator").locator("summary").click();
   // French groups thousands with a narrow no-break space.
   await expect(page.getByTestId("list-summary")).toContainText(/\d\u202f\d{3}/);
   await expectAccessible(page);

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { chooseLanguage, expectAccessible, hydrated, signIn, totalFromSummary } from "./helpers";
 import { demoPassword } from "../playwright.config";
 

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { demoPassword } from "../playwright.config";
 import { chooseLanguage, expectAccessible, hydrated, nodeCount, openPool, signIn } from "./helpers";
 

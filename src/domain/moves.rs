@@ -89,6 +89,7 @@ impl std::str::FromStr for MoveRefusal {
 pub struct MoveCandidate {
     pub id: UserId,
     pub display_name: String,
+    pub sip_uri: String,
     pub source: Pool,
     pub converted_to_enhanced_presence: bool,
     pub data: ServerDataCounts,
@@ -106,6 +107,7 @@ pub struct DataFate {
 pub struct UserMovePlan {
     pub id: UserId,
     pub display_name: String,
+    pub sip_uri: String,
     pub source_fqdn: String,
     pub refusal: Option<MoveRefusal>,
     /// Per kind of data, in the order of `DataKind::ALL`; all zero when refused.
@@ -160,6 +162,7 @@ pub fn plan_user(user: &MoveCandidate, destination: &Pool, force: bool) -> UserM
     UserMovePlan {
         id: user.id,
         display_name: user.display_name.clone(),
+        sip_uri: user.sip_uri.clone(),
         source_fqdn: user.source.fqdn.clone(),
         refusal,
         fates,
@@ -220,6 +223,7 @@ mod tests {
         MoveCandidate {
             id: UserId(1),
             display_name: "Zoë Faure".into(),
+            sip_uri: "sip:zoe.faure@contoso.com".into(),
             source,
             converted_to_enhanced_presence: converted,
             data: data(),

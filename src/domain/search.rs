@@ -303,13 +303,16 @@ pub const FILTER_KEYS: [&str; 13] = [
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserSearch {
     pub scope: NodeId,
+    /// Part of the display name or of the SIP URI (what a person types first), like a list's
+    /// quick filter: literal, case-insensitive.
+    pub text: Option<String>,
     pub sip: Option<SipPattern>,
     pub filters: SearchFilters,
 }
 
 impl Default for UserSearch {
     fn default() -> Self {
-        UserSearch { scope: NodeId::Forest, sip: None, filters: SearchFilters::default() }
+        UserSearch { scope: NodeId::Forest, text: None, sip: None, filters: SearchFilters::default() }
     }
 }
 
@@ -365,8 +368,15 @@ impl UserSearch {
             department: text("department")?,
             unassigned: yes_no("unassigned")?,
         };
+        let text = match value("text") {
+            Some(t) if t.chars().count() > crate::domain::paging::MAX_FILTER_CHARS => {
+                return Err(AppError::TextTooLong { max: crate::domain::paging::MAX_FILTER_CHARS as u64 });
+            }
+            Some(t) if t.chars().any(char::is_control) => return Err(unknown("text")),
+            other => other,
+        };
         let sip = SipPattern::parse(&get("sip").unwrap_or_default())?;
-        Ok(UserSearch { scope, sip, filters })
+        Ok(UserSearch { scope, text, sip, filters })
     }
 
     /// The query string (without `?`) that reproduces the search; empty parts are left out.
@@ -374,6 +384,9 @@ impl UserSearch {
         let mut parts = Vec::new();
         if self.scope != NodeId::Forest {
             parts.push(format!("node={}", self.scope));
+        }
+        if let Some(text) = &self.text {
+            parts.push(format!("text={}", utf8_percent_encode(text, QUERY_VALUE)));
         }
         if let Some(p) = &self.sip {
             parts.push(format!("sip={}", utf8_percent_encode(p.as_str(), QUERY_VALUE)));
@@ -403,7 +416,7 @@ impl UserSearch {
 
     /// Whether the search asks for anything beyond its scope.
     pub fn is_unrestricted(&self) -> bool {
-        self.sip.is_none() && self.filters.is_empty()
+        self.text.is_none() && self.sip.is_none() && self.filters.is_empty()
     }
 }
 

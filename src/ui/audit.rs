@@ -1,7 +1,10 @@
 //! The audit log: filtered, paged list of events, one event with its per-user outcomes, and a
 //! user's timeline. Read-only: the portal has no way to change a record.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, PrevNext, count, lang};
+use super::common::{
+    ErrorPanel, I18n, ListSummary, Loading, PrevNext, archiving_name, count, lang, pool_state_name,
+    telephony_name, yes_no,
+};
 use crate::api::audit::{get_audit_event, list_audit_events, user_timeline};
 use crate::domain::AppError;
 use crate::domain::audit::{AuditEvent, AuditQuery, MAX_AUDIT_TEXT, OPERATIONS};
@@ -176,19 +179,155 @@ fn AuditFilters(query: AuditQuery) -> impl IntoView {
     }
 }
 
-/// The parameters of an event, as `key: value` pairs (JSON kept compact).
-fn parameters_text(parameters: &str) -> String {
+/// The parameters of an event as an operator reads them: translated names, and values in words
+/// (yes/no, counts in the locale's digits, states and kinds by their names, times as dates).
+fn parameters_text(i18n: I18n, parameters: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(parameters) {
         Ok(serde_json::Value::Object(map)) => map
             .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
+            .map(|(key, value)| {
+                format!("{}: {}", parameter_label(i18n, key), parameter_value(i18n, key, value))
             })
             .collect::<Vec<_>>()
             .join(" · "),
         _ => parameters.to_string(),
     }
+}
+
+/// The translated name of a parameter the services record; an unknown one shows as it is.
+fn parameter_label(i18n: I18n, key: &str) -> String {
+    let label = match key {
+        "added" => t_string!(i18n, audit_param.added),
+        "address" => t_string!(i18n, audit_param.address),
+        "allowed" => t_string!(i18n, audit_param.allowed),
+        "along" => t_string!(i18n, audit_param.along),
+        "already_present" => t_string!(i18n, audit_param.already_present),
+        "archiving" => t_string!(i18n, audit_param.archiving),
+        "blocked" => t_string!(i18n, audit_param.blocked),
+        "bytes" => t_string!(i18n, audit_param.bytes),
+        "change" => t_string!(i18n, audit_param.change),
+        "configured" => t_string!(i18n, audit_param.configured),
+        "contact_groups" => t_string!(i18n, audit_param.contact_groups),
+        "contacts" => t_string!(i18n, audit_param.contacts),
+        "data_deleted" => t_string!(i18n, audit_param.data_deleted),
+        "data_kept" => t_string!(i18n, audit_param.data_kept),
+        "data_lost" => t_string!(i18n, audit_param.data_lost),
+        "deleted" => t_string!(i18n, audit_param.deleted),
+        "destination" => t_string!(i18n, audit_param.destination),
+        "enable_enhanced_presence" => t_string!(i18n, audit_param.enable_enhanced_presence),
+        "enabled" => t_string!(i18n, audit_param.enabled),
+        "enhanced_presence" => t_string!(i18n, audit_param.enhanced_presence),
+        "entries" => t_string!(i18n, audit_param.entries),
+        "error" => t_string!(i18n, audit_param.error),
+        "failures" => t_string!(i18n, audit_param.failures),
+        "federation" => t_string!(i18n, audit_param.federation),
+        "file" => t_string!(i18n, audit_param.file),
+        "force" => t_string!(i18n, audit_param.force),
+        "from" => t_string!(i18n, audit_param.from),
+        "from_name" => t_string!(i18n, audit_param.from_name),
+        "job" => t_string!(i18n, audit_param.job),
+        "key" => t_string!(i18n, audit_param.key),
+        "kind" => t_string!(i18n, audit_param.kind),
+        "lock_after_move" => t_string!(i18n, audit_param.lock_after_move),
+        "locked" => t_string!(i18n, audit_param.locked),
+        "meeting_policy" => t_string!(i18n, audit_param.meeting_policy),
+        "meetings" => t_string!(i18n, audit_param.meetings),
+        "moved" => t_string!(i18n, audit_param.moved),
+        "name" => t_string!(i18n, audit_param.name),
+        "not_processed" => t_string!(i18n, audit_param.not_processed),
+        "operator" => t_string!(i18n, audit_param.operator),
+        "planned_configured" => t_string!(i18n, audit_param.planned_configured),
+        "planned_moves" => t_string!(i18n, audit_param.planned_moves),
+        "planned_refusals" => t_string!(i18n, audit_param.planned_refusals),
+        "planned_skipped" => t_string!(i18n, audit_param.planned_skipped),
+        "pool" => t_string!(i18n, audit_param.pool),
+        "presence_items" => t_string!(i18n, audit_param.presence_items),
+        "public_im" => t_string!(i18n, audit_param.public_im),
+        "reason" => t_string!(i18n, audit_param.reason),
+        "refused" => t_string!(i18n, audit_param.refused),
+        "remote_access" => t_string!(i18n, audit_param.remote_access),
+        "revoked" => t_string!(i18n, audit_param.revoked),
+        "rows" => t_string!(i18n, audit_param.rows),
+        "scope" => t_string!(i18n, audit_param.scope),
+        "session" => t_string!(i18n, audit_param.session),
+        "sessions_ended" => t_string!(i18n, audit_param.sessions_ended),
+        "shared" => t_string!(i18n, audit_param.shared),
+        "sip_address_source" => t_string!(i18n, audit_param.sip_address_source),
+        "sip_domain" => t_string!(i18n, audit_param.sip_domain),
+        "skipped" => t_string!(i18n, audit_param.skipped),
+        "source" => t_string!(i18n, audit_param.source),
+        "state" => t_string!(i18n, audit_param.state),
+        "telephony" => t_string!(i18n, audit_param.telephony),
+        "ticked" => t_string!(i18n, audit_param.ticked),
+        "to" => t_string!(i18n, audit_param.to),
+        "until" => t_string!(i18n, audit_param.until),
+        "user" => t_string!(i18n, audit_param.user),
+        "users" => t_string!(i18n, audit_param.users),
+        "window_start" => t_string!(i18n, audit_param.window_start),
+        other => return other.to_string(),
+    };
+    label.to_string()
+}
+
+fn parameter_value(i18n: I18n, key: &str, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Bool(on) => yes_no(i18n, *on).to_string(),
+        Value::Number(n) => match n.as_i64() {
+            Some(at) if matches!(key, "until" | "window_start") => format_instant(lang(i18n), at),
+            Some(n) if n >= 0 && key != "job" && key != "session" && key != "operator" => {
+                count(i18n, n as u64)
+            }
+            _ => n.to_string(),
+        },
+        Value::Null if key == "meeting_policy" => t_string!(i18n, user_page.global_policy).to_string(),
+        Value::Null => t_string!(i18n, audit_value.none).to_string(),
+        Value::String(text) => coded_value(i18n, key, text).unwrap_or_else(|| text.clone()),
+        // A settings change: what it sets.
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| format!("{} {}", parameter_label(i18n, k), parameter_value(i18n, k, v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(items) => {
+            items.iter().map(|v| parameter_value(i18n, key, v)).collect::<Vec<_>>().join(", ")
+        }
+    }
+}
+
+/// The words for a coded value: states, sources, kinds, policies; `None` for free text.
+fn coded_value(i18n: I18n, key: &str, code: &str) -> Option<String> {
+    use crate::domain::enable::SipAddressSource;
+    use crate::domain::jobs::JobState;
+    use crate::domain::pool::PoolState;
+    use crate::domain::user::{ArchivingPolicy, Telephony};
+    let words = match (key, code) {
+        ("from" | "to" | "state", _) if code.parse::<PoolState>().is_ok() => {
+            pool_state_name(i18n, code.parse::<PoolState>().ok()?)
+        }
+        ("state", _) => super::jobs::job_state_name(i18n, code.parse::<JobState>().ok()?),
+        ("source", "manual") => t_string!(i18n, audit_value.source_manual),
+        ("source", "csv") => t_string!(i18n, audit_value.source_csv),
+        ("source", "sync") => t_string!(i18n, audit_value.source_sync),
+        ("scope", "account") => t_string!(i18n, audit_value.scope_account),
+        ("scope", "address") => t_string!(i18n, audit_value.scope_address),
+        ("reason", "throttled") => t_string!(i18n, audit_value.reason_throttled),
+        ("kind", "backup") => t_string!(i18n, audit_value.kind_backup),
+        ("kind", "user_data") => t_string!(i18n, audit_value.kind_user_data),
+        ("kind", "enable_results") => t_string!(i18n, audit_value.kind_enable_results),
+        ("kind", "audit_csv") => t_string!(i18n, audit_value.kind_audit_csv),
+        ("sip_address_source", _) => {
+            super::enable::source_name(i18n, SipAddressSource::ALL.into_iter().find(|s| s.as_str() == code)?)
+        }
+        ("archiving", _) => archiving_name(i18n, code.parse::<ArchivingPolicy>().ok()?),
+        ("telephony", _) => telephony_name(i18n, code.parse::<Telephony>().ok()?),
+        ("error", _) => {
+            let error: AppError = serde_json::from_value(serde_json::json!({ "code": code })).ok()?;
+            return Some(super::common::error_message(i18n, &error));
+        }
+        _ => return None,
+    };
+    Some(words.to_string())
 }
 
 #[component]
@@ -204,7 +343,7 @@ fn EventRow(event: AuditEvent) -> impl IntoView {
             <td>{move || operation_name(i18n, &op)}</td>
             // Operations on no user (sign-in, pool state) show a dash, not a misleading 0.
             <td class="num">{move || if target_count == 0 { "–".to_string() } else { count(i18n, target_count) }}</td>
-            <td class="params">{parameters_text(&parameters)}</td>
+            <td class="params">{move || parameters_text(i18n, &parameters)}</td>
         </tr>
     }
 }
@@ -246,7 +385,7 @@ pub fn AuditEventPage() -> impl IntoView {
                                 <dt>{t!(i18n, audit.col_time)}</dt><dd>{move || when(i18n, event.at)}</dd>
                                 <dt>{t!(i18n, audit.col_operator)}</dt><dd>{operator_text(i18n, &event.operation, &event.operator)}</dd>
                                 <dt>{t!(i18n, audit.col_targets)}</dt><dd>{move || count(i18n, event.target_count)}</dd>
-                                <dt>{t!(i18n, audit.col_parameters)}</dt><dd class="params">{parameters_text(&event.parameters)}</dd>
+                                <dt>{t!(i18n, audit.col_parameters)}</dt><dd class="params">{let p = event.parameters.clone(); move || parameters_text(i18n, &p)}</dd>
                             </dl>
                             {(lines.total > 0).then(|| view! {
                                 <h2>{t!(i18n, audit.users_title)}</h2>
@@ -288,11 +427,19 @@ pub fn AuditEventPage() -> impl IntoView {
     }
 }
 
+/// A user's history, loaded by the page (a resource made inside a view the server renders after
+/// an await gets another id than the browser's, and hydration fails).
+pub type TimelineResource = Resource<Result<Vec<crate::domain::audit::UserAuditEntry>, AppError>>;
+
+/// The resource of a user's history, for the page to make at its top.
+pub fn timeline_resource(user: Memo<Result<crate::domain::user::UserId, AppError>>) -> TimelineResource {
+    Resource::new(move || user.get(), |user| async move { user_timeline(user?.0).await })
+}
+
 /// A user's history from the log, newest first.
 #[component]
-pub fn UserTimeline(user: i64) -> impl IntoView {
+pub fn UserTimeline(entries: TimelineResource) -> impl IntoView {
     let i18n = use_i18n();
-    let entries = Resource::new(move || user, user_timeline);
     view! {
         <section class="panel" aria-labelledby="user-timeline">
             <h2 id="user-timeline">{t!(i18n, audit.timeline_title)}</h2>

@@ -1,7 +1,7 @@
 //! The user list of a tree node: quick filter, sortable columns, server-side paging.
 
 use super::common::{
-    ErrorPanel, I18n, ListSummary, Loading, SelectPageBox, SelectRowBox, count, node_name, status_name,
+    I18n, ListSummary, Loading, PageError, SelectPageBox, SelectRowBox, count, node_name, status_name,
     version_short_name, yes_no,
 };
 use super::console::{SelectedUsers, TreeResource};
@@ -61,7 +61,7 @@ pub fn BrowsePage() -> impl IntoView {
                 };
                 let (page, node) = match (users.await, node) {
                     (Ok(page), Ok(node)) => (page, node),
-                    (Err(error), _) | (_, Err(error)) => return view! { <ErrorPanel error /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => return view! { <PageError error /> }.into_any(),
                 };
                 let title = Signal::derive(move || node_name(i18n, node, tree.as_ref()));
                 view! {
@@ -204,9 +204,9 @@ pub fn UserTable(
                         <SelectRowBox selected id name />
                     </td>
                     <td><A href=format!("/users/{}", u.id.0)>{u.display_name}</A></td>
-                    <td class="mono">{u.sip_uri.to_string()}</td>
-                    <td><A href=format!("/browse/pool-{}", u.pool_id.0)>{u.pool_fqdn}</A></td>
-                    <td>{version_short_name(u.version)}</td>
+                    <td class="mono sip">{sip_cell(&u.sip_uri.to_string())}</td>
+                    <td class="nowrap"><A href=format!("/browse/pool-{}", u.pool_id.0)>{u.pool_fqdn}</A></td>
+                    <td class="nowrap">{version_short_name(u.version)}</td>
                     <td>{move || yes_no(i18n, ep)}</td>
                     <td><span class=status_class>{move || status_name(i18n, status)}</span></td>
                 </tr>
@@ -236,6 +236,17 @@ pub fn UserTable(
     .into_any()
 }
 
+/// A SIP URI that may break only before its `@`: at most two lines, never mid-name.
+fn sip_cell(uri: &str) -> impl IntoView + use<> {
+    match uri.split_once('@') {
+        Some((user, domain)) => view! {
+            <span class="nowrap">{user.to_string()}</span><wbr /><span class="nowrap">{format!("@{domain}")}</span>
+        }
+        .into_any(),
+        None => view! { <span class="nowrap">{uri.to_string()}</span> }.into_any(),
+    }
+}
+
 /// The selection and what can be done with it, or with the whole list.
 #[component]
 fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64, more: bool) -> impl IntoView {
@@ -244,7 +255,6 @@ fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64, more:
         use_context::<SelectedUsers>().map(|s| s.0).unwrap_or_else(|| RwSignal::new(Default::default()));
     let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let selected_count = move || selected.with(|s| s.len() as u64);
-    let none_selected = move || (selected_count() == 0).then_some("true");
     let export_all_href = all_href("exports/user-data.xml", &origin).replacen("scope=node&", "", 1).replacen(
         "scope=search&",
         "",
@@ -263,13 +273,27 @@ fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64, more:
             t_string!(i18n, selection.for_all, count = count(i18n, total)).to_string()
         }
     };
-    let wizard = |name: &str, label: Signal<String>, all: bool, origin: &ListOrigin| {
+    // Each group says whose users it acts on, so its buttons show the short verb; their
+    // accessible names are the whole sentence.
+    let wizard = |name: &str,
+                  short: Signal<String>,
+                  label: Signal<String>,
+                  all: bool,
+                  origin: &ListOrigin| {
         let href = if all { all_href(name, origin) } else { selected_href(name, origin) };
         let testid = format!("{name}-{}", if all { "all" } else { "selected" });
         if all {
-            view! { <A href=href attr:class="button" attr:data-testid=testid>{label}</A> }.into_any()
+            view! { <A href=href attr:class="button" attr:data-testid=testid attr:aria-label=label>{short}</A> }.into_any()
         } else {
-            view! { <A href=href attr:class="button" attr:data-testid=testid attr:aria-disabled=none_selected>{label}</A> }.into_any()
+            // Nothing selected: a disabled control, not a link that opens an empty wizard.
+            (move || {
+                if selected_count() == 0 {
+                    view! { <span class="button" aria-disabled="true" data-testid=testid.clone() aria-label=label>{short}</span> }.into_any()
+                } else {
+                    view! { <A href=href.clone() attr:class="button" attr:data-testid=testid.clone() attr:aria-label=label>{short}</A> }.into_any()
+                }
+            })
+            .into_any()
         }
     };
     let label = |f: fn(I18n) -> &'static str| Signal::derive(move || f(i18n).to_string());
@@ -284,29 +308,29 @@ fn SelectionActions(origin: ListOrigin, total: u64, first: u64, last: u64, more:
         </div>
         {may_manage.then(|| view! {
             <div class="list-actions list-operations">
-                <span class="actions-label">{t!(i18n, selection.for_selected)}</span>
-                {wizard("move", label(|i| t_string!(i, selection.move_selected)), false, &origin)}
-                {wizard("configure", label(|i| t_string!(i, selection.configure)), false, &origin)}
-                {wizard("delete", label(|i| t_string!(i, selection.delete)), false, &origin)}
+                <span class="actions-label">{move || t_string!(i18n, selection.for_selected, count = count(i18n, selected_count())).to_string()}</span>
+                {wizard("move", label(|i| t_string!(i, selection.action_move)), label(|i| t_string!(i, selection.move_selected)), false, &origin)}
+                {wizard("configure", label(|i| t_string!(i, selection.action_configure)), label(|i| t_string!(i, selection.configure)), false, &origin)}
+                {wizard("delete", label(|i| t_string!(i, selection.action_delete)), label(|i| t_string!(i, selection.delete)), false, &origin)}
                 // Downloads, not pages: the router must leave these links alone.
                 {move || {
                     let n = selected_count();
                     if n == 0 || n > export_limit {
-                        view! { <span class="button" aria-disabled="true">{t!(i18n, selection.export_selected)}</span> }.into_any()
+                        view! { <span class="button" aria-disabled="true" aria-label=move || t_string!(i18n, selection.export_selected)>{t!(i18n, selection.action_export)}</span> }.into_any()
                     } else {
-                        view! { <a href=export_selected_href() class="button" rel="external" download data-testid="export-selected">{t!(i18n, selection.export_selected)}</a> }.into_any()
+                        view! { <a href=export_selected_href() class="button" rel="external" download data-testid="export-selected" aria-label=move || t_string!(i18n, selection.export_selected)>{t!(i18n, selection.action_export)}</a> }.into_any()
                     }
                 }}
             </div>
             <div class="list-actions list-operations">
                 <span class="actions-label">{for_all}</span>
-                {wizard("move", label(|i| t_string!(i, selection.move_all)), true, &origin)}
-                {wizard("configure", label(|i| t_string!(i, selection.configure_all)), true, &origin)}
-                {wizard("delete", label(|i| t_string!(i, selection.delete_all)), true, &origin)}
+                {wizard("move", label(|i| t_string!(i, selection.action_move)), label(|i| t_string!(i, selection.move_all)), true, &origin)}
+                {wizard("configure", label(|i| t_string!(i, selection.action_configure)), label(|i| t_string!(i, selection.configure_all)), true, &origin)}
+                {wizard("delete", label(|i| t_string!(i, selection.action_delete)), label(|i| t_string!(i, selection.delete_all)), true, &origin)}
                 {if list_exportable {
-                    view! { <a href=export_all_href.clone() class="button" rel="external" download data-testid="export-list">{t!(i18n, selection.export_all)}</a> }.into_any()
+                    view! { <a href=export_all_href.clone() class="button" rel="external" download data-testid="export-list" aria-label=move || t_string!(i18n, selection.export_all)>{t!(i18n, selection.action_export)}</a> }.into_any()
                 } else {
-                    view! { <span class="button" aria-disabled="true" title=move || t_string!(i18n, selection.export_limit, max = count(i18n, MAX_EXPORT_USERS as u64)).to_string()>{t!(i18n, selection.export_all)}</span> }.into_any()
+                    view! { <span class="button" aria-disabled="true" aria-label=move || t_string!(i18n, selection.export_all) title=move || t_string!(i18n, selection.export_limit, max = count(i18n, MAX_EXPORT_USERS as u64)).to_string()>{t!(i18n, selection.action_export)}</span> }.into_any()
                 }}
             </div>
         })}

@@ -119,7 +119,10 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::BackupFailed => t_string!(i18n, errors.backup_failed).to_string(),
         AppError::BackupNotFound => t_string!(i18n, errors.backup_not_found).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
-        AppError::Internal => t_string!(i18n, errors.internal).to_string(),
+        AppError::Internal { request_id: None } => t_string!(i18n, errors.internal).to_string(),
+        AppError::Internal { request_id: Some(id) } => {
+            t_string!(i18n, errors.internal_with_reference, reference = id.clone()).to_string()
+        }
     }
 }
 
@@ -294,6 +297,32 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             {signed_out.then(|| view! { <p><A href="/login">{t!(i18n, login.submit)}</A></p> })}
         </div>
     }
+}
+
+/// The error of a page whose subject could not be read: a user, pool, node, organization or job
+/// that does not exist answers 404 with a way back; other errors keep their alert.
+#[component]
+pub fn PageError(error: AppError) -> impl IntoView {
+    let i18n = use_i18n();
+    if !error.is_not_found() {
+        return view! { <ErrorPanel error /> }.into_any();
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    let code = error.code();
+    view! {
+        <section class="not-found" data-testid="not-found" data-error-code=code>
+            <h1>{t!(i18n, not_found.title)}</h1>
+            <p>{move || error_message(i18n, &error)}</p>
+            <p class="list-actions">
+                <A href="/browse/forest" attr:class="button">{t!(i18n, not_found.home)}</A>
+                <A href="/search" attr:class="button button-quiet">{t!(i18n, search.open)}</A>
+            </p>
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

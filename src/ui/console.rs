@@ -81,7 +81,11 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl
 fn Header(operator: Operator) -> impl IntoView {
     let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
-    let roles = operator.roles.clone();
+    let roles = StoredValue::new(operator.roles.clone());
+    let menu_open = RwSignal::new(false);
+    let roles_text = move || {
+        roles.with_value(|roles| roles.iter().map(|r| role_name(i18n, *r)).collect::<Vec<_>>().join(", "))
+    };
     view! {
         <header class="topbar">
             <div class="brand">
@@ -90,17 +94,33 @@ fn Header(operator: Operator) -> impl IntoView {
             </div>
             <div class="topbar-tools">
                 <LanguageSwitcher />
-                <div class="operator" data-testid="operator">
-                    <span class="visually-hidden">{t!(i18n, header.signed_in_as)}" "</span>
-                    <span class="operator-name">{operator.display_name.clone()}</span>
-                    <span class="operator-roles">
-                        <span class="visually-hidden">{t!(i18n, header.roles)}": "</span>
-                        {move || roles.iter().map(|r| role_name(i18n, *r)).collect::<Vec<_>>().join(", ")}
-                    </span>
-                </div>
-                <ActionForm action=sign_out attr:class="sign-out">
-                    <button type="submit" class="button button-quiet">{t!(i18n, header.sign_out)}</button>
-                </ActionForm>
+                // Who is signed in, and in a menu their roles and the way out.
+                <details
+                    class="operator-menu"
+                    data-testid="operator"
+                    prop:open=move || menu_open.get()
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            menu_open.set(false);
+                        }
+                    }
+                >
+                    <summary on:click=move |ev| {
+                        ev.prevent_default();
+                        menu_open.update(|open| *open = !*open);
+                    }>
+                        <span class="visually-hidden">{t!(i18n, header.signed_in_as)}" "</span>
+                        <span class="operator-name">{operator.display_name.clone()}</span>
+                        <span class="operator-roles">{move || roles_text()}</span>
+                    </summary>
+                    <div class="menu-panel">
+                        <p>{t!(i18n, header.signed_in_as)}" "<strong>{operator.username.clone()}</strong></p>
+                        <p>{t!(i18n, header.roles)}": "{move || roles_text()}</p>
+                        <ActionForm action=sign_out attr:class="sign-out">
+                            <button type="submit" class="button">{t!(i18n, header.sign_out)}</button>
+                        </ActionForm>
+                    </div>
+                </details>
             </div>
         </header>
     }
@@ -220,7 +240,7 @@ fn NodeLink(
     let i18n: I18n = use_i18n();
     view! {
         <A href=format!("/browse/{node}") attr:class="tree-node" attr:data-node=node.to_string()>
-            <span class="tree-label">{label}</span>
+            <span class="tree-label" title=label>{label}</span>
             {inactive.then(|| view! { <span class="badge badge-muted">{t!(i18n, tree.deactivated)}</span> })}
             {unavailable.then(|| view! { <span class="badge badge-warn">{t!(i18n, tree.unavailable)}</span> })}
             <span class="tree-count">

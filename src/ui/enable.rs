@@ -56,7 +56,7 @@ pub fn problem_name(i18n: I18n, problem: EnableProblem) -> &'static str {
     }
 }
 
-fn source_name(i18n: I18n, source: SipAddressSource) -> &'static str {
+pub fn source_name(i18n: I18n, source: SipAddressSource) -> &'static str {
     match source {
         SipAddressSource::Email => t_string!(i18n, enable.source_email),
         SipAddressSource::UserPrincipalName => t_string!(i18n, enable.source_upn),
@@ -104,6 +104,10 @@ pub fn EnablePage() -> impl IntoView {
     let i18n = use_i18n();
     let may_enable = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let choices = Resource::new(|| (), |_| get_enable_choices());
+    // Made here, not in the step that waits for the choices: a resource made inside a view the
+    // server renders after an await gets another id than the browser's, and hydration fails.
+    let query = RwSignal::new(DirectoryQuery::default());
+    let candidates = Resource::new(move || query.get(), list_candidates);
     let wizard = Wizard {
         step: RwSignal::new(Step::Pick),
         selected: RwSignal::new(BTreeSet::new()),
@@ -149,7 +153,7 @@ pub fn EnablePage() -> impl IntoView {
                         let choices = StoredValue::new(choices);
                         view! {
                             <Show when=move || wizard.step.get() == Step::Pick>
-                                {view! { <PickStep wizard choices /> }.into_any()}
+                                {view! { <PickStep wizard choices query candidates /> }.into_any()}
                             </Show>
                             <Show when=move || wizard.step.get() == Step::Options>
                                 {view! { <OptionsStep wizard choices asked /> }.into_any()}
@@ -170,10 +174,13 @@ pub fn EnablePage() -> impl IntoView {
 }
 
 #[component]
-fn PickStep(wizard: Wizard, choices: StoredValue<EnableChoices>) -> impl IntoView {
+fn PickStep(
+    wizard: Wizard,
+    choices: StoredValue<EnableChoices>,
+    query: RwSignal<DirectoryQuery>,
+    candidates: Resource<Result<crate::domain::paging::Page<crate::domain::user::DirectoryUser>, AppError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let query = RwSignal::new(DirectoryQuery::default());
-    let candidates = Resource::new(move || query.get(), list_candidates);
     let text = RwSignal::new(String::new());
     let container = RwSignal::new(String::new());
     let department = RwSignal::new(String::new());

@@ -2,8 +2,8 @@
 //! bar, time left, cancel or resume, per-user results) and the list of recent jobs.
 
 use super::common::{
-    ErrorPanel, I18n, ListSummary, Loading, PasswordConfirm, count, error_message, lang, step_up_error,
-    yes_no,
+    ErrorPanel, I18n, ListSummary, Loading, PageError, PasswordConfirm, count, error_message, lang,
+    step_up_error, yes_no,
 };
 use super::configure::skip_name;
 use super::console::TreeResource;
@@ -167,6 +167,7 @@ pub fn JobPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view_of.await {
                     Ok(view) => view! { <JobView view live updates filter page refresh /> }.into_any(),
+                    Err(error) if error.is_not_found() => view! { <PageError error /> }.into_any(),
                     Err(error) => view! { <h1>{t!(i18n, jobs.title)}</h1><ErrorPanel error /> }.into_any(),
                 }
             })}

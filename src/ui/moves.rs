@@ -1,7 +1,7 @@
 //! The move wizard: choose the destination (and force), preview what each user keeps and loses,
 //! confirm (a forced move repeats its totals), and read the results.
 
-use super::common::{I18n, Loading, PasswordConfirm, count, step_up_error, version_short_name};
+use super::common::{I18n, Loading, PasswordConfirm, count, step_up_error, version_name, version_short_name};
 use super::console::TreeResource;
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{MoveUsers, preview_move};
@@ -229,7 +229,10 @@ fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
             let flagged = refusal.is_some() || u.lost() > 0;
             view! {
                 <tr class:problem=flagged>
-                    <td>{u.display_name.clone()}</td>
+                    <td>
+                        <span class="person-name">{u.display_name.clone()}</span>
+                        <span class="mono person-sip">{u.sip_uri.clone()}</span>
+                    </td>
                     <td>{u.source_fqdn.clone()}</td>
                     {u.fates.iter().map(|f| view! { <td class="numbers">{fate(*f)}</td> }).collect_view()}
                     <td>
@@ -306,7 +309,23 @@ fn PreviewStep(
             let fqdn = p.destination.fqdn.clone();
             let force = p.force;
             let stored = StoredValue::new(token);
+            let version = p.destination.version;
+            let destination_line = {
+                let fqdn = fqdn.clone();
+                move || {
+                    t_string!(
+                        i18n,
+                        moves.preview_destination,
+                        pool = fqdn.clone(),
+                        version = version_name(version)
+                    )
+                    .to_string()
+                }
+            };
             view! {
+                        <p class="preview-destination" data-testid="move-destination">
+                            <strong>{destination_line}</strong>
+                        </p>
                         <Totals totals results=false />
                         <PlanTable users=p.users.clone() total />
                         <Show when=move || confirming.get()>

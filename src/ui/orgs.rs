@@ -2,7 +2,7 @@
 //! household, Prevent User Move, attributes), alerts and move history; CSV import and move.
 //! The move wizard is `org_move`.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, PrevNext, count, lang};
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, PageError, PrevNext, count, lang};
 use crate::api::orgs::{
     ApplyOrgCsv, OrgOverview, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview,
     get_org_tree, list_org_members,
@@ -135,10 +135,10 @@ pub fn OrgsPage() -> impl IntoView {
                     };
                     let enterprise = orgs.iter().find(|o| o.org.is_enterprise()).map(|o| o.org.id);
                     let Some(current) = requested.or(enterprise) else {
-                        return view! { <ErrorPanel error=AppError::OrganizationNotFound /> }.into_any();
+                        return view! { <PageError error=AppError::OrganizationNotFound /> }.into_any();
                     };
                     let Some(summary) = orgs.iter().find(|o| o.org.id == current).cloned() else {
-                        return view! { <ErrorPanel error=AppError::OrganizationNotFound /> }.into_any();
+                        return view! { <PageError error=AppError::OrganizationNotFound /> }.into_any();
                     };
                     view! {
                         <div class="page-header"><h1>{t!(i18n, orgs.title)}</h1></div>
@@ -180,10 +180,9 @@ fn OrgDetail(
     let set_lock = move |locked: bool| {
         lock.dispatch(SetPreventUserMove { users: selected.get_untracked().into_iter().collect(), locked });
     };
-    let kind = if summary.org.is_enterprise() {
-        t_string!(i18n, orgs.kind_enterprise)
-    } else {
-        t_string!(i18n, orgs.kind_sub)
+    let enterprise = summary.org.is_enterprise();
+    let kind = move || {
+        if enterprise { t_string!(i18n, orgs.kind_enterprise) } else { t_string!(i18n, orgs.kind_sub) }
     };
     view! {
         <h2 class="org-name">{summary.org.name.clone()}</h2>

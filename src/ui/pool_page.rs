@@ -1,7 +1,7 @@
 //! The pool property page.
 
 use super::common::{
-    ErrorPanel, Loading, availability_name, count, pool_kind_name, pool_state_name, version_name,
+    ErrorPanel, Loading, PageError, availability_name, count, pool_kind_name, pool_state_name, version_name,
 };
 use super::console::TreeResource;
 use crate::api::get_pool_detail;
@@ -34,7 +34,7 @@ pub fn PoolPage() -> impl IntoView {
                         <PoolStateActions detail on_changed=Callback::new(move |_: ()| detail_resource.refetch()) />
                     }
                     .into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
                 }
             })}
         </Suspense>

@@ -22,7 +22,7 @@ use crate::domain::user::{ArchivingPolicy, Telephony};
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 /// The page's URL for a search and a list order/page.
@@ -152,12 +152,12 @@ fn TriState(name: &'static str, label: Signal<String>, value: Option<bool>) -> i
     }
 }
 
-/// A filter with a list of values; `values` are (URL value, label).
+/// A filter with a list of values; `values` are (URL value, label in the current language).
 #[component]
 fn Choice(
     name: &'static str,
     label: Signal<String>,
-    values: Vec<(String, String)>,
+    values: Vec<(String, Signal<String>)>,
     current: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -190,31 +190,56 @@ fn SearchForm(
     let f: SearchFilters = current.filters.clone();
     let open_advanced = !f.is_empty();
     let l = move |get: fn(I18n) -> &'static str| Signal::derive(move || get(i18n).to_string());
-    let pools: Vec<(String, String)> = tree
+    let pools: Vec<(String, Signal<String>)> = tree
         .as_ref()
-        .map(|t| t.pools.iter().map(|p| (p.pool.id.0.to_string(), p.pool.fqdn.clone())).collect())
+        .map(|t| {
+            t.pools.iter().map(|p| (p.pool.id.0.to_string(), Signal::stored(p.pool.fqdn.clone()))).collect()
+        })
         .unwrap_or_default();
     let scope = current.scope;
     let sip_value = current.sip.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let mut scopes = vec![(NodeId::Forest, super::common::node_name(i18n, NodeId::Forest, tree.as_ref()))];
+    let text_value = current.text.clone().unwrap_or_default();
+    // Names in the current language: they follow a change of language.
+    let forest_tree = tree.clone();
+    let mut scopes: Vec<(NodeId, Signal<String>)> = vec![(
+        NodeId::Forest,
+        Signal::derive(move || super::common::node_name(i18n, NodeId::Forest, forest_tree.as_ref())),
+    )];
     for c in [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions] {
-        scopes.push((NodeId::Category(c), category_name(i18n, c).to_string()));
+        scopes.push((NodeId::Category(c), Signal::derive(move || category_name(i18n, c).to_string())));
     }
-    scopes.push((NodeId::Unassigned, t_string!(i18n, tree.unassigned).to_string()));
+    scopes.push((NodeId::Unassigned, Signal::derive(move || t_string!(i18n, tree.unassigned).to_string())));
     for p in tree.as_ref().map(|t| t.pools.clone()).unwrap_or_default() {
-        scopes.push((NodeId::Pool(p.pool.id), p.pool.fqdn.clone()));
+        scopes.push((NodeId::Pool(p.pool.id), Signal::stored(p.pool.fqdn.clone())));
     }
     let text = |v: &Option<String>| v.clone();
     let policy_current = f.meeting_policy.as_ref().map(|p| match p {
         MeetingPolicyFilter::Global => GLOBAL_POLICY.to_string(),
         MeetingPolicyFilter::Named(n) => n.clone(),
     });
-    let mut policies = vec![(GLOBAL_POLICY.to_string(), t_string!(i18n, search.global_policy).to_string())];
-    policies.extend(options.meeting_policies.iter().map(|p| (p.clone(), p.clone())));
+    let mut policies = vec![(
+        GLOBAL_POLICY.to_string(),
+        Signal::derive(move || t_string!(i18n, search.global_policy).to_string()),
+    )];
+    policies.extend(options.meeting_policies.iter().map(|p| (p.clone(), Signal::stored(p.clone()))));
     view! {
-        <Form method="GET" action="/search" attr:class="search-form" attr:role="search">
+        <form method="GET" action="/search" class="search-form" role="search" on:submit=clean_search_url>
             <input type="hidden" name="find" value="1" />
             <div class="search-row">
+                <div class="field field-grow">
+                    <label for="search-text">{t!(i18n, search.text_label)}</label>
+                    <input
+                        id="search-text"
+                        type="search"
+                        name="text"
+                        value=text_value.clone()
+                        prop:value=text_value
+                        maxlength=crate::domain::paging::MAX_FILTER_CHARS
+                        autocomplete="off"
+                        aria-describedby="search-text-hint"
+                    />
+                    <p class="field-hint" id="search-text-hint">{t!(i18n, search.text_hint)}</p>
+                </div>
                 <div class="field field-grow">
                     <label for="search-sip">{t!(i18n, search.sip_label)}</label>
                     <input
@@ -255,7 +280,7 @@ fn SearchForm(
                     <Choice
                         name="version"
                         label=l(|i| t_string!(i, search.f_version))
-                        values=ServerVersion::ALL.iter().map(|v| (v.as_str().to_string(), version_name(*v).to_string())).collect()
+                        values=ServerVersion::ALL.iter().map(|v| (v.as_str().to_string(), Signal::stored(version_name(*v).to_string()))).collect()
                         current=f.version.map(|v| v.as_str().to_string())
                     />
                     <TriState name="ep" label=l(|i| t_string!(i, search.f_enhanced_presence)) value=f.enhanced_presence />
@@ -265,27 +290,27 @@ fn SearchForm(
                     <Choice
                         name="archiving"
                         label=l(|i| t_string!(i, search.f_archiving))
-                        values=ArchivingPolicy::ALL.iter().map(|a| (a.as_str().to_string(), archiving_name(i18n, *a).to_string())).collect()
+                        values=ArchivingPolicy::ALL.iter().map(|a| { let a = *a; (a.as_str().to_string(), Signal::derive(move || archiving_name(i18n, a).to_string())) }).collect()
                         current=f.archiving.map(|a| a.as_str().to_string())
                     />
                     <Choice name="meeting_policy" label=l(|i| t_string!(i, search.f_meeting_policy)) values=policies current=policy_current />
                     <Choice
                         name="telephony"
                         label=l(|i| t_string!(i, search.f_telephony))
-                        values=Telephony::ALL.iter().map(|t| (t.as_str().to_string(), telephony_name(i18n, *t).to_string())).collect()
+                        values=Telephony::ALL.iter().map(|t| { let t = *t; (t.as_str().to_string(), Signal::derive(move || telephony_name(i18n, t).to_string())) }).collect()
                         current=f.telephony.map(|t| t.as_str().to_string())
                     />
                     <TriState name="account" label=l(|i| t_string!(i, search.f_account_enabled)) value=f.account_enabled />
                     <Choice
                         name="container"
                         label=l(|i| t_string!(i, search.f_container))
-                        values=options.containers.iter().map(|c| (c.clone(), c.clone())).collect()
+                        values=options.containers.iter().map(|c| (c.clone(), Signal::stored(c.clone()))).collect()
                         current=text(&f.container)
                     />
                     <Choice
                         name="department"
                         label=l(|i| t_string!(i, search.f_department))
-                        values=options.departments.iter().map(|d| (d.clone(), d.clone())).collect()
+                        values=options.departments.iter().map(|d| (d.clone(), Signal::stored(d.clone()))).collect()
                         current=text(&f.department)
                     />
                     <TriState name="unassigned" label=l(|i| t_string!(i, search.f_unassigned)) value=f.unassigned />
@@ -295,8 +320,47 @@ fn SearchForm(
                 <button type="submit" class="button button-primary">{t!(i18n, search.find)}</button>
                 <A href="/search" attr:class="button button-quiet">{t!(i18n, search.clear)}</A>
             </div>
-        </Form>
+        </form>
     }
+}
+
+/// Submits the search form to a clean address: only the fields that say something, in the
+/// search's own order (`/search?find=1&text=myer&unassigned=yes`), instead of every empty field
+/// the browser would list. Without the browser bundle the plain GET form still works.
+fn clean_search_url(ev: leptos::ev::SubmitEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+            return;
+        };
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
+        let field = |name: &str| data.get(name).as_string().filter(|v| !v.trim().is_empty());
+        // A search that does not read (a bad pattern) keeps its fields, so the page can say why.
+        let search_qs = match UserSearch::from_params(field) {
+            Ok(search) => search.to_query_string(),
+            Err(_) => std::iter::once("node")
+                .chain(std::iter::once("text"))
+                .chain(std::iter::once("sip"))
+                .chain(crate::domain::search::FILTER_KEYS)
+                .filter_map(|name| field(name).map(|v| format!("{name}={}", encode_value(&v))))
+                .collect::<Vec<_>>()
+                .join("&"),
+        };
+        let size =
+            field("size").and_then(|s| s.parse().ok()).unwrap_or(crate::domain::paging::DEFAULT_PAGE_SIZE);
+        // The default order reads as SIP URI order on this page (see `list_query`).
+        let list = UserQuery { page_size: size, ..UserQuery::default() };
+        ev.prevent_default();
+        leptos_router::hooks::use_navigate()(&search_href(&search_qs, &list), Default::default());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
+#[cfg(feature = "hydrate")]
+fn encode_value(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Saves the search shown under a name, optionally shared with the other operators.

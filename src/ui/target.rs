@@ -31,7 +31,9 @@ pub fn from_url(query: Memo<ParamsMap>) -> WizardTarget {
     let node = get("node").and_then(|n| n.parse::<NodeId>().ok());
     let filter = get("q").unwrap_or_default();
     let search = get("search");
+    let user = get("user").and_then(|u| u.parse::<i64>().ok()).map(crate::domain::user::UserId);
     let back = match (&search, node) {
+        _ if user.is_some() => format!("/users/{}", user.map_or(0, |u| u.0)),
         (Some(qs), _) => format!("/search?{qs}"),
         (None, Some(node)) if filter.is_empty() => format!("/browse/{node}"),
         (None, Some(node)) => format!("/browse/{node}?q={}", encode(&filter)),
@@ -42,6 +44,7 @@ pub fn from_url(query: Memo<ParamsMap>) -> WizardTarget {
         Some("search") => {
             search.as_deref().and_then(|qs| UserSearch::from_query_string(qs).ok()).map(UserTarget::Search)
         }
+        Some("user") => user.map(|user| UserTarget::Users(vec![user])),
         _ => {
             let selected = use_context::<SelectedUsers>().map(|s| s.0.get_untracked()).unwrap_or_default();
             let users: Vec<_> = selected.into_iter().collect();
@@ -54,6 +57,11 @@ pub fn from_url(query: Memo<ParamsMap>) -> WizardTarget {
 /// A wizard's URL for the selected users of a list (`from` is the list's own wizard parameters).
 pub fn selected_href(wizard: &str, from: &ListOrigin) -> String {
     format!("/{wizard}?scope=selected&{}", from.params())
+}
+
+/// A wizard's URL for one user, from their page (which the wizard goes back to).
+pub fn user_href(wizard: &str, user: crate::domain::user::UserId) -> String {
+    format!("/{wizard}?scope=user&user={}", user.0)
 }
 
 /// A wizard's URL for every user of a list.

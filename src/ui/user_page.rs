@@ -2,12 +2,14 @@
 
 use super::common::lang;
 use super::common::{
-    ErrorPanel, Loading, archiving_name, count, pool_state_name, status_name, telephony_name, version_name,
+    Loading, PageError, archiving_name, count, pool_state_name, status_name, telephony_name, version_name,
     yes_no,
 };
+use super::target::user_href;
 use crate::api::get_user_detail;
 use crate::domain::AppError;
 use crate::domain::format::format_instant;
+use crate::domain::operator::{Operator, Permission};
 use crate::domain::user::{UserDetail, UserId, UserStatus};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -22,12 +24,13 @@ pub fn UserPage() -> impl IntoView {
         params.read().get("id").and_then(|s| s.parse::<i64>().ok()).map(UserId).ok_or(AppError::UserNotFound)
     });
     let detail = Resource::new(move || id.get(), |id| async move { get_user_detail(id?).await });
+    let timeline = super::audit::timeline_resource(id);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(user) => view! { <UserView user /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(user) => view! { <UserView user timeline /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -35,10 +38,9 @@ pub fn UserPage() -> impl IntoView {
 }
 
 #[component]
-fn UserView(user: UserDetail) -> impl IntoView {
+fn UserView(user: UserDetail, timeline: super::audit::TimelineResource) -> impl IntoView {
     let i18n = use_i18n();
     let name = user.directory.display_name.clone();
-    let user_id = user.id.0;
     let title_name = name.clone();
     let status = user.status;
     let pool_state = user.pool.state;
@@ -55,12 +57,42 @@ fn UserView(user: UserDetail) -> impl IntoView {
     let (ep, converted) = (user.enhanced_presence, user.converted_to_enhanced_presence);
     let account_enabled = dir.account_enabled;
     let optional = move |v: Option<String>| v.unwrap_or_else(|| t_string!(i18n, not_set).to_string());
+    let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
+    let id = user.id;
+    // Users of a deactivated or removed pool are listed under "Unassigned users".
+    let (list_href, list_name) = match status {
+        UserStatus::Unassigned => ("/browse/unassigned".to_string(), None),
+        _ => (format!("/browse/pool-{}", user.pool.id.0), Some(user.pool.fqdn.clone())),
+    };
+    let crumb_name = name.clone();
     view! {
         <Title text=move || format!("{} – {}", title_name, t_string!(i18n, app_name)) />
+        <nav class="breadcrumb" aria-label=move || t_string!(i18n, user_page.breadcrumb)>
+            <ol>
+                <li><A href="/browse/forest">{t!(i18n, user_page.crumb_root)}</A></li>
+                <li>
+                    <A href=list_href>
+                        {move || list_name.clone().unwrap_or_else(|| t_string!(i18n, tree.unassigned).to_string())}
+                    </A>
+                </li>
+                <li aria-current="page">{crumb_name}</li>
+            </ol>
+        </nav>
         <div class="page-header">
             <h1>{name}</h1>
             <span class="mono subtitle">{user.sip_uri.to_string()}</span>
         </div>
+        {may_manage.then(|| view! {
+            <div class="list-actions list-operations" data-testid="user-actions">
+                <A href=user_href("move", id) attr:class="button">{t!(i18n, user_page.move_user)}</A>
+                <A href=user_href("configure", id) attr:class="button">{t!(i18n, user_page.configure_user)}</A>
+                <A href=user_href("delete", id) attr:class="button">{t!(i18n, user_page.delete_user)}</A>
+                // A download, not a page: the router must leave it alone.
+                <a href=format!("/exports/user-data.xml?users={}", id.0) class="button" rel="external" download>
+                    {t!(i18n, user_page.export_user)}
+                </a>
+            </div>
+        })}
         {match status {
             UserStatus::Unassigned => Some(view! {
                 <p class="alert alert-warn" data-testid="cannot-sign-in">
@@ -155,7 +187,7 @@ fn UserView(user: UserDetail) -> impl IntoView {
                     <dt>{t!(i18n, user_page.department)}</dt>
                     <dd>{let dep = dir.department.clone(); move || optional(dep.clone())}</dd>
                     <dt>{t!(i18n, user_page.container)}</dt>
-                    <dd class="mono">{dir.container.clone()}</dd>
+                    <dd class="mono dn">{distinguished_name(&dir.container)}</dd>
                     <dt>{t!(i18n, user_page.account)}</dt>
                     <dd>
                         {move || if account_enabled {
@@ -169,6 +201,24 @@ fn UserView(user: UserDetail) -> impl IntoView {
                 </dl>
             </section>
         </div>
-        <super::audit::UserTimeline user=user_id />
+        <super::audit::UserTimeline entries=timeline />
     }
+}
+
+/// A distinguished name that wraps only after its commas (`OU=Sales,<wbr>DC=contoso`), never
+/// in the middle of a name; copied, it is the name as it is.
+fn distinguished_name(dn: &str) -> impl IntoView + use<> {
+    let parts: Vec<String> = dn.split_inclusive(',').map(str::to_string).collect();
+    let last = parts.len().saturating_sub(1);
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i < last {
+                view! { <span>{part}</span><wbr /> }.into_any()
+            } else {
+                view! { <span>{part}</span> }.into_any()
+            }
+        })
+        .collect_view()
 }
