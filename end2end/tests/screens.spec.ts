@@ -8,6 +8,8 @@ import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
 test.use({ viewport: { width: 1280, height: 800 } });
 
 const LANGUAGES = ["en", "fr", "de"] as const;
+/** How the audit log names the address of a sign-in, per language. */
+const CLIENT_ADDRESS = { en: "Client address", fr: "Adresse du client", de: "Clientadresse" };
 
 async function noSidewaysScroll(page: Page, name: string) {
   const widths = await page.evaluate(() => ({
@@ -83,6 +85,12 @@ for (const language of LANGUAGES) {
       await expect(page.locator(".loading")).toHaveCount(0);
       await noSidewaysScroll(page, name);
       await keep(page, testInfo, `${language}-${name}`);
+      if (name === "audit") {
+        // Parameters read as words in the page's language, never as raw keys.
+        const params = page.locator("td.params");
+        await expect(params.first()).toContainText(`${CLIENT_ADDRESS[language]}: 127.0.0.1`);
+        for (const text of await params.allInnerTexts()) expect(text).not.toMatch(/\b[a-z]+_[a-z_]+:/);
+      }
     }
     await expectAccessible(page);
 

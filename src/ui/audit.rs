@@ -48,6 +48,11 @@ pub fn operation_name(i18n: I18n, code: &str) -> String {
         "org_move_job_cancel" => t_string!(i18n, audit.op_org_move_job_cancel),
         "org_move_job_resume" => t_string!(i18n, audit.op_org_move_job_resume),
         "org_move_job_end" => t_string!(i18n, audit.op_org_move_job_end),
+        // Recorded by the organization services (shown in timelines and in the log).
+        "org_move" => t_string!(i18n, audit.op_org_move),
+        "csv_import" => t_string!(i18n, audit.op_csv_import),
+        "directory_sync" => t_string!(i18n, audit.op_directory_sync),
+        "prevent_user_move" => t_string!(i18n, audit.op_prevent_user_move),
         "sign_in_failures_repeated" => t_string!(i18n, audit.op_sign_in_failures_repeated),
         "download" => t_string!(i18n, audit.op_download),
         other => return other.to_string(),
