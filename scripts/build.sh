@@ -26,6 +26,9 @@ export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # own code and its libraries, never the build scripts and macros: those are then built once
 # and shared by the server and browser builds, in one target folder.
 host=$(rustc -vV | sed -n 's/^host: //p')
+# Cargo learns about a target by running rustc on /dev/null. Where /dev/null is a regular file
+# (some containers), whatever another program wrote there breaks that step: start it empty.
+if [ -f /dev/null ] && [ -w /dev/null ]; then : >/dev/null; fi
 site=target/site
 pkg=$site/pkg
 

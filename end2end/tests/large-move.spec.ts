@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { expect, test } from "./fixtures";
 import { demoPassword } from "../playwright.config";
 import { openPool, signIn } from "./helpers";
@@ -44,7 +44,10 @@ test.beforeAll(async () => {
   // A small demo deployment, then a quarter of a million plain users on pool02 (the demo's
   // own pool02 users go to pool01), and room for them all on pool01. Plain SQL: generating the
   // same with server data for every user takes minutes.
-  execFileSync("target/debug/uc-admin", ["generate", "--users", "2000"], { cwd: root, env, stdio: "ignore" });
+  // Output goes to a log file, never "ignore" (/dev/null): on some machines /dev/null is a
+  // regular file, and what lands there is read back by the next program that reads it.
+  const log = openSync(`${root}/${folder}/server.log`, "a");
+  execFileSync("target/debug/uc-admin", ["generate", "--users", "2000"], { cwd: root, env, stdio: ["ignore", log, log] });
   execFileSync("sqlite3", [
     `${root}/${database}`,
     `PRAGMA foreign_keys = ON;
@@ -66,7 +69,7 @@ test.beforeAll(async () => {
   ]);
   server = spawn("target/debug/uc-admin", [], {
     cwd: root,
-    stdio: "ignore",
+    stdio: ["ignore", log, log],
     env: {
       ...env,
       UC_ADMIN_BACKUP_DIR: `${folder}/backups`,

@@ -50,12 +50,16 @@ impl Server {
     /// Starts `uc-admin` (serve) listening on `port` with the extra environment `env`, and waits
     /// until it accepts connections.
     pub fn start(port: u16, env: &[(&str, String)]) -> Server {
+        let log_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("create the server's log file");
         let mut command = Command::new(BINARY);
         command
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "uc-admin")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            // The log goes to a file, not /dev/null: on some machines /dev/null is a regular
+            // file, and what a server writes there is read back by the next program reading it.
+            .stdout(Stdio::from(log))
             .stderr(Stdio::inherit());
         for (name, value) in env {
             command.env(name, value);
@@ -65,7 +69,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("the server exited before listening: {status}");
+                panic!("the server exited before listening: {status} (log: {})", log_path.display());
             }
             assert!(Instant::now() < deadline, "the server did not start listening");
             std::thread::sleep(Duration::from_millis(20));

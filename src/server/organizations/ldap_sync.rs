@@ -342,10 +342,12 @@ mod tests {
             );
             std::fs::write(dir.join("slapd.conf"), conf).unwrap();
             let url = format!("ldap://127.0.0.1:{port}");
+            // slapd's output goes to a file in its folder, not /dev/null (see tests/common).
+            let log = std::fs::File::create(dir.join("slapd.log")).unwrap();
             let child = Command::new(slapd)
                 .args(["-f", &dir.join("slapd.conf").to_string_lossy(), "-h", &format!("{url}/"), "-d", "0"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stdout(Stdio::from(log.try_clone().unwrap()))
+                .stderr(Stdio::from(log))
                 .spawn()
                 .expect("start slapd");
             let server = Slapd { child, dir, url };
