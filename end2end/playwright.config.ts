@@ -44,8 +44,8 @@ export default defineConfig({
       UC_ADMIN_DATABASE_URL: "sqlite://end2end/.db/e2e.db",
       UC_ADMIN_BACKUP_DIR: "end2end/.db/backups",
       UC_ADMIN_DEMO_PASSWORD: demoPassword,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
+      UC_ADMIN_LISTEN: `127.0.0.1:${port}`,
+      UC_ADMIN_SITE_ROOT: "target/site",
       RUST_LOG: "warn",
       // Small jobs with a pause between chunks, so that a test can watch one progress.
       UC_ADMIN_MOVE_JOB_THRESHOLD: "40",

@@ -9,5 +9,5 @@ mode=${1:-}
 case "$mode" in "" | --release) ;; *) echo "usage: scripts/run.sh [--release]" >&2; exit 2 ;; esac
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" run $mode
 scripts/build.sh $mode
-export LEPTOS_SITE_ROOT=target/site
+export UC_ADMIN_SITE_ROOT=target/site
 exec "target/$([ "$mode" = --release ] && echo release || echo debug)/uc-admin"

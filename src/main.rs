@@ -1,109 +1,188 @@
-//! The UC Admin server: configuration, database, demo deployment, HTTP routes.
-//!
-//! Usage:
-//!   uc-admin                      serve the portal (creates the demo deployment on first start)
-//!   uc-admin generate --users N   create a deployment of N directory users in a new database
-//!   uc-admin sync-directory       sync users and organizations from the LDAP directory once
-//!   uc-admin backup [--to DIR]    write an online backup of the database
+//! The UC Admin server binary: the command line (clap), configuration, logging, and the
+//! service's life — start, serve, shut down cleanly. Everything else is in the library.
 
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use uc_admin::server::{AppState, Config, jobs, security::operators, storage::db, storage::seed};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+use uc_admin::server::config::{ConfigError, LogFormat, SecretEnv, SettingsArgs};
+use uc_admin::server::{AppState, Config, jobs, lifecycle, security::operators, storage::db, storage::seed};
 
-const USAGE: &str = "\
-Usage:
-  uc-admin                         Serve the portal. A new database gets the demo deployment.
-  uc-admin generate --users N      Create a deployment of N directory users (about 3 in 4
-                                   enabled, with server data) in the database, which must be new.
-  uc-admin sync-directory          Read users and their organization from the LDAP directory
-                                   (UC_ADMIN_LDAP_*) and create, update and move them; prints
-                                   the report. Users with Prevent User Move are not moved.
-  uc-admin backup [--to DIR]       Write a consistent copy of the database (safe while the
-                                   portal runs) into DIR (default UC_ADMIN_BACKUP_DIR). See
-                                   README.md (Backup and restore) to restore one.
+/// The commit this binary was built from: `scripts/build.sh` passes it in.
+const COMMIT: &str = match option_env!("UC_ADMIN_GIT_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+static VERSION: LazyLock<String> =
+    LazyLock::new(|| format!("{} (commit {COMMIT})", env!("CARGO_PKG_VERSION")));
 
-Environment:
-  UC_ADMIN_DATABASE_URL            SQLite database (default sqlite://data/uc-admin.db)
-  UC_ADMIN_DEMO_PASSWORD           Password of the demo operators when they are created
-                                   (default: generated and printed once)
-  UC_ADMIN_DEMO_USERS              Directory users in a new demo deployment (default 2000)
-  UC_ADMIN_MOVE_JOB_THRESHOLD      Moves, deletes, configurations of more users run as jobs
-                                   (default 1000), UC_ADMIN_MOVE_JOB_CHUNK users at a time (500)
-  UC_ADMIN_PUBLIC_ORIGIN           e.g. https://uc.contoso.com; https makes cookies Secure
-  UC_ADMIN_SESSION_IDLE_MINUTES    Idle session timeout (default 30)
-  UC_ADMIN_SESSION_MAX_HOURS       Absolute session lifetime (default 12)
-  UC_ADMIN_LDAP_URL                ldap://host:389 or ldaps://host:636 (sync-directory)
-  UC_ADMIN_LDAP_BIND_DN, UC_ADMIN_LDAP_PASSWORD   Bind identity (anonymous if unset)
-  UC_ADMIN_LDAP_BASE_DN            Where the users are, e.g. ou=People,dc=contoso,dc=com
-  UC_ADMIN_LDAP_FILTER             Default (objectClass=inetOrgPerson)
-  UC_ADMIN_LDAP_ORG_ATTRIBUTE      Attribute naming the organization (default o)
-  UC_ADMIN_LDAP_GUID_ATTRIBUTE     Stable entry identifier (default entryUUID)
-  UC_ADMIN_LDAP_STARTTLS           1 to upgrade ldap:// with StartTLS
-  UC_ADMIN_BACKUP_DIR              Backup folder (default: backups beside the database file)
-  UC_ADMIN_TRUSTED_PROXIES         Reverse proxies (addresses or networks, comma-separated)
-                                   whose X-Forwarded-For entries give the client address
-  UC_ADMIN_BEHIND_PROXY            1 to trust a reverse proxy on this machine (loopback)
-  LEPTOS_SITE_ADDR                 Listen address (default 127.0.0.1:3000)
-  RUST_LOG                         Log filter (default info)";
+/// The documented example configuration, also installed as /etc/uc-admin/uc-admin.toml.
+const EXAMPLE_CONFIG: &str = include_str!("../packaging/uc-admin.toml");
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
-        Some("generate") => match parse_users(&args[1..]) {
-            Some(users) => generate(users).await,
-            None => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(2);
-            }
-        },
-        Some("sync-directory") => sync_directory().await,
-        Some("backup") => match &args[1..] {
-            [] => backup(None).await,
-            [flag, dir] if flag == "--to" => backup(Some(dir.into())).await,
-            _ => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(2);
-            }
-        },
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
+#[derive(Debug, Parser)]
+#[command(
+    name = "uc-admin",
+    version = VERSION.as_str(),
+    about = "UC Admin: a browser-based administration portal for a unified-communications deployment",
+    after_help = "Settings come from defaults, then the configuration file (--config), then environment \
+variables, then flags. The secrets UC_ADMIN_DEMO_PASSWORD and UC_ADMIN_LDAP_PASSWORD are read from \
+the environment or the file only, never from flags.\n\nExit codes: 0 done, 1 failed, 2 usage error, \
+78 configuration error."
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// What to do (serve when left out).
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the portal (the default). A new database gets the demo deployment. SIGTERM or
+    /// Ctrl-C: stop accepting, finish requests in flight, suspend running jobs after their
+    /// current chunk (the next start resumes them), then exit.
+    Serve,
+    /// Create a deployment of N directory users (about 3 in 4 enabled, with server data) in
+    /// the database, which must be new.
+    Generate {
+        /// How many directory users.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5_000_000))]
+        users: u32,
+    },
+    /// Read users and their organization from the LDAP directory (directory.* settings) and
+    /// create, update and move them; prints the report. Users with Prevent User Move are not
+    /// moved.
+    SyncDirectory,
+    /// Write a consistent copy of the database (safe while the portal runs). README.md,
+    /// "Backup and restore", says how to restore one.
+    Backup {
+        /// Folder to write into [default: database.backup_dir].
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+    },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Check the configuration and print the one in effect, secrets masked. Exit code 78 and
+    /// the key at fault when it is not valid.
+    Check,
+    /// Print a configuration file documenting every key.
+    Example,
+}
+
+/// Why a command failed, and its exit code.
+#[derive(Debug)]
+enum Failure {
+    Config(ConfigError),
+    Run(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Config(_) => ExitCode::from(78),
+            Failure::Run(_) => ExitCode::FAILURE,
         }
-        Some(other) => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Config(e) => write!(f, "configuration: {e}"),
+            Failure::Run(message) => f.write_str(message),
         }
+    }
+}
+
+/// Any other error, by its message (the portal's errors by their code).
+fn run_failure(error: impl std::fmt::Display) -> Failure {
+    Failure::Run(error.to_string())
+}
+
+fn app_failure(error: uc_admin::domain::AppError) -> Failure {
+    Failure::Run(error.code().to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config { command: ConfigCommand::Example } = command {
+        print!("{EXAMPLE_CONFIG}");
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::load(&cli.settings, &SecretEnv::from_env()) {
+        Ok(config) => config,
+        Err(e) => return fail(Failure::Config(e)),
     };
+    if let Command::Config { command: ConfigCommand::Check } = command {
+        return check(&config, &cli.settings);
+    }
+    init_logging(&config);
+    uc_admin::server::metrics::set_build_info(env!("CARGO_PKG_VERSION"), COMMIT);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(run_failure(e)),
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Serve => serve(config).await,
+            Command::Generate { users } => generate(&config, users).await,
+            Command::SyncDirectory => sync_directory(&config).await,
+            Command::Backup { to } => backup(&config, to).await,
+            Command::Config { .. } => unreachable!("handled before the runtime starts"),
+        }
+    });
+    // Job tasks still inside a chunk past the shutdown bound are dropped with the runtime:
+    // their transaction rolls back, and the next start marks the job interrupted.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("uc-admin: {e}");
-            ExitCode::FAILURE
+        Err(failure) => fail(failure),
+    }
+}
+
+fn fail(failure: Failure) -> ExitCode {
+    eprintln!("uc-admin: {failure}");
+    failure.exit_code()
+}
+
+fn check(config: &Config, args: &SettingsArgs) -> ExitCode {
+    let source = match &args.config {
+        Some(path) => format!("{} with the environment and flags", path.display()),
+        None => "defaults, the environment and flags (no --config)".into(),
+    };
+    match toml::to_string(&config.effective()) {
+        Ok(text) => {
+            println!("# The configuration is valid. In effect, from {source}; secrets masked:\n\n{text}");
+            ExitCode::SUCCESS
         }
+        Err(e) => fail(run_failure(e)),
     }
 }
 
-fn parse_users(args: &[String]) -> Option<u32> {
-    match args {
-        [flag, n] if flag == "--users" => n.parse().ok().filter(|n| *n > 0),
-        _ => None,
+/// Log lines on standard output, as text for people or JSON for a collector.
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
     }
 }
 
-type AnyError = Box<dyn std::error::Error>;
-
-async fn generate(users: u32) -> Result<(), AnyError> {
-    let config = Config::from_env();
-    let pool = db::connect(&config.database_url).await?;
+async fn generate(config: &Config, users: u32) -> Result<(), Failure> {
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
     let started = std::time::Instant::now();
-    match seed::ensure_demo(&pool, users).await.map_err(|e| e.code())? {
+    match seed::ensure_demo(&pool, users).await.map_err(app_failure)? {
         Some(report) => println!(
             "created {} directory users, {} enabled, {} contacts in {:.1} s ({})",
             report.directory_users,
@@ -112,35 +191,38 @@ async fn generate(users: u32) -> Result<(), AnyError> {
             started.elapsed().as_secs_f64(),
             config.database_url
         ),
-        None => return Err(format!("{} already holds a deployment", config.database_url).into()),
+        None => return Err(Failure::Run(format!("{} already holds a deployment", config.database_url))),
     }
-    if let Some(password) = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())? {
+    if let Some(password) = operators::ensure_demo_operators(&pool, config).await.map_err(app_failure)? {
         println!("demo operators' password: {password}");
     }
     Ok(())
 }
 
 /// An online backup: safe while the portal runs and writes.
-async fn backup(dir: Option<std::path::PathBuf>) -> Result<(), AnyError> {
+async fn backup(config: &Config, dir: Option<PathBuf>) -> Result<(), Failure> {
     use uc_admin::server::security::audit::Actor;
-    let config = Config::from_env();
-    let pool = db::connect(&config.database_url).await?;
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
     let dir = dir.unwrap_or_else(|| config.backup_dir.clone());
     let file =
         uc_admin::server::storage::backup::write(&pool, &dir, Actor { id: None, name: "command-line" })
             .await
-            .map_err(|e| e.code())?;
+            .map_err(app_failure)?;
     println!("{} ({} bytes)", dir.join(&file.name).display(), file.bytes);
     Ok(())
 }
 
-async fn sync_directory() -> Result<(), AnyError> {
-    use uc_admin::server::organizations::ldap_sync::{LdapSettings, SYNC_ACTOR, run};
+async fn sync_directory(config: &Config) -> Result<(), Failure> {
+    use uc_admin::server::organizations::ldap_sync::{SYNC_ACTOR, run};
     use uc_admin::server::security::audit::Actor;
-    let settings = LdapSettings::from_env().ok_or("set UC_ADMIN_LDAP_URL and UC_ADMIN_LDAP_BASE_DN")?;
-    let config = Config::from_env();
-    let pool = db::connect(&config.database_url).await?;
-    let report = run(&pool, &settings, Actor { id: None, name: SYNC_ACTOR }).await.map_err(|e| e.code())?;
+    let settings = config.directory.as_ref().ok_or_else(|| {
+        Failure::Config(ConfigError::Invalid {
+            key: "directory.url",
+            message: "required for sync-directory (with directory.base_dn)".into(),
+        })
+    })?;
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
+    let report = run(&pool, settings, Actor { id: None, name: SYNC_ACTOR }).await.map_err(app_failure)?;
     for row in &report.rows {
         let detail = match row.outcome {
             uc_admin::domain::org::MembershipOutcome::Rejected(problem) => format!(" ({problem:?})"),
@@ -155,36 +237,116 @@ async fn sync_directory() -> Result<(), AnyError> {
     Ok(())
 }
 
-async fn serve() -> Result<(), AnyError> {
+async fn serve(config: Config) -> Result<(), Failure> {
     use leptos::prelude::*;
 
-    let config = Arc::new(Config::from_env());
-    let pool = db::connect(&config.database_url).await?;
-    if let Some(report) = seed::ensure_demo(&pool, config.demo_users).await.map_err(|e| e.code())? {
+    let config = Arc::new(config);
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
+    if let Some(report) = seed::ensure_demo(&pool, config.demo_users).await.map_err(app_failure)? {
         tracing::info!(?report, "created the demo deployment");
     }
-    let demo_password = operators::ensure_demo_operators(&pool, &config).await.map_err(|e| e.code())?;
+    let demo_password = operators::ensure_demo_operators(&pool, &config).await.map_err(app_failure)?;
 
-    let interrupted = jobs::recover(&pool).await.map_err(|e| e.code())?;
+    let (interrupted, resumed) = jobs::recover(&pool, config.jobs).await.map_err(app_failure)?;
     if interrupted > 0 {
-        tracing::warn!(interrupted, "move jobs were running when the server stopped; marked interrupted");
+        tracing::warn!(
+            interrupted,
+            "jobs were running when the server stopped without a shutdown; marked interrupted"
+        );
+    }
+    if !resumed.is_empty() {
+        tracing::info!(?resumed, "resumed the jobs suspended by the last shutdown");
     }
 
-    let leptos_options = get_configuration(None)?.leptos_options;
-    let addr = leptos_options.site_addr;
-    let app = uc_admin::http::router(AppState { db: pool, config, leptos_options });
+    let mut leptos_options = get_configuration(None).map_err(run_failure)?.leptos_options;
+    leptos_options.site_addr = config.listen;
+    leptos_options.site_root = config.site_root.display().to_string().into();
+    let state = AppState { db: pool.clone(), config: config.clone(), leptos_options };
+    let app = uc_admin::http::router(state.clone());
 
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let listener = bind(config.listen).await?;
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    tokio::spawn(watch_signals());
     // The last thing before "listening", so that it is not lost in the build output above it.
-    println!("{}", ready_banner(&format!("http://{addr}"), demo_password.as_deref()));
-    tracing::info!("UC Admin listening on http://{addr}");
+    let banner = ready_banner(&format!("http://{}", config.listen), demo_password.as_deref());
+    // With JSON logs on standard output, the banner (for a person) goes to standard error.
+    match config.log_format {
+        LogFormat::Text => println!("{banner}"),
+        LogFormat::Json => eprintln!("{banner}"),
+    }
+    tracing::info!(version = %*VERSION, "UC Admin listening on http://{}", config.listen);
     // The peer address is the client address of sign-in throttling and the session list.
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    let portal = tokio::spawn(
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(lifecycle::shutdown_begun())
+            .into_future(),
+    );
+    if let Some(listener) = metrics_listener {
+        tracing::info!("metrics on http://{}/metrics", config.metrics_listen.unwrap_or(config.listen));
+        let metrics = uc_admin::http::metrics_router(state.clone());
+        tokio::spawn(
+            axum::serve(listener, metrics).with_graceful_shutdown(lifecycle::shutdown_begun()).into_future(),
+        );
+    }
+
+    lifecycle::shutdown_begun().await;
+    let deadline = tokio::time::Instant::now() + config.shutdown_timeout;
+    tracing::info!(
+        timeout_s = config.shutdown_timeout.as_secs(),
+        "shutting down: finishing requests in flight and the jobs' current chunks"
+    );
+    let (requests, unfinished_jobs) = tokio::join!(
+        tokio::time::timeout_at(deadline, portal),
+        jobs::wait_for_jobs(deadline.saturating_duration_since(tokio::time::Instant::now())),
+    );
+    // Every connection back: the WAL is checkpointed and the database file left clean.
+    let closed = tokio::time::timeout(Duration::from_secs(5), pool.close()).await.is_ok();
+    match (requests, unfinished_jobs, closed) {
+        (Ok(Ok(Ok(()))), 0, true) => {
+            tracing::info!("stopped cleanly");
+            Ok(())
+        }
+        (Err(_), _, _) => Err(Failure::Run("requests still in flight at the shutdown timeout".into())),
+        (_, jobs, _) if jobs > 0 => Err(Failure::Run(format!(
+            "{jobs} jobs still inside a chunk at the shutdown timeout; the next start marks them interrupted"
+        ))),
+        (Ok(Ok(Err(e))), _, _) => Err(run_failure(e)),
+        (Ok(Err(e)), _, _) => Err(run_failure(e)),
+        (_, _, _) => Err(Failure::Run("the database did not close within 5 s".into())),
+    }
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Failure> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Run(format!("cannot listen on {addr}: {e}")))
+}
+
+/// SIGTERM (systemd, Kubernetes) or SIGINT (Ctrl-C) begins the shutdown; a second one ends the
+/// process at once.
+async fn watch_signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::error!("cannot watch SIGTERM and SIGINT; stop the process with SIGKILL");
+        return;
+    };
+    let name = tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    tracing::info!(signal = name, "shutdown requested");
+    lifecycle::begin_shutdown();
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::warn!("second signal: stopping now");
+    std::process::exit(130);
 }
 
 /// The framed notice printed when the portal is ready: where to open it and, the one time the

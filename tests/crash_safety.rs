@@ -364,18 +364,6 @@ fn uncommitted_wal_frames(path: &Path) -> usize {
     valid - committed + torn
 }
 
-fn post_json(port: u16, cookie: &str, endpoint: &str, body: &Value) -> Value {
-    let r = common::http(
-        port,
-        "POST",
-        &format!("/api/{endpoint}"),
-        &[JSON, ("Cookie", cookie)],
-        &body.to_string(),
-    );
-    assert_eq!(r.status, 200, "{endpoint}: {}", r.body);
-    serde_json::from_str(&r.body).unwrap()
-}
-
 fn is_busy(error: &sqlx::Error) -> bool {
     let code = error.as_database_error().and_then(|e| e.code());
     matches!(code.as_deref(), Some("5" | "261" | "517"))
@@ -556,8 +544,12 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
         });
         // The job page says the same as the database.
         if let (Some(job), Some(row)) = (job, &row) {
-            let view =
-                post_json(port, &cookie, "get_job", &json!({"job": job.id, "filter": "all", "page": 1}));
+            let view = common::post_json(
+                port,
+                &cookie,
+                "get_job",
+                &json!({"job": job.id, "filter": "all", "page": 1}),
+            );
             let seen = (view["job"]["state"].as_str(), view["job"]["done"].as_i64());
             assert_eq!(seen, (Some(row.state.as_str()), Some(row.done)), "{context}");
         }
@@ -601,13 +593,13 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
                     json!({"users": movers})
                 };
                 let selection =
-                    post_json(port, &cookie, "select_users", &json!({"source": {"users": target}}));
+                    common::post_json(port, &cookie, "select_users", &json!({"source": {"users": target}}));
                 assert_eq!(
                     selection["count"].as_u64(),
                     Some(movers.len() as u64),
                     "{context}: the selection"
                 );
-                let preview = post_json(
+                let preview = common::post_json(
                     port,
                     &cookie,
                     "preview_move",
@@ -696,10 +688,14 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
     if let (Some(j), Some(r)) = (job, &row)
         && r.state != "completed"
     {
-        post_json(server.port, &cookie, "resume_job", &json!({"job": j.id}));
+        common::post_json(server.port, &cookie, "resume_job", &json!({"job": j.id}));
         let deadline = Instant::now() + Duration::from_secs(120);
-        while post_json(server.port, &cookie, "get_job", &json!({"job": j.id, "filter": "all", "page": 1}))["job"]
-            ["state"]
+        while common::post_json(
+            server.port,
+            &cookie,
+            "get_job",
+            &json!({"job": j.id, "filter": "all", "page": 1}),
+        )["job"]["state"]
             != "completed"
         {
             assert!(Instant::now() < deadline, "the last job did not complete");

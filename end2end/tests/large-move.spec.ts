@@ -73,8 +73,8 @@ test.beforeAll(async () => {
     env: {
       ...env,
       UC_ADMIN_BACKUP_DIR: `${folder}/backups`,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
+      UC_ADMIN_LISTEN: `127.0.0.1:${port}`,
+      UC_ADMIN_SITE_ROOT: "target/site",
       UC_ADMIN_MOVE_JOB_THRESHOLD: "40",
       UC_ADMIN_MOVE_JOB_CHUNK: "10",
       UC_ADMIN_MOVE_JOB_PAUSE_MS: "300",

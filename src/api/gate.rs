@@ -7,6 +7,7 @@ use crate::domain::AppError;
 use crate::domain::operator::Operator;
 use crate::http::admission::Admitted;
 use crate::http::error::{retry_after, status_of};
+use crate::http::request_id::RequestOperator;
 use crate::http::session::{operator_for, session_token_in};
 use crate::server::AppState;
 use axum::http::{HeaderValue, header, request::Parts};
@@ -74,6 +75,9 @@ where
             Some(Admitted { operator: Some(operator), .. }) => operator,
             _ => operator_for(&state, session_token(), *permission).await?,
         };
+        if let Some(slot) = parts.as_ref().and_then(|p| p.extensions.get::<RequestOperator>()) {
+            slot.set(operator.id.0);
+        }
         body(state, operator).await
     })
     .await

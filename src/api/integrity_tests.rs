@@ -514,7 +514,7 @@ async fn step_up_guards_resume_restore_and_backup_download() {
     )
     .await
     .unwrap();
-    crate::server::jobs::recover(&db).await.unwrap();
+    crate::server::jobs::recover(&db, crate::server::Config::for_tests().jobs).await.unwrap();
     let before = snapshot(&db).await;
     for body in [json!({"job": job}), json!({"job": job, "password": "wrong"})] {
         let (status, text) =

@@ -45,7 +45,9 @@ pub async fn job_progress(
     let start =
         Follow { db: state.db.clone(), changes: crate::server::jobs::changes(), last: None, ended: false };
     let events = futures::stream::unfold(start, move |mut follow| async move {
-        if follow.ended {
+        // A shutdown ends the stream, so that waiting for the requests in flight can end; the
+        // browser reconnects to the next server or falls back to asking.
+        if follow.ended || crate::server::lifecycle::shutting_down() {
             return None;
         }
         loop {
@@ -65,7 +67,10 @@ pub async fn job_progress(
                 let event = Event::default().event("progress").json_data(&current);
                 return Some((event.map_err(|_| AppError::INTERNAL), follow));
             }
-            let _ = tokio::time::timeout(RECHECK, follow.changes.changed()).await;
+            tokio::select! {
+                _ = tokio::time::timeout(RECHECK, follow.changes.changed()) => {}
+                _ = crate::server::lifecycle::shutdown_begun() => return None,
+            }
         }
     });
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()

@@ -4,7 +4,8 @@
 //! `session` (the cookie and the operator behind it), `client_address` (who is calling, behind
 //! trusted proxies), `request_id` (the reference of every answer and its log lines) and
 //! `error` (the one place the portal's errors become HTTP statuses). The
-//! plain routes — file downloads and the job progress stream — are here too; server functions
+//! plain routes — file downloads, the job progress stream and the probes (`health`: /healthz,
+//! /readyz, /metrics) — are here too; server functions
 //! are in `api`, services in `server`.
 
 pub mod admission;
@@ -12,9 +13,10 @@ pub mod client_address;
 pub mod downloads;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod origin;
 pub mod request_id;
 pub mod router;
 pub mod session;
 
-pub use router::router;
+pub use router::{metrics_router, router};

@@ -1,9 +1,12 @@
 //! Every request gets an id: in the `x-request-id` answer header, in the log span of everything
 //! the request does, and in the body of a 500, so that an operator who meets a fault can give
-//! the reference and the log says what happened.
+//! the reference and the log says what happened. Every answer is also one log line (method,
+//! route, status, duration, operator, id) and one observation in the metrics.
 
+use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, header};
 use rand_core::RngCore;
+use std::sync::{Arc, OnceLock};
 use tracing::Instrument;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -12,17 +15,47 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
+/// The operator a request acted as, filled in by whoever authenticates it (the server function
+/// gate), for the request's log line. Shared: request extensions are cloned on the way in.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOperator(Arc<OnceLock<i64>>);
+
+impl RequestOperator {
+    pub fn set(&self, operator_id: i64) {
+        let _ = self.0.set(operator_id);
+    }
+}
+
+/// Routes asked every few seconds by probes and scrapers: their lines are debug, not info.
+const QUIET_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
 pub async fn tag(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let started = std::time::Instant::now();
     let id = RequestId(format!("{:016x}", rand_core::OsRng.next_u64()));
+    let operator = RequestOperator::default();
     request.extensions_mut().insert(id.clone());
+    request.extensions_mut().insert(operator.clone());
+    // The route pattern (`/users/{id}`), never the path's ids or the query (which may hold
+    // names being searched for).
+    let route = request.extensions().get::<MatchedPath>().map_or("(other)", |m| m.as_str()).to_string();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let span = tracing::info_span!("request", id = %id.0);
     let mut response = next.run(request).instrument(span).await;
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    crate::server::metrics::observe_request(method.as_str(), &route, status, elapsed);
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let operator = operator.0.get().copied();
+    if QUIET_ROUTES.contains(&route.as_str()) {
+        tracing::debug!(request_id = %id.0, %method, %route, status, duration_ms, "request");
+    } else {
+        tracing::info!(request_id = %id.0, %method, %route, status, duration_ms, operator, "request");
+    }
     if response.status().is_server_error() {
-        tracing::error!(request_id = %id.0, %method, %path, status = response.status().as_u16(), "request failed");
+        tracing::error!(request_id = %id.0, %method, %path, status, "request failed");
         response = with_reference(response, &id).await;
     }
     if let Ok(value) = HeaderValue::from_str(&id.0) {

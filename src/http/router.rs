@@ -1,9 +1,9 @@
 //! The portal's router: the pages, the server functions, the downloads, the job progress
-//! streams, and the layers every request passes (outermost first: body limit, compression,
+//! streams, the probes (`/healthz`, `/readyz`, `/metrics`), and the layers every request passes (outermost first: body limit, compression,
 //! request id, origin and security headers, admission, error statuses). The binary serves it; tests drive
 //! it in-process.
 
-use super::{admission, downloads, error, events, origin, request_id};
+use super::{admission, downloads, error, events, health, origin, request_id};
 use crate::api::access::MAX_BODY_BYTES;
 use crate::app::{App, shell};
 use crate::server::AppState;
@@ -15,13 +15,19 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub fn router(state: AppState) -> Router {
+    let separate_metrics = state.config.metrics_listen.is_some();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
+    let mut router =
+        Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz));
+    if !separate_metrics {
+        router = router.route("/metrics", get(health::metrics));
+    }
+    router
         .route("/exports/enable-runs/{file}", get(downloads::enable_results))
         .route("/exports/user-data.xml", get(downloads::user_data))
         .route("/exports/audit.csv", get(downloads::audit_csv))
@@ -38,5 +44,14 @@ pub fn router(state: AppState) -> Router {
         // The outer limit, also for bodies without a Content-Length; `admission` applies each
         // server function's own limit from the access table before reading anything.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// `/metrics` alone, for `server.metrics_listen`: a scrape address that need not be reachable
+/// from where operators are.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .layer(axum::middleware::from_fn(request_id::tag))
         .with_state(state)
 }

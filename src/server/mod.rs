@@ -1,11 +1,14 @@
 //! Server-only code: configuration, database, services. Compiled with the `ssr` feature only;
 //! UI components never import it. Grouped by what the code serves: `directory` (users and
 //! search), `topology` (pools), `operations` (bulk work on users), `organizations`, `security`,
-//! `jobs` (the engine of large operations) and `storage` (database, backups, seed).
+//! `jobs` (the engine of large operations), `metrics` (what `/metrics` reports) and `storage`
+//! (database, backups, seed).
 
 pub mod config;
 pub mod directory;
 pub mod jobs;
+pub mod lifecycle;
+pub mod metrics;
 pub mod operations;
 pub mod organizations;
 pub mod security;

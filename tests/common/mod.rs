@@ -44,6 +44,8 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub child: Child,
     pub port: u16,
+    /// Where the server's standard output (its log and banner) goes.
+    pub log: PathBuf,
 }
 
 impl Server {
@@ -54,7 +56,7 @@ impl Server {
         let log = std::fs::File::create(&log_path).expect("create the server's log file");
         let mut command = Command::new(BINARY);
         command
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("UC_ADMIN_LISTEN", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "uc-admin")
             .env("RUST_LOG", "warn")
             // The log goes to a file, not /dev/null: on some machines /dev/null is a regular
@@ -65,7 +67,7 @@ impl Server {
             command.env(name, value);
         }
         let child = command.spawn().expect("the uc-admin binary starts");
-        let mut server = Server { child, port };
+        let mut server = Server { child, port, log: log_path.clone() };
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Some(status) = server.child.try_wait().unwrap() {
@@ -75,6 +77,27 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         server
+    }
+
+    /// SIGTERM, as systemd sends it; returns the exit status and how long the process took
+    /// to exit (None when it had not exited after `bound`, and is then killed).
+    pub fn terminate(&mut self, bound: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+        let sent = Instant::now();
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -TERM");
+        while sent.elapsed() < bound {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some((status, sent.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.kill();
+        None
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// SIGKILL: the process gets no chance to finish anything.
@@ -172,4 +195,11 @@ pub fn sign_in(port: u16, username: &str, password: &str) -> Response {
 pub fn session_cookie(response: &Response) -> String {
     let set_cookie = response.header("set-cookie").expect("a session cookie");
     set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// Calls a server function with a JSON body as a signed-in operator; it must answer 200.
+pub fn post_json(port: u16, cookie: &str, endpoint: &str, body: &serde_json::Value) -> serde_json::Value {
+    let r = http(port, "POST", &format!("/api/{endpoint}"), &[JSON, ("Cookie", cookie)], &body.to_string());
+    assert_eq!(r.status, 200, "{endpoint}: {}", r.body);
+    serde_json::from_str(&r.body).unwrap()
 }

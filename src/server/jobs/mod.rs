@@ -19,9 +19,9 @@ use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::pool::PoolId;
 use crate::domain::user::UserId;
-use crate::server::now;
-use crate::server::security::audit;
+use crate::server::security::audit::{self, Actor};
 use crate::server::storage::db::in_write;
+use crate::server::{lifecycle, now};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
@@ -256,16 +256,16 @@ async fn finish(
 
 /// Processes the next chunk of a running job, or ends the job when it is cancelled or complete.
 pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
-    in_write(db, async |conn| {
+    let (step, processed) = in_write(db, async |conn| {
         let head = head(conn, job).await?;
         let state = state_of(&head);
         if state != JobState::Running {
-            return Ok(ChunkStep::Stopped(state));
+            return Ok((ChunkStep::Stopped(state), None));
         }
         if head.cancel_requested || head.done >= head.total {
             let end = if head.done >= head.total { JobState::Completed } else { JobState::Cancelled };
             finish(conn, job, &head, end, None).await?;
-            return Ok(ChunkStep::Stopped(end));
+            return Ok((ChunkStep::Stopped(end), None));
         }
         let lines: Vec<(i64, i64, String, bool, Option<i64>)> = sqlx::query_as(
             "SELECT j.position, j.user_id, j.display_name, e.user_id IS NOT NULL, j.along_with
@@ -361,9 +361,14 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
             })
             .collect();
         audit::record_users(conn, head.event_id, audit_lines).await?;
-        Ok(ChunkStep::More)
+        Ok((ChunkStep::More, Some((head.kind(), lines.len() as u64))))
     })
-    .await
+    .await?;
+    // Counted once committed.
+    if let Some((kind, users)) = processed {
+        crate::server::metrics::job_users_processed(kind, users);
+    }
+    Ok(step)
 }
 
 /// Marks a job failed after a chunk was rolled back, keeping the error to show.
@@ -411,26 +416,32 @@ fn changed() {
     CHANGES.send_modify(|n| *n = n.wrapping_add(1));
 }
 
-/// Works through a job until it stops: the background task of a running job.
+/// The tasks driving jobs in this process, so that a shutdown can wait for them. One per
+/// process: jobs are spawned from wherever an operation starts one.
+static TASKS: std::sync::LazyLock<tokio_util::task::TaskTracker> =
+    std::sync::LazyLock::new(tokio_util::task::TaskTracker::new);
+
+/// Works through a job until it stops: the background task of a running job. Asked to stop
+/// for a shutdown, it lets the chunk in hand commit and then suspends the job, which the
+/// next start resumes.
 pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobState {
     let mut busy = 0;
     loop {
+        if lifecycle::shutting_down() {
+            return suspend(&db, job).await;
+        }
         let step = run_chunk(&db, job, settings.chunk).await;
         changed();
-        match step {
-            Ok(ChunkStep::More) if settings.pause.is_zero() => {
-                busy = 0;
-                tokio::task::yield_now().await
-            }
+        let wait = match step {
             Ok(ChunkStep::More) => {
                 busy = 0;
-                tokio::time::sleep(settings.pause).await
+                settings.pause
             }
             Ok(ChunkStep::Stopped(state)) => return state,
             // The chunk was rolled back whole; a busy database is load, not a fault.
             Err(AppError::Busy) if busy < BUSY_RETRIES => {
                 busy += 1;
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(busy))).await;
+                Duration::from_millis(200 * u64::from(busy))
             }
             Err(error) => {
                 if let Err(e) = fail(&db, job, &error).await {
@@ -440,25 +451,94 @@ pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobStat
                 changed();
                 return JobState::Failed;
             }
+        };
+        if wait.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = lifecycle::shutdown_begun() => {}
+            }
         }
     }
 }
 
 /// Starts the background task of a running job.
 pub fn spawn(db: SqlitePool, job: JobId, settings: JobSettings) {
-    tokio::spawn(drive(db, job, settings));
+    TASKS.spawn(drive(db, job, settings));
 }
 
-/// At start-up, before serving: jobs that were running when the server stopped are marked
-/// interrupted. Their chunks either committed or left no trace, so every user is processed or
-/// untouched; the operator may resume or cancel them.
-pub async fn recover(db: &SqlitePool) -> Result<u64, AppError> {
-    let result = sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
-        .bind(now_ms())
-        .execute(db)
-        .await?;
-    Ok(result.rows_affected())
+/// A job stopped by a shutdown between two chunks: interrupted, and marked to be resumed by
+/// the next start.
+async fn suspend(db: &SqlitePool, job: JobId) -> JobState {
+    let marked = sqlx::query(
+        "UPDATE jobs SET state = 'interrupted', resume_at_start = 1, updated_ms = ? WHERE id = ? AND state = 'running'",
+    )
+    .bind(now_ms())
+    .bind(job.0)
+    .execute(db)
+    .await;
+    match marked {
+        Ok(_) => tracing::info!(%job, "job suspended for the shutdown; the next start resumes it"),
+        // Left running: the next start marks it interrupted, for an operator to resume.
+        Err(e) => tracing::error!(%job, ?e, "could not suspend a job for the shutdown"),
+    }
+    changed();
+    JobState::Interrupted
 }
+
+/// How the job runner of this process is doing, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerStatus {
+    /// A shutdown has begun: no chunk starts any more.
+    pub stopping: bool,
+    /// Jobs being driven by this process now.
+    pub driving: usize,
+}
+
+pub fn runner_status() -> RunnerStatus {
+    RunnerStatus { stopping: lifecycle::shutting_down(), driving: TASKS.len() }
+}
+
+/// Once the shutdown has begun (which asks every job to stop after the chunk in hand), waits
+/// up to `timeout` for them to commit it and suspend. Returns how many were still working at
+/// the deadline (their chunk then rolls back when the process exits: nothing is half done).
+pub async fn wait_for_jobs(timeout: Duration) -> usize {
+    TASKS.close();
+    match tokio::time::timeout(timeout, TASKS.wait()).await {
+        Ok(()) => 0,
+        Err(_) => TASKS.len(),
+    }
+}
+
+/// At start-up, before serving: jobs that were running when the server stopped without a
+/// clean shutdown (a crash, a kill) are marked interrupted, for an operator to resume or
+/// cancel: their chunks either committed or left no trace, so every user is processed or
+/// untouched. Jobs suspended by a clean shutdown are resumed, each in a task of its own.
+/// Returns (interrupted, resumed).
+pub async fn recover(db: &SqlitePool, settings: JobSettings) -> Result<(u64, Vec<JobId>), AppError> {
+    let interrupted =
+        sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
+            .bind(now_ms())
+            .execute(db)
+            .await?
+            .rows_affected();
+    let suspended: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE state = 'interrupted' AND resume_at_start = 1 ORDER BY id",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut resumed = Vec::new();
+    for job in suspended.into_iter().map(JobId) {
+        reopen(db, RESTART_ACTOR, job).await?;
+        spawn(db.clone(), job, settings);
+        resumed.push(job);
+    }
+    Ok((interrupted, resumed))
+}
+
+/// Who resumes jobs after a clean shutdown, in the audit log.
+pub const RESTART_ACTOR: Actor<'static> = Actor { id: None, name: "service restart" };
 
 /// Asks a running job to stop after its current chunk; an interrupted or failed job is closed
 /// at once. Users already processed stay so; the rest stay as they are.
@@ -502,7 +582,7 @@ pub async fn resume(
     operator: &Operator,
     job: JobId,
 ) -> Result<(), AppError> {
-    reopen(db, operator, job).await?;
+    reopen(db, operator.into(), job).await?;
     changed();
     spawn(db.clone(), job, settings);
     Ok(())
@@ -510,14 +590,14 @@ pub async fn resume(
 
 /// Marks an interrupted or failed job running again, from its first unprocessed user; only
 /// one caller can win the state change.
-pub(crate) async fn reopen(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
+pub(crate) async fn reopen(db: &SqlitePool, actor: Actor<'_>, job: JobId) -> Result<(), AppError> {
     in_write(db, async |conn| {
         let head = head(conn, job).await?;
         if !state_of(&head).resumable() {
             return Err(AppError::JobStateConflict);
         }
         sqlx::query(
-            "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0,
+            "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0, resume_at_start = 0,
                     run_started_ms = ?1, run_started_done = done, updated_ms = ?1
              WHERE id = ?2",
         )
@@ -526,7 +606,7 @@ pub(crate) async fn reopen(db: &SqlitePool, operator: &Operator, job: JobId) -> 
         .execute(&mut *conn)
         .await?;
         let operation = head.kind().audit_operation("resume");
-        audit::record(conn, operator, &operation, json!({"job": job.0}), 0).await?;
+        audit::record_as(conn, actor.id, actor.name, &operation, json!({"job": job.0}), 0).await?;
         Ok(())
     })
     .await
@@ -740,7 +820,7 @@ mod tests {
         let job = delete::create_job(&db, &operator(), &users).await.unwrap();
         assert_eq!(run_chunk(&db, job, 7).await.unwrap(), ChunkStep::More);
         // The server stops here; at the next start:
-        recover(&db).await.unwrap();
+        recover(&db, settings).await.unwrap();
         let after_stop = load(&db, job).await.unwrap();
         let still_enabled: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM enabled_users WHERE user_id IN ({})",
@@ -757,7 +837,7 @@ mod tests {
             lines(&db, job, JobLineFilter::Pending, 1).await.unwrap().items.iter().map(|l| l.id).collect();
         let gone = *pending.last().unwrap();
         delete::run(&db, &operator(), &[gone]).await.unwrap();
-        reopen(&db, &operator(), job).await.unwrap();
+        reopen(&db, (&operator()).into(), job).await.unwrap();
         assert_eq!(drive(db.clone(), job, settings).await, JobState::Completed);
         let done = load(&db, job).await.unwrap();
         assert_eq!((done.kind, done.done, done.moved, done.refused), (JobKind::Delete, 30, 29, 1));
@@ -846,7 +926,7 @@ mod tests {
         assert!(home_of(&db, &pending).await.iter().all(|p| *p == from.0));
         // A finished job cannot be cancelled or resumed again.
         assert_eq!(cancel(&db, &operator(), job).await, Err(AppError::JobStateConflict));
-        assert_eq!(reopen(&db, &operator(), job).await, Err(AppError::JobStateConflict));
+        assert_eq!(reopen(&db, (&operator()).into(), job).await, Err(AppError::JobStateConflict));
     }
 
     #[tokio::test]
@@ -859,7 +939,7 @@ mod tests {
             .unwrap();
         run_chunk(&db, job, 10).await.unwrap();
         // The server stops here; at the next start:
-        assert_eq!(recover(&db).await.unwrap(), 1);
+        assert_eq!(recover(&db, SETTINGS).await.unwrap(), (1, Vec::new()));
         let stopped = load(&db, job).await.unwrap();
         assert_eq!((stopped.state, stopped.done), (JobState::Interrupted, 10));
         let homes = home_of(&db, &users).await;
@@ -867,15 +947,54 @@ mod tests {
         assert_eq!(homes.iter().filter(|p| **p == from.0).count(), 15);
         // An interrupted job does not run by itself.
         assert_eq!(run_chunk(&db, job, 10).await.unwrap(), ChunkStep::Stopped(JobState::Interrupted));
-        reopen(&db, &operator(), job).await.unwrap();
+        reopen(&db, (&operator()).into(), job).await.unwrap();
         assert_eq!(
-            reopen(&db, &operator(), job).await,
+            reopen(&db, (&operator()).into(), job).await,
             Err(AppError::JobStateConflict),
             "only one resume wins"
         );
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
         assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
         assert_eq!(load(&db, job).await.unwrap().moved, 25);
+    }
+
+    /// A job suspended by a clean shutdown (see `suspend`) is resumed by the next start,
+    /// audited as resumed by the restart, and finishes; one found running after a crash is not.
+    #[tokio::test]
+    async fn the_next_start_resumes_a_job_suspended_by_a_shutdown() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        let users = users_of(&db, from, 25).await;
+        let operator = operator();
+        let create = async |users| {
+            crate::server::operations::moves::tests::create_job(&db, &operator, users, to, false).await
+        };
+        let suspended = create(&users[..20]).await.unwrap();
+        let crashed = create(&users[20..]).await.unwrap();
+        run_chunk(&db, suspended, 10).await.unwrap();
+        // What `suspend` leaves; the other job was running when the process died.
+        sqlx::query("UPDATE jobs SET state = 'interrupted', resume_at_start = 1 WHERE id = ?")
+            .bind(suspended.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut changes = changes();
+        assert_eq!(recover(&db, SETTINGS).await.unwrap(), (1, vec![suspended]));
+        while load(&db, suspended).await.unwrap().state == JobState::Running {
+            let _ = tokio::time::timeout(Duration::from_secs(1), changes.changed()).await;
+        }
+        let done = load(&db, suspended).await.unwrap();
+        assert_eq!((done.state, done.moved), (JobState::Completed, 20));
+        assert_eq!(load(&db, crashed).await.unwrap().state, JobState::Interrupted);
+        let by: String = sqlx::query_scalar(
+            "SELECT operator_name FROM audit_events WHERE operation = 'move_job_resume' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(by, RESTART_ACTOR.name);
+        // Resumed once: the flag is cleared.
+        assert_eq!(recover(&db, SETTINGS).await.unwrap(), (0, Vec::new()));
     }
 
     #[tokio::test]
@@ -902,7 +1021,7 @@ mod tests {
         let homes = home_of(&db, &users).await;
         assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 7, "the failed chunk moved nobody");
         sqlx::query("DROP TRIGGER fail_chunk").execute(&db).await.unwrap();
-        reopen(&db, &operator(), job).await.unwrap();
+        reopen(&db, (&operator()).into(), job).await.unwrap();
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
         assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
     }

@@ -185,7 +185,7 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
     while jobs::load(&db, job).await.unwrap().done == 0 {
         let _ = tokio::time::timeout(Duration::from_secs(1), changes.changed()).await;
     }
-    assert_eq!(jobs::recover(&db).await.unwrap(), 1);
+    assert_eq!(jobs::recover(&db, settings).await.unwrap(), (1, Vec::new()));
     let stopped = jobs::load(&db, job).await.unwrap();
     assert_eq!((stopped.state, stopped.done), (JobState::Interrupted, 5));
     let in_b: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = ?")
@@ -194,7 +194,7 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
         .await
         .unwrap();
     assert_eq!(in_b, 5, "exactly the first chunk moved");
-    jobs::reopen(&db, &manager(), job).await.unwrap();
+    jobs::reopen(&db, (&manager()).into(), job).await.unwrap();
     let fast = JobSettings { threshold: 0, chunk: 5, pause: Duration::ZERO };
     assert_eq!(jobs::drive(db.clone(), job, fast).await, JobState::Completed);
     let done = jobs::load(&db, job).await.unwrap();

@@ -31,24 +31,6 @@ pub struct LdapSettings {
     pub starttls: bool,
 }
 
-impl LdapSettings {
-    /// From `UC_ADMIN_LDAP_*`; `None` when no URL is set (sync is then not offered).
-    pub fn from_env() -> Option<LdapSettings> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Some(LdapSettings {
-            url: var("UC_ADMIN_LDAP_URL")?,
-            bind_dn: var("UC_ADMIN_LDAP_BIND_DN"),
-            password: var("UC_ADMIN_LDAP_PASSWORD"),
-            base_dn: var("UC_ADMIN_LDAP_BASE_DN")?,
-            filter: var("UC_ADMIN_LDAP_FILTER").unwrap_or_else(|| "(objectClass=inetOrgPerson)".into()),
-            org_attribute: var("UC_ADMIN_LDAP_ORG_ATTRIBUTE").unwrap_or_else(|| "o".into()),
-            guid_attribute: var("UC_ADMIN_LDAP_GUID_ATTRIBUTE").unwrap_or_else(|| "entryUUID".into()),
-            starttls: var("UC_ADMIN_LDAP_STARTTLS")
-                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
-        })
-    }
-}
-
 /// A user as the directory describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryEntry {

@@ -35,6 +35,12 @@ impl std::str::FromStr for ProxyNet {
     }
 }
 
+impl std::fmt::Display for ProxyNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
 impl ProxyNet {
     /// 127.0.0.0/8 and ::1: a proxy on the same machine.
     pub const LOOPBACK: [ProxyNet; 2] = [

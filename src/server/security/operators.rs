@@ -3,6 +3,7 @@
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, OperatorId, Role};
 use crate::domain::security::{MAX_USER_AGENT_CHARS, OperatorSummary, SessionId, SessionInfo};
+use crate::server::metrics::SignInFailure;
 use crate::server::security::sign_in_throttle::{self, Admission, Attempt};
 use crate::server::{Config, now, security::audit, storage::error::corrupt};
 use argon2::Argon2;
@@ -196,7 +197,8 @@ pub async fn sign_in(
             }
         }
     })
-    .await??;
+    .await?
+    .inspect_err(|_| crate::server::metrics::sign_in_failed(SignInFailure::Throttled))?;
     // 2. The password, off the async workers. An unknown name costs the same work.
     let verified = verify_password(password, found.as_ref().map(|f| f.2.as_str())).await?;
     let accepted = verified && found.as_ref().is_some_and(|f| f.3 == 0);
@@ -207,6 +209,7 @@ pub async fn sign_in(
         let parameters = json!({ "address": client.address, "failures": failures });
         sign_in_throttle::audit_failure(&mut tx, &attempt, &typed, parameters).await?;
         tx.commit().await?;
+        crate::server::metrics::sign_in_failed(SignInFailure::Invalid);
         return Err(AppError::InvalidCredentials);
     };
     sign_in_throttle::succeeded(&mut tx, &attempt, reservation).await?;

@@ -102,6 +102,14 @@ pub async fn in_write_or_rehearse<T>(
     result
 }
 
+/// How many of the migrations this build knows are not applied (or failed) in the database:
+/// 0 when the schema is the one the code expects.
+pub async fn pending_migrations(pool: &SqlitePool) -> Result<usize, AppError> {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1").fetch_all(pool).await?;
+    Ok(sqlx::migrate!("./migrations").iter().filter(|m| !applied.contains(&m.version)).count())
+}
+
 /// The file path of a `sqlite://path?params` URL, if it names a file.
 pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
