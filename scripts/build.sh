@@ -20,6 +20,9 @@ step() { printf '\n== build: %s\n' "$*"; }
 
 # Read at compile time by Leptos: the bundle's file names (/pkg/uc-admin.js, .wasm, .css).
 export LEPTOS_OUTPUT_NAME=uc-admin
+# Read at compile time by the binary: the commit `uc-admin --version` and /metrics name.
+UC_ADMIN_GIT_COMMIT=${UC_ADMIN_GIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+export UC_ADMIN_GIT_COMMIT
 # One build, not a cache for the next edit: incremental data would double the target folder.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # The server is built for the host named explicitly, so that RUSTFLAGS reach only the portal's

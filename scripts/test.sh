@@ -10,6 +10,7 @@ echo "== Rust tests"
 host=$(rustc -vV | sed -n 's/^host: //p')
 # Cargo runs rustc on /dev/null; where that is a regular file, start it empty (see build.sh).
 if [ -f /dev/null ] && [ -w /dev/null ]; then : >/dev/null; fi
+export UC_ADMIN_GIT_COMMIT=${UC_ADMIN_GIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
 RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=uc-admin CARGO_INCREMENTAL=0 \
   cargo test --target "$host" --features ssr --no-fail-fast
 
@@ -18,3 +19,6 @@ scripts/build.sh
 
 echo "== Playwright"
 (cd end2end && npx playwright test)
+
+echo "== Package (build the .deb, install it here, check /readyz, remove it)"
+scripts/package-test.sh
