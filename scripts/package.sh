@@ -32,7 +32,14 @@ out=target/package
 mkdir -p "$out"
 
 echo "== package: Debian package"
-deb_profile=$([ "$profile" = release ] && echo release || echo dev)
+# cargo-deb takes the binary from target/<profile>/; it refuses the name "dev", so the debug
+# build is linked into a folder of its own.
+deb_profile=release
+if [ "$profile" = debug ]; then
+  deb_profile=deb-debug
+  mkdir -p target/deb-debug
+  ln -f target/debug/uc-admin target/deb-debug/uc-admin
+fi
 cargo deb --no-build --profile "$deb_profile" --fast --output "$out/uc-admin_${version}_${arch}.deb"
 
 echo "== package: tarball"
