@@ -43,6 +43,7 @@ export default defineConfig({
     env: {
       UC_ADMIN_DATABASE_URL: "sqlite://end2end/.db/e2e.db",
       UC_ADMIN_BACKUP_DIR: "end2end/.db/backups",
+      UC_ADMIN_DEMO: "1",
       UC_ADMIN_DEMO_PASSWORD: demoPassword,
       UC_ADMIN_LISTEN: `127.0.0.1:${port}`,
       UC_ADMIN_SITE_ROOT: "target/site",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package test: builds the Debian package (of the debug build, see scripts/package.sh),
-# installs it on this machine, starts the installed binary as the uc-admin user with the
-# installed example configuration on a free loopback port, checks /readyz and a page, stops it
+# installs it on this machine, creates the first Enterprise Administrator with `uc-admin init`,
+# starts the installed binary as the uc-admin user with the installed example configuration on a
+# free loopback port, checks /readyz and a page, stops it
 # with SIGTERM (exit code 0), and removes the package again. Refuses to run where uc-admin is
 # already installed, so that it never touches a real installation.
 set -euo pipefail
@@ -42,10 +43,13 @@ grep -q '^ProtectSystem=strict' /lib/systemd/system/uc-admin.service || fail "th
 
 echo "== package test: the installed binary, as uc-admin, with the installed configuration"
 as_root runuser -u uc-admin -- /usr/bin/uc-admin --config /etc/uc-admin/uc-admin.toml config check >/dev/null
+# A company's deployment is served once it has an Enterprise Administrator.
+as_root runuser -u uc-admin -- env UC_ADMIN_ADMIN_PASSWORD=package-test-password \
+  /usr/bin/uc-admin --config /etc/uc-admin/uc-admin.toml init --admin kakers --display-name "Kim Akers"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
-(cd /var/lib/uc-admin && as_root runuser -u uc-admin -- env UC_ADMIN_DEMO_PASSWORD=package-test-password \
-  /usr/bin/uc-admin --config /etc/uc-admin/uc-admin.toml --listen "127.0.0.1:$port" --demo-users 200 serve) >"$log" 2>&1 &
+(cd /var/lib/uc-admin && as_root runuser -u uc-admin -- \
+  /usr/bin/uc-admin --config /etc/uc-admin/uc-admin.toml --listen "127.0.0.1:$port" serve) >"$log" 2>&1 &
 server=$!
 ready=""
 for _ in $(seq 1 120); do
@@ -59,6 +63,9 @@ echo "/readyz: $ready"
 curl -fsS -o /dev/null "http://127.0.0.1:$port/login" || fail "the sign-in page"
 curl -fsS -o /dev/null "http://127.0.0.1:$port/pkg/uc-admin.wasm" || fail "the browser bundle from /usr/share/uc-admin/site"
 [ -f /var/lib/uc-admin/uc-admin.db ] || fail "the database is not in /var/lib/uc-admin"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d 'username=kakers&password=package-test-password' \
+  "http://127.0.0.1:$port/api/sign_in")
+[ "$code" = 200 ] || fail "the administrator created by init cannot sign in ($code)"
 
 echo "== package test: SIGTERM"
 pid=$(pgrep -u uc-admin -f "/usr/bin/uc-admin --config /etc/uc-admin/uc-admin.toml --listen 127.0.0.1:$port") || fail "no server process"

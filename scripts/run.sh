@@ -10,4 +10,4 @@ case "$mode" in "" | --release) ;; *) echo "usage: scripts/run.sh [--release]" >
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" run $mode
 scripts/build.sh $mode
 export UC_ADMIN_SITE_ROOT=target/site
-exec "target/$([ "$mode" = --release ] && echo release || echo debug)/uc-admin"
+exec "target/$([ "$mode" = --release ] && echo release || echo debug)/uc-admin" serve --demo

@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+use uc_admin::domain::deployment::DeploymentKind;
 use uc_admin::server::config::{ConfigError, LogFormat, SecretEnv, SettingsArgs};
-use uc_admin::server::{AppState, Config, jobs, lifecycle, security::operators, storage::db, storage::seed};
+use uc_admin::server::{
+    AppState, Config, jobs, lifecycle, security::operators, storage::db, storage::deployment,
+};
 
 /// The commit this binary was built from: `scripts/build.sh` passes it in.
 const COMMIT: &str = match option_env!("UC_ADMIN_GIT_COMMIT") {
@@ -40,10 +43,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the portal (the default). A new database gets the demo deployment. SIGTERM or
-    /// Ctrl-C: stop accepting, finish requests in flight, suspend running jobs after their
-    /// current chunk (the next start resumes them), then exit.
+    /// Serve the portal (the default). A new database becomes an empty deployment of your own,
+    /// served once `uc-admin init` has created its first Enterprise Administrator; with --demo
+    /// it gets the demo deployment instead. SIGTERM or Ctrl-C: stop accepting, finish requests
+    /// in flight, suspend running jobs after their current chunk (the next start resumes
+    /// them), then exit.
     Serve,
+    /// Create the first Enterprise Administrator of your deployment. The password is asked
+    /// twice on the terminal (never shown), or read from --password-file or
+    /// UC_ADMIN_ADMIN_PASSWORD for automation: at least 12 characters, without the name.
+    Init {
+        /// The administrator's sign-in name.
+        #[arg(long, value_name = "NAME")]
+        admin: String,
+        /// The name shown in the portal [default: the sign-in name].
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        display_name: String,
+        /// A file whose first line is the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
     /// Create a deployment of N directory users (about 3 in 4 enabled, with server data) in
     /// the database, which must be new.
     Generate {
@@ -82,13 +101,15 @@ enum ConfigCommand {
 #[derive(Debug)]
 enum Failure {
     Config(ConfigError),
+    /// A company's deployment without an Enterprise Administrator: not served.
+    NotInitialized,
     Run(String),
 }
 
 impl Failure {
     fn exit_code(&self) -> ExitCode {
         match self {
-            Failure::Config(_) => ExitCode::from(78),
+            Failure::Config(_) | Failure::NotInitialized => ExitCode::from(78),
             Failure::Run(_) => ExitCode::FAILURE,
         }
     }
@@ -98,6 +119,11 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Config(e) => write!(f, "configuration: {e}"),
+            Failure::NotInitialized => f.write_str(
+                "this deployment has no Enterprise Administrator yet: create the first with \
+                 `uc-admin init --admin NAME` (same --config or database), then start again. \
+                 To try the portal with generated data instead, use a new database and --demo.",
+            ),
             Failure::Run(message) => f.write_str(message),
         }
     }
@@ -108,8 +134,9 @@ fn run_failure(error: impl std::fmt::Display) -> Failure {
     Failure::Run(error.to_string())
 }
 
+/// A portal error, in words (the English of its message).
 fn app_failure(error: uc_admin::domain::AppError) -> Failure {
-    Failure::Run(error.code().to_string())
+    Failure::Run(error.to_string())
 }
 
 fn main() -> ExitCode {
@@ -135,6 +162,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Serve => serve(config).await,
+            Command::Init { admin, display_name, password_file } => {
+                init(&config, &admin, &display_name, password_file).await
+            }
             Command::Generate { users } => generate(&config, users).await,
             Command::SyncDirectory => sync_directory(&config).await,
             Command::Backup { to } => backup(&config, to).await,
@@ -181,19 +211,22 @@ fn init_logging(config: &Config) {
 
 async fn generate(config: &Config, users: u32) -> Result<(), Failure> {
     let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
+    if deployment::kind(&pool).await.map_err(app_failure)?.is_some() {
+        return Err(Failure::Run(format!("{} already holds a deployment", config.database_url)));
+    }
     let started = std::time::Instant::now();
-    match seed::ensure_demo(&pool, users).await.map_err(app_failure)? {
-        Some(report) => println!(
+    let demo = deployment::start_demo(&pool, config, users).await.map_err(app_failure)?;
+    if let Some(report) = demo.generated {
+        println!(
             "created {} directory users, {} enabled, {} contacts in {:.1} s ({})",
             report.directory_users,
             report.enabled_users,
             report.contacts,
             started.elapsed().as_secs_f64(),
             config.database_url
-        ),
-        None => return Err(Failure::Run(format!("{} already holds a deployment", config.database_url))),
+        );
     }
-    if let Some(password) = operators::ensure_demo_operators(&pool, config).await.map_err(app_failure)? {
+    if let Some(password) = demo.password {
         println!("demo operators' password: {password}");
     }
     Ok(())
@@ -237,15 +270,69 @@ async fn sync_directory(config: &Config) -> Result<(), Failure> {
     Ok(())
 }
 
+async fn init(
+    config: &Config,
+    admin: &str,
+    display_name: &str,
+    password_file: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let password = admin_password(password_file)?;
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
+    deployment::start(&pool).await.map_err(app_failure)?;
+    operators::init_administrator(&pool, admin, display_name, &password).await.map_err(app_failure)?;
+    println!(
+        "Enterprise Administrator {admin:?} created in {}. Start the portal (uc-admin serve) and sign in.",
+        config.database_url
+    );
+    Ok(())
+}
+
+/// The first administrator's password: from the file, the environment, or typed twice on the
+/// terminal without echo. Never printed or logged.
+fn admin_password(file: Option<PathBuf>) -> Result<String, Failure> {
+    use std::io::IsTerminal;
+    if let Some(file) = file {
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| Failure::Run(format!("{}: {e}", file.display())))?;
+        return Ok(text.lines().next().unwrap_or_default().to_string());
+    }
+    if let Ok(password) = std::env::var(SecretEnv::ADMIN_PASSWORD) {
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Run(format!(
+            "no terminal to type the password on: give it with --password-file FILE or {}",
+            SecretEnv::ADMIN_PASSWORD
+        )));
+    }
+    let first = rpassword::prompt_password("Password: ").map_err(run_failure)?;
+    let second = rpassword::prompt_password("The same password again: ").map_err(run_failure)?;
+    if first != second {
+        return Err(Failure::Run("the two passwords differ; nothing was created".into()));
+    }
+    Ok(first)
+}
+
 async fn serve(config: Config) -> Result<(), Failure> {
     use leptos::prelude::*;
 
     let config = Arc::new(config);
     let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
-    if let Some(report) = seed::ensure_demo(&pool, config.demo_users).await.map_err(app_failure)? {
-        tracing::info!(?report, "created the demo deployment");
-    }
-    let demo_password = operators::ensure_demo_operators(&pool, &config).await.map_err(app_failure)?;
+    let demo_password = if config.demo {
+        let demo = deployment::start_demo(&pool, &config, config.demo_users).await.map_err(app_failure)?;
+        if let Some(report) = demo.generated {
+            tracing::info!(?report, "created the demo deployment");
+        }
+        demo.password
+    } else {
+        let kind = deployment::start(&pool).await.map_err(app_failure)?;
+        if kind == DeploymentKind::Company
+            && !operators::has_enterprise_administrator(&pool).await.map_err(app_failure)?
+        {
+            return Err(Failure::NotInitialized);
+        }
+        None
+    };
 
     let (interrupted, resumed) = jobs::recover(&pool, config.jobs).await.map_err(app_failure)?;
     if interrupted > 0 {

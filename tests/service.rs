@@ -354,3 +354,74 @@ fn sigterm_during_a_100000_user_move_exits_0_and_the_next_start_finishes_the_job
     assert_eq!(resumed_by, "service restart");
     drop(server);
 }
+
+#[test]
+fn a_new_database_is_a_company_deployment_served_only_after_init_and_the_demo_says_so() {
+    let dir = TempDir::new(&format!("uc-admin-company-test-{}", std::process::id()));
+    let url = format!("sqlite://{}/company.db", dir.path().display());
+    let company = [("UC_ADMIN_DATABASE_URL", url.as_str()), ("UC_ADMIN_DEMO", "0")];
+    // Not served without an Enterprise Administrator; nothing generated.
+    let output = run(&[], &company);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(text(&output).1.contains("uc-admin init --admin NAME"), "{}", text(&output).1);
+    let count = |table: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let query = format!("SELECT COUNT(*) FROM {table}");
+        rt.block_on(async {
+            let mut conn = SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(&query).fetch_one(&mut conn).await.unwrap()
+        })
+    };
+    assert_eq!((count("pools"), count("directory_users"), count("operators")), (0, 0, 0));
+
+    // The first administrator: refusals change nothing.
+    let password_file = dir.path().join("password");
+    for (password, expected) in
+        [("short", "at least 12 characters"), ("my-kakers-password", "must not contain")]
+    {
+        std::fs::write(&password_file, format!("{password}\n")).unwrap();
+        let output =
+            run(&["init", "--admin", "kakers", "--password-file", password_file.to_str().unwrap()], &company);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(text(&output).1.contains(expected), "{}", text(&output).1);
+    }
+    let output = run(&["init", "--admin", "kakers"], &company);
+    assert!(text(&output).1.contains("--password-file"), "no terminal: {}", text(&output).1);
+    assert_eq!(count("operators"), 0);
+    let mut env = company.to_vec();
+    env.push(("UC_ADMIN_ADMIN_PASSWORD", "correct horse battery"));
+    let output = run(&["init", "--admin", "kakers", "--display-name", "Kim Akers"], &env);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    assert!(!text(&output).0.contains("correct horse"), "the password is never printed");
+    let again = run(&["init", "--admin", "other"], &env);
+    assert!(text(&again).1.contains("exists already"), "{}", text(&again).1);
+    // --demo never turns it into the demo.
+    let output = run(&["serve", "--demo"], &company);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output).1.contains("company's deployment"), "{}", text(&output).1);
+
+    // Served now: the administrator signs in to an empty deployment without the demo badge.
+    let server = Server::start(
+        common::free_port(),
+        &[("UC_ADMIN_DATABASE_URL", url.clone()), ("UC_ADMIN_DEMO", "0".into())],
+    );
+    let cookie = common::session_cookie(&common::sign_in(server.port, "kakers", "correct horse battery"));
+    let kind = common::post_json(server.port, &cookie, "deployment_kind", &json!({}));
+    assert_eq!(kind, json!("company"));
+    let page = common::http(server.port, "GET", "/browse/forest", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Kim Akers") && !page.body.contains("demo-badge"));
+    drop(server);
+
+    // The demo's database: init is refused, and every console page carries the badge.
+    let demo = start(&dir, &[]);
+    let cookie = common::session_cookie(&common::sign_in(demo.port, "useradmin", PASSWORD));
+    let page = common::http(demo.port, "GET", "/browse/forest", &[("Cookie", &cookie)], "");
+    assert!(page.body.contains(r#"data-testid="demo-badge""#), "{}", page.body);
+    let demo_url = format!("sqlite://{}/service.db", dir.path().display());
+    let output = run(
+        &["init", "--admin", "kakers"],
+        &[("UC_ADMIN_DATABASE_URL", &demo_url), ("UC_ADMIN_ADMIN_PASSWORD", "correct horse battery")],
+    );
+    assert!(text(&output).1.contains("demo deployment"), "{}", text(&output).1);
+}

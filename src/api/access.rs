@@ -68,6 +68,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     Access { endpoint: "sign_in", permission: None, effect: Effect::OwnSession, max_body: 16 * 1024 },
     Access { endpoint: "sign_out", permission: None, effect: Effect::OwnSession, max_body: 16 * 1024 },
     read("current_operator"),
+    read("deployment_kind"),
     // Browsing
     read("pool_tree"),
     read("list_users"),

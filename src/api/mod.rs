@@ -83,6 +83,16 @@ pub async fn get_current_operator() -> Result<Operator, AppError> {
     gate::authorized(GetCurrentOperator::PATH, |_, operator| async move { Ok(operator) }).await
 }
 
+/// What the database holds: the demo deployment (the header says so on every page) or a
+/// company's own.
+#[server(prefix = "/api", endpoint = "deployment_kind")]
+pub async fn get_deployment_kind() -> Result<Option<crate::domain::deployment::DeploymentKind>, AppError> {
+    gate::authorized(GetDeploymentKind::PATH, |state, _| async move {
+        crate::server::storage::deployment::kind(&state.db).await
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "pool_tree")]
 pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
     gate::authorized(GetPoolTree::PATH, |state, _| async move {

@@ -1,7 +1,7 @@
 //! What the HTTP-level tests share: the real router on a test database, calls through it, a
 //! signed-in demo operator, and a dump of the whole database to compare.
 
-use crate::server::{AppState, Config, security::operators, storage::db, storage::seed};
+use crate::server::{AppState, Config, security::operators, storage::db};
 use axum::body::Body;
 use axum::http::{Method, Request, header};
 use leptos::config::LeptosOptions;
@@ -18,8 +18,7 @@ pub async fn app() -> (axum::Router, sqlx::SqlitePool) {
 /// created if it is new), with `config`.
 pub async fn app_on(url: &str, config: Config) -> (axum::Router, sqlx::SqlitePool) {
     let pool = db::connect(url).await.unwrap();
-    seed::ensure_demo(&pool, config.demo_users).await.unwrap();
-    operators::ensure_demo_operators(&pool, &config).await.unwrap();
+    crate::server::storage::deployment::start_demo(&pool, &config, config.demo_users).await.unwrap();
     let leptos_options = LeptosOptions::builder().output_name("uc-admin").build();
     let state = AppState { db: pool.clone(), config: Arc::new(config), leptos_options };
     (crate::http::router(state), pool)

@@ -150,6 +150,24 @@ pub enum AppError {
     /// The backup file could not be written (space, permissions).
     #[error("the backup failed")]
     BackupFailed,
+    /// A new password shorter than the minimum.
+    #[error("a password needs at least {min} characters")]
+    WeakPassword { min: u64 },
+    /// A new password that contains the operator's name.
+    #[error("the password must not contain the operator's name")]
+    PasswordIsName,
+    /// An operator of that name exists already.
+    #[error("an operator of that name exists already")]
+    OperatorNameTaken,
+    /// `uc-admin init` when the deployment has its first Enterprise Administrator already.
+    #[error("an Enterprise Administrator exists already; add operators on the Operators page")]
+    AdministratorExists,
+    /// A company's own operation on the demo deployment's database (e.g. `uc-admin init`).
+    #[error("this database holds the demo deployment; use a new database for your company")]
+    DemoDeployment,
+    /// `--demo` on a database that holds a company's deployment.
+    #[error("this database holds a company's deployment; --demo is only for a new database")]
+    CompanyDeployment,
     #[error("backup not found")]
     BackupNotFound,
     /// A selection that does not exist, has expired or belongs to another operator.
@@ -255,6 +273,12 @@ impl AppError {
             AppError::SessionNotFound => "session_not_found",
             AppError::CannotDisableSelf => "cannot_disable_self",
             AppError::BackupFailed => "backup_failed",
+            AppError::WeakPassword { .. } => "weak_password",
+            AppError::PasswordIsName => "password_is_name",
+            AppError::OperatorNameTaken => "operator_name_taken",
+            AppError::AdministratorExists => "administrator_exists",
+            AppError::DemoDeployment => "demo_deployment",
+            AppError::CompanyDeployment => "company_deployment",
             AppError::BackupNotFound => "backup_not_found",
             AppError::SelectionNotFound => "selection_not_found",
             AppError::PreviewExpired => "preview_expired",

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod configure;
 pub mod delete;
+pub mod deployment;
 pub mod enable;
 pub mod error;
 pub mod format;

@@ -55,6 +55,11 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::TextTooLong { .. } => 422,
         AppError::OperatorNotFound | AppError::SessionNotFound | AppError::BackupNotFound => 404,
         AppError::CannotDisableSelf => 409,
+        AppError::WeakPassword { .. } | AppError::PasswordIsName => 422,
+        AppError::OperatorNameTaken
+        | AppError::AdministratorExists
+        | AppError::DemoDeployment
+        | AppError::CompanyDeployment => 409,
         AppError::SelectionNotFound => 404,
         AppError::PreviewExpired | AppError::SelectionChanged => 409,
         AppError::Network | AppError::Internal { .. } | AppError::BackupFailed => 500,

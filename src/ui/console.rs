@@ -1,8 +1,9 @@
 //! The console frame: header with operator and language, the pool tree, and the page.
 
 use super::common::{ErrorPanel, I18n, Loading, category_name, count, role_name};
-use crate::api::{SignOut, get_current_operator, get_pool_tree};
+use crate::api::{SignOut, get_current_operator, get_deployment_kind, get_pool_tree};
 use crate::domain::AppError;
+use crate::domain::deployment::DeploymentKind;
 use crate::domain::node::{NodeId, PoolTree};
 use crate::domain::operator::Operator;
 use crate::domain::pool::{PoolCategory, PoolState};
@@ -23,6 +24,7 @@ pub struct TreeResource(pub Resource<Result<PoolTree, AppError>>);
 #[component]
 pub fn Console() -> impl IntoView {
     let operator = Resource::new(|| (), |_| get_current_operator());
+    let deployment = Resource::new(|| (), |_| get_deployment_kind());
     let tree = Resource::new(|| (), |_| get_pool_tree());
     provide_context(TreeResource(tree));
     provide_context(SelectedUsers(RwSignal::new(Default::default())));
@@ -30,8 +32,9 @@ pub fn Console() -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let demo = matches!(deployment.await, Ok(Some(DeploymentKind::Demo)));
                 match operator.await {
-                    Ok(operator) => EitherOf3::A(view! { <Frame operator tree /> }),
+                    Ok(operator) => EitherOf3::A(view! { <Frame operator tree demo /> }),
                     Err(AppError::Unauthenticated) => EitherOf3::B(view! { <Redirect path="/login" /> }),
                     Err(error) => EitherOf3::C(view! { <main id="main" class="page"><ErrorPanel error /></main> }),
                 }
@@ -41,13 +44,13 @@ pub fn Console() -> impl IntoView {
 }
 
 #[component]
-fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl IntoView {
+fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: bool) -> impl IntoView {
     let i18n = use_i18n();
     let administers = operator.may(crate::domain::operator::Permission::ManageOperators);
     provide_context(operator.clone());
     view! {
         <Title text=move || t_string!(i18n, app_name).to_string() />
-        <Header operator />
+        <Header operator demo />
         <div class="console">
             <nav class="sidebar" aria-label=move || t_string!(i18n, tree.label)>
                 <ul class="actions">
@@ -78,7 +81,7 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>) -> impl
 }
 
 #[component]
-fn Header(operator: Operator) -> impl IntoView {
+fn Header(operator: Operator, demo: bool) -> impl IntoView {
     let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
     let roles = StoredValue::new(operator.roles.clone());
@@ -91,6 +94,12 @@ fn Header(operator: Operator) -> impl IntoView {
             <div class="brand">
                 <A href="/browse/forest" attr:class="brand-name">{t!(i18n, app_name)}</A>
                 <span class="brand-tagline">{t!(i18n, app_tagline)}</span>
+                // A demo database says so on every page, so that nobody takes it for the real one.
+                {demo.then(|| view! {
+                    <span class="demo-badge" data-testid="demo-badge" title=move || t_string!(i18n, header.demo_hint)>
+                        {t!(i18n, header.demo)}
+                    </span>
+                })}
             </div>
             <div class="topbar-tools">
                 <LanguageSwitcher />

@@ -49,8 +49,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `uc-admin` (serve) listening on `port` with the extra environment `env`, and waits
-    /// until it accepts connections.
+    /// Starts `uc-admin` (serve, with the demo deployment) listening on `port` with the extra
+    /// environment `env`, and waits until it accepts connections.
     pub fn start(port: u16, env: &[(&str, String)]) -> Server {
         let log_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("create the server's log file");
@@ -59,6 +59,8 @@ impl Server {
             .env("UC_ADMIN_LISTEN", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "uc-admin")
             .env("RUST_LOG", "warn")
+            // The demo deployment unless a test says otherwise (UC_ADMIN_DEMO=0 in `env`).
+            .env("UC_ADMIN_DEMO", "1")
             // The log goes to a file, not /dev/null: on some machines /dev/null is a regular
             // file, and what a server writes there is read back by the next program reading it.
             .stdout(Stdio::from(log))

@@ -148,6 +148,11 @@ pub struct SettingsArgs {
     #[arg(long, env = "UC_ADMIN_LDAP_STARTTLS", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new(), global = true, help_heading = "Directory")]
     pub ldap_starttls: Option<bool>,
 
+    /// Serve the demo deployment: a new database gets it (generated), never otherwise. Without
+    /// it, a new database is a company's own, empty, and needs `uc-admin init` first.
+    #[arg(long, env = "UC_ADMIN_DEMO", global = true, help_heading = "Demo",
+          value_parser = clap::builder::FalseyValueParser::new())]
+    pub demo: bool,
     /// Directory users in a new demo deployment [default: 2000]. The demo operators' password
     /// comes from UC_ADMIN_DEMO_PASSWORD or the file (generated and printed once otherwise).
     #[arg(long, env = "UC_ADMIN_DEMO_USERS", value_name = "N", global = true, help_heading = "Demo")]
@@ -164,6 +169,8 @@ pub struct SecretEnv {
 impl SecretEnv {
     pub const DEMO_PASSWORD: &str = "UC_ADMIN_DEMO_PASSWORD";
     pub const LDAP_PASSWORD: &str = "UC_ADMIN_LDAP_PASSWORD";
+    /// `uc-admin init`'s password, for automation (a terminal prompt otherwise).
+    pub const ADMIN_PASSWORD: &str = "UC_ADMIN_ADMIN_PASSWORD";
 
     pub fn from_env() -> SecretEnv {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

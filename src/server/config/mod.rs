@@ -22,6 +22,8 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// Directory users created in a new demo deployment (about three in four are enabled).
     pub demo_users: u32,
+    /// `--demo`: a new database gets the demo deployment (a flag, never in the file).
+    pub demo: bool,
     /// The origin operators reach the portal at, e.g. `https://uc.contoso.com`. Session
     /// cookies are marked `Secure` when it is https.
     pub public_origin: Option<String>,
@@ -251,6 +253,7 @@ impl Config {
             database_url,
             demo_password: secrets.demo_password.clone().or_else(|| file.demo.password.clone()),
             demo_users,
+            demo: args.demo,
             public_origin,
             session_idle: Duration::from_secs(60 * idle),
             session_absolute: Duration::from_secs(3600 * max_hours),
@@ -327,6 +330,7 @@ impl Config {
             database_url: "sqlite::memory:".into(),
             demo_password: Some("test-password".into()),
             demo_users: 200,
+            demo: true,
             public_origin: None,
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 3600),

@@ -474,7 +474,11 @@ pub async fn create_operator(
     .bind(hash)
     .bind(now())
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| match e.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+        true => AppError::OperatorNameTaken,
+        false => e.into(),
+    })?;
     for role in roles {
         sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES (?, ?)")
             .bind(id)
@@ -484,6 +488,51 @@ pub async fn create_operator(
     }
     tx.commit().await?;
     Ok(OperatorId(id))
+}
+
+/// Whether the deployment has an Enterprise Administrator who can sign in (not disabled):
+/// without one, a company's deployment is not served.
+pub async fn has_enterprise_administrator(db: &SqlitePool) -> Result<bool, AppError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM operators o JOIN operator_roles r ON r.operator_id = o.id
+         WHERE r.role = ? AND o.disabled = 0",
+    )
+    .bind(Role::EnterpriseAdministrator.as_str())
+    .fetch_one(db)
+    .await?;
+    Ok(count > 0)
+}
+
+/// `uc-admin init --admin NAME`: the first Enterprise Administrator of a company's deployment
+/// (also a User Administrator, like the demo's), audited as done from the command line.
+/// Refused on the demo's database, once an Enterprise Administrator exists, and for a password
+/// that breaks the rule.
+pub async fn init_administrator(
+    db: &SqlitePool,
+    username: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<OperatorId, AppError> {
+    use crate::domain::deployment::{DeploymentKind, check_new_password};
+    let username = username.trim();
+    if username.is_empty() || username.chars().count() > 64 || username.chars().any(char::is_whitespace) {
+        return Err(AppError::BadRequest);
+    }
+    check_new_password(username, password)?;
+    if crate::server::storage::deployment::kind(db).await? == Some(DeploymentKind::Demo) {
+        return Err(AppError::DemoDeployment);
+    }
+    if has_enterprise_administrator(db).await? {
+        return Err(AppError::AdministratorExists);
+    }
+    let display_name = if display_name.trim().is_empty() { username } else { display_name.trim() };
+    let roles = [Role::EnterpriseAdministrator, Role::UserAdministrator];
+    let id = create_operator(db, username, display_name, password, &roles).await?;
+    let mut conn = db.acquire().await?;
+    let parameters =
+        json!({ "operator": username, "roles": ["enterprise_administrator", "user_administrator"] });
+    audit::record_as(&mut conn, None, "command-line", "operator_created", parameters, 1).await?;
+    Ok(id)
 }
 
 /// The demo operators: user name, display name, roles.

@@ -2,5 +2,6 @@
 
 pub mod backup;
 pub mod db;
+pub mod deployment;
 pub mod error;
 pub mod seed;
