@@ -15,6 +15,7 @@ use crate::ui::moves::MovePage;
 use crate::ui::not_found::NotFound;
 use crate::ui::org_move::OrgMovePage;
 use crate::ui::orgs::{OrgCsvPage, OrgUserPage, OrgsPage};
+use crate::ui::password::PasswordPage;
 use crate::ui::pool_page::PoolPage;
 use crate::ui::search::SearchPage;
 use crate::ui::user_page::UserPage;
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                 // session can answer with a real redirect before any HTML is sent.
                 <Routes fallback=NotFound>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/") view=Console ssr=SsrMode::Async>
                         <Route path=path!("") view=|| view! { <Redirect path="/browse/forest" /> } />
                         <Route path=path!("browse/:node") view=BrowsePage />

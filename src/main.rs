@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use uc_admin::domain::deployment::DeploymentKind;
+use uc_admin::domain::operator::Role;
 use uc_admin::server::config::{ConfigError, LogFormat, SecretEnv, SettingsArgs};
 use uc_admin::server::{
     AppState, Config, jobs, lifecycle, security::operators, storage::db, storage::deployment,
@@ -81,11 +82,71 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         to: Option<PathBuf>,
     },
+    /// Operators: add one (a one-time password is printed, to be changed at first sign-in),
+    /// reset a password, disable or enable one, list them. Audited as the command line.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// The configuration.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Add an operator with one or more roles; prints their one-time password.
+    Add {
+        /// Sign-in name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Name shown in the portal [default: the sign-in name].
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        display_name: String,
+        /// A role: user-administrator, help-desk, enterprise-administrator,
+        /// enterprise-user-manager (repeat for several).
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<RoleArg>,
+    },
+    /// Give an operator a new one-time password (printed) and end their sessions.
+    ResetPassword {
+        /// Sign-in name.
+        name: String,
+    },
+    /// Disable an operator (their sessions end) so that they cannot sign in.
+    Disable {
+        /// Sign-in name.
+        name: String,
+    },
+    /// Enable a disabled operator again.
+    Enable {
+        /// Sign-in name.
+        name: String,
+    },
+    /// List the operators with their roles and state.
+    List,
+}
+
+/// A role as typed on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    UserAdministrator,
+    HelpDesk,
+    EnterpriseAdministrator,
+    EnterpriseUserManager,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::UserAdministrator => Role::UserAdministrator,
+            RoleArg::HelpDesk => Role::HelpDesk,
+            RoleArg::EnterpriseAdministrator => Role::EnterpriseAdministrator,
+            RoleArg::EnterpriseUserManager => Role::EnterpriseUserManager,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +223,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Serve => serve(config).await,
+            Command::Operator { command } => operator(&config, command).await,
             Command::Init { admin, display_name, password_file } => {
                 init(&config, &admin, &display_name, password_file).await
             }
@@ -311,6 +373,46 @@ fn admin_password(file: Option<PathBuf>) -> Result<String, Failure> {
         return Err(Failure::Run("the two passwords differ; nothing was created".into()));
     }
     Ok(first)
+}
+
+/// Who the command line is in the audit log.
+const COMMAND_LINE: uc_admin::server::security::audit::Actor<'static> =
+    uc_admin::server::security::audit::Actor { id: None, name: "command-line" };
+
+async fn operator(config: &Config, command: OperatorCommand) -> Result<(), Failure> {
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
+    match command {
+        OperatorCommand::Add { name, display_name, roles } => {
+            let roles: Vec<Role> = roles.into_iter().map(Role::from).collect();
+            let (_, password) = operators::add_operator(&pool, COMMAND_LINE, &name, &display_name, &roles)
+                .await
+                .map_err(app_failure)?;
+            println!("Operator {name:?} added. One-time password (changed at first sign-in): {password}");
+        }
+        OperatorCommand::ResetPassword { name } => {
+            let id = operators::find(&pool, &name).await.map_err(app_failure)?;
+            let password = operators::reset_password(&pool, COMMAND_LINE, id).await.map_err(app_failure)?;
+            println!("New one-time password of {name:?} (changed at next sign-in): {password}");
+        }
+        OperatorCommand::Disable { name } => {
+            let id = operators::find(&pool, &name).await.map_err(app_failure)?;
+            operators::set_disabled(&pool, COMMAND_LINE, id, true).await.map_err(app_failure)?;
+            println!("Operator {name:?} disabled; their sessions have ended.");
+        }
+        OperatorCommand::Enable { name } => {
+            let id = operators::find(&pool, &name).await.map_err(app_failure)?;
+            operators::set_disabled(&pool, COMMAND_LINE, id, false).await.map_err(app_failure)?;
+            println!("Operator {name:?} enabled.");
+        }
+        OperatorCommand::List => {
+            for o in operators::list(&pool).await.map_err(app_failure)? {
+                let roles: Vec<&str> = o.roles.iter().map(|r| r.as_str()).collect();
+                let state = if o.disabled { "disabled" } else { "enabled" };
+                println!("{:<24} {:<28} {:<9} {}", o.username, o.display_name, state, roles.join(", "));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), Failure> {

@@ -400,6 +400,46 @@ fn a_new_database_is_a_company_deployment_served_only_after_init_and_the_demo_sa
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output).1.contains("company's deployment"), "{}", text(&output).1);
 
+    // Operators from the command line: a one-time password printed once, a reset, disable, list.
+    let add = run(
+        &[
+            "operator",
+            "add",
+            "--name",
+            "bmiller",
+            "--display-name",
+            "Ben Miller",
+            "--role",
+            "user-administrator",
+            "--role",
+            "help-desk",
+        ],
+        &company,
+    );
+    assert_eq!(add.status.code(), Some(0), "{}", text(&add).1);
+    let first = text(&add).0.rsplit(' ').next().unwrap().trim().to_string();
+    assert_eq!(first.chars().count(), 16, "{}", text(&add).0);
+    let taken = run(&["operator", "add", "--name", "BMiller", "--role", "help-desk"], &company);
+    assert!(text(&taken).1.contains("exists already"), "{}", text(&taken).1);
+    assert_eq!(
+        run(&["operator", "add", "--name", "x", "--role", "janitor"], &company).status.code(),
+        Some(2)
+    );
+    let reset = run(&["operator", "reset-password", "bmiller"], &company);
+    let second = text(&reset).0.rsplit(' ').next().unwrap().trim().to_string();
+    assert!(second.len() == 16 && second != first, "{}", text(&reset).0);
+    assert_eq!(run(&["operator", "disable", "bmiller"], &company).status.code(), Some(0));
+    assert!(text(&run(&["operator", "reset-password", "nobody"], &company)).1.contains("operator not found"));
+    let list = text(&run(&["operator", "list"], &company)).0;
+    assert!(
+        list.lines().any(|l| l.starts_with("bmiller ") && l.contains("disabled") && l.contains("help_desk")),
+        "{list}"
+    );
+    assert!(
+        list.lines().any(|l| l.starts_with("kakers ") && l.contains("enterprise_administrator")),
+        "{list}"
+    );
+
     // Served now: the administrator signs in to an empty deployment without the demo badge.
     let server = Server::start(
         common::free_port(),
@@ -411,6 +451,15 @@ fn a_new_database_is_a_company_deployment_served_only_after_init_and_the_demo_sa
     let page = common::http(server.port, "GET", "/browse/forest", &[("Cookie", &cookie)], "");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Kim Akers") && !page.body.contains("demo-badge"));
+    // The disabled operator cannot sign in; enabled again, they are sent to choose a password.
+    assert_eq!(common::sign_in(server.port, "bmiller", &second).status, 401);
+    assert_eq!(run(&["operator", "enable", "bmiller"], &company).status.code(), Some(0));
+    let newcomer = common::sign_in(server.port, "bmiller", &second);
+    assert_eq!(newcomer.status, 200);
+    let cookie = common::session_cookie(&newcomer);
+    let refused =
+        common::http(server.port, "POST", "/api/org_tree", &[common::JSON, ("Cookie", &cookie)], "{}");
+    assert_eq!((refused.status, refused.body.as_str()), (403, r#"{"code":"password_change_required"}"#));
     drop(server);
 
     // The demo's database: init is refused, and every console page carries the badge.

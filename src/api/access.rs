@@ -17,6 +17,8 @@ pub enum Effect {
     OwnSavedQueries,
     /// Stores only the caller's own selections and preview tokens (what a run will name).
     OwnSelections,
+    /// Changes only the caller's own password.
+    OwnAccount,
     /// Changes the deployment, users, organizations or operators.
     Changes,
 }
@@ -69,6 +71,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     Access { endpoint: "sign_out", permission: None, effect: Effect::OwnSession, max_body: 16 * 1024 },
     read("current_operator"),
     read("deployment_kind"),
+    with("change_password", Permission::ViewDeployment, Effect::OwnAccount),
     // Browsing
     read("pool_tree"),
     read("list_users"),
@@ -125,6 +128,8 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     with("set_operator_disabled", ManageOperators, Changes),
     with("end_session", ManageOperators, Changes),
     with("unlock_sign_in", ManageOperators, Changes),
+    with("add_operator", ManageOperators, Changes),
+    with("reset_operator_password", ManageOperators, Changes),
     with("back_up_database", BackUpDatabase, Changes),
     with("authorize_backup_download", BackUpDatabase, Changes),
 ];

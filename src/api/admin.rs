@@ -4,7 +4,7 @@
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::operator::OperatorId;
+use crate::domain::operator::{OperatorId, Role};
 use crate::domain::security::{BackupFile, SecurityOverview, SessionId, ThrottleScope};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -26,11 +26,41 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     .await
 }
 
+/// A new operator with roles; the answer is their one-time password, shown once.
+#[server(prefix = "/api", endpoint = "add_operator", input = Json)]
+pub async fn add_operator(
+    username: String,
+    display_name: String,
+    roles: Vec<Role>,
+) -> Result<String, AppError> {
+    gate::authorized(AddOperator::PATH, |state, by| async move {
+        let added = crate::server::security::operators::add_operator(
+            &state.db,
+            (&by).into(),
+            &username,
+            &display_name,
+            &roles,
+        )
+        .await?;
+        Ok(added.1)
+    })
+    .await
+}
+
+/// A new one-time password for an operator (their sessions end), shown once.
+#[server(prefix = "/api", endpoint = "reset_operator_password", input = Json)]
+pub async fn reset_operator_password(operator: OperatorId) -> Result<String, AppError> {
+    gate::authorized(ResetOperatorPassword::PATH, |state, by| async move {
+        crate::server::security::operators::reset_password(&state.db, (&by).into(), operator).await
+    })
+    .await
+}
+
 /// Disables (ending every session of) or re-enables an operator.
 #[server(prefix = "/api", endpoint = "set_operator_disabled", input = Json)]
 pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Result<(), AppError> {
     gate::authorized(SetOperatorDisabled::PATH, |state, by| async move {
-        crate::server::security::operators::set_disabled(&state.db, &by, operator, disabled).await
+        crate::server::security::operators::set_disabled(&state.db, (&by).into(), operator, disabled).await
     })
     .await
 }

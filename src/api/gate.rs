@@ -78,6 +78,14 @@ where
         if let Some(slot) = parts.as_ref().and_then(|p| p.extensions.get::<RequestOperator>()) {
             slot.set(operator.id.0);
         }
+        // After a one-time password, nothing but choosing one's own (and what the page needs).
+        const WHILE_CHANGING: [&str; 3] =
+            ["/api/current_operator", "/api/deployment_kind", "/api/change_password"];
+        if !WHILE_CHANGING.contains(&path)
+            && crate::server::security::operators::must_change_password(&state.db, operator.id).await?
+        {
+            return Err(AppError::PasswordChangeRequired);
+        }
         body(state, operator).await
     })
     .await

@@ -56,6 +56,28 @@ pub async fn sign_in(username: String, password: String) -> Result<(), AppError>
         )
         .await?;
         gate::set_session_cookie(&state.config, Some(&session.token));
+        // A one-time password is replaced before anything else.
+        let must_change =
+            crate::server::security::operators::must_change_password(&state.db, session.operator.id).await?;
+        leptos_axum::redirect(if must_change { "/password" } else { "/" });
+        Ok(())
+    })
+    .await
+}
+
+/// The signed-in operator's own new password (after a one-time password, or whenever they
+/// like).
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
+    gate::authorized(ChangePassword::PATH, |state, operator| async move {
+        if new != repeat {
+            return Err(AppError::PasswordsDiffer);
+        }
+        let client = gate::client(&state.config);
+        crate::server::security::operators::change_own_password(
+            &state.db, &operator, &current, &new, &client,
+        )
+        .await?;
         leptos_axum::redirect("/");
         Ok(())
     })

@@ -135,13 +135,14 @@ async fn pages_carry_a_content_security_policy_with_their_nonce() {
 
 /// The server functions without arguments: they read no body, so no body is malformed for them.
 /// Each must be registered (the test checks), and every other function is held to the rule.
-const WITHOUT_ARGUMENTS: [&str; 11] = [
+const WITHOUT_ARGUMENTS: [&str; 12] = [
     "security_overview",
     "back_up_database",
     "enable_choices",
     "list_jobs",
     "sign_out",
     "current_operator",
+    "deployment_kind",
     "pool_tree",
     "org_tree",
     "sync_directory",
@@ -279,4 +280,58 @@ async fn a_fault_answers_500_with_the_request_id_that_the_log_has() {
     assert_eq!(ok.status(), StatusCode::OK);
     let other = ok.headers().get("x-request-id").unwrap().to_str().unwrap();
     assert_ne!(other, header_id);
+}
+
+/// Signed in with a one-time password, an operator may only choose their own: every other
+/// server function answers 403 `password_change_required` (the console then shows the
+/// password page), and the sign-in itself sends them there.
+#[tokio::test]
+async fn an_operator_with_a_one_time_password_may_only_choose_their_own() {
+    use crate::server::security::{audit::Actor, operators};
+    let (app, pool) = app().await;
+    let by = Actor { id: None, name: "command-line" };
+    let (_, password) = operators::add_operator(
+        &pool,
+        by,
+        "newhire",
+        "New Hire",
+        &[crate::domain::operator::Role::UserAdministrator],
+    )
+    .await
+    .unwrap();
+    let response = app
+        .clone()
+        .oneshot(super::test_support::request(
+            Method::POST,
+            "/api/sign_in",
+            None,
+            &format!("username=newhire&password={password}"),
+        ))
+        .await
+        .unwrap();
+    let location = response.headers().get(header::LOCATION).or(response.headers().get("serverfnredirect"));
+    assert_eq!(location.and_then(|v| v.to_str().ok()), Some("/password"));
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, text) = call(&app, Method::POST, "/api/pool_tree", Some(&cookie), "").await;
+    assert_eq!((status, text.as_str()), (403, r#"{"code":"password_change_required"}"#));
+    assert_eq!(call(&app, Method::POST, "/api/current_operator", Some(&cookie), "").await.0, 200);
+    let body = format!("current={password}&new=a+fresh+long+passphrase&repeat=a+fresh+long+passphrase");
+    let request = super::test_support::request(Method::POST, "/api/change_password", Some(&cookie), &body);
+    let request = {
+        let (mut parts, body) = request.into_parts();
+        parts.headers.insert(header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+        Request::from_parts(parts, body)
+    };
+    let (status, text) = super::test_support::send(&app, request).await;
+    assert!(status == 200 || status == 302 || status == 303, "{status} {text}");
+    assert_eq!(call(&app, Method::POST, "/api/pool_tree", Some(&cookie), "").await.0, 200);
 }

@@ -165,6 +165,15 @@ pub enum AppError {
     /// A company's own operation on the demo deployment's database (e.g. `uc-admin init`).
     #[error("this database holds the demo deployment; use a new database for your company")]
     DemoDeployment,
+    /// The operator signed in with a one-time password and must choose their own first.
+    #[error("choose a new password before going on")]
+    PasswordChangeRequired,
+    /// The new password and its repetition differ.
+    #[error("the two new passwords differ")]
+    PasswordsDiffer,
+    /// A new password equal to the current one.
+    #[error("the new password is the same as the current one")]
+    PasswordUnchanged,
     /// `--demo` on a database that holds a company's deployment.
     #[error("this database holds a company's deployment; --demo is only for a new database")]
     CompanyDeployment,
@@ -278,6 +287,9 @@ impl AppError {
             AppError::OperatorNameTaken => "operator_name_taken",
             AppError::AdministratorExists => "administrator_exists",
             AppError::DemoDeployment => "demo_deployment",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::PasswordUnchanged => "password_unchanged",
+            AppError::PasswordsDiffer => "passwords_differ",
             AppError::CompanyDeployment => "company_deployment",
             AppError::BackupNotFound => "backup_not_found",
             AppError::SelectionNotFound => "selection_not_found",

@@ -55,7 +55,11 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::TextTooLong { .. } => 422,
         AppError::OperatorNotFound | AppError::SessionNotFound | AppError::BackupNotFound => 404,
         AppError::CannotDisableSelf => 409,
-        AppError::WeakPassword { .. } | AppError::PasswordIsName => 422,
+        AppError::WeakPassword { .. }
+        | AppError::PasswordIsName
+        | AppError::PasswordUnchanged
+        | AppError::PasswordsDiffer => 422,
+        AppError::PasswordChangeRequired => 403,
         AppError::OperatorNameTaken
         | AppError::AdministratorExists
         | AppError::DemoDeployment

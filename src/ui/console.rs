@@ -33,6 +33,10 @@ pub fn Console() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let demo = matches!(deployment.await, Ok(Some(DeploymentKind::Demo)));
+                // Signed in with a one-time password: their own password comes first.
+                if let Err(AppError::PasswordChangeRequired) = tree.await {
+                    return EitherOf3::B(view! { <Redirect path="/password" /> });
+                }
                 match operator.await {
                     Ok(operator) => EitherOf3::A(view! { <Frame operator tree demo /> }),
                     Err(AppError::Unauthenticated) => EitherOf3::B(view! { <Redirect path="/login" /> }),
@@ -125,6 +129,7 @@ fn Header(operator: Operator, demo: bool) -> impl IntoView {
                     <div class="menu-panel">
                         <p>{t!(i18n, header.signed_in_as)}" "<strong>{operator.username.clone()}</strong></p>
                         <p>{t!(i18n, header.roles)}": "{move || roles_text()}</p>
+                        <p><A href="/password">{t!(i18n, header.change_password)}</A></p>
                         <ActionForm action=sign_out attr:class="sign-out">
                             <button type="submit" class="button">{t!(i18n, header.sign_out)}</button>
                         </ActionForm>

@@ -16,6 +16,7 @@ pub mod moves;
 pub mod not_found;
 pub mod org_move;
 pub mod orgs;
+pub mod password;
 pub mod pool_page;
 pub mod search;
 pub mod target;

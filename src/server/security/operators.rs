@@ -364,11 +364,11 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
 /// transaction; nobody can disable themselves.
 pub async fn set_disabled(
     db: &SqlitePool,
-    by: &Operator,
+    by: audit::Actor<'_>,
     target: OperatorId,
     disabled: bool,
 ) -> Result<(), AppError> {
-    if disabled && target == by.id {
+    if disabled && Some(target.0) == by.id {
         return Err(AppError::CannotDisableSelf);
     }
     let mut tx = crate::server::storage::db::write(db).await?;
@@ -392,7 +392,7 @@ pub async fn set_disabled(
     };
     let operation = if disabled { "operator_disable" } else { "operator_enable" };
     let parameters = json!({ "operator": name, "sessions_ended": ended });
-    audit::record(&mut tx, by, operation, parameters, 0).await?;
+    audit::record_as(&mut tx, by.id, by.name, operation, parameters, 0).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -535,6 +535,144 @@ pub async fn init_administrator(
     Ok(id)
 }
 
+/// A password someone is given, to be replaced at first sign-in: 16 letters and digits,
+/// without the ones that are easily confused (0/O, 1/l/I).
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+fn check_username(username: &str) -> Result<&str, AppError> {
+    let username = username.trim();
+    let valid = !username.is_empty()
+        && username.chars().count() <= crate::domain::security::MAX_USERNAME_CHARS
+        && !username.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid { Ok(username) } else { Err(AppError::BadRequest) }
+}
+
+/// An operator created by an administrator (or the command line) with `roles` and a one-time
+/// password, which is returned to be shown once and must be changed at the first sign-in.
+pub async fn add_operator(
+    db: &SqlitePool,
+    by: audit::Actor<'_>,
+    username: &str,
+    display_name: &str,
+    roles: &[Role],
+) -> Result<(OperatorId, String), AppError> {
+    let username = check_username(username)?;
+    if roles.is_empty() || display_name.chars().count() > 128 {
+        return Err(AppError::BadRequest);
+    }
+    let display_name = if display_name.trim().is_empty() { username } else { display_name.trim() };
+    let password = one_time_password();
+    let hash = hash_password(&password).await?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO operators (username, display_name, password_hash, created_at, must_change_password)
+         VALUES (?, ?, ?, ?, 1) RETURNING id",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(hash)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match e.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+        true => AppError::OperatorNameTaken,
+        false => e.into(),
+    })?;
+    for role in roles {
+        sqlx::query("INSERT OR IGNORE INTO operator_roles (operator_id, role) VALUES (?, ?)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let parameters = json!({ "operator": username, "roles": roles });
+    audit::record_as(&mut tx, by.id, by.name, "operator_created", parameters, 1).await?;
+    tx.commit().await?;
+    Ok((OperatorId(id), password))
+}
+
+/// A new one-time password for `target` (to be changed at their next sign-in); their sessions
+/// end. Returned to be shown once.
+pub async fn reset_password(
+    db: &SqlitePool,
+    by: audit::Actor<'_>,
+    target: OperatorId,
+) -> Result<String, AppError> {
+    let password = one_time_password();
+    let hash = hash_password(&password).await?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let name: String = sqlx::query_scalar(
+        "UPDATE operators SET password_hash = ?, must_change_password = 1 WHERE id = ? RETURNING username",
+    )
+    .bind(hash)
+    .bind(target.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::OperatorNotFound)?;
+    let ended = sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+        .bind(target.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let parameters = json!({ "operator": name, "sessions_ended": ended });
+    audit::record_as(&mut tx, by.id, by.name, "operator_password_reset", parameters, 0).await?;
+    tx.commit().await?;
+    Ok(password)
+}
+
+/// The signed-in operator chooses a new password: the current one is checked like a step-up
+/// (throttled, audited when wrong), the new one follows the rule and differs from it.
+pub async fn change_own_password(
+    db: &SqlitePool,
+    operator: &Operator,
+    current: &str,
+    new: &str,
+    client: &Client,
+) -> Result<(), AppError> {
+    if new.chars().count() > crate::domain::security::MAX_PASSWORD_CHARS {
+        return Err(AppError::TextTooLong { max: crate::domain::security::MAX_PASSWORD_CHARS as u64 });
+    }
+    crate::domain::deployment::check_new_password(&operator.username, new)?;
+    confirm_password(db, operator, current, client).await?;
+    if current == new {
+        return Err(AppError::PasswordUnchanged);
+    }
+    let hash = hash_password(new).await?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    sqlx::query("UPDATE operators SET password_hash = ?, must_change_password = 0 WHERE id = ?")
+        .bind(hash)
+        .bind(operator.id.0)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, operator, "password_changed", json!({}), 0).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the operator signed in with a one-time password they have not replaced yet.
+pub async fn must_change_password(db: &SqlitePool, operator: OperatorId) -> Result<bool, AppError> {
+    let flag: Option<i64> = sqlx::query_scalar("SELECT must_change_password FROM operators WHERE id = ?")
+        .bind(operator.0)
+        .fetch_optional(db)
+        .await?;
+    Ok(flag.ok_or(AppError::OperatorNotFound)? != 0)
+}
+
+/// An operator's id by their sign-in name (any case).
+pub async fn find(db: &SqlitePool, username: &str) -> Result<OperatorId, AppError> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM operators WHERE username = ?")
+        .bind(username.trim())
+        .fetch_optional(db)
+        .await?;
+    id.map(OperatorId).ok_or(AppError::OperatorNotFound)
+}
+
 /// The demo operators: user name, display name, roles.
 pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
     ("admin", "Kim Akers", &[Role::EnterpriseAdministrator, Role::UserAdministrator]),
@@ -571,6 +709,57 @@ mod tests {
         let config = Config::for_tests();
         ensure_demo_operators(&db, &config).await.unwrap();
         (db, config)
+    }
+
+    /// An operator added by an administrator signs in with a one-time password, must replace it
+    /// (the current one right, the new one long enough, without the name, different), and a
+    /// reset gives another and ends their sessions. Every refusal changes nothing.
+    #[tokio::test]
+    async fn an_added_operator_replaces_the_one_time_password_and_a_reset_starts_again() {
+        let (db, config) = setup().await;
+        let by = audit::Actor { id: None, name: "command-line" };
+        let client = Client::default();
+        let (id, first) =
+            add_operator(&db, by, "bmiller2", "Ben Miller", &[Role::UserAdministrator]).await.unwrap();
+        assert_eq!(first.chars().count(), 16);
+        for (name, roles) in
+            [("BMILLER2", &[Role::HelpDesk][..]), ("two words", &[Role::HelpDesk]), ("nobody", &[])]
+        {
+            assert!(add_operator(&db, by, name, "", roles).await.is_err(), "{name}");
+        }
+        assert_eq!(
+            add_operator(&db, by, "BMILLER2", "", &[Role::HelpDesk]).await.err(),
+            Some(AppError::OperatorNameTaken)
+        );
+        let session = sign_in(&db, &config, "bmiller2", &first, &client, None).await.unwrap();
+        assert!(must_change_password(&db, id).await.unwrap());
+        let me = session.operator;
+        for (current, new, refusal) in [
+            ("wrong", "correct horse battery", AppError::StepUpFailed),
+            (first.as_str(), "short", AppError::WeakPassword { min: 12 }),
+            (first.as_str(), "my-bmiller2-password", AppError::PasswordIsName),
+            (first.as_str(), first.as_str(), AppError::PasswordUnchanged),
+        ] {
+            assert_eq!(change_own_password(&db, &me, current, new, &client).await.err(), Some(refusal));
+            assert!(must_change_password(&db, id).await.unwrap(), "unchanged after a refusal");
+        }
+        change_own_password(&db, &me, &first, "correct horse battery", &client).await.unwrap();
+        assert!(!must_change_password(&db, id).await.unwrap());
+        assert!(sign_in(&db, &config, "bmiller2", &first, &client, None).await.is_err());
+        let again = sign_in(&db, &config, "bmiller2", "correct horse battery", &client, None).await.unwrap();
+
+        let second = reset_password(&db, by, id).await.unwrap();
+        assert_ne!(second, first);
+        assert_eq!(session_operator(&db, &config, &again.token).await.err(), Some(AppError::Unauthenticated));
+        assert!(must_change_password(&db, id).await.unwrap());
+        assert!(sign_in(&db, &config, "bmiller2", &second, &client, None).await.is_ok());
+        assert_eq!(reset_password(&db, by, OperatorId(9_999)).await.err(), Some(AppError::OperatorNotFound));
+        let operations: Vec<String> =
+            sqlx::query_scalar("SELECT operation FROM audit_events WHERE operation IN ('operator_created', 'password_changed', 'operator_password_reset') ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        assert_eq!(operations, ["operator_created", "password_changed", "operator_password_reset"]);
     }
 
     #[tokio::test]
@@ -847,7 +1036,7 @@ mod tests {
         assert_eq!(end_session(&db, &admin.operator, id).await.err(), Some(AppError::SessionNotFound));
         // Disabling ends every session at once; nobody disables themselves.
         let help_desk = b.operator.id;
-        set_disabled(&db, &admin.operator, help_desk, true).await.unwrap();
+        set_disabled(&db, (&admin.operator).into(), help_desk, true).await.unwrap();
         assert_eq!(session_operator(&db, &config, &b.token).await.err(), Some(AppError::Unauthenticated));
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE operator_id = ?")
             .bind(help_desk.0)
@@ -856,16 +1045,16 @@ mod tests {
             .unwrap();
         assert_eq!(left, 0);
         assert_eq!(
-            set_disabled(&db, &admin.operator, admin.operator.id, true).await.err(),
+            set_disabled(&db, (&admin.operator).into(), admin.operator.id, true).await.err(),
             Some(AppError::CannotDisableSelf)
         );
         assert_eq!(
-            set_disabled(&db, &admin.operator, help_desk, true).await.err(),
+            set_disabled(&db, (&admin.operator).into(), help_desk, true).await.err(),
             Some(AppError::NothingToChange)
         );
         let listed = list(&db).await.unwrap();
         assert!(listed.iter().any(|o| o.username == "helpdesk" && o.disabled && o.sessions == 0));
-        set_disabled(&db, &admin.operator, help_desk, false).await.unwrap();
+        set_disabled(&db, (&admin.operator).into(), help_desk, false).await.unwrap();
         assert!(sign_in(&db, &config, "helpdesk", "test-password", &from("10.0.0.6"), None).await.is_ok());
         for op in ["session_end", "operator_disable", "operator_enable"] {
             assert_eq!(operations(&db, op).await, 1, "{op}");
