@@ -86,3 +86,43 @@ test("any operator changes their own password from the header menu, in German an
   await expect(page).toHaveURL(/\/login$/);
   await signIn(page, "secondhire", "second chosen passphrase");
 });
+
+test("an administrator adds a User Administrator on the administration page, who then chooses a password in German", async ({ page, allowProblems }) => {
+  allowProblems(/status of (403|409)/);
+  await signIn(page, "admin");
+  await page.goto("/admin");
+  await hydrated(page);
+  const form = page.getByTestId("new-operator");
+  await form.getByLabel("User name").fill("thirdhire");
+  await form.getByLabel("Display name").fill("Third Hire");
+  await expect(form.getByRole("button", { name: "Add operator" })).toBeDisabled();
+  await form.getByLabel("User Administrator").check();
+  await form.getByRole("button", { name: "Add operator" }).click();
+  const shown = page.getByTestId("one-time-password");
+  await expect(shown).toContainText("One-time password for thirdhire:");
+  const oneTime = (await page.getByTestId("one-time-value").innerText()).trim();
+  expect(oneTime).toHaveLength(16);
+  await expect(page.getByTestId("operators-table").locator("tr[data-operator=thirdhire]")).toContainText("User Administrator");
+  await expectAccessible(page);
+  // The form starts afresh; adding the same name again is refused.
+  await expect(form.getByLabel("User name")).toHaveValue("");
+  await form.getByLabel("User name").fill("THIRDHIRE");
+  await form.getByLabel("Help Desk").check();
+  await form.getByRole("button", { name: "Add operator" }).click();
+  await expect(page.getByRole("alert")).toContainText("An operator of that name exists already.");
+
+  await page.getByTestId("operator").locator("summary").click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await hydrated(page);
+  await chooseLanguage(page, "de");
+  await signInAs(page, "thirdhire", oneTime);
+  await expect(page).toHaveURL(/\/password$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Kennwort wählen");
+  await hydrated(page);
+  await choose(page, oneTime, "eine lange Passphrase");
+  await expect(page).toHaveURL(/\/browse\/forest$/);
+  await expect(page.getByTestId("operator")).toContainText("Third Hire");
+  await expect(page.getByTestId("users-table")).toBeVisible();
+  await chooseLanguage(page, "en");
+});

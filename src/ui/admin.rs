@@ -3,11 +3,11 @@
 
 use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, role_name, step_up_error};
 use crate::api::admin::{
-    AuthorizeBackupDownload, BackUpDatabase, EndSession, SetOperatorDisabled, UnlockSignIn,
-    get_security_overview,
+    AddOperator, AuthorizeBackupDownload, BackUpDatabase, EndSession, ResetOperatorPassword,
+    SetOperatorDisabled, UnlockSignIn, get_security_overview,
 };
 use crate::domain::format::format_instant;
-use crate::domain::operator::{Operator, Permission};
+use crate::domain::operator::{Operator, Permission, Role};
 use crate::domain::security::{BackupFile, Lockout, OperatorSummary, SessionInfo, ThrottleScope};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -31,19 +31,38 @@ pub fn AdminPage() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let unlock = ServerAction::<UnlockSignIn>::new();
     let backup = ServerAction::<BackUpDatabase>::new();
+    let add = ServerAction::<AddOperator>::new();
+    let reset = ServerAction::<ResetOperatorPassword>::new();
     // Reloaded after every change made here.
     let overview = Resource::new(
         move || {
-            (disable.version().get(), end.version().get(), unlock.version().get(), backup.version().get())
+            (
+                disable.version().get(),
+                end.version().get(),
+                unlock.version().get(),
+                backup.version().get(),
+                add.version().get(),
+                reset.version().get(),
+            )
         },
         |_| get_security_overview(),
     );
+    // The one-time password just made (by adding or resetting), with whose it is: shown once.
+    let one_time = RwSignal::new(None::<(String, String)>);
+    let for_whom = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(password)) = add.value().get().or_else(|| reset.value().get()) {
+            one_time.set(Some((for_whom.get_untracked(), password)));
+        }
+    });
     let last_error = Signal::derive(move || {
         [
             disable.value().get().and_then(Result::err),
             end.value().get().and_then(Result::err),
             unlock.value().get().and_then(Result::err),
             backup.value().get().and_then(Result::err),
+            add.value().get().and_then(Result::err),
+            reset.value().get().and_then(Result::err),
         ]
         .into_iter()
         .flatten()
@@ -54,12 +73,19 @@ pub fn AdminPage() -> impl IntoView {
         <div class="page-header"><h1>{t!(i18n, admin.title)}</h1></div>
         <p class="muted">{t!(i18n, admin.intro)}</p>
         {move || last_error.get().map(|error| view! { <ErrorPanel error /> })}
+        {move || one_time.get().map(|(name, password)| view! {
+            <div class="alert alert-success" role="status" data-testid="one-time-password">
+                <p>{t!(i18n, admin.one_time_for, name = name.clone())}" "<code class="mono" data-testid="one-time-value">{password}</code></p>
+                <p>{t!(i18n, admin.one_time_hint)}</p>
+            </div>
+        })}
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match overview.await {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     Ok(o) => view! {
-                        <OperatorsSection operators=o.operators disable />
+                        <OperatorsSection operators=o.operators disable reset for_whom />
+                        <NewOperatorSection add for_whom />
                         <SessionsSection sessions=o.sessions end />
                         <LockoutsSection lockouts=o.lockouts unlock />
                         <BackupsSection backups=o.backups backup />
@@ -75,6 +101,8 @@ pub fn AdminPage() -> impl IntoView {
 fn OperatorsSection(
     operators: Vec<OperatorSummary>,
     disable: ServerAction<SetOperatorDisabled>,
+    reset: ServerAction<ResetOperatorPassword>,
+    for_whom: RwSignal<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let me = use_context::<Operator>().map(|o| o.id);
@@ -116,7 +144,20 @@ fn OperatorsSection(
                                                     disabled=move || disable.pending().get()
                                                     on:click=move |_| { disable.dispatch(SetOperatorDisabled { operator: id, disabled: !disabled }); }>
                                                     {move || if disabled { t_string!(i18n, admin.enable) } else { t_string!(i18n, admin.disable) }}
-                                                    <span class="visually-hidden">"("{username}")"</span>
+                                                    <span class="visually-hidden">"("{username.clone()}")"</span>
+                                                </button>
+                                                " "
+                                                <button type="button" class="button button-small"
+                                                    disabled=move || reset.pending().get()
+                                                    on:click={
+                                                        let username = username.clone();
+                                                        move |_| {
+                                                            for_whom.set(username.clone());
+                                                            reset.dispatch(ResetOperatorPassword { operator: id });
+                                                        }
+                                                    }>
+                                                    {t!(i18n, admin.reset_password)}
+                                                    <span class="visually-hidden">"("{username.clone()}")"</span>
                                                 </button>
                                             }
                                         })}
@@ -128,6 +169,63 @@ fn OperatorsSection(
                 </table>
             </div>
             <p class="field-hint">{t!(i18n, admin.disable_hint)}</p>
+        </section>
+    }
+}
+
+/// A new operator: sign-in name, display name and roles; the one-time password is shown above.
+#[component]
+fn NewOperatorSection(add: ServerAction<AddOperator>, for_whom: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let username = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let roles = RwSignal::new(Vec::<Role>::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        for_whom.set(username.get_untracked());
+        add.dispatch(AddOperator {
+            username: username.get_untracked(),
+            display_name: display_name.get_untracked(),
+            roles: roles.get_untracked(),
+        });
+    };
+    view! {
+        <section class="admin-section" aria-labelledby="admin-new-operator">
+            <h2 id="admin-new-operator">{t!(i18n, admin.new_operator_title)}</h2>
+            <form class="form-stack new-operator" on:submit=submit data-testid="new-operator">
+                <label for="new-operator-name">{t!(i18n, admin.col_username)}</label>
+                <input id="new-operator-name" type="text" required autocomplete="off" autocapitalize="none"
+                    spellcheck="false" maxlength=crate::api::MAX_USERNAME_CHARS
+                    prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
+                <label for="new-operator-display">{t!(i18n, admin.col_display_name)}</label>
+                <input id="new-operator-display" type="text" autocomplete="off" maxlength="128"
+                    prop:value=move || display_name.get() on:input=move |ev| display_name.set(event_target_value(&ev)) />
+                <fieldset>
+                    <legend>{t!(i18n, admin.col_roles)}</legend>
+                    {Role::ALL.into_iter().map(|role| {
+                        let id = format!("new-operator-role-{}", role.as_str());
+                        view! {
+                            <div class="check-row">
+                                <input type="checkbox" id=id.clone()
+                                    prop:checked=move || roles.with(|r| r.contains(&role))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        roles.update(|r| {
+                                            r.retain(|x| *x != role);
+                                            if on { r.push(role); }
+                                        });
+                                    } />
+                                <label for=id>{move || role_name(i18n, role)}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <p class="field-hint">{t!(i18n, admin.new_operator_hint)}</p>
+                <button type="submit" class="button button-primary"
+                    disabled=move || add.pending().get() || roles.with(Vec::is_empty)>
+                    {t!(i18n, admin.add_operator)}
+                </button>
+            </form>
         </section>
     }
 }
