@@ -140,13 +140,13 @@ fn OperatorsSection(
                                         {(!is_me).then(|| {
                                                             let username = username.clone();
                                             view! {
+                                                <div class="row-actions">
                                                 <button type="button" class=if disabled { "button button-small" } else { "button button-small button-danger" }
                                                     disabled=move || disable.pending().get()
                                                     on:click=move |_| { disable.dispatch(SetOperatorDisabled { operator: id, disabled: !disabled }); }>
                                                     {move || if disabled { t_string!(i18n, admin.enable) } else { t_string!(i18n, admin.disable) }}
                                                     <span class="visually-hidden">"("{username.clone()}")"</span>
                                                 </button>
-                                                " "
                                                 <button type="button" class="button button-small"
                                                     disabled=move || reset.pending().get()
                                                     on:click={
@@ -159,6 +159,7 @@ fn OperatorsSection(
                                                     {t!(i18n, admin.reset_password)}
                                                     <span class="visually-hidden">"("{username.clone()}")"</span>
                                                 </button>
+                                                </div>
                                             }
                                         })}
                                     </td>
