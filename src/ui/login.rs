@@ -14,12 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || sign_in.value().get().and_then(Result::err);
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, login.title), t_string!(i18n, app_name)) />
-        <div class="login-screen">
-            <header class="login-header">
-                <span class="brand-name">{t!(i18n, app_name)}</span>
-                <LanguageSwitcher />
-            </header>
-            <main id="main" class="login-card">
+        <CardPage>
                 <h1>{t!(i18n, login.title)}</h1>
                 <p class="muted">{t!(i18n, login.intro)}</p>
                 <ActionForm action=sign_in attr:class="form-stack">
@@ -43,13 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                         required
                         maxlength=MAX_PASSWORD_CHARS
                     />
-                    {move || error().map(|e| {
-                        view! {
-                            <p class="alert alert-error" role="alert" data-error-code=e.code()>
-                                {error_message(i18n, &e)}
-                            </p>
-                        }
-                    })}
+                    {move || error().map(|error| view! { <FormAlert error /> })}
                     <button type="submit" class="button button-primary" disabled=move || sign_in.pending().get()>
                         {move || if sign_in.pending().get() {
                             t_string!(i18n, login.signing_in)
@@ -58,7 +47,30 @@ pub fn LoginPage() -> impl IntoView {
                         }}
                     </button>
                 </ActionForm>
-            </main>
+        </CardPage>
+    }
+}
+
+/// A page outside the console (sign-in, choosing a password): the name, the language, a card.
+#[component]
+pub fn CardPage(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="login-screen">
+            <header class="login-header">
+                <span class="brand-name">{t!(i18n, app_name)}</span>
+                <LanguageSwitcher />
+            </header>
+            <main id="main" class="login-card">{children()}</main>
         </div>
+    }
+}
+
+/// A form's refusal, in words, announced to screen readers.
+#[component]
+pub fn FormAlert(error: crate::domain::AppError) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="alert alert-error" role="alert" data-error-code=error.code()>{error_message(i18n, &error)}</p>
     }
 }

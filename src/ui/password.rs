@@ -1,8 +1,7 @@
 //! The operator's own password: chosen after signing in with a one-time password (the
 //! console sends them here until they have), or changed whenever they like.
 
-use super::common::error_message;
-use super::console::LanguageSwitcher;
+use super::login::{CardPage, FormAlert};
 use crate::api::{ChangePassword, MAX_PASSWORD_CHARS};
 use crate::domain::deployment::MIN_PASSWORD_CHARS;
 use crate::i18n::*;
@@ -23,25 +22,14 @@ pub fn PasswordPage() -> impl IntoView {
     };
     view! {
         <Title text=move || format!("{} – {}", t_string!(i18n, password_page.title), t_string!(i18n, app_name)) />
-        <div class="login-screen">
-            <header class="login-header">
-                <span class="brand-name">{t!(i18n, app_name)}</span>
-                <LanguageSwitcher />
-            </header>
-            <main id="main" class="login-card">
+        <CardPage>
                 <h1>{t!(i18n, password_page.title)}</h1>
                 <p class="muted">{move || t_string!(i18n, password_page.intro, min = MIN_PASSWORD_CHARS).to_string()}</p>
                 <ActionForm action=change attr:class="form-stack">
                     {move || field("current", t_string!(i18n, password_page.current).to_string(), "current-password")}
                     {move || field("new", t_string!(i18n, password_page.new).to_string(), "new-password")}
                     {move || field("repeat", t_string!(i18n, password_page.repeat).to_string(), "new-password")}
-                    {move || error().map(|e| {
-                        view! {
-                            <p class="alert alert-error" role="alert" data-error-code=e.code()>
-                                {error_message(i18n, &e)}
-                            </p>
-                        }
-                    })}
+                    {move || error().map(|error| view! { <FormAlert error /> })}
                     <button type="submit" class="button button-primary" disabled=move || change.pending().get()>
                         {move || if change.pending().get() {
                             t_string!(i18n, password_page.saving)
@@ -51,7 +39,6 @@ pub fn PasswordPage() -> impl IntoView {
                     </button>
                 </ActionForm>
                 <p><A href="/browse/forest">{t!(i18n, password_page.back)}</A></p>
-            </main>
-        </div>
+        </CardPage>
     }
 }

@@ -465,28 +465,43 @@ pub async fn create_operator(
 ) -> Result<OperatorId, AppError> {
     let hash = hash_password(password).await?;
     let mut tx = crate::server::storage::db::write(db).await?;
+    let id = insert_operator(&mut tx, username, display_name, &hash, roles, false).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The operator's row and roles, in the caller's transaction; a name taken (in any case) is
+/// `OperatorNameTaken`.
+async fn insert_operator(
+    conn: &mut sqlx::SqliteConnection,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    roles: &[Role],
+    must_change_password: bool,
+) -> Result<OperatorId, AppError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO operators (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)
-         RETURNING id",
+        "INSERT INTO operators (username, display_name, password_hash, created_at, must_change_password)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(username)
     .bind(display_name)
-    .bind(hash)
+    .bind(password_hash)
     .bind(now())
-    .fetch_one(&mut *tx)
+    .bind(must_change_password as i64)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| match e.as_database_error().is_some_and(|e| e.is_unique_violation()) {
         true => AppError::OperatorNameTaken,
         false => e.into(),
     })?;
     for role in roles {
-        sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES (?, ?)")
+        sqlx::query("INSERT OR IGNORE INTO operator_roles (operator_id, role) VALUES (?, ?)")
             .bind(id)
             .bind(role.as_str())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(OperatorId(id))
 }
 
@@ -569,32 +584,12 @@ pub async fn add_operator(
     let password = one_time_password();
     let hash = hash_password(&password).await?;
     let mut tx = crate::server::storage::db::write(db).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO operators (username, display_name, password_hash, created_at, must_change_password)
-         VALUES (?, ?, ?, ?, 1) RETURNING id",
-    )
-    .bind(username)
-    .bind(display_name)
-    .bind(hash)
-    .bind(now())
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| match e.as_database_error().is_some_and(|e| e.is_unique_violation()) {
-        true => AppError::OperatorNameTaken,
-        false => e.into(),
-    })?;
-    for role in roles {
-        sqlx::query("INSERT OR IGNORE INTO operator_roles (operator_id, role) VALUES (?, ?)")
-            .bind(id)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await?;
-    }
+    let id = insert_operator(&mut tx, username, display_name, &hash, roles, true).await?;
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let parameters = json!({ "operator": username, "roles": roles });
     audit::record_as(&mut tx, by.id, by.name, "operator_created", parameters, 1).await?;
     tx.commit().await?;
-    Ok((OperatorId(id), password))
+    Ok((id, password))
 }
 
 /// A new one-time password for `target` (to be changed at their next sign-in); their sessions
