@@ -70,7 +70,8 @@ pub fn CardPage(children: Children) -> impl IntoView {
 #[component]
 pub fn FormAlert(error: crate::domain::AppError) -> impl IntoView {
     let i18n = use_i18n();
+    let code = error.code();
     view! {
-        <p class="alert alert-error" role="alert" data-error-code=error.code()>{error_message(i18n, &error)}</p>
+        <p class="alert alert-error" role="alert" data-error-code=code>{move || error_message(i18n, &error)}</p>
     }
 }
