@@ -33,10 +33,6 @@ pub fn Console() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let demo = matches!(deployment.await, Ok(Some(DeploymentKind::Demo)));
-                // Signed in with a one-time password: their own password comes first.
-                if let Err(AppError::PasswordChangeRequired) = tree.await {
-                    return EitherOf3::B(view! { <Redirect path="/password" /> });
-                }
                 match operator.await {
                     Ok(operator) => EitherOf3::A(view! { <Frame operator tree demo /> }),
                     Err(AppError::Unauthenticated) => EitherOf3::B(view! { <Redirect path="/login" /> }),
@@ -72,6 +68,10 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: b
                     {move || Suspend::new(async move {
                         match tree.await {
                             Ok(tree) => view! { <Tree tree /> }.into_any(),
+                            // Signed in with a one-time password: their own password comes
+                            // first. (Here, in the tree's own suspense: awaiting the tree around
+                            // the whole console would rebuild every page whenever it reloads.)
+                            Err(AppError::PasswordChangeRequired) => view! { <Redirect path="/password" /> }.into_any(),
                             Err(error) => view! { <ErrorPanel error /> }.into_any(),
                         }
                     })}
