@@ -90,8 +90,8 @@ test("any operator changes their own password from the header menu, in German an
 test("an administrator adds a User Administrator on the administration page, who then chooses a password in German", async ({ page, allowProblems }) => {
   allowProblems(/status of (403|409)/);
   await signIn(page, "admin");
-  await page.goto("/admin");
-  await hydrated(page);
+  await page.getByRole("link", { name: "Administration" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Administration");
   const form = page.getByTestId("new-operator");
   await form.getByLabel("User name").fill("thirdhire");
   await form.getByLabel("Display name").fill("Third Hire");
