@@ -33,20 +33,20 @@ pub fn AdminPage() -> impl IntoView {
     let backup = ServerAction::<BackUpDatabase>::new();
     let add = ServerAction::<AddOperator>::new();
     let reset = ServerAction::<ResetOperatorPassword>::new();
-    // Reloaded after every change made here.
-    let overview = Resource::new(
-        move || {
-            (
-                disable.version().get(),
-                end.version().get(),
-                unlock.version().get(),
-                backup.version().get(),
-                add.version().get(),
-                reset.version().get(),
-            )
-        },
-        |_| get_security_overview(),
-    );
+    // Reloaded after every change made here. Read in the browser only: sessions and lockouts
+    // change by the second, so a server-rendered copy could differ from the one the browser
+    // hydrates with.
+    let overview = LocalResource::new(move || {
+        (
+            disable.version().get(),
+            end.version().get(),
+            unlock.version().get(),
+            backup.version().get(),
+            add.version().get(),
+            reset.version().get(),
+        );
+        get_security_overview()
+    });
     // The one-time password just made (by adding or resetting), with whose it is: shown once.
     let one_time = RwSignal::new(None::<(String, String)>);
     let for_whom = RwSignal::new(String::new());
