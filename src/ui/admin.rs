@@ -47,6 +47,10 @@ pub fn AdminPage() -> impl IntoView {
         );
         get_security_overview()
     });
+    // The overview is only ever drawn in the browser, after hydration: the server and the
+    // browser then agree on the page (a loading line), whatever the timing of the first fetch.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     // The one-time password just made (by adding or resetting), with whose it is: shown once.
     let one_time = RwSignal::new(None::<(String, String)>);
     let for_whom = RwSignal::new(String::new());
@@ -79,21 +83,28 @@ pub fn AdminPage() -> impl IntoView {
                 <p>{t!(i18n, admin.one_time_hint)}</p>
             </div>
         })}
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    Ok(o) => view! {
-                        <OperatorsSection operators=o.operators disable reset for_whom />
-                        <NewOperatorSection add for_whom />
-                        <SessionsSection sessions=o.sessions end />
-                        <LockoutsSection lockouts=o.lockouts unlock />
-                        <BackupsSection backups=o.backups backup />
-                    }
-                    .into_any(),
-                }
-            })}
-        </Transition>
+        {move || if hydrated.get() {
+            view! {
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        match overview.await {
+                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                            Ok(o) => view! {
+                                <OperatorsSection operators=o.operators disable reset for_whom />
+                                <NewOperatorSection add for_whom />
+                                <SessionsSection sessions=o.sessions end />
+                                <LockoutsSection lockouts=o.lockouts unlock />
+                                <BackupsSection backups=o.backups backup />
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
+            }
+            .into_any()
+        } else {
+            view! { <Loading /> }.into_any()
+        }}
     }
 }
 
