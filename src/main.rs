@@ -88,6 +88,13 @@ enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// The topology: forest, SIP domains and pools. `import` makes the deployment match a
+    /// topology file (packaging/topology.example.toml documents the format), all or nothing;
+    /// `export` prints the current one in that format.
+    Topology {
+        #[command(subcommand)]
+        command: TopologyCommand,
+    },
     /// The configuration.
     Config {
         #[command(subcommand)]
@@ -127,6 +134,22 @@ enum OperatorCommand {
     },
     /// List the operators with their roles and state.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TopologyCommand {
+    /// Make the deployment match FILE: pools listed are added or updated, pools left out are
+    /// removed. Refused whole, naming the line, if a line is invalid, an FQDN is listed twice,
+    /// or users would be left without a pool or SIP domain. Importing it again changes nothing.
+    Import {
+        /// The topology file (TOML).
+        file: PathBuf,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the current topology as a topology file.
+    Export,
 }
 
 /// A role as typed on the command line.
@@ -224,6 +247,7 @@ fn main() -> ExitCode {
         match command {
             Command::Serve => serve(config).await,
             Command::Operator { command } => operator(&config, command).await,
+            Command::Topology { command } => topology(&config, command).await,
             Command::Init { admin, display_name, password_file } => {
                 init(&config, &admin, &display_name, password_file).await
             }
@@ -378,6 +402,62 @@ fn admin_password(file: Option<PathBuf>) -> Result<String, Failure> {
 /// Who the command line is in the audit log.
 const COMMAND_LINE: uc_admin::server::security::audit::Actor<'static> =
     uc_admin::server::security::audit::Actor { id: None, name: "command-line" };
+
+async fn topology(config: &Config, command: TopologyCommand) -> Result<(), Failure> {
+    use uc_admin::domain::topology::MAX_TOPOLOGY_BYTES;
+    use uc_admin::server::topology::file;
+    let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
+    match command {
+        TopologyCommand::Export => print!("{}", file::export(&pool).await.map_err(app_failure)?),
+        TopologyCommand::Import { file: path, dry_run } => {
+            let size = std::fs::metadata(&path).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?.len();
+            if size > MAX_TOPOLOGY_BYTES as u64 {
+                return Err(app_failure(uc_admin::domain::AppError::FileTooLarge {
+                    max_bytes: MAX_TOPOLOGY_BYTES as u64,
+                }));
+            }
+            let text = std::fs::read_to_string(&path).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
+            let plan = if dry_run {
+                file::plan(&pool, &text).await
+            } else {
+                file::import(&pool, COMMAND_LINE, &text).await
+            }
+            .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
+            print_plan(&plan, dry_run);
+        }
+    }
+    Ok(())
+}
+
+fn print_plan(plan: &uc_admin::domain::topology::TopologyPlan, dry_run: bool) {
+    if plan.is_empty() {
+        println!("The deployment already matches the file: nothing to change.");
+        return;
+    }
+    let verb = if dry_run { "would change" } else { "changed" };
+    println!("{} {verb}:", plan.change_count());
+    if let Some((from, to)) = &plan.forest {
+        println!("  forest            {from:?} -> {to:?}");
+    }
+    if let Some((from, to)) = &plan.default_domain {
+        println!("  default domain    {from:?} -> {to:?}");
+    }
+    for domain in &plan.domains_added {
+        println!("  + SIP domain      {domain}");
+    }
+    for domain in &plan.domains_removed {
+        println!("  - SIP domain      {domain}");
+    }
+    for pool in &plan.pools_added {
+        println!("  + pool            {} ({}, {}, site {}, capacity {})", pool.fqdn, pool.kind.as_str(), pool.version.as_str(), pool.site, pool.capacity);
+    }
+    for change in &plan.pools_changed {
+        println!("  ~ pool            {}", change.after.fqdn);
+    }
+    for fqdn in &plan.pools_removed {
+        println!("  - pool            {fqdn} (removed)");
+    }
+}
 
 async fn operator(config: &Config, command: OperatorCommand) -> Result<(), Failure> {
     let pool = db::connect(&config.database_url).await.map_err(run_failure)?;

@@ -40,6 +40,7 @@ pub const STANDARD_BODY_BYTES: usize = 256 * 1024;
 const USER_LIST_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// A file carried as a JSON string may double in size through escaping.
 const USER_DATA_BODY_BYTES: usize = crate::domain::user_data::MAX_IMPORT_BYTES * 2 + 64 * 1024;
+const TOPOLOGY_BODY_BYTES: usize = crate::domain::topology::MAX_TOPOLOGY_BYTES * 2 + 64 * 1024;
 const CSV_BODY_BYTES: usize = crate::domain::org::MAX_CSV_BYTES * 2 + 64 * 1024;
 
 /// The largest body any call accepts (the outer limit of the whole router).
@@ -88,6 +89,12 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     with("preview_move", ManageUsers, OwnSelections),
     with("move_users", ManageUsers, Changes),
     with("set_pool_state", ManagePools, Changes),
+    // Topology
+    with("topology_overview", ManagePools, Reads),
+    with("add_pool", ManagePools, Changes),
+    with("change_pool", ManagePools, Changes),
+    file("preview_topology", ManagePools, Reads, TOPOLOGY_BODY_BYTES),
+    file("import_topology", ManagePools, Changes, TOPOLOGY_BODY_BYTES),
     read("get_job"),
     read("list_jobs"),
     with("cancel_job", ManageUsers, Changes),

@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 32] = [
+pub const OPERATIONS: [&str; 39] = [
     "sign_in",
     "sign_in_failed",
     "sign_in_failures_repeated",
@@ -19,6 +19,10 @@ pub const OPERATIONS: [&str; 32] = [
     "session_end",
     "operator_disable",
     "operator_enable",
+    "operator_created",
+    "operator_password_reset",
+    "operator_deleted",
+    "password_changed",
     "backup",
     "download",
     "enable",
@@ -40,6 +44,9 @@ pub const OPERATIONS: [&str; 32] = [
     "org_move_job_end",
     "import_user_data",
     "pool_state",
+    "pool_add",
+    "pool_change",
+    "topology_import",
     "saved_query_share",
 ];
 

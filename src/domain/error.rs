@@ -121,6 +121,15 @@ pub enum AppError {
     /// The CSV header does not have exactly the columns of its kind.
     #[error("the CSV file's columns are not the expected ones")]
     CsvHeader,
+    /// A topology file line that cannot be used, and why.
+    #[error("line {line}: {problem}")]
+    TopologyInvalid { line: u64, problem: crate::domain::topology::TopologyProblem },
+    /// A topology file that leaves out a pool or SIP domain users still rely on.
+    #[error("the file leaves out {name}, which {users} users still rely on; nothing was changed")]
+    TopologyMissing { name: String, users: u64 },
+    /// A pool the Topology page cannot add or change that way.
+    #[error("invalid pool: {problem}")]
+    PoolInvalid { problem: crate::domain::topology::TopologyProblem },
     /// The LDAP directory could not be reached, refused the bind or the search.
     #[error("the directory is unavailable")]
     DirectoryUnavailable,
@@ -272,6 +281,9 @@ impl AppError {
             AppError::NotInOrganization => "not_in_organization",
             AppError::CsvMalformed { .. } => "csv_malformed",
             AppError::CsvHeader => "csv_header",
+            AppError::TopologyInvalid { .. } => "topology_invalid",
+            AppError::TopologyMissing { .. } => "topology_missing",
+            AppError::PoolInvalid { .. } => "pool_invalid",
             AppError::DirectoryUnavailable => "directory_unavailable",
             AppError::DirectoryNotConfigured => "directory_not_configured",
             AppError::TooManySignInAttempts { .. } => "too_many_sign_in_attempts",

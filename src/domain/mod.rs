@@ -19,6 +19,7 @@ pub mod pool;
 pub mod search;
 pub mod security;
 pub mod sip;
+pub mod topology;
 pub mod user;
 pub mod user_data;
 

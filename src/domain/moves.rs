@@ -205,6 +205,7 @@ mod tests {
             state,
             available,
             capacity: 1000,
+            site: "Redmond".into(),
         }
     }
 

@@ -126,6 +126,8 @@ pub struct Pool {
     pub available: bool,
     /// How many users the pool is sized for.
     pub capacity: u32,
+    /// The site the pool is in.
+    pub site: String,
 }
 
 /// The groups of the browser tree below the forest.
@@ -192,6 +194,7 @@ mod tests {
             state: PoolState::Active,
             available: true,
             capacity: 100,
+            site: "Redmond".into(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! without compiling sqlx, axum and tokio under sanitizers.
 
 pub mod org_csv;
+pub mod topology;
 pub mod user_data_xml;
 
 #[doc(hidden)]

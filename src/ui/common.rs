@@ -7,6 +7,7 @@ use crate::domain::node::{NodeId, PoolTree};
 use crate::domain::operator::Role;
 use crate::domain::pool::{PoolCategory, PoolKind, PoolState, ServerVersion};
 use crate::domain::search::PatternProblem;
+use crate::domain::topology::TopologyProblem;
 use crate::domain::user::{ArchivingPolicy, Telephony, UserStatus};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -101,6 +102,14 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::NotInOrganization => t_string!(i18n, errors.not_in_organization).to_string(),
         AppError::CsvMalformed { line } => t_string!(i18n, errors.csv_malformed, line = n(*line)).to_string(),
         AppError::CsvHeader => t_string!(i18n, errors.csv_header).to_string(),
+        AppError::TopologyInvalid { line, problem } => {
+            let problem = topology_problem(i18n, *problem);
+            t_string!(i18n, errors.topology_invalid, line = n(*line), problem).to_string()
+        }
+        AppError::TopologyMissing { name, users } => {
+            t_string!(i18n, errors.topology_missing, name = name.clone(), users = n(*users)).to_string()
+        }
+        AppError::PoolInvalid { problem } => topology_problem(i18n, *problem),
         AppError::DirectoryUnavailable => t_string!(i18n, errors.directory_unavailable).to_string(),
         AppError::DirectoryNotConfigured => t_string!(i18n, errors.directory_not_configured).to_string(),
         AppError::TooManySignInAttempts { retry_after } => {
@@ -131,6 +140,36 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::Internal { request_id: None } => t_string!(i18n, errors.internal).to_string(),
         AppError::Internal { request_id: Some(id) } => {
             t_string!(i18n, errors.internal_with_reference, reference = id.clone()).to_string()
+        }
+    }
+}
+
+/// Why a pool, domain or forest of a topology cannot be used: alone on the Topology page, after
+/// "Line N:" for a file.
+pub fn topology_problem(i18n: I18n, problem: TopologyProblem) -> String {
+    let n = |v: u64| count(i18n, v);
+    match problem {
+        TopologyProblem::Syntax => t_string!(i18n, topology.problem_syntax).to_string(),
+        TopologyProblem::InvalidForest => t_string!(i18n, topology.problem_forest).to_string(),
+        TopologyProblem::InvalidDomain => t_string!(i18n, topology.problem_domain).to_string(),
+        TopologyProblem::DuplicateDomain => t_string!(i18n, topology.problem_duplicate_domain).to_string(),
+        TopologyProblem::NoDomain => t_string!(i18n, topology.problem_no_domain).to_string(),
+        TopologyProblem::InvalidFqdn => t_string!(i18n, topology.problem_fqdn).to_string(),
+        TopologyProblem::DuplicateFqdn => t_string!(i18n, topology.problem_duplicate_fqdn).to_string(),
+        TopologyProblem::InvalidKind => t_string!(i18n, topology.problem_kind).to_string(),
+        TopologyProblem::InvalidVersion => t_string!(i18n, topology.problem_version).to_string(),
+        TopologyProblem::InvalidState => t_string!(i18n, topology.problem_state).to_string(),
+        TopologyProblem::InvalidCapacity => t_string!(i18n, topology.problem_capacity).to_string(),
+        TopologyProblem::InvalidSite => t_string!(i18n, topology.problem_site).to_string(),
+        TopologyProblem::RemovedPool => t_string!(i18n, topology.problem_removed).to_string(),
+        TopologyProblem::WouldOrphan { users } => {
+            t_string!(i18n, topology.problem_orphan, users = n(users)).to_string()
+        }
+        TopologyProblem::CapacityBelowUsers { users } => {
+            t_string!(i18n, topology.problem_capacity_below, users = n(users)).to_string()
+        }
+        TopologyProblem::PoolInUse { users } => {
+            t_string!(i18n, topology.problem_in_use, users = n(users)).to_string()
         }
     }
 }

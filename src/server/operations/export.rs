@@ -101,6 +101,7 @@ mod tests {
                 state: PoolState::Active,
                 available: true,
                 capacity: 10,
+                site: "Redmond".into(),
             },
             users: vec![
                 PlannedUser {

@@ -211,6 +211,14 @@ const POOLS: &[(&str, &str, &str, &str, bool, u64, u64)] = &[
     ("se02.contoso.com", "standard", "ocs2007r2", "deactivated", true, 80, 150),
 ];
 
+/// The demo company has two sites.
+fn demo_site(fqdn: &str) -> &'static str {
+    match fqdn {
+        "pool03.contoso.com" | "ocs2007.contoso.com" | "se02.contoso.com" => "Dublin",
+        _ => "Redmond",
+    }
+}
+
 /// What a seeding run created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedReport {
@@ -331,7 +339,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         let users = enabled_target * share / 1000;
         let capacity = (users * headroom / 100).max(100);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO pools (fqdn, kind, version, state, available, capacity) VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO pools (fqdn, kind, version, state, available, capacity, site) VALUES (?, ?, ?, ?, ?, ?, ?)
              RETURNING id",
         )
         .bind(fqdn)
@@ -340,6 +348,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         .bind(state)
         .bind(available)
         .bind(capacity as i64)
+        .bind(demo_site(fqdn))
         .fetch_one(&mut *tx)
         .await?;
         pool_ids.push((id, *version, *share));

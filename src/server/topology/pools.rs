@@ -3,6 +3,7 @@
 use crate::domain::AppError;
 use crate::domain::node::PoolTree;
 use crate::domain::pool::{Pool, PoolDetail, PoolId, PoolState, PoolSummary};
+use crate::domain::topology::{NewPool, TopologyProblem, check_capacity};
 use crate::server::storage::error::corrupt;
 use sqlx::SqlitePool;
 
@@ -15,9 +16,10 @@ pub(crate) struct PoolRecord {
     state: String,
     available: bool,
     capacity: i64,
+    site: String,
 }
 
-pub(crate) const POOL_COLUMNS: &str = "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity";
+pub(crate) const POOL_COLUMNS: &str = "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity, p.site";
 
 impl TryFrom<PoolRecord> for Pool {
     type Error = AppError;
@@ -30,6 +32,7 @@ impl TryFrom<PoolRecord> for Pool {
             available: r.available,
             capacity: u32::try_from(r.capacity).map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
             fqdn: r.fqdn,
+            site: r.site,
         })
     }
 }
@@ -146,6 +149,95 @@ pub async fn set_state(
     Ok(())
 }
 
+/// Adds a pool (Topology page), active and available, with its audit record.
+pub async fn add(
+    db: &SqlitePool,
+    operator: &crate::domain::operator::Operator,
+    pool: &NewPool,
+) -> Result<PoolId, AppError> {
+    let pool = pool.checked().map_err(|problem| AppError::PoolInvalid { problem })?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let existing: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE fqdn = ?")
+        .bind(&pool.fqdn)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(state) = existing {
+        let problem =
+            if state == "removed" { TopologyProblem::RemovedPool } else { TopologyProblem::DuplicateFqdn };
+        return Err(AppError::PoolInvalid { problem });
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO pools (fqdn, kind, version, site, capacity) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&pool.fqdn)
+    .bind(pool.kind.as_str())
+    .bind(pool.version.as_str())
+    .bind(&pool.site)
+    .bind(i64::from(pool.capacity))
+    .fetch_one(&mut *tx)
+    .await?;
+    crate::server::security::audit::record(
+        &mut tx,
+        operator,
+        "pool_add",
+        serde_json::json!({
+            "pool": pool.fqdn, "kind": pool.kind.as_str(), "version": pool.version.as_str(),
+            "site": pool.site, "capacity": pool.capacity,
+        }),
+        0,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PoolId(id))
+}
+
+/// Changes a pool's capacity and availability (Topology page). The capacity cannot go below
+/// the users homed there; a removed pool does not change.
+pub async fn set_capacity_and_availability(
+    db: &SqlitePool,
+    operator: &crate::domain::operator::Operator,
+    id: PoolId,
+    capacity: u32,
+    available: bool,
+) -> Result<(), AppError> {
+    let capacity = check_capacity(i64::from(capacity)).map_err(|problem| AppError::PoolInvalid { problem })?;
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let pool = load(&mut tx, id).await?;
+    if pool.state == PoolState::Removed {
+        return Err(AppError::PoolStateUnchanged);
+    }
+    if (pool.capacity, pool.available) == (capacity, available) {
+        return Err(AppError::NothingToChange);
+    }
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    if i64::from(capacity) < users {
+        return Err(AppError::PoolInvalid { problem: TopologyProblem::CapacityBelowUsers { users: users as u64 } });
+    }
+    sqlx::query("UPDATE pools SET capacity = ?, available = ? WHERE id = ?")
+        .bind(i64::from(capacity))
+        .bind(available)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    crate::server::security::audit::record(
+        &mut tx,
+        operator,
+        "pool_change",
+        serde_json::json!({
+            "pool": pool.fqdn,
+            "capacity": { "from": pool.capacity, "to": capacity },
+            "available": { "from": pool.available, "to": available },
+        }),
+        users as u64,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +317,67 @@ mod tests {
             set_state(&db, &admin, PoolId(999), PoolState::Deactivated).await.err(),
             Some(AppError::PoolNotFound)
         );
+    }
+
+    #[tokio::test]
+    async fn the_topology_page_adds_pools_and_changes_capacity_within_the_rules() {
+        use crate::domain::operator::{Operator, OperatorId, Role};
+        use crate::domain::pool::{PoolKind, ServerVersion};
+        let db = small_deployment().await;
+        sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'admin', 'A', '-', 0)")
+            .execute(&db)
+            .await
+            .unwrap();
+        let admin = Operator {
+            id: OperatorId(1),
+            username: "admin".into(),
+            display_name: "A".into(),
+            roles: vec![Role::EnterpriseAdministrator],
+        };
+        let new = NewPool {
+            fqdn: " Pool09.Contoso.com".into(),
+            kind: PoolKind::Enterprise,
+            version: ServerVersion::Ocs2007R2,
+            site: "Dublin".into(),
+            capacity: 500,
+        };
+        let id = add(&db, &admin, &new).await.unwrap();
+        let added = detail(&db, id).await.unwrap().summary.pool;
+        assert_eq!((added.fqdn.as_str(), added.site.as_str(), added.capacity), ("pool09.contoso.com", "Dublin", 500));
+        let refused = |problem| Some(AppError::PoolInvalid { problem });
+        assert_eq!(add(&db, &admin, &new).await.err(), refused(TopologyProblem::DuplicateFqdn));
+        assert_eq!(
+            add(&db, &admin, &NewPool { site: "".into(), fqdn: "x.contoso.com".into(), ..new.clone() }).await.err(),
+            refused(TopologyProblem::InvalidSite)
+        );
+        assert_eq!(
+            add(&db, &admin, &NewPool { capacity: 0, fqdn: "x.contoso.com".into(), ..new.clone() }).await.err(),
+            refused(TopologyProblem::InvalidCapacity)
+        );
+        set_capacity_and_availability(&db, &admin, id, 800, false).await.unwrap();
+        let changed = detail(&db, id).await.unwrap().summary.pool;
+        assert_eq!((changed.capacity, changed.available), (800, false));
+        assert_eq!(
+            set_capacity_and_availability(&db, &admin, id, 800, false).await.err(),
+            Some(AppError::NothingToChange)
+        );
+        let busy = tree(&db).await.unwrap().pools.into_iter().find(|p| p.user_count > 1).unwrap();
+        assert_eq!(
+            set_capacity_and_availability(&db, &admin, busy.pool.id, 1, true).await.err(),
+            refused(TopologyProblem::CapacityBelowUsers { users: busy.user_count })
+        );
+        set_state(&db, &admin, id, PoolState::Removed).await.unwrap();
+        assert_eq!(add(&db, &admin, &new).await.err(), refused(TopologyProblem::RemovedPool));
+        assert_eq!(
+            set_capacity_and_availability(&db, &admin, id, 900, true).await.err(),
+            Some(AppError::PoolStateUnchanged)
+        );
+        let events: Vec<String> = sqlx::query_scalar(
+            "SELECT operation FROM audit_events WHERE operation LIKE 'pool_%' ORDER BY id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(events, ["pool_add", "pool_change", "pool_state"]);
     }
 }
