@@ -112,6 +112,26 @@ pub async fn audit_csv(
     }
 }
 
+/// `GET /exports/topology.toml`: the current topology as a topology file (Enterprise
+/// Administrators), what `uc-admin topology export` prints.
+pub async fn topology(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let result = async {
+        caller(&state, &headers, Permission::ManagePools).await?;
+        crate::server::topology::file::export(&state.db).await
+    }
+    .await;
+    match result {
+        Ok(text) => {
+            let mut response = text.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/toml; charset=utf-8"));
+            headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"topology.toml\""));
+            response
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
 fn xml_download(xml: String, file_name: &str) -> Response {
     let mut response = xml.into_response();
     let headers = response.headers_mut();

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/exports/enable-runs/{file}", get(downloads::enable_results))
         .route("/exports/user-data.xml", get(downloads::user_data))
         .route("/exports/audit.csv", get(downloads::audit_csv))
+        .route("/exports/topology.toml", get(downloads::topology))
         .route("/exports/backups/{file}", get(downloads::backup))
         .route("/events/jobs/{id}", get(events::job_progress))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))

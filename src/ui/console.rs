@@ -47,6 +47,7 @@ pub fn Console() -> impl IntoView {
 fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: bool) -> impl IntoView {
     let i18n = use_i18n();
     let administers = operator.may(crate::domain::operator::Permission::ManageOperators);
+    let manages_pools = operator.may(crate::domain::operator::Permission::ManagePools);
     provide_context(operator.clone());
     view! {
         <Title text=move || t_string!(i18n, app_name).to_string() />
@@ -60,6 +61,9 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: b
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
                     <li><A href="/orgs" attr:class="action-link">{t!(i18n, orgs.open)}</A></li>
                     <li><A href="/audit" attr:class="action-link">{t!(i18n, audit.open)}</A></li>
+                    {manages_pools.then(|| view! {
+                        <li><A href="/topology" attr:class="action-link">{t!(i18n, topology.open)}</A></li>
+                    })}
                     {administers.then(|| view! {
                         <li><A href="/admin" attr:class="action-link">{t!(i18n, admin.open)}</A></li>
                     })}

@@ -20,5 +20,6 @@ pub mod password;
 pub mod pool_page;
 pub mod search;
 pub mod target;
+pub mod topology;
 pub mod user_page;
 pub mod wizard;

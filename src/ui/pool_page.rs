@@ -5,7 +5,8 @@ use super::common::{
 };
 use super::console::TreeResource;
 use crate::api::get_pool_detail;
-use crate::api::pools::SetPoolState;
+use crate::api::pools::{ChangePool, SetPoolState};
+use crate::domain::topology::TopologyProblem;
 use crate::domain::AppError;
 use crate::domain::format::format_percent;
 use crate::domain::node::NodeId;
@@ -67,6 +68,8 @@ fn PoolView(detail: PoolDetail) -> impl IntoView {
             <dl class="properties">
                 <dt>{t!(i18n, pool_page.fqdn)}</dt>
                 <dd class="mono">{pool.fqdn.clone()}</dd>
+                <dt>{t!(i18n, topology.col_site)}</dt>
+                <dd data-testid="pool-site">{pool.site.clone()}</dd>
                 <dt>{t!(i18n, pool_page.kind)}</dt>
                 <dd>{move || pool_kind_name(i18n, kind)}</dd>
                 <dt>{t!(i18n, pool_page.version)}</dt>
@@ -132,6 +135,28 @@ fn PoolStateActions(detail: PoolDetail, on_changed: Callback<()>) -> impl IntoVi
         return ().into_any();
     }
     let fqdn = StoredValue::new(pool.fqdn.clone());
+    let change = ServerAction::<ChangePool>::new();
+    let new_capacity = RwSignal::new(pool.capacity.to_string());
+    let new_available = RwSignal::new(pool.available);
+    let capacity_error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = change.value().get() {
+            on_changed.run(());
+            if let Some(tree) = tree {
+                tree.0.refetch();
+            }
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        capacity_error.set(None);
+        match new_capacity.get_untracked().trim().parse::<u32>() {
+            Ok(capacity) => {
+                change.dispatch(ChangePool { pool: id, capacity, available: new_available.get_untracked() });
+            }
+            Err(_) => capacity_error.set(Some(AppError::PoolInvalid { problem: TopologyProblem::InvalidCapacity })),
+        }
+    };
     let ask = move |target: PoolState| {
         move |_| {
             if target == PoolState::Active {
@@ -142,7 +167,24 @@ fn PoolStateActions(detail: PoolDetail, on_changed: Callback<()>) -> impl IntoVi
         }
     };
     view! {
-        <section class="panel pool-admin" aria-labelledby="pool-admin-title">
+        <section class="panel pool-admin" aria-labelledby="pool-change-title">
+            <h2 id="pool-change-title">{t!(i18n, topology.change_title)}</h2>
+            <form class="pool-form" on:submit=save data-testid="pool-change-form">
+                <div class="field">
+                    <label for="pool-new-capacity">{t!(i18n, topology.col_capacity)}</label>
+                    <input id="pool-new-capacity" type="number" min="1" max="1000000" required inputmode="numeric"
+                        prop:value=move || new_capacity.get() on:input=move |ev| new_capacity.set(event_target_value(&ev)) />
+                </div>
+                <div class="field field-check">
+                    <input id="pool-new-available" type="checkbox" prop:checked=move || new_available.get()
+                        on:change=move |ev| new_available.set(event_target_checked(&ev)) />
+                    <label for="pool-new-available">{t!(i18n, topology.available_label)}</label>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || change.pending().get()>{t!(i18n, topology.save_button)}</button>
+                </div>
+            </form>
+            {move || capacity_error.get().or_else(|| change.value().get().and_then(Result::err)).map(|error| view! { <ErrorPanel error /> })}
             <h2 id="pool-admin-title">{t!(i18n, pool_admin.title)}</h2>
             <div class="list-actions">
                 {(state == PoolState::Active).then(|| view! {
