@@ -440,7 +440,36 @@ fn a_new_database_is_a_company_deployment_served_only_after_init_and_the_demo_sa
         "{list}"
     );
 
-    // Served now: the administrator signs in to an empty deployment without the demo badge.
+    // The topology from a file: a bad line is named and changes nothing, the example imports,
+    // importing it again changes nothing, and the export reads back the same.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/topology.example.toml");
+    let bad = dir.path().join("bad.toml");
+    let body = std::fs::read_to_string(example).unwrap().replace("capacity = 20000", "capacity = 0");
+    let line = body.lines().position(|l| l == "capacity = 0").unwrap() + 1;
+    std::fs::write(&bad, &body).unwrap();
+    let output = run(&["topology", "import", bad.to_str().unwrap()], &company);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).1.contains(&format!("line {line}: the capacity must be a whole number")),
+        "{}",
+        text(&output).1
+    );
+    assert_eq!(count("pools"), 0);
+    let dry = run(&["topology", "import", "--dry-run", example], &company);
+    assert!(text(&dry).0.contains("8 would change"), "{}", text(&dry).0);
+    assert_eq!(count("pools"), 0, "a dry run changes nothing");
+    let imported = run(&["topology", "import", example], &company);
+    assert_eq!(imported.status.code(), Some(0), "{}", text(&imported).1);
+    assert!(text(&imported).0.contains("+ pool            pool01.dublin.contoso.com"), "{}", text(&imported).0);
+    let again = run(&["topology", "import", example], &company);
+    assert!(text(&again).0.contains("nothing to change"), "{}", text(&again).0);
+    let exported = dir.path().join("exported.toml");
+    std::fs::write(&exported, text(&run(&["topology", "export"], &company)).0).unwrap();
+    let round = run(&["topology", "import", exported.to_str().unwrap()], &company);
+    assert!(text(&round).0.contains("nothing to change"), "{}", text(&round).0);
+    assert_eq!(count("pools"), 4);
+
+    // Served now: the administrator signs in to a deployment without the demo badge.
     let server = Server::start(
         common::free_port(),
         &[("UC_ADMIN_DATABASE_URL", url.clone()), ("UC_ADMIN_DEMO", "0".into())],
