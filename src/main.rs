@@ -127,6 +127,12 @@ enum OperatorCommand {
         /// Sign-in name.
         name: String,
     },
+    /// Delete an operator: their sessions end and they can never sign in again; the audit
+    /// trail keeps their name, which is not given to anyone else.
+    Delete {
+        /// Sign-in name.
+        name: String,
+    },
     /// Enable a disabled operator again.
     Enable {
         /// Sign-in name.
@@ -478,6 +484,11 @@ async fn operator(config: &Config, command: OperatorCommand) -> Result<(), Failu
             let id = operators::find(&pool, &name).await.map_err(app_failure)?;
             operators::set_disabled(&pool, COMMAND_LINE, id, true).await.map_err(app_failure)?;
             println!("Operator {name:?} disabled; their sessions have ended.");
+        }
+        OperatorCommand::Delete { name } => {
+            let id = operators::find(&pool, &name).await.map_err(app_failure)?;
+            operators::delete_operator(&pool, COMMAND_LINE, id).await.map_err(app_failure)?;
+            println!("Operator {name:?} deleted.");
         }
         OperatorCommand::Enable { name } => {
             let id = operators::find(&pool, &name).await.map_err(app_failure)?;

@@ -137,6 +137,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     with("unlock_sign_in", ManageOperators, Changes),
     with("add_operator", ManageOperators, Changes),
     with("reset_operator_password", ManageOperators, Changes),
+    with("delete_operator", ManageOperators, Changes),
     with("back_up_database", BackUpDatabase, Changes),
     with("authorize_backup_download", BackUpDatabase, Changes),
 ];

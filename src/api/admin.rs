@@ -65,6 +65,15 @@ pub async fn set_operator_disabled(operator: OperatorId, disabled: bool) -> Resu
     .await
 }
 
+/// Deletes an operator (never oneself, never the last Enterprise Administrator).
+#[server(prefix = "/api", endpoint = "delete_operator", input = Json)]
+pub async fn delete_operator(operator: OperatorId) -> Result<(), AppError> {
+    gate::authorized(DeleteOperator::PATH, |state, by| async move {
+        crate::server::security::operators::delete_operator(&state.db, (&by).into(), operator).await
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "end_session", input = Json)]
 pub async fn end_session(session: SessionId) -> Result<(), AppError> {
     gate::authorized(EndSession::PATH, |state, by| async move {

@@ -156,6 +156,11 @@ pub enum AppError {
     /// An administrator cannot disable their own account (and so lock everyone out).
     #[error("you cannot disable your own account")]
     CannotDisableSelf,
+    #[error("an operator cannot delete themselves")]
+    CannotDeleteSelf,
+    /// The deployment would be left without an Enterprise Administrator who can sign in.
+    #[error("the last Enterprise Administrator cannot be deleted")]
+    LastAdministrator,
     /// The backup file could not be written (space, permissions).
     #[error("the backup failed")]
     BackupFailed,
@@ -293,6 +298,8 @@ impl AppError {
             AppError::OperatorNotFound => "operator_not_found",
             AppError::SessionNotFound => "session_not_found",
             AppError::CannotDisableSelf => "cannot_disable_self",
+            AppError::CannotDeleteSelf => "cannot_delete_self",
+            AppError::LastAdministrator => "last_administrator",
             AppError::BackupFailed => "backup_failed",
             AppError::WeakPassword { .. } => "weak_password",
             AppError::PasswordIsName => "password_is_name",

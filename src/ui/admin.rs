@@ -3,11 +3,11 @@
 
 use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, role_name, step_up_error};
 use crate::api::admin::{
-    AddOperator, AuthorizeBackupDownload, BackUpDatabase, EndSession, ResetOperatorPassword,
+    AddOperator, AuthorizeBackupDownload, BackUpDatabase, DeleteOperator, EndSession, ResetOperatorPassword,
     SetOperatorDisabled, UnlockSignIn, get_security_overview,
 };
 use crate::domain::format::format_instant;
-use crate::domain::operator::{Operator, Permission, Role};
+use crate::domain::operator::{Operator, OperatorId, Permission, Role};
 use crate::domain::security::{BackupFile, Lockout, OperatorSummary, SessionInfo, ThrottleScope};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -33,6 +33,7 @@ pub fn AdminPage() -> impl IntoView {
     let backup = ServerAction::<BackUpDatabase>::new();
     let add = ServerAction::<AddOperator>::new();
     let reset = ServerAction::<ResetOperatorPassword>::new();
+    let delete = ServerAction::<DeleteOperator>::new();
     // Reloaded after every change made here. Read in the browser only: sessions and lockouts
     // change by the second, so a server-rendered copy could differ from the one the browser
     // hydrates with.
@@ -44,6 +45,7 @@ pub fn AdminPage() -> impl IntoView {
             backup.version().get(),
             add.version().get(),
             reset.version().get(),
+            delete.version().get(),
         );
         get_security_overview()
     });
@@ -67,6 +69,7 @@ pub fn AdminPage() -> impl IntoView {
             backup.value().get().and_then(Result::err),
             add.value().get().and_then(Result::err),
             reset.value().get().and_then(Result::err),
+            delete.value().get().and_then(Result::err),
         ]
         .into_iter()
         .flatten()
@@ -90,7 +93,7 @@ pub fn AdminPage() -> impl IntoView {
                         match overview.await {
                             Err(error) => view! { <ErrorPanel error /> }.into_any(),
                             Ok(o) => view! {
-                                <OperatorsSection operators=o.operators disable reset for_whom />
+                                <OperatorsSection operators=o.operators disable reset delete for_whom />
                                 <NewOperatorSection add for_whom />
                                 <SessionsSection sessions=o.sessions end />
                                 <LockoutsSection lockouts=o.lockouts unlock />
@@ -113,9 +116,12 @@ fn OperatorsSection(
     operators: Vec<OperatorSummary>,
     disable: ServerAction<SetOperatorDisabled>,
     reset: ServerAction<ResetOperatorPassword>,
+    delete: ServerAction<DeleteOperator>,
     for_whom: RwSignal<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    // The operator whose deletion is being confirmed.
+    let deleting = RwSignal::new(None::<(OperatorId, String)>);
     let me = use_context::<Operator>().map(|o| o.id);
     view! {
         <section class="admin-section" aria-labelledby="admin-operators">
@@ -170,6 +176,14 @@ fn OperatorsSection(
                                                     {t!(i18n, admin.reset_password)}
                                                     <span class="visually-hidden">"("{username.clone()}")"</span>
                                                 </button>
+                                                <button type="button" class="button button-small button-quiet"
+                                                    on:click={
+                                                        let username = username.clone();
+                                                        move |_| deleting.set(Some((id, username.clone())))
+                                                    }>
+                                                    {t!(i18n, admin.delete)}
+                                                    <span class="visually-hidden">"("{username.clone()}")"</span>
+                                                </button>
                                                 </div>
                                             }
                                         })}
@@ -180,6 +194,19 @@ fn OperatorsSection(
                     </tbody>
                 </table>
             </div>
+            {move || deleting.get().map(|(id, name)| view! {
+                <div class="confirm-panel" role="alertdialog" aria-labelledby="admin-operators" aria-describedby="delete-operator-text">
+                    <p id="delete-operator-text">{t!(i18n, admin.confirm_delete, name = name.clone())}</p>
+                    <div class="wizard-actions">
+                        <button type="button" class="button" on:click=move |_| deleting.set(None)>{t!(i18n, admin.cancel)}</button>
+                        <button type="button" class="button button-danger" data-testid="confirm-delete-operator"
+                            disabled=move || delete.pending().get()
+                            on:click=move |_| { delete.dispatch(DeleteOperator { operator: id }); deleting.set(None); }>
+                            {t!(i18n, admin.confirm_delete_button)}
+                        </button>
+                    </div>
+                </div>
+            })}
             <p class="field-hint">{t!(i18n, admin.disable_hint)}</p>
         </section>
     }

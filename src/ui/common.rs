@@ -125,6 +125,8 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::OperatorNotFound => t_string!(i18n, errors.operator_not_found).to_string(),
         AppError::SessionNotFound => t_string!(i18n, errors.session_not_found).to_string(),
         AppError::CannotDisableSelf => t_string!(i18n, errors.cannot_disable_self).to_string(),
+        AppError::CannotDeleteSelf => t_string!(i18n, errors.cannot_delete_self).to_string(),
+        AppError::LastAdministrator => t_string!(i18n, errors.last_administrator).to_string(),
         AppError::WeakPassword { min } => t_string!(i18n, errors.weak_password, min = n(*min)).to_string(),
         AppError::PasswordIsName => t_string!(i18n, errors.password_is_name).to_string(),
         AppError::OperatorNameTaken => t_string!(i18n, errors.operator_name_taken).to_string(),

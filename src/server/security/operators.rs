@@ -332,7 +332,7 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
     let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
         "SELECT o.id, o.username, o.display_name, o.disabled,
                 (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > ?)
-         FROM operators o ORDER BY o.username",
+         FROM operators o WHERE o.deleted_at IS NULL ORDER BY o.username",
     )
     .bind(now())
     .fetch_all(db)
@@ -373,7 +373,7 @@ pub async fn set_disabled(
     }
     let mut tx = crate::server::storage::db::write(db).await?;
     let name: String = sqlx::query_scalar(
-        "UPDATE operators SET disabled = ? WHERE id = ? AND disabled <> ? RETURNING username",
+        "UPDATE operators SET disabled = ? WHERE id = ? AND disabled <> ? AND deleted_at IS NULL RETURNING username",
     )
     .bind(disabled as i64)
     .bind(target.0)
@@ -393,6 +393,59 @@ pub async fn set_disabled(
     let operation = if disabled { "operator_disable" } else { "operator_enable" };
     let parameters = json!({ "operator": name, "sessions_ended": ended });
     audit::record_as(&mut tx, by.id, by.name, operation, parameters, 0).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an operator: their sessions and private saved queries go, they can never sign in
+/// again, and they leave every list; the row stays, so the audit trail and the jobs that name
+/// them keep their meaning, and their name is not given to anyone else. Nobody deletes
+/// themselves, and the last Enterprise Administrator who can sign in is not deleted.
+pub async fn delete_operator(db: &SqlitePool, by: audit::Actor<'_>, target: OperatorId) -> Result<(), AppError> {
+    if Some(target.0) == by.id {
+        return Err(AppError::CannotDeleteSelf);
+    }
+    let mut tx = crate::server::storage::db::write(db).await?;
+    let name: String = sqlx::query_scalar("SELECT username FROM operators WHERE id = ? AND deleted_at IS NULL")
+        .bind(target.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::OperatorNotFound)?;
+    let other_administrators: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM operators o JOIN operator_roles r ON r.operator_id = o.id
+         WHERE r.role = ? AND o.disabled = 0 AND o.deleted_at IS NULL AND o.id <> ?",
+    )
+    .bind(Role::EnterpriseAdministrator.as_str())
+    .bind(target.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let is_administrator: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM operator_roles r JOIN operators o ON o.id = r.operator_id
+                        WHERE r.operator_id = ? AND r.role = ? AND o.disabled = 0)",
+    )
+    .bind(target.0)
+    .bind(Role::EnterpriseAdministrator.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    if is_administrator && other_administrators == 0 {
+        return Err(AppError::LastAdministrator);
+    }
+    let ended = sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+        .bind(target.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM saved_queries WHERE operator_id = ? AND shared = 0")
+        .bind(target.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE operators SET deleted_at = ?, disabled = 1 WHERE id = ?")
+        .bind(now())
+        .bind(target.0)
+        .execute(&mut *tx)
+        .await?;
+    let parameters = json!({ "operator": name, "sessions_ended": ended });
+    audit::record_as(&mut tx, by.id, by.name, "operator_deleted", parameters, 0).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -510,7 +563,7 @@ async fn insert_operator(
 pub async fn has_enterprise_administrator(db: &SqlitePool) -> Result<bool, AppError> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM operators o JOIN operator_roles r ON r.operator_id = o.id
-         WHERE r.role = ? AND o.disabled = 0",
+         WHERE r.role = ? AND o.disabled = 0 AND o.deleted_at IS NULL",
     )
     .bind(Role::EnterpriseAdministrator.as_str())
     .fetch_one(db)
@@ -603,7 +656,8 @@ pub async fn reset_password(
     let hash = hash_password(&password).await?;
     let mut tx = crate::server::storage::db::write(db).await?;
     let name: String = sqlx::query_scalar(
-        "UPDATE operators SET password_hash = ?, must_change_password = 1 WHERE id = ? RETURNING username",
+        "UPDATE operators SET password_hash = ?, must_change_password = 1
+         WHERE id = ? AND deleted_at IS NULL RETURNING username",
     )
     .bind(hash)
     .bind(target.0)
@@ -661,7 +715,7 @@ pub async fn must_change_password(db: &SqlitePool, operator: OperatorId) -> Resu
 
 /// An operator's id by their sign-in name (any case).
 pub async fn find(db: &SqlitePool, username: &str) -> Result<OperatorId, AppError> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM operators WHERE username = ?")
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM operators WHERE username = ? AND deleted_at IS NULL")
         .bind(username.trim())
         .fetch_optional(db)
         .await?;
@@ -1054,5 +1108,50 @@ mod tests {
         for op in ["session_end", "operator_disable", "operator_enable"] {
             assert_eq!(operations(&db, op).await, 1, "{op}");
         }
+    }
+
+    #[tokio::test]
+    async fn deleting_an_operator_ends_their_access_but_never_the_last_administrator() {
+        let db = crate::server::storage::db::connect("sqlite::memory:").await.unwrap();
+        crate::server::storage::deployment::start(&db).await.unwrap();
+        let first = init_administrator(&db, "kakers", "Kim Akers", "correct horse battery").await.unwrap();
+        let cli = audit::Actor { id: None, name: "command-line" };
+        let me = audit::Actor { id: Some(first.0), name: "kakers" };
+        assert_eq!(delete_operator(&db, me, first).await.err(), Some(AppError::CannotDeleteSelf));
+        assert_eq!(delete_operator(&db, cli, first).await.err(), Some(AppError::LastAdministrator));
+        let (helper, _) = add_operator(&db, cli, "bmiller", "Ben Miller", &[Role::HelpDesk]).await.unwrap();
+        let (second, _) = add_operator(&db, cli, "pdavis", "", &[Role::EnterpriseAdministrator]).await.unwrap();
+        sqlx::query("INSERT INTO saved_queries (operator_id, name, query, shared, created_at, updated_at) VALUES (?, 'mine', 'q=a', 0, 0, 0)")
+            .bind(helper.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        delete_operator(&db, me, helper).await.unwrap();
+        assert_eq!(find(&db, "bmiller").await.err(), Some(AppError::OperatorNotFound));
+        assert!(list(&db).await.unwrap().iter().all(|o| o.username != "bmiller"));
+        assert_eq!(delete_operator(&db, me, helper).await.err(), Some(AppError::OperatorNotFound));
+        assert_eq!(reset_password(&db, me, helper).await.err(), Some(AppError::OperatorNotFound));
+        assert_eq!(set_disabled(&db, me, helper, false).await.err(), Some(AppError::NothingToChange));
+        let queries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saved_queries WHERE operator_id = ?")
+            .bind(helper.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(queries, 0, "their private saved queries went with them");
+        // The name stays taken: the audit log keeps meaning one person.
+        assert_eq!(
+            add_operator(&db, cli, "BMILLER", "", &[Role::HelpDesk]).await.err(),
+            Some(AppError::OperatorNameTaken)
+        );
+        // With a second administrator, the first may go; then the second is the last.
+        delete_operator(&db, audit::Actor { id: Some(second.0), name: "pdavis" }, first).await.unwrap();
+        assert!(has_enterprise_administrator(&db).await.unwrap());
+        assert_eq!(delete_operator(&db, cli, second).await.err(), Some(AppError::LastAdministrator));
+        let deleted: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'operator_deleted'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(deleted, 2);
     }
 }
