@@ -3,7 +3,7 @@
 # embedded SQLite database (data/uc-admin.db) holding the demo deployment.
 #   scripts/run.sh             debug build (fastest to build)
 #   scripts/run.sh --release   optimised build
-# The demo operators' password is printed once, framed, just before "listening".
+# The demo operators' passwords are printed once, framed, just before "listening".
 set -euo pipefail
 mode=${1:-}
 case "$mode" in "" | --release) ;; *) echo "usage: scripts/run.sh [--release]" >&2; exit 2 ;; esac

@@ -318,8 +318,8 @@ async fn generate(config: &Config, users: u32) -> Result<(), Failure> {
             config.database_url
         );
     }
-    if let Some(password) = demo.password {
-        println!("demo operators' password: {password}");
+    for (name, password) in &demo.passwords {
+        println!("demo operator {name}: password {password}");
     }
     Ok(())
 }
@@ -516,7 +516,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         if let Some(report) = demo.generated {
             tracing::info!(?report, "created the demo deployment");
         }
-        demo.password
+        demo.passwords
     } else {
         let kind = deployment::start(&pool).await.map_err(app_failure)?;
         if kind == DeploymentKind::Company
@@ -524,7 +524,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         {
             return Err(Failure::NotInitialized);
         }
-        None
+        Vec::new()
     };
 
     let (interrupted, resumed) = jobs::recover(&pool, config.jobs).await.map_err(app_failure)?;
@@ -551,7 +551,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     };
     tokio::spawn(watch_signals());
     // The last thing before "listening", so that it is not lost in the build output above it.
-    let banner = ready_banner(&format!("http://{}", config.listen), demo_password.as_deref());
+    let banner = ready_banner(&format!("http://{}", config.listen), &demo_password);
     // With JSON logs on standard output, the banner (for a person) goes to standard error.
     match config.log_format {
         LogFormat::Text => println!("{banner}"),
@@ -630,16 +630,17 @@ async fn watch_signals() {
 }
 
 /// The framed notice printed when the portal is ready: where to open it and, the one time the
-/// demo operators are created, their password.
-fn ready_banner(url: &str, demo_password: Option<&str>) -> String {
+/// demo operators are created, each one's password.
+fn ready_banner(url: &str, demo_passwords: &[(String, String)]) -> String {
     let mut lines = vec![format!("UC Admin is ready: {url}")];
-    match demo_password {
-        Some(password) => {
-            lines.push("Demo operators: admin, useradmin, helpdesk, orgmanager".into());
-            lines.push(format!("Their password (shown only this once): {password}"));
-            lines.push("README.md, \"Demo sign-in\", says how to choose another.".into());
+    if demo_passwords.is_empty() {
+        lines.push("Sign in with your operator name and password.".into());
+    } else {
+        lines.push("Demo operators and their passwords (shown only this once):".into());
+        for (name, password) in demo_passwords {
+            lines.push(format!("  {name:<12} {password}"));
         }
-        None => lines.push("Sign in with your operator name and password.".into()),
+        lines.push("README.md, \"Demo sign-in\", says how to choose them.".into());
     }
     let width = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0);
     let rule = "─".repeat(width + 2);
@@ -657,12 +658,15 @@ mod tests {
 
     #[test]
     fn the_ready_banner_frames_the_url_and_the_password_in_one_box() {
-        let banner = ready_banner("http://127.0.0.1:3000", Some("Xy-12345"));
+        let passwords = [("admin".to_string(), "Xy-12345".to_string()), ("helpdesk".to_string(), "Zw-67890".to_string())];
+        let banner = ready_banner("http://127.0.0.1:3000", &passwords);
         let rows: Vec<&str> = banner.lines().filter(|line| !line.is_empty()).collect();
-        assert_eq!(rows.len(), 6);
-        assert!(rows[1].contains("http://127.0.0.1:3000") && rows[3].contains("Xy-12345"));
+        assert_eq!(rows.len(), 7);
+        assert!(rows[1].contains("http://127.0.0.1:3000"));
+        assert!(rows[3].contains("admin") && rows[3].contains("Xy-12345"));
+        assert!(rows[4].contains("helpdesk") && rows[4].contains("Zw-67890"));
         let width = rows[0].chars().count();
         assert!(rows.iter().all(|row| row.chars().count() == width), "{banner}");
-        assert!(!ready_banner("http://127.0.0.1:3000", None).contains("password ("));
+        assert!(!ready_banner("http://127.0.0.1:3000", &[]).contains("passwords ("));
     }
 }

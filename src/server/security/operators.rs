@@ -730,21 +730,28 @@ pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
     ("orgmanager", "Jo Berry", &[Role::EnterpriseUserManager]),
 ];
 
-/// Creates the demo operators if there are no operators yet. Returns the password used when
-/// it was generated here, so that the caller can print it once.
-pub async fn ensure_demo_operators(db: &SqlitePool, config: &Config) -> Result<Option<String>, AppError> {
+/// Creates the demo operators if there are no operators yet, each with a password of their
+/// own; returns them (name, password) so that the caller can print them once. With
+/// `demo.password` configured (scripted demos and tests), all of them use it and nothing is
+/// returned.
+pub async fn ensure_demo_operators(db: &SqlitePool, config: &Config) -> Result<Vec<(String, String)>, AppError> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators").fetch_one(db).await?;
     if existing > 0 {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let (password, generated) = match &config.demo_password {
-        Some(p) => (p.clone(), false),
-        None => (random_token()[..16].to_string(), true),
-    };
+    let mut generated = Vec::new();
     for (username, display_name, roles) in DEMO_OPERATORS {
+        let password = match &config.demo_password {
+            Some(p) => p.clone(),
+            None => {
+                let password = random_token()[..16].to_string();
+                generated.push((username.to_string(), password.clone()));
+                password
+            }
+        };
         create_operator(db, username, display_name, &password, roles).await?;
     }
-    Ok(generated.then_some(password))
+    Ok(generated)
 }
 
 #[cfg(test)]
@@ -896,13 +903,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn demo_operators_are_created_once_and_a_missing_password_is_generated() {
+    async fn demo_operators_are_created_once_each_with_a_password_of_their_own() {
         let db = db::connect("sqlite::memory:").await.unwrap();
         let config = Config { demo_password: None, ..Config::for_tests() };
-        let generated = ensure_demo_operators(&db, &config).await.unwrap().expect("generated");
-        assert_eq!(generated.len(), 16);
-        assert!(sign_in(&db, &config, "admin", &generated, &Client::default(), None).await.is_ok());
-        assert_eq!(ensure_demo_operators(&db, &config).await.unwrap(), None);
+        let generated = ensure_demo_operators(&db, &config).await.unwrap();
+        assert_eq!(generated.len(), DEMO_OPERATORS.len());
+        let distinct: std::collections::HashSet<&String> = generated.iter().map(|(_, p)| p).collect();
+        assert_eq!(distinct.len(), generated.len(), "one password each");
+        let (admin, helpdesk) = (&generated[0], &generated[2]);
+        assert!(generated.iter().all(|(_, p)| p.len() == 16));
+        assert!(sign_in(&db, &config, &admin.0, &admin.1, &Client::default(), None).await.is_ok());
+        assert_eq!(
+            sign_in(&db, &config, &helpdesk.0, &admin.1, &Client::default(), None).await.err(),
+            Some(AppError::InvalidCredentials),
+            "another operator's password does not open this one"
+        );
+        assert!(ensure_demo_operators(&db, &config).await.unwrap().is_empty());
     }
 
     fn from(address: &str) -> Client {

@@ -28,7 +28,8 @@ async fn mark(db: &SqlitePool, kind: DeploymentKind) -> Result<(), AppError> {
 #[derive(Debug, Default)]
 pub struct DemoStart {
     pub generated: Option<SeedReport>,
-    pub password: Option<String>,
+    /// Each demo operator's password (name, password), when generated here.
+    pub passwords: Vec<(String, String)>,
 }
 
 /// `serve --demo` and `generate`: a new database gets the demo deployment of `users`
@@ -41,8 +42,8 @@ pub async fn start_demo(db: &SqlitePool, config: &Config, users: u32) -> Result<
         None => {
             let generated = seed::ensure_demo(db, users).await?;
             mark(db, DeploymentKind::Demo).await?;
-            let password = operators::ensure_demo_operators(db, config).await?;
-            Ok(DemoStart { generated, password })
+            let passwords = operators::ensure_demo_operators(db, config).await?;
+            Ok(DemoStart { generated, passwords })
         }
     }
 }
@@ -77,7 +78,7 @@ mod tests {
         let demo = db::connect("sqlite::memory:").await.unwrap();
         let first = start_demo(&demo, &config, 200).await.unwrap();
         assert!(first.generated.is_some());
-        assert_eq!(first.password, None, "the configured password is not printed");
+        assert!(first.passwords.is_empty(), "the configured password is not printed");
         let again = start_demo(&demo, &config, 200).await.unwrap();
         assert!(again.generated.is_none());
         // Started without --demo later, it is still the demo.
