@@ -95,6 +95,7 @@ where
 pub async fn confirm_password(state: &AppState, operator: &Operator, password: &str) -> Result<(), AppError> {
     crate::server::security::operators::confirm_password(
         &state.db,
+        &state.config,
         operator,
         password,
         &client(&state.config),

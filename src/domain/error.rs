@@ -156,6 +156,9 @@ pub enum AppError {
     /// An administrator cannot disable their own account (and so lock everyone out).
     #[error("you cannot disable your own account")]
     CannotDisableSelf,
+    /// The operator signs in with the directory: their password is changed there.
+    #[error("this operator signs in with the directory; their password is changed there")]
+    DirectoryAccount,
     #[error("an operator cannot delete themselves")]
     CannotDeleteSelf,
     /// The deployment would be left without an Enterprise Administrator who can sign in.
@@ -299,6 +302,7 @@ impl AppError {
             AppError::SessionNotFound => "session_not_found",
             AppError::CannotDisableSelf => "cannot_disable_self",
             AppError::CannotDeleteSelf => "cannot_delete_self",
+            AppError::DirectoryAccount => "directory_account",
             AppError::LastAdministrator => "last_administrator",
             AppError::BackupFailed => "backup_failed",
             AppError::WeakPassword { .. } => "weak_password",

@@ -14,6 +14,8 @@ pub mod organizations;
 pub mod security;
 pub mod state;
 pub mod storage;
+#[cfg(test)]
+pub(crate) mod test_ldap;
 pub mod topology;
 
 pub use config::Config;

@@ -66,6 +66,12 @@ section!(DirectorySection {
     org_attribute: String,
     guid_attribute: String,
     starttls: bool,
+    sign_in: bool,
+    user_filter: String,
+    group_base_dn: String,
+    group_filter: String,
+    roles: std::collections::BTreeMap<String, String>,
+    recheck_minutes: u64,
 });
 
 section!(DemoSection { password: String, users: u32 });

@@ -42,6 +42,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ProxyNet>,
     /// The LDAP directory organizations are synchronized from (`UC_ADMIN_LDAP_*`), if any.
     pub directory: Option<LdapSettings>,
+    /// Operators signing in with their directory account (`directory.sign_in`), if enabled.
+    pub directory_sign_in: Option<DirectorySignIn>,
     /// Where the portal listens.
     pub listen: SocketAddr,
     /// The browser bundle and assets (`target/site` in a checkout, `/usr/share/uc-admin/site`
@@ -55,6 +57,25 @@ pub struct Config {
     /// A `tracing` filter (`RUST_LOG` syntax).
     pub log_filter: String,
 }
+
+/// How operators sign in with the directory: how their entry is found, which groups they are
+/// in, and which roles those groups give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectorySignIn {
+    /// Finds the operator's entry under `directory.base_dn`; `{name}` is the typed name,
+    /// escaped.
+    pub user_filter: String,
+    pub group_base_dn: String,
+    /// Finds the groups an entry is a member of; `{dn}` is the entry's DN, escaped.
+    pub group_filter: String,
+    /// Group names (`cn`, any case) and the role each gives.
+    pub roles: Vec<(String, crate::domain::operator::Role)>,
+    /// How often a signed-in directory operator's groups are read again.
+    pub recheck: Duration,
+}
+
+pub const DEFAULT_USER_FILTER: &str = "(&(objectClass=inetOrgPerson)(uid={name}))";
+pub const DEFAULT_GROUP_FILTER: &str = "(&(objectClass=groupOfNames)(member={dn}))";
 
 /// How large bulk operations are split (`UC_ADMIN_MOVE_JOB_*`): a run on more users than
 /// `threshold` becomes a job of committed chunks.
@@ -244,6 +265,48 @@ impl Config {
             }
         };
 
+        let directory_sign_in = match (dir.sign_in.unwrap_or(false), &directory) {
+            (false, _) => None,
+            (true, None) => return Err(invalid("directory.sign_in", "needs directory.url and directory.base_dn")),
+            (true, Some(ldap)) => {
+                let user_filter = dir.user_filter.clone().unwrap_or_else(|| DEFAULT_USER_FILTER.into());
+                if !user_filter.contains("{name}") {
+                    return Err(invalid("directory.user_filter", "must contain {name}, the typed name"));
+                }
+                let group_filter = dir.group_filter.clone().unwrap_or_else(|| DEFAULT_GROUP_FILTER.into());
+                if !group_filter.contains("{dn}") {
+                    return Err(invalid("directory.group_filter", "must contain {dn}, the member's DN"));
+                }
+                let mut roles = Vec::new();
+                for (group, role) in dir.roles.clone().unwrap_or_default() {
+                    let role = role.parse().map_err(|_| {
+                        invalid(
+                            "directory.roles",
+                            format!(
+                                "{group:?} = {role:?}: the role must be user_administrator, help_desk, \
+                                 enterprise_administrator or enterprise_user_manager"
+                            ),
+                        )
+                    })?;
+                    roles.push((group, role));
+                }
+                if roles.is_empty() {
+                    return Err(invalid("directory.roles", "map at least one group to a role"));
+                }
+                let minutes = dir.recheck_minutes.unwrap_or(5);
+                if !(1..=1440).contains(&minutes) {
+                    return Err(invalid("directory.recheck_minutes", format!("must be 1 to 1440, not {minutes}")));
+                }
+                Some(DirectorySignIn {
+                    user_filter,
+                    group_base_dn: dir.group_base_dn.clone().unwrap_or_else(|| ldap.base_dn.clone()),
+                    group_filter,
+                    roles,
+                    recheck: Duration::from_secs(60 * minutes),
+                })
+            }
+        };
+
         let demo_users = args.demo_users.or(file.demo.users).unwrap_or(2_000);
         if !(1..=5_000_000).contains(&demo_users) {
             return Err(invalid("demo.users", format!("must be 1 to 5000000, not {demo_users}")));
@@ -265,6 +328,7 @@ impl Config {
             backup_dir,
             trusted_proxies,
             directory,
+            directory_sign_in,
             listen,
             site_root: args
                 .site_root
@@ -318,6 +382,14 @@ impl Config {
                     org_attribute: Some(d.org_attribute.clone()),
                     guid_attribute: Some(d.guid_attribute.clone()),
                     starttls: Some(d.starttls),
+                    sign_in: Some(self.directory_sign_in.is_some()),
+                    user_filter: self.directory_sign_in.as_ref().map(|s| s.user_filter.clone()),
+                    group_base_dn: self.directory_sign_in.as_ref().map(|s| s.group_base_dn.clone()),
+                    group_filter: self.directory_sign_in.as_ref().map(|s| s.group_filter.clone()),
+                    roles: self.directory_sign_in.as_ref().map(|s| {
+                        s.roles.iter().map(|(g, r)| (g.clone(), r.as_str().to_string())).collect()
+                    }),
+                    recheck_minutes: self.directory_sign_in.as_ref().map(|s| s.recheck.as_secs() / 60),
                 },
             },
             demo: file::DemoSection { password: mask(&self.demo_password), users: Some(self.demo_users) },
@@ -338,6 +410,7 @@ impl Config {
             backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
             trusted_proxies: Vec::new(),
             directory: None,
+            directory_sign_in: None,
             listen: DEFAULT_LISTEN.parse().expect("the default listen address parses"),
             site_root: DEFAULT_SITE_ROOT.into(),
             metrics_listen: None,
@@ -506,7 +579,7 @@ mod tests {
             keys
         };
         assert_eq!(keys(&table), keys(&full));
-        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 3 + 2 + 8 + 2, "{:?}", keys(&full));
+        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 3 + 2 + 14 + 2, "{:?}", keys(&full));
         ConfigFile::parse(example).unwrap();
         resolve(SettingsArgs::default(), example).unwrap();
     }

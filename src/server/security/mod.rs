@@ -2,5 +2,6 @@
 
 pub mod audit;
 pub mod client_address;
+pub mod directory_sign_in;
 pub mod operators;
 pub mod sign_in_throttle;

@@ -4,6 +4,7 @@ use crate::domain::AppError;
 use crate::domain::operator::{Operator, OperatorId, Role};
 use crate::domain::security::{MAX_USER_AGENT_CHARS, OperatorSummary, SessionId, SessionInfo};
 use crate::server::metrics::SignInFailure;
+use crate::server::security::directory_sign_in::{self, DirectoryOperator};
 use crate::server::security::sign_in_throttle::{self, Admission, Attempt};
 use crate::server::{Config, now, security::audit, storage::error::corrupt};
 use argon2::Argon2;
@@ -162,6 +163,40 @@ pub struct Client {
     pub user_agent: String,
 }
 
+/// Creates or updates the portal's record of a directory operator: their display name and
+/// exactly the roles their groups give now. Returns their id and name.
+async fn record_directory_operator(
+    conn: &mut sqlx::SqliteConnection,
+    operator: &DirectoryOperator,
+) -> Result<(i64, String), AppError> {
+    let (id, name): (i64, String) = sqlx::query_as(
+        "INSERT INTO operators (username, display_name, password_hash, created_at, source)
+         VALUES (?, ?, '!directory', ?, 'directory')
+         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name
+         WHERE operators.source = 'directory'
+         RETURNING id, username",
+    )
+    .bind(&operator.username)
+    .bind(&operator.display_name)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?;
+    set_roles(conn, id, &operator.roles).await?;
+    Ok((id, name))
+}
+
+async fn set_roles(conn: &mut sqlx::SqliteConnection, id: i64, roles: &[Role]) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM operator_roles WHERE operator_id = ?").bind(id).execute(&mut *conn).await?;
+    for role in roles {
+        sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES (?, ?)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Checks the credentials and opens a session with a fresh token; `previous` (the token the
 /// browser still held, if any) is ended, so a sign-in never continues an older session.
 /// Failures are throttled per typed name and per address, identically whether or not the
@@ -187,8 +222,8 @@ pub async fn sign_in(
                 Ok(Err(AppError::TooManySignInAttempts { retry_after }))
             }
             Admission::Admitted(reservation) => {
-                let found: Option<(i64, String, String, i64)> = sqlx::query_as(
-                    "SELECT id, username, password_hash, disabled FROM operators WHERE username = ?",
+                let found: Option<(i64, String, String, i64, String)> = sqlx::query_as(
+                    "SELECT id, username, password_hash, disabled, source FROM operators WHERE username = ?",
                 )
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -199,12 +234,39 @@ pub async fn sign_in(
     })
     .await?
     .inspect_err(|_| crate::server::metrics::sign_in_failed(SignInFailure::Throttled))?;
-    // 2. The password, off the async workers. An unknown name costs the same work.
-    let verified = verify_password(password, found.as_ref().map(|f| f.2.as_str())).await?;
-    let accepted = verified && found.as_ref().is_some_and(|f| f.3 == 0);
+    // 2. The password: an operator created in the portal has their own (checked off the async
+    //    workers; an unknown name costs the same work); anyone else is asked of the directory,
+    //    when directory sign-in is on.
+    let local = found.as_ref().is_some_and(|f| f.4 == "local");
+    let directory = match (&config.directory, &config.directory_sign_in) {
+        (Some(ldap), Some(sign_in)) if !local => Some((ldap, sign_in)),
+        _ => None,
+    };
+    let (verified, from_directory) = match directory {
+        None => (verify_password(password, found.as_ref().filter(|_| local).map(|f| f.2.as_str())).await?, None),
+        Some((ldap, sign_in)) => match directory_sign_in::authenticate(ldap, sign_in, username, password).await {
+            Ok(operator) => (operator.is_some(), operator),
+            Err(error) => {
+                // Not a guess that failed: the directory could not be asked.
+                crate::server::storage::db::in_write(db, async |conn| {
+                    sign_in_throttle::abandoned(conn, reservation).await
+                })
+                .await?;
+                return Err(error);
+            }
+        },
+    };
+    let enabled = found.as_ref().is_none_or(|f| f.3 == 0) && (found.is_some() || from_directory.is_some());
+    let accepted = verified && enabled;
     // 3. The outcome, counted and audited.
     let mut tx = crate::server::storage::db::write(db).await?;
-    let Some((id, name, _, _)) = found.filter(|_| accepted) else {
+    let signed_in = match (accepted, from_directory) {
+        (false, _) => None,
+        // The directory decides who they are and what they may do, at every sign-in.
+        (true, Some(operator)) => Some(record_directory_operator(&mut tx, &operator).await?),
+        (true, None) => found.map(|f| (f.0, f.1)),
+    };
+    let Some((id, name)) = signed_in else {
         let failures = sign_in_throttle::failed(&mut tx, &attempt, reservation).await?;
         let parameters = json!({ "address": client.address, "failures": failures });
         sign_in_throttle::audit_failure(&mut tx, &attempt, &typed, parameters).await?;
@@ -224,8 +286,8 @@ pub async fn sign_in(
     let user_agent: String = client.user_agent.chars().take(MAX_USER_AGENT_CHARS).collect();
     sqlx::query(
         "INSERT INTO sessions (token_hash, operator_id, created_at, last_seen_at, expires_at,
-                               client_address, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               client_address, user_agent, checked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token_hash(&token))
     .bind(id)
@@ -234,6 +296,7 @@ pub async fn sign_in(
     .bind(t + config.session_absolute.as_secs() as i64)
     .bind(&client.address)
     .bind(user_agent)
+    .bind(t)
     .execute(&mut *tx)
     .await?;
     audit::record_as(&mut tx, Some(id), &name, "sign_in", json!({ "address": client.address }), 0).await?;
@@ -247,26 +310,47 @@ pub async fn sign_in(
 /// guess a password either.
 pub async fn confirm_password(
     db: &SqlitePool,
+    config: &Config,
     operator: &Operator,
     password: &str,
     client: &Client,
 ) -> Result<(), AppError> {
     let attempt = Attempt::new(&operator.username, &client.address);
-    let (reservation, hash) = crate::server::storage::db::in_write(db, async |conn| {
+    let (reservation, hash, source) = crate::server::storage::db::in_write(db, async |conn| {
         match sign_in_throttle::reserve(conn, &attempt).await? {
             Admission::HeldBack { retry_after } => Ok(Err(AppError::TooManySignInAttempts { retry_after })),
             Admission::Admitted(reservation) => {
-                let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
-                    .bind(operator.id.0)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                Ok(Ok((reservation, hash)))
+                let (hash, source): (String, String) =
+                    sqlx::query_as("SELECT password_hash, source FROM operators WHERE id = ?")
+                        .bind(operator.id.0)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                Ok(Ok((reservation, hash, source)))
             }
         }
     })
     .await??;
     let bounded = password.chars().count() <= crate::domain::security::MAX_PASSWORD_CHARS;
-    let accepted = bounded && verify_password(password, Some(&hash)).await?;
+    let accepted = if !bounded {
+        false
+    } else if source == "directory" {
+        // A directory operator's password is the directory's.
+        let (Some(ldap), Some(sign_in)) = (&config.directory, &config.directory_sign_in) else {
+            return Err(AppError::DirectoryNotConfigured);
+        };
+        match directory_sign_in::authenticate(ldap, sign_in, &operator.username, password).await {
+            Ok(found) => found.is_some(),
+            Err(error) => {
+                crate::server::storage::db::in_write(db, async |conn| {
+                    sign_in_throttle::abandoned(conn, reservation).await
+                })
+                .await?;
+                return Err(error);
+            }
+        }
+    } else {
+        verify_password(password, Some(&hash)).await?
+    };
     crate::server::storage::db::in_write(db, async |conn| {
         if accepted {
             return sign_in_throttle::succeeded(conn, &attempt, reservation).await;
@@ -285,17 +369,49 @@ pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> 
     let t = now();
     let idle_limit = t - config.session_idle.as_secs() as i64;
     let hash = token_hash(token);
-    let found: Option<(i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT s.operator_id, s.last_seen_at, s.expires_at, o.disabled
+    let found: Option<(i64, i64, i64, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT s.operator_id, s.last_seen_at, s.expires_at, o.disabled, o.source, s.checked_at, o.username
          FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?",
     )
     .bind(&hash)
     .fetch_optional(db)
     .await?;
-    let Some((operator_id, last_seen, expires_at, disabled)) = found else {
+    let Some((operator_id, last_seen, expires_at, disabled, source, checked_at, username)) = found else {
         return Err(AppError::Unauthenticated);
     };
-    if expires_at <= t || last_seen <= idle_limit || disabled != 0 {
+    let mut ended = expires_at <= t || last_seen <= idle_limit || disabled != 0;
+    // A directory operator's groups are read again now and then: taken out of the groups,
+    // their session ends. A directory that cannot be asked leaves the session as it is (an
+    // outage must not sign everyone out); the next request asks again.
+    if !ended && source == "directory" {
+        if let (Some(ldap), Some(sign_in)) = (&config.directory, &config.directory_sign_in) {
+            if t - checked_at >= sign_in.recheck.as_secs() as i64 {
+                match directory_sign_in::recheck(ldap, sign_in, &username).await {
+                    Ok(Some(now_is)) => {
+                        crate::server::storage::db::in_write(db, async |conn| {
+                            set_roles(conn, operator_id, &now_is.roles).await?;
+                            sqlx::query("UPDATE sessions SET checked_at = ? WHERE token_hash = ?")
+                                .bind(t)
+                                .bind(&hash)
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                        .await?;
+                    }
+                    Ok(None) => {
+                        tracing::info!(operator = %username, "directory sign-in: no longer in a mapped group; session ended");
+                        ended = true;
+                    }
+                    Err(_) => {}
+                }
+            }
+        } else {
+            // Directory sign-in was turned off: directory operators have no way in.
+            ended = true;
+        }
+    }
+    if ended {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&hash).execute(db).await?;
         return Err(AppError::Unauthenticated);
     }
@@ -652,6 +768,9 @@ pub async fn reset_password(
     by: audit::Actor<'_>,
     target: OperatorId,
 ) -> Result<String, AppError> {
+    if is_directory_operator(db, target).await? {
+        return Err(AppError::DirectoryAccount);
+    }
     let password = one_time_password();
     let hash = hash_password(&password).await?;
     let mut tx = crate::server::storage::db::write(db).await?;
@@ -679,6 +798,7 @@ pub async fn reset_password(
 /// (throttled, audited when wrong), the new one follows the rule and differs from it.
 pub async fn change_own_password(
     db: &SqlitePool,
+    config: &Config,
     operator: &Operator,
     current: &str,
     new: &str,
@@ -687,8 +807,11 @@ pub async fn change_own_password(
     if new.chars().count() > crate::domain::security::MAX_PASSWORD_CHARS {
         return Err(AppError::TextTooLong { max: crate::domain::security::MAX_PASSWORD_CHARS as u64 });
     }
+    if is_directory_operator(db, operator.id).await? {
+        return Err(AppError::DirectoryAccount);
+    }
     crate::domain::deployment::check_new_password(&operator.username, new)?;
-    confirm_password(db, operator, current, client).await?;
+    confirm_password(db, config, operator, current, client).await?;
     if current == new {
         return Err(AppError::PasswordUnchanged);
     }
@@ -711,6 +834,13 @@ pub async fn must_change_password(db: &SqlitePool, operator: OperatorId) -> Resu
         .fetch_optional(db)
         .await?;
     Ok(flag.ok_or(AppError::OperatorNotFound)? != 0)
+}
+
+/// Whether the operator signs in with the directory (and so has no password here).
+async fn is_directory_operator(db: &SqlitePool, id: OperatorId) -> Result<bool, AppError> {
+    let source: Option<String> =
+        sqlx::query_scalar("SELECT source FROM operators WHERE id = ?").bind(id.0).fetch_optional(db).await?;
+    Ok(source.as_deref() == Some("directory"))
 }
 
 /// An operator's id by their sign-in name (any case).
@@ -796,10 +926,10 @@ mod tests {
             (first.as_str(), "my-bmiller2-password", AppError::PasswordIsName),
             (first.as_str(), first.as_str(), AppError::PasswordUnchanged),
         ] {
-            assert_eq!(change_own_password(&db, &me, current, new, &client).await.err(), Some(refusal));
+            assert_eq!(change_own_password(&db, &config, &me, current, new, &client).await.err(), Some(refusal));
             assert!(must_change_password(&db, id).await.unwrap(), "unchanged after a refusal");
         }
-        change_own_password(&db, &me, &first, "correct horse battery", &client).await.unwrap();
+        change_own_password(&db, &config, &me, &first, "correct horse battery", &client).await.unwrap();
         assert!(!must_change_password(&db, id).await.unwrap());
         assert!(sign_in(&db, &config, "bmiller2", &first, &client, None).await.is_err());
         let again = sign_in(&db, &config, "bmiller2", "correct horse battery", &client, None).await.unwrap();
@@ -1064,18 +1194,18 @@ mod tests {
         let (db, config) = setup().await;
         let s = sign_in(&db, &config, "useradmin", "test-password", &from("10.0.0.4"), None).await.unwrap();
         let me = s.operator;
-        assert!(confirm_password(&db, &me, "test-password", &from("10.0.0.4")).await.is_ok());
+        assert!(confirm_password(&db, &config, &me, "test-password", &from("10.0.0.4")).await.is_ok());
         assert_eq!(
-            confirm_password(&db, &me, "wrong", &from("10.0.0.4")).await.err(),
+            confirm_password(&db, &config, &me, "wrong", &from("10.0.0.4")).await.err(),
             Some(AppError::StepUpFailed)
         );
         assert_eq!(operations(&db, "step_up_failed").await, 1);
         // Guessing through the confirmation counts like guessing at sign-in.
         for _ in 0..3 {
-            assert!(confirm_password(&db, &me, "wrong", &from("10.0.0.4")).await.is_err());
+            assert!(confirm_password(&db, &config, &me, "wrong", &from("10.0.0.4")).await.is_err());
         }
         assert_eq!(
-            confirm_password(&db, &me, "test-password", &from("10.0.0.4")).await.err().map(|e| e.code()),
+            confirm_password(&db, &config, &me, "test-password", &from("10.0.0.4")).await.err().map(|e| e.code()),
             Some("too_many_sign_in_attempts")
         );
     }

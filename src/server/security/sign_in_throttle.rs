@@ -133,6 +133,12 @@ async fn end_reservation(conn: &mut SqliteConnection, reservation: Reservation) 
     Ok(())
 }
 
+/// The password could not be checked (the directory did not answer): the check ends and
+/// counts for nothing.
+pub async fn abandoned(conn: &mut SqliteConnection, reservation: Reservation) -> Result<(), AppError> {
+    end_reservation(conn, reservation).await
+}
+
 /// The password was wrong: the check ends and counts as a failure of both keys. Returns the
 /// account's live failure count.
 pub async fn failed(
