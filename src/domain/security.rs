@@ -117,6 +117,8 @@ pub struct OperatorSummary {
     pub roles: Vec<Role>,
     pub disabled: bool,
     pub sessions: u32,
+    /// Signs in with the directory: no password here, roles from their groups.
+    pub from_directory: bool,
 }
 
 /// A name or address with recent failed sign-ins; `blocked_until` is 0 unless it is held back.

@@ -138,14 +138,17 @@ fn OperatorsSection(
                     </tr></thead>
                     <tbody>
                         {operators.into_iter().map(|o| {
-                            let (id, disabled, sessions) = (o.id, o.disabled, o.sessions);
+                            let (id, disabled, sessions, from_directory) = (o.id, o.disabled, o.sessions, o.from_directory);
                             let roles = o.roles.clone();
                             let username = o.username.clone();
                             let is_me = me == Some(id);
                             view! {
                                 <tr data-operator=o.username.clone()>
                                     <td class="mono">{o.username.clone()}</td>
-                                    <td>{o.display_name.clone()}</td>
+                                    <td>
+                                        {o.display_name.clone()}
+                                        {from_directory.then(|| view! { " " <span class="badge" data-testid="directory-badge">{t!(i18n, admin.directory_operator)}</span> })}
+                                    </td>
                                     <td>{move || roles.iter().map(|r| role_name(i18n, *r)).collect::<Vec<_>>().join(", ")}</td>
                                     <td>
                                         <span class=if disabled { "badge badge-warn" } else { "badge badge-ok" }>
@@ -165,6 +168,7 @@ fn OperatorsSection(
                                                     <span class="visually-hidden">"("{username.clone()}")"</span>
                                                 </button>
                                                 <button type="button" class="button button-small"
+                                                    hidden=from_directory
                                                     disabled=move || reset.pending().get()
                                                     on:click={
                                                         let username = username.clone();

@@ -475,6 +475,24 @@ mod tests {
     }
 
     #[test]
+    fn directory_sign_in_needs_a_directory_filters_with_their_placeholder_and_known_roles() {
+        let none = SettingsArgs::default;
+        let base = "[directory]\nurl = \"ldap://dc01\"\nbase_dn = \"dc=x\"\nsign_in = true\n";
+        let roles = "roles = { CSHelpDesk = \"help_desk\" }\n";
+        assert_eq!(invalid_key(none(), "[directory]\nsign_in = true\n"), "directory.sign_in");
+        assert_eq!(invalid_key(none(), base), "directory.roles");
+        assert_eq!(invalid_key(none(), &format!("{base}roles = {{ CSHelpDesk = \"janitor\" }}\n")), "directory.roles");
+        assert_eq!(invalid_key(none(), &format!("{base}{roles}user_filter = \"(uid=x)\"\n")), "directory.user_filter");
+        assert_eq!(invalid_key(none(), &format!("{base}{roles}group_filter = \"(member=x)\"\n")), "directory.group_filter");
+        assert_eq!(invalid_key(none(), &format!("{base}{roles}recheck_minutes = 0\n")), "directory.recheck_minutes");
+        let config = resolve(none(), &format!("{base}{roles}")).unwrap();
+        let sign_in = config.directory_sign_in.unwrap();
+        assert_eq!(sign_in.roles, [("CSHelpDesk".to_string(), crate::domain::operator::Role::HelpDesk)]);
+        assert_eq!((sign_in.group_base_dn.as_str(), sign_in.recheck.as_secs()), ("dc=x", 300));
+        assert!(resolve(none(), "[directory]\nurl = \"ldap://dc01\"\nbase_dn = \"dc=x\"\n").unwrap().directory_sign_in.is_none());
+    }
+
+    #[test]
     fn defaults_then_file_then_environment_or_flag() {
         let config = resolve(SettingsArgs::default(), "").unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);

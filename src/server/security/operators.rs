@@ -445,9 +445,9 @@ pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
 
 /// Every operator with their roles and live sessions, for the administration page.
 pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
-    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, String, String, i64, i64, String)> = sqlx::query_as(
         "SELECT o.id, o.username, o.display_name, o.disabled,
-                (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > ?)
+                (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > ?), o.source
          FROM operators o WHERE o.deleted_at IS NULL ORDER BY o.username",
     )
     .bind(now())
@@ -458,7 +458,7 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
             .fetch_all(db)
             .await?;
     rows.into_iter()
-        .map(|(id, username, display_name, disabled, sessions)| {
+        .map(|(id, username, display_name, disabled, sessions, source)| {
             let roles = grants
                 .iter()
                 .filter(|(operator, _)| *operator == id)
@@ -471,6 +471,7 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
                 roles,
                 disabled: disabled != 0,
                 sessions: sessions as u32,
+                from_directory: source == "directory",
             })
         })
         .collect()
