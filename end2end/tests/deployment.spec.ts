@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
@@ -36,11 +37,33 @@ test.describe("a company's own deployment", () => {
 
   test.use({ baseURL: origin });
 
+  let slapd: ChildProcess | undefined;
+  let env: NodeJS.ProcessEnv = {};
+
   test.beforeAll(async () => {
     rmSync(`${root}/${folder}`, { recursive: true, force: true });
     mkdirSync(`${root}/${folder}`, { recursive: true });
     const log = openSync(`${root}/${folder}/server.log`, "a");
-    const env = { ...process.env, UC_ADMIN_DATABASE_URL: `sqlite://${folder}/company.db`, UC_ADMIN_DEMO: "0" };
+    // The company's directory: a real slapd on loopback, seeded before it starts.
+    const ldapPort = await freePort();
+    slapd = startSlapd(`${root}/${folder}/ldap`, ldapPort);
+    await waitFor(async () => {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(ldapPort, "127.0.0.1", () => {
+          socket.end();
+          resolve();
+        });
+        socket.on("error", reject);
+      });
+    }, "slapd did not start");
+    writeFileSync(`${root}/${folder}/uc-admin.toml`, companyConfig(ldapPort));
+    env = {
+      ...process.env,
+      UC_ADMIN_DATABASE_URL: `sqlite://${folder}/company.db`,
+      UC_ADMIN_DEMO: "0",
+      UC_ADMIN_CONFIG: `${folder}/uc-admin.toml`,
+      RUST_LOG: "warn",
+    };
     // What an installer does: the first Enterprise Administrator, on the command line.
     execFileSync("target/debug/uc-admin", ["init", "--admin", "kakers", "--display-name", "Kim Akers"], {
       cwd: root,
@@ -52,20 +75,14 @@ test.describe("a company's own deployment", () => {
       stdio: ["ignore", log, log],
       env: { ...env, UC_ADMIN_LISTEN: `127.0.0.1:${port}`, UC_ADMIN_SITE_ROOT: "target/site" },
     });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${origin}/readyz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error("the company portal did not start");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitFor(async () => {
+      if (!(await fetch(`${origin}/readyz`)).ok) throw new Error("not ready");
+    }, "the company portal did not start");
   });
 
   test.afterAll(async () => {
     server?.kill("SIGTERM");
+    slapd?.kill("SIGTERM");
     if (existsSync(`${root}/${folder}`)) rmSync(`${root}/${folder}`, { recursive: true, force: true });
   });
 
@@ -190,4 +207,221 @@ test.describe("a company's own deployment", () => {
     const exported = await (await page.request.get("/exports/topology.toml")).text();
     expect(exported).toContain('fqdn = "pool02.dublin.contoso.com"\nkind = "enterprise"\nversion = "ocs2007r2"\nsite = "Dublin"\ncapacity = 12000\navailable = false');
   });
+
+  async function signOut(page: Page) {
+    await page.getByTestId("operator").locator("summary").click();
+    await page.getByRole("button", { name: /^(Sign out|Se déconnecter|Abmelden)$/ }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await hydrated(page);
+  }
+
+  async function signInWith(page: Page, name: string, secret: string) {
+    await page.locator("#username").fill(name);
+    await page.locator("#password").fill(secret);
+    await page.locator("form.form-stack button[type=submit]").click();
+  }
+
+  let userAdminPassword = "";
+
+  test("journey: the administrator creates a User Administrator, who replaces the one-time password (en)", async ({ page }) => {
+    await signInAsAdministrator(page, "en");
+    await page.getByRole("link", { name: "Administration" }).click();
+    const form = page.getByTestId("new-operator");
+    await form.getByLabel("User name").fill("bmiller");
+    await form.getByLabel("Display name").fill("Ben Miller");
+    await form.getByLabel("User Administrator").check();
+    await form.getByRole("button", { name: "Add operator" }).click();
+    await expect(page.getByTestId("one-time-password")).toContainText("One-time password for bmiller:");
+    const oneTime = (await page.getByTestId("one-time-value").innerText()).trim();
+    await signOut(page);
+    await signInWith(page, "bmiller", oneTime);
+    await expect(page).toHaveURL(/\/password$/);
+    await hydrated(page);
+    userAdminPassword = "ben's own passphrase";
+    await page.locator("#current").fill(oneTime);
+    await page.locator("#new").fill(userAdminPassword);
+    await page.locator("#repeat").fill(userAdminPassword);
+    await page.locator("form.form-stack button[type=submit]").click();
+    await expect(page).toHaveURL(/\/browse\/forest$/);
+    await expect(page.getByTestId("operator")).toContainText("Ben Miller");
+  });
+
+  test("journey: after sync-directory, the User Administrator enables a directory user and moves them to Dublin (en)", async ({ page }) => {
+    // The directory's people arrive with the sync, as a scheduled task or an operator would run it.
+    const synced = execFileSync("target/debug/uc-admin", ["sync-directory"], { cwd: root, env }).toString();
+    expect(synced).toContain("created 4");
+    await page.goto("/login");
+    await hydrated(page);
+    await signInWith(page, "bmiller", userAdminPassword);
+    await expect(page).toHaveURL(/\/browse\/forest$/);
+    await page.getByRole("link", { name: "Enable users…" }).click();
+    await page.getByLabel("Name, logon name or e-mail").fill("Pat Coleman");
+    await page.getByRole("button", { name: "Apply" }).click();
+    const row = page.getByTestId("candidates-table").locator("tbody tr", { hasText: "Pat Coleman" });
+    await row.locator("input[type=checkbox]").check();
+    await page.getByRole("button", { name: "Next step" }).click();
+    const homePool = page.getByLabel("Home pool");
+    const redmond = await homePool.locator("option", { hasText: "pool01.redmond.contoso.com" }).getAttribute("value");
+    await homePool.selectOption(redmond ?? "");
+    await page.getByRole("button", { name: "Preview" }).click();
+    await expect(page.getByTestId("preview-table").locator("tbody tr td:nth-child(2)")).toHaveText("sip:pat@contoso.com");
+    await page.getByRole("button", { name: "Enable users (1)" }).click();
+    await expect(page.getByTestId("results-summary")).toHaveText("Enabled: 1. Not enabled: 0.");
+    // Now homed in Redmond: move them to Dublin.
+    await page.locator("a.tree-node", { hasText: "pool01.redmond.contoso.com" }).click();
+    const users = page.getByTestId("users-table").locator("tbody tr");
+    await expect(users).toHaveCount(1);
+    await users.first().locator("input[type=checkbox]").check();
+    await page.getByRole("link", { name: "Move selected users…" }).click();
+    const destination = page.getByLabel("Destination pool");
+    const dublin = await destination.locator("option", { hasText: "pool01.dublin.contoso.com" }).getAttribute("value");
+    await destination.selectOption(dublin ?? "");
+    await page.getByTestId("move-preview").click();
+    await expect(page.getByTestId("move-totals")).toContainText("Moving: 1. Refused: 0.");
+    await page.getByTestId("move-run").click();
+    await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 1. Refused: 0.");
+    await expect(page.locator("a.tree-node", { hasText: "pool01.dublin.contoso.com" })).toContainText("1");
+    await expectAccessible(page);
+  });
+
+  test("a member of the directory's admin group signs in with the directory; others get the usual refusal (fr)", async ({ page, allowProblems }) => {
+    allowProblems(/status of 401/);
+    await page.goto("/login");
+    await hydrated(page);
+    await chooseLanguage(page, "fr");
+    // In no mapped group, or a wrong password: the same words as any wrong password.
+    for (const [name, secret] of [
+      ["nora", "nora-directory-password"],
+      ["ann", "not her password"],
+    ]) {
+      await signInWith(page, name, secret);
+      await expect(page.getByRole("alert")).toHaveText("Le nom d’utilisateur ou le mot de passe est incorrect.");
+    }
+    await signInWith(page, "ann", "ann-directory-password");
+    await expect(page).toHaveURL(/\/browse\/forest$/);
+    await expect(page.getByTestId("operator")).toContainText("Ann Beebe");
+    await expect(page.getByTestId("operator")).toContainText("Administrateur des utilisateurs");
+    await expectAccessible(page);
+  });
+
+  test("the administrator sees the directory operator marked and deletes an operator, who can no longer sign in (de)", async ({ page, allowProblems }) => {
+    allowProblems(/status of 401/);
+    await signInAsAdministrator(page, "de");
+    await page.goto("/admin");
+    await hydrated(page);
+    const table = page.getByTestId("operators-table");
+    await expect(table.locator("tr[data-operator=ann]").getByTestId("directory-badge")).toHaveText("Verzeichnis");
+    await table.locator("tr[data-operator=bmiller]").getByRole("button", { name: /Löschen/ }).click();
+    await expect(page.getByRole("alertdialog")).toContainText("Den Operator bmiller löschen?");
+    await expectAccessible(page);
+    await page.getByTestId("confirm-delete-operator").click();
+    await expect(table.locator("tr[data-operator=bmiller]")).toHaveCount(0);
+    await signOut(page);
+    await signInWith(page, "bmiller", userAdminPassword);
+    await expect(page.getByRole("alert")).toHaveText("Benutzername oder Kennwort ist falsch.");
+  });
 });
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitFor(ready: () => Promise<void>, message: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await ready();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(message);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+const SUFFIX = "dc=example,dc=com";
+
+function person(uid: string, given: string, surname: string, password?: string): string {
+  return [
+    `dn: uid=${uid},ou=People,${SUFFIX}`,
+    "objectClass: inetOrgPerson",
+    `uid: ${uid}`,
+    `cn: ${given} ${surname}`,
+    `givenName: ${given}`,
+    `sn: ${surname}`,
+    `mail: ${uid}@contoso.com`,
+    ...(password ? [`userPassword: ${password}`] : []),
+    "",
+  ].join("\n");
+}
+
+function group(cn: string, members: string[]): string {
+  return [
+    `dn: cn=${cn},ou=Groups,${SUFFIX}`,
+    "objectClass: groupOfNames",
+    `cn: ${cn}`,
+    ...members.map((m) => `member: ${m}`),
+    "",
+  ].join("\n");
+}
+
+/** Debian's slapd with its own configuration and database in `dir`, seeded with slapadd:
+ *  two operators' groups (one nested), people to synchronize, one person in no mapped group. */
+function startSlapd(dir: string, port: number): ChildProcess {
+  mkdirSync(`${dir}/data`, { recursive: true });
+  const conf = [
+    "include /etc/ldap/schema/core.schema",
+    "include /etc/ldap/schema/cosine.schema",
+    "include /etc/ldap/schema/nis.schema",
+    "include /etc/ldap/schema/inetorgperson.schema",
+    `pidfile ${dir}/slapd.pid`,
+    "modulepath /usr/lib/ldap",
+    "moduleload back_mdb",
+    "database mdb",
+    "maxsize 10485760",
+    `suffix "${SUFFIX}"`,
+    `rootdn "cn=admin,${SUFFIX}"`,
+    "rootpw test-secret",
+    `directory ${dir}/data`,
+    "",
+  ].join("\n");
+  writeFileSync(`${dir}/slapd.conf`, conf);
+  const seed = [
+    [`dn: ${SUFFIX}`, "objectClass: dcObject", "objectClass: organization", "dc: example", "o: Example", ""].join("\n"),
+    [`dn: ou=People,${SUFFIX}`, "objectClass: organizationalUnit", "ou: People", ""].join("\n"),
+    [`dn: ou=Groups,${SUFFIX}`, "objectClass: organizationalUnit", "ou: Groups", ""].join("\n"),
+    person("ann", "Ann", "Beebe", "ann-directory-password"),
+    person("nora", "Nora", "Shea", "nora-directory-password"),
+    person("pat", "Pat", "Coleman"),
+    person("lee", "Lee", "Gu"),
+    group("Tier1", [`uid=ann,ou=People,${SUFFIX}`]),
+    group("RTCUniversalUserAdmins", [`cn=Tier1,ou=Groups,${SUFFIX}`]),
+    group("Cafeteria", [`uid=nora,ou=People,${SUFFIX}`]),
+  ].join("\n");
+  writeFileSync(`${dir}/seed.ldif`, seed);
+  const log = openSync(`${dir}/slapd.log`, "a");
+  execFileSync("/usr/sbin/slapadd", ["-f", `${dir}/slapd.conf`, "-l", `${dir}/seed.ldif`], { stdio: ["ignore", log, log] });
+  return spawn("/usr/sbin/slapd", ["-f", `${dir}/slapd.conf`, "-h", `ldap://127.0.0.1:${port}/`, "-d", "0"], {
+    stdio: ["ignore", log, log],
+  });
+}
+
+function companyConfig(ldapPort: number): string {
+  return [
+    "[directory]",
+    `url = "ldap://127.0.0.1:${ldapPort}"`,
+    `bind_dn = "cn=admin,${SUFFIX}"`,
+    'password = "test-secret"',
+    `base_dn = "ou=People,${SUFFIX}"`,
+    "sign_in = true",
+    `group_base_dn = "ou=Groups,${SUFFIX}"`,
+    'roles = { RTCUniversalUserAdmins = "user_administrator", CSHelpDesk = "help_desk" }',
+    "",
+  ].join("\n");
+}
