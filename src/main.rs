@@ -550,6 +550,11 @@ async fn serve(config: Config) -> Result<(), Failure> {
         None => None,
     };
     tokio::spawn(watch_signals());
+    if let (Some(every), Some(directory)) = (config.directory_sync_every, &config.directory) {
+        use uc_admin::server::organizations::ldap_sync::run_on_schedule;
+        tracing::info!(minutes = every.as_secs() / 60, "directory sync scheduled");
+        tokio::spawn(run_on_schedule(pool.clone(), directory.clone(), every));
+    }
     // The last thing before "listening", so that it is not lost in the build output above it.
     let banner = ready_banner(&format!("http://{}", config.listen), &demo_password);
     // With JSON logs on standard output, the banner (for a person) goes to standard error.

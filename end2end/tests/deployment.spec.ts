@@ -282,6 +282,17 @@ test.describe("a company's own deployment", () => {
     await expect(page.getByTestId("move-results-totals")).toContainText("Moved: 1. Refused: 0.");
     await expect(page.locator("a.tree-node", { hasText: "pool01.dublin.contoso.com" })).toContainText("1");
     await expectAccessible(page);
+    // The sync run is on the jobs page with its counts, and the schedule says when the next is.
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await expect(page.getByTestId("sync-schedule")).toHaveText("The server runs it every 60 minutes, one run at a time.");
+    const run = page.getByTestId("sync-runs").locator("tbody tr").first();
+    await expect(run).toContainText("directory-sync");
+    await expect(run.locator("td.num").nth(1)).toHaveText("4");
+    await run.getByRole("link", { name: "Open the report" }).click();
+    await expect(page).toHaveURL(/\/audit\/\d+$/);
+    await expect(page.locator("main")).toContainText("Directory entries: 4");
+    await expect(page.locator("main table tbody tr")).toHaveCount(4);
+    await expectAccessible(page);
   });
 
   test("a member of the directory's admin group signs in with the directory; others get the usual refusal (fr)", async ({ page, allowProblems }) => {
@@ -422,6 +433,7 @@ function companyConfig(ldapPort: number): string {
     "sign_in = true",
     `group_base_dn = "ou=Groups,${SUFFIX}"`,
     'roles = { RTCUniversalUserAdmins = "user_administrator", CSHelpDesk = "help_desk" }',
+    "sync_every_minutes = 60",
     "",
   ].join("\n");
 }

@@ -130,6 +130,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     file("preview_org_csv", MoveUsersBetweenOrganizations, Reads, CSV_BODY_BYTES),
     file("apply_org_csv", MoveUsersBetweenOrganizations, Changes, CSV_BODY_BYTES),
     with("sync_directory", MoveUsersBetweenOrganizations, Changes),
+    read("directory_syncs"),
     // Administration
     with("security_overview", ManageOperators, Reads),
     with("set_operator_disabled", ManageOperators, Changes),

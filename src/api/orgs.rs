@@ -102,6 +102,18 @@ pub async fn apply_org_csv(kind: CsvKind, content: String) -> Result<MembershipR
 }
 
 /// Runs the directory sync now (when `UC_ADMIN_LDAP_*` names a directory).
+/// The directory sync runs (newest first, the last 10) and the schedule, for the jobs page.
+#[server(prefix = "/api", endpoint = "directory_syncs", input = Json)]
+pub async fn directory_syncs() -> Result<crate::domain::org::SyncRuns, AppError> {
+    gate::authorized(DirectorySyncs::PATH, |state, _| async move {
+        Ok(crate::domain::org::SyncRuns {
+            every_minutes: state.config.directory_sync_every.map(|d| d.as_secs() / 60),
+            runs: crate::server::organizations::ldap_sync::recent_runs(&state.db, 10).await?,
+        })
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "sync_directory", input = Json)]
 pub async fn sync_directory() -> Result<MembershipReport, AppError> {
     use crate::server::organizations::ldap_sync::run;

@@ -156,6 +156,9 @@ pub enum AppError {
     /// An administrator cannot disable their own account (and so lock everyone out).
     #[error("you cannot disable your own account")]
     CannotDisableSelf,
+    /// A directory sync is running already (started by someone, the schedule or the CLI).
+    #[error("a directory sync is running already")]
+    DirectorySyncRunning,
     /// The operator signs in with the directory: their password is changed there.
     #[error("this operator signs in with the directory; their password is changed there")]
     DirectoryAccount,
@@ -303,6 +306,7 @@ impl AppError {
             AppError::CannotDisableSelf => "cannot_disable_self",
             AppError::CannotDeleteSelf => "cannot_delete_self",
             AppError::DirectoryAccount => "directory_account",
+            AppError::DirectorySyncRunning => "directory_sync_running",
             AppError::LastAdministrator => "last_administrator",
             AppError::BackupFailed => "backup_failed",
             AppError::WeakPassword { .. } => "weak_password",

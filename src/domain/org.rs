@@ -339,6 +339,28 @@ pub struct MembershipRow {
     pub outcome: MembershipOutcome,
 }
 
+/// One directory sync run, as the jobs page lists it; its audit event is its full report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRun {
+    pub event_id: i64,
+    pub at: i64,
+    pub by: String,
+    pub entries: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub moved: u64,
+    pub unchanged: u64,
+    pub not_applied: u64,
+}
+
+/// The directory sync runs and their schedule, for the jobs page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SyncRuns {
+    /// `directory.sync_every_minutes`, when the server runs the sync on a schedule.
+    pub every_minutes: Option<u64>,
+    pub runs: Vec<SyncRun>,
+}
+
 /// The row-by-row report of a CSV file, with its totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipReport {

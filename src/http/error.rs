@@ -56,7 +56,7 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::TextTooLong { .. } => 422,
         AppError::OperatorNotFound | AppError::SessionNotFound | AppError::BackupNotFound => 404,
         AppError::CannotDisableSelf | AppError::CannotDeleteSelf | AppError::LastAdministrator => 409,
-        AppError::DirectoryAccount => 409,
+        AppError::DirectoryAccount | AppError::DirectorySyncRunning => 409,
         AppError::WeakPassword { .. }
         | AppError::PasswordIsName
         | AppError::PasswordUnchanged

@@ -127,6 +127,7 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::CannotDisableSelf => t_string!(i18n, errors.cannot_disable_self).to_string(),
         AppError::CannotDeleteSelf => t_string!(i18n, errors.cannot_delete_self).to_string(),
         AppError::DirectoryAccount => t_string!(i18n, errors.directory_account).to_string(),
+        AppError::DirectorySyncRunning => t_string!(i18n, errors.directory_sync_running).to_string(),
         AppError::LastAdministrator => t_string!(i18n, errors.last_administrator).to_string(),
         AppError::WeakPassword { min } => t_string!(i18n, errors.weak_password, min = n(*min)).to_string(),
         AppError::PasswordIsName => t_string!(i18n, errors.password_is_name).to_string(),

@@ -480,5 +480,70 @@ pub fn JobsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <DirectorySyncSection />
+    }
+}
+
+/// The directory sync runs (their audit record is their report) and when the next comes.
+#[component]
+fn DirectorySyncSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let syncs = Resource::new(|| (), |_| crate::api::orgs::directory_syncs());
+    view! {
+        <section class="admin-section" aria-labelledby="directory-sync-title">
+            <h2 id="directory-sync-title">{t!(i18n, jobs.sync_title)}</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match syncs.await {
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Ok(syncs) => {
+                            let every = syncs.every_minutes;
+                            let none = syncs.runs.is_empty();
+                            view! {
+                                <p class="muted" data-testid="sync-schedule">
+                                    {move || match every {
+                                        Some(minutes) => t_string!(i18n, jobs.sync_every, minutes = count(i18n, minutes)).to_string(),
+                                        None => t_string!(i18n, jobs.sync_on_demand).to_string(),
+                                    }}
+                                </p>
+                                {none.then(|| view! { <p data-testid="sync-none">{t!(i18n, jobs.sync_none)}</p> })}
+                                {(!none).then(|| view! {
+                                    <div class="table-wrap">
+                                        <table class="data-table" data-testid="sync-runs">
+                                            <caption class="visually-hidden">{t!(i18n, jobs.sync_title)}</caption>
+                                            <thead><tr>
+                                                <th scope="col">{t!(i18n, jobs.col_created)}</th>
+                                                <th scope="col">{t!(i18n, jobs.started_by)}</th>
+                                                <th scope="col" class="num">{t!(i18n, jobs.sync_entries)}</th>
+                                                <th scope="col" class="num">{t!(i18n, jobs.sync_created)}</th>
+                                                <th scope="col" class="num">{t!(i18n, jobs.sync_updated)}</th>
+                                                <th scope="col" class="num">{t!(i18n, jobs.sync_moved)}</th>
+                                                <th scope="col" class="num">{t!(i18n, jobs.sync_unchanged)}</th>
+                                                <th scope="col" class="num">{t!(i18n, jobs.sync_not_applied)}</th>
+                                                <th scope="col">{t!(i18n, jobs.sync_report)}</th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {syncs.runs.into_iter().map(|run| {
+                                                    let at = run.at;
+                                                    let numbers = [run.entries, run.created, run.updated, run.moved, run.unchanged, run.not_applied];
+                                                    view! {
+                                                        <tr>
+                                                            <td>{move || format_instant(lang(i18n), at)}</td>
+                                                            <td>{run.by.clone()}</td>
+                                                            {numbers.into_iter().map(|n| view! { <td class="num">{move || count(i18n, n)}</td> }).collect_view()}
+                                                            <td><A href=format!("/audit/{}", run.event_id)>{t!(i18n, jobs.sync_open_report)}</A></td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                })}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

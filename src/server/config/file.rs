@@ -72,6 +72,7 @@ section!(DirectorySection {
     group_filter: String,
     roles: std::collections::BTreeMap<String, String>,
     recheck_minutes: u64,
+    sync_every_minutes: u64,
 });
 
 section!(DemoSection { password: String, users: u32 });

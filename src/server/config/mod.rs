@@ -44,6 +44,8 @@ pub struct Config {
     pub directory: Option<LdapSettings>,
     /// Operators signing in with their directory account (`directory.sign_in`), if enabled.
     pub directory_sign_in: Option<DirectorySignIn>,
+    /// How often the server runs the directory sync (`directory.sync_every_minutes`), if at all.
+    pub directory_sync_every: Option<Duration>,
     /// Where the portal listens.
     pub listen: SocketAddr,
     /// The browser bundle and assets (`target/site` in a checkout, `/usr/share/uc-admin/site`
@@ -307,6 +309,17 @@ impl Config {
             }
         };
 
+        let directory_sync_every = match (args.ldap_sync_every_minutes.or(dir.sync_every_minutes), &directory) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(invalid("directory.sync_every_minutes", "needs directory.url and directory.base_dn"));
+            }
+            (Some(minutes), Some(_)) if !(5..=10_080).contains(&minutes) => {
+                return Err(invalid("directory.sync_every_minutes", format!("must be 5 to 10080, not {minutes}")));
+            }
+            (Some(minutes), Some(_)) => Some(Duration::from_secs(60 * minutes)),
+        };
+
         let demo_users = args.demo_users.or(file.demo.users).unwrap_or(2_000);
         if !(1..=5_000_000).contains(&demo_users) {
             return Err(invalid("demo.users", format!("must be 1 to 5000000, not {demo_users}")));
@@ -329,6 +342,7 @@ impl Config {
             trusted_proxies,
             directory,
             directory_sign_in,
+            directory_sync_every,
             listen,
             site_root: args
                 .site_root
@@ -390,6 +404,7 @@ impl Config {
                         s.roles.iter().map(|(g, r)| (g.clone(), r.as_str().to_string())).collect()
                     }),
                     recheck_minutes: self.directory_sign_in.as_ref().map(|s| s.recheck.as_secs() / 60),
+                    sync_every_minutes: self.directory_sync_every.map(|d| d.as_secs() / 60),
                 },
             },
             demo: file::DemoSection { password: mask(&self.demo_password), users: Some(self.demo_users) },
@@ -411,6 +426,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             directory: None,
             directory_sign_in: None,
+            directory_sync_every: None,
             listen: DEFAULT_LISTEN.parse().expect("the default listen address parses"),
             site_root: DEFAULT_SITE_ROOT.into(),
             metrics_listen: None,
@@ -485,6 +501,10 @@ mod tests {
         assert_eq!(invalid_key(none(), &format!("{base}{roles}user_filter = \"(uid=x)\"\n")), "directory.user_filter");
         assert_eq!(invalid_key(none(), &format!("{base}{roles}group_filter = \"(member=x)\"\n")), "directory.group_filter");
         assert_eq!(invalid_key(none(), &format!("{base}{roles}recheck_minutes = 0\n")), "directory.recheck_minutes");
+        assert_eq!(invalid_key(none(), "[directory]\nsync_every_minutes = 60\n"), "directory.sync_every_minutes");
+        assert_eq!(invalid_key(none(), &format!("{base}{roles}sync_every_minutes = 1\n")), "directory.sync_every_minutes");
+        let every = resolve(none(), &format!("{base}{roles}sync_every_minutes = 60\n")).unwrap().directory_sync_every;
+        assert_eq!(every, Some(Duration::from_secs(3600)));
         let config = resolve(none(), &format!("{base}{roles}")).unwrap();
         let sign_in = config.directory_sign_in.unwrap();
         assert_eq!(sign_in.roles, [("CSHelpDesk".to_string(), crate::domain::operator::Role::HelpDesk)]);
@@ -597,7 +617,7 @@ mod tests {
             keys
         };
         assert_eq!(keys(&table), keys(&full));
-        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 3 + 2 + 14 + 2, "{:?}", keys(&full));
+        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 3 + 2 + 15 + 2, "{:?}", keys(&full));
         ConfigFile::parse(example).unwrap();
         resolve(SettingsArgs::default(), example).unwrap();
     }

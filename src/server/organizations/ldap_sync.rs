@@ -3,7 +3,7 @@
 //! Prevent User Move set stays where they are, and the report says so.
 
 use crate::domain::AppError;
-use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId};
+use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId, SyncRun};
 use crate::domain::user::UserId;
 use crate::server::organizations::moves::{self, MoveSource};
 use crate::server::organizations::orgs;
@@ -105,18 +105,136 @@ pub async fn fetch(settings: &LdapSettings) -> Result<Vec<DirectoryEntry>, AppEr
         .collect())
 }
 
-/// Fetches the directory and applies it.
+/// Fetches the directory and applies it. Never two at once, whoever starts them (an operator,
+/// the schedule, the command line, another process on the same database): a second is refused
+/// with `DirectorySyncRunning` while the first holds the lease.
 pub async fn run(
     db: &SqlitePool,
     settings: &LdapSettings,
     actor: audit::Actor<'_>,
 ) -> Result<MembershipReport, AppError> {
-    let entries = fetch(settings).await?;
-    apply(db, actor, &entries).await
+    let lease = SyncLease::take(db).await?;
+    let result = async {
+        let entries = fetch(settings).await?;
+        apply(db, actor, &entries).await
+    }
+    .await;
+    lease.give_back(db).await?;
+    result
 }
 
 /// The name the audit log and the move history give a sync run from the command line.
 pub const SYNC_ACTOR: &str = "directory-sync";
+/// The name of the runs the schedule (`directory.sync_every_minutes`) starts.
+pub const SCHEDULE_ACTOR: &str = "scheduled directory sync";
+
+/// How long a sync may hold the lease; a process that died holding it frees it after this.
+const LEASE_SECONDS: i64 = 15 * 60;
+
+/// The right to run the one directory sync: a row of `settings` that names until when it is
+/// held, so that it works across processes on one database.
+pub(crate) struct SyncLease {
+    token: String,
+}
+
+impl SyncLease {
+    pub(crate) async fn take(db: &SqlitePool) -> Result<SyncLease, AppError> {
+        let now = crate::server::now();
+        let token = format!("{}:{}", now + LEASE_SECONDS, crate::server::security::operators::random_guid());
+        let taken: Option<String> = sqlx::query_scalar(
+            "INSERT INTO settings (key, value) VALUES ('directory_sync_lease', ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE CAST(substr(settings.value, 1, instr(settings.value, ':') - 1) AS INTEGER) < ?
+             RETURNING value",
+        )
+        .bind(&token)
+        .bind(now)
+        .fetch_optional(db)
+        .await?;
+        match taken {
+            Some(_) => Ok(SyncLease { token }),
+            None => Err(AppError::DirectorySyncRunning),
+        }
+    }
+
+    pub(crate) async fn give_back(self, db: &SqlitePool) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM settings WHERE key = 'directory_sync_lease' AND value = ?")
+            .bind(&self.token)
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The most recent sync runs (newest first) with their outcome counts, from the audit trail,
+/// which is their report: each run's event lists every user it created, updated or moved.
+pub async fn recent_runs(db: &SqlitePool, limit: u32) -> Result<Vec<SyncRun>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        at: i64,
+        operator_name: String,
+        target_count: i64,
+        created: i64,
+        updated: i64,
+        moved: i64,
+        unchanged: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.at, a.operator_name, a.target_count,
+                COUNT(u.outcome) FILTER (WHERE u.outcome = 'created') AS created,
+                COUNT(u.outcome) FILTER (WHERE u.outcome = 'updated') AS updated,
+                COUNT(u.outcome) FILTER (WHERE u.outcome = 'moved') AS moved,
+                COUNT(u.outcome) FILTER (WHERE u.outcome = 'unchanged') AS unchanged
+         FROM audit_events a LEFT JOIN audit_event_users u ON u.event_id = a.id
+         WHERE a.operation = 'directory_sync'
+         GROUP BY a.id ORDER BY a.id DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let applied = r.created + r.updated + r.moved + r.unchanged;
+            SyncRun {
+                event_id: r.id,
+                at: r.at,
+                by: r.operator_name,
+                entries: r.target_count as u64,
+                created: r.created as u64,
+                updated: r.updated as u64,
+                moved: r.moved as u64,
+                unchanged: r.unchanged as u64,
+                not_applied: (r.target_count - applied).max(0) as u64,
+            }
+        })
+        .collect())
+}
+
+/// Runs the sync every `every`, until the shutdown begins; a run that finds another one
+/// going is skipped. Each run is in the audit log and on the jobs page.
+pub async fn run_on_schedule(db: SqlitePool, settings: LdapSettings, every: Duration) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = crate::server::lifecycle::shutdown_begun() => return,
+        }
+        let actor = audit::Actor { id: None, name: SCHEDULE_ACTOR };
+        match run(&db, &settings, actor).await {
+            Ok(report) => tracing::info!(
+                created = report.created,
+                updated = report.updated,
+                moved = report.moved,
+                unchanged = report.unchanged,
+                not_applied = report.rejected,
+                "scheduled directory sync done"
+            ),
+            Err(AppError::DirectorySyncRunning) => tracing::info!("scheduled directory sync skipped: one is running"),
+            Err(error) => tracing::warn!(%error, "scheduled directory sync failed"),
+        }
+    }
+}
 
 /// The container of an entry: its DN without the first component.
 fn container_of(dn: &str) -> String {
@@ -423,5 +541,33 @@ mod tests {
             run(&db, &settings, (&manager()).into()).await.err(),
             Some(AppError::DirectoryUnavailable)
         );
+    }
+
+    #[tokio::test]
+    async fn never_two_syncs_at_once_and_each_run_is_listed_with_its_counts() {
+        let server = Slapd::start().await;
+        let mut ldap = directory(&server).await;
+        add_person(&mut ldap, "erin.ldap", "Erin Ldap", None).await;
+        add_person(&mut ldap, "finn.ldap", "Finn Ldap", None).await;
+        let (db, _, _, _) = enterprise().await;
+        let actor = audit::Actor { id: None, name: SCHEDULE_ACTOR };
+        // Another run (another process, say) holds the lease: refused, nothing recorded.
+        let held = SyncLease::take(&db).await.unwrap();
+        assert_eq!(run(&db, &server.settings(), actor).await.err(), Some(AppError::DirectorySyncRunning));
+        assert!(recent_runs(&db, 10).await.unwrap().is_empty());
+        held.give_back(&db).await.unwrap();
+        let first = run(&db, &server.settings(), actor).await.unwrap();
+        assert_eq!(first.created, 2);
+        // A lease left by a process that died expires.
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('directory_sync_lease', '1:dead')")
+            .execute(&db)
+            .await
+            .unwrap();
+        let second = run(&db, &server.settings(), actor).await.unwrap();
+        assert_eq!(second.unchanged, 2);
+        let runs = recent_runs(&db, 10).await.unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].unchanged, runs[0].created, runs[0].by.as_str()), (2, 0, SCHEDULE_ACTOR));
+        assert_eq!((runs[1].created, runs[1].entries, runs[1].not_applied), (2, 2, 0));
     }
 }
