@@ -88,6 +88,10 @@ pub fn outcome_name(i18n: I18n, code: &str) -> String {
         "configured" => t_string!(i18n, audit.out_configured),
         "skipped" => t_string!(i18n, audit.out_skipped),
         "imported" => t_string!(i18n, audit.out_imported),
+        // Directory syncs and organization CSV files.
+        "created" => t_string!(i18n, audit.out_created),
+        "updated" => t_string!(i18n, audit.out_updated),
+        "unchanged" => t_string!(i18n, audit.out_unchanged),
         other => return other.to_string(),
     };
     name.to_string()

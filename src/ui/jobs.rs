@@ -508,7 +508,7 @@ fn DirectorySyncSection() -> impl IntoView {
                                 </p>
                                 {none.then(|| view! { <p data-testid="sync-none">{t!(i18n, jobs.sync_none)}</p> })}
                                 {(!none).then(|| view! {
-                                    <div class="table-wrap">
+                                    <div class="table-wrap" tabindex="0">
                                         <table class="data-table" data-testid="sync-runs">
                                             <caption class="visually-hidden">{t!(i18n, jobs.sync_title)}</caption>
                                             <thead><tr>

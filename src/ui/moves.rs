@@ -249,7 +249,7 @@ fn PlanTable(users: Vec<UserMovePlan>, total: usize) -> impl IntoView {
         .collect_view();
     view! {
         {super::wizard::lines_shown(shown as u64, total as u64)}
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table class="data-table" data-testid="move-table">
                 <caption class="visually-hidden">{t!(i18n, wizard.step_preview)}</caption>
                 <thead>

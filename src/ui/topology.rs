@@ -95,7 +95,7 @@ fn Overview(view: TopologyView) -> impl IntoView {
             <h2 id="topology-pools">{t!(i18n, topology.pools_title)}</h2>
             {empty.then(|| view! { <p class="alert alert-info" data-testid="topology-empty">{t!(i18n, topology.no_pools)}</p> })}
             {(!empty).then(|| view! {
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0">
                     <table class="data-table" data-testid="topology-pools">
                         <thead><tr>
                             <th scope="col">{t!(i18n, topology.col_fqdn)}</th>
@@ -434,7 +434,7 @@ fn PlanView(plan: TopologyPlan, done: bool) -> impl IntoView {
             }}
         </p>
         {(changes > 0).then(|| view! {
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0">
                 <table class="data-table" data-testid="topology-plan">
                     <caption class="visually-hidden">{t!(i18n, topology.plan_caption)}</caption>
                     <thead><tr>
