@@ -2,7 +2,6 @@
 
 use crate::i18n::*;
 use crate::ui::admin::AdminPage;
-use crate::ui::topology::{TopologyImportPage, TopologyPage};
 use crate::ui::audit::{AuditEventPage, AuditPage};
 use crate::ui::browse::BrowsePage;
 use crate::ui::configure::ConfigurePage;
@@ -19,6 +18,7 @@ use crate::ui::orgs::{OrgCsvPage, OrgUserPage, OrgsPage};
 use crate::ui::password::PasswordPage;
 use crate::ui::pool_page::PoolPage;
 use crate::ui::search::SearchPage;
+use crate::ui::topology::{TopologyImportPage, TopologyPage};
 use crate::ui::user_page::UserPage;
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};

@@ -416,13 +416,15 @@ async fn topology(config: &Config, command: TopologyCommand) -> Result<(), Failu
     match command {
         TopologyCommand::Export => print!("{}", file::export(&pool).await.map_err(app_failure)?),
         TopologyCommand::Import { file: path, dry_run } => {
-            let size = std::fs::metadata(&path).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?.len();
+            let size =
+                std::fs::metadata(&path).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?.len();
             if size > MAX_TOPOLOGY_BYTES as u64 {
                 return Err(app_failure(uc_admin::domain::AppError::FileTooLarge {
                     max_bytes: MAX_TOPOLOGY_BYTES as u64,
                 }));
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
             let plan = if dry_run {
                 file::plan(&pool, &text).await
             } else {
@@ -455,7 +457,14 @@ fn print_plan(plan: &uc_admin::domain::topology::TopologyPlan, dry_run: bool) {
         println!("  - SIP domain      {domain}");
     }
     for pool in &plan.pools_added {
-        println!("  + pool            {} ({}, {}, site {}, capacity {})", pool.fqdn, pool.kind.as_str(), pool.version.as_str(), pool.site, pool.capacity);
+        println!(
+            "  + pool            {} ({}, {}, site {}, capacity {})",
+            pool.fqdn,
+            pool.kind.as_str(),
+            pool.version.as_str(),
+            pool.site,
+            pool.capacity
+        );
     }
     for change in &plan.pools_changed {
         println!("  ~ pool            {}", change.after.fqdn);
@@ -663,7 +672,8 @@ mod tests {
 
     #[test]
     fn the_ready_banner_frames_the_url_and_the_password_in_one_box() {
-        let passwords = [("admin".to_string(), "Xy-12345".to_string()), ("helpdesk".to_string(), "Zw-67890".to_string())];
+        let passwords =
+            [("admin".to_string(), "Xy-12345".to_string()), ("helpdesk".to_string(), "Zw-67890".to_string())];
         let banner = ready_banner("http://127.0.0.1:3000", &passwords);
         let rows: Vec<&str> = banner.lines().filter(|line| !line.is_empty()).collect();
         assert_eq!(rows.len(), 7);

@@ -460,7 +460,11 @@ fn a_new_database_is_a_company_deployment_served_only_after_init_and_the_demo_sa
     assert_eq!(count("pools"), 0, "a dry run changes nothing");
     let imported = run(&["topology", "import", example], &company);
     assert_eq!(imported.status.code(), Some(0), "{}", text(&imported).1);
-    assert!(text(&imported).0.contains("+ pool            pool01.dublin.contoso.com"), "{}", text(&imported).0);
+    assert!(
+        text(&imported).0.contains("+ pool            pool01.dublin.contoso.com"),
+        "{}",
+        text(&imported).0
+    );
     let again = run(&["topology", "import", example], &company);
     assert!(text(&again).0.contains("nothing to change"), "{}", text(&again).0);
     let exported = dir.path().join("exported.toml");

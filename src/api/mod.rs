@@ -75,7 +75,12 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         }
         let client = gate::client(&state.config);
         crate::server::security::operators::change_own_password(
-            &state.db, &state.config, &operator, &current, &new, &client,
+            &state.db,
+            &state.config,
+            &operator,
+            &current,
+            &new,
+            &client,
         )
         .await?;
         leptos_axum::redirect("/");

@@ -51,8 +51,10 @@ pub async fn add_pool(pool: NewPool) -> Result<PoolId, AppError> {
 #[server(prefix = "/api", endpoint = "change_pool", input = Json)]
 pub async fn change_pool(pool: PoolId, capacity: u32, available: bool) -> Result<(), AppError> {
     gate::authorized(ChangePool::PATH, |app, operator| async move {
-        crate::server::topology::pools::set_capacity_and_availability(&app.db, &operator, pool, capacity, available)
-            .await
+        crate::server::topology::pools::set_capacity_and_availability(
+            &app.db, &operator, pool, capacity, available,
+        )
+        .await
     })
     .await
 }

@@ -76,22 +76,42 @@ pub enum TopologyProblem {
 impl std::fmt::Display for TopologyProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TopologyProblem::Syntax => f.write_str("not valid here (TOML syntax, an unknown or missing key, or a value of the wrong type)"),
-            TopologyProblem::InvalidForest => f.write_str("the forest name must be a DNS name such as contoso.com"),
-            TopologyProblem::InvalidDomain => f.write_str("a SIP domain must be a DNS name such as contoso.com"),
+            TopologyProblem::Syntax => f.write_str(
+                "not valid here (TOML syntax, an unknown or missing key, or a value of the wrong type)",
+            ),
+            TopologyProblem::InvalidForest => {
+                f.write_str("the forest name must be a DNS name such as contoso.com")
+            }
+            TopologyProblem::InvalidDomain => {
+                f.write_str("a SIP domain must be a DNS name such as contoso.com")
+            }
             TopologyProblem::DuplicateDomain => f.write_str("this SIP domain is listed twice"),
             TopologyProblem::NoDomain => f.write_str("at least one SIP domain is needed"),
             TopologyProblem::InvalidFqdn => f.write_str("a pool FQDN must be a fully qualified DNS name"),
             TopologyProblem::DuplicateFqdn => f.write_str("another pool already has this FQDN"),
             TopologyProblem::InvalidKind => f.write_str("the kind must be enterprise or standard"),
-            TopologyProblem::InvalidVersion => f.write_str("the version must be ocs2007r2, ocs2007 or lcs2005sp1"),
-            TopologyProblem::InvalidState => f.write_str("the state must be active or deactivated (leave a pool out to remove it)"),
-            TopologyProblem::InvalidCapacity => f.write_str("the capacity must be a whole number from 1 to 1,000,000"),
+            TopologyProblem::InvalidVersion => {
+                f.write_str("the version must be ocs2007r2, ocs2007 or lcs2005sp1")
+            }
+            TopologyProblem::InvalidState => {
+                f.write_str("the state must be active or deactivated (leave a pool out to remove it)")
+            }
+            TopologyProblem::InvalidCapacity => {
+                f.write_str("the capacity must be a whole number from 1 to 1,000,000")
+            }
             TopologyProblem::InvalidSite => f.write_str("the site name must have 1 to 64 characters"),
-            TopologyProblem::RemovedPool => f.write_str("a pool with this FQDN was removed, and stays removed"),
-            TopologyProblem::WouldOrphan { users } => write!(f, "deactivating this pool would leave its {users} users unassigned"),
-            TopologyProblem::CapacityBelowUsers { users } => write!(f, "the capacity cannot be below the {users} users homed on the pool"),
-            TopologyProblem::PoolInUse { users } => write!(f, "the kind and version cannot change while {users} users are homed on the pool"),
+            TopologyProblem::RemovedPool => {
+                f.write_str("a pool with this FQDN was removed, and stays removed")
+            }
+            TopologyProblem::WouldOrphan { users } => {
+                write!(f, "deactivating this pool would leave its {users} users unassigned")
+            }
+            TopologyProblem::CapacityBelowUsers { users } => {
+                write!(f, "the capacity cannot be below the {users} users homed on the pool")
+            }
+            TopologyProblem::PoolInUse { users } => {
+                write!(f, "the kind and version cannot change while {users} users are homed on the pool")
+            }
         }
     }
 }

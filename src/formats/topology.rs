@@ -106,14 +106,16 @@ pub fn parse(text: &str) -> Result<TopologyFile, AppError> {
         if !fqdns.insert(fqdn.clone()) {
             return Err(at(fqdn_line, TopologyProblem::DuplicateFqdn));
         }
-        let kind = p.kind.get_ref().parse().map_err(|_| at(line_of(p.kind.span()), TopologyProblem::InvalidKind))?;
+        let kind =
+            p.kind.get_ref().parse().map_err(|_| at(line_of(p.kind.span()), TopologyProblem::InvalidKind))?;
         let version = p
             .version
             .get_ref()
             .parse()
             .map_err(|_| at(line_of(p.version.span()), TopologyProblem::InvalidVersion))?;
         let site = check_site(p.site.get_ref()).map_err(|e| at(line_of(p.site.span()), e))?;
-        let capacity = check_capacity(*p.capacity.get_ref()).map_err(|e| at(line_of(p.capacity.span()), e))?;
+        let capacity =
+            check_capacity(*p.capacity.get_ref()).map_err(|e| at(line_of(p.capacity.span()), e))?;
         let state = match &p.state {
             None => PoolState::Active,
             Some(state) => match state.get_ref().as_str() {
@@ -191,16 +193,31 @@ mod tests {
         assert!(parse(&pool(good)).is_ok());
         assert_eq!(problem_at("forest = \n"), (1, TopologyProblem::Syntax));
         assert_eq!(problem_at(&pool(&format!("{good}colour = \"red\"\n"))).1, TopologyProblem::Syntax);
-        assert_eq!(problem_at("forest = \"no way\"\nsip_domains = [\"a.com\"]\n"), (1, TopologyProblem::InvalidForest));
+        assert_eq!(
+            problem_at("forest = \"no way\"\nsip_domains = [\"a.com\"]\n"),
+            (1, TopologyProblem::InvalidForest)
+        );
         assert_eq!(problem_at("forest = \"c.com\"\nsip_domains = []\n"), (2, TopologyProblem::NoDomain));
         assert_eq!(
             problem_at("forest = \"c.com\"\nsip_domains = [\n  \"a.com\",\n  \"A.com\",\n]\n"),
             (4, TopologyProblem::DuplicateDomain)
         );
-        assert_eq!(problem_at("forest = \"c.com\"\nsip_domains = [\"a b\"]\n"), (2, TopologyProblem::InvalidDomain));
-        assert_eq!(problem_at(&pool(&good.replace("p1.contoso.com", "p1"))), (5, TopologyProblem::InvalidFqdn));
-        assert_eq!(problem_at(&pool(&good.replace("enterprise", "director"))), (6, TopologyProblem::InvalidKind));
-        assert_eq!(problem_at(&pool(&good.replace("ocs2007r2", "lync2010"))), (7, TopologyProblem::InvalidVersion));
+        assert_eq!(
+            problem_at("forest = \"c.com\"\nsip_domains = [\"a b\"]\n"),
+            (2, TopologyProblem::InvalidDomain)
+        );
+        assert_eq!(
+            problem_at(&pool(&good.replace("p1.contoso.com", "p1"))),
+            (5, TopologyProblem::InvalidFqdn)
+        );
+        assert_eq!(
+            problem_at(&pool(&good.replace("enterprise", "director"))),
+            (6, TopologyProblem::InvalidKind)
+        );
+        assert_eq!(
+            problem_at(&pool(&good.replace("ocs2007r2", "lync2010"))),
+            (7, TopologyProblem::InvalidVersion)
+        );
         assert_eq!(problem_at(&pool(&good.replace("Redmond", ""))), (8, TopologyProblem::InvalidSite));
         assert_eq!(problem_at(&pool(&good.replace("100", "0"))), (9, TopologyProblem::InvalidCapacity));
         assert_eq!(

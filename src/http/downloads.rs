@@ -125,7 +125,10 @@ pub async fn topology(State(state): State<AppState>, headers: HeaderMap) -> Resp
             let mut response = text.into_response();
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/toml; charset=utf-8"));
-            headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"topology.toml\""));
+            headers.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"topology.toml\""),
+            );
             response
         }
         Err(error) => error_response(&error),

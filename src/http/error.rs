@@ -45,7 +45,9 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         | AppError::AlertNotFound => 404,
         AppError::AlertAlreadySent | AppError::NotInOrganization => 409,
         AppError::CsvMalformed { .. } | AppError::CsvHeader => 422,
-        AppError::TopologyInvalid { .. } | AppError::TopologyMissing { .. } | AppError::PoolInvalid { .. } => 422,
+        AppError::TopologyInvalid { .. }
+        | AppError::TopologyMissing { .. }
+        | AppError::PoolInvalid { .. } => 422,
         AppError::DirectoryUnavailable | AppError::Busy => 503,
         AppError::DirectoryNotConfigured => 409,
         AppError::SavedQueryNameTaken => 409,

@@ -138,4 +138,3 @@ pub(crate) async fn directory(server: &Slapd) -> ldap3::Ldap {
     .unwrap();
     ldap
 }
-

@@ -6,12 +6,12 @@ use super::common::{
 use super::console::TreeResource;
 use crate::api::get_pool_detail;
 use crate::api::pools::{ChangePool, SetPoolState};
-use crate::domain::topology::TopologyProblem;
 use crate::domain::AppError;
 use crate::domain::format::format_percent;
 use crate::domain::node::NodeId;
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::pool::{PoolDetail, PoolId, PoolState};
+use crate::domain::topology::TopologyProblem;
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -154,7 +154,9 @@ fn PoolStateActions(detail: PoolDetail, on_changed: Callback<()>) -> impl IntoVi
             Ok(capacity) => {
                 change.dispatch(ChangePool { pool: id, capacity, available: new_available.get_untracked() });
             }
-            Err(_) => capacity_error.set(Some(AppError::PoolInvalid { problem: TopologyProblem::InvalidCapacity })),
+            Err(_) => {
+                capacity_error.set(Some(AppError::PoolInvalid { problem: TopologyProblem::InvalidCapacity }))
+            }
         }
     };
     let ask = move |target: PoolState| {

@@ -371,8 +371,16 @@ fn pool_differences(i18n: I18n, before: &TopologyPool, after: &TopologyPool) -> 
             parts.push(format!("{name}: {from} → {to}"));
         }
     };
-    differs(t_string!(i18n, topology.col_kind), pool_kind_name(i18n, before.kind).into(), pool_kind_name(i18n, after.kind).into());
-    differs(t_string!(i18n, topology.col_version), version_name(before.version).into(), version_name(after.version).into());
+    differs(
+        t_string!(i18n, topology.col_kind),
+        pool_kind_name(i18n, before.kind).into(),
+        pool_kind_name(i18n, after.kind).into(),
+    );
+    differs(
+        t_string!(i18n, topology.col_version),
+        version_name(before.version).into(),
+        version_name(after.version).into(),
+    );
     differs(t_string!(i18n, topology.col_site), before.site.clone(), after.site.clone());
     differs(
         t_string!(i18n, topology.col_capacity),
@@ -384,7 +392,11 @@ fn pool_differences(i18n: I18n, before: &TopologyPool, after: &TopologyPool) -> 
         availability_name(i18n, before.available).into(),
         availability_name(i18n, after.available).into(),
     );
-    differs(t_string!(i18n, topology.col_state), pool_state_name(i18n, before.state).into(), pool_state_name(i18n, after.state).into());
+    differs(
+        t_string!(i18n, topology.col_state),
+        pool_state_name(i18n, before.state).into(),
+        pool_state_name(i18n, after.state).into(),
+    );
     parts.join("; ")
 }
 
@@ -396,10 +408,18 @@ fn PlanView(plan: TopologyPlan, done: bool) -> impl IntoView {
     let rows = move || {
         let mut rows: Vec<(&'static str, String, String)> = Vec::new();
         if let Some((from, to)) = &plan.forest {
-            rows.push((t_string!(i18n, topology.change_forest), to.clone(), format!("{} → {to}", if from.is_empty() { "—" } else { from })));
+            rows.push((
+                t_string!(i18n, topology.change_forest),
+                to.clone(),
+                format!("{} → {to}", if from.is_empty() { "—" } else { from }),
+            ));
         }
         if let Some((from, to)) = &plan.default_domain {
-            rows.push((t_string!(i18n, topology.change_default_domain), to.clone(), format!("{} → {to}", if from.is_empty() { "—" } else { from })));
+            rows.push((
+                t_string!(i18n, topology.change_default_domain),
+                to.clone(),
+                format!("{} → {to}", if from.is_empty() { "—" } else { from }),
+            ));
         }
         for domain in &plan.domains_added {
             rows.push((t_string!(i18n, topology.change_domain_added), domain.clone(), String::new()));
@@ -408,7 +428,11 @@ fn PlanView(plan: TopologyPlan, done: bool) -> impl IntoView {
             rows.push((t_string!(i18n, topology.change_domain_removed), domain.clone(), String::new()));
         }
         for pool in &plan.pools_added {
-            rows.push((t_string!(i18n, topology.change_pool_added), pool.fqdn.clone(), pool_line(i18n, pool)));
+            rows.push((
+                t_string!(i18n, topology.change_pool_added),
+                pool.fqdn.clone(),
+                pool_line(i18n, pool),
+            ));
         }
         for change in &plan.pools_changed {
             rows.push((

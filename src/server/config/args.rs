@@ -148,7 +148,13 @@ pub struct SettingsArgs {
     #[arg(long, env = "UC_ADMIN_LDAP_STARTTLS", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new(), global = true, help_heading = "Directory")]
     pub ldap_starttls: Option<bool>,
     /// Run the directory sync inside the server every N minutes (5 to 10080) [default: never].
-    #[arg(long, env = "UC_ADMIN_LDAP_SYNC_EVERY_MINUTES", value_name = "N", global = true, help_heading = "Directory")]
+    #[arg(
+        long,
+        env = "UC_ADMIN_LDAP_SYNC_EVERY_MINUTES",
+        value_name = "N",
+        global = true,
+        help_heading = "Directory"
+    )]
     pub ldap_sync_every_minutes: Option<u64>,
 
     /// Serve the demo deployment: a new database gets it (generated), never otherwise. Without

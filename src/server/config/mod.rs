@@ -269,7 +269,9 @@ impl Config {
 
         let directory_sign_in = match (dir.sign_in.unwrap_or(false), &directory) {
             (false, _) => None,
-            (true, None) => return Err(invalid("directory.sign_in", "needs directory.url and directory.base_dn")),
+            (true, None) => {
+                return Err(invalid("directory.sign_in", "needs directory.url and directory.base_dn"));
+            }
             (true, Some(ldap)) => {
                 let user_filter = dir.user_filter.clone().unwrap_or_else(|| DEFAULT_USER_FILTER.into());
                 if !user_filter.contains("{name}") {
@@ -297,7 +299,10 @@ impl Config {
                 }
                 let minutes = dir.recheck_minutes.unwrap_or(5);
                 if !(1..=1440).contains(&minutes) {
-                    return Err(invalid("directory.recheck_minutes", format!("must be 1 to 1440, not {minutes}")));
+                    return Err(invalid(
+                        "directory.recheck_minutes",
+                        format!("must be 1 to 1440, not {minutes}"),
+                    ));
                 }
                 Some(DirectorySignIn {
                     user_filter,
@@ -309,13 +314,20 @@ impl Config {
             }
         };
 
-        let directory_sync_every = match (args.ldap_sync_every_minutes.or(dir.sync_every_minutes), &directory) {
+        let directory_sync_every = match (args.ldap_sync_every_minutes.or(dir.sync_every_minutes), &directory)
+        {
             (None, _) => None,
             (Some(_), None) => {
-                return Err(invalid("directory.sync_every_minutes", "needs directory.url and directory.base_dn"));
+                return Err(invalid(
+                    "directory.sync_every_minutes",
+                    "needs directory.url and directory.base_dn",
+                ));
             }
             (Some(minutes), Some(_)) if !(5..=10_080).contains(&minutes) => {
-                return Err(invalid("directory.sync_every_minutes", format!("must be 5 to 10080, not {minutes}")));
+                return Err(invalid(
+                    "directory.sync_every_minutes",
+                    format!("must be 5 to 10080, not {minutes}"),
+                ));
             }
             (Some(minutes), Some(_)) => Some(Duration::from_secs(60 * minutes)),
         };
@@ -400,9 +412,10 @@ impl Config {
                     user_filter: self.directory_sign_in.as_ref().map(|s| s.user_filter.clone()),
                     group_base_dn: self.directory_sign_in.as_ref().map(|s| s.group_base_dn.clone()),
                     group_filter: self.directory_sign_in.as_ref().map(|s| s.group_filter.clone()),
-                    roles: self.directory_sign_in.as_ref().map(|s| {
-                        s.roles.iter().map(|(g, r)| (g.clone(), r.as_str().to_string())).collect()
-                    }),
+                    roles: self
+                        .directory_sign_in
+                        .as_ref()
+                        .map(|s| s.roles.iter().map(|(g, r)| (g.clone(), r.as_str().to_string())).collect()),
                     recheck_minutes: self.directory_sign_in.as_ref().map(|s| s.recheck.as_secs() / 60),
                     sync_every_minutes: self.directory_sync_every.map(|d| d.as_secs() / 60),
                 },
@@ -497,19 +510,43 @@ mod tests {
         let roles = "roles = { CSHelpDesk = \"help_desk\" }\n";
         assert_eq!(invalid_key(none(), "[directory]\nsign_in = true\n"), "directory.sign_in");
         assert_eq!(invalid_key(none(), base), "directory.roles");
-        assert_eq!(invalid_key(none(), &format!("{base}roles = {{ CSHelpDesk = \"janitor\" }}\n")), "directory.roles");
-        assert_eq!(invalid_key(none(), &format!("{base}{roles}user_filter = \"(uid=x)\"\n")), "directory.user_filter");
-        assert_eq!(invalid_key(none(), &format!("{base}{roles}group_filter = \"(member=x)\"\n")), "directory.group_filter");
-        assert_eq!(invalid_key(none(), &format!("{base}{roles}recheck_minutes = 0\n")), "directory.recheck_minutes");
-        assert_eq!(invalid_key(none(), "[directory]\nsync_every_minutes = 60\n"), "directory.sync_every_minutes");
-        assert_eq!(invalid_key(none(), &format!("{base}{roles}sync_every_minutes = 1\n")), "directory.sync_every_minutes");
-        let every = resolve(none(), &format!("{base}{roles}sync_every_minutes = 60\n")).unwrap().directory_sync_every;
+        assert_eq!(
+            invalid_key(none(), &format!("{base}roles = {{ CSHelpDesk = \"janitor\" }}\n")),
+            "directory.roles"
+        );
+        assert_eq!(
+            invalid_key(none(), &format!("{base}{roles}user_filter = \"(uid=x)\"\n")),
+            "directory.user_filter"
+        );
+        assert_eq!(
+            invalid_key(none(), &format!("{base}{roles}group_filter = \"(member=x)\"\n")),
+            "directory.group_filter"
+        );
+        assert_eq!(
+            invalid_key(none(), &format!("{base}{roles}recheck_minutes = 0\n")),
+            "directory.recheck_minutes"
+        );
+        assert_eq!(
+            invalid_key(none(), "[directory]\nsync_every_minutes = 60\n"),
+            "directory.sync_every_minutes"
+        );
+        assert_eq!(
+            invalid_key(none(), &format!("{base}{roles}sync_every_minutes = 1\n")),
+            "directory.sync_every_minutes"
+        );
+        let every =
+            resolve(none(), &format!("{base}{roles}sync_every_minutes = 60\n")).unwrap().directory_sync_every;
         assert_eq!(every, Some(Duration::from_secs(3600)));
         let config = resolve(none(), &format!("{base}{roles}")).unwrap();
         let sign_in = config.directory_sign_in.unwrap();
         assert_eq!(sign_in.roles, [("CSHelpDesk".to_string(), crate::domain::operator::Role::HelpDesk)]);
         assert_eq!((sign_in.group_base_dn.as_str(), sign_in.recheck.as_secs()), ("dc=x", 300));
-        assert!(resolve(none(), "[directory]\nurl = \"ldap://dc01\"\nbase_dn = \"dc=x\"\n").unwrap().directory_sign_in.is_none());
+        assert!(
+            resolve(none(), "[directory]\nurl = \"ldap://dc01\"\nbase_dn = \"dc=x\"\n")
+                .unwrap()
+                .directory_sign_in
+                .is_none()
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Prevent User Move set stays where they are, and the report says so.
 
 use crate::domain::AppError;
-use crate::domain::org::{MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId, SyncRun};
+use crate::domain::org::{
+    MembershipOutcome, MembershipProblem, MembershipReport, MembershipRow, OrgId, SyncRun,
+};
 use crate::domain::user::UserId;
 use crate::server::organizations::moves::{self, MoveSource};
 use crate::server::organizations::orgs;
@@ -230,7 +232,9 @@ pub async fn run_on_schedule(db: SqlitePool, settings: LdapSettings, every: Dura
                 not_applied = report.rejected,
                 "scheduled directory sync done"
             ),
-            Err(AppError::DirectorySyncRunning) => tracing::info!("scheduled directory sync skipped: one is running"),
+            Err(AppError::DirectorySyncRunning) => {
+                tracing::info!("scheduled directory sync skipped: one is running")
+            }
             Err(error) => tracing::warn!(%error, "scheduled directory sync failed"),
         }
     }

@@ -73,7 +73,11 @@ async fn find_entry(
 }
 
 /// The names (`cn`) of every group `dn` is a member of, directly or through other groups.
-async fn group_names(handle: &mut Ldap, sign_in: &DirectorySignIn, dn: &str) -> Result<BTreeSet<String>, AppError> {
+async fn group_names(
+    handle: &mut Ldap,
+    sign_in: &DirectorySignIn,
+    dn: &str,
+) -> Result<BTreeSet<String>, AppError> {
     let mut names = BTreeSet::new();
     let mut seen = HashSet::new();
     let mut members = vec![dn.to_string()];
@@ -126,7 +130,8 @@ async fn describe(
         return Ok(None);
     }
     let username = first(entry, "uid").unwrap_or_else(|| typed.to_string()).to_lowercase();
-    let display_name = first(entry, "displayName").or_else(|| first(entry, "cn")).unwrap_or_else(|| username.clone());
+    let display_name =
+        first(entry, "displayName").or_else(|| first(entry, "cn")).unwrap_or_else(|| username.clone());
     Ok(Some(DirectoryOperator { username, display_name, roles }))
 }
 
@@ -200,7 +205,11 @@ mod tests {
 
     async fn set_password(ldap: &mut ldap3::Ldap, uid: &str, password: &str) {
         let dn = format!("uid={uid},ou=People,{SUFFIX}");
-        ldap.modify(&dn, vec![Mod::Replace("userPassword", Set::from([password]))]).await.unwrap().success().unwrap();
+        ldap.modify(&dn, vec![Mod::Replace("userPassword", Set::from([password]))])
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
     }
 
     async fn add_group(ldap: &mut ldap3::Ldap, cn: &str, members: &[String]) {
@@ -275,11 +284,13 @@ mod tests {
         let config = config(&server);
         ensure_demo_operators(&db, &config).await.unwrap();
 
-        let ann = sign_in(&db, &config, "Ann", "ann-directory-password", &from("10.1.0.1"), None).await.unwrap();
+        let ann =
+            sign_in(&db, &config, "Ann", "ann-directory-password", &from("10.1.0.1"), None).await.unwrap();
         assert_eq!(ann.operator.username, "ann");
         assert_eq!(ann.operator.display_name, "Ann Beebe");
         assert_eq!(ann.operator.roles, [Role::UserAdministrator]);
-        let hal = sign_in(&db, &config, "hal", "hal-directory-password", &from("10.1.0.2"), None).await.unwrap();
+        let hal =
+            sign_in(&db, &config, "hal", "hal-directory-password", &from("10.1.0.2"), None).await.unwrap();
         assert_eq!(hal.operator.roles, [Role::HelpDesk], "through the nested group");
         for (name, password) in [
             ("ann", "wrong"),
@@ -300,7 +311,11 @@ mod tests {
             .unwrap();
         assert_eq!(source, "directory");
         // The directory checks the step-up password too; there is no password here to reset.
-        assert!(confirm_password(&db, &config, &ann.operator, "ann-directory-password", &from("10.1.0.1")).await.is_ok());
+        assert!(
+            confirm_password(&db, &config, &ann.operator, "ann-directory-password", &from("10.1.0.1"))
+                .await
+                .is_ok()
+        );
         assert_eq!(
             confirm_password(&db, &config, &ann.operator, "nope", &from("10.1.0.1")).await.err(),
             Some(AppError::StepUpFailed)

@@ -243,18 +243,22 @@ pub async fn sign_in(
         _ => None,
     };
     let (verified, from_directory) = match directory {
-        None => (verify_password(password, found.as_ref().filter(|_| local).map(|f| f.2.as_str())).await?, None),
-        Some((ldap, sign_in)) => match directory_sign_in::authenticate(ldap, sign_in, username, password).await {
-            Ok(operator) => (operator.is_some(), operator),
-            Err(error) => {
-                // Not a guess that failed: the directory could not be asked.
-                crate::server::storage::db::in_write(db, async |conn| {
-                    sign_in_throttle::abandoned(conn, reservation).await
-                })
-                .await?;
-                return Err(error);
+        None => {
+            (verify_password(password, found.as_ref().filter(|_| local).map(|f| f.2.as_str())).await?, None)
+        }
+        Some((ldap, sign_in)) => {
+            match directory_sign_in::authenticate(ldap, sign_in, username, password).await {
+                Ok(operator) => (operator.is_some(), operator),
+                Err(error) => {
+                    // Not a guess that failed: the directory could not be asked.
+                    crate::server::storage::db::in_write(db, async |conn| {
+                        sign_in_throttle::abandoned(conn, reservation).await
+                    })
+                    .await?;
+                    return Err(error);
+                }
             }
-        },
+        }
     };
     let enabled = found.as_ref().is_none_or(|f| f.3 == 0) && (found.is_some() || from_directory.is_some());
     let accepted = verified && enabled;
@@ -518,16 +522,21 @@ pub async fn set_disabled(
 /// again, and they leave every list; the row stays, so the audit trail and the jobs that name
 /// them keep their meaning, and their name is not given to anyone else. Nobody deletes
 /// themselves, and the last Enterprise Administrator who can sign in is not deleted.
-pub async fn delete_operator(db: &SqlitePool, by: audit::Actor<'_>, target: OperatorId) -> Result<(), AppError> {
+pub async fn delete_operator(
+    db: &SqlitePool,
+    by: audit::Actor<'_>,
+    target: OperatorId,
+) -> Result<(), AppError> {
     if Some(target.0) == by.id {
         return Err(AppError::CannotDeleteSelf);
     }
     let mut tx = crate::server::storage::db::write(db).await?;
-    let name: String = sqlx::query_scalar("SELECT username FROM operators WHERE id = ? AND deleted_at IS NULL")
-        .bind(target.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::OperatorNotFound)?;
+    let name: String =
+        sqlx::query_scalar("SELECT username FROM operators WHERE id = ? AND deleted_at IS NULL")
+            .bind(target.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::OperatorNotFound)?;
     let other_administrators: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM operators o JOIN operator_roles r ON r.operator_id = o.id
          WHERE r.role = ? AND o.disabled = 0 AND o.deleted_at IS NULL AND o.id <> ?",
@@ -846,10 +855,11 @@ async fn is_directory_operator(db: &SqlitePool, id: OperatorId) -> Result<bool, 
 
 /// An operator's id by their sign-in name (any case).
 pub async fn find(db: &SqlitePool, username: &str) -> Result<OperatorId, AppError> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM operators WHERE username = ? AND deleted_at IS NULL")
-        .bind(username.trim())
-        .fetch_optional(db)
-        .await?;
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM operators WHERE username = ? AND deleted_at IS NULL")
+            .bind(username.trim())
+            .fetch_optional(db)
+            .await?;
     id.map(OperatorId).ok_or(AppError::OperatorNotFound)
 }
 
@@ -865,7 +875,10 @@ pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
 /// own; returns them (name, password) so that the caller can print them once. With
 /// `demo.password` configured (scripted demos and tests), all of them use it and nothing is
 /// returned.
-pub async fn ensure_demo_operators(db: &SqlitePool, config: &Config) -> Result<Vec<(String, String)>, AppError> {
+pub async fn ensure_demo_operators(
+    db: &SqlitePool,
+    config: &Config,
+) -> Result<Vec<(String, String)>, AppError> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators").fetch_one(db).await?;
     if existing > 0 {
         return Ok(Vec::new());
@@ -927,7 +940,10 @@ mod tests {
             (first.as_str(), "my-bmiller2-password", AppError::PasswordIsName),
             (first.as_str(), first.as_str(), AppError::PasswordUnchanged),
         ] {
-            assert_eq!(change_own_password(&db, &config, &me, current, new, &client).await.err(), Some(refusal));
+            assert_eq!(
+                change_own_password(&db, &config, &me, current, new, &client).await.err(),
+                Some(refusal)
+            );
             assert!(must_change_password(&db, id).await.unwrap(), "unchanged after a refusal");
         }
         change_own_password(&db, &config, &me, &first, "correct horse battery", &client).await.unwrap();
@@ -1206,7 +1222,10 @@ mod tests {
             assert!(confirm_password(&db, &config, &me, "wrong", &from("10.0.0.4")).await.is_err());
         }
         assert_eq!(
-            confirm_password(&db, &config, &me, "test-password", &from("10.0.0.4")).await.err().map(|e| e.code()),
+            confirm_password(&db, &config, &me, "test-password", &from("10.0.0.4"))
+                .await
+                .err()
+                .map(|e| e.code()),
             Some("too_many_sign_in_attempts")
         );
     }
@@ -1267,7 +1286,8 @@ mod tests {
         assert_eq!(delete_operator(&db, me, first).await.err(), Some(AppError::CannotDeleteSelf));
         assert_eq!(delete_operator(&db, cli, first).await.err(), Some(AppError::LastAdministrator));
         let (helper, _) = add_operator(&db, cli, "bmiller", "Ben Miller", &[Role::HelpDesk]).await.unwrap();
-        let (second, _) = add_operator(&db, cli, "pdavis", "", &[Role::EnterpriseAdministrator]).await.unwrap();
+        let (second, _) =
+            add_operator(&db, cli, "pdavis", "", &[Role::EnterpriseAdministrator]).await.unwrap();
         sqlx::query("INSERT INTO saved_queries (operator_id, name, query, shared, created_at, updated_at) VALUES (?, 'mine', 'q=a', 0, 0, 0)")
             .bind(helper.0)
             .execute(&db)

@@ -47,7 +47,8 @@ async fn current_pools(conn: &mut SqliteConnection) -> Result<Vec<Current>, AppE
                 pool: TopologyPool {
                     kind: r.kind.parse().map_err(|_| corrupt("pool kind", &r.kind))?,
                     version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
-                    capacity: u32::try_from(r.capacity).map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
+                    capacity: u32::try_from(r.capacity)
+                        .map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
                     fqdn: r.fqdn,
                     site: r.site,
                     available: r.available,
@@ -65,8 +66,9 @@ async fn current_domains(conn: &mut SqliteConnection) -> Result<Vec<String>, App
 }
 
 async fn current_forest(conn: &mut SqliteConnection) -> Result<String, AppError> {
-    let forest: Option<String> =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'").fetch_optional(conn).await?;
+    let forest: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'")
+        .fetch_optional(conn)
+        .await?;
     Ok(forest.unwrap_or_default())
 }
 
@@ -183,13 +185,19 @@ pub async fn import(db: &SqlitePool, actor: Actor<'_>, text: &str) -> Result<Top
             .execute(&mut *tx)
             .await?;
         // The enterprise organization is named after the forest.
-        sqlx::query("UPDATE organizations SET name = ? WHERE parent_id IS NULL").bind(forest).execute(&mut *tx).await?;
+        sqlx::query("UPDATE organizations SET name = ? WHERE parent_id IS NULL")
+            .bind(forest)
+            .execute(&mut *tx)
+            .await?;
     }
     for domain in &plan.domains_removed {
         sqlx::query("DELETE FROM sip_domains WHERE domain = ?").bind(domain).execute(&mut *tx).await?;
     }
     for domain in &plan.domains_added {
-        sqlx::query("INSERT INTO sip_domains (domain, is_default) VALUES (?, 0)").bind(domain).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO sip_domains (domain, is_default) VALUES (?, 0)")
+            .bind(domain)
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query("UPDATE sip_domains SET is_default = (domain = ?)")
         .bind(&wanted.sip_domains[0])
@@ -311,7 +319,11 @@ mod tests {
             "fqdn = \"pool01.contoso.com\"\nkind = \"enterprise\"\nversion = \"ocs2007r2\"\nstate = \"deactivated\"",
             1,
         );
-        let deactivated = deactivated.replacen("state = \"active\"\n\n[[pool]]\nfqdn = \"pool02", "\n[[pool]]\nfqdn = \"pool02", 1);
+        let deactivated = deactivated.replacen(
+            "state = \"active\"\n\n[[pool]]\nfqdn = \"pool02",
+            "\n[[pool]]\nfqdn = \"pool02",
+            1,
+        );
         match import(&db, ACTOR, &deactivated).await {
             Err(AppError::TopologyInvalid { line: at, problem: TopologyProblem::WouldOrphan { users } }) => {
                 assert!(at == line || at == line + 1, "line {at}, pool at {}", line + 1);
@@ -320,7 +332,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Leaving out a SIP domain users have.
-        let one_domain = format::write(&Topology { sip_domains: vec!["fabrikam.com".into()], ..before.clone() });
+        let one_domain =
+            format::write(&Topology { sip_domains: vec!["fabrikam.com".into()], ..before.clone() });
         assert!(matches!(
             import(&db, ACTOR, &one_domain).await,
             Err(AppError::TopologyMissing { name, .. }) if name == "contoso.com"

@@ -1,4 +1,4 @@
 //! Pools and topology: Enterprise pools, Standard Edition servers, their state and the pool tree.
 
-pub mod pools;
 pub mod file;
+pub mod pools;

@@ -19,7 +19,8 @@ pub(crate) struct PoolRecord {
     site: String,
 }
 
-pub(crate) const POOL_COLUMNS: &str = "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity, p.site";
+pub(crate) const POOL_COLUMNS: &str =
+    "p.id, p.fqdn, p.kind, p.version, p.state, p.available, p.capacity, p.site";
 
 impl TryFrom<PoolRecord> for Pool {
     type Error = AppError;
@@ -200,7 +201,8 @@ pub async fn set_capacity_and_availability(
     capacity: u32,
     available: bool,
 ) -> Result<(), AppError> {
-    let capacity = check_capacity(i64::from(capacity)).map_err(|problem| AppError::PoolInvalid { problem })?;
+    let capacity =
+        check_capacity(i64::from(capacity)).map_err(|problem| AppError::PoolInvalid { problem })?;
     let mut tx = crate::server::storage::db::write(db).await?;
     let pool = load(&mut tx, id).await?;
     if pool.state == PoolState::Removed {
@@ -214,7 +216,9 @@ pub async fn set_capacity_and_availability(
         .fetch_one(&mut *tx)
         .await?;
     if i64::from(capacity) < users {
-        return Err(AppError::PoolInvalid { problem: TopologyProblem::CapacityBelowUsers { users: users as u64 } });
+        return Err(AppError::PoolInvalid {
+            problem: TopologyProblem::CapacityBelowUsers { users: users as u64 },
+        });
     }
     sqlx::query("UPDATE pools SET capacity = ?, available = ? WHERE id = ?")
         .bind(i64::from(capacity))
@@ -343,15 +347,22 @@ mod tests {
         };
         let id = add(&db, &admin, &new).await.unwrap();
         let added = detail(&db, id).await.unwrap().summary.pool;
-        assert_eq!((added.fqdn.as_str(), added.site.as_str(), added.capacity), ("pool09.contoso.com", "Dublin", 500));
+        assert_eq!(
+            (added.fqdn.as_str(), added.site.as_str(), added.capacity),
+            ("pool09.contoso.com", "Dublin", 500)
+        );
         let refused = |problem| Some(AppError::PoolInvalid { problem });
         assert_eq!(add(&db, &admin, &new).await.err(), refused(TopologyProblem::DuplicateFqdn));
         assert_eq!(
-            add(&db, &admin, &NewPool { site: "".into(), fqdn: "x.contoso.com".into(), ..new.clone() }).await.err(),
+            add(&db, &admin, &NewPool { site: "".into(), fqdn: "x.contoso.com".into(), ..new.clone() })
+                .await
+                .err(),
             refused(TopologyProblem::InvalidSite)
         );
         assert_eq!(
-            add(&db, &admin, &NewPool { capacity: 0, fqdn: "x.contoso.com".into(), ..new.clone() }).await.err(),
+            add(&db, &admin, &NewPool { capacity: 0, fqdn: "x.contoso.com".into(), ..new.clone() })
+                .await
+                .err(),
             refused(TopologyProblem::InvalidCapacity)
         );
         set_capacity_and_availability(&db, &admin, id, 800, false).await.unwrap();
