@@ -25,6 +25,20 @@ pub struct TopologyPool {
     pub state: PoolState,
 }
 
+impl From<super::pool::Pool> for TopologyPool {
+    fn from(pool: super::pool::Pool) -> TopologyPool {
+        TopologyPool {
+            fqdn: pool.fqdn,
+            kind: pool.kind,
+            version: pool.version,
+            site: pool.site,
+            capacity: pool.capacity,
+            available: pool.available,
+            state: pool.state,
+        }
+    }
+}
+
 /// A whole topology: what a file holds once read, or what the database holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Topology {

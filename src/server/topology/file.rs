@@ -3,12 +3,12 @@
 //! is `formats::topology`.
 
 use crate::domain::AppError;
-use crate::domain::pool::PoolState;
+use crate::domain::pool::{Pool, PoolState};
 use crate::domain::topology::{PoolChange, Topology, TopologyPlan, TopologyPool, TopologyProblem};
 use crate::formats::topology::{self as format, TopologyFile};
 use crate::server::security::audit::{Actor, record_as};
 use crate::server::storage::db;
-use crate::server::storage::error::corrupt;
+use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 
@@ -22,38 +22,23 @@ struct Current {
 async fn current_pools(conn: &mut SqliteConnection) -> Result<Vec<Current>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        fqdn: String,
-        kind: String,
-        version: String,
-        state: String,
-        available: bool,
-        capacity: i64,
-        site: String,
+        #[sqlx(flatten)]
+        pool: PoolRecord,
         users: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.fqdn, p.kind, p.version, p.state, p.available, p.capacity, p.site,
-                (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) AS users
-         FROM pools p ORDER BY p.site, p.fqdn",
-    )
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {POOL_COLUMNS}, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) AS users
+         FROM pools p ORDER BY p.site, p.fqdn"
+    ))
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|r| {
-            let state: PoolState = r.state.parse().map_err(|_| corrupt("pool state", &r.state))?;
+        .map(|row| {
+            let pool = Pool::try_from(row.pool)?;
             Ok(Current {
-                removed: state == PoolState::Removed,
-                users: r.users as u64,
-                pool: TopologyPool {
-                    kind: r.kind.parse().map_err(|_| corrupt("pool kind", &r.kind))?,
-                    version: r.version.parse().map_err(|_| corrupt("server version", &r.version))?,
-                    capacity: u32::try_from(r.capacity)
-                        .map_err(|_| corrupt("capacity", &r.capacity.to_string()))?,
-                    fqdn: r.fqdn,
-                    site: r.site,
-                    available: r.available,
-                    state,
-                },
+                removed: pool.state == PoolState::Removed,
+                users: row.users as u64,
+                pool: pool.into(),
             })
         })
         .collect()

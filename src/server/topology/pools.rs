@@ -278,20 +278,25 @@ mod tests {
         assert_eq!(detail(&db, PoolId(9999)).await.err(), Some(AppError::PoolNotFound));
     }
 
-    #[tokio::test]
-    async fn deactivating_a_pool_unassigns_its_users_and_reactivating_brings_them_back() {
+    /// An Enterprise Administrator to act as (the audit records name an operator).
+    async fn administrator(db: &SqlitePool) -> crate::domain::operator::Operator {
         use crate::domain::operator::{Operator, OperatorId, Role};
-        let db = small_deployment().await;
         sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'admin', 'A', '-', 0)")
-            .execute(&db)
+            .execute(db)
             .await
             .unwrap();
-        let admin = Operator {
+        Operator {
             id: OperatorId(1),
             username: "admin".into(),
             display_name: "A".into(),
             roles: vec![Role::EnterpriseAdministrator],
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn deactivating_a_pool_unassigns_its_users_and_reactivating_brings_them_back() {
+        let db = small_deployment().await;
+        let admin = administrator(&db).await;
         let before = tree(&db).await.unwrap();
         let pool = before.pools.iter().find(|p| p.pool.fqdn == "pool02.contoso.com").unwrap().clone();
         set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.unwrap();
@@ -325,19 +330,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_topology_page_adds_pools_and_changes_capacity_within_the_rules() {
-        use crate::domain::operator::{Operator, OperatorId, Role};
         use crate::domain::pool::{PoolKind, ServerVersion};
         let db = small_deployment().await;
-        sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'admin', 'A', '-', 0)")
-            .execute(&db)
-            .await
-            .unwrap();
-        let admin = Operator {
-            id: OperatorId(1),
-            username: "admin".into(),
-            display_name: "A".into(),
-            roles: vec![Role::EnterpriseAdministrator],
-        };
+        let admin = administrator(&db).await;
         let new = NewPool {
             fqdn: " Pool09.Contoso.com".into(),
             kind: PoolKind::Enterprise,
