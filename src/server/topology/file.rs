@@ -3,12 +3,12 @@
 //! is `formats::topology`.
 
 use crate::domain::AppError;
-use crate::domain::pool::{Pool, PoolState};
+use crate::domain::pool::PoolState;
 use crate::domain::topology::{PoolChange, Topology, TopologyPlan, TopologyPool, TopologyProblem};
 use crate::formats::topology::{self as format, TopologyFile};
 use crate::server::security::audit::{Actor, record_as};
 use crate::server::storage::db;
-use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
+use crate::server::topology::pools;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 
@@ -20,28 +20,15 @@ struct Current {
 }
 
 async fn current_pools(conn: &mut SqliteConnection) -> Result<Vec<Current>, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        pool: PoolRecord,
-        users: i64,
-    }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {POOL_COLUMNS}, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) AS users
-         FROM pools p ORDER BY p.site, p.fqdn"
-    ))
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            let pool = Pool::try_from(row.pool)?;
-            Ok(Current {
-                removed: pool.state == PoolState::Removed,
-                users: row.users as u64,
-                pool: pool.into(),
-            })
+    Ok(pools::summaries(conn)
+        .await?
+        .into_iter()
+        .map(|s| Current {
+            removed: s.pool.state == PoolState::Removed,
+            users: s.user_count,
+            pool: s.pool.into(),
         })
-        .collect()
+        .collect())
 }
 
 async fn current_domains(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
@@ -57,14 +44,16 @@ async fn current_forest(conn: &mut SqliteConnection) -> Result<String, AppError>
     Ok(forest.unwrap_or_default())
 }
 
-/// The topology the database holds (removed pools are gone from it).
+/// The topology the database holds (removed pools are gone from it), pools by site.
 pub async fn current(db: &SqlitePool) -> Result<Topology, AppError> {
     let mut tx = db::read_snapshot(db).await?;
-    let pools = current_pools(&mut tx).await?;
+    let mut pools: Vec<TopologyPool> =
+        current_pools(&mut tx).await?.into_iter().filter(|p| !p.removed).map(|p| p.pool).collect();
+    pools.sort_by(|a, b| (&a.site, &a.fqdn).cmp(&(&b.site, &b.fqdn)));
     Ok(Topology {
         forest: current_forest(&mut tx).await?,
         sip_domains: current_domains(&mut tx).await?,
-        pools: pools.into_iter().filter(|p| !p.removed).map(|p| p.pool).collect(),
+        pools,
     })
 }
 

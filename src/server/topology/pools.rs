@@ -54,8 +54,9 @@ pub async fn forest_name(db: &SqlitePool) -> Result<String, AppError> {
     Ok(name.unwrap_or_default())
 }
 
-/// The tree with every node's count, from one grouped count over the pool index.
-pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
+/// Every pool (removed ones too) with the users homed on it, by FQDN: one grouped count over
+/// the pool index. Read inside the caller's connection or transaction.
+pub(crate) async fn summaries(conn: &mut sqlx::SqliteConnection) -> Result<Vec<PoolSummary>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -68,13 +69,20 @@ pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
          LEFT JOIN (SELECT pool_id, COUNT(*) AS users FROM enabled_users GROUP BY pool_id) c ON c.pool_id = p.id
          ORDER BY p.fqdn"
     ))
-    .fetch_all(db)
+    .fetch_all(conn)
     .await?;
+    rows.into_iter()
+        .map(|row| Ok(PoolSummary { pool: row.pool.try_into()?, user_count: row.users as u64 }))
+        .collect()
+}
+
+/// The tree with every node's count.
+pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
+    let rows = summaries(&mut *db.acquire().await?).await?;
     let mut total_users = 0;
     let mut unassigned_users = 0;
     let mut pools = Vec::with_capacity(rows.len());
-    for row in rows {
-        let summary = PoolSummary { pool: row.pool.try_into()?, user_count: row.users as u64 };
+    for summary in rows {
         total_users += summary.user_count;
         if !summary.pool.hosts_users() {
             unassigned_users += summary.user_count;
