@@ -55,7 +55,7 @@ async fn main() {
         let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
         let users: Vec<UserId> = sqlx::query_scalar(
             "SELECT d.id FROM directory_users d WHERE d.email IS NOT NULL AND d.account_enabled = 1
-             AND NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) ORDER BY d.id LIMIT ?",
+             AND NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) ORDER BY d.id LIMIT $1",
         )
         .bind(BATCH as i64)
         .fetch_all(&pool)

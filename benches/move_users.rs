@@ -62,7 +62,7 @@ async fn main() {
         let pool = db::connect(&format!("sqlite://{template}")).await.unwrap();
         let (users, contacts, min_contacts, access, meetings): (i64, i64, i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM enabled_users), (SELECT COUNT(*) FROM contacts),
-                    (SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM contacts GROUP BY user_id)),
+                    (SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM contacts GROUP BY user_id) AS per_user),
                     (SELECT COUNT(*) FROM access_entries), (SELECT COUNT(*) FROM meetings)",
         )
         .fetch_one(&pool)
@@ -91,7 +91,7 @@ async fn main() {
         let path = fresh_copy(template, "move-run");
         let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
         let users: Vec<UserId> =
-            sqlx::query_scalar("SELECT user_id FROM enabled_users ORDER BY user_id LIMIT ?")
+            sqlx::query_scalar("SELECT user_id FROM enabled_users ORDER BY user_id LIMIT $1")
                 .bind(USERS)
                 .fetch_all(&pool)
                 .await

@@ -123,7 +123,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-async fn fill(pool: &sqlx::SqlitePool, size: u32) {
+async fn fill(pool: &sqlx::AnyPool, size: u32) {
     let started = Instant::now();
     let given = serde_json::to_string(&GIVEN[..]).unwrap();
     let surnames = serde_json::to_string(&SURNAMES[..]).unwrap();
@@ -134,19 +134,21 @@ async fn fill(pool: &sqlx::SqlitePool, size: u32) {
         ("pool03.contoso.com", "ocs2007r2"),
         ("ocs2007.contoso.com", "ocs2007"),
     ] {
-        sqlx::query("INSERT INTO pools (fqdn, kind, version, capacity) VALUES (?, 'enterprise', ?, 1000000)")
-            .bind(fqdn)
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO pools (fqdn, kind, version, capacity) VALUES ($1, 'enterprise', $2, 1000000)",
+        )
+        .bind(fqdn)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     }
     // Names repeat every 2,400 users; a number keeps every account and URI unique, as a real
     // directory's duplicates are (john.smith, john.smith2, ...).
     sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3),
-              p(i, g, s) AS (SELECT i, json_extract(?1, '$[' || (i % 40) || ']'),
-                                    json_extract(?2, '$[' || ((i / 40) % 60) || ']') FROM n)
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3),
+              p(i, g, s) AS (SELECT i, json_extract($1, '$[' || (i % 40) || ']'),
+                                    json_extract($2, '$[' || ((i / 40) % 60) || ']') FROM n)
          INSERT INTO directory_users (id, object_guid, display_name, given_name, surname, sam_account_name,
                                       user_principal_name, email, container, department)
          SELECT i, printf('%08x-0000-4000-8000-%012x', i, i), upper(substr(g, 1, 1)) || substr(g, 2) || ' ' ||

@@ -4,7 +4,8 @@
 #   scripts/setup.sh run [--release]   what building and running need: the wasm32 target,
 #                                      wasm-bindgen-cli (and, for --release, npm's binaryen)
 #   scripts/setup.sh test              all that, plus what the tests need: Debian's chromium,
-#                                      sqlite3 and slapd, and the Playwright npm packages
+#                                      sqlite3, slapd, PostgreSQL with its contrib
+#                                      extensions, and the Playwright npm packages
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,11 +20,15 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 if [ "$purpose" = test ]; then
   # Debian packages: Chromium for Playwright, sqlite3 for the benchmarks' plain-SQL baseline,
-  # slapd (OpenLDAP) for the directory sync tests, which run a real server on loopback.
+  # slapd (OpenLDAP) for the directory sync tests, which run a real server on loopback;
+  # PostgreSQL (with pg_trgm from its contrib) for the tests on the second engine, which start
+  # their own server with initdb and pg_ctl in a temporary folder.
   missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v sqlite3 >/dev/null || missing+=(sqlite3)
   [ -x /usr/sbin/slapd ] || missing+=(slapd)
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  compgen -G '/usr/share/postgresql/*/extension/pg_trgm.control' >/dev/null || missing+=(postgresql-contrib)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

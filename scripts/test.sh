@@ -14,6 +14,12 @@ export UC_ADMIN_GIT_COMMIT=${UC_ADMIN_GIT_COMMIT:-$(git rev-parse --short=12 HEA
 RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=uc-admin CARGO_INCREMENTAL=0 \
   cargo test --target "$host" --features ssr --no-fail-fast
 
+echo "== Rust service tests again, on PostgreSQL"
+# The same tests on the second engine: each gets a database of its own on a PostgreSQL server
+# the test process starts (initdb + pg_ctl on loopback, in a temporary folder) and stops.
+UC_ADMIN_TEST_ENGINE=postgres RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=uc-admin CARGO_INCREMENTAL=0 \
+  cargo test --target "$host" --features ssr --no-fail-fast --lib
+
 echo "== Build (server and browser bundle)"
 scripts/build.sh
 

@@ -304,7 +304,10 @@ fn init_logging(config: &Config) {
 async fn generate(config: &Config, users: u32) -> Result<(), Failure> {
     let pool = db::connect(&config.database_url).await.map_err(run_failure)?;
     if deployment::kind(&pool).await.map_err(app_failure)?.is_some() {
-        return Err(Failure::Run(format!("{} already holds a deployment", config.database_url)));
+        return Err(Failure::Run(format!(
+            "{} already holds a deployment",
+            db::redacted_url(&config.database_url)
+        )));
     }
     let started = std::time::Instant::now();
     let demo = deployment::start_demo(&pool, config, users).await.map_err(app_failure)?;
@@ -315,7 +318,7 @@ async fn generate(config: &Config, users: u32) -> Result<(), Failure> {
             report.enabled_users,
             report.contacts,
             started.elapsed().as_secs_f64(),
-            config.database_url
+            db::redacted_url(&config.database_url)
         );
     }
     for (name, password) in &demo.passwords {
@@ -374,7 +377,7 @@ async fn init(
     operators::init_administrator(&pool, admin, display_name, &password).await.map_err(app_failure)?;
     println!(
         "Enterprise Administrator {admin:?} created in {}. Start the portal (uc-admin serve) and sign in.",
-        config.database_url
+        db::redacted_url(&config.database_url)
     );
     Ok(())
 }

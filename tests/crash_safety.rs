@@ -49,7 +49,7 @@ const DATA: &str = "
 /// comparing in SQL keeps each check well under a second).
 async fn open(db: &Path, snapshot: &Path) -> SqliteConnection {
     let mut conn = connect(db, Duration::from_secs(10)).await;
-    sqlx::query("ATTACH DATABASE ? AS snap")
+    sqlx::query("ATTACH DATABASE $1 AS snap")
         .bind(snapshot.to_str().unwrap())
         .execute(&mut conn)
         .await
@@ -76,7 +76,7 @@ async fn save_snapshot(conn: &mut SqliteConnection, home: i64) -> BTreeSet<i64> 
     ] {
         sqlx::query(sql).execute(&mut *conn).await.unwrap();
     }
-    let movers: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM snap.homes WHERE pool_id = ?")
+    let movers: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM snap.homes WHERE pool_id = $1")
         .bind(home)
         .fetch_all(&mut *conn)
         .await
@@ -85,7 +85,7 @@ async fn save_snapshot(conn: &mut SqliteConnection, home: i64) -> BTreeSet<i64> 
 }
 
 async fn pool_id(conn: &mut SqliteConnection, fqdn: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = ?").bind(fqdn).fetch_one(conn).await.unwrap()
+    sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = $1").bind(fqdn).fetch_one(conn).await.unwrap()
 }
 
 /// What changes with every committed transaction of a job (create, chunk, resume, end): compared
@@ -155,7 +155,7 @@ async fn check(
          FROM snap.homes h LEFT JOIN enabled_users e ON e.user_id = h.user_id
          WHERE e.user_id IS NULL OR e.sip_uri <> h.sip_uri OR e.enhanced_presence <> h.enhanced_presence
             OR e.converted_to_ep <> h.converted_to_ep
-            OR (e.pool_id <> h.pool_id AND NOT (h.pool_id = ?1 AND e.pool_id IN (?1, ?2)))
+            OR (e.pool_id <> h.pool_id AND NOT (h.pool_id = $1 AND e.pool_id IN ($1, $2)))
          LIMIT 5",
     )
     .bind(pools[0])
@@ -202,7 +202,7 @@ async fn check(
     if running > 0 {
         return Err(format!("{running} jobs still running after the restart"));
     }
-    let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'completed' AND id <> ?")
+    let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'completed' AND id <> $1")
         .bind(job.map_or(0, |j| j.id))
         .fetch_one(&mut *conn)
         .await
@@ -213,7 +213,7 @@ async fn check(
     let Some(job) = job else {
         let elsewhere: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM snap.homes h JOIN enabled_users e ON e.user_id = h.user_id
-             WHERE h.pool_id = ? AND e.pool_id <> ?",
+             WHERE h.pool_id = $1 AND e.pool_id <> $2",
         )
         .bind(pools[0])
         .bind(side)
@@ -232,7 +232,7 @@ async fn check(
     type Head = (String, i64, i64, i64, i64, i64, i64, i64, i64);
     let (state, total, done, moved, refused, kept, lost, destination, event): Head = sqlx::query_as(
         "SELECT state, total, done, moved, refused, data_kept, data_lost, destination_id, event_id
-         FROM jobs WHERE id = ?",
+         FROM jobs WHERE id = $1",
     )
     .bind(job.id)
     .fetch_one(&mut *conn)
@@ -250,9 +250,9 @@ async fn check(
     let (lines, distinct, first, last, of_movers, moved_lines, kept_lines): Lines = sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT j.user_id), COALESCE(MIN(j.position), 0),
                 COALESCE(MAX(j.position), -1),
-                COALESCE(SUM(h.pool_id = ?2), 0), COALESCE(SUM(j.outcome = 'moved'), 0),
+                COALESCE(SUM(h.pool_id = $2), 0), COALESCE(SUM(j.outcome = 'moved'), 0),
                 COALESCE(SUM(CASE WHEN j.outcome = 'moved' THEN j.data_kept END), 0)
-         FROM job_users j LEFT JOIN snap.homes h ON h.user_id = j.user_id WHERE j.job_id = ?1",
+         FROM job_users j LEFT JOIN snap.homes h ON h.user_id = j.user_id WHERE j.job_id = $1",
     )
     .bind(job.id)
     .bind(pools[0])
@@ -274,10 +274,10 @@ async fn check(
         "SELECT j.position, j.user_id, e.pool_id, j.outcome, j.reason, j.data_kept, COALESCE(i.items, 0)
          FROM job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
          LEFT JOIN snap.counts i ON i.user_id = j.user_id
-         WHERE j.job_id = ?1 AND NOT COALESCE(
-             (j.outcome = 'moved' AND j.position < ?2 AND e.pool_id = ?3
+         WHERE j.job_id = $1 AND NOT COALESCE(
+             (j.outcome = 'moved' AND j.position < $2 AND e.pool_id = $3
               AND j.data_kept = COALESCE(i.items, 0))
-             OR (j.outcome IS NULL AND j.position >= ?2 AND e.pool_id = ?4), 0)
+             OR (j.outcome IS NULL AND j.position >= $2 AND e.pool_id = $4), 0)
          LIMIT 5",
     )
     .bind(job.id)
@@ -296,12 +296,13 @@ async fn check(
     if state == "completed" && done != total {
         return fail("completed early".into());
     }
-    let audited: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_event_users WHERE event_id = ? AND outcome = 'moved'")
-            .bind(event)
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_event_users WHERE event_id = $1 AND outcome = 'moved'",
+    )
+    .bind(event)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
     if audited != moved {
         return fail(format!("{audited} audit lines for {moved} moved users"));
     }

@@ -255,7 +255,7 @@ fn sigterm_during_a_100000_user_move_exits_0_and_the_next_start_finishes_the_job
         .execute(&mut conn)
         .await
         .unwrap();
-        let id = |fqdn: &'static str| sqlx::query_scalar::<_, i64>("SELECT id FROM pools WHERE fqdn = ?").bind(fqdn);
+        let id = |fqdn: &'static str| sqlx::query_scalar::<_, i64>("SELECT id FROM pools WHERE fqdn = $1").bind(fqdn);
         let from = id("pool02.contoso.com").fetch_one(&mut conn).await.unwrap();
         let to = id("pool01.contoso.com").fetch_one(&mut conn).await.unwrap();
         (from, to)
@@ -283,14 +283,14 @@ fn sigterm_during_a_100000_user_move_exits_0_and_the_next_start_finishes_the_job
     let started = common::post_json(port, &cookie, "move_users", &json!({"token": preview["token"]}));
     let job = started["job"].as_i64().unwrap_or_else(|| panic!("a job: {started}"));
     let job_row = async |conn: &mut SqliteConnection| -> (String, i64, i64, bool) {
-        sqlx::query_as("SELECT state, done, moved, resume_at_start FROM jobs WHERE id = ?")
+        sqlx::query_as("SELECT state, done, moved, resume_at_start FROM jobs WHERE id = $1")
             .bind(job)
             .fetch_one(conn)
             .await
             .unwrap()
     };
     let on_destination = async |conn: &mut SqliteConnection| -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ? AND user_id > 10000000")
+        sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1 AND user_id > 10000000")
             .bind(to)
             .fetch_one(conn)
             .await

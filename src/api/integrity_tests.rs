@@ -11,7 +11,7 @@ use crate::server::Config;
 use crate::server::security::sign_in_throttle::AUDITED_FAILURES_PER_ADDRESS;
 use axum::http::{Method, header};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -27,13 +27,13 @@ fn url_in(dir: &std::path::Path) -> String {
     format!("sqlite://{}/uc-admin.db", dir.display())
 }
 
-async fn scalar(db: &SqlitePool, sql: &str) -> i64 {
+async fn scalar(db: &AnyPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
 /// The database is whole: no broken page, no dangling reference, every user's cached data
 /// counts equal to its rows.
-async fn assert_consistent(db: &SqlitePool) {
+async fn assert_consistent(db: &AnyPool) {
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(db).await.unwrap();
     assert_eq!(integrity, "ok");
     let dangling: Vec<(String,)> =
@@ -165,7 +165,7 @@ async fn twenty_operators_on_overlapping_users_get_answers_not_faults() {
     let (pool01, pool02, se01) =
         (pool("pool01.contoso.com"), pool("pool02.contoso.com"), pool("se01.contoso.com"));
     let shared: Vec<i64> = sqlx::query_scalar(
-        "SELECT user_id FROM enabled_users WHERE pool_id IN (?, ?) ORDER BY user_id LIMIT 60",
+        "SELECT user_id FROM enabled_users WHERE pool_id IN ($1, $2) ORDER BY user_id LIMIT 60",
     )
     .bind(pool01)
     .bind(pool02)
@@ -393,7 +393,8 @@ async fn forged_forwarded_for_headers_do_not_dodge_the_address_throttle() {
     let mut config = Config::for_tests();
     config.demo_users = 50;
     config.trusted_proxies = crate::server::security::client_address::ProxyNet::LOOPBACK.to_vec();
-    let (app, db) = super::test_support::app_on("sqlite::memory:", config).await;
+    let (app, db) =
+        super::test_support::app_on(&crate::server::storage::db::test_database().await, config).await;
     let mut held_back_at = None;
     for i in 0..(ADDRESS_THROTTLE.free_failures + 3) {
         // A new name each time (so the name's own count never bites), a new forged first hop
@@ -431,7 +432,8 @@ async fn forged_forwarded_for_headers_do_not_dodge_the_address_throttle() {
 async fn a_flood_of_unknown_names_is_audited_and_counted_within_bounds() {
     let mut config = Config::for_tests();
     config.demo_users = 50;
-    let (app, db) = super::test_support::app_on("sqlite::memory:", config).await;
+    let (app, db) =
+        super::test_support::app_on(&crate::server::storage::db::test_database().await, config).await;
     let attempts = 300;
     for i in 0..attempts {
         let peer = format!("[2001:db8:1:2::{:x}]:443", i + 1);
@@ -606,7 +608,8 @@ async fn the_session_cookie_is_host_prefixed_over_https() {
     let mut config = Config::for_tests();
     config.demo_users = 50;
     config.public_origin = Some("https://uc.contoso.com".into());
-    let (app, _) = super::test_support::app_on("sqlite::memory:", config).await;
+    let (app, _) =
+        super::test_support::app_on(&crate::server::storage::db::test_database().await, config).await;
     let response = tower::ServiceExt::oneshot(
         app.clone(),
         request(Method::POST, "/api/sign_in", None, "username=admin&password=test-password"),
@@ -627,7 +630,7 @@ async fn the_session_cookie_is_host_prefixed_over_https() {
 }
 
 /// Waits for a job to stop, and returns its final state.
-async fn finished(db: &SqlitePool, job: crate::domain::jobs::JobId) -> crate::domain::jobs::Job {
+async fn finished(db: &AnyPool, job: crate::domain::jobs::JobId) -> crate::domain::jobs::Job {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let loaded = crate::server::jobs::load(db, job).await.unwrap();

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 /// The router on an in-memory demo deployment.
-pub async fn app() -> (axum::Router, sqlx::SqlitePool) {
-    app_on("sqlite::memory:", Config::for_tests()).await
+pub async fn app() -> (axum::Router, sqlx::AnyPool) {
+    app_on(&crate::server::storage::db::test_database().await, Config::for_tests()).await
 }
 
 /// The router on the database at `url` (a demo deployment of `config.demo_users` users is
 /// created if it is new), with `config`.
-pub async fn app_on(url: &str, config: Config) -> (axum::Router, sqlx::SqlitePool) {
+pub async fn app_on(url: &str, config: Config) -> (axum::Router, sqlx::AnyPool) {
     let pool = db::connect(url).await.unwrap();
     crate::server::storage::deployment::start_demo(&pool, &config, config.demo_users).await.unwrap();
     let leptos_options = LeptosOptions::builder().output_name("uc-admin").build();
@@ -72,7 +72,7 @@ pub async fn sign_in(app: &axum::Router, username: &str) -> String {
 /// Every demo operator, signed in: their account and their `Cookie` header value.
 pub async fn demo_operators_signed_in(
     app: &axum::Router,
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
 ) -> Vec<(crate::domain::security::OperatorSummary, String)> {
     let all = operators::list(pool).await.unwrap();
     let mut signed_in = Vec::new();
@@ -84,23 +84,32 @@ pub async fn demo_operators_signed_in(
 }
 
 /// Every row of every table except the sessions (whose last-seen time may move), in order.
-pub async fn snapshot(pool: &sqlx::SqlitePool) -> BTreeMap<String, String> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+pub async fn snapshot(pool: &sqlx::AnyPool) -> BTreeMap<String, String> {
+    use crate::server::storage::db::{Engine, engine};
+    let engine = engine(pool);
+    let (tables, columns, quote, rows) = match engine {
+        Engine::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'",
+            "SELECT name FROM pragma_table_info($1)",
+            "quote",
+            "group_concat(r, char(10))",
+        ),
+        Engine::Postgres => (
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_name <> 'sessions'",
+            "SELECT column_name::text FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            "quote_nullable",
+            "string_agg(r, chr(10) ORDER BY r)",
+        ),
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables).fetch_all(pool).await.unwrap();
     let mut all = BTreeMap::new();
     for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
-            .bind(&table)
-            .fetch_all(pool)
-            .await
-            .unwrap();
-        let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join("||'|'||");
+        let columns: Vec<String> = sqlx::query_scalar(columns).bind(&table).fetch_all(pool).await.unwrap();
+        let row = columns.iter().map(|c| format!("{quote}(\"{c}\")")).collect::<Vec<_>>().join("||'|'||");
         let rows: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT group_concat(r, char(10)) FROM (SELECT {row} AS r FROM \"{table}\" ORDER BY r)"
+            "SELECT {rows} FROM (SELECT {row} AS r FROM \"{table}\" ORDER BY r) AS everything"
         ))
         .fetch_one(pool)
         .await

@@ -170,6 +170,9 @@ pub enum AppError {
     /// The backup file could not be written (space, permissions).
     #[error("the backup failed")]
     BackupFailed,
+    /// The database is PostgreSQL: its backups are pg_dump's, made where the database runs.
+    #[error("a PostgreSQL deployment is backed up with pg_dump")]
+    BackupWithPgDump,
     /// A new password shorter than the minimum.
     #[error("a password needs at least {min} characters")]
     WeakPassword { min: u64 },
@@ -309,6 +312,7 @@ impl AppError {
             AppError::DirectorySyncRunning => "directory_sync_running",
             AppError::LastAdministrator => "last_administrator",
             AppError::BackupFailed => "backup_failed",
+            AppError::BackupWithPgDump => "backup_with_pg_dump",
             AppError::WeakPassword { .. } => "weak_password",
             AppError::PasswordIsName => "password_is_name",
             AppError::OperatorNameTaken => "operator_name_taken",

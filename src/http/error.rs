@@ -57,7 +57,10 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::RequestTooLarge { .. } => 413,
         AppError::TextTooLong { .. } => 422,
         AppError::OperatorNotFound | AppError::SessionNotFound | AppError::BackupNotFound => 404,
-        AppError::CannotDisableSelf | AppError::CannotDeleteSelf | AppError::LastAdministrator => 409,
+        AppError::CannotDisableSelf
+        | AppError::CannotDeleteSelf
+        | AppError::LastAdministrator
+        | AppError::BackupWithPgDump => 409,
         AppError::DirectoryAccount | AppError::DirectorySyncRunning => 409,
         AppError::WeakPassword { .. }
         | AppError::PasswordIsName

@@ -37,7 +37,7 @@ pub async fn job_progress(
         return error_response(&error);
     }
     struct Follow {
-        db: sqlx::SqlitePool,
+        db: sqlx::AnyPool,
         changes: tokio::sync::watch::Receiver<u64>,
         last: Option<(JobState, u64, bool, u64, u64)>,
         ended: bool,
@@ -91,12 +91,12 @@ mod tests {
     async fn the_progress_stream_follows_a_job_to_its_end() {
         let mut config = Config::for_tests();
         config.jobs = JobSettings { threshold: 5, chunk: 4, pause: Duration::from_millis(30) };
-        let (app, db) = app_on("sqlite::memory:", config).await;
+        let (app, db) = app_on(&crate::server::storage::db::test_database().await, config).await;
         let cookie = sign_in(&app, "useradmin").await;
         let pool = |fqdn: &'static str| {
             let db = db.clone();
             async move {
-                sqlx::query_scalar::<_, i64>("SELECT id FROM pools WHERE fqdn = ?")
+                sqlx::query_scalar::<_, i64>("SELECT id FROM pools WHERE fqdn = $1")
                     .bind(fqdn)
                     .fetch_one(&db)
                     .await
@@ -105,7 +105,7 @@ mod tests {
         };
         let (from, to) = (pool("pool01.contoso.com").await, pool("pool02.contoso.com").await);
         let users: Vec<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM enabled_users WHERE pool_id = ? ORDER BY user_id LIMIT 24",
+            "SELECT user_id FROM enabled_users WHERE pool_id = $1 ORDER BY user_id LIMIT 24",
         )
         .bind(from)
         .fetch_all(&db)

@@ -106,18 +106,24 @@ mod tests {
     /// Each reason to be not ready is a 503 naming it; without a session, and nothing else.
     #[tokio::test]
     async fn readiness_is_refused_with_the_reason_when_the_schema_or_the_job_runner_is_wrong() {
-        let (app, db) = app_on("sqlite::memory:", Config::for_tests()).await;
+        let (app, db) = app_on(&crate::server::storage::db::test_database().await, Config::for_tests()).await;
         assert_eq!(
             readyz(&app).await,
             (200, json!({"status": "ready", "checks": {"database": "ok", "migrations": "ok", "jobs": "ok"}}))
         );
 
         // A job the database says is running, with no task driving it in this process.
-        sqlx::raw_sql(
-            "INSERT INTO audit_events (at, operator_name, operation) VALUES (0, 'x', 'delete_job_start');
-             INSERT INTO jobs (kind, operator_name, state, total, event_id, created_at, run_started_ms, updated_ms)
-             VALUES ('delete', 'x', 'running', 10, last_insert_rowid(), 0, 0, 0);",
+        let event: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_events (at, operator_name, operation) VALUES (0, 'x', 'delete_job_start') RETURNING id",
         )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO jobs (kind, operator_name, state, total, event_id, created_at, run_started_ms, updated_ms)
+             VALUES ('delete', 'x', 'running', 10, $1, 0, 0, 0)",
+        )
+        .bind(event)
         .execute(&db)
         .await
         .unwrap();

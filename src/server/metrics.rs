@@ -16,7 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::{LazyLock, OnceLock};
 use std::time::Duration;
 
@@ -173,7 +173,7 @@ pub fn sign_in_failed(reason: SignInFailure) {
 }
 
 /// The text of a scrape: the database gauges are read first.
-pub async fn render(pool: &SqlitePool) -> Result<String, AppError> {
+pub async fn render(pool: &AnyPool) -> Result<String, AppError> {
     let metrics = &*METRICS;
     let by_state: Vec<(String, i64)> =
         sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(pool).await?;
@@ -184,7 +184,7 @@ pub async fn render(pool: &SqlitePool) -> Result<String, AppError> {
     let now = crate::server::now();
     for scope in [ThrottleScope::Account, ThrottleScope::Address] {
         let locked: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_throttle WHERE scope = ? AND failures >= ? AND blocked_until > ?",
+            "SELECT COUNT(*) FROM sign_in_throttle WHERE scope = $1 AND failures >= $2 AND blocked_until > $3",
         )
         .bind(scope.as_str())
         .bind(scope.policy().lockout_after as i64)

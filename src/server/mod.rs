@@ -16,6 +16,8 @@ pub mod state;
 pub mod storage;
 #[cfg(test)]
 pub(crate) mod test_ldap;
+#[cfg(test)]
+pub(crate) mod test_postgres;
 pub mod topology;
 
 pub use config::Config;

@@ -3,12 +3,12 @@
 use super::Config;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
 }

@@ -139,6 +139,7 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::PasswordsDiffer => t_string!(i18n, errors.passwords_differ).to_string(),
         AppError::CompanyDeployment => t_string!(i18n, errors.company_deployment).to_string(),
         AppError::BackupFailed => t_string!(i18n, errors.backup_failed).to_string(),
+        AppError::BackupWithPgDump => t_string!(i18n, errors.backup_with_pg_dump).to_string(),
         AppError::BackupNotFound => t_string!(i18n, errors.backup_not_found).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal { request_id: None } => t_string!(i18n, errors.internal).to_string(),

@@ -187,10 +187,14 @@ impl Config {
             .clone()
             .or_else(|| db.url.clone())
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !database_url.starts_with("sqlite:") {
+        if crate::server::storage::db::Engine::of_url(&database_url).is_none() {
             return Err(invalid(
                 "database.url",
-                format!("{database_url:?} is not a SQLite URL (sqlite://path/to/file.db)"),
+                format!(
+                    "{:?} is neither a SQLite URL (sqlite://path/to/file.db) nor a PostgreSQL URL \
+                     (postgres://user@host/database)",
+                    crate::server::storage::db::redacted_url(&database_url)
+                ),
             ));
         }
         let backup_dir = args
@@ -384,7 +388,7 @@ impl Config {
                 metrics_listen: self.metrics_listen.map(|a| a.to_string()),
             },
             database: file::DatabaseSection {
-                url: Some(self.database_url.clone()),
+                url: Some(crate::server::storage::db::redacted_url(&self.database_url)),
                 backup_dir: Some(self.backup_dir.display().to_string()),
             },
             sessions: file::SessionsSection {
@@ -605,7 +609,7 @@ mod tests {
             invalid_key(none(), "[server]\nshutdown_timeout_seconds = 0\n"),
             "server.shutdown_timeout_seconds"
         );
-        assert_eq!(invalid_key(none(), "[database]\nurl = \"postgres://db/uc\"\n"), "database.url");
+        assert_eq!(invalid_key(none(), "[database]\nurl = \"mysql://db/uc\"\n"), "database.url");
         assert_eq!(invalid_key(none(), "[sessions]\nidle_minutes = 0\n"), "sessions.idle_minutes");
         assert_eq!(invalid_key(none(), "[sessions]\nmax_hours = 1000\n"), "sessions.max_hours");
         assert_eq!(invalid_key(none(), "[jobs]\nchunk = 0\n"), "jobs.chunk");

@@ -18,6 +18,7 @@ pub(crate) struct DirectoryRecord {
     email: Option<String>,
     container: String,
     department: Option<String>,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     account_enabled: bool,
 }
 

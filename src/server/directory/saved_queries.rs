@@ -4,9 +4,10 @@
 use crate::domain::AppError;
 use crate::domain::operator::Operator;
 use crate::domain::search::{SavedQuery, UserSearch, query_name};
+use crate::server::storage::flag::Flag;
 use crate::server::{now, security::audit};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 #[derive(sqlx::FromRow)]
 struct Record {
@@ -15,6 +16,7 @@ struct Record {
     query: String,
     owner: String,
     owner_id: i64,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     shared: bool,
     updated_at: i64,
 }
@@ -36,9 +38,9 @@ fn to_saved(r: Record, operator: &Operator) -> SavedQuery {
 }
 
 /// The operator's queries and the ones others shared, by name.
-pub async fn list(db: &SqlitePool, operator: &Operator) -> Result<Vec<SavedQuery>, AppError> {
+pub async fn list(db: &AnyPool, operator: &Operator) -> Result<Vec<SavedQuery>, AppError> {
     let records: Vec<Record> = sqlx::query_as(&format!(
-        "{SELECT} WHERE q.operator_id = ? OR q.shared = 1 ORDER BY q.name COLLATE NOCASE, q.id"
+        "{SELECT} WHERE q.operator_id = $1 OR q.shared = 1 ORDER BY q.name COLLATE NOCASE, q.id"
     ))
     .bind(operator.id.0)
     .fetch_all(db)
@@ -47,9 +49,9 @@ pub async fn list(db: &SqlitePool, operator: &Operator) -> Result<Vec<SavedQuery
 }
 
 /// A query the operator may open.
-pub async fn get(db: &SqlitePool, operator: &Operator, id: i64) -> Result<SavedQuery, AppError> {
+pub async fn get(db: &AnyPool, operator: &Operator, id: i64) -> Result<SavedQuery, AppError> {
     let record: Option<Record> =
-        sqlx::query_as(&format!("{SELECT} WHERE q.id = ? AND (q.operator_id = ? OR q.shared = 1)"))
+        sqlx::query_as(&format!("{SELECT} WHERE q.id = $1 AND (q.operator_id = $2 OR q.shared = 1)"))
             .bind(id)
             .bind(operator.id.0)
             .fetch_optional(db)
@@ -66,7 +68,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 
 /// Saves a search under a new name.
 pub async fn save(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     name: &str,
     search: &UserSearch,
@@ -77,12 +79,12 @@ pub async fn save(
     let at = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO saved_queries (operator_id, name, query, shared, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(operator.id.0)
     .bind(&name)
     .bind(search.to_query_string())
-    .bind(shared)
+    .bind(Flag(shared))
     .bind(at)
     .bind(at)
     .fetch_one(&mut *tx)
@@ -97,9 +99,9 @@ pub async fn save(
 }
 
 /// The operator's own query, for a change.
-async fn owned(conn: &mut sqlx::SqliteConnection, operator: &Operator, id: i64) -> Result<Record, AppError> {
+async fn owned(conn: &mut sqlx::AnyConnection, operator: &Operator, id: i64) -> Result<Record, AppError> {
     let record: Option<Record> =
-        sqlx::query_as(&format!("{SELECT} WHERE q.id = ? AND (q.operator_id = ? OR q.shared = 1)"))
+        sqlx::query_as(&format!("{SELECT} WHERE q.id = $1 AND (q.operator_id = $2 OR q.shared = 1)"))
             .bind(id)
             .bind(operator.id.0)
             .fetch_optional(conn)
@@ -111,16 +113,11 @@ async fn owned(conn: &mut sqlx::SqliteConnection, operator: &Operator, id: i64) 
     Ok(record)
 }
 
-pub async fn rename(
-    db: &SqlitePool,
-    operator: &Operator,
-    id: i64,
-    name: &str,
-) -> Result<SavedQuery, AppError> {
+pub async fn rename(db: &AnyPool, operator: &Operator, id: i64, name: &str) -> Result<SavedQuery, AppError> {
     let name = query_name(name)?;
     let mut tx = crate::server::storage::db::write(db).await?;
     owned(&mut tx, operator, id).await?;
-    sqlx::query("UPDATE saved_queries SET name = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE saved_queries SET name = $1, updated_at = $2 WHERE id = $3")
         .bind(&name)
         .bind(now())
         .bind(id)
@@ -133,7 +130,7 @@ pub async fn rename(
 
 /// Shares the query with every operator, or stops sharing it; audited.
 pub async fn set_shared(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     id: i64,
     shared: bool,
@@ -141,8 +138,8 @@ pub async fn set_shared(
     let mut tx = crate::server::storage::db::write(db).await?;
     let record = owned(&mut tx, operator, id).await?;
     if record.shared != shared {
-        sqlx::query("UPDATE saved_queries SET shared = ?, updated_at = ? WHERE id = ?")
-            .bind(shared)
+        sqlx::query("UPDATE saved_queries SET shared = $1, updated_at = $2 WHERE id = $3")
+            .bind(Flag(shared))
             .bind(now())
             .bind(id)
             .execute(&mut *tx)
@@ -160,10 +157,10 @@ pub async fn set_shared(
     get(db, operator, id).await
 }
 
-pub async fn delete(db: &SqlitePool, operator: &Operator, id: i64) -> Result<(), AppError> {
+pub async fn delete(db: &AnyPool, operator: &Operator, id: i64) -> Result<(), AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
     let record = owned(&mut tx, operator, id).await?;
-    sqlx::query("DELETE FROM saved_queries WHERE id = ?").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM saved_queries WHERE id = $1").bind(id).execute(&mut *tx).await?;
     if record.shared {
         // Others lose it: that is worth a line in the log.
         audit::record(
@@ -185,9 +182,9 @@ mod tests {
     use crate::domain::operator::{OperatorId, Role};
     use crate::server::storage::seed::tests::small_deployment;
 
-    async fn operator(db: &SqlitePool, name: &str) -> Operator {
+    async fn operator(db: &AnyPool, name: &str) -> Operator {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO operators (username, display_name, password_hash, created_at) VALUES (?, ?, '-', 0)
+            "INSERT INTO operators (username, display_name, password_hash, created_at) VALUES ($1, $2, '-', 0)
              RETURNING id",
         )
         .bind(name)

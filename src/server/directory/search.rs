@@ -8,7 +8,10 @@ use crate::domain::search::{
 };
 use crate::domain::user::UserId;
 use crate::server::directory::users::{self, Conditions, Extra};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
+use sqlx::AnyPool;
 
 /// Most users a search counts; beyond it the page says "more than".
 pub const SEARCH_COUNT_CAP: u64 = 1_000;
@@ -17,21 +20,25 @@ pub const SEARCH_COUNT_CAP: u64 = 1_000;
 const DENSE_CANDIDATES: i64 = 2_000;
 
 /// Appends the pattern and filters of a search, each as ` AND ...`.
-fn push_conditions(
-    qb: &mut QueryBuilder<'_, Sqlite>,
-    sip: Option<&SipPattern>,
-    use_trigrams: bool,
-    f: &SearchFilters,
-) {
+fn push_conditions(qb: &mut SqlBuilder<'_>, sip: Option<&SipPattern>, use_trigrams: bool, f: &SearchFilters) {
     if let Some(pattern) = sip {
         // Without a literal prefix, the trigram index narrows the candidates when it can; LIKE on
         // the URI itself decides (and, with a literal prefix, walks the URI index's range).
-        if use_trigrams {
+        if use_trigrams && qb.engine() == Engine::Sqlite {
             qb.push(" AND e.user_id IN (SELECT rowid FROM sip_uri_trigrams WHERE sip GLOB ")
                 .push_bind(pattern.to_glob())
                 .push(")");
         }
-        qb.push(" AND e.sip_uri LIKE ").push_bind(pattern.to_like()).push(" ESCAPE '\\'");
+        // On PostgreSQL, the trigram and prefix indexes are on this very expression.
+        match qb.engine() {
+            Engine::Sqlite => {
+                qb.push(" AND e.sip_uri LIKE ").push_bind(pattern.to_like()).push(" ESCAPE '\\'")
+            }
+            Engine::Postgres => qb
+                .push(" AND lower(e.sip_uri COLLATE \"C\") LIKE lower(")
+                .push_bind(pattern.to_like())
+                .push(") ESCAPE '\\'"),
+        };
     }
     if let Some(pool) = f.pool {
         qb.push(" AND e.pool_id = ").push_bind(pool.0);
@@ -47,7 +54,7 @@ fn push_conditions(
         ("d.account_enabled", f.account_enabled),
     ] {
         if let Some(value) = value {
-            qb.push(" AND ").push(column).push(" = ").push_bind(value);
+            qb.push(" AND ").push(column).push(" = ").push_bind(Flag(value));
         }
     }
     if let Some(archiving) = f.archiving {
@@ -71,9 +78,9 @@ fn push_conditions(
             format!("%,{}", crate::domain::paging::like_contains_pattern(container).trim_matches('%'));
         qb.push(" AND (d.container = ")
             .push_bind(container.clone())
-            .push(" COLLATE NOCASE OR d.container LIKE ")
-            .push_bind(below)
-            .push(" ESCAPE '\\')");
+            .push(" COLLATE NOCASE OR ")
+            .push_like("d.container", below)
+            .push(")");
     }
     if let Some(department) = &f.department {
         qb.push(" AND d.department = ").push_bind(department.clone()).push(" COLLATE NOCASE");
@@ -91,15 +98,15 @@ fn push_conditions(
 
 /// Checks the values that name things in the database: an unknown pool, meeting policy,
 /// container or department is an error naming the filter, not an empty result.
-async fn check_values(db: &SqlitePool, f: &SearchFilters) -> Result<(), AppError> {
+async fn check_values(db: &AnyPool, f: &SearchFilters) -> Result<(), AppError> {
     let unknown = |field: &str| AppError::UnknownFilterValue { field: field.to_string() };
     if let Some(pool) = f.pool {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM pools WHERE id = ?").bind(pool.0).fetch_optional(db).await?;
+            sqlx::query_scalar("SELECT id FROM pools WHERE id = $1").bind(pool.0).fetch_optional(db).await?;
         found.ok_or_else(|| unknown("pool"))?;
     }
     if let Some(MeetingPolicyFilter::Named(name)) = &f.meeting_policy {
-        let found: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = ?")
+        let found: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = $1")
             .bind(name)
             .fetch_optional(db)
             .await?;
@@ -113,7 +120,7 @@ async fn check_values(db: &SqlitePool, f: &SearchFilters) -> Result<(), AppError
     }
     if let Some(department) = &f.department {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM directory_users WHERE department = ? COLLATE NOCASE LIMIT 1")
+            sqlx::query_scalar("SELECT 1 FROM directory_users WHERE department = $1 COLLATE NOCASE LIMIT 1")
                 .bind(department)
                 .fetch_optional(db)
                 .await?;
@@ -124,24 +131,29 @@ async fn check_values(db: &SqlitePool, f: &SearchFilters) -> Result<(), AppError
 
 /// Whether the trigram index should narrow the search: only for a pattern it can serve (no
 /// literal prefix, three literal characters in a row) that is rare enough.
-async fn use_trigrams(db: &SqlitePool, search: &UserSearch) -> Result<bool, AppError> {
+async fn use_trigrams(db: &AnyPool, search: &UserSearch) -> Result<bool, AppError> {
     let Some(pattern) = &search.sip else { return Ok(false) };
+    // PostgreSQL's planner picks its trigram index by itself.
+    if crate::server::storage::db::engine(db) == Engine::Postgres {
+        return Ok(false);
+    }
     if pattern.has_literal_prefix() || pattern.longest_literal_run() < 3 {
         return Ok(false);
     }
-    let candidates: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM sip_uri_trigrams WHERE sip GLOB ? LIMIT ?)")
-            .bind(pattern.to_glob())
-            .bind(DENSE_CANDIDATES)
-            .fetch_one(db)
-            .await?;
+    let candidates: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM sip_uri_trigrams WHERE sip GLOB $1 LIMIT $2) AS candidates",
+    )
+    .bind(pattern.to_glob())
+    .bind(DENSE_CANDIDATES)
+    .fetch_one(db)
+    .await?;
     Ok(candidates < DENSE_CANDIDATES)
 }
 
 fn conditions(
     search: &UserSearch,
     trigrams: bool,
-) -> impl for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync + '_ {
+) -> impl for<'q> Fn(&mut SqlBuilder<'q>) + Send + Sync + '_ {
     move |qb| push_conditions(qb, search.sip.as_ref(), trigrams, &search.filters)
 }
 
@@ -156,11 +168,7 @@ fn needs_directory(f: &SearchFilters) -> bool {
 
 /// One page of a search's results, and whether more users match than the count shows
 /// (`SEARCH_COUNT_CAP`).
-pub async fn find(
-    db: &SqlitePool,
-    search: &UserSearch,
-    query: &UserQuery,
-) -> Result<SearchResults, AppError> {
+pub async fn find(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Result<SearchResults, AppError> {
     check_values(db, &search.filters).await?;
     let trigrams = use_trigrams(db, search).await?;
     let conditions = conditions(search, trigrams);
@@ -180,7 +188,7 @@ pub async fn find(
 }
 
 /// Every result of a search, in list order, at most `limit`.
-pub async fn ids(db: &SqlitePool, search: &UserSearch, limit: usize) -> Result<Vec<UserId>, AppError> {
+pub async fn ids(db: &AnyPool, search: &UserSearch, limit: usize) -> Result<Vec<UserId>, AppError> {
     check_values(db, &search.filters).await?;
     let trigrams = use_trigrams(db, search).await?;
     let conditions = conditions(search, trigrams);
@@ -190,7 +198,7 @@ pub async fn ids(db: &SqlitePool, search: &UserSearch, limit: usize) -> Result<V
 }
 
 /// The users an operation targets, at most `limit` (the caller refuses a list that reaches it).
-pub async fn resolve(db: &SqlitePool, target: &UserTarget, limit: usize) -> Result<Vec<UserId>, AppError> {
+pub async fn resolve(db: &AnyPool, target: &UserTarget, limit: usize) -> Result<Vec<UserId>, AppError> {
     match target {
         UserTarget::Users(users) => Ok(users.clone()),
         UserTarget::Node { node, filter } => users::ids(db, *node, filter, limit).await,
@@ -198,7 +206,7 @@ pub async fn resolve(db: &SqlitePool, target: &UserTarget, limit: usize) -> Resu
     }
 }
 
-pub async fn options(db: &SqlitePool) -> Result<SearchOptions, AppError> {
+pub async fn options(db: &AnyPool) -> Result<SearchOptions, AppError> {
     let meeting_policies =
         sqlx::query_scalar("SELECT name FROM meeting_policies ORDER BY name").fetch_all(db).await?;
     let leaves: Vec<String> =
@@ -247,19 +255,24 @@ mod tests {
         version: String,
         kind: String,
         state: String,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         enhanced_presence: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         federation: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         remote_access: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         public_im: bool,
         archiving: String,
         meeting_policy: Option<String>,
         telephony: String,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         account_enabled: bool,
         container: String,
         department: Option<String>,
     }
 
-    async fn facts(db: &SqlitePool) -> Vec<Facts> {
+    async fn facts(db: &AnyPool) -> Vec<Facts> {
         sqlx::query_as(
             "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.version, p.kind, p.state, e.enhanced_presence,
                     e.federation, e.remote_access, e.public_im, e.archiving, e.meeting_policy, e.telephony,
@@ -322,7 +335,7 @@ mod tests {
         UserSearch::from_query_string(qs).unwrap()
     }
 
-    async fn all_ids(db: &SqlitePool, s: &UserSearch) -> Vec<i64> {
+    async fn all_ids(db: &AnyPool, s: &UserSearch) -> Vec<i64> {
         let mut got: Vec<i64> = ids(db, s, 1_000_000).await.unwrap().into_iter().map(|u| u.0).collect();
         got.sort();
         got
@@ -460,7 +473,7 @@ mod tests {
         assert_eq!(hit("sip=*_*").await, 1);
         // The trigram index follows renames.
         sqlx::query(
-            "UPDATE enabled_users SET sip_uri = 'renamed.person@contoso.com' WHERE sip_uri LIKE 'o''brien%'",
+            "UPDATE enabled_users SET sip_uri = 'renamed.person@contoso.com' WHERE sip_uri = 'o''brien_100%@contoso.com'",
         )
         .execute(&db)
         .await

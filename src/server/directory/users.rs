@@ -9,9 +9,11 @@ use crate::domain::user::{
     DirectoryUser, ServerDataCounts, UserDetail, UserId, UserRow, UserSettings, UserStatus,
 };
 use crate::server::directory::records::{DIRECTORY_COLUMNS, DirectoryRecord};
+use crate::server::storage::db::Engine;
 use crate::server::storage::error::corrupt;
+use crate::server::storage::sql_builder::SqlBuilder;
 use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
 
 const FROM_ENABLED_AND_POOLS: &str = " FROM enabled_users e JOIN pools p ON p.id = e.pool_id";
 
@@ -19,18 +21,21 @@ const FROM_USERS: &str = " FROM enabled_users e
     JOIN directory_users d ON d.id = e.user_id
     JOIN pools p ON p.id = e.pool_id";
 
-// The same, walking the SIP URI index (the `UNIQUE` of `sip_uri`, so SQLite names it). A SIP
-// URI pattern with a literal prefix is a range of that index; with the pattern in a bound
-// parameter the planner cannot see that the range is narrow, and would rather visit the pools
-// one by one and sort every match.
-const FROM_ENABLED_AND_POOLS_BY_URI: &str =
-    " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1 JOIN pools p ON p.id = e.pool_id";
-const FROM_USERS_BY_URI: &str = " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1
-    JOIN directory_users d ON d.id = e.user_id
-    JOIN pools p ON p.id = e.pool_id";
+/// The same, walking the SIP URI index: on SQLite, a SIP URI pattern with a literal prefix is
+/// a range of that index (the `UNIQUE` of `sip_uri`, so SQLite names it), but with the pattern
+/// in a bound parameter the planner cannot see that the range is narrow, and would rather visit
+/// the pools one by one and sort every match. PostgreSQL's planner sees the range.
+fn by_uri(engine: Engine, with_directory: bool) -> String {
+    let users = match engine {
+        Engine::Sqlite => " FROM enabled_users e INDEXED BY sqlite_autoindex_enabled_users_1",
+        Engine::Postgres => " FROM enabled_users e",
+    };
+    let directory = if with_directory { " JOIN directory_users d ON d.id = e.user_id" } else { "" };
+    format!("{users}{directory} JOIN pools p ON p.id = e.pool_id")
+}
 
 /// Appends the WHERE clause selecting a node's users and matching the quick filter.
-pub(crate) fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, filter: &'a str) {
+pub(crate) fn push_scope<'a>(qb: &mut SqlBuilder<'a>, node: NodeId, filter: &'a str) {
     qb.push(" WHERE ");
     match node {
         NodeId::Forest => qb.push("1 = 1"),
@@ -48,11 +53,11 @@ pub(crate) fn push_scope<'a>(qb: &mut QueryBuilder<'a, Sqlite>, node: NodeId, fi
     };
     if !filter.is_empty() {
         let pattern = like_contains_pattern(filter);
-        qb.push(" AND (d.display_name LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR e.sip_uri LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
+        qb.push(" AND (")
+            .push_like("d.display_name", pattern.clone())
+            .push(" OR ")
+            .push_like("e.sip_uri", pattern)
+            .push(")");
     }
 }
 
@@ -82,16 +87,16 @@ impl From<DataCountsRecord> for ServerDataCounts {
 }
 
 /// The ORDER BY expression of a sort key; the user id breaks ties so that pages are stable.
-fn order_expression(key: SortKey) -> &'static str {
+fn order_expression(engine: Engine, key: SortKey) -> String {
     match key {
-        SortKey::DisplayName => "d.display_name COLLATE NOCASE",
-        SortKey::SipUri => "e.sip_uri",
-        SortKey::Pool => "p.fqdn",
+        SortKey::DisplayName => "d.display_name COLLATE NOCASE".to_owned(),
+        SortKey::SipUri => engine.nocase_order("e.sip_uri"),
+        SortKey::Pool => engine.nocase_order("p.fqdn"),
         // The version codes sort in release order.
-        SortKey::Version => "p.version",
-        SortKey::EnhancedPresence => "e.enhanced_presence",
+        SortKey::Version => "p.version".to_owned(),
+        SortKey::EnhancedPresence => "e.enhanced_presence".to_owned(),
         SortKey::Status => {
-            "CASE WHEN p.state <> 'active' THEN 2 WHEN d.account_enabled = 0 THEN 1 ELSE 0 END"
+            "CASE WHEN p.state <> 'active' THEN 2 WHEN d.account_enabled = 0 THEN 1 ELSE 0 END".to_owned()
         }
     }
 }
@@ -104,8 +109,10 @@ struct UserRowRecord {
     pool_id: i64,
     fqdn: String,
     version: String,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     enhanced_presence: bool,
     state: String,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     account_enabled: bool,
 }
 
@@ -128,7 +135,7 @@ impl TryFrom<UserRowRecord> for UserRow {
 
 /// Conditions a list adds after its scope (a search's pattern and filters), each starting
 /// with ` AND `.
-pub(crate) type Conditions<'c> = &'c (dyn for<'q> Fn(&mut QueryBuilder<'q, Sqlite>) + Send + Sync);
+pub(crate) type Conditions<'c> = &'c (dyn for<'q> Fn(&mut SqlBuilder<'q>) + Send + Sync);
 
 /// What a search adds to a list.
 pub(crate) struct Extra<'c> {
@@ -143,14 +150,14 @@ pub(crate) struct Extra<'c> {
 }
 
 /// One page of a node's users, filtered and sorted on the server.
-pub async fn list(db: &SqlitePool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
+pub async fn list(db: &AnyPool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
     page(db, node, query, None).await.map(|(page, _)| page)
 }
 
 /// One page of the users of a node that meet the quick filter and the extra conditions, and
 /// whether the total was capped (more users match than `count_cap`).
 pub(crate) async fn page(
-    db: &SqlitePool,
+    db: &AnyPool,
     node: NodeId,
     query: &UserQuery,
     extra: Option<&Extra<'_>>,
@@ -159,31 +166,30 @@ pub(crate) async fn page(
     query.validate()?;
     if let NodeId::Pool(id) = node {
         let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM pools WHERE id = ?").bind(id.0).fetch_optional(db).await?;
+            sqlx::query_scalar("SELECT id FROM pools WHERE id = $1").bind(id.0).fetch_optional(db).await?;
         exists.ok_or(AppError::PoolNotFound)?;
     }
     // Without a text filter the count needs no directory columns: every enabled user has a
     // directory entry (foreign key), so the pool index alone answers it.
     let cap = extra.and_then(|e| e.count_cap);
     let needs_directory = !query.filter.is_empty() || extra.is_some_and(|e| e.needs_directory);
-    let mut count = QueryBuilder::<Sqlite>::new(if cap.is_some() {
-        "SELECT COUNT(*) FROM (SELECT 1"
-    } else {
-        "SELECT COUNT(*)"
-    });
+    let mut count = SqlBuilder::new(
+        crate::server::storage::db::engine(db),
+        if cap.is_some() { "SELECT COUNT(*) FROM (SELECT 1" } else { "SELECT COUNT(*)" },
+    );
     let by_uri = extra.is_some_and(|e| e.by_uri);
+    let engine = count.engine();
     count.push(match (needs_directory, by_uri) {
-        (true, false) => FROM_USERS,
-        (false, false) => FROM_ENABLED_AND_POOLS,
-        (true, true) => FROM_USERS_BY_URI,
-        (false, true) => FROM_ENABLED_AND_POOLS_BY_URI,
+        (true, false) => FROM_USERS.to_owned(),
+        (false, false) => FROM_ENABLED_AND_POOLS.to_owned(),
+        (with_directory, true) => self::by_uri(engine, with_directory),
     });
     push_scope(&mut count, node, &query.filter);
     if let Some(conditions) = conditions {
         conditions(&mut count);
     }
     if let Some(cap) = cap {
-        count.push(" LIMIT ").push_bind(cap as i64 + 1).push(")");
+        count.push(" LIMIT ").push_bind(cap as i64 + 1).push(") AS capped");
     }
     let mut total: i64 = count.build_query_scalar().fetch_one(db).await?;
     let capped = cap.is_some_and(|cap| total as u64 > cap);
@@ -191,11 +197,12 @@ pub(crate) async fn page(
         total -= 1;
     }
 
-    let mut select = QueryBuilder::<Sqlite>::new(
+    let mut select = SqlBuilder::new(
+        crate::server::storage::db::engine(db),
         "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.fqdn, p.version,
                 e.enhanced_presence, p.state, d.account_enabled",
     );
-    select.push(if by_uri { FROM_USERS_BY_URI } else { FROM_USERS });
+    select.push(if by_uri { self::by_uri(engine, true) } else { FROM_USERS.to_owned() });
     push_scope(&mut select, node, &query.filter);
     if let Some(conditions) = conditions {
         conditions(&mut select);
@@ -206,7 +213,7 @@ pub(crate) async fn page(
     };
     select
         .push(" ORDER BY ")
-        .push(order_expression(query.sort))
+        .push(order_expression(engine, query.sort))
         .push(dir)
         .push(", e.user_id")
         .push(dir)
@@ -225,12 +232,12 @@ pub(crate) async fn page(
 }
 
 /// Every user of a node matching the filter, in list order (by display name), at most `limit`.
-pub async fn ids(db: &SqlitePool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
+pub async fn ids(db: &AnyPool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
     ids_where(db, node, filter, None, false, limit).await
 }
 
 pub(crate) async fn ids_where(
-    db: &SqlitePool,
+    db: &AnyPool,
     node: NodeId,
     filter: &str,
     conditions: Option<Conditions<'_>>,
@@ -238,8 +245,9 @@ pub(crate) async fn ids_where(
     limit: usize,
 ) -> Result<Vec<UserId>, AppError> {
     UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
-    let mut select = QueryBuilder::<Sqlite>::new("SELECT e.user_id");
-    select.push(if by_uri { FROM_USERS_BY_URI } else { FROM_USERS });
+    let engine = crate::server::storage::db::engine(db);
+    let mut select = SqlBuilder::new(engine, "SELECT e.user_id");
+    select.push(if by_uri { self::by_uri(engine, true) } else { FROM_USERS.to_owned() });
     push_scope(&mut select, node, filter);
     if let Some(conditions) = conditions {
         conditions(&mut select);
@@ -250,16 +258,21 @@ pub(crate) async fn ids_where(
 }
 
 /// Everything the user property page shows, read in one snapshot.
-pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError> {
+pub async fn detail(db: &AnyPool, id: UserId) -> Result<UserDetail, AppError> {
     #[derive(sqlx::FromRow)]
     struct Record {
         #[sqlx(flatten)]
         directory: DirectoryRecord,
         sip_uri: String,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         enhanced_presence: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         converted_to_ep: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         federation: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         remote_access: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         public_im: bool,
         archiving: String,
         meeting_policy: Option<String>,
@@ -281,11 +294,12 @@ pub async fn detail(db: &SqlitePool, id: UserId) -> Result<UserDetail, AppError>
                 (SELECT COUNT(*) FROM access_entries WHERE user_id = e.user_id AND access = 'block') AS blocked,
                 (SELECT COUNT(*) FROM meetings WHERE user_id = e.user_id) AS meetings,
                 (SELECT COUNT(*) FROM presence_items WHERE user_id = e.user_id) AS presence_items,
-                (SELECT MIN(starts_at) FROM meetings WHERE user_id = e.user_id AND starts_at >= unixepoch())
+                (SELECT MIN(starts_at) FROM meetings WHERE user_id = e.user_id AND starts_at >= $2)
                     AS next_meeting_at
-         {FROM_USERS} WHERE e.user_id = ?"
+         {FROM_USERS} WHERE e.user_id = $1"
     ))
     .bind(id.0)
+    .bind(crate::server::now())
     .fetch_optional(db)
     .await?;
     let r = record.ok_or(AppError::UserNotFound)?;
@@ -428,7 +442,7 @@ mod tests {
         let row = list(&db, NodeId::Forest, &q()).await.unwrap().items.remove(0);
         let d = detail(&db, row.id).await.unwrap();
         assert_eq!(d.sip_uri, row.sip_uri);
-        let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = ?")
+        let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = $1")
             .bind(row.id.0)
             .fetch_one(&db)
             .await

@@ -20,10 +20,12 @@ use crate::domain::paging::{Page, PageRequest};
 use crate::domain::pool::PoolId;
 use crate::domain::user::UserId;
 use crate::server::security::audit::{self, Actor};
+use crate::server::storage::db::Engine;
 use crate::server::storage::db::in_write;
+use crate::server::storage::flag::Flag;
 use crate::server::{lifecycle, now};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -57,7 +59,7 @@ impl JobWork {
 }
 
 /// The id the next recorded job gets: services name it in the audit event they write first.
-pub(crate) async fn next_id(conn: &mut SqliteConnection) -> Result<JobId, AppError> {
+pub(crate) async fn next_id(conn: &mut AnyConnection) -> Result<JobId, AppError> {
     let id: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs").fetch_one(&mut *conn).await?;
     Ok(JobId(id))
@@ -80,7 +82,7 @@ impl<'a> JobLine<'a> {
 /// Records a validated job with its users in plan order, inside the caller's transaction.
 /// `event_id` is the audit event that collects the per-user lines.
 pub(crate) async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: JobId,
     operator: &Operator,
     work: &JobWork,
@@ -101,14 +103,14 @@ pub(crate) async fn record(
     sqlx::query(
         "INSERT INTO jobs (id, kind, operator_id, operator_name, destination_id, force, settings, state,
                            total, event_id, created_at, run_started_ms, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10, $11, $12)",
     )
     .bind(id.0)
     .bind(work.kind().as_str())
     .bind(operator.id.0)
     .bind(&operator.username)
     .bind(destination)
-    .bind(force)
+    .bind(Flag(force))
     .bind(settings)
     .bind(users.len() as i64)
     .bind(event_id)
@@ -119,10 +121,11 @@ pub(crate) async fn record(
     .await?;
     let rows: Vec<(i64, &str, Option<i64>)> =
         users.iter().map(|l| (l.user.0, l.name, l.along_with.map(|a| a.0))).collect();
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO job_users (job_id, position, user_id, display_name, along_with)
-         SELECT ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
-    )
+         SELECT $1, key, CAST(value ->> 0 AS BIGINT), value ->> 1, CAST(value ->> 2 AS BIGINT) FROM {} j",
+        Engine::of(conn).json_rows("$2")
+    ))
     .bind(id.0)
     .bind(serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?)
     .execute(&mut *conn)
@@ -157,10 +160,12 @@ pub(crate) struct ChunkLine {
 struct JobHead {
     kind: String,
     state: String,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     cancel_requested: bool,
     done: i64,
     total: i64,
     destination_id: Option<i64>,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     force: bool,
     settings: Option<String>,
     event_id: i64,
@@ -191,11 +196,11 @@ impl JobHead {
     }
 }
 
-async fn head(conn: &mut SqliteConnection, job: JobId) -> Result<JobHead, AppError> {
+async fn head(conn: &mut AnyConnection, job: JobId) -> Result<JobHead, AppError> {
     sqlx::query_as(
         "SELECT kind, state, cancel_requested, done, total, destination_id, force, settings, event_id,
                 operator_id, operator_name
-         FROM jobs WHERE id = ?",
+         FROM jobs WHERE id = $1",
     )
     .bind(job.0)
     .fetch_optional(&mut *conn)
@@ -219,13 +224,13 @@ fn job_operator(head: &JobHead) -> Operator {
 
 /// Ends a job in `state` and records the end in the audit trail (same transaction).
 async fn finish(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     job: JobId,
     head: &JobHead,
     state: JobState,
     by: Option<&Operator>,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE jobs SET state = ?, finished_at = ?, updated_ms = ? WHERE id = ?")
+    sqlx::query("UPDATE jobs SET state = $1, finished_at = $2, updated_ms = $3 WHERE id = $4")
         .bind(state.as_str())
         .bind(now())
         .bind(now_ms())
@@ -233,7 +238,7 @@ async fn finish(
         .execute(&mut *conn)
         .await?;
     let (moved, refused, kept, lost): (i64, i64, i64, i64) =
-        sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM jobs WHERE id = ?")
+        sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM jobs WHERE id = $1")
             .bind(job.0)
             .fetch_one(&mut *conn)
             .await?;
@@ -255,7 +260,7 @@ async fn finish(
 }
 
 /// Processes the next chunk of a running job, or ends the job when it is cancelled or complete.
-pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
+pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
     let (step, processed) = in_write(db, async |conn| {
         let head = head(conn, job).await?;
         let state = state_of(&head);
@@ -267,17 +272,17 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
             finish(conn, job, &head, end, None).await?;
             return Ok((ChunkStep::Stopped(end), None));
         }
-        let lines: Vec<(i64, i64, String, bool, Option<i64>)> = sqlx::query_as(
+        let lines: Vec<(i64, i64, String, crate::server::storage::flag::Flag, Option<i64>)> = sqlx::query_as(
             "SELECT j.position, j.user_id, j.display_name, e.user_id IS NOT NULL, j.along_with
              FROM job_users j LEFT JOIN enabled_users e ON e.user_id = j.user_id
-             WHERE j.job_id = ? AND j.position >= ? ORDER BY j.position LIMIT ?",
+             WHERE j.job_id = $1 AND j.position >= $2 ORDER BY j.position LIMIT $3",
         )
         .bind(job.0)
         .bind(head.done)
         .bind(chunk.max(1) as i64)
         .fetch_all(&mut *conn)
         .await?;
-        let enabled: Vec<UserId> = lines.iter().filter(|l| l.3).map(|l| UserId(l.1)).collect();
+        let enabled: Vec<UserId> = lines.iter().filter(|l| l.3.0).map(|l| UserId(l.1)).collect();
         // Judged from the users' state now: a user moved, deleted or changed since the preview,
         // or a pool that went down, is judged as it is, not as it was.
         let processed = match head.work()? {
@@ -322,26 +327,25 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
                 (outcome, reason, r.data_kept, r.data_lost)
             })
             .collect();
-        sqlx::query(
+        sqlx::query(&format!(
             "UPDATE job_users
-             SET outcome = json_extract(?1, '$[' || (position - ?2) || '][0]'),
-                 reason = json_extract(?1, '$[' || (position - ?2) || '][1]'),
-                 data_kept = json_extract(?1, '$[' || (position - ?2) || '][2]'),
-                 data_lost = json_extract(?1, '$[' || (position - ?2) || '][3]')
-             WHERE job_id = ?3 AND position >= ?2 AND position < ?2 + ?4",
-        )
+             SET outcome = r.value ->> 0, reason = r.value ->> 1,
+                 data_kept = CAST(r.value ->> 2 AS BIGINT), data_lost = CAST(r.value ->> 3 AS BIGINT)
+             FROM {} r
+             WHERE job_users.job_id = $3 AND job_users.position = $2 + r.key",
+            Engine::of(conn).json_rows("$1")
+        ))
         .bind(serde_json::to_string(&stored).unwrap_or_default())
         .bind(head.done)
         .bind(job.0)
-        .bind(lines.len() as i64)
         .execute(&mut *conn)
         .await?;
         let changed = results.iter().filter(|r| r.outcome.changed()).count() as i64;
         let (kept, lost) = results.iter().fold((0, 0), |(k, l), r| (k + r.data_kept, l + r.data_lost));
         sqlx::query(
-            "UPDATE jobs SET done = done + ?, moved = moved + ?, refused = refused + ?,
-                    data_kept = data_kept + ?, data_lost = data_lost + ?, updated_ms = ?
-             WHERE id = ?",
+            "UPDATE jobs SET done = done + $1, moved = moved + $2, refused = refused + $3,
+                    data_kept = data_kept + $4, data_lost = data_lost + $5, updated_ms = $6
+             WHERE id = $7",
         )
         .bind(lines.len() as i64)
         .bind(changed)
@@ -372,13 +376,13 @@ pub async fn run_chunk(db: &SqlitePool, job: JobId, chunk: usize) -> Result<Chun
 }
 
 /// Marks a job failed after a chunk was rolled back, keeping the error to show.
-async fn fail(db: &SqlitePool, job: JobId, error: &AppError) -> Result<(), AppError> {
+async fn fail(db: &AnyPool, job: JobId, error: &AppError) -> Result<(), AppError> {
     in_write(db, async |conn| {
         let head = head(conn, job).await?;
         if state_of(&head) != JobState::Running {
             return Ok(());
         }
-        sqlx::query("UPDATE jobs SET state = 'failed', error = ?, updated_ms = ? WHERE id = ?")
+        sqlx::query("UPDATE jobs SET state = 'failed', error = $1, updated_ms = $2 WHERE id = $3")
             .bind(serde_json::to_string(error).unwrap_or_default())
             .bind(now_ms())
             .bind(job.0)
@@ -424,7 +428,7 @@ static TASKS: std::sync::LazyLock<tokio_util::task::TaskTracker> =
 /// Works through a job until it stops: the background task of a running job. Asked to stop
 /// for a shutdown, it lets the chunk in hand commit and then suspends the job, which the
 /// next start resumes.
-pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobState {
+pub async fn drive(db: AnyPool, job: JobId, settings: JobSettings) -> JobState {
     let mut busy = 0;
     loop {
         if lifecycle::shutting_down() {
@@ -464,15 +468,15 @@ pub async fn drive(db: SqlitePool, job: JobId, settings: JobSettings) -> JobStat
 }
 
 /// Starts the background task of a running job.
-pub fn spawn(db: SqlitePool, job: JobId, settings: JobSettings) {
+pub fn spawn(db: AnyPool, job: JobId, settings: JobSettings) {
     TASKS.spawn(drive(db, job, settings));
 }
 
 /// A job stopped by a shutdown between two chunks: interrupted, and marked to be resumed by
 /// the next start.
-async fn suspend(db: &SqlitePool, job: JobId) -> JobState {
+async fn suspend(db: &AnyPool, job: JobId) -> JobState {
     let marked = sqlx::query(
-        "UPDATE jobs SET state = 'interrupted', resume_at_start = 1, updated_ms = ? WHERE id = ? AND state = 'running'",
+        "UPDATE jobs SET state = 'interrupted', resume_at_start = 1, updated_ms = $1 WHERE id = $2 AND state = 'running'",
     )
     .bind(now_ms())
     .bind(job.0)
@@ -516,9 +520,9 @@ pub async fn wait_for_jobs(timeout: Duration) -> usize {
 /// cancel: their chunks either committed or left no trace, so every user is processed or
 /// untouched. Jobs suspended by a clean shutdown are resumed, each in a task of its own.
 /// Returns (interrupted, resumed).
-pub async fn recover(db: &SqlitePool, settings: JobSettings) -> Result<(u64, Vec<JobId>), AppError> {
+pub async fn recover(db: &AnyPool, settings: JobSettings) -> Result<(u64, Vec<JobId>), AppError> {
     let interrupted =
-        sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = ? WHERE state = 'running'")
+        sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = $1 WHERE state = 'running'")
             .bind(now_ms())
             .execute(db)
             .await?
@@ -542,12 +546,12 @@ pub const RESTART_ACTOR: Actor<'static> = Actor { id: None, name: "service resta
 
 /// Asks a running job to stop after its current chunk; an interrupted or failed job is closed
 /// at once. Users already processed stay so; the rest stay as they are.
-pub async fn cancel(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<(), AppError> {
+pub async fn cancel(db: &AnyPool, operator: &Operator, job: JobId) -> Result<(), AppError> {
     let cancelled = in_write(db, async |conn| {
         let head = head(conn, job).await?;
         match state_of(&head) {
             JobState::Running if !head.cancel_requested => {
-                sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?")
+                sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_ms = $1 WHERE id = $2")
                     .bind(now_ms())
                     .bind(job.0)
                     .execute(&mut *conn)
@@ -567,17 +571,18 @@ pub async fn cancel(db: &SqlitePool, operator: &Operator, job: JobId) -> Result<
 
 /// Whether resuming this job needs the operator's password again (a force move does, like
 /// starting one).
-pub async fn resume_needs_step_up(db: &SqlitePool, job: JobId) -> Result<bool, AppError> {
-    let force: Option<bool> = sqlx::query_scalar("SELECT kind = 'move' AND force = 1 FROM jobs WHERE id = ?")
-        .bind(job.0)
-        .fetch_optional(db)
-        .await?;
-    force.ok_or(AppError::JobNotFound)
+pub async fn resume_needs_step_up(db: &AnyPool, job: JobId) -> Result<bool, AppError> {
+    let force: Option<crate::server::storage::flag::Flag> =
+        sqlx::query_scalar("SELECT kind = 'move' AND force = 1 FROM jobs WHERE id = $1")
+            .bind(job.0)
+            .fetch_optional(db)
+            .await?;
+    force.map(bool::from).ok_or(AppError::JobNotFound)
 }
 
 /// Continues an interrupted or failed job from its first unprocessed user, in a new task.
 pub async fn resume(
-    db: &SqlitePool,
+    db: &AnyPool,
     settings: JobSettings,
     operator: &Operator,
     job: JobId,
@@ -590,7 +595,7 @@ pub async fn resume(
 
 /// Marks an interrupted or failed job running again, from its first unprocessed user; only
 /// one caller can win the state change.
-pub(crate) async fn reopen(db: &SqlitePool, actor: Actor<'_>, job: JobId) -> Result<(), AppError> {
+pub(crate) async fn reopen(db: &AnyPool, actor: Actor<'_>, job: JobId) -> Result<(), AppError> {
     in_write(db, async |conn| {
         let head = head(conn, job).await?;
         if !state_of(&head).resumable() {
@@ -598,8 +603,8 @@ pub(crate) async fn reopen(db: &SqlitePool, actor: Actor<'_>, job: JobId) -> Res
         }
         sqlx::query(
             "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0, resume_at_start = 0,
-                    run_started_ms = ?1, run_started_done = done, updated_ms = ?1
-             WHERE id = ?2",
+                    run_started_ms = $1, run_started_done = done, updated_ms = $1
+             WHERE id = $2",
         )
         .bind(now_ms())
         .bind(job.0)
@@ -618,8 +623,10 @@ struct JobRecord {
     kind: String,
     operator_name: String,
     destination_fqdn: String,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     force: bool,
     state: String,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     cancel_requested: bool,
     error: Option<String>,
     total: i64,
@@ -669,32 +676,41 @@ const JOB_COLUMNS: &str =
     j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms";
 
 /// Jobs with their destination: a pool, or for an organization move an organization.
-const JOB_SOURCES: &str = "jobs j LEFT JOIN pools p ON p.id = j.destination_id
-     LEFT JOIN organizations o ON j.kind = 'org_move' AND o.id = j.settings ->> '$.to'";
+fn job_sources(engine: Engine) -> String {
+    format!(
+        "jobs j LEFT JOIN pools p ON p.id = j.destination_id
+         LEFT JOIN organizations o ON j.kind = 'org_move' AND o.id = CAST({} ->> 'to' AS BIGINT)",
+        engine.json("j.settings")
+    )
+}
 
-pub async fn load(db: &SqlitePool, job: JobId) -> Result<Job, AppError> {
-    let record: JobRecord =
-        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM {JOB_SOURCES} WHERE j.id = ?"))
-            .bind(job.0)
-            .fetch_optional(db)
-            .await?
-            .ok_or(AppError::JobNotFound)?;
+pub async fn load(db: &AnyPool, job: JobId) -> Result<Job, AppError> {
+    let record: JobRecord = sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM {} WHERE j.id = $1",
+        job_sources(crate::server::storage::db::engine(db))
+    ))
+    .bind(job.0)
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::JobNotFound)?;
     Ok(record.into())
 }
 
 /// The most recent jobs, newest first.
-pub async fn recent(db: &SqlitePool, limit: u32) -> Result<Vec<Job>, AppError> {
-    let records: Vec<JobRecord> =
-        sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM {JOB_SOURCES} ORDER BY j.id DESC LIMIT ?"))
-            .bind(i64::from(limit))
-            .fetch_all(db)
-            .await?;
+pub async fn recent(db: &AnyPool, limit: u32) -> Result<Vec<Job>, AppError> {
+    let records: Vec<JobRecord> = sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM {} ORDER BY j.id DESC LIMIT $1",
+        job_sources(crate::server::storage::db::engine(db))
+    ))
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
     Ok(records.into_iter().map(Job::from).collect())
 }
 
 /// One page of a job's per-user results, in preview order.
 pub async fn lines(
-    db: &SqlitePool,
+    db: &AnyPool,
     job: JobId,
     filter: JobLineFilter,
     page: u32,
@@ -702,13 +718,13 @@ pub async fn lines(
     let request = PageRequest::new(page, JOB_LINES_PER_PAGE)?;
     load(db, job).await?;
     let condition = match filter {
-        JobLineFilter::All => "1",
+        JobLineFilter::All => "TRUE",
         JobLineFilter::Moved => "outcome IN ('moved', 'deleted', 'configured')",
         JobLineFilter::Refused => "outcome IN ('refused', 'skipped')",
         JobLineFilter::Pending => "outcome IS NULL",
     };
     let total: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM job_users WHERE job_id = ? AND {condition}"))
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM job_users WHERE job_id = $1 AND {condition}"))
             .bind(job.0)
             .fetch_one(db)
             .await?;
@@ -716,7 +732,7 @@ pub async fn lines(
     type LineRow = (i64, String, Option<String>, Option<String>, i64, i64);
     let rows: Vec<LineRow> = sqlx::query_as(&format!(
         "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM job_users
-         WHERE job_id = ? AND {condition} ORDER BY position LIMIT ? OFFSET ?"
+         WHERE job_id = $1 AND {condition} ORDER BY position LIMIT $2 OFFSET $3"
     ))
     .bind(job.0)
     .bind(i64::from(JOB_LINES_PER_PAGE))
@@ -746,10 +762,10 @@ mod tests {
 
     const SETTINGS: JobSettings = JobSettings { threshold: 0, chunk: 7, pause: Duration::ZERO };
 
-    async fn home_of(db: &SqlitePool, users: &[UserId]) -> Vec<i64> {
+    async fn home_of(db: &AnyPool, users: &[UserId]) -> Vec<i64> {
         let mut homes = Vec::new();
         for u in users {
-            let home: Vec<i64> = sqlx::query_scalar("SELECT pool_id FROM enabled_users WHERE user_id = ?")
+            let home: Vec<i64> = sqlx::query_scalar("SELECT pool_id FROM enabled_users WHERE user_id = $1")
                 .bind(u.0)
                 .fetch_all(db)
                 .await
@@ -760,8 +776,8 @@ mod tests {
         homes
     }
 
-    async fn outcomes(db: &SqlitePool, job: JobId) -> Vec<(Option<String>, Option<String>)> {
-        sqlx::query_as("SELECT outcome, reason FROM job_users WHERE job_id = ? ORDER BY position")
+    async fn outcomes(db: &AnyPool, job: JobId) -> Vec<(Option<String>, Option<String>)> {
+        sqlx::query_as("SELECT outcome, reason FROM job_users WHERE job_id = $1 ORDER BY position")
             .bind(job.0)
             .fetch_all(db)
             .await
@@ -789,7 +805,7 @@ mod tests {
         assert!(outcomes(&db, job).await.iter().all(|o| o.0.as_deref() == Some("moved")));
         let audited: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_event_users u JOIN jobs j ON j.event_id = u.event_id
-             WHERE j.id = ? AND u.outcome = 'moved' AND u.source_pool = 'pool01.contoso.com'",
+             WHERE j.id = $1 AND u.outcome = 'moved' AND u.source_pool = 'pool01.contoso.com'",
         )
         .bind(job.0)
         .fetch_one(&db)
@@ -895,7 +911,7 @@ mod tests {
             skipped.items.iter().all(|l| l.outcome == JobUserOutcome::Skipped(ConfigureSkip::EarlierVersion))
         );
         let on: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM enabled_users WHERE public_im AND user_id IN ({})",
+            "SELECT COUNT(*) FROM enabled_users WHERE public_im = 1 AND user_id IN ({})",
             r2.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
         ))
         .fetch_one(&db)
@@ -973,7 +989,7 @@ mod tests {
         let crashed = create(&users[20..]).await.unwrap();
         run_chunk(&db, suspended, 10).await.unwrap();
         // What `suspend` leaves; the other job was running when the process died.
-        sqlx::query("UPDATE jobs SET state = 'interrupted', resume_at_start = 1 WHERE id = ?")
+        sqlx::query("UPDATE jobs SET state = 'interrupted', resume_at_start = 1 WHERE id = $1")
             .bind(suspended.0)
             .execute(&db)
             .await
@@ -1006,12 +1022,8 @@ mod tests {
             .await
             .unwrap();
         run_chunk(&db, job, 7).await.unwrap();
-        sqlx::query(
-            "CREATE TEMP TRIGGER fail_chunk BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END",
-        )
-        .execute(&db)
-        .await
-        .unwrap();
+        crate::server::storage::db::inject_failure(&db, "fail_chunk", "INSERT", "audit_event_users", None)
+            .await;
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Failed);
         let failed = load(&db, job).await.unwrap();
         assert_eq!(
@@ -1020,7 +1032,7 @@ mod tests {
         );
         let homes = home_of(&db, &users).await;
         assert_eq!(homes.iter().filter(|p| **p == to.0).count(), 7, "the failed chunk moved nobody");
-        sqlx::query("DROP TRIGGER fail_chunk").execute(&db).await.unwrap();
+        crate::server::storage::db::remove_failure(&db, "fail_chunk", "audit_event_users").await;
         reopen(&db, (&operator()).into(), job).await.unwrap();
         assert_eq!(drive(db.clone(), job, SETTINGS).await, JobState::Completed);
         assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
@@ -1037,7 +1049,7 @@ mod tests {
         let order: Vec<UserId> =
             lines(&db, job, JobLineFilter::All, 1).await.unwrap().items.iter().map(|l| l.id).collect();
         // Before the job reaches them: one user is disabled for the service, one already moved.
-        sqlx::query("DELETE FROM enabled_users WHERE user_id = ?")
+        sqlx::query("DELETE FROM enabled_users WHERE user_id = $1")
             .bind(order[11].0)
             .execute(&db)
             .await
@@ -1056,7 +1068,7 @@ mod tests {
     async fn a_job_is_validated_as_a_whole_before_it_starts() {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
-        sqlx::query("UPDATE pools SET capacity = 1 WHERE id = ?").bind(to.0).execute(&db).await.unwrap();
+        sqlx::query("UPDATE pools SET capacity = 1 WHERE id = $1").bind(to.0).execute(&db).await.unwrap();
         let users = users_of(&db, from, 10).await;
         assert!(matches!(
             crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false).await,

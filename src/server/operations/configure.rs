@@ -11,8 +11,11 @@ use crate::domain::operator::Operator;
 use crate::domain::user::UserId;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::security::audit;
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::AnyConnection;
 
 /// The configure's view of enabled users: each with the reason it cannot be configured, if any.
 fn line_of(user: super::EnabledUser) -> ConfigureLine {
@@ -26,10 +29,10 @@ fn line_of(user: super::EnabledUser) -> ConfigureLine {
     }
 }
 
-async fn check_change(conn: &mut SqliteConnection, change: &SettingsChange) -> Result<(), AppError> {
+async fn check_change(conn: &mut AnyConnection, change: &SettingsChange) -> Result<(), AppError> {
     change.validate()?;
     if let Some(Some(policy)) = &change.meeting_policy {
-        let known: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = ?")
+        let known: Option<String> = sqlx::query_scalar("SELECT name FROM meeting_policies WHERE name = $1")
             .bind(policy)
             .fetch_optional(&mut *conn)
             .await?;
@@ -39,7 +42,7 @@ async fn check_change(conn: &mut SqliteConnection, change: &SettingsChange) -> R
 }
 
 async fn prepare(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     change: &SettingsChange,
 ) -> Result<ConfigurePreview, AppError> {
@@ -69,7 +72,7 @@ impl super::Operation for Configure {
     type Run = ConfigureRun;
 
     async fn plan(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         users: &[UserId],
         change: &SettingsChange,
     ) -> Result<ConfigurePreview, AppError> {
@@ -95,7 +98,7 @@ impl super::Operation for Configure {
     /// Applies the change to the planned users that can take it; the others are recorded with
     /// their reason.
     async fn apply(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: ConfigurePreview,
         change: &SettingsChange,
@@ -132,7 +135,7 @@ impl super::Operation for Configure {
     }
 
     async fn create_job(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: &ConfigurePreview,
         change: &SettingsChange,
@@ -152,7 +155,7 @@ impl super::Operation for Configure {
 /// as they are now and changed, or skipped with the reason. The meeting policy is checked
 /// again: it may have been removed since the job started.
 pub(crate) async fn run_chunk(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     change: &SettingsChange,
 ) -> Result<Vec<ChunkLine>, AppError> {
@@ -181,8 +184,8 @@ pub(crate) async fn run_chunk(
 }
 
 /// One UPDATE setting the changed columns for every user that changes.
-async fn update(conn: &mut SqliteConnection, users: &[i64], change: &SettingsChange) -> Result<(), AppError> {
-    let mut qb = QueryBuilder::<Sqlite>::new("UPDATE enabled_users SET ");
+async fn update(conn: &mut AnyConnection, users: &[i64], change: &SettingsChange) -> Result<(), AppError> {
+    let mut qb = SqlBuilder::new(Engine::of(conn), "UPDATE enabled_users SET ");
     let mut set = qb.separated(", ");
     for (column, value) in [
         ("federation", change.federation),
@@ -190,7 +193,7 @@ async fn update(conn: &mut SqliteConnection, users: &[i64], change: &SettingsCha
         ("public_im", change.public_im),
     ] {
         if let Some(value) = value {
-            set.push(column).push_unseparated(" = ").push_bind_unseparated(value);
+            set.push(column).push_unseparated(" = ").push_bind_unseparated(Flag(value));
         }
     }
     if change.enable_enhanced_presence {
@@ -205,9 +208,10 @@ async fn update(conn: &mut SqliteConnection, users: &[i64], change: &SettingsCha
     if let Some(telephony) = change.telephony {
         set.push("telephony = ").push_bind_unseparated(telephony.as_str());
     }
-    qb.push(" WHERE user_id IN (SELECT value FROM json_each(")
-        .push_bind(serde_json::to_string(users).map_err(|_| AppError::INTERNAL)?)
-        .push("))");
+    let engine = Engine::of(conn);
+    qb.push(" WHERE user_id IN (SELECT value FROM ")
+        .push_bind_in(serde_json::to_string(users).map_err(|_| AppError::INTERNAL)?, |p| engine.id_rows(p))
+        .push(" ids)");
     qb.build().execute(&mut *conn).await?;
     Ok(())
 }
@@ -249,13 +253,17 @@ mod tests {
     use crate::domain::search::UserTarget;
     use crate::domain::user::{ArchivingPolicy, Telephony};
     use crate::server::operations::moves::tests::{deployment, operator, pool, users_of};
-    use sqlx::SqlitePool;
+    use sqlx::AnyPool;
 
     #[derive(sqlx::FromRow, Debug, PartialEq, Clone)]
     struct Settings {
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         federation: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         remote_access: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         public_im: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         enhanced_presence: bool,
         archiving: String,
         meeting_policy: Option<String>,
@@ -264,7 +272,7 @@ mod tests {
 
     /// The preview of a target, through a selection as the wizard makes it.
     async fn preview(
-        db: &SqlitePool,
+        db: &AnyPool,
         target: &UserTarget,
         change: &SettingsChange,
     ) -> Result<ConfigurePreview, AppError> {
@@ -275,7 +283,7 @@ mod tests {
     }
 
     async fn run(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
         change: &SettingsChange,
@@ -283,10 +291,10 @@ mod tests {
         super::super::apply_now::<Configure>(db, operator, users, change).await
     }
 
-    async fn settings(db: &SqlitePool, id: UserId) -> Settings {
+    async fn settings(db: &AnyPool, id: UserId) -> Settings {
         sqlx::query_as(
             "SELECT federation, remote_access, public_im, enhanced_presence, archiving, meeting_policy, telephony
-             FROM enabled_users WHERE user_id = ?",
+             FROM enabled_users WHERE user_id = $1",
         )
         .bind(id.0)
         .fetch_one(db)
@@ -336,7 +344,7 @@ mod tests {
         }
         // The audit record holds every user's outcome, written with the change.
         let outcomes: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT outcome, reason FROM audit_event_users WHERE event_id = ? ORDER BY outcome, reason",
+            "SELECT outcome, reason FROM audit_event_users WHERE event_id = $1 ORDER BY outcome, reason",
         )
         .bind(run.event_id)
         .fetch_all(&db)
@@ -349,7 +357,7 @@ mod tests {
         assert_eq!(count("skipped", Some("unassigned")), 1);
     }
 
-    async fn settings_of(db: &SqlitePool, ids: &[UserId]) -> Vec<Settings> {
+    async fn settings_of(db: &AnyPool, ids: &[UserId]) -> Vec<Settings> {
         let mut out = Vec::new();
         for id in ids {
             out.push(settings(db, *id).await);

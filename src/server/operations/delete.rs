@@ -9,8 +9,9 @@ use crate::domain::operator::Operator;
 use crate::domain::user::UserId;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::security::audit;
+use crate::server::storage::db::Engine;
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// The delete's view of enabled users.
 fn line_of(user: super::EnabledUser) -> DeleteLine {
@@ -23,7 +24,7 @@ fn line_of(user: super::EnabledUser) -> DeleteLine {
     }
 }
 
-async fn prepare(conn: &mut SqliteConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
+async fn prepare(conn: &mut AnyConnection, users: &[UserId]) -> Result<DeletePreview, AppError> {
     let users: Vec<DeleteLine> =
         super::enabled_users_all(conn, users, MAX_DELETE).await?.into_iter().map(line_of).collect();
     Ok(DeletePreview { count: users.len() as u64, totals: delete_totals(&users), users })
@@ -39,7 +40,7 @@ impl super::Operation for Delete {
     type Preview = DeletePreview;
     type Run = DeleteRun;
 
-    async fn plan(conn: &mut SqliteConnection, users: &[UserId], _: &()) -> Result<DeletePreview, AppError> {
+    async fn plan(conn: &mut AnyConnection, users: &[UserId], _: &()) -> Result<DeletePreview, AppError> {
         prepare(conn, users).await
     }
 
@@ -61,7 +62,7 @@ impl super::Operation for Delete {
 
     /// Deletes exactly the planned users' server data and enablement, with the audit record.
     async fn apply(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: DeletePreview,
         _: &(),
@@ -85,7 +86,7 @@ impl super::Operation for Delete {
     }
 
     async fn create_job(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: &DeletePreview,
         _: &(),
@@ -100,7 +101,7 @@ impl super::Operation for Delete {
 
 /// The audit event of a delete, with the planned totals (and its job, if it runs as one).
 async fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     preview: &DeletePreview,
     job: Option<i64>,
@@ -117,8 +118,9 @@ async fn record_event(
 }
 
 /// The data rows and their counts go with the enablement (ON DELETE CASCADE).
-async fn delete(conn: &mut SqliteConnection, users: &[UserId]) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM json_each(?))")
+async fn delete(conn: &mut AnyConnection, users: &[UserId]) -> Result<(), AppError> {
+    let ids = Engine::of(conn).id_rows("$1");
+    sqlx::query(&format!("DELETE FROM enabled_users WHERE user_id IN (SELECT value FROM {ids} ids)"))
         .bind(serde_json::to_string(users).map_err(|_| AppError::INTERNAL)?)
         .execute(&mut *conn)
         .await?;
@@ -127,7 +129,7 @@ async fn delete(conn: &mut SqliteConnection, users: &[UserId]) -> Result<(), App
 
 /// One chunk of a delete job, in the job's transaction: the users still enabled are deleted.
 pub(crate) async fn run_chunk(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
 ) -> Result<Vec<ChunkLine>, AppError> {
     let lines: Vec<DeleteLine> = super::enabled_users(conn, users).await?.into_iter().map(line_of).collect();
@@ -152,10 +154,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::domain::search::UserTarget;
     use crate::server::operations::moves::tests::{deployment, miscounted_users, operator, pool, users_of};
-    use sqlx::SqlitePool;
+    use sqlx::AnyPool;
 
     /// The preview of a target, through a selection as the wizard makes it.
-    async fn preview(db: &SqlitePool, target: &UserTarget) -> Result<DeletePreview, AppError> {
+    async fn preview(db: &AnyPool, target: &UserTarget) -> Result<DeletePreview, AppError> {
         use crate::domain::operation::SelectionSource;
         let selection =
             super::super::selection::create(db, &operator(), &SelectionSource::Users(target.clone())).await?;
@@ -164,7 +166,7 @@ pub(crate) mod tests {
 
     /// Plans and deletes these users at once.
     pub(crate) async fn run(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
     ) -> Result<DeleteRun, AppError> {
@@ -173,14 +175,14 @@ pub(crate) mod tests {
 
     /// Records the delete of these users as a job, without starting it.
     pub(crate) async fn create_job(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
     ) -> Result<JobId, AppError> {
         super::super::create_job_now::<Delete>(db, operator, users, &()).await
     }
 
-    async fn count(db: &SqlitePool, sql: &str) -> i64 {
+    async fn count(db: &AnyPool, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
     }
 
@@ -232,7 +234,7 @@ pub(crate) mod tests {
         assert_eq!(run_again(&db, &users).await, Some(AppError::UnknownUsers));
     }
 
-    async fn run_again(db: &SqlitePool, users: &[UserId]) -> Option<AppError> {
+    async fn run_again(db: &AnyPool, users: &[UserId]) -> Option<AppError> {
         run(db, &operator(), users).await.err()
     }
 
@@ -242,14 +244,15 @@ pub(crate) mod tests {
         let pool01 = pool(&db, "pool01.contoso.com").await;
         let users = users_of(&db, pool01, 5).await;
         // Make the delete of the last user's meetings fail half-way through the statement.
-        sqlx::query(&format!(
-            "CREATE TRIGGER fail_delete BEFORE DELETE ON meetings WHEN OLD.user_id = {}
-             BEGIN SELECT RAISE(ABORT, 'injected'); END",
-            users[4].0
-        ))
-        .execute(&db)
-        .await
-        .unwrap();
+        let condition = format!("OLD.user_id = {}", users[4].0);
+        crate::server::storage::db::inject_failure(
+            &db,
+            "fail_delete",
+            "DELETE",
+            "meetings",
+            Some(&condition),
+        )
+        .await;
         let has_meetings =
             count(&db, &format!("SELECT COUNT(*) FROM meetings WHERE user_id = {}", users[4].0)).await;
         assert!(has_meetings > 0, "the test needs a user with meetings");

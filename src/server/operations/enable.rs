@@ -12,26 +12,29 @@ use crate::domain::pool::{Pool, PoolState};
 use crate::domain::sip::SipUri;
 use crate::domain::user::{DirectoryUser, UserId, distinct_selection};
 use crate::server::directory::records::{DIRECTORY_COLUMNS, DirectoryRecord};
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
 use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
 use crate::server::{now, security::audit};
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeSet;
 
 /// Directory users not yet enabled, matching the filter.
-fn push_candidates_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, query: &'a DirectoryQuery) {
+fn push_candidates_filter<'a>(qb: &mut SqlBuilder<'a>, query: &'a DirectoryQuery) {
     qb.push(
         " FROM directory_users d WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id)",
     );
     if !query.text.is_empty() {
         let pattern = like_contains_pattern(&query.text);
-        qb.push(" AND (d.display_name LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR d.sam_account_name LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR d.email LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
+        qb.push(" AND (")
+            .push_like("d.display_name", pattern.clone())
+            .push(" OR ")
+            .push_like("d.sam_account_name", pattern.clone())
+            .push(" OR ")
+            .push_like("d.email", pattern)
+            .push(")");
     }
     if let Some(container) = &query.container {
         qb.push(" AND d.container = ").push_bind(container);
@@ -41,12 +44,13 @@ fn push_candidates_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, query: &'a Dire
     }
 }
 
-pub async fn candidates(db: &SqlitePool, query: &DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
+pub async fn candidates(db: &AnyPool, query: &DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
     query.validate()?;
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+    let mut count = SqlBuilder::new(crate::server::storage::db::engine(db), "SELECT COUNT(*)");
     push_candidates_filter(&mut count, query);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {DIRECTORY_COLUMNS}"));
+    let mut select =
+        SqlBuilder::new(crate::server::storage::db::engine(db), format!("SELECT {DIRECTORY_COLUMNS}"));
     push_candidates_filter(&mut select, query);
     select
         .push(" ORDER BY d.display_name COLLATE NOCASE, d.id LIMIT ")
@@ -64,16 +68,16 @@ pub async fn candidates(db: &SqlitePool, query: &DirectoryQuery) -> Result<Page<
 
 /// Every user the filter matches (for "select all results"), at most one more than a batch
 /// takes so that the caller can tell the operator the selection is too large.
-pub async fn candidate_ids(db: &SqlitePool, query: &DirectoryQuery) -> Result<Vec<UserId>, AppError> {
+pub async fn candidate_ids(db: &AnyPool, query: &DirectoryQuery) -> Result<Vec<UserId>, AppError> {
     query.validate()?;
-    let mut select = QueryBuilder::<Sqlite>::new("SELECT d.id");
+    let mut select = SqlBuilder::new(crate::server::storage::db::engine(db), "SELECT d.id");
     push_candidates_filter(&mut select, query);
     select.push(" ORDER BY d.display_name COLLATE NOCASE, d.id LIMIT ").push_bind(MAX_BATCH as i64 + 1);
     let ids: Vec<i64> = select.build_query_scalar().fetch_all(db).await?;
     Ok(ids.into_iter().map(UserId).collect())
 }
 
-pub async fn choices(db: &SqlitePool) -> Result<EnableChoices, AppError> {
+pub async fn choices(db: &AnyPool) -> Result<EnableChoices, AppError> {
     let containers = sqlx::query_scalar(
         "SELECT DISTINCT container FROM directory_users d
          WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) ORDER BY container",
@@ -98,7 +102,7 @@ pub async fn choices(db: &SqlitePool) -> Result<EnableChoices, AppError> {
 
 /// Checks the request and plans it; used by the preview and, inside its transaction, the run.
 async fn prepare(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     options: &EnableOptions,
 ) -> Result<EnablePreview, AppError> {
@@ -114,7 +118,7 @@ async fn prepare(
     let domain = if options.source.needs_domain() {
         let domain = options.sip_domain.as_deref().map(str::trim).unwrap_or_default();
         let configured: Option<String> =
-            sqlx::query_scalar("SELECT domain FROM sip_domains WHERE domain = ?")
+            sqlx::query_scalar("SELECT domain FROM sip_domains WHERE domain = $1")
                 .bind(domain)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -127,11 +131,13 @@ async fn prepare(
     struct Row {
         #[sqlx(flatten)]
         directory: DirectoryRecord,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         enabled: bool,
     }
+    let id_rows = Engine::of(conn).id_rows("$1");
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {DIRECTORY_COLUMNS}, EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) AS enabled
-         FROM json_each(?) j JOIN directory_users d ON d.id = j.value
+         FROM {id_rows} j JOIN directory_users d ON d.id = j.value
          ORDER BY d.display_name COLLATE NOCASE, d.id"
     ))
     .bind(serde_json::to_string(&ids).unwrap_or_default())
@@ -150,14 +156,15 @@ async fn prepare(
         .filter_map(|c| generate_uri(options.source, options.sip_domain.as_deref(), &c.directory).ok())
         .map(|u| u.address().to_string())
         .collect();
-    let taken: Vec<String> = sqlx::query_scalar(
-        "SELECT lower(sip_uri) FROM enabled_users WHERE sip_uri IN (SELECT value FROM json_each(?))",
-    )
+    let taken: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT lower(sip_uri) FROM enabled_users WHERE sip_uri IN (SELECT value FROM {} uris)",
+        Engine::of(conn).text_rows("$1")
+    ))
     .bind(serde_json::to_string(&wanted).unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?;
     let users = plan(&candidates, &options, &taken.into_iter().collect());
-    let pool_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+    let pool_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1")
         .bind(pool.id.0)
         .fetch_one(&mut *conn)
         .await?;
@@ -185,7 +192,7 @@ impl super::Operation for Enable {
     type Run = EnableRun;
 
     async fn plan(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         users: &[UserId],
         options: &EnableOptions,
     ) -> Result<EnablePreview, AppError> {
@@ -210,7 +217,7 @@ impl super::Operation for Enable {
     /// Enables the users that have no problem, with the audit record; the others are reported
     /// with their reason.
     async fn apply(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: EnablePreview,
         options: &EnableOptions,
@@ -221,12 +228,13 @@ impl super::Operation for Enable {
             .filter(|u| u.can_enable())
             .filter_map(|u| u.sip_uri.as_ref().map(|s| (u.id.0, s.address())))
             .collect();
-        sqlx::query(
+        sqlx::query(&format!(
             "INSERT INTO enabled_users (user_id, sip_uri, pool_id, enhanced_presence)
-             SELECT value ->> 0, value ->> 1, ?, ? FROM json_each(?)",
-        )
+             SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, $1, $2 FROM {} users",
+            Engine::of(conn).json_rows("$3")
+        ))
         .bind(preview.pool.id.0)
-        .bind(options.enhanced_presence)
+        .bind(Flag(options.enhanced_presence))
         .bind(serde_json::to_string(&enabled).unwrap_or_default())
         .execute(&mut *conn)
         .await?;
@@ -264,9 +272,9 @@ fn outcome_row(u: &PlannedUser) -> serde_json::Value {
 }
 
 /// A past run, read back from the audit trail (for the XML export).
-pub async fn load_run(db: &SqlitePool, run_id: i64) -> Result<EnableRun, AppError> {
+pub async fn load_run(db: &AnyPool, run_id: i64) -> Result<EnableRun, AppError> {
     let event: Option<(i64, String)> =
-        sqlx::query_as("SELECT at, parameters FROM audit_events WHERE id = ? AND operation = 'enable'")
+        sqlx::query_as("SELECT at, parameters FROM audit_events WHERE id = $1 AND operation = 'enable'")
             .bind(run_id)
             .fetch_optional(db)
             .await?;
@@ -274,7 +282,7 @@ pub async fn load_run(db: &SqlitePool, run_id: i64) -> Result<EnableRun, AppErro
     let parameters: serde_json::Value = serde_json::from_str(&parameters).map_err(|_| AppError::INTERNAL)?;
     let fqdn = parameters["pool"].as_str().unwrap_or_default();
     let record: Option<PoolRecord> =
-        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.fqdn = ?"))
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.fqdn = $1"))
             .bind(fqdn)
             .fetch_optional(db)
             .await?;
@@ -283,7 +291,7 @@ pub async fn load_run(db: &SqlitePool, run_id: i64) -> Result<EnableRun, AppErro
     type OutcomeRow = (i64, String, String, Option<String>, Option<String>);
     let rows: Vec<OutcomeRow> = sqlx::query_as(
         "SELECT user_id, object_guid, display_name, sip_uri, reason FROM audit_event_users
-         WHERE event_id = ? ORDER BY rowid",
+         WHERE event_id = $1 ORDER BY display_name COLLATE NOCASE, user_id",
     )
     .bind(run_id)
     .fetch_all(db)
@@ -310,7 +318,7 @@ pub(crate) mod tests {
     use crate::server::storage::seed::tests::small_deployment;
 
     async fn preview(
-        db: &SqlitePool,
+        db: &AnyPool,
         users: &[UserId],
         options: &EnableOptions,
     ) -> Result<EnablePreview, AppError> {
@@ -318,7 +326,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) async fn run(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
         options: &EnableOptions,
@@ -336,7 +344,7 @@ pub(crate) mod tests {
         }
     }
 
-    async fn deployment() -> SqlitePool {
+    async fn deployment() -> AnyPool {
         let db = small_deployment().await;
         sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'useradmin', 'User Administrator', '-', 0)")
             .execute(&db)
@@ -345,9 +353,13 @@ pub(crate) mod tests {
         db
     }
 
-    async fn pool_id(db: &SqlitePool, fqdn: &str) -> PoolId {
+    async fn pool_id(db: &AnyPool, fqdn: &str) -> PoolId {
         PoolId(
-            sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = ?").bind(fqdn).fetch_one(db).await.unwrap(),
+            sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = $1")
+                .bind(fqdn)
+                .fetch_one(db)
+                .await
+                .unwrap(),
         )
     }
 
@@ -355,24 +367,24 @@ pub(crate) mod tests {
         EnableOptions { pool, source: SipAddressSource::Email, sip_domain: None, enhanced_presence: true }
     }
 
-    async fn counts(db: &SqlitePool) -> (i64, i64) {
+    async fn counts(db: &AnyPool) -> (i64, i64) {
         let enabled = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(db).await.unwrap();
         let events = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(db).await.unwrap();
         (enabled, events)
     }
 
     /// Directory users not yet enabled: with a mailbox and an enabled account, and the others.
-    async fn candidates_split(db: &SqlitePool) -> (Vec<UserId>, Vec<UserId>, Vec<UserId>) {
-        let rows: Vec<(i64, Option<String>, bool)> = sqlx::query_as(
+    async fn candidates_split(db: &AnyPool) -> (Vec<UserId>, Vec<UserId>, Vec<UserId>) {
+        let rows: Vec<(i64, Option<String>, crate::server::storage::flag::Flag)> = sqlx::query_as(
             "SELECT d.id, d.email, d.account_enabled FROM directory_users d
              WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) ORDER BY d.id",
         )
         .fetch_all(db)
         .await
         .unwrap();
-        let good = rows.iter().filter(|r| r.1.is_some() && r.2).map(|r| UserId(r.0)).collect();
+        let good = rows.iter().filter(|r| r.1.is_some() && r.2.0).map(|r| UserId(r.0)).collect();
         let no_mail = rows.iter().filter(|r| r.1.is_none()).map(|r| UserId(r.0)).collect();
-        let disabled = rows.iter().filter(|r| r.1.is_some() && !r.2).map(|r| UserId(r.0)).collect();
+        let disabled = rows.iter().filter(|r| r.1.is_some() && !r.2.0).map(|r| UserId(r.0)).collect();
         (good, no_mail, disabled)
     }
 
@@ -402,8 +414,8 @@ pub(crate) mod tests {
                 .all(|w| w[0].display_name.to_lowercase() <= w[1].display_name.to_lowercase())
         );
         assert_eq!(counts(&db).await, (before + 3, events_before + 1));
-        let stored: Vec<(String, i64, bool)> = sqlx::query_as(
-            "SELECT sip_uri, pool_id, enhanced_presence FROM enabled_users WHERE user_id IN (?, ?, ?) ORDER BY user_id",
+        let stored: Vec<(String, i64, crate::server::storage::flag::Flag)> = sqlx::query_as(
+            "SELECT sip_uri, pool_id, enhanced_presence FROM enabled_users WHERE user_id IN ($1, $2, $3) ORDER BY user_id",
         )
         .bind(good[0].0)
         .bind(good[1].0)
@@ -414,10 +426,11 @@ pub(crate) mod tests {
         for (sip, pool_id, ep) in &stored {
             assert_eq!(sip, &sip.to_lowercase());
             assert_eq!(*pool_id, pool.0);
-            assert!(*ep);
+            assert!(ep.0);
         }
         let outcomes: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT user_id, outcome, reason FROM audit_event_users WHERE event_id = ? ORDER BY rowid",
+            "SELECT user_id, outcome, reason FROM audit_event_users WHERE event_id = $1
+             ORDER BY display_name COLLATE NOCASE, user_id",
         )
         .bind(result.run_id)
         .fetch_all(&db)
@@ -504,15 +517,18 @@ pub(crate) mod tests {
         let db = deployment().await;
         let pool = pool_id(&db, "pool02.contoso.com").await;
         // Two new directory users with the same name, and one named like an enabled user.
-        let (taken_given, taken_surname, taken_uri): (String, String, String) = sqlx::query_as(
+        let named: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT d.given_name, d.surname, e.sip_uri FROM enabled_users e JOIN directory_users d ON d.id = e.user_id
-             WHERE e.sip_uri = lower(d.given_name) || '.' || lower(d.surname) || '@contoso.com'
-               AND d.given_name GLOB '[A-Za-z]*' AND d.surname GLOB '[A-Za-z]*'
-               AND NOT d.given_name GLOB '*[^A-Za-z]*' AND NOT d.surname GLOB '*[^A-Za-z]*' LIMIT 1",
+             WHERE e.sip_uri = lower(d.given_name) || '.' || lower(d.surname) || '@contoso.com' ORDER BY e.user_id",
         )
-        .fetch_one(&db)
+        .fetch_all(&db)
         .await
         .unwrap();
+        let letters = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic());
+        let (taken_given, taken_surname, taken_uri) = named
+            .into_iter()
+            .find(|(g, s, _)| letters(g) && letters(s))
+            .expect("a user named in plain letters");
         let mut ids = Vec::new();
         for (i, (given, surname)) in
             [("Paul", "Zwilling"), ("Paul", "Zwilling"), (taken_given.as_str(), taken_surname.as_str())]
@@ -521,7 +537,7 @@ pub(crate) mod tests {
         {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO directory_users (object_guid, display_name, given_name, surname, sam_account_name,
-                 user_principal_name, email, container) VALUES (?, ?, ?, ?, ?, ?, NULL, 'OU=Test') RETURNING id",
+                 user_principal_name, email, container) VALUES ($1, $2, $3, $4, $5, $6, NULL, 'OU=Test') RETURNING id",
             )
             .bind(format!("dup-{i}"))
             .bind(format!("{given} {surname}"))
@@ -553,12 +569,12 @@ pub(crate) mod tests {
     async fn a_batch_that_would_overfill_the_pool_is_refused_with_the_numbers() {
         let db = deployment().await;
         let pool = pool_id(&db, "se01.contoso.com").await;
-        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1")
             .bind(pool.0)
             .fetch_one(&db)
             .await
             .unwrap();
-        sqlx::query("UPDATE pools SET capacity = ? WHERE id = ?")
+        sqlx::query("UPDATE pools SET capacity = $1 WHERE id = $2")
             .bind(used + 1)
             .bind(pool.0)
             .execute(&db)
@@ -581,10 +597,8 @@ pub(crate) mod tests {
         let (good, ..) = candidates_split(&db).await;
         let before = counts(&db).await;
         // Fail the last statement of the transaction: the audit of per-user outcomes.
-        sqlx::query("CREATE TEMP TRIGGER fail_audit BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END")
-            .execute(&db)
-            .await
-            .unwrap();
+        crate::server::storage::db::inject_failure(&db, "fail_audit", "INSERT", "audit_event_users", None)
+            .await;
         assert_eq!(run(&db, &operator(), &good[..5], &options(pool)).await.err(), Some(AppError::INTERNAL));
         assert_eq!(counts(&db).await, before);
     }

@@ -8,12 +8,12 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 /// The results file of a past enable run, recorded as a download: its file name and content.
 pub async fn enable_results_file(
-    db: &sqlx::SqlitePool,
+    db: &sqlx::AnyPool,
     operator: &crate::domain::operator::Operator,
     run_id: i64,
 ) -> Result<(String, String), AppError> {
     let run = crate::server::operations::enable::load_run(db, run_id).await?;
-    let run_by: String = sqlx::query_scalar("SELECT operator_name FROM audit_events WHERE id = ?")
+    let run_by: String = sqlx::query_scalar("SELECT operator_name FROM audit_events WHERE id = $1")
         .bind(run_id)
         .fetch_one(db)
         .await?;

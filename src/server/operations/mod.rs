@@ -23,10 +23,11 @@ use crate::server::directory::users::DataCountsRecord;
 use crate::server::jobs::JobSettings;
 use crate::server::now;
 use crate::server::security::operators::{random_token, token_hash};
+use crate::server::storage::db::Engine;
 use crate::server::storage::db::{in_write, read_snapshot};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// What one operation is: how it plans, what of a plan must not change before the run, how it
 /// applies a plan inline and how it records one as a job.
@@ -42,7 +43,7 @@ pub trait Operation {
     /// Plans the operation on these users from their state now. Refuses bad options and users
     /// the operation cannot take (unknown, too many).
     fn plan(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         users: &[UserId],
         options: &Self::Options,
     ) -> impl Future<Output = Result<Self::Preview, AppError>> + Send;
@@ -62,7 +63,7 @@ pub trait Operation {
 
     /// Applies the plan in the caller's transaction, with its audit record.
     fn apply(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: Self::Preview,
         options: &Self::Options,
@@ -75,7 +76,7 @@ pub trait Operation {
     /// counts, its users in plan order); the job's task does the work. Only asked of operations
     /// that run as jobs; the others keep this default.
     fn create_job(
-        _conn: &mut SqliteConnection,
+        _conn: &mut AnyConnection,
         _operator: &Operator,
         _preview: &Self::Preview,
         _options: &Self::Options,
@@ -101,7 +102,7 @@ pub(crate) struct EnabledUser {
 /// the trigger-maintained counts). Users no longer enabled are simply not there: a job's chunk
 /// reports them; a plan refuses them (`enabled_users_all`).
 pub(crate) async fn enabled_users(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     ids: &[UserId],
 ) -> Result<Vec<EnabledUser>, AppError> {
     #[derive(sqlx::FromRow)]
@@ -109,6 +110,7 @@ pub(crate) async fn enabled_users(
         user_id: i64,
         display_name: String,
         sip_uri: String,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         converted_to_ep: bool,
         pool_id: i64,
         fqdn: String,
@@ -117,16 +119,17 @@ pub(crate) async fn enabled_users(
         #[sqlx(flatten)]
         data: DataCountsRecord,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT e.user_id, d.display_name, e.sip_uri, e.converted_to_ep, e.pool_id, p.fqdn, p.version, p.state,
                 n.contacts, n.contact_groups, n.allowed, n.blocked, n.meetings, n.presence_items
-         FROM json_each(?) ids
+         FROM {} ids
          JOIN enabled_users e ON e.user_id = ids.value
          JOIN directory_users d ON d.id = e.user_id
          JOIN pools p ON p.id = e.pool_id
          JOIN user_data_counts n ON n.user_id = e.user_id
          ORDER BY d.display_name COLLATE NOCASE, e.user_id",
-    )
+        Engine::of(conn).id_rows("$1")
+    ))
     .bind(serde_json::to_string(ids).map_err(|_| AppError::INTERNAL)?)
     .fetch_all(&mut *conn)
     .await?;
@@ -152,7 +155,7 @@ pub(crate) async fn enabled_users(
 /// deleted (or never enabled) since the list was shown refuses the whole operation rather than
 /// act on a set the operator did not see.
 pub(crate) async fn enabled_users_all(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     max: usize,
 ) -> Result<Vec<EnabledUser>, AppError> {
@@ -167,7 +170,7 @@ pub(crate) async fn enabled_users_all(
 /// What the operation would do to the selection's users; changes nothing but storing the
 /// preview token that its run names.
 pub async fn preview<O: Operation>(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     selection: SelectionId,
     options: &O::Options,
@@ -182,13 +185,13 @@ pub async fn preview<O: Operation>(
     let token = random_token();
     let options_json = serde_json::to_string(options).map_err(|_| AppError::INTERNAL)?;
     in_write(db, async |conn| {
-        sqlx::query("DELETE FROM previews WHERE created_at < ?")
+        sqlx::query("DELETE FROM previews WHERE created_at < $1")
             .bind(now() - PREVIEW_TOKEN_MINUTES * 60)
             .execute(&mut *conn)
             .await?;
         sqlx::query(
             "INSERT INTO previews (token_hash, operator_id, selection_id, kind, options, fingerprint, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token_hash(&token))
         .bind(operator.id.0)
@@ -216,14 +219,14 @@ struct StoredPreview {
 /// The operator's unused, unexpired preview of this kind behind `token`; anything else is
 /// `PreviewExpired` (a token of another operator is as good as unknown).
 async fn stored_preview(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     kind: OperationKind,
     token: &PreviewToken,
 ) -> Result<StoredPreview, AppError> {
     let row: Option<(i64, String, String)> = sqlx::query_as(
         "SELECT selection_id, options, fingerprint FROM previews
-         WHERE token_hash = ? AND operator_id = ? AND kind = ? AND used_at IS NULL AND created_at >= ?",
+         WHERE token_hash = $1 AND operator_id = $2 AND kind = $3 AND used_at IS NULL AND created_at >= $4",
     )
     .bind(token_hash(&token.0))
     .bind(operator.id.0)
@@ -243,7 +246,7 @@ fn options_of<O: Operation>(stored: &StoredPreview) -> Result<O::Options, AppErr
 /// Whether running this preview needs the operator's password again; asked before the run,
 /// whose transaction must not wait for a password check.
 pub async fn needs_step_up<O: Operation>(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     token: &PreviewToken,
 ) -> Result<bool, AppError> {
@@ -256,7 +259,7 @@ pub async fn needs_step_up<O: Operation>(
 /// applies it — at most the job threshold's users inline, in this one transaction; more as a
 /// job recorded in it, whose task starts once it is committed. The token is then used up.
 pub async fn run<O: Operation>(
-    db: &SqlitePool,
+    db: &AnyPool,
     jobs: JobSettings,
     operator: &Operator,
     token: &PreviewToken,
@@ -276,7 +279,7 @@ pub async fn run<O: Operation>(
         if O::fingerprint(&plan) != stored.fingerprint {
             return Err(AppError::SelectionChanged);
         }
-        sqlx::query("UPDATE previews SET used_at = ? WHERE token_hash = ?")
+        sqlx::query("UPDATE previews SET used_at = $1 WHERE token_hash = $2")
             .bind(now())
             .bind(token_hash(&token.0))
             .execute(&mut *conn)
@@ -299,7 +302,7 @@ pub async fn run<O: Operation>(
 /// rules, which need no preview in between.
 #[cfg(test)]
 pub async fn apply_now<O: Operation>(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     users: &[UserId],
     options: &O::Options,
@@ -314,7 +317,7 @@ pub async fn apply_now<O: Operation>(
 /// Records the plan of these users as a job and starts nothing: for tests of the job engine.
 #[cfg(test)]
 pub async fn create_job_now<O: Operation>(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     users: &[UserId],
     options: &O::Options,

@@ -14,9 +14,11 @@ use crate::domain::pool::PoolId;
 use crate::domain::user::UserId;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::security::audit;
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
 use crate::server::topology::pools::{POOL_COLUMNS, PoolRecord};
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// The tables holding each kind of user data.
 fn tables(kind: DataKind) -> &'static [&'static str] {
@@ -31,7 +33,7 @@ fn tables(kind: DataKind) -> &'static [&'static str] {
 /// Plans the move of these users from their state now: per user what moves, what is kept and
 /// what is lost, or why the user is refused; the destination must be usable and have room.
 pub(crate) async fn prepare(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     destination: PoolId,
     force: bool,
@@ -60,7 +62,7 @@ pub(crate) async fn prepare(
         };
         plans.push(plan_user(&candidate, &destination, force));
     }
-    let destination_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+    let destination_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1")
         .bind(destination.id.0)
         .fetch_one(&mut *conn)
         .await?;
@@ -94,7 +96,7 @@ impl super::Operation for Move {
     type Run = MoveRun;
 
     async fn plan(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         users: &[UserId],
         options: &MoveOptions,
     ) -> Result<MovePreview, AppError> {
@@ -120,7 +122,7 @@ impl super::Operation for Move {
     }
 
     async fn apply(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: MovePreview,
         _: &MoveOptions,
@@ -142,7 +144,7 @@ impl super::Operation for Move {
     }
 
     async fn create_job(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: &MovePreview,
         options: &MoveOptions,
@@ -164,7 +166,7 @@ impl super::Operation for Move {
 /// One chunk of a move job, in the job's transaction: these (enabled) users are planned from
 /// their state now and moved.
 pub(crate) async fn run_chunk(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     destination: PoolId,
     force: bool,
@@ -192,7 +194,7 @@ pub(crate) async fn run_chunk(
 /// The audit event of a move (or force move) to the preview's destination, with `counts`: what
 /// was done, or for a job what is planned.
 async fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     preview: &MovePreview,
     counts: serde_json::Value,
@@ -208,27 +210,28 @@ async fn record_event(
 /// Applies a plan inside the caller's transaction: the users that move change home pool, and
 /// their data is deleted where the destination cannot hold it or the move is forced (the rest
 /// of their data follows the home pool).
-pub(crate) async fn change(conn: &mut SqliteConnection, preview: &MovePreview) -> Result<(), AppError> {
+pub(crate) async fn change(conn: &mut AnyConnection, preview: &MovePreview) -> Result<(), AppError> {
     let moving: Vec<i64> = preview.users.iter().filter(|u| u.moves()).map(|u| u.id.0).collect();
     if moving.is_empty() {
         return Ok(());
     }
     let moving_json = serde_json::to_string(&moving).unwrap_or_default();
+    let moving_ids = Engine::of(conn).id_rows("$1");
     let dest = &preview.destination;
     for kind in DataKind::ALL.into_iter().filter(|kind| preview.force || !holds(dest.version, *kind)) {
         for table in tables(kind) {
-            let sql = format!("DELETE FROM {table} WHERE user_id IN (SELECT value FROM json_each(?))");
+            let sql = format!("DELETE FROM {table} WHERE user_id IN (SELECT value FROM {moving_ids} ids)");
             sqlx::query(&sql).bind(&moving_json).execute(&mut *conn).await?;
         }
     }
     // A pool without enhanced presence turns it off for the users it receives.
-    sqlx::query(
-        "UPDATE enabled_users SET pool_id = ?1, enhanced_presence = enhanced_presence AND ?2
-         WHERE user_id IN (SELECT value FROM json_each(?3))",
-    )
-    .bind(dest.id.0)
-    .bind(dest.version.supports_enhanced_presence())
+    sqlx::query(&format!(
+        "UPDATE enabled_users SET pool_id = $2, enhanced_presence = enhanced_presence * $3
+         WHERE user_id IN (SELECT value FROM {moving_ids} ids)"
+    ))
     .bind(&moving_json)
+    .bind(dest.id.0)
+    .bind(Flag(dest.version.supports_enhanced_presence()))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -259,14 +262,14 @@ pub(crate) mod tests {
     use crate::domain::moves::MoveRefusal;
     use crate::domain::operator::{OperatorId, Role};
     use crate::server::storage::seed;
-    use sqlx::SqlitePool;
+    use sqlx::AnyPool;
 
     const DATA_TABLES: [&str; 5] =
         ["contacts", "contact_groups", "access_entries", "meetings", "presence_items"];
 
     /// Plans and moves these users at once (the run of a preview, without the browser).
     pub(crate) async fn run(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
         destination: PoolId,
@@ -277,7 +280,7 @@ pub(crate) mod tests {
     }
 
     async fn preview(
-        db: &SqlitePool,
+        db: &AnyPool,
         users: &[UserId],
         destination: PoolId,
         force: bool,
@@ -287,7 +290,7 @@ pub(crate) mod tests {
 
     /// Records the move of these users as a job, without starting it.
     pub(crate) async fn create_job(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
         destination: PoolId,
@@ -306,7 +309,7 @@ pub(crate) mod tests {
         }
     }
 
-    async fn with_operator(db: &SqlitePool) {
+    async fn with_operator(db: &AnyPool) {
         sqlx::query(
             "INSERT INTO operators (id, username, display_name, password_hash, created_at)
              VALUES (1, 'useradmin', 'User Administrator', '-', 0)",
@@ -316,20 +319,24 @@ pub(crate) mod tests {
         .unwrap();
     }
 
-    pub(crate) async fn deployment() -> SqlitePool {
+    pub(crate) async fn deployment() -> AnyPool {
         let db = seed::tests::small_deployment().await;
         with_operator(&db).await;
         db
     }
 
-    pub(crate) async fn pool(db: &SqlitePool, fqdn: &str) -> PoolId {
+    pub(crate) async fn pool(db: &AnyPool, fqdn: &str) -> PoolId {
         PoolId(
-            sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = ?").bind(fqdn).fetch_one(db).await.unwrap(),
+            sqlx::query_scalar("SELECT id FROM pools WHERE fqdn = $1")
+                .bind(fqdn)
+                .fetch_one(db)
+                .await
+                .unwrap(),
         )
     }
 
-    pub(crate) async fn users_of(db: &SqlitePool, pool: PoolId, n: i64) -> Vec<UserId> {
-        sqlx::query_scalar("SELECT user_id FROM enabled_users WHERE pool_id = ? ORDER BY user_id LIMIT ?")
+    pub(crate) async fn users_of(db: &AnyPool, pool: PoolId, n: i64) -> Vec<UserId> {
+        sqlx::query_scalar("SELECT user_id FROM enabled_users WHERE pool_id = $1 ORDER BY user_id LIMIT $2")
             .bind(pool.0)
             .bind(n)
             .fetch_all(db)
@@ -341,13 +348,13 @@ pub(crate) mod tests {
     }
 
     /// Data items of users whose home pool's version cannot hold them: always zero.
-    pub(crate) async fn unholdable_data(db: &SqlitePool) -> i64 {
+    pub(crate) async fn unholdable_data(db: &AnyPool) -> i64 {
         let mut total = 0;
         for kind in DataKind::ALL {
             for table in tables(kind) {
                 let sql = format!(
                     "SELECT COUNT(*) FROM {table} t JOIN enabled_users e ON e.user_id = t.user_id
-                     JOIN pools p ON p.id = e.pool_id WHERE p.version = ?"
+                     JOIN pools p ON p.id = e.pool_id WHERE p.version = $1"
                 );
                 for version in crate::domain::pool::ServerVersion::ALL {
                     if !holds(version, kind) {
@@ -362,7 +369,7 @@ pub(crate) mod tests {
     }
 
     /// Users whose trigger-maintained data counts differ from their data: always zero.
-    pub(crate) async fn miscounted_users(db: &SqlitePool) -> i64 {
+    pub(crate) async fn miscounted_users(db: &AnyPool) -> i64 {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM enabled_users e LEFT JOIN user_data_counts n ON n.user_id = e.user_id
              WHERE n.user_id IS NULL
@@ -379,7 +386,7 @@ pub(crate) mod tests {
     }
 
     /// Everything a move can change, as one comparable snapshot.
-    pub(crate) async fn snapshot(db: &SqlitePool) -> Vec<(String, i64, i64)> {
+    pub(crate) async fn snapshot(db: &AnyPool) -> Vec<(String, i64, i64)> {
         let mut rows: Vec<(String, i64, i64)> =
             sqlx::query_as("SELECT 'user', user_id, pool_id FROM enabled_users ORDER BY user_id")
                 .fetch_all(db)
@@ -396,10 +403,11 @@ pub(crate) mod tests {
         rows
     }
 
-    pub(crate) async fn data_of(db: &SqlitePool, users: &[UserId], table: &str) -> i64 {
+    pub(crate) async fn data_of(db: &AnyPool, users: &[UserId], table: &str) -> i64 {
         let ids = serde_json::to_string(&users.iter().map(|u| u.0).collect::<Vec<_>>()).unwrap();
+        let ids_rows = crate::server::storage::db::engine(db).id_rows("$1");
         sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM {table} WHERE user_id IN (SELECT value FROM json_each(?))"
+            "SELECT COUNT(*) FROM {table} WHERE user_id IN (SELECT value FROM {ids_rows} ids)"
         ))
         .bind(ids)
         .fetch_one(db)
@@ -422,14 +430,14 @@ pub(crate) mod tests {
         assert_eq!(data_of(&db, &users, "contacts").await, contacts);
         assert_eq!(unholdable_data(&db).await, 0);
         let (operation, target): (String, i64) =
-            sqlx::query_as("SELECT operation, target_count FROM audit_events WHERE id = ?")
+            sqlx::query_as("SELECT operation, target_count FROM audit_events WHERE id = $1")
                 .bind(run.event_id)
                 .fetch_one(&db)
                 .await
                 .unwrap();
         assert_eq!((operation.as_str(), target), ("move", 6));
         let guids: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_event_users WHERE event_id = ? AND object_guid <> '' AND outcome = 'moved'",
+            "SELECT COUNT(*) FROM audit_event_users WHERE event_id = $1 AND object_guid <> '' AND outcome = 'moved'",
         )
         .bind(run.event_id)
         .fetch_one(&db)
@@ -466,19 +474,19 @@ pub(crate) mod tests {
     async fn moving_to_lcs_2005_refuses_converted_users_and_drops_what_it_cannot_hold() {
         let db = deployment().await;
         let (from, lcs) = (pool(&db, "pool01.contoso.com").await, pool(&db, "lcs2005.contoso.com").await);
-        let capacity_room: i64 = sqlx::query_scalar("SELECT capacity FROM pools WHERE id = ?")
+        let capacity_room: i64 = sqlx::query_scalar("SELECT capacity FROM pools WHERE id = $1")
             .bind(lcs.0)
             .fetch_one(&db)
             .await
             .unwrap();
-        sqlx::query("UPDATE pools SET capacity = ? WHERE id = ?")
+        sqlx::query("UPDATE pools SET capacity = $1 WHERE id = $2")
             .bind(capacity_room + 100)
             .bind(lcs.0)
             .execute(&db)
             .await
             .unwrap();
         let converted: Vec<UserId> = sqlx::query_scalar(
-            "SELECT user_id FROM enabled_users WHERE pool_id = ? AND converted_to_ep = 1 ORDER BY user_id LIMIT 2",
+            "SELECT user_id FROM enabled_users WHERE pool_id = $1 AND converted_to_ep = 1 ORDER BY user_id LIMIT 2",
         )
         .bind(from.0)
         .fetch_all(&db)
@@ -488,7 +496,7 @@ pub(crate) mod tests {
         .map(UserId)
         .collect();
         let plain: Vec<UserId> = sqlx::query_scalar(
-            "SELECT e.user_id FROM enabled_users e WHERE e.pool_id = ? AND e.converted_to_ep = 0
+            "SELECT e.user_id FROM enabled_users e WHERE e.pool_id = $1 AND e.converted_to_ep = 0
              AND EXISTS (SELECT 1 FROM meetings m WHERE m.user_id = e.user_id) ORDER BY e.user_id LIMIT 2",
         )
         .bind(from.0)
@@ -509,12 +517,13 @@ pub(crate) mod tests {
         assert_eq!(data_of(&db, &plain, "contacts").await, contacts, "contacts are kept");
         assert_eq!(data_of(&db, &plain, "meetings").await, 0, "LCS 2005 SP1 holds no meetings");
         assert_eq!(data_of(&db, &plain, "presence_items").await, 0);
-        let ep: i64 =
-            sqlx::query_scalar("SELECT SUM(enhanced_presence) FROM enabled_users WHERE pool_id = ?")
-                .bind(lcs.0)
-                .fetch_one(&db)
-                .await
-                .unwrap();
+        let ep: i64 = sqlx::query_scalar(
+            "SELECT CAST(SUM(enhanced_presence) AS BIGINT) FROM enabled_users WHERE pool_id = $1",
+        )
+        .bind(lcs.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
         assert_eq!(ep, 0);
         assert!(data_of(&db, &converted, "presence_items").await > 0, "refused users keep everything");
         assert_eq!(unholdable_data(&db).await, 0);
@@ -527,22 +536,13 @@ pub(crate) mod tests {
         let users = users_of(&db, from, 20).await;
         let before = snapshot(&db).await;
         // The audit is written after the users and their data have been moved.
-        sqlx::query(
-            "CREATE TEMP TRIGGER fail_move BEFORE INSERT ON audit_event_users BEGIN SELECT RAISE(ABORT, 'injected'); END",
-        )
-        .execute(&db)
-        .await
-        .unwrap();
+        crate::server::storage::db::inject_failure(&db, "fail_move", "INSERT", "audit_event_users", None)
+            .await;
         assert_eq!(run(&db, &operator(), &users, to, false).await.err(), Some(AppError::INTERNAL));
         assert_eq!(snapshot(&db).await, before);
         // And a forced move failing half-way through deleting the users' data.
-        sqlx::query("DROP TRIGGER fail_move").execute(&db).await.unwrap();
-        sqlx::query(
-            "CREATE TEMP TRIGGER fail_data BEFORE DELETE ON meetings BEGIN SELECT RAISE(ABORT, 'injected'); END",
-        )
-        .execute(&db)
-        .await
-        .unwrap();
+        crate::server::storage::db::remove_failure(&db, "fail_move", "audit_event_users").await;
+        crate::server::storage::db::inject_failure(&db, "fail_data", "DELETE", "meetings", None).await;
         assert_eq!(run(&db, &operator(), &users, to, true).await.err(), Some(AppError::INTERNAL));
         assert_eq!(snapshot(&db).await, before);
     }
@@ -551,12 +551,12 @@ pub(crate) mod tests {
     async fn capacity_and_bad_input_are_refused_and_change_nothing() {
         let db = deployment().await;
         let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
-        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1")
             .bind(to.0)
             .fetch_one(&db)
             .await
             .unwrap();
-        sqlx::query("UPDATE pools SET capacity = ? WHERE id = ?")
+        sqlx::query("UPDATE pools SET capacity = $1 WHERE id = $2")
             .bind(used + 2)
             .bind(to.0)
             .execute(&db)

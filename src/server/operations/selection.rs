@@ -9,8 +9,9 @@ use crate::domain::org::OrgMoveTarget;
 use crate::domain::search::UserTarget;
 use crate::domain::user::{UserId, distinct_selection};
 use crate::server::now;
+use crate::server::storage::db::Engine;
 use crate::server::storage::db::in_write;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// The most users a selection holds: the largest operation takes this many.
 pub const MAX_SELECTION: usize = 250_000;
@@ -25,7 +26,7 @@ pub const KEPT_PER_OPERATOR: i64 = 20;
 /// Resolves what the operator chose into a stored selection. An empty or too large choice is
 /// refused (and nothing is stored).
 pub async fn create(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     source: &SelectionSource,
 ) -> Result<Selection, AppError> {
@@ -51,13 +52,13 @@ pub async fn create(
         other => serde_json::to_string(other).map_err(|_| AppError::INTERNAL)?,
     };
     in_write(db, async |conn| {
-        sqlx::query("DELETE FROM selections WHERE created_at < ?")
+        sqlx::query("DELETE FROM selections WHERE created_at < $1")
             .bind(now() - KEPT_SECONDS)
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "DELETE FROM selections WHERE operator_id = ?1 AND id NOT IN
-                 (SELECT id FROM selections WHERE operator_id = ?1 ORDER BY id DESC LIMIT ?2)",
+            "DELETE FROM selections WHERE operator_id = $1 AND id NOT IN
+                 (SELECT id FROM selections WHERE operator_id = $1 ORDER BY id DESC LIMIT $2)",
         )
         .bind(operator.id.0)
         .bind(KEPT_PER_OPERATOR - 1)
@@ -65,7 +66,7 @@ pub async fn create(
         .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO selections (operator_id, source, count, fingerprint, created_at)
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(operator.id.0)
         .bind(&source)
@@ -74,10 +75,10 @@ pub async fn create(
         .bind(now())
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query(
-            "INSERT INTO selection_users (selection_id, position, user_id)
-             SELECT ?, key, value FROM json_each(?)",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO selection_users (selection_id, position, user_id) SELECT $1, key, value FROM {} ids",
+            Engine::of(conn).id_rows("$2")
+        ))
         .bind(id)
         .bind(serde_json::to_string(&users).map_err(|_| AppError::INTERNAL)?)
         .execute(&mut *conn)
@@ -90,12 +91,12 @@ pub async fn create(
 /// The users of one of the operator's selections, in order. Another operator's selection is
 /// as good as missing.
 pub(crate) async fn users(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     selection: SelectionId,
 ) -> Result<Vec<UserId>, AppError> {
     let owner: Option<i64> =
-        sqlx::query_scalar("SELECT operator_id FROM selections WHERE id = ? AND created_at >= ?")
+        sqlx::query_scalar("SELECT operator_id FROM selections WHERE id = $1 AND created_at >= $2")
             .bind(selection.0)
             .bind(now() - KEPT_SECONDS)
             .fetch_optional(&mut *conn)
@@ -104,7 +105,7 @@ pub(crate) async fn users(
         return Err(AppError::SelectionNotFound);
     }
     let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT user_id FROM selection_users WHERE selection_id = ? ORDER BY position")
+        sqlx::query_scalar("SELECT user_id FROM selection_users WHERE selection_id = $1 ORDER BY position")
             .bind(selection.0)
             .fetch_all(&mut *conn)
             .await?;
@@ -123,7 +124,7 @@ mod tests {
         let pool01 = pool(&db, "pool01.contoso.com").await;
         let node = UserTarget::Node { node: NodeId::Pool(pool01), filter: String::new() };
         let selection = create(&db, &operator(), &SelectionSource::Users(node)).await.unwrap();
-        let on_pool: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+        let on_pool: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1")
             .bind(pool01.0)
             .fetch_one(&db)
             .await

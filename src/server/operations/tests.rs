@@ -13,17 +13,17 @@ use crate::domain::search::UserTarget;
 use crate::domain::user::UserId;
 use crate::server::jobs::{self, JobSettings};
 use crate::server::organizations::moves::OrgMove;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 
 const INLINE: JobSettings = JobSettings { threshold: usize::MAX, chunk: 500, pause: Duration::ZERO };
 
-async fn select(db: &SqlitePool, users: &[UserId]) -> crate::domain::operation::SelectionId {
+async fn select(db: &AnyPool, users: &[UserId]) -> crate::domain::operation::SelectionId {
     let source = SelectionSource::Users(UserTarget::Users(users.to_vec()));
     selection::create(db, &operator(), &source).await.unwrap().id
 }
 
-async fn homes(db: &SqlitePool) -> Vec<(i64, i64)> {
+async fn homes(db: &AnyPool) -> Vec<(i64, i64)> {
     sqlx::query_as("SELECT user_id, pool_id FROM enabled_users ORDER BY user_id").fetch_all(db).await.unwrap()
 }
 
@@ -94,7 +94,7 @@ async fn a_preview_token_is_refused_once_its_users_changed_and_nothing_is_done()
     // A user gone from the service since the preview is a change too, for a delete as well.
     let doomed = users_of(&db, to, 3).await;
     let delete = preview::<Delete>(&db, &operator(), select(&db, &doomed).await, &()).await.unwrap();
-    sqlx::query("DELETE FROM enabled_users WHERE user_id = ?").bind(doomed[0].0).execute(&db).await.unwrap();
+    sqlx::query("DELETE FROM enabled_users WHERE user_id = $1").bind(doomed[0].0).execute(&db).await.unwrap();
     assert_eq!(
         run::<Delete>(&db, INLINE, &operator(), &delete.token).await.err(),
         Some(AppError::SelectionChanged)
@@ -163,7 +163,7 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
         .execute(&db)
         .await
         .unwrap();
-    sqlx::query("UPDATE org_members SET household_id = 90 WHERE user_id IN (?, ?)")
+    sqlx::query("UPDATE org_members SET household_id = 90 WHERE user_id IN ($1, $2)")
         .bind(members[0].0)
         .bind(members[11].0)
         .execute(&db)
@@ -188,7 +188,7 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
     assert_eq!(jobs::recover(&db, settings).await.unwrap(), (1, Vec::new()));
     let stopped = jobs::load(&db, job).await.unwrap();
     assert_eq!((stopped.state, stopped.done), (JobState::Interrupted, 5));
-    let in_b: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = ?")
+    let in_b: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1")
         .bind(b.0)
         .fetch_one(&db)
         .await
@@ -199,12 +199,12 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
     assert_eq!(jobs::drive(db.clone(), job, fast).await, JobState::Completed);
     let done = jobs::load(&db, job).await.unwrap();
     assert_eq!((done.done, done.moved, done.destination_fqdn.is_empty()), (12, 12, false));
-    let along: Option<String> = sqlx::query_scalar("SELECT along_with FROM org_moves WHERE user_id = ?")
+    let along: Option<String> = sqlx::query_scalar("SELECT along_with FROM org_moves WHERE user_id = $1")
         .bind(members[11].0)
         .fetch_one(&db)
         .await
         .unwrap();
-    let chosen_name: String = sqlx::query_scalar("SELECT display_name FROM directory_users WHERE id = ?")
+    let chosen_name: String = sqlx::query_scalar("SELECT display_name FROM directory_users WHERE id = $1")
         .bind(members[0].0)
         .fetch_one(&db)
         .await

@@ -15,21 +15,23 @@ use crate::domain::user_data::{
     PresenceItem, UserData,
 };
 use crate::server::security::audit;
+use crate::server::storage::db::Engine;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashMap;
 
 /// Reads the server data of these users, in the order given.
-pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, AppError> {
+pub async fn load(db: &AnyPool, users: &[UserId]) -> Result<Vec<UserData>, AppError> {
     let ids: Vec<i64> =
         crate::domain::user::distinct_selection(users, MAX_EXPORT_USERS)?.into_iter().map(|u| u.0).collect();
     let ids_json = serde_json::to_string(&ids).unwrap_or_default();
     let mut conn = crate::server::storage::db::read_snapshot(db).await?;
-    let heads: Vec<(i64, String, String, String)> = sqlx::query_as(
+    let id_rows = Engine::of(&conn).id_rows("$1");
+    let heads: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
         "SELECT e.user_id, e.sip_uri, d.object_guid, d.display_name
-         FROM json_each(?) i JOIN enabled_users e ON e.user_id = i.value
-         JOIN directory_users d ON d.id = e.user_id ORDER BY i.key",
-    )
+         FROM {id_rows} i JOIN enabled_users e ON e.user_id = i.value
+         JOIN directory_users d ON d.id = e.user_id ORDER BY i.key"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -50,39 +52,39 @@ pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, Ap
             )
         })
         .collect();
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT user_id, name FROM contact_groups WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    )
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT user_id, name FROM contact_groups WHERE user_id IN (SELECT value FROM {id_rows} i) ORDER BY id"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
     for (user, name) in rows {
         by_id.entry(user).or_default().groups.push(name);
     }
-    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(&format!(
         "SELECT c.user_id, c.contact_uri, c.display_name, g.name FROM contacts c
          LEFT JOIN contact_groups g ON g.id = c.group_id
-         WHERE c.user_id IN (SELECT value FROM json_each(?)) ORDER BY c.id",
-    )
+         WHERE c.user_id IN (SELECT value FROM {id_rows} i) ORDER BY c.id"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
     for (user, uri, display_name, group) in rows {
         by_id.entry(user).or_default().contacts.push(ContactItem { uri, display_name, group });
     }
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT user_id, entry, access FROM access_entries WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    )
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(&format!(
+        "SELECT user_id, entry, access FROM access_entries WHERE user_id IN (SELECT value FROM {id_rows} i) ORDER BY id"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
     for (user, entry, access) in rows {
         by_id.entry(user).or_default().access.push(AccessItem { entry, allow: access == "allow" });
     }
-    let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT user_id, subject, starts_at, duration_minutes FROM meetings
-         WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    )
+         WHERE user_id IN (SELECT value FROM {id_rows} i) ORDER BY id"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -93,10 +95,10 @@ pub async fn load(db: &SqlitePool, users: &[UserId]) -> Result<Vec<UserData>, Ap
             duration_minutes: minutes as u32,
         });
     }
-    let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(&format!(
         "SELECT user_id, category, instance, value FROM presence_items
-         WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    )
+         WHERE user_id IN (SELECT value FROM {id_rows} i) ORDER BY id"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -124,7 +126,7 @@ pub fn parse(xml: &str) -> Result<Vec<UserData>, AppError> {
 /// the file's data for them; items a user already has are left as they are. With `commit`
 /// false nothing is kept (the preview). One transaction either way.
 pub async fn import(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     xml: &str,
     commit: bool,
@@ -140,16 +142,17 @@ pub async fn import(
 }
 
 /// Per user and kind of data, how many items the user has.
-async fn amounts(conn: &mut SqliteConnection, ids_json: &str) -> Result<HashMap<i64, [u64; 4]>, AppError> {
-    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+async fn amounts(conn: &mut AnyConnection, ids_json: &str) -> Result<HashMap<i64, [u64; 4]>, AppError> {
+    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(&format!(
         "SELECT i.value,
                 (SELECT COUNT(*) FROM contact_groups WHERE user_id = i.value)
                   + (SELECT COUNT(*) FROM contacts WHERE user_id = i.value),
                 (SELECT COUNT(*) FROM access_entries WHERE user_id = i.value),
                 (SELECT COUNT(*) FROM meetings WHERE user_id = i.value),
                 (SELECT COUNT(*) FROM presence_items WHERE user_id = i.value)
-         FROM json_each(?) i",
-    )
+         FROM {} i",
+        Engine::of(conn).id_rows("$1")
+    ))
     .bind(ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -157,17 +160,18 @@ async fn amounts(conn: &mut SqliteConnection, ids_json: &str) -> Result<HashMap<
 }
 
 async fn merge(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     users: &[UserData],
     commit: bool,
 ) -> Result<ImportReport, AppError> {
     let sips: Vec<&str> = users.iter().map(|u| u.sip_uri.as_str()).collect();
-    let found: Vec<(String, i64, String, String)> = sqlx::query_as(
+    let found: Vec<(String, i64, String, String)> = sqlx::query_as(&format!(
         "SELECT e.sip_uri, e.user_id, d.display_name, p.version
-         FROM json_each(?) s JOIN enabled_users e ON e.sip_uri = s.value
+         FROM {} s JOIN enabled_users e ON e.sip_uri = s.value
          JOIN directory_users d ON d.id = e.user_id JOIN pools p ON p.id = e.pool_id",
-    )
+        Engine::of(conn).text_rows("$1")
+    ))
     .bind(serde_json::to_string(&sips).unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?;
@@ -195,20 +199,33 @@ async fn merge(
         let all: Vec<serde_json::Value> = users.iter().flat_map(|u| f(u, id_of(u))).collect();
         serde_json::Value::from(all).to_string()
     };
+    let json_rows = Engine::of(conn).json_rows("$1");
     let statements = [
         (
-            "INSERT OR IGNORE INTO contact_groups (user_id, name) SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+            format!(
+                "INSERT INTO contact_groups (user_id, name)
+                 SELECT CAST(value ->> 0 AS BIGINT), value ->> 1 FROM {json_rows} j
+                 WHERE TRUE ON CONFLICT DO NOTHING"
+            ),
             rows(&|u, id| u.groups.iter().map(|g| json!([id, g])).collect()),
         ),
         (
-            "INSERT OR IGNORE INTO contacts (user_id, contact_uri, display_name, group_id)
-             SELECT value ->> 0, value ->> 1, value ->> 2,
-                    (SELECT g.id FROM contact_groups g WHERE g.user_id = value ->> 0 AND g.name = value ->> 3)
-             FROM json_each(?)",
+            format!(
+                "INSERT INTO contacts (user_id, contact_uri, display_name, group_id)
+                 SELECT CAST(j.value ->> 0 AS BIGINT), j.value ->> 1, j.value ->> 2,
+                        (SELECT g.id FROM contact_groups g
+                         WHERE g.user_id = CAST(j.value ->> 0 AS BIGINT) AND g.name = j.value ->> 3)
+                 FROM {json_rows} j
+                 WHERE TRUE ON CONFLICT DO NOTHING"
+            ),
             rows(&|u, id| u.contacts.iter().map(|c| json!([id, c.uri, c.display_name, c.group])).collect()),
         ),
         (
-            "INSERT OR IGNORE INTO access_entries (user_id, entry, access) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
+            format!(
+                "INSERT INTO access_entries (user_id, entry, access)
+                 SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2 FROM {json_rows} j
+                 WHERE TRUE ON CONFLICT DO NOTHING"
+            ),
             rows(&|u, id| {
                 u.access
                     .iter()
@@ -218,22 +235,30 @@ async fn merge(
         ),
         (
             // A meeting is the same meeting when its subject and start are.
-            "INSERT INTO meetings (user_id, subject, starts_at, duration_minutes)
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) n
-             WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.user_id = n.value ->> 0
-                               AND m.subject = n.value ->> 1 AND m.starts_at = n.value ->> 2)",
+            format!(
+                "INSERT INTO meetings (user_id, subject, starts_at, duration_minutes)
+                 SELECT CAST(n.value ->> 0 AS BIGINT), n.value ->> 1, CAST(n.value ->> 2 AS BIGINT),
+                        CAST(n.value ->> 3 AS BIGINT)
+                 FROM {json_rows} n
+                 WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.user_id = CAST(n.value ->> 0 AS BIGINT)
+                                   AND m.subject = n.value ->> 1 AND m.starts_at = CAST(n.value ->> 2 AS BIGINT))"
+            ),
             rows(&|u, id| {
                 u.meetings.iter().map(|m| json!([id, m.subject, m.starts_at, m.duration_minutes])).collect()
             }),
         ),
         (
-            "INSERT OR IGNORE INTO presence_items (user_id, category, instance, value)
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+            format!(
+                "INSERT INTO presence_items (user_id, category, instance, value)
+                 SELECT CAST(j.value ->> 0 AS BIGINT), j.value ->> 1, CAST(j.value ->> 2 AS BIGINT), j.value ->> 3
+                 FROM {json_rows} j
+                 WHERE TRUE ON CONFLICT DO NOTHING"
+            ),
             rows(&|u, id| u.presence.iter().map(|p| json!([id, p.category, p.instance, p.value])).collect()),
         ),
     ];
     for (sql, data) in statements {
-        sqlx::query(sql).bind(data).execute(&mut *conn).await?;
+        sqlx::query(&sql).bind(data).execute(&mut *conn).await?;
     }
     let after = amounts(conn, &ids_json).await?;
 
@@ -286,7 +311,7 @@ async fn merge(
 /// The user data file of a target's users (at most `MAX_EXPORT_SELECTED` named one by one,
 /// `MAX_EXPORT_USERS` otherwise), recorded as a download: its file name and content.
 pub async fn export(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     target: &crate::domain::search::UserTarget,
 ) -> Result<(String, String), AppError> {
@@ -418,7 +443,7 @@ mod tests {
         let db = deployment().await;
         let lcs = pool(&db, "lcs2005.contoso.com").await;
         let user = users_of(&db, lcs, 1).await;
-        let sip: String = sqlx::query_scalar("SELECT sip_uri FROM enabled_users WHERE user_id = ?")
+        let sip: String = sqlx::query_scalar("SELECT sip_uri FROM enabled_users WHERE user_id = $1")
             .bind(user[0].0)
             .fetch_one(&db)
             .await

@@ -12,7 +12,7 @@ use crate::server::organizations::orgs;
 use crate::server::security::audit;
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -111,7 +111,7 @@ pub async fn fetch(settings: &LdapSettings) -> Result<Vec<DirectoryEntry>, AppEr
 /// the schedule, the command line, another process on the same database): a second is refused
 /// with `DirectorySyncRunning` while the first holds the lease.
 pub async fn run(
-    db: &SqlitePool,
+    db: &AnyPool,
     settings: &LdapSettings,
     actor: audit::Actor<'_>,
 ) -> Result<MembershipReport, AppError> {
@@ -140,17 +140,20 @@ pub(crate) struct SyncLease {
 }
 
 impl SyncLease {
-    pub(crate) async fn take(db: &SqlitePool) -> Result<SyncLease, AppError> {
+    pub(crate) async fn take(db: &AnyPool) -> Result<SyncLease, AppError> {
         let now = crate::server::now();
-        let token = format!("{}:{}", now + LEASE_SECONDS, crate::server::security::operators::random_guid());
+        // The expiry comes first, zero-padded, so that the SQL compares it as text (a lease
+        // written otherwise, by an earlier version, counts as expired).
+        let token =
+            format!("{:020}:{}", now + LEASE_SECONDS, crate::server::security::operators::random_guid());
         let taken: Option<String> = sqlx::query_scalar(
-            "INSERT INTO settings (key, value) VALUES ('directory_sync_lease', ?)
+            "INSERT INTO settings (key, value) VALUES ('directory_sync_lease', $1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value
-             WHERE CAST(substr(settings.value, 1, instr(settings.value, ':') - 1) AS INTEGER) < ?
+             WHERE substr(settings.value, 21, 1) <> ':' OR substr(settings.value, 1, 20) < $2
              RETURNING value",
         )
         .bind(&token)
-        .bind(now)
+        .bind(format!("{now:020}"))
         .fetch_optional(db)
         .await?;
         match taken {
@@ -159,8 +162,8 @@ impl SyncLease {
         }
     }
 
-    pub(crate) async fn give_back(self, db: &SqlitePool) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM settings WHERE key = 'directory_sync_lease' AND value = ?")
+    pub(crate) async fn give_back(self, db: &AnyPool) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM settings WHERE key = 'directory_sync_lease' AND value = $1")
             .bind(&self.token)
             .execute(db)
             .await?;
@@ -170,7 +173,7 @@ impl SyncLease {
 
 /// The most recent sync runs (newest first) with their outcome counts, from the audit trail,
 /// which is their report: each run's event lists every user it created, updated or moved.
-pub async fn recent_runs(db: &SqlitePool, limit: u32) -> Result<Vec<SyncRun>, AppError> {
+pub async fn recent_runs(db: &AnyPool, limit: u32) -> Result<Vec<SyncRun>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -190,9 +193,9 @@ pub async fn recent_runs(db: &SqlitePool, limit: u32) -> Result<Vec<SyncRun>, Ap
                 COUNT(u.outcome) FILTER (WHERE u.outcome = 'unchanged') AS unchanged
          FROM audit_events a LEFT JOIN audit_event_users u ON u.event_id = a.id
          WHERE a.operation = 'directory_sync'
-         GROUP BY a.id ORDER BY a.id DESC LIMIT ?",
+         GROUP BY a.id ORDER BY a.id DESC LIMIT $1",
     )
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -216,7 +219,7 @@ pub async fn recent_runs(db: &SqlitePool, limit: u32) -> Result<Vec<SyncRun>, Ap
 
 /// Runs the sync every `every`, until the shutdown begins; a run that finds another one
 /// going is skipped. Each run is in the audit log and on the jobs page.
-pub async fn run_on_schedule(db: SqlitePool, settings: LdapSettings, every: Duration) {
+pub async fn run_on_schedule(db: AnyPool, settings: LdapSettings, every: Duration) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -248,7 +251,7 @@ fn container_of(dn: &str) -> String {
 /// Applies the entries in one transaction: each is created, updated, moved, left unchanged or
 /// skipped with its reason.
 pub async fn apply(
-    db: &SqlitePool,
+    db: &AnyPool,
     actor: audit::Actor<'_>,
     entries: &[DirectoryEntry],
 ) -> Result<MembershipReport, AppError> {
@@ -288,7 +291,7 @@ pub async fn apply(
 }
 
 async fn apply_entry(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: audit::Actor<'_>,
     entry: &DirectoryEntry,
     orgs: &HashMap<String, OrgId>,
@@ -316,21 +319,21 @@ async fn apply_entry(
         },
     };
     // The same person is the same GUID; a user name held by another GUID is someone else.
-    let by_guid: Option<(i64, i64, bool)> = sqlx::query_as(
+    let by_guid: Option<(i64, i64, crate::server::storage::flag::Flag)> = sqlx::query_as(
         "SELECT d.id, m.org_id, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id
-         WHERE d.object_guid = ?",
+         WHERE d.object_guid = $1",
     )
     .bind(&entry.guid)
     .fetch_optional(&mut *conn)
     .await?;
     let name_holder: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM directory_users WHERE sam_account_name = ? OR user_principal_name = ?",
+        "SELECT id FROM directory_users WHERE sam_account_name = $1 OR user_principal_name = $2",
     )
     .bind(username)
     .bind(entry.email.as_deref().unwrap_or(""))
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, current_org, locked)) = by_guid else {
+    let Some((id, current_org, crate::server::storage::flag::Flag(locked))) = by_guid else {
         if name_holder.is_some() {
             return Ok(MembershipOutcome::Rejected(P::AlreadyExists));
         }
@@ -338,7 +341,7 @@ async fn apply_entry(
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO directory_users (object_guid, display_name, given_name, surname, sam_account_name,
                                           user_principal_name, email, container, department)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(&entry.guid)
         .bind(&entry.display_name)
@@ -351,7 +354,7 @@ async fn apply_entry(
         .bind(&entry.department)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("UPDATE org_members SET org_id = ? WHERE user_id = ?")
+        sqlx::query("UPDATE org_members SET org_id = $1 WHERE user_id = $2")
             .bind(org.0)
             .bind(id)
             .execute(&mut *conn)
@@ -362,11 +365,11 @@ async fn apply_entry(
         return Ok(MembershipOutcome::Rejected(P::AlreadyExists));
     }
     let updated = sqlx::query(
-        "UPDATE directory_users SET display_name = ?1, given_name = ?2, surname = ?3, sam_account_name = ?4,
-                email = ?5, container = ?6, department = ?7
-         WHERE id = ?8 AND (display_name, given_name, surname, sam_account_name, COALESCE(email, ''), container,
+        "UPDATE directory_users SET display_name = $1, given_name = $2, surname = $3, sam_account_name = $4,
+                email = $5, container = $6, department = $7
+         WHERE id = $8 AND (display_name, given_name, surname, sam_account_name, COALESCE(email, ''), container,
                             COALESCE(department, ''))
-               IS NOT (?1, ?2, ?3, ?4, COALESCE(?5, ''), ?6, COALESCE(?7, ''))",
+               IS DISTINCT FROM ($1, $2, $3, $4, COALESCE($5, ''), $6, COALESCE($7, ''))",
     )
     .bind(&entry.display_name)
     .bind(&entry.given_name)
@@ -403,15 +406,16 @@ mod tests {
     use ldap3::Mod;
     use std::collections::HashSet as Set;
 
-    async fn org_of(db: &SqlitePool, sam: &str) -> (String, bool) {
-        sqlx::query_as(
+    async fn org_of(db: &AnyPool, sam: &str) -> (String, bool) {
+        let (org, locked): (String, crate::server::storage::flag::Flag) = sqlx::query_as(
             "SELECT o.name, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id
-             JOIN organizations o ON o.id = m.org_id WHERE d.sam_account_name = ?",
+             JOIN organizations o ON o.id = m.org_id WHERE d.sam_account_name = $1",
         )
         .bind(sam)
         .fetch_one(db)
         .await
-        .unwrap()
+        .unwrap();
+        (org, locked.0)
     }
 
     fn outcomes(report: &MembershipReport) -> Vec<(&str, &'static str)> {
@@ -563,10 +567,12 @@ mod tests {
         let first = run(&db, &server.settings(), actor).await.unwrap();
         assert_eq!(first.created, 2);
         // A lease left by a process that died expires.
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('directory_sync_lease', '1:dead')")
-            .execute(&db)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('directory_sync_lease', '00000000000000000001:dead')",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
         let second = run(&db, &server.settings(), actor).await.unwrap();
         assert_eq!(second.unchanged, 2);
         let runs = recent_runs(&db, 10).await.unwrap();

@@ -15,9 +15,11 @@ use crate::domain::org::{
 };
 use crate::domain::user::{UserId, distinct_selection};
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
 use crate::server::{now, security::audit};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashMap;
 
 /// Largest number of users one organization move takes (households included).
@@ -43,7 +45,7 @@ impl MoveSource {
 
 /// Plans a move of the chosen users and their households to `to`, as they are now.
 async fn plan(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[UserId],
     to: OrgId,
     lock_after_move: bool,
@@ -51,12 +53,13 @@ async fn plan(
     let chosen = distinct_selection(users, MAX_ORG_MOVE)?;
 
     // Households of the chosen users, in one query.
-    let households: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT c.value, m.user_id FROM json_each(?) c
+    let id_rows = Engine::of(conn).id_rows("$1");
+    let households: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT c.value, m.user_id FROM {id_rows} c
          JOIN org_members h ON h.user_id = c.value AND h.household_id IS NOT NULL
          JOIN org_members m ON m.household_id = h.household_id
-         ORDER BY c.key, m.user_id",
-    )
+         ORDER BY c.key, m.user_id"
+    ))
     .bind(serde_json::to_string(&chosen).map_err(|_| AppError::INTERNAL)?)
     .fetch_all(&mut *conn)
     .await?;
@@ -74,7 +77,7 @@ async fn plan(
 /// Plans the move of exactly these users (each with the chosen user it moves along with, if
 /// it comes as a household member) to `to`, as they are now.
 async fn plan_lines(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     everyone: Vec<(UserId, Option<UserId>)>,
     to: OrgId,
     lock_after_move: bool,
@@ -89,13 +92,15 @@ async fn plan_lines(
         user_id: i64,
         display_name: String,
         org_id: i64,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         prevent_move: bool,
     }
-    let members: Vec<Member> = sqlx::query_as(
+    let id_rows = Engine::of(conn).id_rows("$1");
+    let members: Vec<Member> = sqlx::query_as(&format!(
         "SELECT m.user_id, d.display_name, m.org_id, m.prevent_move
-         FROM json_each(?) ids JOIN org_members m ON m.user_id = ids.value
-         JOIN directory_users d ON d.id = m.user_id",
-    )
+         FROM {id_rows} ids JOIN org_members m ON m.user_id = ids.value
+         JOIN directory_users d ON d.id = m.user_id"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -105,12 +110,12 @@ async fn plan_lines(
     let members: HashMap<i64, Member> = members.into_iter().map(|m| (m.user_id, m)).collect();
 
     // Roles each user holds in the organization they are in.
-    let roles: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT r.user_id, r.role FROM json_each(?) ids
+    let roles: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT r.user_id, r.role FROM {id_rows} ids
          JOIN org_members m ON m.user_id = ids.value
          JOIN org_roles r ON r.user_id = m.user_id AND r.org_id = m.org_id
-         ORDER BY r.role",
-    )
+         ORDER BY r.role"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -120,13 +125,13 @@ async fn plan_lines(
         roles_of.entry(user).or_default().push(role);
     }
     // Draft and scheduled alerts of their organization that target them.
-    let alerts: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT t.user_id, a.title FROM json_each(?) ids
+    let alerts: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT t.user_id, a.title FROM {id_rows} ids
          JOIN org_members m ON m.user_id = ids.value
          JOIN alert_targets t ON t.user_id = m.user_id
          JOIN alerts a ON a.id = t.alert_id AND a.org_id = m.org_id AND a.state IN ('draft', 'scheduled')
-         ORDER BY a.title",
-    )
+         ORDER BY a.title"
+    ))
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
@@ -179,7 +184,7 @@ impl crate::server::operations::Operation for OrgMove {
     type Run = OrgMoveRun;
 
     async fn plan(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         users: &[UserId],
         options: &OrgMoveOptions,
     ) -> Result<OrgMovePreview, AppError> {
@@ -203,7 +208,7 @@ impl crate::server::operations::Operation for OrgMove {
     }
 
     async fn apply(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: OrgMovePreview,
         _: &OrgMoveOptions,
@@ -216,7 +221,7 @@ impl crate::server::operations::Operation for OrgMove {
     }
 
     async fn create_job(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         operator: &Operator,
         preview: &OrgMovePreview,
         options: &OrgMoveOptions,
@@ -235,7 +240,7 @@ impl crate::server::operations::Operation for OrgMove {
 
 /// The audit event of a move, with `counts` (what was done, or for a job what is planned).
 async fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: audit::Actor<'_>,
     preview: &OrgMovePreview,
     source: MoveSource,
@@ -252,7 +257,7 @@ async fn record_event(
 /// The move itself, inside the caller's transaction (CSV moves and the directory sync; the
 /// wizard goes through `OrgMove`): planned from the users' state now, then applied.
 pub(crate) async fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: audit::Actor<'_>,
     users: &[UserId],
     to: OrgId,
@@ -267,7 +272,7 @@ pub(crate) async fn apply(
 /// organization no longer target the users, membership changed (with the lock if asked),
 /// history written.
 async fn apply_plan(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: audit::Actor<'_>,
     preview: OrgMovePreview,
     source: MoveSource,
@@ -293,7 +298,7 @@ async fn apply_plan(
 /// the chosen user each household member comes along with) are planned as they are now and
 /// moved.
 pub(crate) async fn run_chunk(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     users: &[(UserId, Option<UserId>)],
     options: OrgMoveOptions,
     operator_name: &str,
@@ -321,7 +326,7 @@ pub(crate) async fn run_chunk(
 
 /// The side effects of a planned move, set-based: one statement each for all moving users.
 async fn change(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator_name: &str,
     preview: &OrgMovePreview,
     source: MoveSource,
@@ -337,9 +342,10 @@ async fn change(
     let missing: Vec<i64> =
         moving.iter().filter_map(|l| l.along_with).filter(|a| !names.contains_key(a)).map(|a| a.0).collect();
     if !missing.is_empty() {
-        let found: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT d.id, d.display_name FROM json_each(?) j JOIN directory_users d ON d.id = j.value",
-        )
+        let found: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT d.id, d.display_name FROM {} j JOIN directory_users d ON d.id = j.value",
+            Engine::of(conn).id_rows("$1")
+        ))
         .bind(serde_json::to_string(&missing).map_err(|_| AppError::INTERNAL)?)
         .fetch_all(&mut *conn)
         .await?;
@@ -359,41 +365,48 @@ async fn change(
             })
         })
         .collect();
+    let revoked: Vec<(i64, i64, &str)> = moving
+        .iter()
+        .flat_map(|l| l.revoked_roles.iter().map(move |r| (l.id.0, l.from.0, r.as_str())))
+        .collect();
     let rows = serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?;
-    sqlx::query(
+    let engine = Engine::of(conn);
+    let (json_rows_1, json_rows_3, json_rows_7) =
+        (engine.json_rows("$1"), engine.json_rows("$3"), engine.json_rows("$7"));
+    sqlx::query(&format!(
         "DELETE FROM org_roles WHERE (user_id, org_id, role) IN (
-             SELECT j.value ->> 'user', j.value ->> 'from', r.value
-             FROM json_each(?) j, json_each(j.value -> 'revoked') r)",
-    )
-    .bind(&rows)
+             SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), value ->> 2 FROM {json_rows_1} r)"
+    ))
+    .bind(serde_json::to_string(&revoked).map_err(|_| AppError::INTERNAL)?)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "DELETE FROM alert_targets WHERE (alert_id, user_id) IN (
-             SELECT t.alert_id, t.user_id FROM json_each(?) j
-             JOIN alert_targets t ON t.user_id = j.value ->> 'user'
+             SELECT t.alert_id, t.user_id FROM {json_rows_1} j
+             JOIN alert_targets t ON t.user_id = CAST(j.value ->> 'user' AS BIGINT)
              JOIN alerts a ON a.id = t.alert_id
-             WHERE a.org_id = j.value ->> 'from' AND a.state IN ('draft', 'scheduled'))",
-    )
+             WHERE a.org_id = CAST(j.value ->> 'from' AS BIGINT) AND a.state IN ('draft', 'scheduled'))"
+    ))
     .bind(&rows)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE org_members SET org_id = ?, prevent_move = prevent_move OR ?
-         WHERE user_id IN (SELECT value ->> 'user' FROM json_each(?))",
-    )
+    sqlx::query(&format!(
+        "UPDATE org_members SET org_id = $1, prevent_move = CASE WHEN $2 = 1 THEN 1 ELSE prevent_move END
+         WHERE user_id IN (SELECT CAST(value ->> 'user' AS BIGINT) FROM {json_rows_3} j)"
+    ))
     .bind(preview.destination.id.0)
-    .bind(preview.lock_after_move)
+    .bind(Flag(preview.lock_after_move))
     .bind(&rows)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO org_moves (at, event_id, operator_name, source, user_id, display_name, from_org,
                                 from_name, to_org, to_name, revoked_roles, along_with)
-         SELECT ?, ?, ?, ?, j.value ->> 'user', j.value ->> 'name', j.value ->> 'from', j.value ->> 'from_name',
-                ?, ?, j.value -> 'revoked', j.value ->> 'along'
-         FROM json_each(?) j",
-    )
+         SELECT $1, $2, $3, $4, CAST(j.value ->> 'user' AS BIGINT), j.value ->> 'name',
+                CAST(j.value ->> 'from' AS BIGINT), j.value ->> 'from_name',
+                $5, $6, CAST(j.value -> 'revoked' AS TEXT), j.value ->> 'along'
+         FROM {json_rows_7} j"
+    ))
     .bind(now())
     .bind(event_id)
     .bind(operator_name)
@@ -448,9 +461,9 @@ const HISTORY_COLUMNS: &str =
     "id, at, operator_name, user_id, display_name, from_name, to_name, revoked_roles, along_with, source";
 
 /// A user's moves, newest first.
-pub async fn user_history(db: &SqlitePool, user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
+pub async fn user_history(db: &AnyPool, user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
     let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
-        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE user_id = ? ORDER BY id DESC"
+        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE user_id = $1 ORDER BY id DESC"
     ))
     .bind(user.0)
     .fetch_all(db)
@@ -459,9 +472,9 @@ pub async fn user_history(db: &SqlitePool, user: UserId) -> Result<Vec<OrgMoveRe
 }
 
 /// Moves into or out of an organization, newest first (at most `limit`).
-pub async fn org_history(db: &SqlitePool, org: OrgId, limit: u32) -> Result<Vec<OrgMoveRecord>, AppError> {
+pub async fn org_history(db: &AnyPool, org: OrgId, limit: u32) -> Result<Vec<OrgMoveRecord>, AppError> {
     let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
-        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE from_org = ?1 OR to_org = ?1 ORDER BY id DESC LIMIT ?2"
+        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE from_org = $1 OR to_org = $1 ORDER BY id DESC LIMIT $2"
     ))
     .bind(org.0)
     .bind(i64::from(limit))
@@ -475,7 +488,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) async fn preview(
-        db: &SqlitePool,
+        db: &AnyPool,
         users: &[UserId],
         to: OrgId,
         lock_after_move: bool,
@@ -485,7 +498,7 @@ pub(crate) mod tests {
 
     /// Plans and moves these users at once.
     pub(crate) async fn run(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &Operator,
         users: &[UserId],
         to: OrgId,

@@ -13,8 +13,9 @@ use crate::domain::user::UserId;
 use crate::server::organizations::moves::{self, MoveSource};
 use crate::server::organizations::orgs;
 use crate::server::security::audit;
+use crate::server::storage::flag::Flag;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::{HashMap, HashSet};
 
 pub use crate::formats::org_csv::MAX_CSV_ROWS;
@@ -22,7 +23,7 @@ use crate::formats::org_csv::{Row, parse, valid_username, yes_no};
 
 /// Applies a file. `commit = false` is the preview: the same work, rolled back.
 pub async fn apply(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     kind: CsvKind,
     bytes: &[u8],
@@ -36,7 +37,7 @@ pub async fn apply(
 }
 
 async fn apply_rows(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     kind: CsvKind,
     rows: Vec<Row>,
@@ -86,7 +87,7 @@ async fn apply_rows(
 
 #[allow(clippy::too_many_arguments)]
 async fn apply_row(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     kind: CsvKind,
     values: &HashMap<&'static str, String>,
@@ -118,9 +119,9 @@ async fn apply_row(
         },
         CsvKind::Move => None,
     };
-    let existing: Option<(i64, i64, bool)> = sqlx::query_as(
+    let existing: Option<(i64, i64, crate::server::storage::flag::Flag)> = sqlx::query_as(
         "SELECT d.id, m.org_id, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id
-         WHERE d.sam_account_name = ?",
+         WHERE d.sam_account_name = $1",
     )
     .bind(username)
     .fetch_optional(&mut *conn)
@@ -133,7 +134,7 @@ async fn apply_row(
     if display_name.chars().count() > 256 {
         return Ok(MembershipOutcome::Rejected(P::InvalidDisplayName));
     }
-    let Some((id, current_org, locked)) = existing else {
+    let Some((id, current_org, crate::server::storage::flag::Flag(locked))) = existing else {
         if kind == CsvKind::Move {
             return Ok(MembershipOutcome::Rejected(P::UnknownUser));
         }
@@ -142,7 +143,7 @@ async fn apply_row(
         }
         let upn = format!("{username}@{forest}");
         let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM directory_users WHERE user_principal_name = ?")
+            sqlx::query_scalar("SELECT id FROM directory_users WHERE user_principal_name = $1")
                 .bind(&upn)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -153,7 +154,7 @@ async fn apply_row(
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO directory_users (object_guid, display_name, sam_account_name, user_principal_name,
                                           email, container)
-             VALUES (?, ?, ?, ?, NULLIF(?, ''), ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6) RETURNING id",
         )
         .bind(guid)
         .bind(display_name)
@@ -164,9 +165,9 @@ async fn apply_row(
         .fetch_one(&mut *conn)
         .await?;
         // The insert trigger placed the user in the enterprise organization.
-        sqlx::query("UPDATE org_members SET org_id = ?, prevent_move = ? WHERE user_id = ?")
+        sqlx::query("UPDATE org_members SET org_id = $1, prevent_move = $2 WHERE user_id = $3")
             .bind(org.unwrap_or(enterprise).0)
-            .bind(lock.unwrap_or(false))
+            .bind(Flag(lock.unwrap_or(false)))
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -180,10 +181,10 @@ async fn apply_row(
     let mut changed = false;
     if kind == CsvKind::Import {
         let updated = sqlx::query(
-            "UPDATE directory_users SET display_name = COALESCE(NULLIF(?, ''), display_name),
-                    email = COALESCE(NULLIF(?, ''), email)
-             WHERE id = ? AND (display_name <> COALESCE(NULLIF(?, ''), display_name)
-                               OR COALESCE(email, '') <> COALESCE(NULLIF(?, ''), email, ''))",
+            "UPDATE directory_users SET display_name = COALESCE(NULLIF($1, ''), display_name),
+                    email = COALESCE(NULLIF($2, ''), email)
+             WHERE id = $3 AND (display_name <> COALESCE(NULLIF($4, ''), display_name)
+                               OR COALESCE(email, '') <> COALESCE(NULLIF($5, ''), email, ''))",
         )
         .bind(display_name)
         .bind(email)
@@ -197,8 +198,8 @@ async fn apply_row(
         if let Some(lock) = lock
             && lock != locked
         {
-            sqlx::query("UPDATE org_members SET prevent_move = ? WHERE user_id = ?")
-                .bind(lock)
+            sqlx::query("UPDATE org_members SET prevent_move = $1 WHERE user_id = $2")
+                .bind(Flag(lock))
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
@@ -222,23 +223,24 @@ mod tests {
     use crate::domain::org::{MembershipOutcome, MembershipProblem as P};
     use crate::server::organizations::orgs::tests::{enterprise, manager, place};
 
-    async fn sam(db: &SqlitePool, id: UserId) -> String {
-        sqlx::query_scalar("SELECT sam_account_name FROM directory_users WHERE id = ?")
+    async fn sam(db: &AnyPool, id: UserId) -> String {
+        sqlx::query_scalar("SELECT sam_account_name FROM directory_users WHERE id = $1")
             .bind(id.0)
             .fetch_one(db)
             .await
             .unwrap()
     }
 
-    async fn member(db: &SqlitePool, sam: &str) -> Option<(i64, bool, String)> {
-        sqlx::query_as(
+    async fn member(db: &AnyPool, sam: &str) -> Option<(i64, bool, String)> {
+        let row: Option<(i64, crate::server::storage::flag::Flag, String)> = sqlx::query_as(
             "SELECT m.org_id, m.prevent_move, d.display_name FROM directory_users d JOIN org_members m ON m.user_id = d.id
-             WHERE d.sam_account_name = ?",
+             WHERE d.sam_account_name = $1",
         )
         .bind(sam)
         .fetch_optional(db)
         .await
-        .unwrap()
+        .unwrap();
+        row.map(|(org, locked, name)| (org, locked.0, name))
     }
 
     #[tokio::test]
@@ -247,7 +249,7 @@ mod tests {
         let users = place(&db, a, 3).await;
         let (kept, locked, unlocked) =
             (sam(&db, users[0]).await, sam(&db, users[1]).await, sam(&db, users[2]).await);
-        sqlx::query("UPDATE org_members SET prevent_move = 1 WHERE user_id IN (?, ?)")
+        sqlx::query("UPDATE org_members SET prevent_move = 1 WHERE user_id IN ($1, $2)")
             .bind(users[1].0)
             .bind(users[2].0)
             .execute(&db)

@@ -10,9 +10,11 @@ use crate::domain::org::{
 };
 use crate::domain::paging::Page;
 use crate::domain::user::{UserId, distinct_selection};
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
 use crate::server::{now, security::audit};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
@@ -28,7 +30,7 @@ impl From<OrgRecord> for Organization {
     }
 }
 
-pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Organization>, AppError> {
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Organization>, AppError> {
     let records: Vec<OrgRecord> =
         sqlx::query_as("SELECT id, name, parent_id FROM organizations ORDER BY parent_id IS NOT NULL, name")
             .fetch_all(conn)
@@ -36,9 +38,9 @@ pub async fn all(conn: &mut SqliteConnection) -> Result<Vec<Organization>, AppEr
     Ok(records.into_iter().map(Organization::from).collect())
 }
 
-pub(crate) async fn load(conn: &mut SqliteConnection, id: OrgId) -> Result<Organization, AppError> {
+pub(crate) async fn load(conn: &mut AnyConnection, id: OrgId) -> Result<Organization, AppError> {
     let record: Option<OrgRecord> =
-        sqlx::query_as("SELECT id, name, parent_id FROM organizations WHERE id = ?")
+        sqlx::query_as("SELECT id, name, parent_id FROM organizations WHERE id = $1")
             .bind(id.0)
             .fetch_optional(conn)
             .await?;
@@ -46,9 +48,9 @@ pub(crate) async fn load(conn: &mut SqliteConnection, id: OrgId) -> Result<Organ
 }
 
 /// Targets a draft or scheduled alert at a user of its organization.
-pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(), AppError> {
+pub async fn target_alert(db: &AnyPool, alert: i64, user: UserId) -> Result<(), AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
-    let found: Option<(i64, String)> = sqlx::query_as("SELECT org_id, state FROM alerts WHERE id = ?")
+    let found: Option<(i64, String)> = sqlx::query_as("SELECT org_id, state FROM alerts WHERE id = $1")
         .bind(alert)
         .fetch_optional(&mut *tx)
         .await?;
@@ -58,14 +60,14 @@ pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(
     if !state.targets_follow_membership() {
         return Err(AppError::AlertAlreadySent);
     }
-    let member: Option<i64> = sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = ?")
+    let member: Option<i64> = sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = $1")
         .bind(user.0)
         .fetch_optional(&mut *tx)
         .await?;
     if member != Some(org) {
         return Err(AppError::NotInOrganization);
     }
-    sqlx::query("INSERT OR IGNORE INTO alert_targets (alert_id, user_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO alert_targets (alert_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(alert)
         .bind(user.0)
         .execute(&mut *tx)
@@ -75,9 +77,9 @@ pub async fn target_alert(db: &SqlitePool, alert: i64, user: UserId) -> Result<(
 }
 
 /// Sends an alert: its report is the snapshot of whom it targets now, and never changes.
-pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
+pub async fn send_alert(db: &AnyPool, alert: i64) -> Result<u64, AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM alerts WHERE id = ?")
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM alerts WHERE id = $1")
         .bind(alert)
         .fetch_optional(&mut *tx)
         .await?;
@@ -90,13 +92,13 @@ pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
          SELECT t.alert_id, t.user_id, d.display_name, o.name
          FROM alert_targets t JOIN directory_users d ON d.id = t.user_id
          JOIN org_members m ON m.user_id = t.user_id JOIN organizations o ON o.id = m.org_id
-         WHERE t.alert_id = ?",
+         WHERE t.alert_id = $1",
     )
     .bind(alert)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    sqlx::query("UPDATE alerts SET state = 'sent', sent_at = ? WHERE id = ?")
+    sqlx::query("UPDATE alerts SET state = 'sent', sent_at = $1 WHERE id = $2")
         .bind(now())
         .bind(alert)
         .execute(&mut *tx)
@@ -106,7 +108,7 @@ pub async fn send_alert(db: &SqlitePool, alert: i64) -> Result<u64, AppError> {
 }
 
 /// The organizations with their member counts, the enterprise first.
-pub async fn summaries(db: &SqlitePool) -> Result<Vec<OrgSummary>, AppError> {
+pub async fn summaries(db: &AnyPool) -> Result<Vec<OrgSummary>, AppError> {
     let mut conn = db.acquire().await?;
     let orgs = all(&mut conn).await?;
     let counts: Vec<(i64, i64)> = sqlx::query_as("SELECT org_id, COUNT(*) FROM org_members GROUP BY org_id")
@@ -120,18 +122,18 @@ pub async fn summaries(db: &SqlitePool) -> Result<Vec<OrgSummary>, AppError> {
 }
 
 /// The enterprise organization: the root every sub-organization hangs from.
-pub async fn enterprise_org(db: &SqlitePool) -> Result<OrgId, AppError> {
+pub async fn enterprise_org(db: &AnyPool) -> Result<OrgId, AppError> {
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id IS NULL").fetch_optional(db).await?;
     id.map(OrgId).ok_or(AppError::OrganizationNotFound)
 }
 
 /// One page of an organization's members, by name, with roles, household and attributes.
-pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
+pub async fn members(db: &AnyPool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
     let request = crate::domain::paging::PageRequest::new(page, MEMBERS_PER_PAGE)?;
     let mut conn = db.acquire().await?;
     load(&mut conn, org).await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = ?")
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1")
         .bind(org.0)
         .fetch_one(&mut *conn)
         .await?;
@@ -140,24 +142,30 @@ pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgM
         user_id: i64,
         display_name: String,
         sam_account_name: String,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         account_enabled: bool,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         prevent_move: bool,
         household: Option<String>,
         roles: String,
         attributes: String,
     }
     // Roles and attributes come as JSON arrays: one statement for the page.
-    let rows: Vec<Row> = sqlx::query_as(
+    let engine = crate::server::storage::db::engine(db);
+    let used_by_org = engine.json_bool(
+        "EXISTS (SELECT 1 FROM org_attributes oa WHERE oa.org_id = m.org_id AND oa.name = a.name)",
+    );
+    let attribute = engine.json_array(&["a.name", "a.value", &used_by_org]);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT m.user_id, d.display_name, d.sam_account_name, d.account_enabled, m.prevent_move, h.name AS household,
-                (SELECT json_group_array(r.role) FROM org_roles r WHERE r.user_id = m.user_id) AS roles,
-                (SELECT json_group_array(json_array(a.name, a.value, json(CASE WHEN EXISTS
-                        (SELECT 1 FROM org_attributes oa WHERE oa.org_id = m.org_id AND oa.name = a.name)
-                        THEN 'true' ELSE 'false' END)))
-                 FROM user_attributes a WHERE a.user_id = m.user_id) AS attributes
+                (SELECT {} FROM org_roles r WHERE r.user_id = m.user_id) AS roles,
+                (SELECT {} FROM user_attributes a WHERE a.user_id = m.user_id) AS attributes
          FROM org_members m JOIN directory_users d ON d.id = m.user_id
          LEFT JOIN households h ON h.id = m.household_id
-         WHERE m.org_id = ? ORDER BY d.display_name COLLATE NOCASE, m.user_id LIMIT ? OFFSET ?",
-    )
+         WHERE m.org_id = $1 ORDER BY d.display_name COLLATE NOCASE, m.user_id LIMIT $2 OFFSET $3",
+        engine.json_array_agg("r.role", "r.role"),
+        engine.json_array_agg(&attribute, "a.name"),
+    ))
     .bind(org.0)
     .bind(i64::from(MEMBERS_PER_PAGE))
     .bind(request.offset() as i64)
@@ -192,12 +200,12 @@ pub async fn members(db: &SqlitePool, org: OrgId, page: u32) -> Result<Page<OrgM
 }
 
 /// The users a move takes: the chosen ones, or every member of an organization.
-pub async fn resolve(db: &SqlitePool, target: &OrgMoveTarget, limit: usize) -> Result<Vec<UserId>, AppError> {
+pub async fn resolve(db: &AnyPool, target: &OrgMoveTarget, limit: usize) -> Result<Vec<UserId>, AppError> {
     match target {
         OrgMoveTarget::Users(users) => Ok(users.clone()),
         OrgMoveTarget::Members(org) => {
             let ids: Vec<i64> = sqlx::query_scalar(
-                "SELECT user_id FROM org_members WHERE org_id = ? ORDER BY user_id LIMIT ?",
+                "SELECT user_id FROM org_members WHERE org_id = $1 ORDER BY user_id LIMIT $2",
             )
             .bind(org.0)
             .bind(limit as i64)
@@ -210,7 +218,7 @@ pub async fn resolve(db: &SqlitePool, target: &OrgMoveTarget, limit: usize) -> R
 
 /// An organization's alerts: drafts and scheduled ones with their current targets, sent ones
 /// with the report of whom they reached.
-pub async fn alerts(db: &SqlitePool, org: OrgId) -> Result<Vec<AlertSummary>, AppError> {
+pub async fn alerts(db: &AnyPool, org: OrgId) -> Result<Vec<AlertSummary>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -220,13 +228,13 @@ pub async fn alerts(db: &SqlitePool, org: OrgId) -> Result<Vec<AlertSummary>, Ap
         targets: i64,
         recipients: String,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT a.id, a.title, a.state, a.sent_at,
                 (SELECT COUNT(*) FROM alert_targets t WHERE t.alert_id = a.id) AS targets,
-                (SELECT json_group_array(display_name) FROM
-                    (SELECT display_name FROM alert_recipients r WHERE r.alert_id = a.id ORDER BY display_name)) AS recipients
-         FROM alerts a WHERE a.org_id = ? ORDER BY a.state, a.title",
-    )
+                (SELECT {} FROM alert_recipients r WHERE r.alert_id = a.id) AS recipients
+         FROM alerts a WHERE a.org_id = $1 ORDER BY a.state, a.title",
+        crate::server::storage::db::engine(db).json_array_agg("r.display_name", "r.display_name")
+    ))
     .bind(org.0)
     .fetch_all(db)
     .await?;
@@ -250,7 +258,7 @@ pub async fn alerts(db: &SqlitePool, org: OrgId) -> Result<Vec<AlertSummary>, Ap
 
 /// Sets or clears Prevent User Move for users, with its audit record.
 pub async fn set_prevent_move(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     users: &[UserId],
     locked: bool,
@@ -258,30 +266,34 @@ pub async fn set_prevent_move(
     let users = distinct_selection(users, MAX_ORG_MOVE)?;
     let ids = serde_json::to_string(&users).map_err(|_| AppError::INTERNAL)?;
     let mut tx = crate::server::storage::db::write(db).await?;
-    let known: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM org_members WHERE user_id IN (SELECT value FROM json_each(?))",
-    )
+    let engine = Engine::of(&tx);
+    let known: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM org_members WHERE user_id IN (SELECT value FROM {} ids)",
+        engine.id_rows("$1")
+    ))
     .bind(&ids)
     .fetch_one(&mut *tx)
     .await?;
     if known as usize != users.len() {
         return Err(AppError::UnknownUsers);
     }
-    let changed = sqlx::query(
-        "UPDATE org_members SET prevent_move = ? WHERE user_id IN (SELECT value FROM json_each(?)) AND prevent_move <> ?",
-    )
-    .bind(locked)
+    let changed = sqlx::query(&format!(
+        "UPDATE org_members SET prevent_move = $1 WHERE user_id IN (SELECT value FROM {} ids) AND prevent_move <> $3",
+        engine.id_rows("$2")
+    ))
+    .bind(Flag(locked))
     .bind(&ids)
-    .bind(locked)
+    .bind(Flag(locked))
     .execute(&mut *tx)
     .await?
     .rows_affected();
     let event =
         audit::record(&mut tx, operator, "prevent_user_move", json!({"locked": locked}), users.len() as u64)
             .await?;
-    let names: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, display_name FROM directory_users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    )
+    let names: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT id, display_name FROM directory_users WHERE id IN (SELECT value FROM {} ids) ORDER BY id",
+        engine.id_rows("$1")
+    ))
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;
@@ -311,11 +323,11 @@ pub(crate) mod tests {
     }
 
     /// A deployment with sub-organizations A and B and an operator row for the audit.
-    pub(crate) async fn enterprise() -> (SqlitePool, OrgId, OrgId, OrgId) {
+    pub(crate) async fn enterprise() -> (AnyPool, OrgId, OrgId, OrgId) {
         let db = small_deployment().await;
         sqlx::query(
-            "INSERT OR IGNORE INTO operators (id, username, display_name, password_hash, created_at)
-             VALUES (1, 'usermanager', 'Enterprise User Manager', '-', 0)",
+            "INSERT INTO operators (id, username, display_name, password_hash, created_at)
+             VALUES (1, 'usermanager', 'Enterprise User Manager', '-', 0) ON CONFLICT DO NOTHING",
         )
         .execute(&db)
         .await
@@ -326,43 +338,44 @@ pub(crate) mod tests {
             .unwrap();
         let mut sub = Vec::new();
         for name in ["Test A", "Test B"] {
-            let id: i64 =
-                sqlx::query_scalar("INSERT INTO organizations (name, parent_id) VALUES (?, ?) RETURNING id")
-                    .bind(name)
-                    .bind(enterprise)
-                    .fetch_one(&db)
-                    .await
-                    .unwrap();
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO organizations (name, parent_id) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(name)
+            .bind(enterprise)
+            .fetch_one(&db)
+            .await
+            .unwrap();
             sub.push(OrgId(id));
         }
         (db, OrgId(enterprise), sub[0], sub[1])
     }
 
     /// `n` users of the enterprise organization without household, placed into `org`.
-    pub(crate) async fn place(db: &SqlitePool, org: OrgId, n: i64) -> Vec<UserId> {
+    pub(crate) async fn place(db: &AnyPool, org: OrgId, n: i64) -> Vec<UserId> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT m.user_id FROM org_members m JOIN organizations o ON o.id = m.org_id
-             WHERE o.parent_id IS NULL AND m.household_id IS NULL ORDER BY m.user_id LIMIT ?",
+             WHERE o.parent_id IS NULL AND m.household_id IS NULL ORDER BY m.user_id LIMIT $1",
         )
         .bind(n)
         .fetch_all(db)
         .await
         .unwrap();
         for id in &ids {
-            sqlx::query("UPDATE org_members SET org_id = ? WHERE user_id = ?")
+            sqlx::query("UPDATE org_members SET org_id = $1 WHERE user_id = $2")
                 .bind(org.0)
                 .bind(id)
                 .execute(db)
                 .await
                 .unwrap();
             // A clean slate: the roles the demo gave them are not the test's.
-            sqlx::query("DELETE FROM org_roles WHERE user_id = ?").bind(id).execute(db).await.unwrap();
+            sqlx::query("DELETE FROM org_roles WHERE user_id = $1").bind(id).execute(db).await.unwrap();
         }
         ids.into_iter().map(UserId).collect()
     }
 
-    async fn grant(db: &SqlitePool, user: UserId, org: OrgId, role: OrgRole) {
-        sqlx::query("INSERT INTO org_roles (user_id, org_id, role) VALUES (?, ?, ?)")
+    async fn grant(db: &AnyPool, user: UserId, org: OrgId, role: OrgRole) {
+        sqlx::query("INSERT INTO org_roles (user_id, org_id, role) VALUES ($1, $2, $3)")
             .bind(user.0)
             .bind(org.0)
             .bind(role.as_str())
@@ -371,16 +384,16 @@ pub(crate) mod tests {
             .unwrap();
     }
 
-    async fn roles(db: &SqlitePool, user: UserId) -> Vec<(i64, String)> {
-        sqlx::query_as("SELECT org_id, role FROM org_roles WHERE user_id = ? ORDER BY org_id, role")
+    async fn roles(db: &AnyPool, user: UserId) -> Vec<(i64, String)> {
+        sqlx::query_as("SELECT org_id, role FROM org_roles WHERE user_id = $1 ORDER BY org_id, role")
             .bind(user.0)
             .fetch_all(db)
             .await
             .unwrap()
     }
 
-    async fn org_of(db: &SqlitePool, user: UserId) -> i64 {
-        sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = ?")
+    async fn org_of(db: &AnyPool, user: UserId) -> i64 {
+        sqlx::query_scalar("SELECT org_id FROM org_members WHERE user_id = $1")
             .bind(user.0)
             .fetch_one(db)
             .await
@@ -435,7 +448,7 @@ pub(crate) mod tests {
                 .await
                 .unwrap();
         for id in &family {
-            sqlx::query("UPDATE org_members SET household_id = ? WHERE user_id = ?")
+            sqlx::query("UPDATE org_members SET household_id = $1 WHERE user_id = $2")
                 .bind(household)
                 .bind(id.0)
                 .execute(&db)
@@ -455,9 +468,9 @@ pub(crate) mod tests {
         assert_eq!(org_history(&db, a, 50).await.unwrap().len(), 3);
     }
 
-    async fn draft(db: &SqlitePool, org: OrgId, title: &str) -> i64 {
+    async fn draft(db: &AnyPool, org: OrgId, title: &str) -> i64 {
         sqlx::query_scalar(
-            "INSERT INTO alerts (org_id, title, state, created_at) VALUES (?, ?, 'draft', 0) RETURNING id",
+            "INSERT INTO alerts (org_id, title, state, created_at) VALUES ($1, $2, 'draft', 0) RETURNING id",
         )
         .bind(org.0)
         .bind(title)
@@ -466,8 +479,8 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    async fn targets(db: &SqlitePool, alert: i64) -> Vec<i64> {
-        sqlx::query_scalar("SELECT user_id FROM alert_targets WHERE alert_id = ? ORDER BY user_id")
+    async fn targets(db: &AnyPool, alert: i64) -> Vec<i64> {
+        sqlx::query_scalar("SELECT user_id FROM alert_targets WHERE alert_id = $1 ORDER BY user_id")
             .bind(alert)
             .fetch_all(db)
             .await
@@ -480,7 +493,7 @@ pub(crate) mod tests {
         let users = place(&db, a, 3).await;
         let (draft, scheduled, sent) =
             (draft(&db, a, "Drill").await, draft(&db, a, "Storm").await, draft(&db, a, "Fire").await);
-        sqlx::query("UPDATE alerts SET state = 'scheduled' WHERE id = ?")
+        sqlx::query("UPDATE alerts SET state = 'scheduled' WHERE id = $1")
             .bind(scheduled)
             .execute(&db)
             .await
@@ -498,7 +511,7 @@ pub(crate) mod tests {
         assert_eq!(targets(&db, scheduled).await, vec![users[1].0, users[2].0]);
         // The sent alert's report still shows everyone it reached, as they were.
         let report: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT user_id, org_name FROM alert_recipients WHERE alert_id = ? ORDER BY user_id",
+            "SELECT user_id, org_name FROM alert_recipients WHERE alert_id = $1 ORDER BY user_id",
         )
         .bind(sent)
         .fetch_all(&db)
@@ -516,7 +529,7 @@ pub(crate) mod tests {
     async fn lock_after_move_sets_prevent_user_move_and_the_status_and_attributes_stay() {
         let (db, _, a, b) = enterprise().await;
         let users = place(&db, a, 2).await;
-        sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES (?, 'pager', '555-0100')")
+        sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES ($1, 'pager', '555-0100')")
             .bind(users[0].0)
             .execute(&db)
             .await
@@ -524,8 +537,8 @@ pub(crate) mod tests {
         let status = |id: UserId| {
             let db = db.clone();
             async move {
-                sqlx::query_as::<_, (bool, bool)>(
-                    "SELECT d.account_enabled, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id WHERE d.id = ?",
+                sqlx::query_as::<_, (crate::server::storage::flag::Flag, crate::server::storage::flag::Flag)>(
+                    "SELECT d.account_enabled, m.prevent_move FROM directory_users d JOIN org_members m ON m.user_id = d.id WHERE d.id = $1",
                 )
                 .bind(id.0)
                 .fetch_one(&db)
@@ -536,10 +549,10 @@ pub(crate) mod tests {
         let before = status(users[0]).await;
         run(&db, &manager(), &[users[0]], b, true).await.unwrap();
         run(&db, &manager(), &[users[1]], b, false).await.unwrap();
-        assert_eq!(status(users[0]).await, (before.0, true));
-        assert!(!status(users[1]).await.1);
+        assert_eq!(status(users[0]).await, (before.0, crate::server::storage::flag::Flag(true)));
+        assert!(!status(users[1]).await.1.0);
         let kept: String =
-            sqlx::query_scalar("SELECT value FROM user_attributes WHERE user_id = ? AND name = 'pager'")
+            sqlx::query_scalar("SELECT value FROM user_attributes WHERE user_id = $1 AND name = 'pager'")
                 .bind(users[0].0)
                 .fetch_one(&db)
                 .await
@@ -552,13 +565,13 @@ pub(crate) mod tests {
         let (db, _, a, b) = enterprise().await;
         let users = place(&db, a, 2).await;
         grant(&db, users[0], a, OrgRole::AlertManager).await;
-        sqlx::query("INSERT INTO org_attributes (org_id, name) VALUES (?, 'pager')")
+        sqlx::query("INSERT INTO org_attributes (org_id, name) VALUES ($1, 'pager')")
             .bind(a.0)
             .execute(&db)
             .await
             .unwrap();
         for (name, value) in [("pager", "555-0101"), ("fax", "555-0102")] {
-            sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO user_attributes (user_id, name, value) VALUES ($1, $2, $3)")
                 .bind(users[0].0)
                 .bind(name)
                 .bind(value)
@@ -596,14 +609,15 @@ pub(crate) mod tests {
         let (db, _, a, b) = enterprise().await;
         let users = place(&db, a, 3).await;
         grant(&db, users[0], a, OrgRole::Viewer).await;
-        sqlx::query(&format!(
-            "CREATE TRIGGER fail_history BEFORE INSERT ON org_moves WHEN NEW.user_id = {}
-             BEGIN SELECT RAISE(ABORT, 'injected'); END",
-            users[2].0
-        ))
-        .execute(&db)
-        .await
-        .unwrap();
+        let condition = format!("NEW.user_id = {}", users[2].0);
+        crate::server::storage::db::inject_failure(
+            &db,
+            "fail_history",
+            "INSERT",
+            "org_moves",
+            Some(&condition),
+        )
+        .await;
         let events: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
         assert_eq!(run(&db, &manager(), &users, b, true).await.err(), Some(AppError::INTERNAL));

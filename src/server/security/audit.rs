@@ -4,7 +4,8 @@
 use crate::domain::AppError;
 use crate::domain::operator::Operator;
 use crate::server::now;
-use sqlx::SqliteConnection;
+use crate::server::storage::db::Engine;
+use sqlx::AnyConnection;
 
 /// One per-user audit line: user id, object GUID, display name, SIP URI, outcome, reason and
 /// source pool; a `None` GUID or SIP URI is looked up from the user's current entry.
@@ -27,7 +28,7 @@ impl<'a> From<&'a Operator> for Actor<'a> {
 
 /// Records an event and returns its id.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator: &Operator,
     operation: &str,
     parameters: serde_json::Value,
@@ -39,7 +40,7 @@ pub async fn record(
 /// Records an event of someone who may not be a known operator (a failed sign-in names the
 /// user name that was typed).
 pub async fn record_as(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator_id: Option<i64>,
     operator_name: &str,
     operation: &str,
@@ -48,7 +49,7 @@ pub async fn record_as(
 ) -> Result<i64, AppError> {
     let id = sqlx::query_scalar(
         "INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(now())
     .bind(operator_id)
@@ -65,21 +66,23 @@ pub async fn record_as(
 /// `[user_id, object_guid, display_name, sip_uri, outcome, reason, source_pool]`; a null GUID or SIP URI is
 /// taken from the user's current directory entry and enablement.
 pub async fn record_users(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     event_id: i64,
     rows: impl serde::Serialize,
 ) -> Result<(), AppError> {
     let rows = serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?;
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO audit_event_users
              (event_id, user_id, object_guid, display_name, sip_uri, outcome, reason, source_pool)
-         SELECT ?, value ->> 0,
-                COALESCE(value ->> 1, (SELECT object_guid FROM directory_users WHERE id = value ->> 0)),
-                value ->> 2,
-                COALESCE(value ->> 3, (SELECT 'sip:' || sip_uri FROM enabled_users WHERE user_id = value ->> 0)),
-                value ->> 4, value ->> 5, value ->> 6
-         FROM json_each(?)",
-    )
+         SELECT $1, CAST(j.value ->> 0 AS BIGINT),
+                COALESCE(j.value ->> 1, (SELECT object_guid FROM directory_users WHERE id = CAST(j.value ->> 0 AS BIGINT))),
+                j.value ->> 2,
+                COALESCE(j.value ->> 3,
+                         (SELECT 'sip:' || sip_uri FROM enabled_users WHERE user_id = CAST(j.value ->> 0 AS BIGINT))),
+                j.value ->> 4, j.value ->> 5, j.value ->> 6
+         FROM {} j",
+        Engine::of(conn).json_rows("$2")
+    ))
     .bind(event_id)
     .bind(rows)
     .execute(conn)
@@ -91,7 +94,7 @@ pub async fn record_users(
 /// Records that an operator took a file (a download), with what it held: every download is
 /// audited (who took which file, how many users or rows).
 pub async fn record_download(
-    db: &sqlx::SqlitePool,
+    db: &sqlx::AnyPool,
     operator: &Operator,
     kind: &str,
     file: &str,
@@ -111,7 +114,9 @@ pub mod log {
     };
     use crate::domain::format::rfc3339;
     use crate::domain::paging::{Page, PageRequest, like_contains_pattern};
-    use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+    use crate::server::storage::db::Engine;
+    use crate::server::storage::sql_builder::SqlBuilder;
+    use sqlx::AnyPool;
 
     #[derive(sqlx::FromRow)]
     struct EventRecord {
@@ -189,22 +194,24 @@ pub mod log {
             }
         }
 
-        fn columns(self) -> String {
+        fn columns(self, engine: Engine) -> String {
             match self {
                 Reader::Everything => EVENT_COLUMNS.to_string(),
                 Reader::TypedNamesHidden => format!(
                     "a.id, a.at, {} AS operator_name, a.operation,
-                     (CASE WHEN a.operation = 'sign_in_locked' AND a.parameters ->> '$.scope' = 'account'
-                      THEN json_set(a.parameters, '$.key', '') ELSE a.parameters END) AS parameters,
+                     (CASE WHEN a.operation = 'sign_in_locked' AND {} ->> 'scope' = 'account'
+                      THEN {} ELSE a.parameters END) AS parameters,
                      a.target_count",
-                    self.operator_name()
+                    self.operator_name(),
+                    engine.json("a.parameters"),
+                    engine.json_blank_key("a.parameters", "key"),
                 ),
             }
         }
     }
 
     fn push_filters<'q>(
-        qb: &mut QueryBuilder<'q, Sqlite>,
+        qb: &mut SqlBuilder<'q>,
         q: &AuditQuery,
         range: (Option<i64>, Option<i64>),
         reader: Reader,
@@ -212,11 +219,7 @@ pub mod log {
         qb.push(" FROM audit_events a WHERE 1 = 1");
         if !q.operator.is_empty() {
             // Matched against what the reader sees, so a hidden name cannot be probed by filtering.
-            qb.push(" AND ")
-                .push(reader.operator_name())
-                .push(" LIKE ")
-                .push_bind(like_contains_pattern(&q.operator))
-                .push(" ESCAPE '\\'");
+            qb.push(" AND ").push_like(reader.operator_name(), like_contains_pattern(&q.operator));
         }
         if !q.operation.is_empty() {
             qb.push(" AND a.operation = ").push_bind(q.operation.clone());
@@ -229,25 +232,24 @@ pub mod log {
         }
         if !q.user.is_empty() {
             let pattern = like_contains_pattern(&q.user);
-            qb.push(" AND EXISTS (SELECT 1 FROM audit_event_users u WHERE u.event_id = a.id AND (u.display_name LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR u.sip_uri LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\'))");
+            qb.push(" AND EXISTS (SELECT 1 FROM audit_event_users u WHERE u.event_id = a.id AND (")
+                .push_like("u.display_name", pattern.clone())
+                .push(" OR ")
+                .push_like("u.sip_uri", pattern)
+                .push("))");
         }
     }
 
     /// One page of events, newest first.
-    pub async fn events(
-        db: &SqlitePool,
-        q: &AuditQuery,
-        reader: Reader,
-    ) -> Result<Page<AuditEvent>, AppError> {
+    pub async fn events(db: &AnyPool, q: &AuditQuery, reader: Reader) -> Result<Page<AuditEvent>, AppError> {
         let range = q.validate()?;
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+        let mut count = SqlBuilder::new(crate::server::storage::db::engine(db), "SELECT COUNT(*)");
         push_filters(&mut count, q, range, reader);
         let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {}", reader.columns()));
+        let mut select = SqlBuilder::new(
+            crate::server::storage::db::engine(db),
+            format!("SELECT {}", reader.columns(crate::server::storage::db::engine(db))),
+        );
         push_filters(&mut select, q, range, reader);
         select
             .push(" ORDER BY a.id DESC LIMIT ")
@@ -265,25 +267,27 @@ pub mod log {
 
     /// One event and a page of its per-user lines.
     pub async fn event(
-        db: &SqlitePool,
+        db: &AnyPool,
         id: i64,
         page: u32,
         reader: Reader,
     ) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
         let request = PageRequest::new(page, AUDIT_PAGE_SIZE)?;
-        let record: Option<EventRecord> =
-            sqlx::query_as(&format!("SELECT {} FROM audit_events a WHERE a.id = ?", reader.columns()))
-                .bind(id)
-                .fetch_optional(db)
-                .await?;
+        let record: Option<EventRecord> = sqlx::query_as(&format!(
+            "SELECT {} FROM audit_events a WHERE a.id = $1",
+            reader.columns(crate::server::storage::db::engine(db))
+        ))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
         let event = AuditEvent::from(record.ok_or(AppError::AuditEventNotFound)?);
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event_users WHERE event_id = ?")
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event_users WHERE event_id = $1")
             .bind(id)
             .fetch_one(db)
             .await?;
         let lines: Vec<LineRecord> = sqlx::query_as(
             "SELECT user_id, display_name, sip_uri, outcome, reason, source_pool FROM audit_event_users
-             WHERE event_id = ? ORDER BY display_name COLLATE NOCASE, user_id LIMIT ? OFFSET ?",
+             WHERE event_id = $1 ORDER BY display_name COLLATE NOCASE, user_id LIMIT $2 OFFSET $3",
         )
         .bind(id)
         .bind(i64::from(AUDIT_PAGE_SIZE))
@@ -296,7 +300,7 @@ pub mod log {
 
     /// Everything the log holds about one user, newest first (at most `limit` entries).
     pub async fn user_timeline(
-        db: &SqlitePool,
+        db: &AnyPool,
         user_id: i64,
         limit: u32,
     ) -> Result<Vec<UserAuditEntry>, AppError> {
@@ -310,7 +314,7 @@ pub mod log {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS}, u.user_id, u.display_name, u.sip_uri, u.outcome, u.reason, u.source_pool
              FROM audit_event_users u JOIN audit_events a ON a.id = u.event_id
-             WHERE u.user_id = ? ORDER BY a.id DESC LIMIT ?"
+             WHERE u.user_id = $1 ORDER BY a.id DESC LIMIT $2"
         ))
         .bind(user_id)
         .bind(i64::from(limit))
@@ -325,7 +329,7 @@ pub mod log {
     /// The events an audit query selects, as the CSV file the operator downloads (recorded as
     /// a download).
     pub async fn export_csv(
-        db: &SqlitePool,
+        db: &AnyPool,
         operator: &crate::domain::operator::Operator,
         q: &AuditQuery,
     ) -> Result<Vec<u8>, AppError> {
@@ -334,9 +338,12 @@ pub mod log {
         Ok(csv)
     }
 
-    pub async fn csv(db: &SqlitePool, q: &AuditQuery, reader: Reader) -> Result<(Vec<u8>, u64), AppError> {
+    pub async fn csv(db: &AnyPool, q: &AuditQuery, reader: Reader) -> Result<(Vec<u8>, u64), AppError> {
         let range = q.validate()?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {}", reader.columns()));
+        let mut select = SqlBuilder::new(
+            crate::server::storage::db::engine(db),
+            format!("SELECT {}", reader.columns(crate::server::storage::db::engine(db))),
+        );
         push_filters(&mut select, q, range, reader);
         select.push(" ORDER BY a.id DESC LIMIT ").push_bind(MAX_AUDIT_EXPORT as i64);
         let records: Vec<EventRecord> = select.build_query_as().fetch_all(db).await?;
@@ -470,7 +477,7 @@ pub mod log {
             );
         }
 
-        async fn event_missing(db: &SqlitePool) -> AppError {
+        async fn event_missing(db: &AnyPool) -> AppError {
             event(db, 999_999, 1, Reader::Everything).await.err().unwrap()
         }
     }

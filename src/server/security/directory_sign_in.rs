@@ -280,7 +280,7 @@ mod tests {
         add_group(&mut ldap, "CSHelpDesk", &[group("Tier1")]).await;
         add_group(&mut ldap, "Cafeteria", &[person("nora")]).await;
 
-        let db = db::connect("sqlite::memory:").await.unwrap();
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         let config = config(&server);
         ensure_demo_operators(&db, &config).await.unwrap();
 

@@ -12,7 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rand_core::{OsRng, RngCore};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The session cookie's name over plain http (development, tests behind loopback).
 pub const SESSION_COOKIE: &str = "uc_session";
@@ -138,18 +138,18 @@ pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn roles_of(db: &SqlitePool, id: OperatorId) -> Result<Vec<Role>, AppError> {
+async fn roles_of(db: &AnyPool, id: OperatorId) -> Result<Vec<Role>, AppError> {
     let codes: Vec<String> =
-        sqlx::query_scalar("SELECT role FROM operator_roles WHERE operator_id = ? ORDER BY role")
+        sqlx::query_scalar("SELECT role FROM operator_roles WHERE operator_id = $1 ORDER BY role")
             .bind(id.0)
             .fetch_all(db)
             .await?;
     codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect()
 }
 
-async fn load_operator(db: &SqlitePool, id: i64) -> Result<Operator, AppError> {
+async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
     let (username, display_name): (String, String) =
-        sqlx::query_as("SELECT username, display_name FROM operators WHERE id = ?")
+        sqlx::query_as("SELECT username, display_name FROM operators WHERE id = $1")
             .bind(id)
             .fetch_one(db)
             .await?;
@@ -166,12 +166,12 @@ pub struct Client {
 /// Creates or updates the portal's record of a directory operator: their display name and
 /// exactly the roles their groups give now. Returns their id and name.
 async fn record_directory_operator(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     operator: &DirectoryOperator,
 ) -> Result<(i64, String), AppError> {
     let (id, name): (i64, String) = sqlx::query_as(
         "INSERT INTO operators (username, display_name, password_hash, created_at, source)
-         VALUES (?, ?, '!directory', ?, 'directory')
+         VALUES ($1, $2, '!directory', $3, 'directory')
          ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name
          WHERE operators.source = 'directory'
          RETURNING id, username",
@@ -185,10 +185,10 @@ async fn record_directory_operator(
     Ok((id, name))
 }
 
-async fn set_roles(conn: &mut sqlx::SqliteConnection, id: i64, roles: &[Role]) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM operator_roles WHERE operator_id = ?").bind(id).execute(&mut *conn).await?;
+async fn set_roles(conn: &mut sqlx::AnyConnection, id: i64, roles: &[Role]) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM operator_roles WHERE operator_id = $1").bind(id).execute(&mut *conn).await?;
     for role in roles {
-        sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES (?, ?)")
+        sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES ($1, $2)")
             .bind(id)
             .bind(role.as_str())
             .execute(&mut *conn)
@@ -202,7 +202,7 @@ async fn set_roles(conn: &mut sqlx::SqliteConnection, id: i64, roles: &[Role]) -
 /// Failures are throttled per typed name and per address, identically whether or not the
 /// account exists.
 pub async fn sign_in(
-    db: &SqlitePool,
+    db: &AnyPool,
     config: &Config,
     username: &str,
     password: &str,
@@ -223,7 +223,7 @@ pub async fn sign_in(
             }
             Admission::Admitted(reservation) => {
                 let found: Option<(i64, String, String, i64, String)> = sqlx::query_as(
-                    "SELECT id, username, password_hash, disabled, source FROM operators WHERE username = ?",
+                    "SELECT id, username, password_hash, disabled, source FROM operators WHERE username = $1",
                 )
                 .bind(username)
                 .fetch_optional(&mut *conn)
@@ -280,7 +280,7 @@ pub async fn sign_in(
     };
     sign_in_throttle::succeeded(&mut tx, &attempt, reservation).await?;
     if let Some(previous) = previous {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(previous))
             .execute(&mut *tx)
             .await?;
@@ -291,7 +291,7 @@ pub async fn sign_in(
     sqlx::query(
         "INSERT INTO sessions (token_hash, operator_id, created_at, last_seen_at, expires_at,
                                client_address, user_agent, checked_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(token_hash(&token))
     .bind(id)
@@ -313,7 +313,7 @@ pub async fn sign_in(
 /// like sign-ins and count towards the same throttle, so the confirmation cannot be used to
 /// guess a password either.
 pub async fn confirm_password(
-    db: &SqlitePool,
+    db: &AnyPool,
     config: &Config,
     operator: &Operator,
     password: &str,
@@ -325,7 +325,7 @@ pub async fn confirm_password(
             Admission::HeldBack { retry_after } => Ok(Err(AppError::TooManySignInAttempts { retry_after })),
             Admission::Admitted(reservation) => {
                 let (hash, source): (String, String) =
-                    sqlx::query_as("SELECT password_hash, source FROM operators WHERE id = ?")
+                    sqlx::query_as("SELECT password_hash, source FROM operators WHERE id = $1")
                         .bind(operator.id.0)
                         .fetch_one(&mut *conn)
                         .await?;
@@ -369,13 +369,13 @@ pub async fn confirm_password(
 
 /// The operator a session token belongs to, if the session is still alive; refreshes the
 /// idle timer. Expired sessions are deleted when met.
-pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> Result<Operator, AppError> {
+pub async fn session_operator(db: &AnyPool, config: &Config, token: &str) -> Result<Operator, AppError> {
     let t = now();
     let idle_limit = t - config.session_idle.as_secs() as i64;
     let hash = token_hash(token);
     let found: Option<(i64, i64, i64, i64, String, i64, String)> = sqlx::query_as(
         "SELECT s.operator_id, s.last_seen_at, s.expires_at, o.disabled, o.source, s.checked_at, o.username
-         FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?",
+         FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(db)
@@ -394,7 +394,7 @@ pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> 
                     Ok(Some(now_is)) => {
                         crate::server::storage::db::in_write(db, async |conn| {
                             set_roles(conn, operator_id, &now_is.roles).await?;
-                            sqlx::query("UPDATE sessions SET checked_at = ? WHERE token_hash = ?")
+                            sqlx::query("UPDATE sessions SET checked_at = $1 WHERE token_hash = $2")
                                 .bind(t)
                                 .bind(&hash)
                                 .execute(&mut *conn)
@@ -416,12 +416,12 @@ pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> 
         }
     }
     if ended {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&hash).execute(db).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&hash).execute(db).await?;
         return Err(AppError::Unauthenticated);
     }
     // Refresh at most once a minute: a page view makes several calls.
     if t - last_seen >= 60 {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(t)
             .bind(&hash)
             .execute(db)
@@ -431,10 +431,10 @@ pub async fn session_operator(db: &SqlitePool, config: &Config, token: &str) -> 
 }
 
 /// Ends the session; a session that had ended already leaves no record.
-pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
+pub async fn sign_out(db: &AnyPool, token: &str) -> Result<(), AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
     let ended: Option<(i64, String)> = sqlx::query_as(
-        "DELETE FROM sessions WHERE token_hash = ?
+        "DELETE FROM sessions WHERE token_hash = $1
          RETURNING operator_id, (SELECT username FROM operators WHERE id = operator_id)",
     )
     .bind(token_hash(token))
@@ -448,10 +448,10 @@ pub async fn sign_out(db: &SqlitePool, token: &str) -> Result<(), AppError> {
 }
 
 /// Every operator with their roles and live sessions, for the administration page.
-pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
+pub async fn list(db: &AnyPool) -> Result<Vec<OperatorSummary>, AppError> {
     let rows: Vec<(i64, String, String, i64, i64, String)> = sqlx::query_as(
         "SELECT o.id, o.username, o.display_name, o.disabled,
-                (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > ?), o.source
+                (SELECT COUNT(*) FROM sessions s WHERE s.operator_id = o.id AND s.expires_at > $1), o.source
          FROM operators o WHERE o.deleted_at IS NULL ORDER BY o.username",
     )
     .bind(now())
@@ -484,7 +484,7 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<OperatorSummary>, AppError> {
 /// Disables or re-enables an operator. Disabling ends all their sessions in the same
 /// transaction; nobody can disable themselves.
 pub async fn set_disabled(
-    db: &SqlitePool,
+    db: &AnyPool,
     by: audit::Actor<'_>,
     target: OperatorId,
     disabled: bool,
@@ -494,7 +494,7 @@ pub async fn set_disabled(
     }
     let mut tx = crate::server::storage::db::write(db).await?;
     let name: String = sqlx::query_scalar(
-        "UPDATE operators SET disabled = ? WHERE id = ? AND disabled <> ? AND deleted_at IS NULL RETURNING username",
+        "UPDATE operators SET disabled = $1 WHERE id = $2 AND disabled <> $3 AND deleted_at IS NULL RETURNING username",
     )
     .bind(disabled as i64)
     .bind(target.0)
@@ -503,7 +503,7 @@ pub async fn set_disabled(
     .await?
     .ok_or(AppError::NothingToChange)?;
     let ended = if disabled {
-        sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE operator_id = $1")
             .bind(target.0)
             .execute(&mut *tx)
             .await?
@@ -522,50 +522,46 @@ pub async fn set_disabled(
 /// again, and they leave every list; the row stays, so the audit trail and the jobs that name
 /// them keep their meaning, and their name is not given to anyone else. Nobody deletes
 /// themselves, and the last Enterprise Administrator who can sign in is not deleted.
-pub async fn delete_operator(
-    db: &SqlitePool,
-    by: audit::Actor<'_>,
-    target: OperatorId,
-) -> Result<(), AppError> {
+pub async fn delete_operator(db: &AnyPool, by: audit::Actor<'_>, target: OperatorId) -> Result<(), AppError> {
     if Some(target.0) == by.id {
         return Err(AppError::CannotDeleteSelf);
     }
     let mut tx = crate::server::storage::db::write(db).await?;
     let name: String =
-        sqlx::query_scalar("SELECT username FROM operators WHERE id = ? AND deleted_at IS NULL")
+        sqlx::query_scalar("SELECT username FROM operators WHERE id = $1 AND deleted_at IS NULL")
             .bind(target.0)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AppError::OperatorNotFound)?;
     let other_administrators: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM operators o JOIN operator_roles r ON r.operator_id = o.id
-         WHERE r.role = ? AND o.disabled = 0 AND o.deleted_at IS NULL AND o.id <> ?",
+         WHERE r.role = $1 AND o.disabled = 0 AND o.deleted_at IS NULL AND o.id <> $2",
     )
     .bind(Role::EnterpriseAdministrator.as_str())
     .bind(target.0)
     .fetch_one(&mut *tx)
     .await?;
-    let is_administrator: bool = sqlx::query_scalar(
+    let is_administrator: crate::server::storage::flag::Flag = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM operator_roles r JOIN operators o ON o.id = r.operator_id
-                        WHERE r.operator_id = ? AND r.role = ? AND o.disabled = 0)",
+                        WHERE r.operator_id = $1 AND r.role = $2 AND o.disabled = 0)",
     )
     .bind(target.0)
     .bind(Role::EnterpriseAdministrator.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    if is_administrator && other_administrators == 0 {
+    if is_administrator.0 && other_administrators == 0 {
         return Err(AppError::LastAdministrator);
     }
-    let ended = sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+    let ended = sqlx::query("DELETE FROM sessions WHERE operator_id = $1")
         .bind(target.0)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    sqlx::query("DELETE FROM saved_queries WHERE operator_id = ? AND shared = 0")
+    sqlx::query("DELETE FROM saved_queries WHERE operator_id = $1 AND shared = 0")
         .bind(target.0)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE operators SET deleted_at = ?, disabled = 1 WHERE id = ?")
+    sqlx::query("UPDATE operators SET deleted_at = $1, disabled = 1 WHERE id = $2")
         .bind(now())
         .bind(target.0)
         .execute(&mut *tx)
@@ -577,7 +573,7 @@ pub async fn delete_operator(
 }
 
 /// The live sessions, most recently active first; `current` marks the caller's own.
-pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
+pub async fn sessions(db: &AnyPool, current_token: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
     let current = current_token.map(token_hash).unwrap_or_default();
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -589,13 +585,14 @@ pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Ve
         expires_at: i64,
         client_address: String,
         user_agent: String,
+        #[sqlx(try_from = "crate::server::storage::flag::Flag")]
         current: bool,
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.id, s.operator_id, o.username, s.created_at, s.last_seen_at, s.expires_at,
-                s.client_address, s.user_agent, s.token_hash = ? AS current
+                s.client_address, s.user_agent, s.token_hash = $1 AS current
          FROM sessions s JOIN operators o ON o.id = s.operator_id
-         WHERE s.expires_at > ? ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1000",
+         WHERE s.expires_at > $2 ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1000",
     )
     .bind(current)
     .bind(now())
@@ -618,10 +615,10 @@ pub async fn sessions(db: &SqlitePool, current_token: Option<&str>) -> Result<Ve
 }
 
 /// Ends one session (the operator's next request finds itself signed out).
-pub async fn end_session(db: &SqlitePool, by: &Operator, session: SessionId) -> Result<(), AppError> {
+pub async fn end_session(db: &AnyPool, by: &Operator, session: SessionId) -> Result<(), AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
     let ended: (String,) = sqlx::query_as(
-        "DELETE FROM sessions WHERE id = ?
+        "DELETE FROM sessions WHERE id = $1
          RETURNING (SELECT username FROM operators WHERE id = operator_id)",
     )
     .bind(session.0)
@@ -636,7 +633,7 @@ pub async fn end_session(db: &SqlitePool, by: &Operator, session: SessionId) -> 
 
 /// Creates an operator with the given roles, in one transaction.
 pub async fn create_operator(
-    db: &SqlitePool,
+    db: &AnyPool,
     username: &str,
     display_name: &str,
     password: &str,
@@ -652,7 +649,7 @@ pub async fn create_operator(
 /// The operator's row and roles, in the caller's transaction; a name taken (in any case) is
 /// `OperatorNameTaken`.
 async fn insert_operator(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     username: &str,
     display_name: &str,
     password_hash: &str,
@@ -661,7 +658,7 @@ async fn insert_operator(
 ) -> Result<OperatorId, AppError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO operators (username, display_name, password_hash, created_at, must_change_password)
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(username)
     .bind(display_name)
@@ -675,7 +672,7 @@ async fn insert_operator(
         false => e.into(),
     })?;
     for role in roles {
-        sqlx::query("INSERT OR IGNORE INTO operator_roles (operator_id, role) VALUES (?, ?)")
+        sqlx::query("INSERT INTO operator_roles (operator_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(role.as_str())
             .execute(&mut *conn)
@@ -686,10 +683,10 @@ async fn insert_operator(
 
 /// Whether the deployment has an Enterprise Administrator who can sign in (not disabled):
 /// without one, a company's deployment is not served.
-pub async fn has_enterprise_administrator(db: &SqlitePool) -> Result<bool, AppError> {
+pub async fn has_enterprise_administrator(db: &AnyPool) -> Result<bool, AppError> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM operators o JOIN operator_roles r ON r.operator_id = o.id
-         WHERE r.role = ? AND o.disabled = 0 AND o.deleted_at IS NULL",
+         WHERE r.role = $1 AND o.disabled = 0 AND o.deleted_at IS NULL",
     )
     .bind(Role::EnterpriseAdministrator.as_str())
     .fetch_one(db)
@@ -702,7 +699,7 @@ pub async fn has_enterprise_administrator(db: &SqlitePool) -> Result<bool, AppEr
 /// Refused on the demo's database, once an Enterprise Administrator exists, and for a password
 /// that breaks the rule.
 pub async fn init_administrator(
-    db: &SqlitePool,
+    db: &AnyPool,
     username: &str,
     display_name: &str,
     password: &str,
@@ -749,7 +746,7 @@ fn check_username(username: &str) -> Result<&str, AppError> {
 /// An operator created by an administrator (or the command line) with `roles` and a one-time
 /// password, which is returned to be shown once and must be changed at the first sign-in.
 pub async fn add_operator(
-    db: &SqlitePool,
+    db: &AnyPool,
     by: audit::Actor<'_>,
     username: &str,
     display_name: &str,
@@ -774,7 +771,7 @@ pub async fn add_operator(
 /// A new one-time password for `target` (to be changed at their next sign-in); their sessions
 /// end. Returned to be shown once.
 pub async fn reset_password(
-    db: &SqlitePool,
+    db: &AnyPool,
     by: audit::Actor<'_>,
     target: OperatorId,
 ) -> Result<String, AppError> {
@@ -785,15 +782,15 @@ pub async fn reset_password(
     let hash = hash_password(&password).await?;
     let mut tx = crate::server::storage::db::write(db).await?;
     let name: String = sqlx::query_scalar(
-        "UPDATE operators SET password_hash = ?, must_change_password = 1
-         WHERE id = ? AND deleted_at IS NULL RETURNING username",
+        "UPDATE operators SET password_hash = $1, must_change_password = 1
+         WHERE id = $2 AND deleted_at IS NULL RETURNING username",
     )
     .bind(hash)
     .bind(target.0)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::OperatorNotFound)?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+    let ended = sqlx::query("DELETE FROM sessions WHERE operator_id = $1")
         .bind(target.0)
         .execute(&mut *tx)
         .await?
@@ -807,7 +804,7 @@ pub async fn reset_password(
 /// The signed-in operator chooses a new password: the current one is checked like a step-up
 /// (throttled, audited when wrong), the new one follows the rule and differs from it.
 pub async fn change_own_password(
-    db: &SqlitePool,
+    db: &AnyPool,
     config: &Config,
     operator: &Operator,
     current: &str,
@@ -827,7 +824,7 @@ pub async fn change_own_password(
     }
     let hash = hash_password(new).await?;
     let mut tx = crate::server::storage::db::write(db).await?;
-    sqlx::query("UPDATE operators SET password_hash = ?, must_change_password = 0 WHERE id = ?")
+    sqlx::query("UPDATE operators SET password_hash = $1, must_change_password = 0 WHERE id = $2")
         .bind(hash)
         .bind(operator.id.0)
         .execute(&mut *tx)
@@ -838,8 +835,8 @@ pub async fn change_own_password(
 }
 
 /// Whether the operator signed in with a one-time password they have not replaced yet.
-pub async fn must_change_password(db: &SqlitePool, operator: OperatorId) -> Result<bool, AppError> {
-    let flag: Option<i64> = sqlx::query_scalar("SELECT must_change_password FROM operators WHERE id = ?")
+pub async fn must_change_password(db: &AnyPool, operator: OperatorId) -> Result<bool, AppError> {
+    let flag: Option<i64> = sqlx::query_scalar("SELECT must_change_password FROM operators WHERE id = $1")
         .bind(operator.0)
         .fetch_optional(db)
         .await?;
@@ -847,16 +844,18 @@ pub async fn must_change_password(db: &SqlitePool, operator: OperatorId) -> Resu
 }
 
 /// Whether the operator signs in with the directory (and so has no password here).
-async fn is_directory_operator(db: &SqlitePool, id: OperatorId) -> Result<bool, AppError> {
-    let source: Option<String> =
-        sqlx::query_scalar("SELECT source FROM operators WHERE id = ?").bind(id.0).fetch_optional(db).await?;
+async fn is_directory_operator(db: &AnyPool, id: OperatorId) -> Result<bool, AppError> {
+    let source: Option<String> = sqlx::query_scalar("SELECT source FROM operators WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?;
     Ok(source.as_deref() == Some("directory"))
 }
 
 /// An operator's id by their sign-in name (any case).
-pub async fn find(db: &SqlitePool, username: &str) -> Result<OperatorId, AppError> {
+pub async fn find(db: &AnyPool, username: &str) -> Result<OperatorId, AppError> {
     let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM operators WHERE username = ? AND deleted_at IS NULL")
+        sqlx::query_scalar("SELECT id FROM operators WHERE username = $1 AND deleted_at IS NULL")
             .bind(username.trim())
             .fetch_optional(db)
             .await?;
@@ -875,10 +874,7 @@ pub const DEMO_OPERATORS: [(&str, &str, &[Role]); 4] = [
 /// own; returns them (name, password) so that the caller can print them once. With
 /// `demo.password` configured (scripted demos and tests), all of them use it and nothing is
 /// returned.
-pub async fn ensure_demo_operators(
-    db: &SqlitePool,
-    config: &Config,
-) -> Result<Vec<(String, String)>, AppError> {
+pub async fn ensure_demo_operators(db: &AnyPool, config: &Config) -> Result<Vec<(String, String)>, AppError> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators").fetch_one(db).await?;
     if existing > 0 {
         return Ok(Vec::new());
@@ -904,8 +900,8 @@ mod tests {
     use crate::server::storage::db;
     use std::time::Duration;
 
-    async fn setup() -> (SqlitePool, Config) {
-        let db = db::connect("sqlite::memory:").await.unwrap();
+    async fn setup() -> (AnyPool, Config) {
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         let config = Config::for_tests();
         ensure_demo_operators(&db, &config).await.unwrap();
         (db, config)
@@ -1051,7 +1047,7 @@ mod tests {
 
     #[tokio::test]
     async fn demo_operators_are_created_once_each_with_a_password_of_their_own() {
-        let db = db::connect("sqlite::memory:").await.unwrap();
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         let config = Config { demo_password: None, ..Config::for_tests() };
         let generated = ensure_demo_operators(&db, &config).await.unwrap();
         assert_eq!(generated.len(), DEMO_OPERATORS.len());
@@ -1073,12 +1069,12 @@ mod tests {
     }
 
     /// Lets every pending wait pass, as if the operator had waited (lockouts included).
-    async fn let_waits_pass(db: &SqlitePool) {
+    async fn let_waits_pass(db: &AnyPool) {
         sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0").execute(db).await.unwrap();
     }
 
-    async fn operations(db: &SqlitePool, operation: &str) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = ?")
+    async fn operations(db: &AnyPool, operation: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = $1")
             .bind(operation)
             .fetch_one(db)
             .await
@@ -1088,7 +1084,7 @@ mod tests {
     /// The answers a guesser gets for `name`: ten wrong passwords, each as soon as allowed,
     /// and from the fourth on the right password tried at once after each. Once the name is
     /// locked, the guesser no longer waits for anything.
-    async fn guess(db: &SqlitePool, config: &Config, name: &str, address: &str) -> Vec<&'static str> {
+    async fn guess(db: &AnyPool, config: &Config, name: &str, address: &str) -> Vec<&'static str> {
         let mut answers = Vec::new();
         for round in 1..=10 {
             let wrong = sign_in(db, config, name, "guess", &from(address), None).await;
@@ -1098,7 +1094,7 @@ mod tests {
                 answers.push(right.err().map(|e| e.code()).unwrap_or("ok"));
             }
             let locked: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sign_in_throttle WHERE scope = 'account' AND key = ? AND failures >= 10",
+                "SELECT COUNT(*) FROM sign_in_throttle WHERE scope = 'account' AND key = $1 AND failures >= 10",
             )
             .bind(name)
             .fetch_one(db)
@@ -1253,7 +1249,7 @@ mod tests {
         let help_desk = b.operator.id;
         set_disabled(&db, (&admin.operator).into(), help_desk, true).await.unwrap();
         assert_eq!(session_operator(&db, &config, &b.token).await.err(), Some(AppError::Unauthenticated));
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE operator_id = ?")
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE operator_id = $1")
             .bind(help_desk.0)
             .fetch_one(&db)
             .await
@@ -1278,7 +1274,9 @@ mod tests {
 
     #[tokio::test]
     async fn deleting_an_operator_ends_their_access_but_never_the_last_administrator() {
-        let db = crate::server::storage::db::connect("sqlite::memory:").await.unwrap();
+        let db = crate::server::storage::db::connect(&crate::server::storage::db::test_database().await)
+            .await
+            .unwrap();
         crate::server::storage::deployment::start(&db).await.unwrap();
         let first = init_administrator(&db, "kakers", "Kim Akers", "correct horse battery").await.unwrap();
         let cli = audit::Actor { id: None, name: "command-line" };
@@ -1288,7 +1286,7 @@ mod tests {
         let (helper, _) = add_operator(&db, cli, "bmiller", "Ben Miller", &[Role::HelpDesk]).await.unwrap();
         let (second, _) =
             add_operator(&db, cli, "pdavis", "", &[Role::EnterpriseAdministrator]).await.unwrap();
-        sqlx::query("INSERT INTO saved_queries (operator_id, name, query, shared, created_at, updated_at) VALUES (?, 'mine', 'q=a', 0, 0, 0)")
+        sqlx::query("INSERT INTO saved_queries (operator_id, name, query, shared, created_at, updated_at) VALUES ($1, 'mine', 'q=a', 0, 0, 0)")
             .bind(helper.0)
             .execute(&db)
             .await
@@ -1299,7 +1297,7 @@ mod tests {
         assert_eq!(delete_operator(&db, me, helper).await.err(), Some(AppError::OperatorNotFound));
         assert_eq!(reset_password(&db, me, helper).await.err(), Some(AppError::OperatorNotFound));
         assert_eq!(set_disabled(&db, me, helper, false).await.err(), Some(AppError::NothingToChange));
-        let queries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saved_queries WHERE operator_id = ?")
+        let queries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saved_queries WHERE operator_id = $1")
             .bind(helper.0)
             .fetch_one(&db)
             .await

@@ -8,7 +8,7 @@ use crate::domain::AppError;
 use crate::domain::security::{ACCOUNT_THROTTLE, ADDRESS_THROTTLE, Lockout, ThrottleScope};
 use crate::server::{now, security::audit};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// Who is trying: the key of each scope.
 #[derive(Debug, Clone)]
@@ -69,9 +69,9 @@ const PENDING_SECONDS: i64 = 120;
 /// failed yet, and no more passwords are verified than the policy allows. Attempts made while
 /// a key is held back count as failures of the keys that have a count already, so hammering a
 /// name locks it, but a stranger's invented names add no rows.
-pub async fn reserve(conn: &mut SqliteConnection, attempt: &Attempt) -> Result<Admission, AppError> {
+pub async fn reserve(conn: &mut AnyConnection, attempt: &Attempt) -> Result<Admission, AppError> {
     let t = now();
-    sqlx::query("DELETE FROM sign_in_pending WHERE started_at < ?")
+    sqlx::query("DELETE FROM sign_in_pending WHERE started_at < $1")
         .bind(t - PENDING_SECONDS)
         .execute(&mut *conn)
         .await?;
@@ -85,7 +85,7 @@ pub async fn reserve(conn: &mut SqliteConnection, attempt: &Attempt) -> Result<A
         let blocked = row.map(|r| r.2).filter(|b| *b > t).unwrap_or(0);
         held_until = held_until.max(blocked);
         let pending: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_pending WHERE scope = ? AND key = ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_pending WHERE scope = $1 AND key = $2")
                 .bind(scope.as_str())
                 .bind(key)
                 .fetch_one(&mut *conn)
@@ -98,7 +98,7 @@ pub async fn reserve(conn: &mut SqliteConnection, attempt: &Attempt) -> Result<A
         count_failure(conn, attempt, t, false).await?;
         let until: i64 = sqlx::query_scalar(
             "SELECT MAX(blocked_until) FROM sign_in_throttle
-             WHERE (scope = 'account' AND key = ?) OR (scope = 'address' AND key = ?)",
+             WHERE (scope = 'account' AND key = $1) OR (scope = 'address' AND key = $2)",
         )
         .bind(&attempt.account)
         .bind(&attempt.address)
@@ -113,7 +113,7 @@ pub async fn reserve(conn: &mut SqliteConnection, attempt: &Attempt) -> Result<A
     let mut pending = [0; 2];
     for (i, (scope, key)) in attempt.keys().into_iter().enumerate() {
         pending[i] = sqlx::query_scalar(
-            "INSERT INTO sign_in_pending (scope, key, started_at) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO sign_in_pending (scope, key, started_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(scope.as_str())
         .bind(key)
@@ -124,8 +124,8 @@ pub async fn reserve(conn: &mut SqliteConnection, attempt: &Attempt) -> Result<A
     Ok(Admission::Admitted(Reservation { pending }))
 }
 
-async fn end_reservation(conn: &mut SqliteConnection, reservation: Reservation) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sign_in_pending WHERE id IN (?, ?)")
+async fn end_reservation(conn: &mut AnyConnection, reservation: Reservation) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sign_in_pending WHERE id IN ($1, $2)")
         .bind(reservation.pending[0])
         .bind(reservation.pending[1])
         .execute(&mut *conn)
@@ -135,14 +135,14 @@ async fn end_reservation(conn: &mut SqliteConnection, reservation: Reservation) 
 
 /// The password could not be checked (the directory did not answer): the check ends and
 /// counts for nothing.
-pub async fn abandoned(conn: &mut SqliteConnection, reservation: Reservation) -> Result<(), AppError> {
+pub async fn abandoned(conn: &mut AnyConnection, reservation: Reservation) -> Result<(), AppError> {
     end_reservation(conn, reservation).await
 }
 
 /// The password was wrong: the check ends and counts as a failure of both keys. Returns the
 /// account's live failure count.
 pub async fn failed(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     attempt: &Attempt,
     reservation: Reservation,
 ) -> Result<u32, AppError> {
@@ -154,12 +154,12 @@ pub async fn failed(
 /// a run of typing mistakes). The address keeps its count: one known account must not reset
 /// the guessing of others from that address.
 pub async fn succeeded(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     attempt: &Attempt,
     reservation: Reservation,
 ) -> Result<(), AppError> {
     end_reservation(conn, reservation).await?;
-    sqlx::query("DELETE FROM sign_in_throttle WHERE scope = 'account' AND key = ?")
+    sqlx::query("DELETE FROM sign_in_throttle WHERE scope = 'account' AND key = $1")
         .bind(&attempt.account)
         .execute(&mut *conn)
         .await?;
@@ -168,12 +168,12 @@ pub async fn succeeded(
 
 /// A key's failures, last failure time and hold-back time, if it has a count.
 async fn count_of(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     scope: ThrottleScope,
     key: &str,
 ) -> Result<Option<(i64, i64, i64)>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE scope = ? AND key = ?",
+        "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE scope = $1 AND key = $2",
     )
     .bind(scope.as_str())
     .bind(key)
@@ -184,7 +184,7 @@ async fn count_of(
 /// Counts a failure for both keys and audits the lockouts it causes. Returns the account's
 /// live failure count.
 async fn count_failure(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     attempt: &Attempt,
     t: i64,
     new_account_row: bool,
@@ -210,7 +210,7 @@ async fn count_failure(
         };
         sqlx::query(
             "INSERT INTO sign_in_throttle (scope, key, failures, last_failure_at, blocked_until)
-             VALUES (?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures,
                  last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until",
         )
@@ -236,9 +236,9 @@ async fn count_failure(
 
 /// Keys whose failures no longer count and that are not held back are deleted, so names typed
 /// once by a stranger do not pile up.
-async fn forget_stale(conn: &mut SqliteConnection, t: i64) -> Result<(), AppError> {
+async fn forget_stale(conn: &mut AnyConnection, t: i64) -> Result<(), AppError> {
     let horizon = ACCOUNT_THROTTLE.window_seconds.max(ADDRESS_THROTTLE.window_seconds);
-    sqlx::query("DELETE FROM sign_in_throttle WHERE last_failure_at < ? AND blocked_until <= ?")
+    sqlx::query("DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND blocked_until <= $2")
         .bind(t - horizon)
         .bind(t)
         .execute(&mut *conn)
@@ -258,22 +258,22 @@ const AUDIT_WINDOW_SECONDS: i64 = 15 * 60;
 /// above. `typed` is the name as typed (bounded); it may be a password typed in the wrong
 /// field, so only the operators' managers read it (see `audit::log::Reader`).
 pub async fn audit_failure(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     attempt: &Attempt,
     typed: &str,
     parameters: serde_json::Value,
 ) -> Result<(), AppError> {
     let t = now();
     let window = t - t.rem_euclid(AUDIT_WINDOW_SECONDS);
-    sqlx::query("DELETE FROM sign_in_failure_windows WHERE window_start < ?")
+    sqlx::query("DELETE FROM sign_in_failure_windows WHERE window_start < $1")
         .bind(window - 24 * 3600)
         .execute(&mut *conn)
         .await?;
     let mut counts = [0i64; 2];
     for (i, key) in [attempt.address.as_str(), ALL_ADDRESSES].into_iter().enumerate() {
         counts[i] = sqlx::query_scalar(
-            "INSERT INTO sign_in_failure_windows (address, window_start, failures) VALUES (?, ?, 1)
-             ON CONFLICT (address, window_start) DO UPDATE SET failures = failures + 1
+            "INSERT INTO sign_in_failure_windows (address, window_start, failures) VALUES ($1, $2, 1)
+             ON CONFLICT (address, window_start) DO UPDATE SET failures = sign_in_failure_windows.failures + 1
              RETURNING failures",
         )
         .bind(key)
@@ -307,7 +307,7 @@ fn summary_due(count: i64, budget: i64) -> bool {
 }
 
 /// The names and addresses with failures that still count, those held back first.
-pub async fn lockouts(db: &SqlitePool) -> Result<Vec<Lockout>, AppError> {
+pub async fn lockouts(db: &AnyPool) -> Result<Vec<Lockout>, AppError> {
     let t = now();
     let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT scope, key, failures, last_failure_at, blocked_until FROM sign_in_throttle
@@ -328,13 +328,13 @@ pub async fn lockouts(db: &SqlitePool) -> Result<Vec<Lockout>, AppError> {
 
 /// Lifts a lockout (an administrator who knows the operator is at the keyboard).
 pub async fn unlock(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &crate::domain::operator::Operator,
     scope: ThrottleScope,
     key: &str,
 ) -> Result<(), AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
-    let removed = sqlx::query("DELETE FROM sign_in_throttle WHERE scope = ? AND key = ?")
+    let removed = sqlx::query("DELETE FROM sign_in_throttle WHERE scope = $1 AND key = $2")
         .bind(scope.as_str())
         .bind(key)
         .execute(&mut *tx)

@@ -10,16 +10,19 @@ use crate::domain::security::{BackupFile, is_backup_name};
 use crate::server::now;
 use crate::server::security::audit::{self, Actor};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::path::{Path, PathBuf};
 
 /// Writes a new backup into `dir` (created if missing) and audits it.
-pub async fn write(db: &SqlitePool, dir: &Path, actor: Actor<'_>) -> Result<BackupFile, AppError> {
+pub async fn write(db: &AnyPool, dir: &Path, actor: Actor<'_>) -> Result<BackupFile, AppError> {
+    if crate::server::storage::db::engine(db) == crate::server::storage::db::Engine::Postgres {
+        return Err(AppError::BackupWithPgDump);
+    }
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, &e))?;
     let (name, path, partial) = reserve_name(dir, now())?;
     let partial_text = partial.to_str().ok_or(AppError::BackupFailed)?;
     // VACUUM INTO writes into an existing file only if it is empty: the reservation is.
-    if let Err(e) = sqlx::query("VACUUM INTO ?").bind(partial_text).execute(db).await {
+    if let Err(e) = sqlx::query("VACUUM INTO $1").bind(partial_text).execute(db).await {
         tracing::error!(error = %e, path = %partial.display(), "backup failed");
         let _ = std::fs::remove_file(&partial);
         return Err(AppError::BackupFailed);
@@ -74,7 +77,7 @@ const TICKET_SECONDS: i64 = 60;
 /// A one-time ticket to download `file`, for this operator, after they confirmed their
 /// password. Only its hash is stored; it ends when used or after a minute.
 pub async fn issue_ticket(
-    db: &SqlitePool,
+    db: &AnyPool,
     dir: &Path,
     operator: &Operator,
     file: &str,
@@ -82,12 +85,12 @@ pub async fn issue_ticket(
     path_of(dir, file)?;
     let ticket = crate::server::security::operators::random_token();
     crate::server::storage::db::in_write(db, async |conn| {
-        sqlx::query("DELETE FROM download_tickets WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM download_tickets WHERE expires_at <= $1")
             .bind(now())
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT INTO download_tickets (token_hash, operator_id, file, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO download_tickets (token_hash, operator_id, file, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(crate::server::security::operators::token_hash(&ticket))
         .bind(operator.id.0)
@@ -104,7 +107,7 @@ pub async fn issue_ticket(
 /// Uses up a download ticket of this operator for this file and audits the download; a
 /// missing, expired, used or someone else's ticket is refused like a wrong password.
 pub async fn redeem_ticket(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &Operator,
     file: &str,
     ticket: &str,
@@ -112,7 +115,7 @@ pub async fn redeem_ticket(
     crate::server::storage::db::in_write(db, async |conn| {
         let used: Option<String> = sqlx::query_scalar(
             "DELETE FROM download_tickets
-             WHERE token_hash = ? AND operator_id = ? AND file = ? AND expires_at > ? RETURNING file",
+             WHERE token_hash = $1 AND operator_id = $2 AND file = $3 AND expires_at > $4 RETURNING file",
         )
         .bind(crate::server::security::operators::token_hash(ticket))
         .bind(operator.id.0)
@@ -173,7 +176,7 @@ mod tests {
     const CLI: Actor<'static> = Actor { id: None, name: "command-line" };
 
     /// `n` backups started at the same moment on other tasks.
-    async fn futures_join(db: &SqlitePool, dir: &Path, n: usize) -> Vec<BackupFile> {
+    async fn futures_join(db: &AnyPool, dir: &Path, n: usize) -> Vec<BackupFile> {
         let tasks: Vec<_> = (0..n)
             .map(|_| {
                 let (db, dir) = (db.clone(), dir.to_path_buf());
@@ -204,7 +207,7 @@ mod tests {
                 for i in 0..200 {
                     sqlx::query(
                         "INSERT INTO audit_events (at, operator_name, operation, parameters, target_count)
-                         VALUES (?, 'writer', 'configure_users', '{}', 0)",
+                         VALUES ($1, 'writer', 'configure_users', '{}', 0)",
                     )
                     .bind(i)
                     .execute(&live)
@@ -256,8 +259,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let blocker = dir.join("not-a-folder");
         std::fs::write(&blocker, b"x").unwrap();
-        let db = db::connect("sqlite::memory:").await.unwrap();
-        assert_eq!(write(&db, &blocker, CLI).await.err(), Some(AppError::BackupFailed));
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
+        let refusal = match db::engine(&db) {
+            db::Engine::Sqlite => AppError::BackupFailed,
+            // Before it looks at the folder: a PostgreSQL deployment is backed up with pg_dump.
+            db::Engine::Postgres => AppError::BackupWithPgDump,
+        };
+        assert_eq!(write(&db, &blocker, CLI).await.err(), Some(refusal));
         assert!(list(&dir.join("missing")).unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }

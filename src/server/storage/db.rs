@@ -1,61 +1,130 @@
-//! The SQLite connection pool: WAL journal, foreign keys on, a busy timeout, migrations applied.
+//! The connection pool, for either engine: SQLite (the embedded default) or PostgreSQL,
+//! chosen by the URL's scheme. Queries go through sqlx's `Any` driver and are written once in
+//! SQL both engines accept (`$1` placeholders); what differs per engine lives in
+//! `storage::dialect`. Migrations are kept per engine (`migrations/sqlite`, `migrations/postgres`).
 
 use crate::domain::AppError;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::str::FromStr;
-use std::time::Duration;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
-pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+/// The database engine behind a pool, from its URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of_url(url: &str) -> Option<Engine> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// The engine of an open connection (sqlx names its backends).
+    pub fn of(conn: &AnyConnection) -> Engine {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") { Engine::Postgres } else { Engine::Sqlite }
+    }
+
+    fn migrator(self) -> Migrator {
+        match self {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+        }
+    }
+}
+
+/// The engine a pool talks to.
+pub fn engine(db: &AnyPool) -> Engine {
+    Engine::of_url(db.connect_options().database_url.as_str()).unwrap_or(Engine::Sqlite)
+}
+
+pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let engine = Engine::of_url(url).ok_or_else(|| {
+        sqlx::Error::Configuration(format!("not a sqlite: or postgres:// URL: {url}").into())
+    })?;
+    let pool = match engine {
+        Engine::Sqlite => connect_sqlite(url).await?,
+        Engine::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(16)
+                .after_release(|conn, _| Box::pin(outside_any_transaction(conn)))
+                .connect(url)
+                .await?
+        }
+    };
+    engine.migrator().run(&pool).await?;
+    if engine == Engine::Sqlite {
+        // Refreshes planner statistics where they are stale (cheap when they are not).
+        sqlx::query("PRAGMA optimize").execute(&pool).await?;
+    }
+    Ok(pool)
+}
+
+async fn connect_sqlite(url: &str) -> Result<AnyPool, sqlx::Error> {
     let in_memory = url.contains(":memory:");
     if let Some(dir) = database_file(url).and_then(|p| p.parent().map(ToOwned::to_owned))
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(&dir).map_err(sqlx::Error::Io)?;
     }
-    let mut options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        // A 64 MiB page cache per connection (SQLite's default is 2 MiB): a move of 100,000
-        // users dirties ~20 MiB of user rows and indexes, and spilling them to the WAL in the
-        // middle of the transaction more than doubles its time. Pages are allocated on use.
-        .pragma("cache_size", "-65536");
-    if !in_memory {
-        options = options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
-    }
+    // The file is created when missing (what `mode=rwc` says), unless the URL asks otherwise.
+    let url = if in_memory || url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    };
     // Every connection to `sqlite::memory:` is a database of its own, so tests use one
     // connection that lives as long as the pool.
     let pool_options = if in_memory {
-        SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        AnyPoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
     } else {
-        SqlitePoolOptions::new().max_connections(8)
-    }
-    .after_release(|conn, _| Box::pin(async move { outside_any_transaction(conn).await }));
-    let pool = pool_options.connect_with(options).await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    // Refreshes planner statistics where they are stale (cheap when they are not).
-    sqlx::query("PRAGMA optimize").execute(&pool).await?;
-    Ok(pool)
+        AnyPoolOptions::new().max_connections(8)
+    };
+    pool_options
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                // A 64 MiB page cache per connection (SQLite's default is 2 MiB): a move of
+                // 100,000 users dirties ~20 MiB of user rows and indexes, and spilling them to
+                // the WAL in the middle of the transaction more than doubles its time. Pages are
+                // allocated on use.
+                conn.execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536",
+                )
+                .await?;
+                if !in_memory {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL").await?;
+                }
+                Ok(())
+            })
+        })
+        .after_release(|conn, _| Box::pin(outside_any_transaction(conn)))
+        .connect(&url)
+        .await
 }
 
-/// Whether a connection going back to the pool is outside any transaction, as SQLite itself
-/// says. A transaction dropped half way is rolled back by sqlx before this runs; should that
-/// rollback have failed (sqlx drops the error of a rollback started by `Drop`), the
-/// connection would keep the write lock for everyone. It is closed instead, which ends its
-/// transaction.
-async fn outside_any_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    // SAFETY: the handle is locked for us, so no other thread uses the connection meanwhile;
-    // sqlite3_get_autocommit only reads a flag of the open connection.
-    let autocommit = unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) };
-    if autocommit == 0 {
+/// Whether a connection going back to the pool is outside any transaction. A transaction
+/// dropped half way has its rollback queued by sqlx; the ping waits for it. Should that
+/// rollback have failed (sqlx drops the error of a rollback started by `Drop`), the connection
+/// would keep its locks — on SQLite the write lock for everyone. It is closed instead, which
+/// ends its transaction.
+async fn outside_any_transaction(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    let outside = !conn.is_in_transaction();
+    if !outside {
         tracing::warn!("a pooled connection was still inside a transaction; it is closed");
         #[cfg(test)]
         eprintln!("a pooled connection was still inside a transaction; it is closed");
     }
-    Ok(autocommit != 0)
+    Ok(outside)
 }
 
 /// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so concurrent
@@ -64,22 +133,26 @@ async fn outside_any_transaction(conn: &mut SqliteConnection) -> Result<bool, sq
 /// dropped uncommitted — an error, or a request future dropped because the client went away or
 /// a timeout fired — it rolls back before the connection is used again, so no pooled
 /// connection ever keeps the write lock.
-pub async fn write(db: &SqlitePool) -> Result<Transaction<'static, Sqlite>, AppError> {
-    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+pub async fn write(db: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
+    let begin = match engine(db) {
+        Engine::Sqlite => "BEGIN IMMEDIATE",
+        Engine::Postgres => "BEGIN",
+    };
+    Ok(db.begin_with(begin).await?)
 }
 
 /// A read-only transaction: several queries that see one snapshot of the database. It never
 /// writes (a transaction that writes must start with `write`), so it takes no lock that
 /// another request waits for.
-pub async fn read_snapshot(db: &SqlitePool) -> Result<Transaction<'static, Sqlite>, AppError> {
+pub async fn read_snapshot(db: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
     Ok(db.begin().await?)
 }
 
 /// Runs `work` in a write transaction (see `write`): committed when it succeeds, rolled back
 /// when it fails or when this future is dropped half way.
 pub async fn in_write<T>(
-    db: &SqlitePool,
-    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, AppError>,
+    db: &AnyPool,
+    work: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     in_write_or_rehearse(db, true, work).await
 }
@@ -87,9 +160,9 @@ pub async fn in_write<T>(
 /// Like `in_write`, but with `commit` false the work is done and then rolled back: a preview
 /// that runs the very code of the run, so the two cannot disagree.
 pub async fn in_write_or_rehearse<T>(
-    db: &SqlitePool,
+    db: &AnyPool,
     commit: bool,
-    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, AppError>,
+    work: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let mut tx = write(db).await?;
     let result = work(&mut tx).await;
@@ -104,10 +177,20 @@ pub async fn in_write_or_rehearse<T>(
 
 /// How many of the migrations this build knows are not applied (or failed) in the database:
 /// 0 when the schema is the one the code expects.
-pub async fn pending_migrations(pool: &SqlitePool) -> Result<usize, AppError> {
+pub async fn pending_migrations(pool: &AnyPool) -> Result<usize, AppError> {
     let applied: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1").fetch_all(pool).await?;
-    Ok(sqlx::migrate!("./migrations").iter().filter(|m| !applied.contains(&m.version)).count())
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
+    Ok(engine(pool).migrator().iter().filter(|m| !applied.contains(&m.version)).count())
+}
+
+/// The URL with its password, if it has one, masked: what logs and `config check` show.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:{}@{host}", crate::server::config::MASK),
+        None => url.to_owned(),
+    }
 }
 
 /// The file path of a `sqlite://path?params` URL, if it names a file.
@@ -115,6 +198,60 @@ pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())
+}
+
+/// The database a test runs on: a private in-memory SQLite database, or with
+/// `UC_ADMIN_TEST_ENGINE=postgres` a new database on the test process's PostgreSQL server. The
+/// test command runs the suite once per engine.
+#[cfg(test)]
+pub(crate) async fn test_database() -> String {
+    match std::env::var("UC_ADMIN_TEST_ENGINE").as_deref() {
+        Ok("postgres") => crate::server::test_postgres::fresh_database().await,
+        Ok("sqlite") | Err(_) => "sqlite::memory:".to_owned(),
+        Ok(other) => panic!("UC_ADMIN_TEST_ENGINE is sqlite or postgres, not {other}"),
+    }
+}
+
+/// Makes every `event` (`INSERT` or `DELETE`) on `table` fail where `condition` holds (over
+/// `NEW` or `OLD`): the fault the tests of all-or-nothing inject half way through a change.
+#[cfg(test)]
+pub(crate) async fn inject_failure(
+    db: &AnyPool,
+    name: &str,
+    event: &str,
+    table: &str,
+    condition: Option<&str>,
+) {
+    let statements = match engine(db) {
+        Engine::Sqlite => vec![format!(
+            "CREATE TRIGGER {name} BEFORE {event} ON {table} {}
+             BEGIN SELECT RAISE(ABORT, 'injected'); END",
+            condition.map(|c| format!("WHEN {c}")).unwrap_or_default()
+        )],
+        Engine::Postgres => vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql
+                 AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$"
+            ),
+            format!(
+                "CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW {} EXECUTE FUNCTION {name}()",
+                condition.map(|c| format!("WHEN ({c})")).unwrap_or_default()
+            ),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(&sql).execute(db).await.unwrap();
+    }
+}
+
+/// Takes an injected failure away again.
+#[cfg(test)]
+pub(crate) async fn remove_failure(db: &AnyPool, name: &str, table: &str) {
+    let sql = match engine(db) {
+        Engine::Sqlite => format!("DROP TRIGGER {name}"),
+        Engine::Postgres => format!("DROP TRIGGER {name} ON {table}"),
+    };
+    sqlx::query(&sql).execute(db).await.unwrap();
 }
 
 #[cfg(test)]
@@ -153,6 +290,18 @@ mod tests {
     }
 
     #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            redacted_url("postgres://uc:s3cret@db.contoso.com/uc"),
+            "postgres://uc:********@db.contoso.com/uc"
+        );
+        assert_eq!(redacted_url("postgres://uc@127.0.0.1:5432/uc"), "postgres://uc@127.0.0.1:5432/uc");
+        assert_eq!(redacted_url("sqlite://data/uc-admin.db"), "sqlite://data/uc-admin.db");
+        assert_eq!(Engine::of_url("postgresql://x/y"), Some(Engine::Postgres));
+        assert_eq!(Engine::of_url("mysql://x/y"), None);
+    }
+
+    #[test]
     fn finds_the_file_of_a_url() {
         assert_eq!(database_file("sqlite://data/x.db?mode=rwc"), Some("data/x.db".into()));
         assert_eq!(database_file("sqlite:///tmp/x.db"), Some("/tmp/x.db".into()));
@@ -175,11 +324,12 @@ mod tests {
     /// contact's group, survives, and the foreign keys still point at the right tables.
     #[tokio::test]
     async fn the_data_follows_home_pool_migration_keeps_every_row() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        use std::str::FromStr;
         let options = SqliteConnectOptions::from_str("sqlite::memory:").unwrap().foreign_keys(true);
-        let db =
-            sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-        let all = sqlx::migrate!("./migrations");
-        let mut before = sqlx::migrate!("./migrations");
+        let db = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        let all = sqlx::migrate!("./migrations/sqlite");
+        let mut before = sqlx::migrate!("./migrations/sqlite");
         before.migrations =
             all.migrations.iter().filter(|m| m.version < 3).cloned().collect::<Vec<_>>().into();
         before.run(&db).await.unwrap();
@@ -228,5 +378,84 @@ mod tests {
         let problems: Vec<(String,)> =
             sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&db).await.unwrap();
         assert!(problems.is_empty());
+    }
+
+    /// The two engines' migrations build the same tables with the same columns, so that one
+    /// set of queries serves both.
+    #[tokio::test]
+    async fn postgres_has_the_tables_and_columns_of_sqlite() {
+        let sqlite = connect("sqlite::memory:").await.unwrap();
+        let postgres = connect(&crate::server::test_postgres::fresh_database().await).await.unwrap();
+        assert_eq!(engine(&sqlite), Engine::Sqlite);
+        assert_eq!(engine(&postgres), Engine::Postgres);
+        let on_sqlite: Vec<(String, String)> = sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!'
+               AND m.name NOT LIKE '!_sqlx%' ESCAPE '!' AND m.name NOT LIKE 'sip!_uri!_trigrams%' ESCAPE '!'
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&sqlite)
+        .await
+        .unwrap();
+        let on_postgres: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY 1, 2",
+        )
+        .fetch_all(&postgres)
+        .await
+        .unwrap();
+        assert!(on_sqlite.len() > 150);
+        assert_eq!(on_postgres, on_sqlite);
+    }
+
+    /// The rules SQLite's triggers and collations keep hold on PostgreSQL too: history is
+    /// append-only, data counts follow the data, names are unique whatever their case, and a
+    /// new directory user joins the enterprise organization.
+    #[tokio::test]
+    async fn postgres_keeps_the_rules_of_the_schema() {
+        let db = connect(&crate::server::test_postgres::fresh_database().await).await.unwrap();
+        for sql in [
+            "UPDATE organizations SET name = 'Contoso' WHERE parent_id IS NULL",
+            "INSERT INTO pools (fqdn, kind, version, capacity) VALUES ('pool1.contoso.com', 'enterprise', 'ocs2007r2', 10)",
+            "INSERT INTO directory_users (object_guid, display_name, sam_account_name, user_principal_name, container)
+             VALUES ('g1', 'Ann', 'ann', 'ann@contoso.com', 'OU=x')",
+            "INSERT INTO enabled_users (user_id, sip_uri, pool_id) VALUES (1, 'Ann@contoso.com', 1)",
+            "INSERT INTO contacts (user_id, contact_uri) VALUES (1, 'b@contoso.com'), (1, 'c@contoso.com')",
+            "INSERT INTO access_entries (user_id, entry, access) VALUES (1, 'fabrikam.com', 'allow')",
+            "UPDATE access_entries SET access = 'block'",
+            "DELETE FROM contacts WHERE contact_uri = 'c@contoso.com'",
+            "INSERT INTO audit_events (at, operator_name, operation) VALUES (0, 'admin', 'enable')",
+        ] {
+            sqlx::query(sql).execute(&db).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let counts: (i64, i64, i64) =
+            sqlx::query_as("SELECT contacts, allowed, blocked FROM user_data_counts WHERE user_id = 1")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(counts, (1, 0, 1));
+        let org: String = sqlx::query_scalar(
+            "SELECT o.name FROM org_members m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = 1",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(org, "Contoso");
+        for refused in [
+            "UPDATE audit_events SET operation = 'move'",
+            "DELETE FROM audit_events",
+            "UPDATE contacts SET user_id = 2",
+            "INSERT INTO pools (fqdn, kind, version, capacity) VALUES ('POOL1.Contoso.com', 'standard', 'ocs2007', 1)",
+            "INSERT INTO enabled_users (user_id, sip_uri, pool_id) VALUES (1, 'ANN@CONTOSO.COM', 1)",
+            "INSERT INTO pools (fqdn, kind, version, capacity) VALUES ('p2', 'standard', 'ocs2007', 0)",
+        ] {
+            assert!(sqlx::query(refused).execute(&db).await.is_err(), "{refused}");
+        }
+        let found: i64 = sqlx::query_scalar("SELECT user_id FROM enabled_users WHERE sip_uri = $1")
+            .bind("ann@CONTOSO.com")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(found, 1);
     }
 }

@@ -6,17 +6,17 @@ use crate::domain::deployment::DeploymentKind;
 use crate::server::Config;
 use crate::server::security::operators;
 use crate::server::storage::seed::{self, SeedReport};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// The kind of deployment, or `None` for a new database.
-pub async fn kind(db: &SqlitePool) -> Result<Option<DeploymentKind>, AppError> {
+pub async fn kind(db: &AnyPool) -> Result<Option<DeploymentKind>, AppError> {
     let value: Option<String> =
         sqlx::query_scalar("SELECT value FROM settings WHERE key = 'deployment'").fetch_optional(db).await?;
     Ok(value.as_deref().and_then(DeploymentKind::parse))
 }
 
-async fn mark(db: &SqlitePool, kind: DeploymentKind) -> Result<(), AppError> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('deployment', ?) ON CONFLICT (key) DO NOTHING")
+async fn mark(db: &AnyPool, kind: DeploymentKind) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('deployment', $1) ON CONFLICT (key) DO NOTHING")
         .bind(kind.as_str())
         .execute(db)
         .await?;
@@ -35,7 +35,7 @@ pub struct DemoStart {
 /// `serve --demo` and `generate`: a new database gets the demo deployment of `users`
 /// directory users and the demo operators; the demo's database is used as it is; a company's
 /// database is refused.
-pub async fn start_demo(db: &SqlitePool, config: &Config, users: u32) -> Result<DemoStart, AppError> {
+pub async fn start_demo(db: &AnyPool, config: &Config, users: u32) -> Result<DemoStart, AppError> {
     match kind(db).await? {
         Some(DeploymentKind::Company) => Err(AppError::CompanyDeployment),
         Some(DeploymentKind::Demo) => Ok(DemoStart::default()),
@@ -50,7 +50,7 @@ pub async fn start_demo(db: &SqlitePool, config: &Config, users: u32) -> Result<
 
 /// `serve` without `--demo`: a new database becomes an empty deployment of the company's own
 /// (no pools, no users, no operators until `uc-admin init`). Returns the kind it holds.
-pub async fn start(db: &SqlitePool) -> Result<DeploymentKind, AppError> {
+pub async fn start(db: &AnyPool) -> Result<DeploymentKind, AppError> {
     if let Some(kind) = kind(db).await? {
         return Ok(kind);
     }
@@ -66,7 +66,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_database_becomes_the_demo_only_when_asked_and_never_changes_kind() {
         let config = Config::for_tests();
-        let company = db::connect("sqlite::memory:").await.unwrap();
+        let company = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         assert_eq!(kind(&company).await.unwrap(), None);
         assert_eq!(start(&company).await.unwrap(), DeploymentKind::Company);
         let pools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pools").fetch_one(&company).await.unwrap();
@@ -75,7 +75,7 @@ mod tests {
         assert_eq!((pools, operators), (0, 0), "empty");
         assert_eq!(start_demo(&company, &config, 200).await.err(), Some(AppError::CompanyDeployment));
 
-        let demo = db::connect("sqlite::memory:").await.unwrap();
+        let demo = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         let first = start_demo(&demo, &config, 200).await.unwrap();
         assert!(first.generated.is_some());
         assert!(first.passwords.is_empty(), "the configured password is not printed");

@@ -3,5 +3,8 @@
 pub mod backup;
 pub mod db;
 pub mod deployment;
+pub mod dialect;
 pub mod error;
+pub mod flag;
 pub mod seed;
+pub mod sql_builder;

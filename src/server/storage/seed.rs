@@ -5,7 +5,10 @@
 use crate::domain::AppError;
 use crate::domain::sip::{SipUri, fold_name};
 use crate::server::now;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
+use sqlx::{Any, AnyPool, Transaction};
 use std::collections::HashMap;
 
 /// SplitMix64: a tiny, well-distributed, stable generator (the demo must not change when a
@@ -298,7 +301,7 @@ fn people(count: u32) -> Vec<Person> {
 }
 
 /// Creates the demo deployment if the database has no pools. Returns what it created.
-pub async fn ensure_demo(db: &SqlitePool, directory_users: u32) -> Result<Option<SeedReport>, AppError> {
+pub async fn ensure_demo(db: &AnyPool, directory_users: u32) -> Result<Option<SeedReport>, AppError> {
     let pools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pools").fetch_one(db).await?;
     if pools > 0 {
         return Ok(None);
@@ -307,26 +310,29 @@ pub async fn ensure_demo(db: &SqlitePool, directory_users: u32) -> Result<Option
 }
 
 /// Generates a deployment of `directory_users` users (about 3 in 4 enabled) in one transaction.
-pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedReport, AppError> {
+pub async fn generate(db: &AnyPool, directory_users: u32) -> Result<SeedReport, AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
-    sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES ('forest_name', ?)")
-        .bind(FOREST)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('forest_name', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(FOREST)
+    .execute(&mut *tx)
+    .await?;
     // The enterprise organization (created by the migrations) is named after the forest.
-    sqlx::query("UPDATE organizations SET name = ? WHERE parent_id IS NULL")
+    sqlx::query("UPDATE organizations SET name = $1 WHERE parent_id IS NULL")
         .bind(FOREST)
         .execute(&mut *tx)
         .await?;
     for (domain, is_default) in SIP_DOMAINS {
-        sqlx::query("INSERT OR IGNORE INTO sip_domains (domain, is_default) VALUES (?, ?)")
+        sqlx::query("INSERT INTO sip_domains (domain, is_default) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(domain)
-            .bind(is_default)
+            .bind(i64::from(*is_default))
             .execute(&mut *tx)
             .await?;
     }
     for name in MEETING_POLICIES {
-        sqlx::query("INSERT OR IGNORE INTO meeting_policies (name) VALUES (?)")
+        sqlx::query("INSERT INTO meeting_policies (name) VALUES ($1) ON CONFLICT DO NOTHING")
             .bind(name)
             .execute(&mut *tx)
             .await?;
@@ -339,14 +345,14 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         let users = enabled_target * share / 1000;
         let capacity = (users * headroom / 100).max(100);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO pools (fqdn, kind, version, state, available, capacity, site) VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO pools (fqdn, kind, version, state, available, capacity, site) VALUES ($1, $2, $3, $4, $5, $6, $7)
              RETURNING id",
         )
         .bind(fqdn)
         .bind(kind)
         .bind(version)
         .bind(state)
-        .bind(available)
+        .bind(Flag(*available))
         .bind(capacity as i64)
         .bind(demo_site(fqdn))
         .fetch_one(&mut *tx)
@@ -357,7 +363,8 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
     // Directory users, in multi-row inserts (well under SQLite's bound-parameter limit).
     let mut first_id = None;
     for chunk in people.chunks(2_000) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
+        let mut qb = SqlBuilder::new(
+            Engine::of(&tx),
             "INSERT INTO directory_users (object_guid, display_name, given_name, surname, sam_account_name,
              user_principal_name, email, container, department, account_enabled) ",
         );
@@ -371,7 +378,7 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
                 .push_bind(&p.email)
                 .push_bind(&p.container)
                 .push_bind(&p.department)
-                .push_bind(p.account_enabled);
+                .push_bind(Flag(p.account_enabled));
         });
         qb.push(" RETURNING id");
         let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
@@ -421,7 +428,8 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
         ));
     }
     for chunk in enabled.chunks(2_000) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
+        let mut qb = SqlBuilder::new(
+            Engine::of(&tx),
             "INSERT INTO enabled_users (user_id, sip_uri, pool_id, enhanced_presence, converted_to_ep,
              federation, remote_access, public_im, archiving, meeting_policy, telephony) ",
         );
@@ -429,11 +437,11 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
             b.push_bind(u.0)
                 .push_bind(u.1.address())
                 .push_bind(u.2)
-                .push_bind(u.3)
-                .push_bind(u.4)
-                .push_bind(u.5[0])
-                .push_bind(u.5[1])
-                .push_bind(u.5[2])
+                .push_bind(Flag(u.3))
+                .push_bind(Flag(u.4))
+                .push_bind(Flag(u.5[0]))
+                .push_bind(Flag(u.5[1]))
+                .push_bind(Flag(u.5[2]))
                 .push_bind(u.6)
                 .push_bind(u.7)
                 .push_bind(u.8);
@@ -455,12 +463,22 @@ pub async fn generate(db: &SqlitePool, directory_users: u32) -> Result<SeedRepor
 
 /// Sub-organizations by region (the sites' OUs), with roles, households, attributes and alerts,
 /// so that the organization pages and moves have something real to show. Set-based.
-async fn generate_organizations(tx: &mut Transaction<'_, Sqlite>) -> Result<(), AppError> {
+async fn generate_organizations(tx: &mut Transaction<'_, Any>) -> Result<(), AppError> {
+    let engine = Engine::of(tx);
+    let pad = |expr: &str, digits| engine.zero_padded(expr, digits);
+    let mobile = format!(
+        "'+33 6 ' || {} || ' ' || {} || ' ' || {} || ' ' || {}",
+        pad("user_id % 97", 2),
+        pad("user_id % 89", 2),
+        pad("user_id % 83", 2),
+        pad("user_id % 79", 2)
+    );
+    let pager = format!("'555-' || {}", pad("user_id % 10000", 4));
     for sql in [
         "INSERT INTO organizations (name, parent_id)
          SELECT name, (SELECT id FROM organizations WHERE parent_id IS NULL)
          FROM (SELECT 'Contoso France' AS name UNION ALL SELECT 'Contoso Deutschland'
-               UNION ALL SELECT 'Contoso UK & Ireland')",
+               UNION ALL SELECT 'Contoso UK & Ireland') names",
         // Members by site; Seattle stays in the enterprise organization.
         "UPDATE org_members SET org_id = (
              SELECT o.id FROM directory_users d JOIN organizations o ON o.name = CASE
@@ -490,17 +508,20 @@ async fn generate_organizations(tx: &mut Transaction<'_, Sqlite>) -> Result<(), 
              WHERE head.org_id = org_members.org_id AND org_members.user_id BETWEEN h.id AND h.id + 2)
          WHERE user_id % 40 IN (1, 2, 3)",
         // Personal device addresses; each organization uses some of them.
-        "INSERT INTO user_attributes (user_id, name, value)
-         SELECT user_id, 'mobile', printf('+33 6 %02d %02d %02d %02d', user_id % 97, user_id % 89, user_id % 83, user_id % 79)
-         FROM org_members WHERE user_id % 3 = 0",
-        "INSERT INTO user_attributes (user_id, name, value)
-         SELECT user_id, 'pager', printf('555-%04d', user_id % 10000) FROM org_members WHERE user_id % 5 = 0",
+        &format!(
+            "INSERT INTO user_attributes (user_id, name, value)
+             SELECT user_id, 'mobile', {mobile} FROM org_members WHERE user_id % 3 = 0"
+        ),
+        &format!(
+            "INSERT INTO user_attributes (user_id, name, value)
+             SELECT user_id, 'pager', {pager} FROM org_members WHERE user_id % 5 = 0"
+        ),
         "INSERT INTO org_attributes (org_id, name)
          SELECT id, 'mobile' FROM organizations
          UNION ALL SELECT id, 'pager' FROM organizations WHERE name IN ('Contoso Deutschland', 'Contoso UK & Ireland')",
         // Alerts of each sub-organization: a draft, a scheduled one and a sent one.
         "INSERT INTO alerts (org_id, title, state, created_at, sent_at)
-         SELECT o.id, a.title, a.state, unixepoch() - 86400, CASE a.state WHEN 'sent' THEN unixepoch() - 3600 END
+         SELECT o.id, a.title, a.state, $1 - 86400, CASE a.state WHEN 'sent' THEN $1 - 3600 END
          FROM organizations o,
               (SELECT 'Fire drill' AS title, 'draft' AS state UNION ALL SELECT 'Storm warning', 'scheduled'
                UNION ALL SELECT 'Network maintenance', 'sent') a
@@ -514,14 +535,19 @@ async fn generate_organizations(tx: &mut Transaction<'_, Sqlite>) -> Result<(), 
          JOIN organizations o ON o.id = a.org_id
          WHERE a.state = 'sent' AND m.user_id % 4 = 0",
     ] {
-        sqlx::query(sql).execute(&mut **tx).await?;
+        let query = sqlx::query(sql);
+        let query = if sql.contains("$1") { query.bind(now()) } else { query };
+        query.execute(&mut **tx).await?;
+    }
+    if let Some(sql) = engine.after_explicit_ids("households") {
+        sqlx::query(&sql).execute(&mut **tx).await?;
     }
     Ok(())
 }
 
 /// Contacts, groups, Allow/Block entries, meetings and presence data for every enabled user,
 /// set-based: each kind is one INSERT ... SELECT over the users and a small number series.
-async fn generate_server_data(tx: &mut Transaction<'_, Sqlite>) -> Result<(), AppError> {
+async fn generate_server_data(tx: &mut Transaction<'_, Any>) -> Result<(), AppError> {
     let statements = [
         "CREATE TEMP TABLE seed_n (i INTEGER PRIMARY KEY)",
         "INSERT INTO seed_n (i) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
@@ -530,7 +556,7 @@ async fn generate_server_data(tx: &mut Transaction<'_, Sqlite>) -> Result<(), Ap
          SELECT ROW_NUMBER() OVER (ORDER BY e.user_id) AS rn, e.user_id, e.sip_uri,
                 d.display_name, e.enhanced_presence, p.version
          FROM enabled_users e JOIN directory_users d ON d.id = e.user_id JOIN pools p ON p.id = e.pool_id",
-        "CREATE UNIQUE INDEX temp.seed_users_rn ON seed_users (rn)",
+        "CREATE UNIQUE INDEX seed_users_rn ON seed_users (rn)",
         // 1 to 4 contact groups per user.
         "INSERT INTO contact_groups (user_id, name)
          SELECT u.user_id,
@@ -539,28 +565,30 @@ async fn generate_server_data(tx: &mut Transaction<'_, Sqlite>) -> Result<(), Ap
          ORDER BY u.user_id, n.i",
         "CREATE TEMP TABLE seed_groups AS
          SELECT user_id, MIN(id) AS first_id, COUNT(*) AS groups FROM contact_groups GROUP BY user_id",
-        "CREATE UNIQUE INDEX temp.seed_groups_user ON seed_groups (user_id)",
+        "CREATE UNIQUE INDEX seed_groups_user ON seed_groups (user_id)",
         // 5 to 44 contacts per user, other users of the forest, spread over the user's groups.
-        "INSERT OR IGNORE INTO contacts (user_id, contact_uri, display_name, group_id)
+        "INSERT INTO contacts (user_id, contact_uri, display_name, group_id)
          SELECT u.user_id, c.sip_uri, c.display_name, g.first_id + (n.i % g.groups)
          FROM seed_users u
          JOIN seed_n n ON n.i <= 5 + (u.rn * 7919) % 40
          JOIN seed_groups g ON g.user_id = u.user_id
          JOIN seed_users c ON c.rn = 1 + (u.rn * 17 + n.i * 101) % (SELECT COUNT(*) FROM seed_users)
-         WHERE c.user_id <> u.user_id",
+         WHERE c.user_id <> u.user_id
+         ON CONFLICT DO NOTHING",
         // 0 to 5 Allow/Block entries: partner domains allowed, some addresses blocked.
-        "INSERT OR IGNORE INTO access_entries (user_id, entry, access)
+        "INSERT INTO access_entries (user_id, entry, access)
          SELECT u.user_id,
                 CASE n.i % 5 WHEN 0 THEN 'fabrikam.com' WHEN 1 THEN 'litwareinc.com' WHEN 2 THEN 'adatum.com'
                              WHEN 3 THEN 'spam' || u.rn || '@example.net' ELSE 'tailspintoys.com' END,
                 CASE WHEN n.i % 5 = 3 OR (u.rn + n.i) % 4 = 0 THEN 'block' ELSE 'allow' END
-         FROM seed_users u JOIN seed_n n ON n.i <= (u.rn * 13) % 6",
+         FROM seed_users u JOIN seed_n n ON n.i <= (u.rn * 13) % 6
+         WHERE TRUE ON CONFLICT DO NOTHING",
         // 0 to 6 scheduled meetings in the next two months (LCS 2005 SP1 holds none).
         "INSERT INTO meetings (user_id, subject, starts_at, duration_minutes)
          SELECT u.user_id,
                 CASE n.i % 6 WHEN 0 THEN 'Weekly team sync' WHEN 1 THEN 'Réunion budget' WHEN 2 THEN 'Projektbesprechung'
                              WHEN 3 THEN 'Customer review' WHEN 4 THEN 'Point hebdomadaire' ELSE 'Quartalsplanung' END,
-                ?1 + ((u.rn * 3607 + n.i * 86400) % 5184000), 30 * (1 + (u.rn + n.i) % 3)
+                $1 + ((u.rn * 3607 + n.i * 86400) % 5184000), 30 * (1 + (u.rn + n.i) % 3)
          FROM seed_users u JOIN seed_n n ON n.i <= (u.rn * 13 + 5) % 7
          WHERE u.version <> 'lcs2005sp1'",
         // Enhanced presence categories for users on enhanced presence.
@@ -579,7 +607,7 @@ async fn generate_server_data(tx: &mut Transaction<'_, Sqlite>) -> Result<(), Ap
     let start = now();
     for sql in statements {
         let query = sqlx::query(sql);
-        let query = if sql.contains("?1") { query.bind(start) } else { query };
+        let query = if sql.contains("$1") { query.bind(start) } else { query };
         query.execute(&mut **tx).await?;
     }
     Ok(())
@@ -591,15 +619,15 @@ pub(crate) mod tests {
     use crate::server::storage::db;
 
     /// A small demo deployment on a private in-memory database.
-    pub(crate) async fn small_deployment() -> SqlitePool {
-        let db = db::connect("sqlite::memory:").await.unwrap();
+    pub(crate) async fn small_deployment() -> AnyPool {
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         generate(&db, 400).await.unwrap();
         db
     }
 
     #[tokio::test]
     async fn generates_a_consistent_deployment() {
-        let db = db::connect("sqlite::memory:").await.unwrap();
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         let report = generate(&db, 400).await.unwrap();
         assert_eq!(report.directory_users, 400);
         assert_eq!(report.enabled_users, 300);
@@ -639,7 +667,7 @@ pub(crate) mod tests {
         assert_eq!(
             count(
                 "SELECT COUNT(*) FROM (SELECT household_id FROM org_members WHERE household_id IS NOT NULL
-                   GROUP BY household_id HAVING COUNT(DISTINCT org_id) > 1)"
+                   GROUP BY household_id HAVING COUNT(DISTINCT org_id) > 1) AS split"
             )
             .await,
             0
@@ -660,7 +688,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn demo_is_created_once() {
-        let db = db::connect("sqlite::memory:").await.unwrap();
+        let db = db::connect(&crate::server::storage::db::test_database().await).await.unwrap();
         assert!(ensure_demo(&db, 100).await.unwrap().is_some());
         assert!(ensure_demo(&db, 100).await.unwrap().is_none());
     }

@@ -8,8 +8,10 @@ use crate::domain::topology::{PoolChange, Topology, TopologyPlan, TopologyPool, 
 use crate::formats::topology::{self as format, TopologyFile};
 use crate::server::security::audit::{Actor, record_as};
 use crate::server::storage::db;
+use crate::server::storage::db::Engine;
+use crate::server::storage::flag::Flag;
 use crate::server::topology::pools;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashMap;
 
 /// A pool of the database with what the plan needs to know of it.
@@ -19,7 +21,7 @@ struct Current {
     users: u64,
 }
 
-async fn current_pools(conn: &mut SqliteConnection) -> Result<Vec<Current>, AppError> {
+async fn current_pools(conn: &mut AnyConnection) -> Result<Vec<Current>, AppError> {
     Ok(pools::summaries(conn)
         .await?
         .into_iter()
@@ -31,13 +33,13 @@ async fn current_pools(conn: &mut SqliteConnection) -> Result<Vec<Current>, AppE
         .collect())
 }
 
-async fn current_domains(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
+async fn current_domains(conn: &mut AnyConnection) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar("SELECT domain FROM sip_domains ORDER BY is_default DESC, domain")
         .fetch_all(conn)
         .await?)
 }
 
-async fn current_forest(conn: &mut SqliteConnection) -> Result<String, AppError> {
+async fn current_forest(conn: &mut AnyConnection) -> Result<String, AppError> {
     let forest: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'")
         .fetch_optional(conn)
         .await?;
@@ -45,7 +47,7 @@ async fn current_forest(conn: &mut SqliteConnection) -> Result<String, AppError>
 }
 
 /// The topology the database holds (removed pools are gone from it), pools by site.
-pub async fn current(db: &SqlitePool) -> Result<Topology, AppError> {
+pub async fn current(db: &AnyPool) -> Result<Topology, AppError> {
     let mut tx = db::read_snapshot(db).await?;
     let mut pools: Vec<TopologyPool> =
         current_pools(&mut tx).await?.into_iter().filter(|p| !p.removed).map(|p| p.pool).collect();
@@ -58,21 +60,23 @@ pub async fn current(db: &SqlitePool) -> Result<Topology, AppError> {
 }
 
 /// `uc-admin topology export`: the current topology as a file `import` reads back unchanged.
-pub async fn export(db: &SqlitePool) -> Result<String, AppError> {
+pub async fn export(db: &AnyPool) -> Result<String, AppError> {
     Ok(format::write(&current(db).await?))
 }
 
 /// How many enabled users have a SIP URI in `domain`.
-async fn users_in_domain(conn: &mut SqliteConnection, domain: &str) -> Result<u64, AppError> {
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE sip_uri LIKE '%@' || ?")
-        .bind(domain)
-        .fetch_one(conn)
-        .await?;
+async fn users_in_domain(conn: &mut AnyConnection, domain: &str) -> Result<u64, AppError> {
+    let like = Engine::of(conn).like("sip_uri");
+    let users: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM enabled_users WHERE {like} $1 ESCAPE '\\'"))
+            .bind(format!("%@{}", crate::domain::paging::like_contains_pattern(domain).trim_matches('%')))
+            .fetch_one(conn)
+            .await?;
     Ok(users as u64)
 }
 
 /// What the file would change, or the first line (or left-out pool or domain) that refuses it.
-async fn plan_in(conn: &mut SqliteConnection, file: &TopologyFile) -> Result<TopologyPlan, AppError> {
+async fn plan_in(conn: &mut AnyConnection, file: &TopologyFile) -> Result<TopologyPlan, AppError> {
     let wanted = &file.topology;
     let mut plan = TopologyPlan::default();
     let forest = current_forest(conn).await?;
@@ -136,7 +140,7 @@ async fn plan_in(conn: &mut SqliteConnection, file: &TopologyFile) -> Result<Top
 }
 
 /// What importing `text` would change; nothing is written.
-pub async fn plan(db: &SqlitePool, text: &str) -> Result<TopologyPlan, AppError> {
+pub async fn plan(db: &AnyPool, text: &str) -> Result<TopologyPlan, AppError> {
     let file = format::parse(text)?;
     let mut tx = db::read_snapshot(db).await?;
     plan_in(&mut tx, &file).await
@@ -145,7 +149,7 @@ pub async fn plan(db: &SqlitePool, text: &str) -> Result<TopologyPlan, AppError>
 /// Imports a topology file in one transaction: the plan is made again inside it (the database
 /// may have changed since a preview) and applied whole, or nothing is. Returns what changed;
 /// an import that changes nothing writes nothing, not even an audit record.
-pub async fn import(db: &SqlitePool, actor: Actor<'_>, text: &str) -> Result<TopologyPlan, AppError> {
+pub async fn import(db: &AnyPool, actor: Actor<'_>, text: &str) -> Result<TopologyPlan, AppError> {
     let file = format::parse(text)?;
     let mut tx = db::write(db).await?;
     let plan = plan_in(&mut tx, &file).await?;
@@ -154,59 +158,62 @@ pub async fn import(db: &SqlitePool, actor: Actor<'_>, text: &str) -> Result<Top
     }
     let wanted = &file.topology;
     if let Some((_, forest)) = &plan.forest {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('forest_name', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('forest_name', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(forest)
             .execute(&mut *tx)
             .await?;
         // The enterprise organization is named after the forest.
-        sqlx::query("UPDATE organizations SET name = ? WHERE parent_id IS NULL")
+        sqlx::query("UPDATE organizations SET name = $1 WHERE parent_id IS NULL")
             .bind(forest)
             .execute(&mut *tx)
             .await?;
     }
     for domain in &plan.domains_removed {
-        sqlx::query("DELETE FROM sip_domains WHERE domain = ?").bind(domain).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sip_domains WHERE domain = $1").bind(domain).execute(&mut *tx).await?;
     }
     for domain in &plan.domains_added {
-        sqlx::query("INSERT INTO sip_domains (domain, is_default) VALUES (?, 0)")
+        sqlx::query("INSERT INTO sip_domains (domain, is_default) VALUES ($1, 0)")
             .bind(domain)
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("UPDATE sip_domains SET is_default = (domain = ?)")
+    sqlx::query("UPDATE sip_domains SET is_default = CASE WHEN domain = $1 THEN 1 ELSE 0 END")
         .bind(&wanted.sip_domains[0])
         .execute(&mut *tx)
         .await?;
     for pool in &plan.pools_added {
         sqlx::query(
-            "INSERT INTO pools (fqdn, kind, version, site, capacity, available, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO pools (fqdn, kind, version, site, capacity, available, state) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&pool.fqdn)
         .bind(pool.kind.as_str())
         .bind(pool.version.as_str())
         .bind(&pool.site)
         .bind(i64::from(pool.capacity))
-        .bind(pool.available)
+        .bind(Flag(pool.available))
         .bind(pool.state.as_str())
         .execute(&mut *tx)
         .await?;
     }
     for PoolChange { after: pool, .. } in &plan.pools_changed {
         sqlx::query(
-            "UPDATE pools SET kind = ?, version = ?, site = ?, capacity = ?, available = ?, state = ? WHERE fqdn = ?",
+            "UPDATE pools SET kind = $1, version = $2, site = $3, capacity = $4, available = $5, state = $6 WHERE fqdn = $7",
         )
         .bind(pool.kind.as_str())
         .bind(pool.version.as_str())
         .bind(&pool.site)
         .bind(i64::from(pool.capacity))
-        .bind(pool.available)
+        .bind(Flag(pool.available))
         .bind(pool.state.as_str())
         .bind(&pool.fqdn)
         .execute(&mut *tx)
         .await?;
     }
     for fqdn in &plan.pools_removed {
-        sqlx::query("UPDATE pools SET state = 'removed' WHERE fqdn = ?").bind(fqdn).execute(&mut *tx).await?;
+        sqlx::query("UPDATE pools SET state = 'removed' WHERE fqdn = $1")
+            .bind(fqdn)
+            .execute(&mut *tx)
+            .await?;
     }
     let parameters = serde_json::json!({
         "forest": wanted.forest,
@@ -229,11 +236,11 @@ mod tests {
     const EXAMPLE: &str = include_str!("../../../packaging/topology.example.toml");
     const ACTOR: Actor<'static> = Actor { id: None, name: "command-line" };
 
-    async fn empty() -> SqlitePool {
-        db::connect("sqlite::memory:").await.unwrap()
+    async fn empty() -> AnyPool {
+        db::connect(&crate::server::storage::db::test_database().await).await.unwrap()
     }
 
-    async fn audit_count(db: &SqlitePool) -> i64 {
+    async fn audit_count(db: &AnyPool) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'topology_import'")
             .fetch_one(db)
             .await
@@ -265,7 +272,7 @@ mod tests {
         assert_eq!(by_fqdn(&exported), by_fqdn(EXAMPLE));
     }
 
-    async fn plan_again(db: &SqlitePool, text: &str) -> TopologyPlan {
+    async fn plan_again(db: &AnyPool, text: &str) -> TopologyPlan {
         plan(db, text).await.unwrap()
     }
 

@@ -5,7 +5,8 @@ use crate::domain::node::PoolTree;
 use crate::domain::pool::{Pool, PoolDetail, PoolId, PoolState, PoolSummary};
 use crate::domain::topology::{NewPool, TopologyProblem, check_capacity};
 use crate::server::storage::error::corrupt;
-use sqlx::SqlitePool;
+use crate::server::storage::flag::Flag;
+use sqlx::AnyPool;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PoolRecord {
@@ -14,6 +15,7 @@ pub(crate) struct PoolRecord {
     kind: String,
     version: String,
     state: String,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     available: bool,
     capacity: i64,
     site: String,
@@ -39,16 +41,16 @@ impl TryFrom<PoolRecord> for Pool {
 }
 
 /// One pool, read inside the caller's transaction.
-pub(crate) async fn load(conn: &mut sqlx::SqliteConnection, id: PoolId) -> Result<Pool, AppError> {
+pub(crate) async fn load(conn: &mut sqlx::AnyConnection, id: PoolId) -> Result<Pool, AppError> {
     let record: Option<PoolRecord> =
-        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = $1"))
             .bind(id.0)
             .fetch_optional(conn)
             .await?;
     record.ok_or(AppError::PoolNotFound)?.try_into()
 }
 
-pub async fn forest_name(db: &SqlitePool) -> Result<String, AppError> {
+pub async fn forest_name(db: &AnyPool) -> Result<String, AppError> {
     let name: Option<String> =
         sqlx::query_scalar("SELECT value FROM settings WHERE key = 'forest_name'").fetch_optional(db).await?;
     Ok(name.unwrap_or_default())
@@ -56,7 +58,7 @@ pub async fn forest_name(db: &SqlitePool) -> Result<String, AppError> {
 
 /// Every pool (removed ones too) with the users homed on it, by FQDN: one grouped count over
 /// the pool index. Read inside the caller's connection or transaction.
-pub(crate) async fn summaries(conn: &mut sqlx::SqliteConnection) -> Result<Vec<PoolSummary>, AppError> {
+pub(crate) async fn summaries(conn: &mut sqlx::AnyConnection) -> Result<Vec<PoolSummary>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -77,7 +79,7 @@ pub(crate) async fn summaries(conn: &mut sqlx::SqliteConnection) -> Result<Vec<P
 }
 
 /// The tree with every node's count.
-pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
+pub async fn tree(db: &AnyPool) -> Result<PoolTree, AppError> {
     let rows = summaries(&mut *db.acquire().await?).await?;
     let mut total_users = 0;
     let mut unassigned_users = 0;
@@ -95,16 +97,17 @@ pub async fn tree(db: &SqlitePool) -> Result<PoolTree, AppError> {
     Ok(PoolTree { forest_name: forest_name(db).await?, total_users, pools, unassigned_users })
 }
 
-pub async fn detail(db: &SqlitePool, id: PoolId) -> Result<PoolDetail, AppError> {
+pub async fn detail(db: &AnyPool, id: PoolId) -> Result<PoolDetail, AppError> {
     let record: Option<PoolRecord> =
-        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = ?"))
+        sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = $1"))
             .bind(id.0)
             .fetch_optional(db)
             .await?;
     let pool: Pool = record.ok_or(AppError::PoolNotFound)?.try_into()?;
     let (users, enhanced, disabled): (i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(e.enhanced_presence), 0), COALESCE(SUM(d.account_enabled = 0), 0)
-         FROM enabled_users e JOIN directory_users d ON d.id = e.user_id WHERE e.pool_id = ?",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(e.enhanced_presence), 0) AS BIGINT),
+                CAST(COALESCE(SUM(1 - d.account_enabled), 0) AS BIGINT)
+         FROM enabled_users e JOIN directory_users d ON d.id = e.user_id WHERE e.pool_id = $1",
     )
     .bind(id.0)
     .fetch_one(db)
@@ -120,13 +123,13 @@ pub async fn detail(db: &SqlitePool, id: PoolId) -> Result<PoolDetail, AppError>
 /// users unassigned (they cannot sign in); reactivating a deactivated pool brings them back. A
 /// removed pool stays removed.
 pub async fn set_state(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &crate::domain::operator::Operator,
     id: PoolId,
     state: PoolState,
 ) -> Result<(), AppError> {
     let mut tx = crate::server::storage::db::write(db).await?;
-    let current: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE id = ?")
+    let current: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
@@ -136,12 +139,12 @@ pub async fn set_state(
         return Err(AppError::PoolStateUnchanged);
     }
     let (fqdn, users): (String, i64) = sqlx::query_as(
-        "SELECT p.fqdn, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) FROM pools p WHERE p.id = ?",
+        "SELECT p.fqdn, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) FROM pools p WHERE p.id = $1",
     )
     .bind(id.0)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("UPDATE pools SET state = ? WHERE id = ?")
+    sqlx::query("UPDATE pools SET state = $1 WHERE id = $2")
         .bind(state.as_str())
         .bind(id.0)
         .execute(&mut *tx)
@@ -160,13 +163,13 @@ pub async fn set_state(
 
 /// Adds a pool (Topology page), active and available, with its audit record.
 pub async fn add(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &crate::domain::operator::Operator,
     pool: &NewPool,
 ) -> Result<PoolId, AppError> {
     let pool = pool.checked().map_err(|problem| AppError::PoolInvalid { problem })?;
     let mut tx = crate::server::storage::db::write(db).await?;
-    let existing: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE fqdn = ?")
+    let existing: Option<String> = sqlx::query_scalar("SELECT state FROM pools WHERE fqdn = $1")
         .bind(&pool.fqdn)
         .fetch_optional(&mut *tx)
         .await?;
@@ -176,7 +179,7 @@ pub async fn add(
         return Err(AppError::PoolInvalid { problem });
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO pools (fqdn, kind, version, site, capacity) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO pools (fqdn, kind, version, site, capacity) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(&pool.fqdn)
     .bind(pool.kind.as_str())
@@ -203,7 +206,7 @@ pub async fn add(
 /// Changes a pool's capacity and availability (Topology page). The capacity cannot go below
 /// the users homed there; a removed pool does not change.
 pub async fn set_capacity_and_availability(
-    db: &SqlitePool,
+    db: &AnyPool,
     operator: &crate::domain::operator::Operator,
     id: PoolId,
     capacity: u32,
@@ -219,7 +222,7 @@ pub async fn set_capacity_and_availability(
     if (pool.capacity, pool.available) == (capacity, available) {
         return Err(AppError::NothingToChange);
     }
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = ?")
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users WHERE pool_id = $1")
         .bind(id.0)
         .fetch_one(&mut *tx)
         .await?;
@@ -228,9 +231,9 @@ pub async fn set_capacity_and_availability(
             problem: TopologyProblem::CapacityBelowUsers { users: users as u64 },
         });
     }
-    sqlx::query("UPDATE pools SET capacity = ?, available = ? WHERE id = ?")
+    sqlx::query("UPDATE pools SET capacity = $1, available = $2 WHERE id = $3")
         .bind(i64::from(capacity))
-        .bind(available)
+        .bind(Flag(available))
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
@@ -287,7 +290,7 @@ mod tests {
     }
 
     /// An Enterprise Administrator to act as (the audit records name an operator).
-    async fn administrator(db: &SqlitePool) -> crate::domain::operator::Operator {
+    async fn administrator(db: &AnyPool) -> crate::domain::operator::Operator {
         use crate::domain::operator::{Operator, OperatorId, Role};
         sqlx::query("INSERT INTO operators (id, username, display_name, password_hash, created_at) VALUES (1, 'admin', 'A', '-', 0)")
             .execute(db)

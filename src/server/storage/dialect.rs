@@ -1,0 +1,125 @@
+//! The SQL that differs between the engines, in one place. Every other query is written once,
+//! in SQL both engines accept; where they part, the query asks its engine for the fragment.
+//!
+//! Lists of ids and rows travel to the database as one JSON array parameter (SQLite has no
+//! array type, and the `Any` driver binds none): SQLite reads it with `json_each`, PostgreSQL
+//! with `jsonb_array_elements`.
+
+use super::db::Engine;
+
+impl Engine {
+    /// Rows `(key, value)` of a JSON array of integers bound at `param` (`$1`): `key` is the
+    /// 0-based position, `value` the integer. A FROM item: give it an alias.
+    pub fn id_rows(self, param: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("(SELECT key, value FROM json_each({param}))"),
+            Engine::Postgres => format!(
+                "(SELECT e.ordinality - 1 AS key, CAST(e.value AS BIGINT) AS value
+                  FROM jsonb_array_elements_text(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
+            ),
+        }
+    }
+
+    /// Rows `(key, value)` of a JSON array of strings bound at `param`.
+    pub fn text_rows(self, param: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("(SELECT key, value FROM json_each({param}))"),
+            Engine::Postgres => format!(
+                "(SELECT e.ordinality - 1 AS key, e.value
+                  FROM jsonb_array_elements_text(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
+            ),
+        }
+    }
+
+    /// Rows `(key, value)` of a JSON array of arrays or objects bound at `param`: read an
+    /// element's parts with `value ->> 0` or `value ->> 'name'` (text; cast numbers).
+    pub fn json_rows(self, param: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("(SELECT key, value FROM json_each({param}))"),
+            Engine::Postgres => format!(
+                "(SELECT e.ordinality - 1 AS key, e.value
+                  FROM jsonb_array_elements(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
+            ),
+        }
+    }
+
+    /// `expr LIKE`, ignoring case as SQLite's LIKE does (follow it with the pattern and
+    /// `ESCAPE '\'`): PostgreSQL's LIKE respects case, and refuses the case-insensitive
+    /// collation, so it compares the bytes (collation "C") with ILIKE.
+    pub fn like(self, expr: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("{expr} LIKE"),
+            Engine::Postgres => format!("{expr} COLLATE \"C\" ILIKE"),
+        }
+    }
+
+    /// An ORDER BY expression ordering text as SQLite's NOCASE does: bytes, with the ASCII
+    /// letters folded (PostgreSQL's `lower` under collation "C" folds only those).
+    pub fn nocase_order(self, expr: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("{expr} COLLATE NOCASE"),
+            Engine::Postgres => format!("lower({expr} COLLATE \"C\")"),
+        }
+    }
+
+    /// A JSON text column read as JSON, for `->>`.
+    pub fn json(self, column: &str) -> String {
+        match self {
+            Engine::Sqlite => column.to_owned(),
+            Engine::Postgres => format!("CAST({column} AS jsonb)"),
+        }
+    }
+
+    /// A JSON object column with the string at `key` blanked (`""`), as JSON text.
+    pub fn json_blank_key(self, column: &str, key: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("json_set({column}, '$.{key}', '')"),
+            Engine::Postgres => {
+                format!("CAST(jsonb_set(CAST({column} AS jsonb), '{{{key}}}', '\"\"') AS TEXT)")
+            }
+        }
+    }
+
+    /// A JSON array of the values of `expr` over a group's rows, in `order`, as JSON text.
+    pub fn json_array_agg(self, expr: &str, order: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("json_group_array({expr} ORDER BY {order})"),
+            Engine::Postgres => format!("COALESCE(CAST(json_agg({expr} ORDER BY {order}) AS TEXT), '[]')"),
+        }
+    }
+
+    /// A JSON array of these SQL values.
+    pub fn json_array(self, items: &[&str]) -> String {
+        match self {
+            Engine::Sqlite => format!("json_array({})", items.join(", ")),
+            Engine::Postgres => format!("json_build_array({})", items.join(", ")),
+        }
+    }
+
+    /// A condition as a JSON `true` or `false`, for `json_array`.
+    pub fn json_bool(self, condition: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"),
+            Engine::Postgres => format!("({condition})"),
+        }
+    }
+
+    /// An integer expression written with at least `digits` digits, zeros in front.
+    pub fn zero_padded(self, expr: &str, digits: usize) -> String {
+        match self {
+            Engine::Sqlite => format!("printf('%0{digits}d', {expr})"),
+            Engine::Postgres => format!("to_char({expr}, 'FM{}')", "0".repeat(digits)),
+        }
+    }
+
+    /// After rows were inserted with ids of their own: new rows of `table` get ids after the
+    /// highest (PostgreSQL's identity does not see ids given explicitly; SQLite's rowid does).
+    pub fn after_explicit_ids(self, table: &str) -> Option<String> {
+        match self {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            )),
+        }
+    }
+}
