@@ -1,7 +1,8 @@
 import { defineConfig, devices } from "@playwright/test";
 
 // The portal under test: the debug binary built by `scripts/build.sh`, on its own port and
-// a fresh database (created with the demo deployment on start).
+// a fresh database (created with the demo deployment on start): SQLite, or with
+// UC_ADMIN_E2E_ENGINE=postgres a PostgreSQL server scripts/e2e-server.sh starts and stops.
 const port = Number(process.env.UC_ADMIN_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
 export const demoPassword = "Demo-Passw0rd!";
@@ -33,7 +34,7 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 900 } } }],
   webServer: {
-    command: "rm -rf end2end/.db && mkdir -p end2end/.db && exec target/debug/uc-admin",
+    command: "exec scripts/e2e-server.sh",
     cwd: "..",
     url: `${baseURL}/login`,
     reuseExistingServer: false,

@@ -26,5 +26,12 @@ scripts/build.sh
 echo "== Playwright"
 (cd end2end && npx playwright test)
 
+echo "== Playwright on PostgreSQL: the enable, move and search journeys"
+# scripts/e2e-server.sh starts a PostgreSQL server for the portal and stops it with the portal;
+# the trap stops it should the portal have been killed outright.
+trap 'scripts/e2e-server.sh stop' EXIT
+(cd end2end && UC_ADMIN_E2E_ENGINE=postgres npx playwright test enable.spec.ts moves.spec.ts search.spec.ts)
+scripts/e2e-server.sh stop
+
 echo "== Package (build the .deb, install it here, check /readyz, remove it)"
 scripts/package-test.sh
