@@ -133,19 +133,37 @@ async fn outside_any_transaction(conn: &mut AnyConnection) -> Result<bool, sqlx:
 /// dropped uncommitted — an error, or a request future dropped because the client went away or
 /// a timeout fired — it rolls back before the connection is used again, so no pooled
 /// connection ever keeps the write lock.
+///
+/// On PostgreSQL the same order holds: a transaction-scoped advisory lock, taken first, makes
+/// writers — of every portal process on the database — go one at a time, each planning from
+/// what the one before committed (READ COMMITTED reads the latest commit at each statement),
+/// so "no user in two pools" and every preview's fingerprint hold as on SQLite. A writer that
+/// waits longer than SQLite's busy timeout gets the same `busy` answer.
 pub async fn write(db: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
-    let begin = match engine(db) {
-        Engine::Sqlite => "BEGIN IMMEDIATE",
-        Engine::Postgres => "BEGIN",
-    };
-    Ok(db.begin_with(begin).await?)
+    match engine(db) {
+        Engine::Sqlite => Ok(db.begin_with("BEGIN IMMEDIATE").await?),
+        Engine::Postgres => {
+            let mut tx = db.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+            sqlx::query("SET LOCAL lock_timeout = '10s'").execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+            Ok(tx)
+        }
+    }
 }
+
+/// The PostgreSQL advisory lock every write transaction holds (an arbitrary number, the same in
+/// every process of the portal).
+const WRITE_LOCK: i64 = 0x5543_4144_4d49_4e; // "UCADMIN"
 
 /// A read-only transaction: several queries that see one snapshot of the database. It never
 /// writes (a transaction that writes must start with `write`), so it takes no lock that
 /// another request waits for.
 pub async fn read_snapshot(db: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
-    Ok(db.begin().await?)
+    match engine(db) {
+        Engine::Sqlite => Ok(db.begin().await?),
+        // READ COMMITTED would give each statement a snapshot of its own.
+        Engine::Postgres => Ok(db.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
+    }
 }
 
 /// Runs `work` in a write transaction (see `write`): committed when it succeeds, rolled back

@@ -30,10 +30,13 @@ pub fn corrupt(what: &str, value: &str) -> AppError {
 fn is_busy(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(e) => e
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        sqlx::Error::Database(e) => match e.code().as_deref() {
+            // PostgreSQL: a lock not had within lock_timeout, a serialization failure, a deadlock.
+            Some("55P03" | "40001" | "40P01") => true,
+            // SQLite: SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+            Some(code) => code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6)),
+            None => false,
+        },
         _ => false,
     }
 }
