@@ -173,6 +173,14 @@ pub enum AppError {
     /// The database is PostgreSQL: its backups are pg_dump's, made where the database runs.
     #[error("a PostgreSQL deployment is backed up with pg_dump")]
     BackupWithPgDump,
+    /// `copy-database` into a database that already holds something.
+    #[error("the target database is not new: copy into a database that holds nothing yet")]
+    CopyTargetNotEmpty,
+    /// `copy-database` found another number of rows in the target than in the source.
+    #[error(
+        "the copy of {table} holds {target_rows} rows where the source holds {source_rows}: nothing was copied"
+    )]
+    CopyMismatch { table: String, source_rows: i64, target_rows: i64 },
     /// A new password shorter than the minimum.
     #[error("a password needs at least {min} characters")]
     WeakPassword { min: u64 },
@@ -313,6 +321,8 @@ impl AppError {
             AppError::LastAdministrator => "last_administrator",
             AppError::BackupFailed => "backup_failed",
             AppError::BackupWithPgDump => "backup_with_pg_dump",
+            AppError::CopyTargetNotEmpty => "copy_target_not_empty",
+            AppError::CopyMismatch { .. } => "copy_mismatch",
             AppError::WeakPassword { .. } => "weak_password",
             AppError::PasswordIsName => "password_is_name",
             AppError::OperatorNameTaken => "operator_name_taken",

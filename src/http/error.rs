@@ -60,7 +60,9 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::CannotDisableSelf
         | AppError::CannotDeleteSelf
         | AppError::LastAdministrator
-        | AppError::BackupWithPgDump => 409,
+        | AppError::BackupWithPgDump
+        | AppError::CopyTargetNotEmpty
+        | AppError::CopyMismatch { .. } => 409,
         AppError::DirectoryAccount | AppError::DirectorySyncRunning => 409,
         AppError::WeakPassword { .. }
         | AppError::PasswordIsName

@@ -140,6 +140,15 @@ pub fn error_message(i18n: I18n, error: &AppError) -> String {
         AppError::CompanyDeployment => t_string!(i18n, errors.company_deployment).to_string(),
         AppError::BackupFailed => t_string!(i18n, errors.backup_failed).to_string(),
         AppError::BackupWithPgDump => t_string!(i18n, errors.backup_with_pg_dump).to_string(),
+        AppError::CopyTargetNotEmpty => t_string!(i18n, errors.copy_target_not_empty).to_string(),
+        AppError::CopyMismatch { table, source_rows, target_rows } => t_string!(
+            i18n,
+            errors.copy_mismatch,
+            table = table,
+            source_rows = source_rows,
+            target_rows = target_rows
+        )
+        .to_string(),
         AppError::BackupNotFound => t_string!(i18n, errors.backup_not_found).to_string(),
         AppError::Network => t_string!(i18n, errors.network).to_string(),
         AppError::Internal { request_id: None } => t_string!(i18n, errors.internal).to_string(),

@@ -327,19 +327,13 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
                 (outcome, reason, r.data_kept, r.data_lost)
             })
             .collect();
-        sqlx::query(&format!(
-            "UPDATE job_users
-             SET outcome = r.value ->> 0, reason = r.value ->> 1,
-                 data_kept = CAST(r.value ->> 2 AS BIGINT), data_lost = CAST(r.value ->> 3 AS BIGINT)
-             FROM {} r
-             WHERE job_users.job_id = $3 AND job_users.position = $2 + r.key",
-            Engine::of(conn).json_rows("$1")
-        ))
-        .bind(serde_json::to_string(&stored).unwrap_or_default())
-        .bind(head.done)
-        .bind(job.0)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(Engine::of(conn).job_outcomes_update())
+            .bind(serde_json::to_string(&stored).unwrap_or_default())
+            .bind(head.done)
+            .bind(job.0)
+            .bind(lines.len() as i64)
+            .execute(&mut *conn)
+            .await?;
         let changed = results.iter().filter(|r| r.outcome.changed()).count() as i64;
         let (kept, lost) = results.iter().fold((0, 0), |(k, l), r| (k + r.data_kept, l + r.data_lost));
         sqlx::query(

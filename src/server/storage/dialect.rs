@@ -11,35 +11,54 @@ impl Engine {
     /// Rows `(key, value)` of a JSON array of integers bound at `param` (`$1`): `key` is the
     /// 0-based position, `value` the integer. A FROM item: give it an alias.
     pub fn id_rows(self, param: &str) -> String {
-        match self {
-            Engine::Sqlite => format!("(SELECT key, value FROM json_each({param}))"),
-            Engine::Postgres => format!(
-                "(SELECT e.ordinality - 1 AS key, CAST(e.value AS BIGINT) AS value
-                  FROM jsonb_array_elements_text(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
-            ),
-        }
+        self.array_rows(param, "jsonb_array_elements_text", "CAST(e.value AS BIGINT)")
     }
 
     /// Rows `(key, value)` of a JSON array of strings bound at `param`.
     pub fn text_rows(self, param: &str) -> String {
-        match self {
-            Engine::Sqlite => format!("(SELECT key, value FROM json_each({param}))"),
-            Engine::Postgres => format!(
-                "(SELECT e.ordinality - 1 AS key, e.value
-                  FROM jsonb_array_elements_text(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
-            ),
-        }
+        self.array_rows(param, "jsonb_array_elements_text", "e.value")
     }
 
     /// Rows `(key, value)` of a JSON array of arrays or objects bound at `param`: read an
     /// element's parts with `value ->> 0` or `value ->> 'name'` (text; cast numbers).
     pub fn json_rows(self, param: &str) -> String {
+        self.array_rows(param, "jsonb_array_elements", "e.value")
+    }
+
+    /// SQLite's `json_each` gives the elements as SQL values already; PostgreSQL's `elements`
+    /// function gives JSON or text, which `value` turns into the element.
+    fn array_rows(self, param: &str, elements: &str, value: &str) -> String {
         match self {
             Engine::Sqlite => format!("(SELECT key, value FROM json_each({param}))"),
             Engine::Postgres => format!(
-                "(SELECT e.ordinality - 1 AS key, e.value
-                  FROM jsonb_array_elements(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
+                "(SELECT e.ordinality - 1 AS key, {value} AS value
+                  FROM {elements}(CAST({param} AS jsonb)) WITH ORDINALITY AS e(value, ordinality))"
             ),
+        }
+    }
+
+    /// The UPDATE writing the outcomes of a chunk of a job's users: `$1` a JSON array of
+    /// `[outcome, reason, data kept, data lost]`, one per user from position `$2`, of job `$3`,
+    /// `$4` users. SQLite picks each line's element by its position (a join would make it scan
+    /// the job's users for each element); PostgreSQL joins the elements, parsed once.
+    pub fn job_outcomes_update(self) -> &'static str {
+        match self {
+            Engine::Sqlite => {
+                "UPDATE job_users
+                 SET outcome = json_extract($1, '$[' || (position - $2) || '][0]'),
+                     reason = json_extract($1, '$[' || (position - $2) || '][1]'),
+                     data_kept = json_extract($1, '$[' || (position - $2) || '][2]'),
+                     data_lost = json_extract($1, '$[' || (position - $2) || '][3]')
+                 WHERE job_id = $3 AND position >= $2 AND position < $2 + $4"
+            }
+            Engine::Postgres => {
+                "UPDATE job_users
+                 SET outcome = r.value ->> 0, reason = r.value ->> 1,
+                     data_kept = CAST(r.value ->> 2 AS BIGINT), data_lost = CAST(r.value ->> 3 AS BIGINT)
+                 FROM jsonb_array_elements(CAST($1 AS jsonb)) WITH ORDINALITY AS r(value, ordinality)
+                 WHERE job_users.job_id = $3 AND job_users.position = $2 + r.ordinality - 1
+                   AND job_users.position >= $2 AND job_users.position < $2 + $4"
+            }
         }
     }
 
@@ -118,7 +137,7 @@ impl Engine {
         match self {
             Engine::Sqlite => None,
             Engine::Postgres => Some(format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             )),
         }
     }
