@@ -35,7 +35,13 @@ bin=$(pg_bin)
 dir=$(mktemp -d /tmp/uc-admin-e2e-postgres.XXXXXX)
 echo "$dir" >"$state"
 [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$dir"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free loopback port: the first of a few random ones nothing listens on.
+port=
+for _ in $(seq 1 50); do
+  candidate=$((20000 + RANDOM % 40000))
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>>"$dir/ports.log"; then port=$candidate; break; fi
+done
+[ -n "$port" ] || { echo "e2e-server: no free port" >&2; exit 1; }
 pg_run "$bin/initdb" -U uc_admin --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync -D "$dir/data" >"$dir/initdb.log" 2>&1
 pg_run "$bin/pg_ctl" start -w -t 60 -l "$dir/postgres.log" -D "$dir/data" \
   -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off" >"$dir/pg_ctl.log" 2>&1
@@ -43,7 +49,7 @@ psql -q -h 127.0.0.1 -p "$port" -U uc_admin -d postgres -c "CREATE DATABASE e2e"
 export UC_ADMIN_DATABASE_URL="postgres://uc_admin@127.0.0.1:$port/e2e"
 target/debug/uc-admin &
 portal=$!
-trap 'kill -TERM "$portal" 2>/dev/null || true' TERM INT
+trap 'kill -TERM "$portal" 2>>"$dir/stop.log" || true' TERM INT
 wait "$portal" || true
-wait "$portal" 2>/dev/null || true
+wait "$portal" 2>>"$dir/stop.log" || true
 stop_postgres
