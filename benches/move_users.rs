@@ -6,6 +6,15 @@
 //! The same move as a background job (chunked) is timed too.
 //!
 //!   cargo bench --features ssr --bench move_users        (needs `sqlite3` on PATH)
+//!
+//! On PostgreSQL (a server the bench starts, as the tests do), against the same rows changed
+//! by plain SQL in `psql`; each run works on a copy of a template database:
+//!
+//!   UC_ADMIN_BENCH_ENGINE=postgres cargo bench --features ssr --bench move_users
+
+#[allow(dead_code)]
+#[path = "../src/server/test_postgres.rs"]
+mod test_postgres;
 
 use std::process::Command;
 use std::time::Instant;
@@ -21,45 +30,153 @@ use uc_admin::server::{jobs, security::operators, storage::db, storage::seed};
 const USERS: i64 = 100_000;
 const RUNS: usize = 3;
 
-fn fresh_copy(template: &str, name: &str) -> String {
-    let path = format!("target/bench/{name}.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+/// The engine the bench runs on, where its databases are, and its plain-SQL peer.
+enum Engine {
+    Sqlite,
+    /// The URL of the template database on the bench's PostgreSQL server.
+    Postgres(String),
+}
+
+impl Engine {
+    async fn from_env() -> Engine {
+        match std::env::var("UC_ADMIN_BENCH_ENGINE").as_deref() {
+            Ok("postgres") => Engine::Postgres(test_postgres::fresh_database().await),
+            _ => Engine::Sqlite,
+        }
     }
-    std::fs::copy(template, &path).unwrap();
-    path
+
+    fn template(&self) -> String {
+        match self {
+            Engine::Sqlite => "sqlite://target/bench/move-template.db".into(),
+            Engine::Postgres(url) => url.clone(),
+        }
+    }
+
+    fn peer(&self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite3",
+            Engine::Postgres(_) => "psql",
+        }
+    }
+
+    /// A fresh copy of the template, named `name`; returns its URL.
+    async fn fresh_copy(&self, name: &str) -> String {
+        match self {
+            Engine::Sqlite => {
+                let path = format!("target/bench/{name}.db");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+                std::fs::copy("target/bench/move-template.db", &path).unwrap();
+                format!("sqlite://{path}")
+            }
+            Engine::Postgres(template) => {
+                use sqlx::{Connection, Executor};
+                let (server, template_name) = template.rsplit_once('/').unwrap();
+                let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await.unwrap();
+                admin.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.unwrap();
+                admin
+                    .execute(format!("CREATE DATABASE {name} TEMPLATE {template_name}").as_str())
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                format!("{server}/{name}")
+            }
+        }
+    }
+
+    /// The SQL that shapes the generated deployment: every user homed on pool01 with all its
+    /// data, at least 20 contacts each, and both pools large enough.
+    fn shaping(&self) -> [&'static str; 4] {
+        let extra = match self {
+            Engine::Sqlite => {
+                "INSERT OR IGNORE INTO contacts (user_id, contact_uri, display_name)
+                 SELECT e.user_id, 'extra' || n.value || '.' || e.user_id || '@fabrikam.com', 'Partner ' || n.value
+                 FROM enabled_users e JOIN json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]') n
+                 WHERE (SELECT COUNT(*) FROM contacts c WHERE c.user_id = e.user_id) < 20"
+            }
+            Engine::Postgres(_) => {
+                "INSERT INTO contacts (user_id, contact_uri, display_name)
+                 SELECT e.user_id, 'extra' || n || '.' || e.user_id || '@fabrikam.com', 'Partner ' || n
+                 FROM enabled_users e CROSS JOIN generate_series(1, 20) n
+                 WHERE (SELECT COUNT(*) FROM contacts c WHERE c.user_id = e.user_id) < 20
+                 ON CONFLICT DO NOTHING"
+            }
+        };
+        ["UPDATE pools SET capacity = 1000000", "UPDATE enabled_users SET pool_id = 1", extra, "ANALYZE"]
+    }
+
+    /// The move's row changes as plain SQL, run by the engine's own command-line tool on the
+    /// database at `url`.
+    fn plain_sql(&self, url: &str) -> Command {
+        match self {
+            Engine::Sqlite => {
+                let script = format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -65536;
+                     CREATE TEMP TABLE ids AS SELECT user_id FROM enabled_users ORDER BY user_id LIMIT {USERS};
+                     BEGIN IMMEDIATE;
+                     UPDATE enabled_users SET pool_id = 2, enhanced_presence = enhanced_presence AND 1
+                       WHERE user_id IN (SELECT user_id FROM ids);
+                     INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
+                       VALUES (unixepoch(), 1, 'bench', 'move', '{{}}', {USERS});
+                     INSERT INTO audit_event_users (event_id, user_id, object_guid, display_name, sip_uri, outcome)
+                       SELECT (SELECT MAX(id) FROM audit_events), d.id, d.object_guid, d.display_name, 'sip:' || e.sip_uri, 'moved'
+                       FROM ids JOIN directory_users d ON d.id = ids.user_id JOIN enabled_users e ON e.user_id = d.id;
+                     COMMIT;"
+                );
+                let mut command = Command::new("sqlite3");
+                command.arg(url.trim_start_matches("sqlite://")).arg(script);
+                command
+            }
+            Engine::Postgres(_) => {
+                let script = format!(
+                    "BEGIN;
+                     CREATE TEMP TABLE ids AS SELECT user_id FROM enabled_users ORDER BY user_id LIMIT {USERS};
+                     UPDATE enabled_users SET pool_id = 2, enhanced_presence = enhanced_presence
+                       WHERE user_id IN (SELECT user_id FROM ids);
+                     INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
+                       VALUES (CAST(extract(epoch FROM now()) AS BIGINT), 1, 'bench', 'move', '{{}}', {USERS});
+                     INSERT INTO audit_event_users (event_id, user_id, object_guid, display_name, sip_uri, outcome)
+                       SELECT (SELECT MAX(id) FROM audit_events), d.id, d.object_guid, d.display_name, 'sip:' || e.sip_uri, 'moved'
+                       FROM ids JOIN directory_users d ON d.id = ids.user_id JOIN enabled_users e ON e.user_id = d.id;
+                     COMMIT;"
+                );
+                let mut command = Command::new("psql");
+                command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", &script]);
+                command
+            }
+        }
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     std::fs::create_dir_all("target/bench").unwrap();
-    let template = "target/bench/move-template.db";
-    if !std::path::Path::new(template).exists() {
+    let engine = Engine::from_env().await;
+    let template = engine.template();
+    let fresh = match &engine {
+        Engine::Sqlite => !std::path::Path::new("target/bench/move-template.db").exists(),
+        Engine::Postgres(_) => true,
+    };
+    if fresh {
         let started = Instant::now();
-        let pool = db::connect(&format!("sqlite://{template}")).await.unwrap();
+        let pool = db::connect(&template).await.unwrap();
         seed::generate(&pool, 136_000).await.unwrap();
         operators::create_operator(&pool, "bench", "Bench", "bench-password", &[Role::UserAdministrator])
             .await
             .unwrap();
-        // Shape the data: every user homed on pool01 with all its data, at least 20 contacts
-        // each, and both pools large enough.
-        for sql in [
-            "UPDATE pools SET capacity = 1000000",
-            "UPDATE enabled_users SET pool_id = 1",
-            "INSERT OR IGNORE INTO contacts (user_id, contact_uri, display_name)
-             SELECT e.user_id, 'extra' || n.value || '.' || e.user_id || '@fabrikam.com', 'Partner ' || n.value
-             FROM enabled_users e JOIN json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]') n
-             WHERE (SELECT COUNT(*) FROM contacts c WHERE c.user_id = e.user_id) < 20",
-            "ANALYZE",
-        ] {
+        for sql in engine.shaping() {
             sqlx::query(sql).execute(&pool).await.unwrap();
         }
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        if let Engine::Sqlite = engine {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        }
         pool.close().await;
         println!("prepared the deployment in {:.1} s", started.elapsed().as_secs_f64());
     }
     {
-        let pool = db::connect(&format!("sqlite://{template}")).await.unwrap();
+        let pool = db::connect(&template).await.unwrap();
         let (users, contacts, min_contacts, access, meetings): (i64, i64, i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM enabled_users), (SELECT COUNT(*) FROM contacts),
                     (SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM contacts GROUP BY user_id) AS per_user),
@@ -88,8 +205,7 @@ async fn main() {
     let mut previews = Vec::new();
     for i in 0..RUNS {
         // The portal's move.
-        let path = fresh_copy(template, "move-run");
-        let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
+        let pool = db::connect(&engine.fresh_copy("move_run").await).await.unwrap();
         let users: Vec<UserId> =
             sqlx::query_scalar("SELECT user_id FROM enabled_users ORDER BY user_id LIMIT $1")
                 .bind(USERS)
@@ -124,8 +240,7 @@ async fn main() {
         pool.close().await;
 
         // The same move as a background job, in chunks of 500 users (one transaction each).
-        let path = fresh_copy(template, "move-job");
-        let pool = db::connect(&format!("sqlite://{path}")).await.unwrap();
+        let pool = db::connect(&engine.fresh_copy("move_job").await).await.unwrap();
         let start = Instant::now();
         let chosen = selection::create(&pool, &operator, &source).await.unwrap();
         let previewed = operations::preview::<Move>(&pool, &operator, chosen.id, &options).await.unwrap();
@@ -147,34 +262,21 @@ async fn main() {
         as_job.push(elapsed_job);
         pool.close().await;
 
-        // The same row changes as plain SQL, by the sqlite3 tool, on an identical copy.
-        let path = fresh_copy(template, "move-plain");
-        let script = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;
-             CREATE TEMP TABLE ids AS SELECT user_id FROM enabled_users ORDER BY user_id LIMIT {USERS};
-             BEGIN IMMEDIATE;
-             UPDATE enabled_users SET pool_id = 2, enhanced_presence = enhanced_presence AND 1
-               WHERE user_id IN (SELECT user_id FROM ids);
-             INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
-               VALUES (unixepoch(), 1, 'bench', 'move', '{{}}', {USERS});
-             INSERT INTO audit_event_users (event_id, user_id, object_guid, display_name, sip_uri, outcome)
-               SELECT (SELECT MAX(id) FROM audit_events), d.id, d.object_guid, d.display_name, 'sip:' || e.sip_uri, 'moved'
-               FROM ids JOIN directory_users d ON d.id = ids.user_id JOIN enabled_users e ON e.user_id = d.id;
-             COMMIT;"
-        );
+        // The same row changes as plain SQL, by the engine's own tool, on an identical copy.
+        let url = engine.fresh_copy("move_plain").await;
         let start = Instant::now();
-        let status = Command::new("sqlite3").arg(&path).arg(&script).status().expect("sqlite3 on PATH");
+        let status = engine.plain_sql(&url).status().expect("the command-line tool on PATH");
         let elapsed_plain = start.elapsed().as_secs_f64();
         assert!(status.success());
         plain.push(elapsed_plain);
         println!(
-            "run {}: selection {:>5.0} ms, preview {:>5.0} ms, run (the move) {:>6.0} ms, sqlite3 {:>6.0} ms, \
+            "run {}: selection {:>5.0} ms, preview {:>5.0} ms, run (the move) {:>6.0} ms, {} {:>6.0} ms, \
              as a job in chunks of 500 {:>6.0} ms",
             i + 1,
             selections[i] * 1e3,
             previews[i] * 1e3,
             elapsed * 1e3,
+            engine.peer(),
             elapsed_plain * 1e3,
             elapsed_job * 1e3
         );
@@ -186,9 +288,11 @@ async fn main() {
     plain.sort_by(f64::total_cmp);
     let (o, p) = (ours[RUNS / 2], plain[RUNS / 2]);
     println!(
-        "\nmove {USERS} users with their data (the run of a preview): portal median {:.0} ms, plain SQL (sqlite3) median {:.0} ms, \
-         ratio {:.2}x; targets: at most 2000 ms and 3x",
+        "\nmove {USERS} users with their data (the run of a preview) on {}: portal median {:.0} ms, \
+         plain SQL ({}) median {:.0} ms, ratio {:.2}x; targets: at most 2000 ms and 2x",
+        if let Engine::Sqlite = engine { "SQLite" } else { "PostgreSQL" },
         o * 1e3,
+        engine.peer(),
         p * 1e3,
         o / p
     );

@@ -6,6 +6,15 @@
 //!
 //! The deployment (directory and enabled users, no per-user server data: a search does not
 //! read it) is generated once into target/bench/ and reused by later runs.
+//!
+//! On PostgreSQL (trigram indexes instead of FTS5), on a server the bench starts as the tests
+//! do, with a deployment generated for the run:
+//!
+//!   UC_ADMIN_BENCH_ENGINE=postgres cargo bench --features ssr --bench search_users
+
+#[allow(dead_code)]
+#[path = "../src/server/test_postgres.rs"]
+mod test_postgres;
 
 use std::time::{Duration, Instant};
 use uc_admin::domain::paging::{SortKey, UserQuery};
@@ -123,6 +132,37 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Directory users `1..=$3` named from the given names `$1` and surnames `$2` (JSON arrays).
+/// Names repeat every 2,400 users; a number keeps every account and URI unique, as a real
+/// directory's duplicates are (john.smith, john.smith2, ...).
+fn directory_users_sql(engine: db::Engine) -> &'static str {
+    match engine {
+        db::Engine::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3),
+                  p(i, g, s) AS (SELECT i, json_extract($1, '$[' || (i % 40) || ']'),
+                                        json_extract($2, '$[' || ((i / 40) % 60) || ']') FROM n)
+             INSERT INTO directory_users (id, object_guid, display_name, given_name, surname, sam_account_name,
+                                          user_principal_name, email, container, department)
+             SELECT i, printf('%08x-0000-4000-8000-%012x', i, i), upper(substr(g, 1, 1)) || substr(g, 2) || ' ' ||
+                    upper(substr(s, 1, 1)) || substr(s, 2), g, s, g || '.' || s || i, g || '.' || s || i || '@contoso.com',
+                    g || '.' || s || i || '@contoso.com', 'OU=Users,DC=contoso,DC=com',
+                    CASE i % 4 WHEN 0 THEN 'Sales' WHEN 1 THEN 'Finance' WHEN 2 THEN 'Support' ELSE 'Legal' END
+             FROM p"
+        }
+        db::Engine::Postgres => {
+            "INSERT INTO directory_users (id, object_guid, display_name, given_name, surname, sam_account_name,
+                                          user_principal_name, email, container, department)
+             SELECT i, lpad(to_hex(i), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(i), 12, '0'),
+                    initcap(g) || ' ' || initcap(s), g, s, g || '.' || s || i, g || '.' || s || i || '@contoso.com',
+                    g || '.' || s || i || '@contoso.com', 'OU=Users,DC=contoso,DC=com',
+                    CASE i % 4 WHEN 0 THEN 'Sales' WHEN 1 THEN 'Finance' WHEN 2 THEN 'Support' ELSE 'Legal' END
+             FROM (SELECT i, CAST($1 AS jsonb) ->> CAST(i % 40 AS INT) AS g,
+                          CAST($2 AS jsonb) ->> CAST((i / 40) % 60 AS INT) AS s
+                   FROM generate_series(1, $3) i) p"
+        }
+    }
+}
+
 async fn fill(pool: &sqlx::AnyPool, size: u32) {
     let started = Instant::now();
     let given = serde_json::to_string(&GIVEN[..]).unwrap();
@@ -143,29 +183,17 @@ async fn fill(pool: &sqlx::AnyPool, size: u32) {
         .await
         .unwrap();
     }
-    // Names repeat every 2,400 users; a number keeps every account and URI unique, as a real
-    // directory's duplicates are (john.smith, john.smith2, ...).
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3),
-              p(i, g, s) AS (SELECT i, json_extract($1, '$[' || (i % 40) || ']'),
-                                    json_extract($2, '$[' || ((i / 40) % 60) || ']') FROM n)
-         INSERT INTO directory_users (id, object_guid, display_name, given_name, surname, sam_account_name,
-                                      user_principal_name, email, container, department)
-         SELECT i, printf('%08x-0000-4000-8000-%012x', i, i), upper(substr(g, 1, 1)) || substr(g, 2) || ' ' ||
-                upper(substr(s, 1, 1)) || substr(s, 2), g, s, g || '.' || s || i, g || '.' || s || i || '@contoso.com',
-                g || '.' || s || i || '@contoso.com', 'OU=Users,DC=contoso,DC=com',
-                CASE i % 4 WHEN 0 THEN 'Sales' WHEN 1 THEN 'Finance' WHEN 2 THEN 'Support' ELSE 'Legal' END
-         FROM p",
-    )
-    .bind(&given)
-    .bind(&surnames)
-    .bind(i64::from(size))
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    sqlx::query(directory_users_sql(db::engine(pool)))
+        .bind(&given)
+        .bind(&surnames)
+        .bind(i64::from(size))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO enabled_users (user_id, sip_uri, pool_id, federation)
-         SELECT id, lower(given_name || '.' || surname || id) || '@contoso.com', 1 + id % 4, id % 3 = 0
+         SELECT id, lower(given_name || '.' || surname || id) || '@contoso.com', 1 + id % 4,
+                CASE WHEN id % 3 = 0 THEN 1 ELSE 0 END
          FROM directory_users",
     )
     .execute(&mut *tx)
@@ -181,13 +209,16 @@ async fn main() {
     let size: u32 =
         std::env::var("UC_ADMIN_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     std::fs::create_dir_all("target/bench").unwrap();
-    let url = format!("sqlite://target/bench/search-{size}.db");
+    let url = match std::env::var("UC_ADMIN_BENCH_ENGINE").as_deref() {
+        Ok("postgres") => test_postgres::fresh_database().await,
+        _ => format!("sqlite://target/bench/search-{size}.db"),
+    };
     let pool = db::connect(&url).await.expect("database");
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&pool).await.unwrap();
     if users == 0 {
         fill(&pool, size).await;
     }
-    println!("deployment: {} enabled users", users.max(i64::from(size)));
+    println!("deployment: {} enabled users on {:?}", users.max(i64::from(size)), db::engine(&pool));
 
     let cases: [(&str, &str); 7] = [
         ("prefix 'jo*'", "sip=jo*"),

@@ -569,16 +569,19 @@ async fn serve(config: Config) -> Result<(), Failure> {
         Vec::new()
     };
 
+    jobs::set_replica(config.replica.clone());
     let (interrupted, resumed) = jobs::recover(&pool, config.jobs).await.map_err(app_failure)?;
     if interrupted > 0 {
         tracing::warn!(
             interrupted,
-            "jobs were running when the server stopped without a shutdown; marked interrupted"
+            replica = %config.replica.name,
+            "jobs were running when this replica stopped without a shutdown; marked interrupted"
         );
     }
     if !resumed.is_empty() {
-        tracing::info!(?resumed, "resumed the jobs suspended by the last shutdown");
+        tracing::info!(?resumed, "took over the jobs suspended by a shutdown or left by a replica");
     }
+    tokio::spawn(jobs::keep_leases(pool.clone(), config.jobs));
 
     let mut leptos_options = get_configuration(None).map_err(run_failure)?.leptos_options;
     leptos_options.site_addr = config.listen;

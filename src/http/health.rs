@@ -66,17 +66,19 @@ async fn readiness(state: &AppState) -> [(&'static str, Check); 3] {
     [("database", database), ("migrations", migrations), ("jobs", job_runner)]
 }
 
-/// Every job the database says is running has a task driving it here, and no shutdown has
-/// begun.
+/// Every job the database says this replica is running has a task driving it here, and no
+/// shutdown has begun.
 async fn job_runner(state: &AppState) -> Check {
     let runner = jobs::runner_status();
     if runner.stopping {
         return Err("shutting down".into());
     }
-    let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
-        .fetch_one(&state.db)
-        .await
-        .map_err(|e| e.to_string())?;
+    let running: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND runner = $1")
+            .bind(&jobs::replica().name)
+            .fetch_one(&state.db)
+            .await
+            .map_err(|e| e.to_string())?;
     if running as usize > runner.driving {
         return Err(format!("{running} running jobs, {} driven by this process", runner.driving));
     }
@@ -112,7 +114,7 @@ mod tests {
             (200, json!({"status": "ready", "checks": {"database": "ok", "migrations": "ok", "jobs": "ok"}}))
         );
 
-        // A job the database says is running, with no task driving it in this process.
+        // A job the database says this replica is running, with no task driving it.
         let event: i64 = sqlx::query_scalar(
             "INSERT INTO audit_events (at, operator_name, operation) VALUES (0, 'x', 'delete_job_start') RETURNING id",
         )
@@ -120,8 +122,9 @@ mod tests {
         .await
         .unwrap();
         sqlx::query(
-            "INSERT INTO jobs (kind, operator_name, state, total, event_id, created_at, run_started_ms, updated_ms)
-             VALUES ('delete', 'x', 'running', 10, $1, 0, 0, 0)",
+            "INSERT INTO jobs (kind, operator_name, state, total, event_id, created_at, run_started_ms, updated_ms,
+                               runner)
+             VALUES ('delete', 'x', 'running', 10, $1, 0, 0, 0, 'local')",
         )
         .bind(event)
         .execute(&db)

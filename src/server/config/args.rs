@@ -99,6 +99,20 @@ pub struct SettingsArgs {
     /// Pause between chunks, letting other writers in [default: 0].
     #[arg(long, env = "UC_ADMIN_MOVE_JOB_PAUSE_MS", value_name = "MS", global = true, help_heading = "Jobs")]
     pub job_pause_ms: Option<u64>,
+    /// How long a running job stays with a replica that stopped renewing its hold on it,
+    /// before another replica takes it over [default: 30].
+    #[arg(
+        long,
+        env = "UC_ADMIN_JOB_LEASE_SECONDS",
+        value_name = "SECONDS",
+        global = true,
+        help_heading = "Jobs"
+    )]
+    pub job_lease_seconds: Option<u64>,
+    /// This portal's name among the portals sharing one database; it must differ between
+    /// portals on one machine [default: the host name].
+    #[arg(long, env = "UC_ADMIN_REPLICA_NAME", value_name = "NAME", global = true, help_heading = "Jobs")]
+    pub replica_name: Option<String>,
 
     /// Log lines for people (text) or for a log collector (json, one object a line) [default: text].
     #[arg(long, env = "UC_ADMIN_LOG_FORMAT", value_name = "FORMAT", global = true, help_heading = "Logging")]

@@ -53,7 +53,7 @@ section!(DatabaseSection { url: String, backup_dir: String });
 
 section!(SessionsSection { idle_minutes: u64, max_hours: u64 });
 
-section!(JobsSection { threshold: u64, chunk: u64, pause_ms: u64 });
+section!(JobsSection { threshold: u64, chunk: u64, pause_ms: u64, lease_seconds: u64, replica_name: String });
 
 section!(LogSection { format: LogFormat, filter: String });
 

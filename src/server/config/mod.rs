@@ -33,6 +33,8 @@ pub struct Config {
     pub session_absolute: Duration,
     /// How moves of many users run as background jobs.
     pub jobs: JobSettings,
+    /// This portal among the portals (replicas) sharing the database, and its job leases.
+    pub replica: crate::server::jobs::Replica,
     /// Where online backups are written: `UC_ADMIN_BACKUP_DIR`, by default `backups` next to
     /// the database file.
     pub backup_dir: PathBuf,
@@ -89,6 +91,16 @@ pub struct JobSettings {
     pub chunk: usize,
     /// Pause between chunks, letting other writers in.
     pub pause: Duration,
+}
+
+/// The default replica name: the machine's host name (one portal per machine).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "uc-admin".into())
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/uc-admin.db";
@@ -220,6 +232,24 @@ impl Config {
         }
         if pause_ms > 60_000 {
             return Err(invalid("jobs.pause_ms", format!("must be at most 60000 ms, not {pause_ms}")));
+        }
+        let lease_seconds = args.job_lease_seconds.or(jobs.lease_seconds).unwrap_or(30);
+        if !(2..=600).contains(&lease_seconds) {
+            return Err(invalid(
+                "jobs.lease_seconds",
+                format!("must be 2 to 600 seconds, not {lease_seconds}"),
+            ));
+        }
+        let replica_name =
+            args.replica_name.clone().or_else(|| jobs.replica_name.clone()).unwrap_or_else(host_name);
+        if replica_name.is_empty()
+            || replica_name.len() > 64
+            || !replica_name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        {
+            return Err(invalid(
+                "jobs.replica_name",
+                format!("{replica_name:?} must be 1 to 64 letters, digits, '-', '_', '.' or ':'"),
+            ));
         }
 
         let log_filter = args
@@ -354,6 +384,10 @@ impl Config {
                 chunk: chunk as usize,
                 pause: Duration::from_millis(pause_ms),
             },
+            replica: crate::server::jobs::Replica {
+                name: replica_name,
+                lease: Duration::from_secs(lease_seconds),
+            },
             backup_dir,
             trusted_proxies,
             directory,
@@ -399,6 +433,8 @@ impl Config {
                 threshold: Some(self.jobs.threshold as u64),
                 chunk: Some(self.jobs.chunk as u64),
                 pause_ms: Some(self.jobs.pause.as_millis() as u64),
+                lease_seconds: Some(self.replica.lease.as_secs()),
+                replica_name: Some(self.replica.name.clone()),
             },
             log: file::LogSection { format: Some(self.log_format), filter: Some(self.log_filter.clone()) },
             directory: match &self.directory {
@@ -439,6 +475,10 @@ impl Config {
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
             jobs: JobSettings { threshold: 1_000, chunk: 500, pause: Duration::ZERO },
+            replica: crate::server::jobs::Replica {
+                name: "local".into(),
+                lease: crate::server::jobs::DEFAULT_LEASE,
+            },
             backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
             trusted_proxies: Vec::new(),
             directory: None,
@@ -614,6 +654,8 @@ mod tests {
         assert_eq!(invalid_key(none(), "[sessions]\nmax_hours = 1000\n"), "sessions.max_hours");
         assert_eq!(invalid_key(none(), "[jobs]\nchunk = 0\n"), "jobs.chunk");
         assert_eq!(invalid_key(none(), "[jobs]\npause_ms = 70000\n"), "jobs.pause_ms");
+        assert_eq!(invalid_key(none(), "[jobs]\nlease_seconds = 1\n"), "jobs.lease_seconds");
+        assert_eq!(invalid_key(none(), "[jobs]\nreplica_name = \"a b\"\n"), "jobs.replica_name");
         assert_eq!(invalid_key(none(), "[log]\nfilter = \"info,[\"\n"), "log.filter");
         assert_eq!(
             invalid_key(none(), "[directory]\nurl = \"http://dc01\"\nbase_dn = \"dc=x\"\n"),

@@ -31,6 +31,36 @@ use std::time::Duration;
 
 pub use crate::server::config::JobSettings;
 
+/// Who this portal process is among the portals (replicas) sharing one database, and how long
+/// its hold on a job lasts without being renewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    pub name: String,
+    pub lease: Duration,
+}
+
+/// How long a job stays with a replica that stopped renewing its lease, by default.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+static REPLICA: std::sync::OnceLock<Replica> = std::sync::OnceLock::new();
+
+/// Names this process among the replicas: once, at start, before any job runs.
+pub fn set_replica(replica: Replica) {
+    if REPLICA.set(replica).is_err() {
+        tracing::warn!("the replica was named already; the first name stays");
+    }
+}
+
+/// This process's replica: as set at start, or `local` (tests, one-off commands).
+pub fn replica() -> &'static Replica {
+    REPLICA.get_or_init(|| Replica { name: "local".into(), lease: DEFAULT_LEASE })
+}
+
+/// Until when a lease taken or renewed now lasts.
+fn lease_until() -> i64 {
+    now_ms() + replica().lease.as_millis() as i64
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -102,8 +132,8 @@ pub(crate) async fn record(
     let at = now_ms();
     sqlx::query(
         "INSERT INTO jobs (id, kind, operator_id, operator_name, destination_id, force, settings, state,
-                           total, event_id, created_at, run_started_ms, updated_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10, $11, $12)",
+                           total, event_id, created_at, run_started_ms, updated_ms, runner, lease_until_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(id.0)
     .bind(work.kind().as_str())
@@ -117,6 +147,8 @@ pub(crate) async fn record(
     .bind(at / 1000)
     .bind(at)
     .bind(at)
+    .bind(&replica().name)
+    .bind(lease_until())
     .execute(&mut *conn)
     .await?;
     let rows: Vec<(i64, &str, Option<i64>)> =
@@ -140,6 +172,9 @@ pub enum ChunkStep {
     More,
     /// The job is no longer running (finished, cancelled, or stopped by someone else).
     Stopped(JobState),
+    /// Another replica holds the job now (it took the job over after this one's lease
+    /// expired): this one stops driving it.
+    Elsewhere,
 }
 
 /// What a chunk did to one of its users, as the kind's service reports it.
@@ -171,9 +206,17 @@ struct JobHead {
     event_id: i64,
     operator_id: Option<i64>,
     operator_name: String,
+    runner: Option<String>,
+    lease_until_ms: i64,
+    #[sqlx(try_from = "crate::server::storage::flag::Flag")]
+    resume_at_start: bool,
 }
 
 impl JobHead {
+    fn held_here(&self) -> bool {
+        self.runner.as_deref() == Some(replica().name.as_str())
+    }
+
     fn kind(&self) -> JobKind {
         self.kind.parse().unwrap_or(JobKind::Move)
     }
@@ -199,7 +242,7 @@ impl JobHead {
 async fn head(conn: &mut AnyConnection, job: JobId) -> Result<JobHead, AppError> {
     sqlx::query_as(
         "SELECT kind, state, cancel_requested, done, total, destination_id, force, settings, event_id,
-                operator_id, operator_name
+                operator_id, operator_name, runner, lease_until_ms, resume_at_start
          FROM jobs WHERE id = $1",
     )
     .bind(job.0)
@@ -266,6 +309,9 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
         let state = state_of(&head);
         if state != JobState::Running {
             return Ok((ChunkStep::Stopped(state), None));
+        }
+        if !head.held_here() {
+            return Ok((ChunkStep::Elsewhere, None));
         }
         if head.cancel_requested || head.done >= head.total {
             let end = if head.done >= head.total { JobState::Completed } else { JobState::Cancelled };
@@ -338,7 +384,8 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
         let (kept, lost) = results.iter().fold((0, 0), |(k, l), r| (k + r.data_kept, l + r.data_lost));
         sqlx::query(
             "UPDATE jobs SET done = done + $1, moved = moved + $2, refused = refused + $3,
-                    data_kept = data_kept + $4, data_lost = data_lost + $5, updated_ms = $6
+                    data_kept = data_kept + $4, data_lost = data_lost + $5, updated_ms = $6,
+                    lease_until_ms = $8
              WHERE id = $7",
         )
         .bind(lines.len() as i64)
@@ -348,6 +395,7 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
         .bind(lost as i64)
         .bind(now_ms())
         .bind(job.0)
+        .bind(lease_until())
         .execute(&mut *conn)
         .await?;
         let audit_lines: Vec<audit::UserLine<'_>> = results
@@ -373,7 +421,7 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
 async fn fail(db: &AnyPool, job: JobId, error: &AppError) -> Result<(), AppError> {
     in_write(db, async |conn| {
         let head = head(conn, job).await?;
-        if state_of(&head) != JobState::Running {
+        if state_of(&head) != JobState::Running || !head.held_here() {
             return Ok(());
         }
         sqlx::query("UPDATE jobs SET state = 'failed', error = $1, updated_ms = $2 WHERE id = $3")
@@ -436,6 +484,10 @@ pub async fn drive(db: AnyPool, job: JobId, settings: JobSettings) -> JobState {
                 settings.pause
             }
             Ok(ChunkStep::Stopped(state)) => return state,
+            Ok(ChunkStep::Elsewhere) => {
+                tracing::warn!(%job, "job taken over by another replica; this one stops driving it");
+                return JobState::Running;
+            }
             // The chunk was rolled back whole; a busy database is load, not a fault.
             Err(AppError::Busy) if busy < BUSY_RETRIES => {
                 busy += 1;
@@ -470,10 +522,12 @@ pub fn spawn(db: AnyPool, job: JobId, settings: JobSettings) {
 /// the next start.
 async fn suspend(db: &AnyPool, job: JobId) -> JobState {
     let marked = sqlx::query(
-        "UPDATE jobs SET state = 'interrupted', resume_at_start = 1, updated_ms = $1 WHERE id = $2 AND state = 'running'",
+        "UPDATE jobs SET state = 'interrupted', resume_at_start = 1, updated_ms = $1
+         WHERE id = $2 AND state = 'running' AND runner = $3",
     )
     .bind(now_ms())
     .bind(job.0)
+    .bind(&replica().name)
     .execute(db)
     .await;
     match marked {
@@ -509,34 +563,108 @@ pub async fn wait_for_jobs(timeout: Duration) -> usize {
     }
 }
 
-/// At start-up, before serving: jobs that were running when the server stopped without a
+/// At start-up, before serving: the jobs this replica was running when it stopped without a
 /// clean shutdown (a crash, a kill) are marked interrupted, for an operator to resume or
 /// cancel: their chunks either committed or left no trace, so every user is processed or
-/// untouched. Jobs suspended by a clean shutdown are resumed, each in a task of its own.
-/// Returns (interrupted, resumed).
+/// untouched. Then the jobs no live replica holds are taken over (see [`take_over`]): those a
+/// clean shutdown suspended, and those of another replica whose lease has expired.
+/// Returns (interrupted, taken over).
 pub async fn recover(db: &AnyPool, settings: JobSettings) -> Result<(u64, Vec<JobId>), AppError> {
-    let interrupted =
-        sqlx::query("UPDATE jobs SET state = 'interrupted', updated_ms = $1 WHERE state = 'running'")
-            .bind(now_ms())
-            .execute(db)
-            .await?
-            .rows_affected();
-    let suspended: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE state = 'interrupted' AND resume_at_start = 1 ORDER BY id",
+    let interrupted = sqlx::query(
+        "UPDATE jobs SET state = 'interrupted', updated_ms = $1
+         WHERE state = 'running' AND (runner IS NULL OR runner = $2)",
     )
-    .fetch_all(db)
-    .await?;
-    let mut resumed = Vec::new();
-    for job in suspended.into_iter().map(JobId) {
-        reopen(db, RESTART_ACTOR, job).await?;
-        spawn(db.clone(), job, settings);
-        resumed.push(job);
-    }
-    Ok((interrupted, resumed))
+    .bind(now_ms())
+    .bind(&replica().name)
+    .execute(db)
+    .await?
+    .rows_affected();
+    let taken = take_over(db, settings).await?;
+    Ok((interrupted, taken))
 }
 
 /// Who resumes jobs after a clean shutdown, in the audit log.
 pub const RESTART_ACTOR: Actor<'static> = Actor { id: None, name: "service restart" };
+/// Who continues a job whose replica stopped renewing its lease, in the audit log.
+pub const FAILOVER_ACTOR: Actor<'static> = Actor { id: None, name: "replica failover" };
+
+/// Renews the leases of the jobs this replica is running. Returns how many.
+pub async fn renew_leases(db: &AnyPool) -> Result<u64, AppError> {
+    Ok(sqlx::query("UPDATE jobs SET lease_until_ms = $1 WHERE state = 'running' AND runner = $2")
+        .bind(lease_until())
+        .bind(&replica().name)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Takes over the jobs no live replica holds, and drives each in a task of its own: running
+/// jobs whose lease has expired (their replica died or lost the database) and jobs suspended by
+/// a clean shutdown. Each claim is a write transaction that looks at the job again, so of
+/// several replicas trying at once exactly one wins it; the job continues from its first
+/// unprocessed user, and the claim is audited as a resume. Returns the jobs taken.
+pub async fn take_over(db: &AnyPool, settings: JobSettings) -> Result<Vec<JobId>, AppError> {
+    let candidates: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs
+         WHERE (state = 'running' AND lease_until_ms < $1) OR (state = 'interrupted' AND resume_at_start = 1)
+         ORDER BY id",
+    )
+    .bind(now_ms())
+    .fetch_all(db)
+    .await?;
+    let mut taken = Vec::new();
+    for job in candidates.into_iter().map(JobId) {
+        let claimed = in_write(db, async |conn| {
+            let head = head(conn, job).await?;
+            let actor = match state_of(&head) {
+                JobState::Running if head.lease_until_ms < now_ms() => FAILOVER_ACTOR,
+                JobState::Interrupted if head.resume_at_start => RESTART_ACTOR,
+                _ => return Ok(false),
+            };
+            sqlx::query(
+                "UPDATE jobs SET state = 'running', error = NULL, resume_at_start = 0, runner = $1,
+                        lease_until_ms = $2, run_started_ms = $3, run_started_done = done, updated_ms = $3
+                 WHERE id = $4",
+            )
+            .bind(&replica().name)
+            .bind(lease_until())
+            .bind(now_ms())
+            .bind(job.0)
+            .execute(&mut *conn)
+            .await?;
+            let operation = head.kind().audit_operation("resume");
+            let parameters = json!({"job": job.0, "replica": replica().name, "from": head.runner});
+            audit::record_as(conn, actor.id, actor.name, &operation, parameters, 0).await?;
+            Ok(true)
+        })
+        .await?;
+        if claimed {
+            tracing::info!(%job, replica = %replica().name, "job taken over");
+            changed();
+            spawn(db.clone(), job, settings);
+            taken.push(job);
+        }
+    }
+    Ok(taken)
+}
+
+/// The replica's lease keeper, until the shutdown begins: every third of the lease it renews
+/// the leases of its jobs and takes over the jobs no live replica holds.
+pub async fn keep_leases(db: AnyPool, settings: JobSettings) {
+    let every = replica().lease / 3;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = lifecycle::shutdown_begun() => return,
+        }
+        if let Err(error) = renew_leases(&db).await {
+            tracing::warn!(%error, "could not renew the leases of this replica's jobs");
+        }
+        if let Err(error) = take_over(&db, settings).await {
+            tracing::warn!(%error, "could not look for jobs to take over");
+        }
+    }
+}
 
 /// Asks a running job to stop after its current chunk; an interrupted or failed job is closed
 /// at once. Users already processed stay so; the rest stay as they are.
@@ -597,11 +725,14 @@ pub(crate) async fn reopen(db: &AnyPool, actor: Actor<'_>, job: JobId) -> Result
         }
         sqlx::query(
             "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0, resume_at_start = 0,
-                    run_started_ms = $1, run_started_done = done, updated_ms = $1
+                    run_started_ms = $1, run_started_done = done, updated_ms = $1, runner = $3,
+                    lease_until_ms = $4
              WHERE id = $2",
         )
         .bind(now_ms())
         .bind(job.0)
+        .bind(&replica().name)
+        .bind(lease_until())
         .execute(&mut *conn)
         .await?;
         let operation = head.kind().audit_operation("resume");
@@ -1005,6 +1136,95 @@ mod tests {
         assert_eq!(by, RESTART_ACTOR.name);
         // Resumed once: the flag is cleared.
         assert_eq!(recover(&db, SETTINGS).await.unwrap(), (0, Vec::new()));
+    }
+
+    async fn lease_of(db: &AnyPool, job: JobId) -> (Option<String>, i64, String) {
+        sqlx::query_as("SELECT runner, lease_until_ms, state FROM jobs WHERE id = $1")
+            .bind(job.0)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    }
+
+    /// Another replica's job is left alone while its lease lasts: its chunks are not run here
+    /// and it is not taken. Once the lease has expired (the replica died), exactly one claim
+    /// takes it, audited as a failover from that replica, and it finishes from where it was.
+    #[tokio::test]
+    async fn a_job_whose_replica_stopped_renewing_its_lease_is_taken_over_once_and_finished() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        let users = users_of(&db, from, 25).await;
+        let job = crate::server::operations::moves::tests::create_job(&db, &operator(), &users, to, false)
+            .await
+            .unwrap();
+        let (runner, lease, _) = lease_of(&db, job).await;
+        assert_eq!(runner.as_deref(), Some("local"));
+        assert!(lease > now_ms(), "a new job is leased to the replica that recorded it");
+        assert_eq!(run_chunk(&db, job, 10).await, Ok(ChunkStep::More));
+
+        let alive = now_ms() + 60_000;
+        sqlx::query("UPDATE jobs SET runner = 'replica-a', lease_until_ms = $1 WHERE id = $2")
+            .bind(alive)
+            .bind(job.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(run_chunk(&db, job, 10).await, Ok(ChunkStep::Elsewhere));
+        assert_eq!(take_over(&db, SETTINGS).await, Ok(Vec::new()));
+        assert_eq!(renew_leases(&db).await, Ok(0), "only this replica's leases are renewed");
+        assert_eq!(lease_of(&db, job).await, (Some("replica-a".into()), alive, "running".into()));
+        assert_eq!(load(&db, job).await.unwrap().done, 10);
+
+        sqlx::query("UPDATE jobs SET lease_until_ms = $1 WHERE id = $2")
+            .bind(now_ms() - 1)
+            .bind(job.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut changes = changes();
+        let (first, second) = tokio::join!(take_over(&db, SETTINGS), take_over(&db, SETTINGS));
+        let mut taken = [first.unwrap(), second.unwrap()].concat();
+        taken.sort();
+        assert_eq!(taken, vec![job], "exactly one claim wins");
+        while load(&db, job).await.unwrap().state == JobState::Running {
+            let _ = tokio::time::timeout(Duration::from_secs(1), changes.changed()).await;
+        }
+        let done = load(&db, job).await.unwrap();
+        assert_eq!((done.state, done.done, done.moved), (JobState::Completed, 25, 25));
+        assert!(home_of(&db, &users).await.iter().all(|p| *p == to.0));
+        let (by, parameters): (String, String) = sqlx::query_as(
+            "SELECT operator_name, parameters FROM audit_events WHERE operation = 'move_job_resume'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(by, FAILOVER_ACTOR.name);
+        let parameters: serde_json::Value = serde_json::from_str(&parameters).unwrap();
+        assert_eq!(parameters, json!({"job": job.0, "replica": "local", "from": "replica-a"}));
+    }
+
+    /// A replica starting after a crash marks its own running jobs interrupted (as a single
+    /// portal does), and leaves those another live replica holds running.
+    #[tokio::test]
+    async fn a_starting_replica_interrupts_only_its_own_running_jobs() {
+        let db = deployment().await;
+        let (from, to) = (pool(&db, "pool01.contoso.com").await, pool(&db, "se01.contoso.com").await);
+        let users = users_of(&db, from, 20).await;
+        let create = async |users| {
+            crate::server::operations::moves::tests::create_job(&db, &operator(), users, to, false).await
+        };
+        let own = create(&users[..10]).await.unwrap();
+        let other = create(&users[10..]).await.unwrap();
+        sqlx::query("UPDATE jobs SET runner = 'replica-b', lease_until_ms = $1 WHERE id = $2")
+            .bind(now_ms() + 60_000)
+            .bind(other.0)
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(recover(&db, SETTINGS).await.unwrap(), (1, Vec::new()));
+        assert_eq!(load(&db, own).await.unwrap().state, JobState::Interrupted);
+        assert_eq!(load(&db, other).await.unwrap().state, JobState::Running);
+        assert_eq!(renew_leases(&db).await, Ok(0));
     }
 
     #[tokio::test]

@@ -217,13 +217,30 @@ pub async fn recent_runs(db: &AnyPool, limit: u32) -> Result<Vec<SyncRun>, AppEr
         .collect())
 }
 
-/// Runs the sync every `every`, until the shutdown begins; a run that finds another one
-/// going is skipped. Each run is in the audit log and on the jobs page.
+/// Runs the sync once every `every`, until the shutdown begins. The periods are counted from
+/// the Unix epoch, so that every replica on the database wakes for the same period, and only
+/// the replica that claims it first runs it (see [`claim_scheduled_run`]). A run that finds
+/// another sync going (one started by an operator) is skipped. Each run is in the audit log
+/// and on the jobs page.
 pub async fn run_on_schedule(db: AnyPool, settings: LdapSettings, every: Duration) {
+    let period = every.as_secs().max(1) as i64;
     loop {
+        let now = crate::server::now();
+        let next = (now / period + 1) * period;
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(Duration::from_secs((next - now) as u64)) => {}
             _ = crate::server::lifecycle::shutdown_begun() => return,
+        }
+        match claim_scheduled_run(&db, next / period).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!("scheduled directory sync run by another replica");
+                continue;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "scheduled directory sync: could not claim the run");
+                continue;
+            }
         }
         let actor = audit::Actor { id: None, name: SCHEDULE_ACTOR };
         match run(&db, &settings, actor).await {
@@ -241,6 +258,22 @@ pub async fn run_on_schedule(db: AnyPool, settings: LdapSettings, every: Duratio
             Err(error) => tracing::warn!(%error, "scheduled directory sync failed"),
         }
     }
+}
+
+/// Claims the scheduled run of period `period` (periods counted from the Unix epoch) for this
+/// replica: a row of `settings` holds the last period claimed, and only a claim of a later
+/// period changes it, so each period is claimed once however many replicas try.
+pub(crate) async fn claim_scheduled_run(db: &AnyPool, period: i64) -> Result<bool, AppError> {
+    // Zero-padded, so that the text comparison is the numeric one.
+    let claimed: Option<String> = sqlx::query_scalar(
+        "INSERT INTO settings (key, value) VALUES ('directory_sync_period', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE settings.value < excluded.value
+         RETURNING value",
+    )
+    .bind(format!("{period:020}"))
+    .fetch_optional(db)
+    .await?;
+    Ok(claimed.is_some())
 }
 
 /// The container of an entry: its DN without the first component.
@@ -405,6 +438,21 @@ mod tests {
     use crate::server::test_ldap::{SUFFIX, Slapd, add_person, directory};
     use ldap3::Mod;
     use std::collections::HashSet as Set;
+
+    /// Replicas waking for the same period of the schedule: one of them runs it. A later period
+    /// is claimed again; an earlier one (a replica whose clock is behind) never.
+    #[tokio::test]
+    async fn each_scheduled_period_is_run_by_one_replica() {
+        let (db, ..) = enterprise().await;
+        let tries = futures::future::join_all((0..4).map(|_| claim_scheduled_run(&db, 1_000))).await;
+        assert_eq!(tries.iter().filter(|t| matches!(t, Ok(true))).count(), 1, "{tries:?}");
+        assert_eq!(claim_scheduled_run(&db, 1_000).await, Ok(false));
+        assert_eq!(claim_scheduled_run(&db, 999).await, Ok(false));
+        assert_eq!(claim_scheduled_run(&db, 1_001).await, Ok(true));
+        // Ten thousand periods later the text comparison still orders them.
+        assert_eq!(claim_scheduled_run(&db, 11_001).await, Ok(true));
+        assert_eq!(claim_scheduled_run(&db, 9_999).await, Ok(false));
+    }
 
     async fn org_of(db: &AnyPool, sam: &str) -> (String, bool) {
         let (org, locked): (String, crate::server::storage::flag::Flag) = sqlx::query_as(
