@@ -46,6 +46,8 @@ export default defineConfig({
       UC_ADMIN_BACKUP_DIR: "end2end/.db/backups",
       UC_ADMIN_DEMO: "1",
       UC_ADMIN_DEMO_PASSWORD: demoPassword,
+      // The portal's name among the replicas on its database, shown on each job's page.
+      UC_ADMIN_REPLICA_NAME: "portal-e2e",
       UC_ADMIN_LISTEN: `127.0.0.1:${port}`,
       UC_ADMIN_SITE_ROOT: "target/site",
       RUST_LOG: "warn",

@@ -213,6 +213,15 @@ test("a large move runs as a job whose progress bar reaches the end", async ({ p
   await expect(page.getByTestId("job-state")).toHaveText("Completed", { timeout: 60_000 });
   await expect(progress).toHaveAttribute("value", String(users));
   await expect(page.getByTestId("job-moved")).toHaveText(users.toLocaleString("en-US"));
+  // Which portal ran it, in each language (several portals may share one database).
+  await expect(page.getByTestId("job-counts")).toContainText("Run by the portal");
+  await expect(page.getByTestId("job-runner")).toHaveText("portal-e2e");
+  await chooseLanguage(page, "fr");
+  await expect(page.getByTestId("job-counts")).toContainText("Exécutée par le portail");
+  await chooseLanguage(page, "de");
+  await expect(page.getByTestId("job-counts")).toContainText("Ausgeführt vom Portal");
+  await expect(page.getByTestId("job-runner")).toHaveText("portal-e2e");
+  await chooseLanguage(page, "en");
   await expect.poll(() => nodeCount(page, "pool01.contoso.com")).toBe(before01 + users);
   expect(await nodeCount(page, "ocs2007.contoso.com")).toBe(0);
   await page.getByTestId("job-filter").selectOption("moved");

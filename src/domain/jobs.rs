@@ -137,6 +137,8 @@ pub struct Job {
     /// it has processed: the basis of the estimate of time left.
     pub run_seconds: u64,
     pub run_done: u64,
+    /// The portal (replica) that runs or last ran the job, when several share the database.
+    pub runner: Option<String>,
 }
 
 impl Job {
@@ -314,6 +316,7 @@ mod tests {
             finished_at: None,
             run_seconds: 20,
             run_done: 2_000,
+            runner: None,
         };
         assert_eq!(job.remaining_seconds(), Some(60));
         job.state = JobState::Interrupted;

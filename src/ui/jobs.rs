@@ -382,7 +382,8 @@ fn JobView(
 #[component]
 fn JobCounts(job: Job) -> impl IntoView {
     let i18n = use_i18n();
-    let Job { kind, operator_name, destination_fqdn, force, created_at, finished_at, .. } = job.clone();
+    let Job { kind, operator_name, destination_fqdn, force, created_at, finished_at, runner, .. } =
+        job.clone();
     type Label = fn(I18n) -> &'static str;
     let (changed_label, left_label): (Label, Label) = match kind {
         JobKind::Move => (|i| t_string!(i, jobs.moved), |i| t_string!(i, jobs.refused)),
@@ -409,6 +410,10 @@ fn JobCounts(job: Job) -> impl IntoView {
             {finished_at.map(|at| view! {
                 <dt>{t!(i18n, jobs.finished_at)}</dt>
                 <dd>{move || format_instant(lang(i18n), at)}</dd>
+            })}
+            {runner.map(|runner| view! {
+                <dt>{t!(i18n, jobs.runner)}</dt>
+                <dd class="mono" data-testid="job-runner">{runner}</dd>
             })}
             <dt>{move || changed_label(i18n)}</dt>
             <dd data-testid="job-moved">{move || count(i18n, job.moved)}</dd>

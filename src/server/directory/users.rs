@@ -89,7 +89,7 @@ impl From<DataCountsRecord> for ServerDataCounts {
 /// The ORDER BY expression of a sort key; the user id breaks ties so that pages are stable.
 fn order_expression(engine: Engine, key: SortKey) -> String {
     match key {
-        SortKey::DisplayName => "d.display_name COLLATE NOCASE".to_owned(),
+        SortKey::DisplayName => engine.nocase_order("d.display_name"),
         SortKey::SipUri => engine.nocase_order("e.sip_uri"),
         SortKey::Pool => engine.nocase_order("p.fqdn"),
         // The version codes sort in release order.
@@ -252,7 +252,11 @@ pub(crate) async fn ids_where(
     if let Some(conditions) = conditions {
         conditions(&mut select);
     }
-    select.push(" ORDER BY d.display_name COLLATE NOCASE, e.user_id LIMIT ").push_bind(limit as i64);
+    select
+        .push(" ORDER BY ")
+        .push(&order_expression(engine, SortKey::DisplayName))
+        .push(", e.user_id LIMIT ")
+        .push_bind(limit as i64);
     let ids: Vec<i64> = select.build_query_scalar().fetch_all(db).await?;
     Ok(ids.into_iter().map(UserId).collect())
 }

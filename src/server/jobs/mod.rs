@@ -599,8 +599,8 @@ pub async fn renew_leases(db: &AnyPool) -> Result<u64, AppError> {
 }
 
 /// Takes over the jobs no live replica holds, and drives each in a task of its own: running
-/// jobs whose lease has expired (their replica died or lost the database) and jobs suspended by
-/// a clean shutdown. Each claim is a write transaction that looks at the job again, so of
+/// jobs of other replicas whose lease has expired (the replica died or lost the database) and
+/// jobs suspended by a clean shutdown. Each claim is a write transaction that looks at the job again, so of
 /// several replicas trying at once exactly one wins it; the job continues from its first
 /// unprocessed user, and the claim is audited as a resume. Returns the jobs taken.
 pub async fn take_over(db: &AnyPool, settings: JobSettings) -> Result<Vec<JobId>, AppError> {
@@ -617,6 +617,9 @@ pub async fn take_over(db: &AnyPool, settings: JobSettings) -> Result<Vec<JobId>
         let claimed = in_write(db, async |conn| {
             let head = head(conn, job).await?;
             let actor = match state_of(&head) {
+                // Never one of this replica's own: its task is still driving it, only slowly
+                // (had this process died, it would not be asking).
+                JobState::Running if head.held_here() => return Ok(false),
                 JobState::Running if head.lease_until_ms < now_ms() => FAILOVER_ACTOR,
                 JobState::Interrupted if head.resume_at_start => RESTART_ACTOR,
                 _ => return Ok(false),
@@ -765,6 +768,7 @@ struct JobRecord {
     run_started_ms: i64,
     run_started_done: i64,
     updated_ms: i64,
+    runner: Option<String>,
 }
 
 impl From<JobRecord> for Job {
@@ -791,6 +795,7 @@ impl From<JobRecord> for Job {
             finished_at: r.finished_at,
             run_seconds: (until - r.run_started_ms).max(0) as u64 / 1000,
             run_done: (r.done - r.run_started_done).max(0) as u64,
+            runner: r.runner,
         }
     }
 }
@@ -798,7 +803,7 @@ impl From<JobRecord> for Job {
 const JOB_COLUMNS: &str =
     "j.id, j.kind, j.operator_name, COALESCE(p.fqdn, o.name, '') AS destination_fqdn, j.force, j.state,
     j.cancel_requested, j.error, j.total, j.done, j.moved, j.refused, j.data_kept, j.data_lost,
-    j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms";
+    j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms, j.runner";
 
 /// Jobs with their destination: a pool, or for an organization move an organization.
 fn job_sources(engine: Engine) -> String {
