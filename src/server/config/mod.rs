@@ -700,7 +700,7 @@ mod tests {
             keys
         };
         assert_eq!(keys(&table), keys(&full));
-        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 3 + 2 + 15 + 2, "{:?}", keys(&full));
+        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 2 + 15 + 2, "{:?}", keys(&full));
         ConfigFile::parse(example).unwrap();
         resolve(SettingsArgs::default(), example).unwrap();
     }
