@@ -9,6 +9,7 @@ pub mod domain;
 pub mod formats;
 #[cfg(feature = "ssr")]
 pub mod http;
+pub mod messages;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;

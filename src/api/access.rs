@@ -19,6 +19,9 @@ pub enum Effect {
     OwnSelections,
     /// Changes only the caller's own password.
     OwnAccount,
+    /// Creates or revokes the caller's own API tokens (an administrator's revocation of
+    /// anyone's is checked by the service).
+    OwnTokens,
     /// Changes the deployment, users, organizations or operators.
     Changes,
 }
@@ -131,6 +134,11 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     file("apply_org_csv", MoveUsersBetweenOrganizations, Changes, CSV_BODY_BYTES),
     with("sync_directory", MoveUsersBetweenOrganizations, Changes),
     read("directory_syncs"),
+    // Scripting API tokens
+    with("create_api_token", Permission::ViewDeployment, Effect::OwnTokens),
+    read("list_api_tokens"),
+    with("revoke_api_token", Permission::ViewDeployment, Effect::OwnTokens),
+    read("api_reference"),
     // Administration
     with("security_overview", ManageOperators, Reads),
     with("set_operator_disabled", ManageOperators, Changes),

@@ -50,10 +50,16 @@ pub async fn cancel_job(job: JobId) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "resume_job", input = Json)]
 pub async fn resume_job(job: JobId, #[server(default)] password: Option<String>) -> Result<(), AppError> {
     gate::authorized(ResumeJob::PATH, |state, operator| async move {
-        if crate::server::jobs::resume_needs_step_up(&state.db, job).await? {
-            gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
-        }
-        crate::server::jobs::resume(&state.db, state.config.jobs, &operator, job).await
+        let client = gate::client(&state.config);
+        crate::server::jobs::resume_confirmed(
+            &state.db,
+            &state.config,
+            &operator,
+            job,
+            password.as_deref(),
+            &client,
+        )
+        .await
     })
     .await
 }

@@ -15,6 +15,7 @@ pub mod operations;
 pub mod orgs;
 pub mod pools;
 pub mod search;
+pub mod tokens;
 pub mod user_data;
 
 #[cfg(all(test, feature = "ssr"))]

@@ -48,10 +48,16 @@ mod shape {
         token: PreviewToken,
         password: Option<String>,
     ) -> Result<Started<O::Run>, AppError> {
-        if operations::needs_step_up::<O>(&state.db, &operator, &token).await? {
-            gate::confirm_password(&state, &operator, password.as_deref().unwrap_or_default()).await?;
-        }
-        operations::run::<O>(&state.db, state.config.jobs, &operator, &token).await
+        let client = gate::client(&state.config);
+        operations::run_confirmed::<O>(
+            &state.db,
+            &state.config,
+            &operator,
+            &token,
+            password.as_deref(),
+            &client,
+        )
+        .await
     }
 }
 

@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 39] = [
+pub const OPERATIONS: [&str; 41] = [
     "sign_in",
     "sign_in_failed",
     "sign_in_failures_repeated",
@@ -48,6 +48,8 @@ pub const OPERATIONS: [&str; 39] = [
     "pool_change",
     "topology_import",
     "saved_query_share",
+    "api_token_create",
+    "api_token_revoke",
 ];
 
 /// Longest operator or user text of the audit filter, in characters.
@@ -58,6 +60,7 @@ pub const AUDIT_PAGE_SIZE: u32 = DEFAULT_PAGE_SIZE;
 pub const MAX_AUDIT_EXPORT: usize = 100_000;
 
 /// The audit page's filters; every one set must hold.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AuditQuery {
     /// Operator user name, matched anywhere, case-insensitive.
@@ -132,11 +135,15 @@ impl AuditQuery {
 }
 
 /// One event of the log.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub id: i64,
     pub at: i64,
     pub operator: String,
+    /// The scripting API token the change was made through, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<String>,
     pub operation: String,
     /// The operation's parameters, as the JSON object the service recorded.
     pub parameters: String,
@@ -144,6 +151,7 @@ pub struct AuditEvent {
 }
 
 /// One user's outcome in an event.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditUserLine {
     pub user_id: i64,
@@ -156,6 +164,7 @@ pub struct AuditUserLine {
 }
 
 /// An event seen from one user's timeline.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserAuditEntry {
     pub event: AuditEvent,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Largest number of users one configure takes.
 pub const MAX_CONFIGURE: usize = 250_000;
 /// The settings to set; `None` leaves a setting as each user has it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SettingsChange {
     pub federation: Option<bool>,
@@ -38,6 +39,7 @@ impl SettingsChange {
 }
 
 /// Why a user is left unchanged.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigureSkip {
@@ -78,6 +80,7 @@ pub fn skip_reason(version: ServerVersion, state: PoolState) -> Option<Configure
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigureLine {
     pub id: UserId,
@@ -89,6 +92,7 @@ pub struct ConfigureLine {
 }
 
 /// What the wizard shows before applying: how many users change, and who is left alone and why.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigurePreview {
     pub change: SettingsChange,
@@ -100,6 +104,7 @@ pub struct ConfigurePreview {
     pub users: Vec<ConfigureLine>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigureRun {
     pub event_id: i64,

@@ -27,6 +27,7 @@ impl ServerDataCounts {
 }
 
 /// One user a delete takes, with what will be deleted.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteLine {
     pub id: UserId,
@@ -37,6 +38,7 @@ pub struct DeleteLine {
 }
 
 /// What the confirmation shows before anything is deleted.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletePreview {
     /// Users the operation covers (`users` may list only the first of them).
@@ -48,6 +50,7 @@ pub struct DeletePreview {
 }
 
 /// The outcome of a delete and its audit record.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteRun {
     pub event_id: i64,

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 pub const MAX_BATCH: usize = 20_000;
 
 /// Where a new SIP URI comes from (the four options of the Enable Users wizard).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SipAddressSource {
@@ -50,6 +51,7 @@ impl SipAddressSource {
 }
 
 /// What the operator chose in the wizard.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnableOptions {
     pub pool: PoolId,
@@ -60,6 +62,7 @@ pub struct EnableOptions {
 }
 
 /// Why one user of a batch cannot be enabled.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnableProblem {
@@ -144,6 +147,7 @@ pub fn generate_uri(
 }
 
 /// One line of the preview, and later of the results.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedUser {
     pub id: UserId,
@@ -207,6 +211,7 @@ pub fn enhanced_presence_allowed(pool: &Pool) -> bool {
 }
 
 /// What the wizard shows before the run.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnablePreview {
     pub pool: Pool,
@@ -221,6 +226,7 @@ impl EnablePreview {
 }
 
 /// The outcome of a run, per user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnableRun {
     pub run_id: i64,
@@ -372,6 +378,7 @@ mod tests {
 }
 
 /// The directory browser's filter over users not yet enabled.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DirectoryQuery {
     /// Matched anywhere in the display name, logon name or e-mail address.
@@ -402,6 +409,7 @@ impl DirectoryQuery {
 }
 
 /// Everything the wizard's option lists need.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnableChoices {
     pub containers: Vec<String>,

@@ -223,6 +223,50 @@ pub enum AppError {
     /// Other changes held the database longer than the portal waits; nothing was changed.
     #[error("the portal is busy")]
     Busy,
+    /// A scripting API call without `Authorization: Bearer`.
+    #[error("an API token is required")]
+    ApiTokenRequired,
+    /// A bearer token the portal never issued (or malformed).
+    #[error("unknown API token")]
+    ApiTokenUnknown,
+    #[error("the API token has expired")]
+    ApiTokenExpired,
+    #[error("the API token was revoked")]
+    ApiTokenRevoked,
+    /// The operator the token acts for is disabled or deleted.
+    #[error("the API token's operator is disabled")]
+    ApiTokenOwnerDisabled,
+    /// The token was not given the permission the call needs (or its operator lost it).
+    #[error("the API token does not allow this call")]
+    ApiTokenScope,
+    #[error("a token name has 1 to {max} characters")]
+    ApiTokenNameInvalid { max: u64 },
+    #[error("a token lives 1 to {max_days} days")]
+    ApiTokenLifetimeInvalid { max_days: u64 },
+    /// A token asked for with no permission, or one its operator does not hold.
+    #[error("a token holds some of its operator's own permissions")]
+    ApiTokenPermissionNotHeld,
+    #[error("API token not found")]
+    ApiTokenNotFound,
+    /// A token's calls beyond the configured rate; try again after `retry_after` seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
+    /// A scripting API body that is not the JSON the call takes (syntax, a missing or unknown
+    /// field, a wrong type); `detail` is the decoder's own words.
+    #[error("invalid JSON body: {detail}")]
+    InvalidJson { detail: String },
+    /// A scripting API path or query parameter that is missing, unknown or malformed.
+    #[error("invalid parameters: {detail}")]
+    InvalidParameters { detail: String },
+    /// A scripting API body that is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A scripting API path that does not exist.
+    #[error("no such API endpoint")]
+    NoSuchEndpoint,
+    /// A scripting API path asked with a method it does not take.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("the server could not be reached")]
     Network,
     /// Anything unexpected on the server. Details are in the server log only, under the
@@ -337,6 +381,22 @@ impl AppError {
             AppError::PreviewExpired => "preview_expired",
             AppError::SelectionChanged => "selection_changed",
             AppError::Busy => "busy",
+            AppError::ApiTokenRequired => "api_token_required",
+            AppError::ApiTokenUnknown => "api_token_unknown",
+            AppError::ApiTokenExpired => "api_token_expired",
+            AppError::ApiTokenRevoked => "api_token_revoked",
+            AppError::ApiTokenOwnerDisabled => "api_token_owner_disabled",
+            AppError::ApiTokenScope => "api_token_scope",
+            AppError::ApiTokenNameInvalid { .. } => "api_token_name_invalid",
+            AppError::ApiTokenLifetimeInvalid { .. } => "api_token_lifetime_invalid",
+            AppError::ApiTokenPermissionNotHeld => "api_token_permission_not_held",
+            AppError::ApiTokenNotFound => "api_token_not_found",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::InvalidJson { .. } => "invalid_json",
+            AppError::InvalidParameters { .. } => "invalid_parameters",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::NoSuchEndpoint => "no_such_endpoint",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Network => "network",
             AppError::Internal { .. } => "internal",
         }
@@ -360,3 +420,19 @@ mod tests {
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), capacity);
     }
 }
+
+/// The scripting API's document describes an error by its code; the other fields depend on it.
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for AppError {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .property("code", ObjectBuilder::new().schema_type(Type::String))
+            .required("code")
+            .description(Some("An error: its stable code, and the values its message names."))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for AppError {}

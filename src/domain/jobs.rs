@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct JobId(pub i64);
 
@@ -21,6 +22,7 @@ impl fmt::Display for JobId {
 }
 
 /// What a job does to each of its users.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
@@ -59,6 +61,7 @@ impl FromStr for JobKind {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
@@ -112,6 +115,7 @@ impl FromStr for JobState {
 /// A job as the job page shows it. `moved` counts the users the job changed (moved, deleted or
 /// configured), `refused` those it left alone (refused or skipped); `data_lost` is, for a
 /// delete, the items deleted.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
@@ -164,6 +168,7 @@ pub fn estimate_remaining(elapsed_seconds: u64, done_in_run: u64, remaining: u64
 }
 
 /// What happened to one user of a job.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "reason")]
 pub enum JobUserOutcome {
@@ -214,6 +219,7 @@ impl JobUserOutcome {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobUserLine {
     pub id: UserId,
@@ -224,6 +230,7 @@ pub struct JobUserLine {
 }
 
 /// Which lines of a job the results table shows.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobLineFilter {
@@ -259,6 +266,7 @@ impl FromStr for JobLineFilter {
 pub const JOB_LINES_PER_PAGE: u32 = 100;
 
 /// What a wizard gets back when it confirms: the finished operation, or the job running it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Started<T> {

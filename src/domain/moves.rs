@@ -7,6 +7,7 @@ use super::user::{ServerDataCounts, UserId};
 use serde::{Deserialize, Serialize};
 
 /// The kinds of per-user server data a pool's back-end holds.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataKind {
@@ -45,6 +46,7 @@ pub fn amount(counts: &ServerDataCounts, kind: DataKind) -> u64 {
 }
 
 /// Why a user is not moved.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MoveRefusal {
@@ -85,6 +87,7 @@ impl std::str::FromStr for MoveRefusal {
 }
 
 /// One user as a move sees them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveCandidate {
     pub id: UserId,
@@ -96,6 +99,7 @@ pub struct MoveCandidate {
 }
 
 /// What happens to one user's data in a move.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DataFate {
     pub kept: u64,
@@ -103,6 +107,7 @@ pub struct DataFate {
 }
 
 /// The preview line of one user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserMovePlan {
     pub id: UserId,
@@ -170,6 +175,7 @@ pub fn plan_user(user: &MoveCandidate, destination: &Pool, force: bool) -> UserM
 }
 
 /// Totals of a move preview, repeated in the confirmation of a forced move.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MoveTotals {
     pub moving: u64,
@@ -377,6 +383,7 @@ mod tests {
 pub const MAX_MOVE: usize = 250_000;
 
 /// What the move wizard shows before anything changes.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovePreview {
     pub destination: Pool,
@@ -390,6 +397,7 @@ pub struct MovePreview {
 }
 
 /// The outcome of a move: the plan that was applied, and its audit record.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveRun {
     pub event_id: i64,

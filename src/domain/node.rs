@@ -65,6 +65,7 @@ impl TryFrom<String> for NodeId {
 }
 
 /// The whole tree with user counts, as the sidebar shows it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolTree {
     pub forest_name: String,

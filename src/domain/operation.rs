@@ -14,6 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A selection stored on the server.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SelectionId(pub i64);
 
@@ -24,6 +25,7 @@ impl fmt::Display for SelectionId {
 }
 
 /// What the operator chose, as the browser describes it: never more than a few ids or a query.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SelectionSource {
@@ -36,6 +38,7 @@ pub enum SelectionSource {
 }
 
 /// A selection as resolved on the server: how many users it holds, and a fingerprint of which.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Selection {
     pub id: SelectionId,
@@ -45,6 +48,7 @@ pub struct Selection {
 }
 
 /// The operations that share this shape.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OperationKind {
@@ -91,6 +95,7 @@ impl FromStr for OperationKind {
 }
 
 /// Options of a move between pools.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveOptions {
     pub destination: PoolId,
@@ -99,6 +104,7 @@ pub struct MoveOptions {
 }
 
 /// Options of a move between organizations.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMoveOptions {
     pub to: OrgId,
@@ -108,6 +114,7 @@ pub struct OrgMoveOptions {
 
 /// Hands a preview to its run: random, single-use, for the operator who previewed, and only
 /// for a short while.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PreviewToken(pub String);
 
@@ -119,6 +126,7 @@ pub const PREVIEW_TOKEN_MINUTES: i64 = 30;
 
 /// A preview with its token: `preview` lists at most a page of users, `lines` says how many
 /// there are in all.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Previewed<P> {
     pub token: PreviewToken,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -17,7 +18,9 @@ pub enum Role {
 }
 
 /// What an operation requires. Server functions ask for one permission each.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Permission {
     ViewDeployment,
     ManageUsers,
@@ -25,6 +28,35 @@ pub enum Permission {
     MoveUsersBetweenOrganizations,
     ManageOperators,
     BackUpDatabase,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::ViewDeployment,
+        Permission::ManageUsers,
+        Permission::ManagePools,
+        Permission::MoveUsersBetweenOrganizations,
+        Permission::ManageOperators,
+        Permission::BackUpDatabase,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ViewDeployment => "view_deployment",
+            Permission::ManageUsers => "manage_users",
+            Permission::ManagePools => "manage_pools",
+            Permission::MoveUsersBetweenOrganizations => "move_users_between_organizations",
+            Permission::ManageOperators => "manage_operators",
+            Permission::BackUpDatabase => "back_up_database",
+        }
+    }
+}
+
+impl FromStr for Permission {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s).ok_or(())
+    }
 }
 
 impl Role {
@@ -65,22 +97,45 @@ impl FromStr for Role {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OperatorId(pub i64);
 
 /// The signed-in operator as the UI sees them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operator {
     pub id: OperatorId,
     pub username: String,
     pub display_name: String,
     pub roles: Vec<Role>,
+    /// The API token the operator acts through, for a scripting API call; `None` in the
+    /// browser and on the command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<ApiTokenUse>,
+}
+
+/// A scripting API call's token: its name (the audit log names it) and the permissions it
+/// was given, which narrow what the operator's roles allow.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenUse {
+    pub name: String,
+    pub permissions: Vec<Permission>,
 }
 
 impl Operator {
+    /// Whether the operator may do what needs `permission`: their roles grant it and, through
+    /// a token, the token was given it.
     pub fn may(&self, permission: Permission) -> bool {
         self.roles.iter().any(|r| r.grants(permission))
+            && self.api_token.as_ref().is_none_or(|t| t.permissions.contains(&permission))
+    }
+
+    /// The permissions the operator's roles grant, in a stable order.
+    pub fn permissions(&self) -> Vec<Permission> {
+        Permission::ALL.into_iter().filter(|p| self.may(*p)).collect()
     }
 }
 
@@ -112,9 +167,20 @@ mod tests {
             username: "x".into(),
             display_name: "X".into(),
             roles: vec![Role::HelpDesk, Role::EnterpriseUserManager],
+            api_token: None,
         };
         assert!(op.may(MoveUsersBetweenOrganizations));
         assert!(!op.may(ManageUsers));
+        let through_token = Operator {
+            api_token: Some(ApiTokenUse {
+                name: "ro".into(),
+                permissions: vec![ViewDeployment, ManageUsers],
+            }),
+            ..op.clone()
+        };
+        assert!(through_token.may(ViewDeployment));
+        assert!(!through_token.may(MoveUsersBetweenOrganizations), "narrowed by the token");
+        assert!(!through_token.may(ManageUsers), "a token never adds to the roles");
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>(), Ok(r));
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrgId(pub i64);
@@ -18,6 +19,7 @@ impl std::fmt::Display for OrgId {
 }
 
 /// An organization: the enterprise organization (no parent) or one of its sub-organizations.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     pub id: OrgId,
@@ -32,6 +34,7 @@ impl Organization {
 }
 
 /// A role a user holds in an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgRole {
@@ -71,6 +74,7 @@ impl FromStr for OrgRole {
 }
 
 /// Why a user cannot move to the chosen organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgMoveRefusal {
@@ -118,6 +122,7 @@ pub fn with_households(
 
 /// The state of an alert. Drafts and scheduled alerts still choose their targets; a sent
 /// alert's report is a snapshot of whom it was sent to.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
@@ -155,6 +160,7 @@ impl FromStr for AlertState {
 
 /// One user of an organization move preview: the roles it takes away, the alerts the user
 /// leaves, and whether the user moves along with someone else (household).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMoveLine {
     pub id: UserId,
@@ -171,6 +177,7 @@ pub struct OrgMoveLine {
     pub locked: bool,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMovePreview {
     pub destination: Organization,
@@ -185,6 +192,7 @@ pub struct OrgMovePreview {
 }
 
 /// The outcome of a move: what was done, and its audit record.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMoveRun {
     pub event_id: i64,
@@ -192,6 +200,7 @@ pub struct OrgMoveRun {
 }
 
 /// An organization with its number of members, for the organization tree.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgSummary {
     pub org: Organization,
@@ -199,6 +208,7 @@ pub struct OrgSummary {
 }
 
 /// An attribute of a user, and whether the user's organization uses it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberAttribute {
     pub name: String,
@@ -208,6 +218,7 @@ pub struct MemberAttribute {
 }
 
 /// A member of an organization as its page lists them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMember {
     pub id: UserId,
@@ -221,6 +232,7 @@ pub struct OrgMember {
 }
 
 /// An alert of an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertSummary {
     pub id: i64,
@@ -234,6 +246,7 @@ pub struct AlertSummary {
 }
 
 /// Which users an organization move takes, as the operator chose them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgMoveTarget {
@@ -246,6 +259,7 @@ pub enum OrgMoveTarget {
 pub const MEMBERS_PER_PAGE: u32 = 50;
 
 /// An entry of the move history.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMoveRecord {
     pub id: i64,
@@ -268,6 +282,7 @@ pub fn require_users(users: &[UserId]) -> Result<(), AppError> {
 }
 
 /// What a file does.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CsvKind {
@@ -281,6 +296,7 @@ pub enum CsvKind {
 pub const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
 
 /// Why a CSV row was rejected.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipProblem {
@@ -298,6 +314,7 @@ pub enum MembershipProblem {
 }
 
 /// What a CSV row did.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "detail")]
 pub enum MembershipOutcome {
@@ -331,6 +348,7 @@ impl MembershipOutcome {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipRow {
     /// Line of the file (the header is line 1).
@@ -340,6 +358,7 @@ pub struct MembershipRow {
 }
 
 /// One directory sync run, as the jobs page lists it; its audit event is its full report.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRun {
     pub event_id: i64,
@@ -354,6 +373,7 @@ pub struct SyncRun {
 }
 
 /// The directory sync runs and their schedule, for the jobs page.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SyncRuns {
     /// `directory.sync_every_minutes`, when the server runs the sync on a schedule.
@@ -362,6 +382,7 @@ pub struct SyncRuns {
 }
 
 /// The row-by-row report of a CSV file, with its totals.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipReport {
     pub rows: Vec<MembershipRow>,

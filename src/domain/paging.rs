@@ -9,6 +9,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Longest quick filter accepted, in characters.
 pub const MAX_FILTER_CHARS: usize = 100;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
@@ -47,6 +48,7 @@ impl SortKey {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SortDir {
@@ -72,6 +74,7 @@ impl SortDir {
 }
 
 /// What a user list shows: filter, order and page. Its URL form is the page's query string.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserQuery {
     /// Case-insensitive text matched anywhere in the display name or SIP URI.
@@ -201,6 +204,7 @@ impl PageRequest {
 }
 
 /// One page of a list and the size of the whole list. `page` counts from 1.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,

@@ -18,6 +18,7 @@ pub const MAX_FILTER_VALUE_CHARS: usize = 256;
 pub const MAX_SEARCH_CHARS: usize = 4096;
 
 /// Why a SIP URI pattern was refused.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PatternProblem {
@@ -195,6 +196,7 @@ impl From<SipPattern> for String {
 }
 
 /// The meeting policy filter: users following the global policy, or one named policy.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingPolicyFilter {
@@ -203,6 +205,7 @@ pub enum MeetingPolicyFilter {
 }
 
 /// Property filters of the advanced search; every filter set must hold (AND).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SearchFilters {
     pub pool: Option<PoolId>,
@@ -300,6 +303,7 @@ pub const FILTER_KEYS: [&str; 13] = [
 ];
 
 /// A search: where to look, the SIP URI pattern and the property filters.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserSearch {
     pub scope: NodeId,
@@ -421,6 +425,7 @@ impl UserSearch {
 }
 
 /// The users an operation (move, delete, configure) takes, as the operator chose them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserTarget {
@@ -434,6 +439,7 @@ pub enum UserTarget {
 
 /// One page of a search's results. `more`: more users match than `page.total` counts (the
 /// count stops at a cap, a search being meant to narrow down).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub page: super::paging::Page<super::user::UserRow>,
@@ -441,6 +447,7 @@ pub struct SearchResults {
 }
 
 /// The values the advanced search offers in its lists.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchOptions {
     pub meeting_policies: Vec<String>,
@@ -459,6 +466,7 @@ pub fn query_name(input: &str) -> Result<String, AppError> {
 }
 
 /// A named search an operator saved; shared ones are listed for every operator.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedQuery {
     pub id: i64,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What failed sign-ins are counted by. An account key is the typed user name whether or not
 /// such an operator exists, so that a lockout says nothing about which accounts exist.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThrottleScope {
@@ -89,11 +90,13 @@ impl ThrottlePolicy {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionId(pub i64);
 
 /// A live session as the administration page lists it. Never carries the token.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub id: SessionId,
@@ -109,6 +112,7 @@ pub struct SessionInfo {
 }
 
 /// An operator account as the administration page lists it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorSummary {
     pub id: OperatorId,
@@ -122,6 +126,7 @@ pub struct OperatorSummary {
 }
 
 /// A name or address with recent failed sign-ins; `blocked_until` is 0 unless it is held back.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lockout {
     pub scope: ThrottleScope,
@@ -131,6 +136,7 @@ pub struct Lockout {
 }
 
 /// Everything the administration page shows.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityOverview {
     pub operators: Vec<OperatorSummary>,
@@ -140,6 +146,7 @@ pub struct SecurityOverview {
 }
 
 /// A backup of the database in the backup folder.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupFile {
     pub name: String,

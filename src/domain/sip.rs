@@ -16,6 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 pub struct SipUri(String);
 
 /// Why a SIP URI could not be parsed or generated.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 pub enum SipProblem {

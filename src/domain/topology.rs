@@ -14,6 +14,7 @@ pub const MAX_SITE_CHARS: usize = 64;
 
 /// One pool as a topology file describes it. A file only says `active` or `deactivated`:
 /// removing a pool is leaving it out.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopologyPool {
     pub fqdn: String,
@@ -40,6 +41,7 @@ impl From<super::pool::Pool> for TopologyPool {
 }
 
 /// A whole topology: what a file holds once read, or what the database holds.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Topology {
     pub forest: String,
@@ -49,6 +51,7 @@ pub struct Topology {
 }
 
 /// What makes a line of a topology file unusable.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TopologyProblem {
@@ -131,6 +134,7 @@ impl std::fmt::Display for TopologyProblem {
 }
 
 /// A pool an import changes: as it is, and as the file has it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolChange {
     pub before: TopologyPool,
@@ -138,6 +142,7 @@ pub struct PoolChange {
 }
 
 /// What importing a topology file would do. Empty when the file says what the database holds.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TopologyPlan {
     /// `Some((from, to))` when the forest name changes.
@@ -170,6 +175,7 @@ impl TopologyPlan {
 }
 
 /// A pool as the Topology page adds it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPool {
     pub fqdn: String,

@@ -5,11 +5,13 @@ use super::sip::SipUri;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(pub i64);
 
 /// Whether an enabled user can sign in, and if not, why.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
@@ -39,6 +41,7 @@ impl UserStatus {
 }
 
 /// One row of the user table.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
     pub id: UserId,
@@ -52,6 +55,7 @@ pub struct UserRow {
 }
 
 /// Archiving of the user's instant messages.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArchivingPolicy {
@@ -64,6 +68,7 @@ pub enum ArchivingPolicy {
 }
 
 /// Enterprise Voice options of OCS 2007 R2.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Telephony {
@@ -132,6 +137,7 @@ str_codes!(UserStatus {
     AccountDisabled => "account_disabled",
 });
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSettings {
     pub federation: bool,
@@ -144,6 +150,7 @@ pub struct UserSettings {
 }
 
 /// Amounts of per-user data held in the home pool's back-end.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerDataCounts {
     pub contacts: u64,
@@ -155,6 +162,7 @@ pub struct ServerDataCounts {
 }
 
 /// The Active Directory side of a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryAttributes {
     pub object_guid: String,
@@ -185,6 +193,7 @@ pub fn distinct_selection(users: &[UserId], max: usize) -> Result<Vec<UserId>, s
 
 /// A directory user with its identifier: a row of the directory browser and the input of
 /// enabling.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryUser {
     pub id: UserId,
@@ -192,6 +201,7 @@ pub struct DirectoryUser {
 }
 
 /// Everything the user property page shows.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
     pub id: UserId,

@@ -18,6 +18,7 @@ pub const MAX_EXPORT_USERS: usize = 20_000;
 /// Most selected users one export takes (their ids travel in the download address).
 pub const MAX_EXPORT_SELECTED: usize = 2_000;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactItem {
     pub uri: String,
@@ -26,6 +27,7 @@ pub struct ContactItem {
     pub group: Option<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessItem {
     /// A SIP URI or a domain.
@@ -33,6 +35,7 @@ pub struct AccessItem {
     pub allow: bool,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingItem {
     pub subject: String,
@@ -40,6 +43,7 @@ pub struct MeetingItem {
     pub duration_minutes: u32,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceItem {
     pub category: String,
@@ -48,6 +52,7 @@ pub struct PresenceItem {
 }
 
 /// One user's server data, keyed by SIP URI (`user@domain`, without the scheme).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UserData {
     pub sip_uri: String,
@@ -72,6 +77,7 @@ impl UserData {
 }
 
 /// Items added and items already present (left as they are), per kind of data.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ImportCounts {
     /// In the order of `DataKind::ALL`.
@@ -96,6 +102,7 @@ impl ImportCounts {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportLine {
     pub id: UserId,
@@ -106,6 +113,7 @@ pub struct ImportLine {
 
 /// What an import adds (preview) or added (run). Import merges: an item the user already has
 /// is kept as it is, so importing the same file twice adds nothing the second time.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub users: u64,

@@ -26,7 +26,9 @@ pub async fn admit(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if !request.uri().path().starts_with(PREFIX) {
+    // The scripting API admits its own calls (bearer tokens, its own body limits).
+    let path = request.uri().path();
+    if !path.starts_with(PREFIX) || path.starts_with(crate::http::rest::BASE) {
         return too_large_as_json(next.run(request).await).await;
     }
     let admitted = match admission(&state, request.uri().path(), request.headers()).await {

@@ -75,6 +75,20 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         | AppError::CompanyDeployment => 409,
         AppError::SelectionNotFound => 404,
         AppError::PreviewExpired | AppError::SelectionChanged => 409,
+        AppError::ApiTokenRequired
+        | AppError::ApiTokenUnknown
+        | AppError::ApiTokenExpired
+        | AppError::ApiTokenRevoked
+        | AppError::ApiTokenOwnerDisabled => 401,
+        AppError::ApiTokenScope => 403,
+        AppError::ApiTokenNameInvalid { .. }
+        | AppError::ApiTokenLifetimeInvalid { .. }
+        | AppError::ApiTokenPermissionNotHeld => 422,
+        AppError::ApiTokenNotFound | AppError::NoSuchEndpoint => 404,
+        AppError::TooManyRequests { .. } => 429,
+        AppError::InvalidJson { .. } | AppError::InvalidParameters { .. } => 400,
+        AppError::UnsupportedMediaType => 415,
+        AppError::MethodNotAllowed => 405,
         AppError::Network | AppError::Internal { .. } | AppError::BackupFailed => 500,
     };
     axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
@@ -84,7 +98,9 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
 /// throttling (sent as `Retry-After`, so that scripts and proxies can honour it).
 pub fn retry_after(error: &AppError) -> Option<u64> {
     match error {
-        AppError::TooManySignInAttempts { retry_after } => Some(*retry_after),
+        AppError::TooManySignInAttempts { retry_after } | AppError::TooManyRequests { retry_after } => {
+            Some(*retry_after)
+        }
         AppError::Busy => Some(1),
         _ => None,
     }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod health;
 pub mod origin;
 pub mod request_id;
+pub mod rest;
 pub mod router;
 pub mod session;
 

@@ -3,7 +3,7 @@
 //! request id, origin and security headers, admission, error statuses). The binary serves it; tests drive
 //! it in-process.
 
-use super::{admission, downloads, error, events, health, origin, request_id};
+use super::{admission, downloads, error, events, health, origin, request_id, rest};
 use crate::api::access::MAX_BODY_BYTES;
 use crate::app::{App, shell};
 use crate::server::AppState;
@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/exports/topology.toml", get(downloads::topology))
         .route("/exports/backups/{file}", get(downloads::backup))
         .route("/events/jobs/{id}", get(events::job_progress))
+        .nest(rest::BASE, rest::router(state.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(error::server_fn_error_status))
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         // The outer limit, also for bodies without a Content-Length; `admission` applies each
         // server function's own limit from the access table before reading anything.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(rest::problem::outer_limit))
         .with_state(state)
 }
 

@@ -62,6 +62,8 @@ pub fn operation_name(i18n: I18n, code: &str) -> String {
         "prevent_user_move" => t_string!(i18n, audit.op_prevent_user_move),
         "sign_in_failures_repeated" => t_string!(i18n, audit.op_sign_in_failures_repeated),
         "download" => t_string!(i18n, audit.op_download),
+        "api_token_create" => t_string!(i18n, audit.op_api_token_create),
+        "api_token_revoke" => t_string!(i18n, audit.op_api_token_revoke),
         other => return other.to_string(),
     };
     name.to_string()
@@ -349,13 +351,20 @@ fn coded_value(i18n: I18n, key: &str, code: &str) -> Option<String> {
 #[component]
 fn EventRow(event: AuditEvent) -> impl IntoView {
     let i18n = use_i18n();
-    let AuditEvent { id, at, operator, operation, parameters, target_count } = event;
+    let AuditEvent { id, at, operator, api_token, operation, parameters, target_count } = event;
     let op = operation.clone();
     let operation_code = operation.clone();
     view! {
         <tr data-operation=operation.clone()>
             <td><A href=format!("/audit/{id}")>{move || when(i18n, at)}</A></td>
-            <td>{move || operator_text(i18n, &operation_code, &operator)}</td>
+            <td>
+                {move || operator_text(i18n, &operation_code, &operator)}
+                {api_token.map(|name| view! {
+                    <span class="via-token" data-testid="audit-via-token">
+                        {move || t_string!(i18n, audit.via_token, name = name.clone()).to_string()}
+                    </span>
+                })}
+            </td>
             <td>{move || operation_name(i18n, &op)}</td>
             // Operations on no user (sign-in, pool state) show a dash, not a misleading 0.
             <td class="num">{move || if target_count == 0 { "–".to_string() } else { count(i18n, target_count) }}</td>
@@ -400,6 +409,9 @@ pub fn AuditEventPage() -> impl IntoView {
                             <dl class="properties" data-testid="audit-event">
                                 <dt>{t!(i18n, audit.col_time)}</dt><dd>{move || when(i18n, event.at)}</dd>
                                 <dt>{t!(i18n, audit.col_operator)}</dt><dd>{operator_text(i18n, &event.operation, &event.operator)}</dd>
+                                {event.api_token.clone().map(|name| view! {
+                                    <dt>{t!(i18n, audit.col_api_token)}</dt><dd data-testid="audit-event-token">{name}</dd>
+                                })}
                                 <dt>{t!(i18n, audit.col_targets)}</dt><dd>{move || count(i18n, event.target_count)}</dd>
                                 <dt>{t!(i18n, audit.col_parameters)}</dt><dd class="params">{let p = event.parameters.clone(); move || parameters_text(i18n, &p)}</dd>
                             </dl>

@@ -6,7 +6,6 @@ use crate::domain::format::{Lang, format_count};
 use crate::domain::node::{NodeId, PoolTree};
 use crate::domain::operator::Role;
 use crate::domain::pool::{PoolCategory, PoolKind, PoolState, ServerVersion};
-use crate::domain::search::PatternProblem;
 use crate::domain::topology::TopologyProblem;
 use crate::domain::user::{ArchivingPolicy, Telephony, UserStatus};
 use crate::i18n::*;
@@ -29,163 +28,18 @@ pub fn count(i18n: I18n, n: u64) -> String {
 }
 
 pub fn error_message(i18n: I18n, error: &AppError) -> String {
-    let n = |v: u64| count(i18n, v);
-    match error {
-        AppError::Unauthenticated => t_string!(i18n, errors.unauthenticated).to_string(),
-        AppError::Forbidden => t_string!(i18n, errors.forbidden).to_string(),
-        AppError::CrossSiteRequest => t_string!(i18n, errors.cross_site_request).to_string(),
-        AppError::InvalidCredentials => t_string!(i18n, errors.invalid_credentials).to_string(),
-        AppError::PoolNotFound => t_string!(i18n, errors.pool_not_found).to_string(),
-        AppError::UserNotFound => t_string!(i18n, errors.user_not_found).to_string(),
-        AppError::InvalidNode => t_string!(i18n, errors.invalid_node).to_string(),
-        AppError::InvalidQuery => t_string!(i18n, errors.invalid_query).to_string(),
-        AppError::BadRequest => t_string!(i18n, errors.bad_request).to_string(),
-        AppError::Busy => t_string!(i18n, errors.busy).to_string(),
-        AppError::EmptySelection => t_string!(i18n, errors.empty_selection).to_string(),
-        AppError::SelectionNotFound => t_string!(i18n, errors.selection_not_found).to_string(),
-        AppError::PreviewExpired => t_string!(i18n, errors.preview_expired).to_string(),
-        AppError::SelectionChanged => t_string!(i18n, errors.selection_changed).to_string(),
-        AppError::BatchTooLarge { max } => t_string!(i18n, errors.batch_too_large, max = n(*max)).to_string(),
-        AppError::UnknownUsers => t_string!(i18n, errors.unknown_users).to_string(),
-        AppError::AlreadyEnabled => t_string!(i18n, errors.already_enabled).to_string(),
-        AppError::PoolNotUsable => t_string!(i18n, errors.pool_not_usable).to_string(),
-        AppError::SipDomainNotConfigured => t_string!(i18n, errors.sip_domain_not_configured).to_string(),
-        AppError::EnhancedPresenceUnsupported => {
-            t_string!(i18n, errors.enhanced_presence_unsupported).to_string()
-        }
-        AppError::CapacityExceeded { capacity, used, adding } => t_string!(
-            i18n,
-            errors.capacity_exceeded,
-            capacity = n(*capacity),
-            used = n(*used),
-            adding = n(*adding)
-        )
-        .to_string(),
-        AppError::ExportNotFound => t_string!(i18n, errors.export_not_found).to_string(),
-        AppError::PoolStateUnchanged => t_string!(i18n, errors.pool_state_unchanged).to_string(),
-        AppError::JobNotFound => t_string!(i18n, errors.job_not_found).to_string(),
-        AppError::JobStateConflict => t_string!(i18n, errors.job_state_conflict).to_string(),
-        AppError::ImportMalformed { line } => {
-            t_string!(i18n, errors.import_malformed, line = n(*line)).to_string()
-        }
-        AppError::ImportForeign => t_string!(i18n, errors.import_foreign).to_string(),
-        AppError::ImportInvalid { line } => {
-            t_string!(i18n, errors.import_invalid, line = n(*line)).to_string()
-        }
-        AppError::ImportUnknownUser { sip_uri } => {
-            t_string!(i18n, errors.import_unknown_user, sip_uri = sip_uri.clone()).to_string()
-        }
-        AppError::ImportNotHoldable { sip_uri } => {
-            t_string!(i18n, errors.import_not_holdable, sip_uri = sip_uri.clone()).to_string()
-        }
-        AppError::FileTooLarge { max_bytes } => {
-            t_string!(i18n, errors.file_too_large, megabytes = n(*max_bytes / 1_000_000)).to_string()
-        }
-        AppError::InvalidSipPattern { problem } => match problem {
-            PatternProblem::TooLong => t_string!(i18n, errors.sip_pattern_too_long).to_string(),
-            PatternProblem::Character => t_string!(i18n, errors.sip_pattern_character).to_string(),
-            PatternProblem::SeveralAts => t_string!(i18n, errors.sip_pattern_several_ats).to_string(),
-        },
-        AppError::UnknownFilterValue { field } => {
-            t_string!(i18n, errors.unknown_filter_value, filter = filter_name(i18n, field)).to_string()
-        }
-        AppError::InvalidQueryName => t_string!(i18n, errors.invalid_query_name).to_string(),
-        AppError::SavedQueryNotFound => t_string!(i18n, errors.saved_query_not_found).to_string(),
-        AppError::SavedQueryNameTaken => t_string!(i18n, errors.saved_query_name_taken).to_string(),
-        AppError::NothingToChange => t_string!(i18n, errors.nothing_to_change).to_string(),
-        AppError::UnknownMeetingPolicy => t_string!(i18n, errors.unknown_meeting_policy).to_string(),
-        AppError::InvalidAuditFilter => t_string!(i18n, errors.invalid_audit_filter).to_string(),
-        AppError::AuditEventNotFound => t_string!(i18n, errors.audit_event_not_found).to_string(),
-        AppError::OrganizationNotFound => t_string!(i18n, errors.organization_not_found).to_string(),
-        AppError::AlertNotFound => t_string!(i18n, errors.alert_not_found).to_string(),
-        AppError::AlertAlreadySent => t_string!(i18n, errors.alert_already_sent).to_string(),
-        AppError::NotInOrganization => t_string!(i18n, errors.not_in_organization).to_string(),
-        AppError::CsvMalformed { line } => t_string!(i18n, errors.csv_malformed, line = n(*line)).to_string(),
-        AppError::CsvHeader => t_string!(i18n, errors.csv_header).to_string(),
-        AppError::TopologyInvalid { line, problem } => {
-            let problem = topology_problem(i18n, *problem);
-            t_string!(i18n, errors.topology_invalid, line = n(*line), problem).to_string()
-        }
-        AppError::TopologyMissing { name, users } => {
-            t_string!(i18n, errors.topology_missing, name = name.clone(), users = n(*users)).to_string()
-        }
-        AppError::PoolInvalid { problem } => topology_problem(i18n, *problem),
-        AppError::DirectoryUnavailable => t_string!(i18n, errors.directory_unavailable).to_string(),
-        AppError::DirectoryNotConfigured => t_string!(i18n, errors.directory_not_configured).to_string(),
-        AppError::TooManySignInAttempts { retry_after } => {
-            let wait = crate::domain::format::format_duration(*retry_after);
-            t_string!(i18n, errors.too_many_sign_in_attempts, wait).to_string()
-        }
-        AppError::StepUpFailed => t_string!(i18n, errors.step_up_failed).to_string(),
-        AppError::RequestTooLarge { max_bytes } => {
-            t_string!(i18n, errors.request_too_large, megabytes = n(max_bytes.div_ceil(1_000_000)))
-                .to_string()
-        }
-        AppError::TextTooLong { max } => t_string!(i18n, errors.text_too_long, max = n(*max)).to_string(),
-        AppError::OperatorNotFound => t_string!(i18n, errors.operator_not_found).to_string(),
-        AppError::SessionNotFound => t_string!(i18n, errors.session_not_found).to_string(),
-        AppError::CannotDisableSelf => t_string!(i18n, errors.cannot_disable_self).to_string(),
-        AppError::CannotDeleteSelf => t_string!(i18n, errors.cannot_delete_self).to_string(),
-        AppError::DirectoryAccount => t_string!(i18n, errors.directory_account).to_string(),
-        AppError::DirectorySyncRunning => t_string!(i18n, errors.directory_sync_running).to_string(),
-        AppError::LastAdministrator => t_string!(i18n, errors.last_administrator).to_string(),
-        AppError::WeakPassword { min } => t_string!(i18n, errors.weak_password, min = n(*min)).to_string(),
-        AppError::PasswordIsName => t_string!(i18n, errors.password_is_name).to_string(),
-        AppError::OperatorNameTaken => t_string!(i18n, errors.operator_name_taken).to_string(),
-        AppError::AdministratorExists => t_string!(i18n, errors.administrator_exists).to_string(),
-        AppError::DemoDeployment => t_string!(i18n, errors.demo_deployment).to_string(),
-        AppError::PasswordChangeRequired => t_string!(i18n, errors.password_change_required).to_string(),
-        AppError::PasswordUnchanged => t_string!(i18n, errors.password_unchanged).to_string(),
-        AppError::PasswordsDiffer => t_string!(i18n, errors.passwords_differ).to_string(),
-        AppError::CompanyDeployment => t_string!(i18n, errors.company_deployment).to_string(),
-        AppError::BackupFailed => t_string!(i18n, errors.backup_failed).to_string(),
-        AppError::BackupWithPgDump => t_string!(i18n, errors.backup_with_pg_dump).to_string(),
-        AppError::CopyTargetNotEmpty => t_string!(i18n, errors.copy_target_not_empty).to_string(),
-        AppError::CopyMismatch { table, source_rows, target_rows } => t_string!(
-            i18n,
-            errors.copy_mismatch,
-            table = table,
-            source_rows = source_rows,
-            target_rows = target_rows
-        )
-        .to_string(),
-        AppError::BackupNotFound => t_string!(i18n, errors.backup_not_found).to_string(),
-        AppError::Network => t_string!(i18n, errors.network).to_string(),
-        AppError::Internal { request_id: None } => t_string!(i18n, errors.internal).to_string(),
-        AppError::Internal { request_id: Some(id) } => {
-            t_string!(i18n, errors.internal_with_reference, reference = id.clone()).to_string()
-        }
-    }
+    crate::messages::error_message(i18n.get_locale(), error)
 }
 
 /// Why a pool, domain or forest of a topology cannot be used: alone on the Topology page, after
 /// "Line N:" for a file.
 pub fn topology_problem(i18n: I18n, problem: TopologyProblem) -> String {
-    let n = |v: u64| count(i18n, v);
-    match problem {
-        TopologyProblem::Syntax => t_string!(i18n, topology.problem_syntax).to_string(),
-        TopologyProblem::InvalidForest => t_string!(i18n, topology.problem_forest).to_string(),
-        TopologyProblem::InvalidDomain => t_string!(i18n, topology.problem_domain).to_string(),
-        TopologyProblem::DuplicateDomain => t_string!(i18n, topology.problem_duplicate_domain).to_string(),
-        TopologyProblem::NoDomain => t_string!(i18n, topology.problem_no_domain).to_string(),
-        TopologyProblem::InvalidFqdn => t_string!(i18n, topology.problem_fqdn).to_string(),
-        TopologyProblem::DuplicateFqdn => t_string!(i18n, topology.problem_duplicate_fqdn).to_string(),
-        TopologyProblem::InvalidKind => t_string!(i18n, topology.problem_kind).to_string(),
-        TopologyProblem::InvalidVersion => t_string!(i18n, topology.problem_version).to_string(),
-        TopologyProblem::InvalidState => t_string!(i18n, topology.problem_state).to_string(),
-        TopologyProblem::InvalidCapacity => t_string!(i18n, topology.problem_capacity).to_string(),
-        TopologyProblem::InvalidSite => t_string!(i18n, topology.problem_site).to_string(),
-        TopologyProblem::RemovedPool => t_string!(i18n, topology.problem_removed).to_string(),
-        TopologyProblem::WouldOrphan { users } => {
-            t_string!(i18n, topology.problem_orphan, users = n(users)).to_string()
-        }
-        TopologyProblem::CapacityBelowUsers { users } => {
-            t_string!(i18n, topology.problem_capacity_below, users = n(users)).to_string()
-        }
-        TopologyProblem::PoolInUse { users } => {
-            t_string!(i18n, topology.problem_in_use, users = n(users)).to_string()
-        }
-    }
+    crate::messages::topology_problem(i18n.get_locale(), problem)
+}
+
+/// The label of a search filter, by its URL name.
+pub fn filter_name(i18n: I18n, field: &str) -> &'static str {
+    crate::messages::filter_name(i18n.get_locale(), field)
 }
 
 /// Reads the file chosen in a file input as text, in the browser; `unreadable` is the error of
@@ -222,27 +76,6 @@ pub fn PrevNext(current: u32, pages: u32, link: Callback<u32, String>) -> impl I
                 <A href=link.run(current + 1) attr:class="button button-quiet" attr:rel="next">{t!(i18n, users.next_page)}</A>
             })}
         </nav>
-    }
-}
-
-/// The label of a search filter, by its URL name.
-pub fn filter_name(i18n: I18n, field: &str) -> &'static str {
-    match field {
-        "node" => t_string!(i18n, search.scope),
-        "pool" => t_string!(i18n, search.f_pool),
-        "version" => t_string!(i18n, search.f_version),
-        "ep" => t_string!(i18n, search.f_enhanced_presence),
-        "federation" => t_string!(i18n, search.f_federation),
-        "remote" => t_string!(i18n, search.f_remote_access),
-        "public_im" => t_string!(i18n, search.f_public_im),
-        "archiving" => t_string!(i18n, search.f_archiving),
-        "meeting_policy" => t_string!(i18n, search.f_meeting_policy),
-        "telephony" => t_string!(i18n, search.f_telephony),
-        "account" => t_string!(i18n, search.f_account_enabled),
-        "container" => t_string!(i18n, search.f_container),
-        "department" => t_string!(i18n, search.f_department),
-        "unassigned" => t_string!(i18n, search.f_unassigned),
-        _ => t_string!(i18n, search.f_unknown),
     }
 }
 

@@ -114,6 +114,17 @@ pub struct SettingsArgs {
     #[arg(long, env = "UC_ADMIN_REPLICA_NAME", value_name = "NAME", global = true, help_heading = "Jobs")]
     pub replica_name: Option<String>,
 
+    /// Calls per second each scripting API token may make, with bursts of twice as many
+    /// [default: 20].
+    #[arg(
+        long,
+        env = "UC_ADMIN_API_REQUESTS_PER_SECOND",
+        value_name = "N",
+        global = true,
+        help_heading = "Scripting API"
+    )]
+    pub api_requests_per_second: Option<u32>,
+
     /// Log lines for people (text) or for a log collector (json, one object a line) [default: text].
     #[arg(long, env = "UC_ADMIN_LOG_FORMAT", value_name = "FORMAT", global = true, help_heading = "Logging")]
     pub log_format: Option<LogFormat>,

@@ -35,6 +35,8 @@ pub struct Config {
     pub jobs: JobSettings,
     /// This portal among the portals (replicas) sharing the database, and its job leases.
     pub replica: crate::server::jobs::Replica,
+    /// Calls per second each scripting API token may make (`api.requests_per_second`).
+    pub api_requests_per_second: u32,
     /// Where online backups are written: `UC_ADMIN_BACKUP_DIR`, by default `backups` next to
     /// the database file.
     pub backup_dir: PathBuf,
@@ -77,6 +79,9 @@ pub struct DirectorySignIn {
     /// How often a signed-in directory operator's groups are read again.
     pub recheck: Duration,
 }
+
+/// A script's calls per second per token, unless configured.
+pub const DEFAULT_API_REQUESTS_PER_SECOND: u32 = 20;
 
 pub const DEFAULT_USER_FILTER: &str = "(&(objectClass=inetOrgPerson)(uid={name}))";
 pub const DEFAULT_GROUP_FILTER: &str = "(&(objectClass=groupOfNames)(member={dn}))";
@@ -233,6 +238,16 @@ impl Config {
         if pause_ms > 60_000 {
             return Err(invalid("jobs.pause_ms", format!("must be at most 60000 ms, not {pause_ms}")));
         }
+        let api_requests_per_second = args
+            .api_requests_per_second
+            .or(file.api.requests_per_second)
+            .unwrap_or(DEFAULT_API_REQUESTS_PER_SECOND);
+        if !(1..=1_000_000).contains(&api_requests_per_second) {
+            return Err(invalid(
+                "api.requests_per_second",
+                format!("must be 1 to 1000000, not {api_requests_per_second}"),
+            ));
+        }
         let lease_seconds = args.job_lease_seconds.or(jobs.lease_seconds).unwrap_or(30);
         if !(2..=600).contains(&lease_seconds) {
             return Err(invalid(
@@ -388,6 +403,7 @@ impl Config {
                 name: replica_name,
                 lease: Duration::from_secs(lease_seconds),
             },
+            api_requests_per_second,
             backup_dir,
             trusted_proxies,
             directory,
@@ -436,6 +452,7 @@ impl Config {
                 lease_seconds: Some(self.replica.lease.as_secs()),
                 replica_name: Some(self.replica.name.clone()),
             },
+            api: file::ApiSection { requests_per_second: Some(self.api_requests_per_second) },
             log: file::LogSection { format: Some(self.log_format), filter: Some(self.log_filter.clone()) },
             directory: match &self.directory {
                 None => file::DirectorySection::default(),
@@ -479,6 +496,7 @@ impl Config {
                 name: "local".into(),
                 lease: crate::server::jobs::DEFAULT_LEASE,
             },
+            api_requests_per_second: DEFAULT_API_REQUESTS_PER_SECOND,
             backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
             trusted_proxies: Vec::new(),
             directory: None,
@@ -655,6 +673,7 @@ mod tests {
         assert_eq!(invalid_key(none(), "[jobs]\nchunk = 0\n"), "jobs.chunk");
         assert_eq!(invalid_key(none(), "[jobs]\npause_ms = 70000\n"), "jobs.pause_ms");
         assert_eq!(invalid_key(none(), "[jobs]\nlease_seconds = 1\n"), "jobs.lease_seconds");
+        assert_eq!(invalid_key(none(), "[api]\nrequests_per_second = 0\n"), "api.requests_per_second");
         assert_eq!(invalid_key(none(), "[jobs]\nreplica_name = \"a b\"\n"), "jobs.replica_name");
         assert_eq!(invalid_key(none(), "[log]\nfilter = \"info,[\"\n"), "log.filter");
         assert_eq!(
@@ -700,7 +719,7 @@ mod tests {
             keys
         };
         assert_eq!(keys(&table), keys(&full));
-        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 2 + 15 + 2, "{:?}", keys(&full));
+        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 1 + 2 + 15 + 2, "{:?}", keys(&full));
         ConfigFile::parse(example).unwrap();
         resolve(SettingsArgs::default(), example).unwrap();
     }

@@ -197,6 +197,7 @@ mod tests {
             username: name.into(),
             display_name: name.into(),
             roles: vec![Role::UserAdministrator],
+            api_token: None,
         }
     }
 

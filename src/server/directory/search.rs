@@ -6,7 +6,7 @@ use crate::domain::paging::UserQuery;
 use crate::domain::search::{
     MeetingPolicyFilter, SearchFilters, SearchOptions, SearchResults, SipPattern, UserSearch, UserTarget,
 };
-use crate::domain::user::UserId;
+use crate::domain::user::{UserId, UserRow};
 use crate::server::directory::users::{self, Conditions, Extra};
 use crate::server::storage::db::Engine;
 use crate::server::storage::flag::Flag;
@@ -185,6 +185,23 @@ pub async fn find(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Resul
     };
     let (page, more) = users::page(db, search.scope, query, Some(&extra)).await?;
     Ok(SearchResults { page, more })
+}
+
+/// Up to `limit` results of a search in SIP URI order after the URI `after`, and the URI to
+/// continue after if more follow: the scripting API's pages, walked with a cursor.
+pub async fn find_after(
+    db: &AnyPool,
+    search: &UserSearch,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<UserRow>, Option<String>), AppError> {
+    check_values(db, &search.filters).await?;
+    let trigrams = use_trigrams(db, search).await?;
+    let conditions = conditions(search, trigrams);
+    let conditions: Conditions<'_> = &conditions;
+    // The name-or-SIP text is the list's quick filter, applied the same way.
+    let text = search.text.as_deref().unwrap_or_default();
+    users::after_uri(db, search.scope, text, Some(conditions), after, limit).await
 }
 
 /// Every result of a search, in list order, at most `limit`.

@@ -231,6 +231,49 @@ pub(crate) async fn page(
     Ok((page, capped))
 }
 
+/// Up to `limit` users of a node that meet the conditions, in SIP URI order after the URI
+/// `after` (exclusive, as stored), and the stored URI to continue after if more follow: a keyset page, which a script walks with a
+/// cursor and which neither skips nor repeats a user when others are added or removed.
+pub(crate) async fn after_uri(
+    db: &AnyPool,
+    node: NodeId,
+    filter: &str,
+    conditions: Option<Conditions<'_>>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<UserRow>, Option<String>), AppError> {
+    UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
+    if let NodeId::Pool(id) = node {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pools WHERE id = $1").bind(id.0).fetch_optional(db).await?;
+        exists.ok_or(AppError::PoolNotFound)?;
+    }
+    let engine = crate::server::storage::db::engine(db);
+    let mut select = SqlBuilder::new(
+        engine,
+        "SELECT e.user_id, d.display_name, e.sip_uri, e.pool_id, p.fqdn, p.version,
+                e.enhanced_presence, p.state, d.account_enabled",
+    );
+    select.push(self::by_uri(engine, true));
+    push_scope(&mut select, node, filter);
+    if let Some(conditions) = conditions {
+        conditions(&mut select);
+    }
+    if let Some(after) = after {
+        select.push(" AND e.sip_uri > ").push_bind(after.to_string());
+    }
+    select.push(" ORDER BY e.sip_uri LIMIT ").push_bind(i64::from(limit) + 1);
+    let mut records: Vec<UserRowRecord> = select.build_query_as().fetch_all(db).await?;
+    let next = if records.len() > limit as usize {
+        records.truncate(limit as usize);
+        records.last().map(|r| r.sip_uri.clone())
+    } else {
+        None
+    };
+    let rows = records.into_iter().map(UserRow::try_from).collect::<Result<_, _>>()?;
+    Ok((rows, next))
+}
+
 /// Every user of a node matching the filter, in list order (by display name), at most `limit`.
 pub async fn ids(db: &AnyPool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
     ids_where(db, node, filter, None, false, limit).await

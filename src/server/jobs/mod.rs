@@ -262,6 +262,7 @@ fn job_operator(head: &JobHead) -> Operator {
         username: head.operator_name.clone(),
         display_name: head.operator_name.clone(),
         roles: Vec::new(),
+        api_token: None,
     }
 }
 
@@ -705,6 +706,29 @@ pub async fn resume_needs_step_up(db: &AnyPool, job: JobId) -> Result<bool, AppE
     force.map(bool::from).ok_or(AppError::JobNotFound)
 }
 
+/// Resumes a job as `resume` does; a force move deletes data as it goes, so resuming one needs
+/// the operator's password again, like starting it.
+pub async fn resume_confirmed(
+    db: &AnyPool,
+    config: &crate::server::Config,
+    operator: &Operator,
+    job: JobId,
+    password: Option<&str>,
+    client: &crate::server::security::operators::Client,
+) -> Result<(), AppError> {
+    if resume_needs_step_up(db, job).await? {
+        crate::server::security::operators::confirm_password(
+            db,
+            config,
+            operator,
+            password.unwrap_or_default(),
+            client,
+        )
+        .await?;
+    }
+    resume(db, config.jobs, operator, job).await
+}
+
 /// Continues an interrupted or failed job from its first unprocessed user, in a new task.
 pub async fn resume(
     db: &AnyPool,
@@ -883,6 +907,40 @@ pub async fn lines(
         })
         .collect();
     Ok(request.of(items, total as u64))
+}
+
+/// Every per-user result of a job, in preview order, as CSV (`user_id, display_name, outcome,
+/// reason, data_kept, data_lost`): what `Move-CsUser -Report` gives a script.
+pub async fn lines_csv(db: &AnyPool, job: JobId) -> Result<Vec<u8>, AppError> {
+    use crate::server::security::audit::log::neutralized;
+    load(db, job).await?;
+    type LineRow = (i64, String, Option<String>, Option<String>, i64, i64);
+    let rows: Vec<LineRow> = sqlx::query_as(
+        "SELECT user_id, display_name, outcome, reason, data_kept, data_lost FROM job_users
+         WHERE job_id = $1 ORDER BY position",
+    )
+    .bind(job.0)
+    .fetch_all(db)
+    .await?;
+    let fail = |e: csv::Error| {
+        tracing::error!("job CSV: {e}");
+        AppError::INTERNAL
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["user_id", "display_name", "outcome", "reason", "data_kept", "data_lost"])
+        .map_err(fail)?;
+    for (id, name, outcome, reason, kept, lost) in rows {
+        out.write_record([
+            id.to_string(),
+            neutralized(&name),
+            outcome.unwrap_or_else(|| "pending".into()),
+            reason.unwrap_or_default(),
+            kept.to_string(),
+            lost.to_string(),
+        ])
+        .map_err(fail)?;
+    }
+    out.into_inner().map_err(|_| AppError::INTERNAL)
 }
 
 #[cfg(test)]

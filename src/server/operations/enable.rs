@@ -341,6 +341,7 @@ pub(crate) mod tests {
             username: "useradmin".into(),
             display_name: "User Administrator".into(),
             roles: vec![Role::UserAdministrator],
+            api_token: None,
         }
     }
 

@@ -298,6 +298,30 @@ pub async fn run<O: Operation>(
     Ok(started)
 }
 
+/// Runs a preview as `run` does, after the operator's password when the run needs it again (a
+/// force move, a delete): checked first, outside the run's transaction. What both the server
+/// functions and the scripting API call.
+pub async fn run_confirmed<O: Operation>(
+    db: &AnyPool,
+    config: &crate::server::Config,
+    operator: &Operator,
+    token: &PreviewToken,
+    password: Option<&str>,
+    client: &crate::server::security::operators::Client,
+) -> Result<Started<O::Run>, AppError> {
+    if needs_step_up::<O>(db, operator, token).await? {
+        crate::server::security::operators::confirm_password(
+            db,
+            config,
+            operator,
+            password.unwrap_or_default(),
+            client,
+        )
+        .await?;
+    }
+    run::<O>(db, config.jobs, operator, token).await
+}
+
 /// Plans and applies at once, in one transaction, on these users: for tests of the operations'
 /// rules, which need no preview in between.
 #[cfg(test)]

@@ -306,6 +306,7 @@ pub(crate) mod tests {
             username: "useradmin".into(),
             display_name: "User Administrator".into(),
             roles: vec![Role::UserAdministrator],
+            api_token: None,
         }
     }
 

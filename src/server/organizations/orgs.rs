@@ -319,6 +319,7 @@ pub(crate) mod tests {
             username: "usermanager".into(),
             display_name: "Enterprise User Manager".into(),
             roles: vec![Role::EnterpriseUserManager],
+            api_token: None,
         }
     }
 

@@ -34,7 +34,16 @@ pub async fn record(
     parameters: serde_json::Value,
     target_count: u64,
 ) -> Result<i64, AppError> {
-    record_as(conn, Some(operator.id.0), &operator.username, operation, parameters, target_count).await
+    insert(
+        conn,
+        Some(operator.id.0),
+        &operator.username,
+        operator.api_token.as_ref().map(|t| t.name.as_str()),
+        operation,
+        parameters,
+        target_count,
+    )
+    .await
 }
 
 /// Records an event of someone who may not be a known operator (a failed sign-in names the
@@ -47,13 +56,26 @@ pub async fn record_as(
     parameters: serde_json::Value,
     target_count: u64,
 ) -> Result<i64, AppError> {
+    insert(conn, operator_id, operator_name, None, operation, parameters, target_count).await
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    operator_id: Option<i64>,
+    operator_name: &str,
+    api_token: Option<&str>,
+    operation: &str,
+    parameters: serde_json::Value,
+    target_count: u64,
+) -> Result<i64, AppError> {
     let id = sqlx::query_scalar(
-        "INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO audit_events (at, operator_id, operator_name, api_token, operation, parameters, target_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(now())
     .bind(operator_id)
     .bind(operator_name)
+    .bind(api_token)
     .bind(operation)
     .bind(parameters.to_string())
     .bind(target_count as i64)
@@ -123,6 +145,7 @@ pub mod log {
         id: i64,
         at: i64,
         operator_name: String,
+        api_token: Option<String>,
         operation: String,
         parameters: String,
         target_count: i64,
@@ -134,6 +157,7 @@ pub mod log {
                 id: r.id,
                 at: r.at,
                 operator: r.operator_name,
+                api_token: r.api_token,
                 operation: r.operation,
                 parameters: r.parameters,
                 target_count: u64::try_from(r.target_count).unwrap_or(0),
@@ -164,7 +188,8 @@ pub mod log {
         }
     }
 
-    const EVENT_COLUMNS: &str = "a.id, a.at, a.operator_name, a.operation, a.parameters, a.target_count";
+    const EVENT_COLUMNS: &str =
+        "a.id, a.at, a.operator_name, a.api_token, a.operation, a.parameters, a.target_count";
 
     /// What a reader of the log may see. The name typed into a failed sign-in is often a
     /// password typed into the wrong field: only those who manage operators read it; others see
@@ -198,7 +223,7 @@ pub mod log {
             match self {
                 Reader::Everything => EVENT_COLUMNS.to_string(),
                 Reader::TypedNamesHidden => format!(
-                    "a.id, a.at, {} AS operator_name, a.operation,
+                    "a.id, a.at, {} AS operator_name, a.api_token, a.operation,
                      (CASE WHEN a.operation = 'sign_in_locked' AND {} ->> 'scope' = 'account'
                       THEN {} ELSE a.parameters END) AS parameters,
                      a.target_count",
@@ -352,14 +377,23 @@ pub mod log {
             tracing::error!("audit CSV: {e}");
             AppError::INTERNAL
         };
-        out.write_record(["id", "time_utc", "operator", "operation", "target_count", "parameters"])
-            .map_err(fail)?;
+        out.write_record([
+            "id",
+            "time_utc",
+            "operator",
+            "api_token",
+            "operation",
+            "target_count",
+            "parameters",
+        ])
+        .map_err(fail)?;
         let rows = records.len() as u64;
         for r in records {
             out.write_record([
                 r.id.to_string(),
                 rfc3339(r.at),
                 neutralized(&r.operator_name),
+                r.api_token.as_deref().map(neutralized).unwrap_or_default(),
                 r.operation,
                 r.target_count.to_string(),
                 r.parameters,
@@ -371,7 +405,7 @@ pub mod log {
 
     /// A spreadsheet would run a cell starting with `=`, `+`, `-` or `@` as a formula; operator
     /// names come from sign-in attempts, so anyone can choose them.
-    fn neutralized(text: &str) -> String {
+    pub(crate) fn neutralized(text: &str) -> String {
         if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
     }
 

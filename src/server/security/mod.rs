@@ -1,5 +1,6 @@
 //! Security: operators and sessions, sign-in throttling, client addresses and the audit trail.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod client_address;
 pub mod directory_sign_in;

@@ -147,13 +147,19 @@ async fn roles_of(db: &AnyPool, id: OperatorId) -> Result<Vec<Role>, AppError> {
     codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect()
 }
 
-async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
+pub(crate) async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
     let (username, display_name): (String, String) =
         sqlx::query_as("SELECT username, display_name FROM operators WHERE id = $1")
             .bind(id)
             .fetch_one(db)
             .await?;
-    Ok(Operator { id: OperatorId(id), username, display_name, roles: roles_of(db, OperatorId(id)).await? })
+    Ok(Operator {
+        id: OperatorId(id),
+        username,
+        display_name,
+        roles: roles_of(db, OperatorId(id)).await?,
+        api_token: None,
+    })
 }
 
 /// Where a request comes from, as far as the portal can tell.

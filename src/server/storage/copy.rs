@@ -43,6 +43,7 @@ const TABLES: &[&str] = &[
     "alert_recipients",
     "org_moves",
     "sessions",
+    "api_tokens",
     "sign_in_throttle",
     "sign_in_failure_windows",
     "download_tickets",

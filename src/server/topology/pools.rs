@@ -301,6 +301,7 @@ mod tests {
             username: "admin".into(),
             display_name: "A".into(),
             roles: vec![Role::EnterpriseAdministrator],
+            api_token: None,
         }
     }
 
