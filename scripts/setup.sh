@@ -29,6 +29,9 @@ if [ "$purpose" = test ]; then
   [ -x /usr/sbin/slapd ] || missing+=(slapd)
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   compgen -G '/usr/share/postgresql/*/extension/pg_trgm.control' >/dev/null || missing+=(postgresql-contrib)
+  # Python's venv for the scripting API's checks (openapi-spec-validator, schemathesis).
+  command -v python3 >>/tmp/uc-admin-setup.log || missing+=(python3)
+  python3 -c 'import ensurepip, venv' 2>>/tmp/uc-admin-setup.log || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
@@ -63,4 +66,15 @@ if [ "$release" = --release ]; then
   export PATH="$ROOT/tools/node_modules/.bin:$PATH"
 fi
 [ "$purpose" = test ] && npm_install end2end
+
+# PyPI packages of the scripting API's checks, in a venv of their own.
+if [ "$purpose" = test ]; then
+  venv=tools/api-check/.venv
+  if [ ! -x "$venv/bin/schemathesis" ] || [ tools/api-check/requirements.txt -nt "$venv/.installed" ]; then
+    say "installing the API checks' Python packages in $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/api-check/requirements.txt
+    touch "$venv/.installed"
+  fi
+fi
 true

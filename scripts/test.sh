@@ -23,6 +23,9 @@ UC_ADMIN_TEST_ENGINE=postgres RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_N
 echo "== Build (server and browser bundle)"
 scripts/build.sh
 
+echo "== Scripting API: the OpenAPI document validated, schemathesis against the real binary"
+scripts/api-check.sh
+
 echo "== Playwright"
 (cd end2end && npx playwright test)
 

@@ -14,14 +14,14 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 /// The pool tree: every pool with its users, and the counts of each node.
-#[utoipa::path(get, path = "/api/v1/pools", tag = "Pools",
+#[utoipa::path(get, path = "/api/v1/pools", operation_id = "list_pools", tag = "Pools",
     responses((status = 200, body = PoolTree)))]
 pub async fn pools(State(state): State<RestState>, _: Caller) -> Result<Json<PoolTree>, ApiError> {
     Ok(Json(crate::server::topology::pools::tree(&state.app.db).await?))
 }
 
 /// One pool: version, state, capacity and its users' counts.
-#[utoipa::path(get, path = "/api/v1/pools/{id}", tag = "Pools",
+#[utoipa::path(get, path = "/api/v1/pools/{id}", operation_id = "get_pool", tag = "Pools",
     params(("id" = i64, Path, description = "The pool's id")),
     responses((status = 200, body = PoolDetail)))]
 pub async fn pool(
@@ -134,7 +134,7 @@ fn uri_of(cursor: &str) -> Result<String, AppError> {
 
 /// Enabled users that match Find's filters, in SIP URI order, a page at a time. The cursor is
 /// stable: walking every page lists each matching user once, even while others change.
-#[utoipa::path(get, path = "/api/v1/users", tag = "Users", params(UsersParams),
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", tag = "Users", params(UsersParams),
     responses((status = 200, body = UserPage)))]
 pub async fn users(
     State(state): State<RestState>,
@@ -155,7 +155,7 @@ pub async fn users(
 }
 
 /// One user: directory properties, home pool, settings and the counts of their server data.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "Users",
+#[utoipa::path(get, path = "/api/v1/users/{id}", operation_id = "get_user", tag = "Users",
     params(("id" = i64, Path, description = "The user's id")),
     responses((status = 200, body = UserDetail)))]
 pub async fn user(

@@ -23,7 +23,7 @@ pub struct JobsParams {
 }
 
 /// The latest jobs, newest first.
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "Jobs", params(JobsParams), responses((status = 200, body = Vec<Job>)))]
+#[utoipa::path(get, path = "/api/v1/jobs", operation_id = "list_jobs", tag = "Jobs", params(JobsParams), responses((status = 200, body = Vec<Job>)))]
 pub async fn list(
     State(state): State<RestState>,
     _: Caller,
@@ -37,7 +37,7 @@ pub async fn list(
 }
 
 /// One job: its state, counts and progress.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "Jobs",
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", operation_id = "get_job", tag = "Jobs",
     params(("id" = i64, Path, description = "The job's id")), responses((status = 200, body = Job)))]
 pub async fn one(
     State(state): State<RestState>,
@@ -59,7 +59,7 @@ pub struct LinesParams {
 }
 
 /// A page of the job's per-user results, in preview order.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/users", tag = "Jobs",
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/users", operation_id = "list_job_users", tag = "Jobs",
     params(("id" = i64, Path, description = "The job's id"), LinesParams),
     responses((status = 200, body = Page<JobUserLine>)))]
 pub async fn users(
@@ -73,7 +73,7 @@ pub async fn users(
 }
 
 /// Every per-user result of the job as CSV, like `Move-CsUser -Report`.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/users.csv", tag = "Jobs",
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/users.csv", operation_id = "job_users_csv", tag = "Jobs",
     params(("id" = i64, Path, description = "The job's id")),
     responses((status = 200, description = "`user_id,display_name,outcome,reason,data_kept,data_lost`", body = String, content_type = "text/csv")))]
 pub async fn users_csv(
@@ -88,7 +88,7 @@ pub async fn users_csv(
 }
 
 /// Cancels a running job after its current chunk; what is done stays done.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "Jobs",
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", operation_id = "cancel_job", tag = "Jobs",
     params(("id" = i64, Path, description = "The job's id")), responses((status = 204, description = "Cancelled")))]
 pub async fn cancel(
     State(state): State<RestState>,
@@ -110,7 +110,7 @@ pub struct ResumeRequest {
 impl ApiBody for ResumeRequest {}
 
 /// Resumes an interrupted or failed job from its first unprocessed user.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/resume", tag = "Jobs", request_body = ResumeRequest,
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/resume", operation_id = "resume_job", tag = "Jobs", request_body = ResumeRequest,
     params(("id" = i64, Path, description = "The job's id")), responses((status = 204, description = "Resumed")))]
 pub async fn resume(
     State(state): State<RestState>,

@@ -48,7 +48,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::records::audit_events,
         super::records::audit_event,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, crate::domain::jobs::JobLineFilter)),
     modifiers(&Security, &Problems),
     tags(
         (name = "Pools", description = "Enterprise pools and Standard Edition servers"),

@@ -121,7 +121,7 @@ pub struct AuditParams {
 }
 
 /// Audit events, newest first, filtered like the Audit page.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "Audit", params(AuditParams), responses((status = 200, body = Page<AuditEvent>)))]
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit_events", tag = "Audit", params(AuditParams), responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn audit_events(
     State(state): State<RestState>,
     caller: Caller,
@@ -156,7 +156,7 @@ pub struct AuditEventView {
     pub users: Page<AuditUserLine>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/{id}", tag = "Audit",
+#[utoipa::path(get, path = "/api/v1/audit/{id}", operation_id = "get_audit_event", tag = "Audit",
     params(("id" = i64, Path, description = "The event's id"), EventParams), responses((status = 200, body = AuditEventView)))]
 pub async fn audit_event(
     State(state): State<RestState>,
