@@ -43,6 +43,7 @@ async fn main() {
         username: "bench".into(),
         display_name: "Bench".into(),
         roles: vec![Role::UserAdministrator],
+        api_token: None,
     };
     let mut previews = Vec::new();
     let mut runs = Vec::new();

@@ -196,6 +196,7 @@ async fn main() {
         username: "bench".into(),
         display_name: "Bench".into(),
         roles: vec![Role::UserAdministrator],
+        api_token: None,
     };
 
     let mut ours = Vec::new();

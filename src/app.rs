@@ -2,6 +2,7 @@
 
 use crate::i18n::*;
 use crate::ui::admin::AdminPage;
+use crate::ui::api_page::ApiPage;
 use crate::ui::audit::{AuditEventPage, AuditPage};
 use crate::ui::browse::BrowsePage;
 use crate::ui::configure::ConfigurePage;
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("configure") view=ConfigurePage />
                         <Route path=path!("audit") view=AuditPage />
                         <Route path=path!("admin") view=AdminPage />
+                        <Route path=path!("scripting") view=ApiPage />
                         <Route path=path!("topology") view=TopologyPage />
                         <Route path=path!("topology/import") view=TopologyImportPage />
                         <Route path=path!("audit/:id") view=AuditEventPage />

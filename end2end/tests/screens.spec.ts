@@ -77,6 +77,7 @@ for (const language of LANGUAGES) {
       ["orgs", "/orgs"],
       ["audit", "/audit"],
       ["admin", "/admin"],
+      ["scripting", "/scripting"],
     ];
     for (const [name, path] of pages) {
       await page.goto(path);

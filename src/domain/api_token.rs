@@ -6,6 +6,10 @@ use super::AppError;
 use super::operator::{Operator, Permission};
 use serde::{Deserialize, Serialize};
 
+/// What a token may be given: the permissions the scripting API's calls need.
+pub const API_PERMISSIONS: [Permission; 3] =
+    [Permission::ViewDeployment, Permission::ManageUsers, Permission::MoveUsersBetweenOrganizations];
+
 /// A token lives at most a year.
 pub const MAX_TOKEN_DAYS: u32 = 365;
 pub const MAX_TOKEN_NAME_CHARS: usize = 80;
@@ -42,11 +46,13 @@ impl NewApiToken {
         if self.days == 0 || self.days > MAX_TOKEN_DAYS {
             return Err(AppError::ApiTokenLifetimeInvalid { max_days: u64::from(MAX_TOKEN_DAYS) });
         }
-        if self.permissions.is_empty() || self.permissions.iter().any(|p| !operator.may(*p)) {
+        if self.permissions.is_empty()
+            || self.permissions.iter().any(|p| !operator.may(*p) || !API_PERMISSIONS.contains(p))
+        {
             return Err(AppError::ApiTokenPermissionNotHeld);
         }
         let permissions =
-            Permission::ALL.into_iter().filter(|p| self.permissions.contains(p)).collect::<Vec<_>>();
+            API_PERMISSIONS.into_iter().filter(|p| self.permissions.contains(p)).collect::<Vec<_>>();
         Ok((name.to_string(), permissions))
     }
 }
@@ -75,13 +81,15 @@ pub struct ApiToken {
     pub expires_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// Where it stood when it was listed.
+    pub status: ApiTokenStatus,
 }
 
-impl ApiToken {
-    pub fn status(&self, now: i64) -> ApiTokenStatus {
-        if self.revoked_at.is_some() {
+impl ApiTokenStatus {
+    pub fn at(now: i64, expires_at: i64, revoked_at: Option<i64>) -> ApiTokenStatus {
+        if revoked_at.is_some() {
             ApiTokenStatus::Revoked
-        } else if self.expires_at <= now {
+        } else if expires_at <= now {
             ApiTokenStatus::Expired
         } else {
             ApiTokenStatus::Active
@@ -130,6 +138,10 @@ mod tests {
         );
         assert_eq!(ask(vec![Permission::ManageUsers], 30, "x"), Err(AppError::ApiTokenPermissionNotHeld));
         assert_eq!(ask(vec![], 30, "x"), Err(AppError::ApiTokenPermissionNotHeld));
+        let admin =
+            Operator { roles: vec![crate::domain::operator::Role::EnterpriseAdministrator], ..helpdesk() };
+        let pools = NewApiToken { name: "x".into(), days: 1, permissions: vec![Permission::ManagePools] };
+        assert_eq!(pools.checked(&admin), Err(AppError::ApiTokenPermissionNotHeld), "no API call needs it");
         assert_eq!(
             ask(vec![Permission::ViewDeployment], 366, "x"),
             Err(AppError::ApiTokenLifetimeInvalid { max_days: 365 })
@@ -146,20 +158,9 @@ mod tests {
 
     #[test]
     fn status_and_secret_shape() {
-        let mut t = ApiToken {
-            id: ApiTokenId(1),
-            name: "n".into(),
-            owner: "o".into(),
-            permissions: vec![],
-            created_at: 0,
-            expires_at: 100,
-            last_used_at: None,
-            revoked_at: None,
-        };
-        assert_eq!(t.status(99), ApiTokenStatus::Active);
-        assert_eq!(t.status(100), ApiTokenStatus::Expired);
-        t.revoked_at = Some(5);
-        assert_eq!(t.status(1), ApiTokenStatus::Revoked);
+        assert_eq!(ApiTokenStatus::at(99, 100, None), ApiTokenStatus::Active);
+        assert_eq!(ApiTokenStatus::at(100, 100, None), ApiTokenStatus::Expired);
+        assert_eq!(ApiTokenStatus::at(1, 100, Some(5)), ApiTokenStatus::Revoked);
         assert!(looks_like_secret(&format!("uca_{}", "ab".repeat(32))));
         assert!(!looks_like_secret(&format!("uca_{}", "zz".repeat(32))));
         assert!(!looks_like_secret("uca_"));

@@ -61,6 +61,7 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: b
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
                     <li><A href="/orgs" attr:class="action-link">{t!(i18n, orgs.open)}</A></li>
                     <li><A href="/audit" attr:class="action-link">{t!(i18n, audit.open)}</A></li>
+                    <li><A href="/scripting" attr:class="action-link">{t!(i18n, api.open)}</A></li>
                     {manages_pools.then(|| view! {
                         <li><A href="/topology" attr:class="action-link">{t!(i18n, topology.open)}</A></li>
                     })}

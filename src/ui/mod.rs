@@ -2,6 +2,7 @@
 //! translations; never the server module.
 
 pub mod admin;
+pub mod api_page;
 pub mod audit;
 pub mod browse;
 pub mod common;

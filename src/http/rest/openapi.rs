@@ -149,9 +149,10 @@ pub struct Endpoint {
     pub body: bool,
 }
 
-/// The calls of the document, in its order.
+/// The calls of the document, section by section in the order of its tags.
 pub fn endpoints() -> Vec<Endpoint> {
     let doc = ApiDoc::openapi();
+    let tags: Vec<String> = doc.tags.iter().flatten().map(|t| t.name.clone()).collect();
     let mut out = Vec::new();
     for (path, item) in &doc.paths.paths {
         for (method, operation) in [("GET", &item.get), ("POST", &item.post)] {
@@ -166,5 +167,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             }
         }
     }
+    out.sort_by_key(|e| tags.iter().position(|t| *t == e.tag).unwrap_or(tags.len()));
     out
 }

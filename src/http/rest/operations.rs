@@ -138,7 +138,7 @@ pub async fn preview_enable(
     preview::<Enable>(&state, &caller, &body.users, body.options).await
 }
 
-/// Enables the previewed users (one transaction).
+/// Enables the previewed users, all in one transaction.
 #[utoipa::path(post, path = "/api/v1/enable/run", tag = "Enable", request_body = RunRequest,
     responses((status = 200, body = Started<EnableRun>)))]
 pub async fn run_enable(
@@ -213,6 +213,7 @@ pub async fn preview_configure(
     preview::<Configure>(&state, &caller, &body.users, body.change).await
 }
 
+/// Changes the previewed users' settings: at once, or as a job for many users.
 #[utoipa::path(post, path = "/api/v1/configure/run", tag = "Configure", request_body = RunRequest,
     responses((status = 200, body = Started<ConfigureRun>)))]
 pub async fn run_configure(
@@ -237,6 +238,7 @@ pub async fn preview_org_move(
     preview::<OrgMove>(&state, &caller, &body.users, options).await
 }
 
+/// Moves the previewed users to the organization: at once, or as a job for many users.
 #[utoipa::path(post, path = "/api/v1/org-move/run", tag = "Organizations", request_body = RunRequest,
     responses((status = 200, body = Started<OrgMoveRun>)))]
 pub async fn run_org_move(

@@ -156,6 +156,7 @@ pub struct AuditEventView {
     pub users: Page<AuditUserLine>,
 }
 
+/// One audit event with a page of the users it names and their outcomes.
 #[utoipa::path(get, path = "/api/v1/audit/{id}", operation_id = "get_audit_event", tag = "Audit",
     params(("id" = i64, Path, description = "The event's id"), EventParams), responses((status = 200, body = AuditEventView)))]
 pub async fn audit_event(

@@ -78,8 +78,7 @@ async fn every_call_refuses_bad_tokens_and_bad_bodies_as_problems_and_changes_no
             .await;
     let expired = token(&app, &useradmin, "expired", &full).await;
     let revoked = token(&app, &useradmin, "revoked", &full).await;
-    let of_disabled =
-        token(&app, &admin, "admin's", &["view_deployment", "manage_users", "manage_pools"]).await;
+    let of_disabled = token(&app, &admin, "admin's", &["view_deployment", "manage_users"]).await;
     sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE name = 'expired'").execute(&pool).await.unwrap();
     let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'revoked'")
         .fetch_one(&pool)

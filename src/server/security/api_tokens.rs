@@ -7,7 +7,7 @@ use super::audit;
 use super::operators::{load_operator, random_token, token_hash};
 use crate::domain::AppError;
 use crate::domain::api_token::{
-    ApiToken, ApiTokenId, CreatedApiToken, NewApiToken, TOKEN_PREFIX, looks_like_secret,
+    ApiToken, ApiTokenId, ApiTokenStatus, CreatedApiToken, NewApiToken, TOKEN_PREFIX, looks_like_secret,
 };
 use crate::domain::operator::{ApiTokenUse, Operator, Permission};
 use crate::server::storage::db::in_write;
@@ -74,6 +74,7 @@ pub async fn create(
         expires_at,
         last_used_at: None,
         revoked_at: None,
+        status: ApiTokenStatus::Active,
     };
     Ok(CreatedApiToken { token, secret })
 }
@@ -102,6 +103,7 @@ impl TryFrom<TokenRecord> for ApiToken {
             expires_at: r.expires_at,
             last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
+            status: ApiTokenStatus::at(now(), r.expires_at, r.revoked_at),
         })
     }
 }
@@ -216,7 +218,6 @@ pub async fn authenticate(
 mod tests {
     use super::*;
     use crate::domain::AppError;
-    use crate::domain::api_token::ApiTokenStatus;
     use crate::domain::operator::Role;
     use crate::server::security::operators::{add_operator, set_disabled};
     use crate::server::storage::db;
@@ -317,7 +318,7 @@ mod tests {
         revoke(&db, &admin, b.token.id).await.unwrap();
         assert_eq!(authenticate(&db, &config, &b.secret).await.err(), Some(AppError::ApiTokenRevoked));
         let mine = list(&db, &user, false).await.unwrap();
-        let statuses: Vec<_> = mine.iter().map(|t| (t.name.as_str(), t.status(now()))).collect();
+        let statuses: Vec<_> = mine.iter().map(|t| (t.name.as_str(), t.status)).collect();
         assert_eq!(statuses, [("b", ApiTokenStatus::Revoked), ("a", ApiTokenStatus::Expired)]);
         let revocations: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'api_token_revoke'")

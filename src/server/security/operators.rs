@@ -147,7 +147,7 @@ async fn roles_of(db: &AnyPool, id: OperatorId) -> Result<Vec<Role>, AppError> {
     codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect()
 }
 
-pub(crate) async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
+pub async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
     let (username, display_name): (String, String) =
         sqlx::query_as("SELECT username, display_name FROM operators WHERE id = $1")
             .bind(id)

@@ -1,0 +1,164 @@
+//! Benchmark: `GET /api/v1/users`, a page of 100 over a 1,000,000-user deployment, through the
+//! real router served over TCP on loopback — bearer token checked, throttle, keyset page, JSON —
+//! by 16 keep-alive connections, everything (server and clients) on a 2-thread runtime: the
+//! requests per second the portal answers on 2 cores, with p50 and p99.
+//!
+//!   cargo bench --features ssr --bench api_users
+//!   UC_ADMIN_BENCH_USERS=200000 UC_ADMIN_BENCH_SECONDS=5 cargo bench --features ssr --bench api_users
+//!
+//! The deployment is the search benchmark's (target/bench/search-N.db, generated once).
+//! Two workloads: the first page again and again (`?limit=100`), and every client walking the
+//! whole list with its cursor (`&cursor=…`), page after page.
+
+#[path = "common/million.rs"]
+mod million;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use uc_admin::domain::api_token::NewApiToken;
+use uc_admin::domain::operator::{Permission, Role};
+use uc_admin::server::security::{api_tokens, audit, operators};
+use uc_admin::server::{AppState, Config, storage::db};
+
+const CLIENTS: usize = 16;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// One HTTP/1.1 keep-alive connection: sends a GET, reads the answer (Content-Length bodies).
+struct Connection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    async fn get(&mut self, path: &str, token: &str) -> (u16, Vec<u8>) {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
+        self.stream.write_all(request.as_bytes()).await.unwrap();
+        loop {
+            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buffer[..end]).to_ascii_lowercase();
+                let status: u16 = head[9..12].parse().unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse().unwrap())
+                    .expect("a Content-Length");
+                while self.buffer.len() < end + 4 + length {
+                    self.read().await;
+                }
+                let body = self.buffer[end + 4..end + 4 + length].to_vec();
+                self.buffer.drain(..end + 4 + length);
+                return (status, body);
+            }
+            self.read().await;
+        }
+    }
+
+    async fn read(&mut self) {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed the connection");
+        self.buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Runs `CLIENTS` connections for `seconds`; `walk` follows each page's cursor to the end of
+/// the list (and starts again), otherwise asks for the first page every time.
+async fn load(
+    address: std::net::SocketAddr,
+    token: Arc<String>,
+    seconds: u64,
+    walk: bool,
+) -> (Vec<Duration>, f64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (stop, token) = (stop.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(address).await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut connection = Connection { stream, buffer: Vec::new() };
+            let mut times = Vec::new();
+            let mut cursor: Option<String> = None;
+            while !stop.load(Ordering::Relaxed) {
+                let path = match &cursor {
+                    Some(c) => format!("/api/v1/users?limit=100&cursor={c}"),
+                    None => "/api/v1/users?limit=100".to_string(),
+                };
+                let at = Instant::now();
+                let (status, body) = connection.get(&path, &token).await;
+                times.push(at.elapsed());
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+                if walk {
+                    let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    cursor = page["next_cursor"].as_str().map(str::to_string);
+                }
+            }
+            times
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let rate = all.len() as f64 / elapsed;
+    (all, rate)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let size: u32 =
+        std::env::var("UC_ADMIN_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let seconds: u64 =
+        std::env::var("UC_ADMIN_BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    std::fs::create_dir_all("target/bench").unwrap();
+    let pool = db::connect(&format!("sqlite://target/bench/search-{size}.db")).await.expect("database");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&pool).await.unwrap();
+    if users == 0 {
+        million::fill(&pool, size).await;
+    }
+    // A script's operator and read-only token (made again for every run).
+    let by = audit::Actor { id: None, name: "bench" };
+    let name = format!("bench{}", std::process::id());
+    let (id, _) = operators::add_operator(&pool, by, &name, "Bench", &[Role::HelpDesk]).await.unwrap();
+    let operator = operators::load_operator(&pool, id.0).await.unwrap();
+    let request =
+        NewApiToken { name: "bench".into(), days: 1, permissions: vec![Permission::ViewDeployment] };
+    let token = Arc::new(api_tokens::create(&pool, &operator, &request).await.unwrap().secret);
+
+    let config = Config { api_requests_per_second: 1_000_000, ..Config::for_tests() };
+    let leptos_options = leptos::config::LeptosOptions::builder().output_name("uc-admin").build();
+    let state = AppState { db: pool.clone(), config: Arc::new(config), leptos_options };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, uc_admin::http::router(state)).await.unwrap() });
+
+    println!(
+        "deployment: {} enabled users; {CLIENTS} keep-alive connections for {seconds} s each, server and clients on 2 threads",
+        users.max(i64::from(size))
+    );
+    println!(
+        "{:<34} {:>10} {:>10} {:>10} {:>10}",
+        "GET /api/v1/users (100 a page)", "requests", "req/s", "p50", "p99"
+    );
+    for (label, walk) in [("first page, again and again", false), ("walking the list by cursor", true)] {
+        let (times, rate) = load(address, token.clone(), seconds, walk).await;
+        println!(
+            "{label:<34} {:>10} {:>10.0} {:>8.2}ms {:>8.2}ms",
+            times.len(),
+            rate,
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3
+        );
+    }
+}
