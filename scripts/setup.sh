@@ -31,6 +31,7 @@ if [ "$purpose" = test ]; then
   compgen -G '/usr/share/postgresql/*/extension/pg_trgm.control' >/dev/null || missing+=(postgresql-contrib)
   # Python's venv for the scripting API's checks (openapi-spec-validator, schemathesis).
   command -v python3 >>/tmp/uc-admin-setup.log || missing+=(python3)
+  command -v curl >>/tmp/uc-admin-setup.log || missing+=(curl)
   python3 -c 'import ensurepip, venv' 2>>/tmp/uc-admin-setup.log || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"

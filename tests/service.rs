@@ -176,6 +176,15 @@ fn probes_metrics_and_one_json_log_line_per_request() {
     let tree = common::post_json(port, &cookie, "org_tree", &json!({}));
     let refused = common::sign_in(port, "useradmin", "wrong-password");
     assert_eq!(refused.status, 401);
+    // A script's call with an API token.
+    let request = json!({"request": {"name": "probe script", "days": 1, "permissions": ["view_deployment"]}});
+    let secret = common::post_json(port, &cookie, "create_api_token", &request)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bearer = format!("Bearer {secret}");
+    let pools = common::http(port, "GET", "/api/v1/pools", &[("Authorization", bearer.as_str())], "");
+    assert_eq!(pools.status, 200, "{}", pools.body);
 
     // /metrics is on its own address only.
     assert_eq!(common::http(port, "GET", "/metrics", &[], "").status, 404);
@@ -188,6 +197,7 @@ fn probes_metrics_and_one_json_log_line_per_request() {
         r#"uc_admin_http_requests_total{method="POST",route="/api/sign_in",status="401"} 1"#,
         r#"uc_admin_http_requests_total{method="POST",route="/api/org_tree",status="200"} 1"#,
         r#"uc_admin_http_requests_total{method="GET",route="/readyz",status="200"} 1"#,
+        r#"uc_admin_http_requests_total{method="GET",route="/api/v1/pools",status="200"} 1"#,
         r#"uc_admin_server_function_errors_total{function="/api/sign_in",status="401"} 1"#,
         r#"uc_admin_sign_in_failures_total{reason="invalid"} 1"#,
         r#"uc_admin_http_request_duration_seconds_count{method="POST",route="/api/org_tree",status="200"} 1"#,
@@ -213,6 +223,10 @@ fn probes_metrics_and_one_json_log_line_per_request() {
     assert!(sign_in["fields"]["duration_ms"].as_f64().is_some());
     let tree_line = requests.iter().find(|l| l["fields"]["route"] == "/api/org_tree").expect("the tree line");
     assert!(tree_line["fields"]["operator"].as_i64().is_some(), "{tree_line}");
+    let api_line = requests.iter().find(|l| l["fields"]["route"] == "/api/v1/pools").expect("the API line");
+    assert_eq!(api_line["fields"]["api_token"], "probe script", "{api_line}");
+    assert_eq!(api_line["fields"]["operator"], tree_line["fields"]["operator"]);
+    assert!(!log.contains(&secret), "the token's secret is never logged");
     assert!(tree.is_object() || tree.is_array());
     // Probes are not logged at info; no password or SIP URI is.
     assert!(!requests.iter().any(|l| l["fields"]["route"] == "/healthz"));

@@ -15,14 +15,19 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
-/// The operator a request acted as, filled in by whoever authenticates it (the server function
-/// gate), for the request's log line. Shared: request extensions are cloned on the way in.
+/// The operator a request acted as (and the API token it came with), filled in by whoever
+/// authenticates it (the server function gate, the scripting API), for the request's log line.
+/// Shared: request extensions are cloned on the way in.
 #[derive(Debug, Clone, Default)]
-pub struct RequestOperator(Arc<OnceLock<i64>>);
+pub struct RequestOperator(Arc<OnceLock<i64>>, Arc<OnceLock<String>>);
 
 impl RequestOperator {
     pub fn set(&self, operator_id: i64) {
         let _ = self.0.set(operator_id);
+    }
+
+    pub fn set_api_token(&self, name: &str) {
+        let _ = self.1.set(name.to_string());
     }
 }
 
@@ -48,11 +53,12 @@ pub async fn tag(
     let elapsed = started.elapsed();
     crate::server::metrics::observe_request(method.as_str(), &route, status, elapsed);
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let api_token = operator.1.get().cloned();
     let operator = operator.0.get().copied();
     if QUIET_ROUTES.contains(&route.as_str()) {
         tracing::debug!(request_id = %id.0, %method, %route, status, duration_ms, "request");
     } else {
-        tracing::info!(request_id = %id.0, %method, %route, status, duration_ms, operator, "request");
+        tracing::info!(request_id = %id.0, %method, %route, status, duration_ms, operator, api_token, "request");
     }
     if response.status().is_server_error() {
         tracing::error!(request_id = %id.0, %method, %path, status, "request failed");

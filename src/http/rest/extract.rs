@@ -51,6 +51,13 @@ impl FromRequestParts<RestState> for Caller {
         let (operator, token) =
             crate::server::security::api_tokens::authenticate(&state.app.db, &state.app.config, secret)
                 .await?;
+        // The log line names whom a call came from, refused or not.
+        if let Some(slot) = parts.extensions.get::<RequestOperator>() {
+            slot.set(operator.id.0);
+            if let Some(token) = &operator.api_token {
+                slot.set_api_token(&token.name);
+            }
+        }
         state.throttle.admit(token)?;
         let route =
             parts.extensions.get::<axum::extract::MatchedPath>().map(|m| m.as_str()).unwrap_or_default();
@@ -60,9 +67,6 @@ impl FromRequestParts<RestState> for Caller {
             return Err(ApiError(AppError::Forbidden));
         };
         check(&operator, permission)?;
-        if let Some(slot) = parts.extensions.get::<RequestOperator>() {
-            slot.set(operator.id.0);
-        }
         let client = crate::http::client_address::client_of(&state.app.config, parts);
         Ok(Caller { operator, client })
     }
