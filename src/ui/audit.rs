@@ -234,6 +234,7 @@ fn parameter_label(i18n: I18n, key: &str) -> String {
         "destination" => t_string!(i18n, audit_param.destination),
         "enable_enhanced_presence" => t_string!(i18n, audit_param.enable_enhanced_presence),
         "enabled" => t_string!(i18n, audit_param.enabled),
+        "expires_at" => t_string!(i18n, audit_param.expires_at),
         "enhanced_presence" => t_string!(i18n, audit_param.enhanced_presence),
         "entries" => t_string!(i18n, audit_param.entries),
         "error" => t_string!(i18n, audit_param.error),
@@ -253,7 +254,8 @@ fn parameter_label(i18n: I18n, key: &str) -> String {
         "moved" => t_string!(i18n, audit_param.moved),
         "name" => t_string!(i18n, audit_param.name),
         "not_processed" => t_string!(i18n, audit_param.not_processed),
-        "operator" => t_string!(i18n, audit_param.operator),
+        "operator" | "owner" => t_string!(i18n, audit_param.operator),
+        "permissions" => t_string!(i18n, audit_param.permissions),
         "planned_configured" => t_string!(i18n, audit_param.planned_configured),
         "planned_moves" => t_string!(i18n, audit_param.planned_moves),
         "planned_refusals" => t_string!(i18n, audit_param.planned_refusals),
@@ -278,6 +280,7 @@ fn parameter_label(i18n: I18n, key: &str) -> String {
         "telephony" => t_string!(i18n, audit_param.telephony),
         "ticked" => t_string!(i18n, audit_param.ticked),
         "to" => t_string!(i18n, audit_param.to),
+        "token" => t_string!(i18n, audit_param.token),
         "until" => t_string!(i18n, audit_param.until),
         "user" => t_string!(i18n, audit_param.user),
         "users" => t_string!(i18n, audit_param.users),
@@ -292,8 +295,10 @@ fn parameter_value(i18n: I18n, key: &str, value: &serde_json::Value) -> String {
     match value {
         Value::Bool(on) => yes_no(i18n, *on).to_string(),
         Value::Number(n) => match n.as_i64() {
-            Some(at) if matches!(key, "until" | "window_start") => format_instant(lang(i18n), at),
-            Some(n) if n >= 0 && key != "job" && key != "session" && key != "operator" => {
+            Some(at) if matches!(key, "until" | "window_start" | "expires_at") => {
+                format_instant(lang(i18n), at)
+            }
+            Some(n) if n >= 0 && !matches!(key, "job" | "session" | "operator" | "token") => {
                 count(i18n, n as u64)
             }
             _ => n.to_string(),
@@ -334,6 +339,10 @@ fn coded_value(i18n: I18n, key: &str, code: &str) -> Option<String> {
         ("kind", "user_data") => t_string!(i18n, audit_value.kind_user_data),
         ("kind", "enable_results") => t_string!(i18n, audit_value.kind_enable_results),
         ("kind", "audit_csv") => t_string!(i18n, audit_value.kind_audit_csv),
+        ("permissions", _) => super::api_page::permission_name(
+            i18n,
+            crate::domain::operator::Permission::ALL.into_iter().find(|p| p.as_str() == code)?,
+        ),
         ("sip_address_source", _) => {
             super::enable::source_name(i18n, SipAddressSource::ALL.into_iter().find(|s| s.as_str() == code)?)
         }

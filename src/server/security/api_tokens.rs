@@ -58,9 +58,8 @@ pub async fn create(
         .bind(expires_at)
         .fetch_one(&mut *conn)
         .await?;
-        let parameters = json!({
-            "token": id, "name": name, "permissions": permissions_text(&permissions), "expires_at": expires_at,
-        });
+        let codes: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+        let parameters = json!({ "token": id, "name": name, "permissions": codes, "expires_at": expires_at });
         audit::record(conn, operator, "api_token_create", parameters, 0).await?;
         Ok(id)
     })
@@ -136,12 +135,16 @@ pub async fn revoke(db: &AnyPool, operator: &Operator, id: ApiTokenId) -> Result
     }
     let anyone = operator.may(Permission::ManageOperators);
     in_write(db, async |conn| {
-        let found: Option<(i64, String, Option<i64>)> =
-            sqlx::query_as("SELECT operator_id, name, revoked_at FROM api_tokens WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let Some((owner, name, revoked_at)) = found else { return Err(AppError::ApiTokenNotFound) };
+        let found: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
+            "SELECT t.operator_id, t.name, t.revoked_at, o.username
+             FROM api_tokens t JOIN operators o ON o.id = t.operator_id WHERE t.id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((owner, name, revoked_at, owner_name)) = found else {
+            return Err(AppError::ApiTokenNotFound);
+        };
         if owner != operator.id.0 && !anyone {
             return Err(AppError::ApiTokenNotFound);
         }
@@ -158,7 +161,7 @@ pub async fn revoke(db: &AnyPool, operator: &Operator, id: ApiTokenId) -> Result
             conn,
             operator,
             "api_token_revoke",
-            json!({ "token": id.0, "name": name, "owner": owner }),
+            json!({ "token": id.0, "name": name, "owner": owner_name }),
             0,
         )
         .await?;
