@@ -1,7 +1,9 @@
 //! The administration page (Enterprise Administrators): operators (disable, re-enable), live
 //! sessions (end one), sign-in lockouts (lift one) and online backups (make one, download).
 
-use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, role_name, step_up_error};
+use super::common::{
+    ConfirmPanel, ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, role_name, step_up_error,
+};
 use crate::api::admin::{
     AddOperator, AuthorizeBackupDownload, BackUpDatabase, DeleteOperator, EndSession, ResetOperatorPassword,
     SetOperatorDisabled, UnlockSignIn, get_security_overview,
@@ -199,17 +201,13 @@ fn OperatorsSection(
                 </table>
             </div>
             {move || deleting.get().map(|(id, name)| view! {
-                <div class="confirm-panel" role="alertdialog" aria-labelledby="admin-operators" aria-describedby="delete-operator-text">
-                    <p id="delete-operator-text">{t!(i18n, admin.confirm_delete, name = name.clone())}</p>
-                    <div class="wizard-actions">
-                        <button type="button" class="button" on:click=move |_| deleting.set(None)>{t!(i18n, admin.cancel)}</button>
-                        <button type="button" class="button button-danger" data-testid="confirm-delete-operator"
-                            disabled=move || delete.pending().get()
-                            on:click=move |_| { delete.dispatch(DeleteOperator { operator: id }); deleting.set(None); }>
-                            {t!(i18n, admin.confirm_delete_button)}
-                        </button>
-                    </div>
-                </div>
+                <ConfirmPanel labelled_by="admin-operators" question_id="delete-operator-text"
+                    question=Signal::derive(move || t_string!(i18n, admin.confirm_delete, name = name.clone()).to_string())
+                    cancel=Signal::derive(move || t_string!(i18n, admin.cancel).to_string())
+                    confirm=Signal::derive(move || t_string!(i18n, admin.confirm_delete_button).to_string())
+                    pending=delete.pending() confirm_testid="confirm-delete-operator"
+                    on_cancel=Callback::new(move |_| deleting.set(None))
+                    on_confirm=Callback::new(move |_| { delete.dispatch(DeleteOperator { operator: id }); deleting.set(None); }) />
             })}
             <p class="field-hint">{t!(i18n, admin.disable_hint)}</p>
         </section>

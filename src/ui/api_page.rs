@@ -2,7 +2,7 @@
 //! (create one — its secret shown once —, see their last use, revoke), every operator's tokens
 //! for administrators, and the reference of the API's calls from its OpenAPI document.
 
-use super::common::{ErrorPanel, I18n, Loading, lang};
+use super::common::{ConfirmPanel, ErrorPanel, I18n, Loading, lang};
 use crate::api::tokens::{ApiCall, CreateApiToken, RevokeApiToken, api_reference, list_api_tokens};
 use crate::domain::api_token::{
     API_PERMISSIONS, ApiToken, ApiTokenId, ApiTokenStatus, MAX_TOKEN_DAYS, MAX_TOKEN_NAME_CHARS, NewApiToken,
@@ -290,17 +290,13 @@ fn TokensSection(
                 </div>
             })}
             {move || revoking.get().map(|(id, name)| view! {
-                <div class="confirm-panel" role="alertdialog" aria-labelledby=title_id aria-describedby="revoke-token-text">
-                    <p id="revoke-token-text">{t!(i18n, api.confirm_revoke, name = name.clone())}</p>
-                    <div class="wizard-actions">
-                        <button type="button" class="button" on:click=move |_| revoking.set(None)>{t!(i18n, api.cancel)}</button>
-                        <button type="button" class="button button-danger" data-testid="confirm-revoke"
-                            disabled=move || revoke.pending().get()
-                            on:click=move |_| { revoke.dispatch(RevokeApiToken { id }); revoking.set(None); }>
-                            {t!(i18n, api.confirm_revoke_button)}
-                        </button>
-                    </div>
-                </div>
+                <ConfirmPanel labelled_by=title_id question_id="revoke-token-text"
+                    question=Signal::derive(move || t_string!(i18n, api.confirm_revoke, name = name.clone()).to_string())
+                    cancel=Signal::derive(move || t_string!(i18n, api.cancel).to_string())
+                    confirm=Signal::derive(move || t_string!(i18n, api.confirm_revoke_button).to_string())
+                    pending=revoke.pending() confirm_testid="confirm-revoke"
+                    on_cancel=Callback::new(move |_| revoking.set(None))
+                    on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeApiToken { id }); revoking.set(None); }) />
             })}
         </section>
     }

@@ -194,6 +194,38 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     }
 }
 
+/// The confirmation of a dangerous action, under what it is about: the question, Cancel, and
+/// the button that does it (disabled while `pending`).
+#[component]
+pub fn ConfirmPanel(
+    /// The id of the heading the panel belongs to.
+    labelled_by: &'static str,
+    /// A page-unique id for the question.
+    question_id: &'static str,
+    #[prop(into)] question: Signal<String>,
+    #[prop(into)] cancel: Signal<String>,
+    #[prop(into)] confirm: Signal<String>,
+    #[prop(optional, into)] pending: Signal<bool>,
+    #[prop(optional)] confirm_testid: Option<&'static str>,
+    #[prop(optional)] question_testid: Option<&'static str>,
+    on_cancel: Callback<()>,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="confirm-panel" role="alertdialog" aria-labelledby=labelled_by aria-describedby=question_id>
+            <p id=question_id data-testid=question_testid>{question}</p>
+            <div class="wizard-actions">
+                <button type="button" class="button" on:click=move |_| on_cancel.run(())>{cancel}</button>
+                <button type="button" class="button button-danger" data-testid=confirm_testid
+                    disabled=move || pending.get()
+                    on:click=move |_| on_confirm.run(())>
+                    {confirm}
+                </button>
+            </div>
+        </div>
+    }
+}
+
 /// The error of a page whose subject could not be read: a user, pool, node, organization or job
 /// that does not exist answers 404 with a way back; other errors keep their alert.
 #[component]

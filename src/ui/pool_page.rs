@@ -1,7 +1,8 @@
 //! The pool property page.
 
 use super::common::{
-    ErrorPanel, Loading, PageError, availability_name, count, pool_kind_name, pool_state_name, version_name,
+    ConfirmPanel, ErrorPanel, Loading, PageError, availability_name, count, pool_kind_name, pool_state_name,
+    version_name,
 };
 use super::console::TreeResource;
 use crate::api::get_pool_detail;
@@ -198,25 +199,19 @@ fn PoolStateActions(detail: PoolDetail, on_changed: Callback<()>) -> impl IntoVi
                 <button type="button" class="button button-quiet" on:click=ask(PoolState::Removed)>{t!(i18n, pool_admin.remove)}</button>
             </div>
             {move || asking.get().map(|target| view! {
-                <div class="confirm-panel" role="alertdialog" aria-labelledby="pool-admin-title" aria-describedby="pool-confirm-text">
-                    <p id="pool-confirm-text" data-testid="pool-confirm-text">
-                        {move || {
-                            let (f, n) = (fqdn.get_value(), count(i18n, users));
-                            if target == PoolState::Removed {
-                                t_string!(i18n, pool_admin.confirm_remove, fqdn = f, count = n).to_string()
-                            } else {
-                                t_string!(i18n, pool_admin.confirm_deactivate, fqdn = f, count = n).to_string()
-                            }
-                        }}
-                    </p>
-                    <div class="wizard-actions">
-                        <button type="button" class="button" on:click=move |_| asking.set(None)>{t!(i18n, pool_admin.cancel)}</button>
-                        <button type="button" class="button button-danger"
-                            on:click=move |_| { action.dispatch(SetPoolState { pool: id, state: target }); }>
-                            {t!(i18n, pool_admin.confirm)}
-                        </button>
-                    </div>
-                </div>
+                <ConfirmPanel labelled_by="pool-admin-title" question_id="pool-confirm-text" question_testid="pool-confirm-text"
+                    question=Signal::derive(move || {
+                        let (f, n) = (fqdn.get_value(), count(i18n, users));
+                        if target == PoolState::Removed {
+                            t_string!(i18n, pool_admin.confirm_remove, fqdn = f, count = n).to_string()
+                        } else {
+                            t_string!(i18n, pool_admin.confirm_deactivate, fqdn = f, count = n).to_string()
+                        }
+                    })
+                    cancel=Signal::derive(move || t_string!(i18n, pool_admin.cancel).to_string())
+                    confirm=Signal::derive(move || t_string!(i18n, pool_admin.confirm).to_string())
+                    on_cancel=Callback::new(move |_| asking.set(None))
+                    on_confirm=Callback::new(move |_| { action.dispatch(SetPoolState { pool: id, state: target }); }) />
             })}
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
         </section>

@@ -716,16 +716,8 @@ pub async fn resume_confirmed(
     password: Option<&str>,
     client: &crate::server::security::operators::Client,
 ) -> Result<(), AppError> {
-    if resume_needs_step_up(db, job).await? {
-        crate::server::security::operators::confirm_password(
-            db,
-            config,
-            operator,
-            password.unwrap_or_default(),
-            client,
-        )
-        .await?;
-    }
+    let needed = resume_needs_step_up(db, job).await?;
+    crate::server::security::operators::step_up_if(needed, db, config, operator, password, client).await?;
     resume(db, config.jobs, operator, job).await
 }
 

@@ -309,16 +309,8 @@ pub async fn run_confirmed<O: Operation>(
     password: Option<&str>,
     client: &crate::server::security::operators::Client,
 ) -> Result<Started<O::Run>, AppError> {
-    if needs_step_up::<O>(db, operator, token).await? {
-        crate::server::security::operators::confirm_password(
-            db,
-            config,
-            operator,
-            password.unwrap_or_default(),
-            client,
-        )
-        .await?;
-    }
+    let needed = needs_step_up::<O>(db, operator, token).await?;
+    crate::server::security::operators::step_up_if(needed, db, config, operator, password, client).await?;
     run::<O>(db, config.jobs, operator, token).await
 }
 

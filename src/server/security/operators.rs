@@ -314,6 +314,23 @@ pub async fn sign_in(
     Ok(NewSession { token, operator: load_operator(db, id).await? })
 }
 
+/// Step-up where an operation needs it (a force move, a delete, resuming a force move): the
+/// operator's password again, checked before the operation's transaction; a missing password
+/// is a wrong one.
+pub async fn step_up_if(
+    needed: bool,
+    db: &AnyPool,
+    config: &Config,
+    operator: &Operator,
+    password: Option<&str>,
+    client: &Client,
+) -> Result<(), AppError> {
+    if !needed {
+        return Ok(());
+    }
+    confirm_password(db, config, operator, password.unwrap_or_default(), client).await
+}
+
 /// Step-up: the signed-in operator types their password again before a force move, a delete,
 /// resuming a force move, restoring user data or downloading a backup. Attempts are reserved
 /// like sign-ins and count towards the same throttle, so the confirmation cannot be used to
