@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("import") view=ImportPage />
                         <Route path=path!("jobs") view=JobsPage />
                         <Route path=path!("jobs/:id") view=JobPage />
+                        <Route path=path!("undo/:change") view=crate::ui::undo::UndoPage />
                         <Route path=path!("search") view=SearchPage />
                         <Route path=path!("delete") view=DeletePage />
                         <Route path=path!("configure") view=ConfigurePage />

@@ -570,6 +570,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     };
 
     jobs::set_replica(config.replica.clone());
+    uc_admin::server::operations::undo::set_retention_days(config.undo_retention_days);
     let (interrupted, resumed) = jobs::recover(&pool, config.jobs).await.map_err(app_failure)?;
     if interrupted > 0 {
         tracing::warn!(
@@ -582,6 +583,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         tracing::info!(?resumed, "took over the jobs suspended by a shutdown or left by a replica");
     }
     tokio::spawn(jobs::keep_leases(pool.clone(), config.jobs));
+    tokio::spawn(uc_admin::server::operations::undo::clean_up_daily(pool.clone()));
 
     let mut leptos_options = get_configuration(None).map_err(run_failure)?.leptos_options;
     leptos_options.site_addr = config.listen;

@@ -65,6 +65,8 @@ pub fn error_message(locale: Locale, error: &AppError) -> String {
         AppError::SelectionNotFound => td_string!(locale, errors.selection_not_found).to_string(),
         AppError::PreviewExpired => td_string!(locale, errors.preview_expired).to_string(),
         AppError::SelectionChanged => td_string!(locale, errors.selection_changed).to_string(),
+        AppError::UndoNotAvailable => td_string!(locale, errors.undo_not_available).to_string(),
+        AppError::NothingToUndo => td_string!(locale, errors.nothing_to_undo).to_string(),
         AppError::BatchTooLarge { max } => {
             td_string!(locale, errors.batch_too_large, max = n(*max)).to_string()
         }

@@ -102,6 +102,11 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     read("list_jobs"),
     with("cancel_job", ManageUsers, Changes),
     with("resume_job", ManageUsers, Changes),
+    // Undo (an organization move's undo also needs that kind's permission, checked by the undo)
+    read("undoable_change"),
+    read("undo_usage"),
+    with("preview_undo", ManageUsers, OwnSelections),
+    with("undo_change", ManageUsers, Changes),
     // Delete and configure
     with("preview_delete", ManageUsers, OwnSelections),
     with("delete_users", ManageUsers, Changes),

@@ -16,6 +16,8 @@ use leptos::server_fn::codec::Json;
 pub struct JobView {
     pub job: Job,
     pub lines: Page<JobUserLine>,
+    /// Once the job stopped: the undo of what it changed, if it can be undone.
+    pub undo: Option<crate::domain::undo::UndoableChange>,
 }
 
 #[server(prefix = "/api", endpoint = "get_job", input = Json)]
@@ -23,7 +25,11 @@ pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<Job
     gate::authorized(GetJob::PATH, |state, _| async move {
         let lines = crate::server::jobs::lines(&state.db, job, filter, page).await?;
         let job = crate::server::jobs::load(&state.db, job).await?;
-        Ok(JobView { job, lines })
+        let undo = match job.state.finished() {
+            true => crate::server::operations::undo::undoable(&state.db, job.event_id).await?,
+            false => None,
+        };
+        Ok(JobView { job, lines, undo })
     })
     .await
 }

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod pools;
 pub mod search;
 pub mod tokens;
+pub mod undo;
 pub mod user_data;
 
 #[cfg(all(test, feature = "ssr"))]

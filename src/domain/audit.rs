@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 41] = [
+pub const OPERATIONS: [&str; 45] = [
     "sign_in",
     "sign_in_failed",
     "sign_in_failures_repeated",
@@ -50,6 +50,10 @@ pub const OPERATIONS: [&str; 41] = [
     "saved_query_share",
     "api_token_create",
     "api_token_revoke",
+    "undo",
+    "undo_job_cancel",
+    "undo_job_resume",
+    "undo_job_end",
 ];
 
 /// Longest operator or user text of the audit filter, in characters.

@@ -220,6 +220,13 @@ pub enum AppError {
     /// else, or the destination changed); nothing was done.
     #[error("the users changed since the preview")]
     SelectionChanged,
+    /// The change cannot be undone: not a bulk change, its snapshot expired and was removed, or
+    /// it changed nobody.
+    #[error("this change cannot be undone")]
+    UndoNotAvailable,
+    /// Every user of the change was skipped: nothing would go back.
+    #[error("nothing to undo")]
+    NothingToUndo,
     /// Other changes held the database longer than the portal waits; nothing was changed.
     #[error("the portal is busy")]
     Busy,
@@ -380,6 +387,8 @@ impl AppError {
             AppError::SelectionNotFound => "selection_not_found",
             AppError::PreviewExpired => "preview_expired",
             AppError::SelectionChanged => "selection_changed",
+            AppError::UndoNotAvailable => "undo_not_available",
+            AppError::NothingToUndo => "nothing_to_undo",
             AppError::Busy => "busy",
             AppError::ApiTokenRequired => "api_token_required",
             AppError::ApiTokenUnknown => "api_token_unknown",

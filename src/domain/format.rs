@@ -37,6 +37,21 @@ pub fn format_percent(lang: Lang, used: u64, of: u64) -> String {
     }
 }
 
+/// Formats an amount of disk in the largest unit that keeps it at 1 or more (kB, MB, GB: powers
+/// of 1,000), with one decimal in the locale's separator.
+pub fn format_size(lang: Lang, bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    let (mut tenths, mut unit) = (bytes * 10, 0);
+    while tenths >= 10_000 && unit + 1 < UNITS.len() {
+        tenths = (tenths + 500) / 1_000;
+        unit += 1;
+    }
+    let separator = if lang == Lang::En { "." } else { "," };
+    let number =
+        if unit == 0 { format!("{bytes}") } else { format!("{}{separator}{}", tenths / 10, tenths % 10) };
+    format!("{number}\u{00A0}{}", UNITS[unit])
+}
+
 /// Formats a Unix timestamp (seconds, UTC) as date and time in the locale's order.
 pub fn format_instant(lang: Lang, unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);
@@ -122,6 +137,15 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_the_largest_unit() {
+        assert_eq!(format_size(Lang::En, 512), "512\u{a0}B");
+        assert_eq!(format_size(Lang::En, 1_000), "1.0\u{a0}kB");
+        assert_eq!(format_size(Lang::De, 1_234_567), "1,2\u{a0}MB");
+        assert_eq!(format_size(Lang::Fr, 987_000_000), "987,0\u{a0}MB");
+        assert_eq!(format_size(Lang::En, 3_400_000_000), "3.4\u{a0}GB");
+    }
 
     #[test]
     fn counts_use_locale_group_separators() {

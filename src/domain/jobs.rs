@@ -34,10 +34,13 @@ pub enum JobKind {
     Configure,
     /// Move users (and their households) to another organization.
     OrgMove,
+    /// Put the users of an earlier change back as they were before it.
+    Undo,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [JobKind::Move, JobKind::Delete, JobKind::Configure, JobKind::OrgMove];
+    pub const ALL: [JobKind; 5] =
+        [JobKind::Move, JobKind::Delete, JobKind::Configure, JobKind::OrgMove, JobKind::Undo];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,6 +48,7 @@ impl JobKind {
             JobKind::Delete => "delete",
             JobKind::Configure => "configure",
             JobKind::OrgMove => "org_move",
+            JobKind::Undo => "undo",
         }
     }
 
@@ -143,6 +147,10 @@ pub struct Job {
     pub run_done: u64,
     /// The portal (replica) that runs or last ran the job, when several share the database.
     pub runner: Option<String>,
+    /// The job's audit event: the change an undo of this job names.
+    pub event_id: i64,
+    /// An undo job: the change it undoes.
+    pub undo_of: Option<super::undo::UndoOf>,
 }
 
 impl Job {
@@ -180,6 +188,10 @@ pub enum JobUserOutcome {
     Configured,
     /// Left unchanged by a configuration, with the reason.
     Skipped(super::configure::ConfigureSkip),
+    /// Put back as before the change an undo undoes.
+    Restored,
+    /// Left as they are by an undo, with the reason.
+    NotRestored(super::undo::UndoSkip),
 }
 
 impl JobUserOutcome {
@@ -192,6 +204,8 @@ impl JobUserOutcome {
             JobUserOutcome::Deleted => (Some("deleted"), None),
             JobUserOutcome::Configured => (Some("configured"), None),
             JobUserOutcome::Skipped(s) => (Some("skipped"), Some(s.as_str())),
+            JobUserOutcome::Restored => (Some("restored"), None),
+            JobUserOutcome::NotRestored(s) => (Some("skipped"), Some(s.as_str())),
         }
     }
 
@@ -203,10 +217,17 @@ impl JobUserOutcome {
             Some("moved") => JobUserOutcome::Moved,
             Some("deleted") => JobUserOutcome::Deleted,
             Some("configured") => JobUserOutcome::Configured,
-            Some("skipped") => reason
-                .and_then(|r| r.parse().ok())
-                .map(JobUserOutcome::Skipped)
-                .unwrap_or(JobUserOutcome::Refused(MoveRefusal::NotEnabled)),
+            Some("restored") => JobUserOutcome::Restored,
+            // The reasons of a configuration and of an undo have distinct codes.
+            Some("skipped") => {
+                if let Some(skip) = reason.and_then(|r| r.parse::<super::configure::ConfigureSkip>().ok()) {
+                    JobUserOutcome::Skipped(skip)
+                } else if let Some(skip) = reason.and_then(|r| r.parse::<super::undo::UndoSkip>().ok()) {
+                    JobUserOutcome::NotRestored(skip)
+                } else {
+                    JobUserOutcome::Refused(MoveRefusal::NotEnabled)
+                }
+            }
             Some(_) => JobUserOutcome::Refused(
                 reason.and_then(|r| r.parse().ok()).unwrap_or(MoveRefusal::NotEnabled),
             ),
@@ -215,7 +236,13 @@ impl JobUserOutcome {
 
     /// Whether the job changed this user.
     pub fn changed(self) -> bool {
-        matches!(self, JobUserOutcome::Moved | JobUserOutcome::Deleted | JobUserOutcome::Configured)
+        matches!(
+            self,
+            JobUserOutcome::Moved
+                | JobUserOutcome::Deleted
+                | JobUserOutcome::Configured
+                | JobUserOutcome::Restored
+        )
     }
 }
 
@@ -325,6 +352,8 @@ mod tests {
             run_seconds: 20,
             run_done: 2_000,
             runner: None,
+            event_id: 1,
+            undo_of: None,
         };
         assert_eq!(job.remaining_seconds(), Some(60));
         job.state = JobState::Interrupted;

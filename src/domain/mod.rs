@@ -21,6 +21,7 @@ pub mod search;
 pub mod security;
 pub mod sip;
 pub mod topology;
+pub mod undo;
 pub mod user;
 pub mod user_data;
 

@@ -57,15 +57,18 @@ pub enum OperationKind {
     Delete,
     Configure,
     OrgMove,
+    /// Puts the users of an earlier change back.
+    Undo,
 }
 
 impl OperationKind {
-    pub const ALL: [OperationKind; 5] = [
+    pub const ALL: [OperationKind; 6] = [
         OperationKind::Enable,
         OperationKind::Move,
         OperationKind::Delete,
         OperationKind::Configure,
         OperationKind::OrgMove,
+        OperationKind::Undo,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,10 +78,12 @@ impl OperationKind {
             OperationKind::Delete => "delete",
             OperationKind::Configure => "configure",
             OperationKind::OrgMove => "org_move",
+            OperationKind::Undo => "undo",
         }
     }
 
-    /// The permission an operator needs to preview and run it.
+    /// The permission an operator needs to preview and run it (an undo of an organization move
+    /// needs that kind's permission too, checked by the undo).
     pub fn permission(self) -> Permission {
         match self {
             OperationKind::OrgMove => Permission::MoveUsersBetweenOrganizations,

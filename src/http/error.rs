@@ -74,7 +74,8 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         | AppError::DemoDeployment
         | AppError::CompanyDeployment => 409,
         AppError::SelectionNotFound => 404,
-        AppError::PreviewExpired | AppError::SelectionChanged => 409,
+        AppError::PreviewExpired | AppError::SelectionChanged | AppError::NothingToUndo => 409,
+        AppError::UndoNotAvailable => 404,
         AppError::ApiTokenRequired
         | AppError::ApiTokenUnknown
         | AppError::ApiTokenExpired

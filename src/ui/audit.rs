@@ -64,6 +64,10 @@ pub fn operation_name(i18n: I18n, code: &str) -> String {
         "download" => t_string!(i18n, audit.op_download),
         "api_token_create" => t_string!(i18n, audit.op_api_token_create),
         "api_token_revoke" => t_string!(i18n, audit.op_api_token_revoke),
+        "undo" => t_string!(i18n, audit.op_undo),
+        "undo_job_cancel" => t_string!(i18n, audit.op_undo_job_cancel),
+        "undo_job_resume" => t_string!(i18n, audit.op_undo_job_resume),
+        "undo_job_end" => t_string!(i18n, audit.op_undo_job_end),
         other => return other.to_string(),
     };
     name.to_string()
@@ -90,6 +94,7 @@ pub fn outcome_name(i18n: I18n, code: &str) -> String {
         "configured" => t_string!(i18n, audit.out_configured),
         "skipped" => t_string!(i18n, audit.out_skipped),
         "imported" => t_string!(i18n, audit.out_imported),
+        "restored" => t_string!(i18n, audit.out_restored),
         // Directory syncs and organization CSV files.
         "created" => t_string!(i18n, audit.out_created),
         "updated" => t_string!(i18n, audit.out_updated),
@@ -254,6 +259,9 @@ fn parameter_label(i18n: I18n, key: &str) -> String {
         "moved" => t_string!(i18n, audit_param.moved),
         "name" => t_string!(i18n, audit_param.name),
         "not_processed" => t_string!(i18n, audit_param.not_processed),
+        "of_event" => t_string!(i18n, audit_param.of_event),
+        "of_job" => t_string!(i18n, audit_param.of_job),
+        "of_kind" => t_string!(i18n, audit_param.of_kind),
         "operator" | "owner" => t_string!(i18n, audit_param.operator),
         "permissions" => t_string!(i18n, audit_param.permissions),
         "planned_configured" => t_string!(i18n, audit_param.planned_configured),
@@ -266,6 +274,7 @@ fn parameter_label(i18n: I18n, key: &str) -> String {
         "reason" => t_string!(i18n, audit_param.reason),
         "refused" => t_string!(i18n, audit_param.refused),
         "remote_access" => t_string!(i18n, audit_param.remote_access),
+        "restored" => t_string!(i18n, audit_param.restored),
         "revoked" => t_string!(i18n, audit_param.revoked),
         "rows" => t_string!(i18n, audit_param.rows),
         "scope" => t_string!(i18n, audit_param.scope),
@@ -298,7 +307,10 @@ fn parameter_value(i18n: I18n, key: &str, value: &serde_json::Value) -> String {
             Some(at) if matches!(key, "until" | "window_start" | "expires_at") => {
                 format_instant(lang(i18n), at)
             }
-            Some(n) if n >= 0 && !matches!(key, "job" | "session" | "operator" | "token") => {
+            Some(n)
+                if n >= 0
+                    && !matches!(key, "job" | "session" | "operator" | "token" | "of_job" | "of_event") =>
+            {
                 count(i18n, n as u64)
             }
             _ => n.to_string(),
@@ -329,6 +341,7 @@ fn coded_value(i18n: I18n, key: &str, code: &str) -> Option<String> {
             pool_state_name(i18n, code.parse::<PoolState>().ok()?)
         }
         ("state", _) => super::jobs::job_state_name(i18n, code.parse::<JobState>().ok()?),
+        ("of_kind", _) => super::jobs::kind_name(i18n, code.parse().ok()?, false),
         ("source", "manual") => t_string!(i18n, audit_value.source_manual),
         ("source", "csv") => t_string!(i18n, audit_value.source_csv),
         ("source", "sync") => t_string!(i18n, audit_value.source_sync),
@@ -391,6 +404,16 @@ pub fn AuditEventPage() -> impl IntoView {
     let page = Memo::new(move |_| {
         query_map.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1)
     });
+    // An inline bulk change (not a job) is undone from its record.
+    let undoable = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => crate::api::undo::get_undoable_change(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     let event = Resource::new(
         move || (id.get(), page.get()),
         |(id, page)| async move {
@@ -405,6 +428,8 @@ pub fn AuditEventPage() -> impl IntoView {
         <p><A href="/audit">{t!(i18n, audit.back)}</A></p>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
+                // A job's change is undone from the job's page.
+                let undo = undoable.await.ok().flatten().filter(|u| u.job.is_none());
                 match event.await {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     Ok((event, lines)) => {
@@ -424,6 +449,7 @@ pub fn AuditEventPage() -> impl IntoView {
                                 <dt>{t!(i18n, audit.col_targets)}</dt><dd>{move || count(i18n, event.target_count)}</dd>
                                 <dt>{t!(i18n, audit.col_parameters)}</dt><dd class="params">{let p = event.parameters.clone(); move || parameters_text(i18n, &p)}</dd>
                             </dl>
+                            {undo.map(|found| view! { <crate::ui::undo::UndoOffer found /> })}
                             {(lines.total > 0).then(|| view! {
                                 <h2>{t!(i18n, audit.users_title)}</h2>
                                 <ListSummary first last total=lines.total testid="audit-lines-summary" />

@@ -8,6 +8,7 @@ use super::common::{
 use super::configure::skip_name;
 use super::console::TreeResource;
 use super::moves::refusal_name;
+use super::undo::{UndoOffer, UndoUsageNote, undo_skip_name};
 use crate::api::jobs::{CancelJob, JobView, ResumeJob, get_job, list_jobs};
 use crate::domain::AppError;
 use crate::domain::format::{format_duration, format_instant, format_percent};
@@ -85,6 +86,8 @@ fn filter_name(i18n: I18n, kind: JobKind, filter: JobLineFilter) -> &'static str
         (JobLineFilter::Moved, JobKind::Move | JobKind::OrgMove) => t_string!(i18n, jobs.filter_moved),
         (JobLineFilter::Moved, JobKind::Delete) => t_string!(i18n, jobs.filter_deleted),
         (JobLineFilter::Moved, JobKind::Configure) => t_string!(i18n, jobs.filter_configured),
+        (JobLineFilter::Moved, JobKind::Undo) => t_string!(i18n, jobs.filter_restored),
+        (JobLineFilter::Refused, JobKind::Undo) => t_string!(i18n, jobs.filter_skipped),
         (JobLineFilter::Refused, JobKind::Configure) => t_string!(i18n, jobs.filter_skipped),
         (JobLineFilter::Refused, _) => t_string!(i18n, jobs.filter_refused),
         (JobLineFilter::Pending, _) => t_string!(i18n, jobs.filter_pending),
@@ -99,6 +102,7 @@ pub fn kind_name(i18n: I18n, kind: JobKind, force: bool) -> &'static str {
         (JobKind::Delete, _) => t_string!(i18n, jobs.kind_delete),
         (JobKind::Configure, _) => t_string!(i18n, jobs.kind_configure),
         (JobKind::OrgMove, _) => t_string!(i18n, jobs.kind_org_move),
+        (JobKind::Undo, _) => t_string!(i18n, jobs.kind_undo),
     }
 }
 
@@ -187,7 +191,7 @@ fn JobView(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let JobView { job: loaded, lines } = view;
+    let JobView { job: loaded, lines, undo } = view;
     let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let (id, kind, force) = (loaded.id, loaded.kind, loaded.force);
     let job = Memo::new(move |_| {
@@ -254,6 +258,10 @@ fn JobView(
                             JobUserOutcome::Configured => view! { <span class="badge badge-ok">{t!(i18n, jobs.outcome_configured)}</span> }.into_any(),
                             JobUserOutcome::Skipped(skip) => view! {
                                 <span class="badge badge-warn">{t!(i18n, jobs.outcome_skipped)}</span>" "{skip_name(i18n, skip)}
+                            }.into_any(),
+                            JobUserOutcome::Restored => view! { <span class="badge badge-ok">{t!(i18n, jobs.outcome_restored)}</span> }.into_any(),
+                            JobUserOutcome::NotRestored(skip) => view! {
+                                <span class="badge badge-warn">{t!(i18n, jobs.outcome_skipped)}</span>" "{undo_skip_name(i18n, skip)}
                             }.into_any(),
                         }}
                     </td>
@@ -328,6 +336,8 @@ fn JobView(
                 })}
             </div>
         </section>
+        // Once the job stopped: the users it changed can be put back.
+        {undo.map(|found| view! { <UndoOffer found /> })}
         <section class="panel" aria-labelledby="job-users-title">
             <h2 id="job-users-title">{t!(i18n, jobs.users_title)}</h2>
             <div class="toolbar">
@@ -390,7 +400,9 @@ fn JobCounts(job: Job) -> impl IntoView {
         JobKind::Delete => (|i| t_string!(i, jobs.deleted), |i| t_string!(i, jobs.refused)),
         JobKind::Configure => (|i| t_string!(i, jobs.configured), |i| t_string!(i, jobs.skipped)),
         JobKind::OrgMove => (|i| t_string!(i, jobs.moved), |i| t_string!(i, jobs.refused)),
+        JobKind::Undo => (|i| t_string!(i, jobs.restored), |i| t_string!(i, jobs.skipped)),
     };
+    let undo_of = job.undo_of;
     view! {
         <dl class="properties" data-testid="job-counts">
             <dt>{t!(i18n, jobs.kind)}</dt>
@@ -404,6 +416,13 @@ fn JobCounts(job: Job) -> impl IntoView {
                 <dd class="mono">{destination_fqdn.clone()}</dd>
                 <dt>{t!(i18n, jobs.forced)}</dt>
                 <dd>{move || yes_no(i18n, force)}</dd>
+            })}
+            {undo_of.map(|of| view! {
+                <dt>{t!(i18n, jobs.undoes)}</dt>
+                <dd data-testid="job-undoes">{match of.job {
+                    Some(job) => view! { <A href=format!("/jobs/{job}")>{move || t_string!(i18n, jobs.job_title, id = job.0).to_string()}</A> }.into_any(),
+                    None => view! { <A href=format!("/audit/{}", of.change)>{t!(i18n, audit.view_record)}</A> }.into_any(),
+                }}</dd>
             })}
             <dt>{t!(i18n, jobs.started_by)}</dt>
             <dd>{move || format!("{operator_name} – {}", format_instant(lang(i18n), created_at))}</dd>
@@ -443,6 +462,7 @@ pub fn JobsPage() -> impl IntoView {
         <Title text=move || format!("{} – {}", t_string!(i18n, jobs.list_title), t_string!(i18n, app_name)) />
         <div class="page-header"><h1>{t!(i18n, jobs.list_title)}</h1></div>
         <p class="muted">{t!(i18n, jobs.list_intro)}</p>
+        <UndoUsageNote />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match jobs.await {

@@ -22,5 +22,6 @@ pub mod pool_page;
 pub mod search;
 pub mod target;
 pub mod topology;
+pub mod undo;
 pub mod user_page;
 pub mod wizard;

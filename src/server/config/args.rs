@@ -125,6 +125,17 @@ pub struct SettingsArgs {
     )]
     pub api_requests_per_second: Option<u32>,
 
+    /// Days a bulk change (move, delete, configure, organization move) stays undoable; a daily
+    /// clean-up removes what it kept after that [default: 30].
+    #[arg(
+        long,
+        env = "UC_ADMIN_UNDO_RETENTION_DAYS",
+        value_name = "DAYS",
+        global = true,
+        help_heading = "Undo"
+    )]
+    pub undo_retention_days: Option<u32>,
+
     /// Log lines for people (text) or for a log collector (json, one object a line) [default: text].
     #[arg(long, env = "UC_ADMIN_LOG_FORMAT", value_name = "FORMAT", global = true, help_heading = "Logging")]
     pub log_format: Option<LogFormat>,

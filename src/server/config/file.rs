@@ -17,6 +17,8 @@ pub struct ConfigFile {
     pub jobs: JobsSection,
     #[serde(default, skip_serializing_if = "ApiSection::is_empty")]
     pub api: ApiSection,
+    #[serde(default, skip_serializing_if = "UndoSection::is_empty")]
+    pub undo: UndoSection,
     #[serde(default, skip_serializing_if = "LogSection::is_empty")]
     pub log: LogSection,
     #[serde(default, skip_serializing_if = "DirectorySection::is_empty")]
@@ -58,6 +60,8 @@ section!(SessionsSection { idle_minutes: u64, max_hours: u64 });
 section!(JobsSection { threshold: u64, chunk: u64, pause_ms: u64, lease_seconds: u64, replica_name: String });
 
 section!(ApiSection { requests_per_second: u32 });
+
+section!(UndoSection { retention_days: u32 });
 
 section!(LogSection { format: LogFormat, filter: String });
 

@@ -37,6 +37,8 @@ pub struct Config {
     pub replica: crate::server::jobs::Replica,
     /// Calls per second each scripting API token may make (`api.requests_per_second`).
     pub api_requests_per_second: u32,
+    /// Days a bulk change stays undoable (`undo.retention_days`).
+    pub undo_retention_days: u32,
     /// Where online backups are written: `UC_ADMIN_BACKUP_DIR`, by default `backups` next to
     /// the database file.
     pub backup_dir: PathBuf,
@@ -248,6 +250,19 @@ impl Config {
                 format!("must be 1 to 1000000, not {api_requests_per_second}"),
             ));
         }
+        let undo_retention_days = args
+            .undo_retention_days
+            .or(file.undo.retention_days)
+            .unwrap_or(crate::domain::undo::DEFAULT_RETENTION_DAYS);
+        if !(1..=crate::domain::undo::MAX_RETENTION_DAYS).contains(&undo_retention_days) {
+            return Err(invalid(
+                "undo.retention_days",
+                format!(
+                    "must be 1 to {} days, not {undo_retention_days}",
+                    crate::domain::undo::MAX_RETENTION_DAYS
+                ),
+            ));
+        }
         let lease_seconds = args.job_lease_seconds.or(jobs.lease_seconds).unwrap_or(30);
         if !(2..=600).contains(&lease_seconds) {
             return Err(invalid(
@@ -404,6 +419,7 @@ impl Config {
                 lease: Duration::from_secs(lease_seconds),
             },
             api_requests_per_second,
+            undo_retention_days,
             backup_dir,
             trusted_proxies,
             directory,
@@ -453,6 +469,7 @@ impl Config {
                 replica_name: Some(self.replica.name.clone()),
             },
             api: file::ApiSection { requests_per_second: Some(self.api_requests_per_second) },
+            undo: file::UndoSection { retention_days: Some(self.undo_retention_days) },
             log: file::LogSection { format: Some(self.log_format), filter: Some(self.log_filter.clone()) },
             directory: match &self.directory {
                 None => file::DirectorySection::default(),
@@ -497,6 +514,7 @@ impl Config {
                 lease: crate::server::jobs::DEFAULT_LEASE,
             },
             api_requests_per_second: DEFAULT_API_REQUESTS_PER_SECOND,
+            undo_retention_days: crate::domain::undo::DEFAULT_RETENTION_DAYS,
             backup_dir: std::env::temp_dir().join(format!("uc-admin-test-backups-{}", std::process::id())),
             trusted_proxies: Vec::new(),
             directory: None,
@@ -674,6 +692,7 @@ mod tests {
         assert_eq!(invalid_key(none(), "[jobs]\npause_ms = 70000\n"), "jobs.pause_ms");
         assert_eq!(invalid_key(none(), "[jobs]\nlease_seconds = 1\n"), "jobs.lease_seconds");
         assert_eq!(invalid_key(none(), "[api]\nrequests_per_second = 0\n"), "api.requests_per_second");
+        assert_eq!(invalid_key(none(), "[undo]\nretention_days = 0\n"), "undo.retention_days");
         assert_eq!(invalid_key(none(), "[jobs]\nreplica_name = \"a b\"\n"), "jobs.replica_name");
         assert_eq!(invalid_key(none(), "[log]\nfilter = \"info,[\"\n"), "log.filter");
         assert_eq!(
@@ -719,7 +738,7 @@ mod tests {
             keys
         };
         assert_eq!(keys(&table), keys(&full));
-        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 1 + 2 + 15 + 2, "{:?}", keys(&full));
+        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 1 + 1 + 2 + 15 + 2, "{:?}", keys(&full));
         ConfigFile::parse(example).unwrap();
         resolve(SettingsArgs::default(), example).unwrap();
     }

@@ -75,6 +75,7 @@ pub enum JobWork {
     Delete,
     Configure(SettingsChange),
     OrgMove(OrgMoveOptions),
+    Undo(crate::domain::undo::UndoOf),
 }
 
 impl JobWork {
@@ -84,6 +85,7 @@ impl JobWork {
             JobWork::Delete => JobKind::Delete,
             JobWork::Configure(_) => JobKind::Configure,
             JobWork::OrgMove(_) => JobKind::OrgMove,
+            JobWork::Undo(_) => JobKind::Undo,
         }
     }
 }
@@ -128,6 +130,7 @@ pub(crate) async fn record(
         JobWork::Delete => (None, false, None),
         JobWork::Configure(change) => (None, false, Some(json(serde_json::to_string(change))?)),
         JobWork::OrgMove(options) => (None, false, Some(json(serde_json::to_string(options))?)),
+        JobWork::Undo(of) => (None, false, Some(json(serde_json::to_string(of))?)),
     };
     let at = now_ms();
     sqlx::query(
@@ -162,6 +165,7 @@ pub(crate) async fn record(
     .bind(serde_json::to_string(&rows).map_err(|_| AppError::INTERNAL)?)
     .execute(&mut *conn)
     .await?;
+    crate::server::operations::undo::open_for_job(conn, id, work, event_id).await?;
     Ok(id)
 }
 
@@ -231,6 +235,7 @@ impl JobHead {
             JobKind::Delete => JobWork::Delete,
             JobKind::Configure => JobWork::Configure(self.settings().ok_or_else(|| corrupt("job settings"))?),
             JobKind::OrgMove => JobWork::OrgMove(self.settings().ok_or_else(|| corrupt("job settings"))?),
+            JobKind::Undo => JobWork::Undo(self.settings().ok_or_else(|| corrupt("job settings"))?),
         })
     }
 
@@ -298,6 +303,8 @@ async fn finish(
                                      "skipped": refused, "not_processed": head.total - head.done}),
         JobKind::OrgMove => json!({"job": job.0, "state": state.as_str(), "moved": moved,
                                    "refused": refused, "not_processed": head.total - head.done}),
+        JobKind::Undo => json!({"job": job.0, "state": state.as_str(), "restored": moved,
+                                "skipped": refused, "not_processed": head.total - head.done}),
     };
     audit::record(conn, &operator, &head.kind().audit_operation("end"), parameters, 0).await?;
     Ok(())
@@ -330,6 +337,12 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
         .fetch_all(&mut *conn)
         .await?;
         let enabled: Vec<UserId> = lines.iter().filter(|l| l.3.0).map(|l| UserId(l.1)).collect();
+        let everyone: Vec<UserId> = lines.iter().map(|l| UserId(l.1)).collect();
+        // What an undo of the job needs: the chunk's users' rows as they are before it.
+        let undo = crate::server::operations::undo::of_job(conn, job).await?;
+        if let Some((snapshot, tables)) = &undo {
+            crate::server::operations::undo::keep_before(conn, *snapshot, tables, &everyone).await?;
+        }
         // Judged from the users' state now: a user moved, deleted or changed since the preview,
         // or a pool that went down, is judged as it is, not as it was.
         let processed = match head.work()? {
@@ -341,6 +354,7 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
                 crate::server::organizations::moves::run_chunk(conn, &users, options, operator, head.event_id)
                     .await?
             }
+            JobWork::Undo(of) => crate::server::operations::undo::run_chunk(conn, job, of, &everyone).await?,
             _ if enabled.is_empty() => Vec::new(),
             JobWork::Move { destination, force } => {
                 crate::server::operations::moves::run_chunk(conn, &enabled, destination, force).await?
@@ -381,6 +395,12 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
             .bind(lines.len() as i64)
             .execute(&mut *conn)
             .await?;
+        if let Some((snapshot, _)) = &undo {
+            let (changed, unchanged): (Vec<&ChunkLine>, Vec<&ChunkLine>) =
+                results.iter().partition(|r| r.outcome.changed());
+            let ids = |lines: Vec<&ChunkLine>| lines.into_iter().map(|r| r.user).collect::<Vec<_>>();
+            crate::server::operations::undo::seal(conn, *snapshot, &ids(changed), &ids(unchanged)).await?;
+        }
         let changed = results.iter().filter(|r| r.outcome.changed()).count() as i64;
         let (kept, lost) = results.iter().fold((0, 0), |(k, l), r| (k + r.data_kept, l + r.data_lost));
         sqlx::query(
@@ -785,16 +805,22 @@ struct JobRecord {
     run_started_done: i64,
     updated_ms: i64,
     runner: Option<String>,
+    event_id: i64,
+    settings: Option<String>,
 }
 
 impl From<JobRecord> for Job {
     fn from(r: JobRecord) -> Job {
         let state = r.state.parse().unwrap_or(JobState::Failed);
+        let kind = r.kind.parse().unwrap_or(JobKind::Move);
+        let undo_of = (kind == JobKind::Undo)
+            .then(|| r.settings.as_deref().and_then(|s| serde_json::from_str(s).ok()))
+            .flatten();
         // A running job's rate is measured up to now; a stopped one's up to its last change.
         let until = if state == JobState::Running { now_ms() } else { r.updated_ms };
         Job {
             id: JobId(r.id),
-            kind: r.kind.parse().unwrap_or(JobKind::Move),
+            kind,
             operator_name: r.operator_name,
             destination_fqdn: r.destination_fqdn,
             force: r.force,
@@ -812,6 +838,8 @@ impl From<JobRecord> for Job {
             run_seconds: (until - r.run_started_ms).max(0) as u64 / 1000,
             run_done: (r.done - r.run_started_done).max(0) as u64,
             runner: r.runner,
+            event_id: r.event_id,
+            undo_of,
         }
     }
 }
@@ -819,7 +847,8 @@ impl From<JobRecord> for Job {
 const JOB_COLUMNS: &str =
     "j.id, j.kind, j.operator_name, COALESCE(p.fqdn, o.name, '') AS destination_fqdn, j.force, j.state,
     j.cancel_requested, j.error, j.total, j.done, j.moved, j.refused, j.data_kept, j.data_lost,
-    j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms, j.runner";
+    j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms, j.runner, j.event_id,
+    j.settings";
 
 /// Jobs with their destination: a pool, or for an organization move an organization.
 fn job_sources(engine: Engine) -> String {
@@ -865,7 +894,7 @@ pub async fn lines(
     load(db, job).await?;
     let condition = match filter {
         JobLineFilter::All => "TRUE",
-        JobLineFilter::Moved => "outcome IN ('moved', 'deleted', 'configured')",
+        JobLineFilter::Moved => "outcome IN ('moved', 'deleted', 'configured', 'restored')",
         JobLineFilter::Refused => "outcome IN ('refused', 'skipped')",
         JobLineFilter::Pending => "outcome IS NULL",
     };

@@ -5,7 +5,7 @@ use crate::domain::AppError;
 use crate::domain::configure::{
     ConfigureLine, ConfigurePreview, ConfigureRun, MAX_CONFIGURE, SettingsChange, skip_reason,
 };
-use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::jobs::{JobId, JobKind, JobUserOutcome};
 use crate::domain::operation::{OperationKind, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
 use crate::domain::user::UserId;
@@ -128,6 +128,18 @@ impl super::Operation for Configure {
             update(conn, &changing, change).await?;
         }
         Ok(ConfigureRun { event_id, preview })
+    }
+
+    fn undo_kept(_: &ConfigurePreview) -> Option<(JobKind, bool)> {
+        Some((JobKind::Configure, false))
+    }
+
+    fn changed_users(preview: &ConfigurePreview) -> Vec<UserId> {
+        preview.users.iter().filter(|l| l.skip.is_none()).map(|l| l.id).collect()
+    }
+
+    fn event_of(run: &ConfigureRun) -> Option<i64> {
+        Some(run.event_id)
     }
 
     fn shorten_run(run: &mut ConfigureRun) {

@@ -3,7 +3,7 @@
 
 use crate::domain::AppError;
 use crate::domain::delete::{DeleteLine, DeletePreview, DeleteRun, MAX_DELETE, delete_totals};
-use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::jobs::{JobId, JobKind, JobUserOutcome};
 use crate::domain::operation::{OperationKind, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
 use crate::domain::user::UserId;
@@ -79,6 +79,18 @@ impl super::Operation for Delete {
         let ids: Vec<UserId> = preview.users.iter().map(|u| u.id).collect();
         delete(conn, &ids).await?;
         Ok(DeleteRun { event_id, preview })
+    }
+
+    fn undo_kept(_: &DeletePreview) -> Option<(JobKind, bool)> {
+        Some((JobKind::Delete, true))
+    }
+
+    fn changed_users(preview: &DeletePreview) -> Vec<UserId> {
+        preview.users.iter().map(|u| u.id).collect()
+    }
+
+    fn event_of(run: &DeleteRun) -> Option<i64> {
+        Some(run.event_id)
     }
 
     fn shorten_run(run: &mut DeleteRun) {

@@ -11,10 +11,11 @@ pub mod enable;
 pub mod export;
 pub mod moves;
 pub mod selection;
+pub mod undo;
 pub mod user_data;
 
 use crate::domain::AppError;
-use crate::domain::jobs::{JobId, Started};
+use crate::domain::jobs::{JobId, JobKind, Started};
 use crate::domain::operation::{OperationKind, PREVIEW_TOKEN_MINUTES, PreviewToken, Previewed, SelectionId};
 use crate::domain::operator::Operator;
 use crate::domain::pool::{PoolState, ServerVersion};
@@ -36,6 +37,8 @@ pub trait Operation {
     /// Whether a run above the job threshold becomes a job (enabling is one transaction always,
     /// its batches being capped lower).
     const RUNS_AS_JOB: bool;
+    /// Whether every run is a job, however few its users (an undo).
+    const ALWAYS_AS_JOB: bool = false;
     type Options: Serialize + DeserializeOwned + Send + Sync;
     type Preview: Send;
     type Run: Send;
@@ -71,6 +74,22 @@ pub trait Operation {
 
     /// Cuts a run's result to what the browser shows.
     fn shorten_run(run: &mut Self::Run);
+
+    /// What an undo of the plan's change keeps: the change's kind (its tables) and whether it
+    /// deletes user data. `None`: the operation cannot be undone (enabling).
+    fn undo_kept(_preview: &Self::Preview) -> Option<(JobKind, bool)> {
+        None
+    }
+
+    /// The users the plan changes (whose rows an undo keeps).
+    fn changed_users(_preview: &Self::Preview) -> Vec<UserId> {
+        Vec::new()
+    }
+
+    /// The audit event of an applied run: what names the change to undo.
+    fn event_of(_run: &Self::Run) -> Option<i64> {
+        None
+    }
 
     /// Records the plan as a job in the caller's transaction (its audit event with the planned
     /// counts, its users in plan order); the job's task does the work. Only asked of operations
@@ -284,10 +303,10 @@ pub async fn run<O: Operation>(
             .bind(token_hash(&token.0))
             .execute(&mut *conn)
             .await?;
-        if O::RUNS_AS_JOB && O::lines(&plan) > jobs.threshold as u64 {
+        if O::RUNS_AS_JOB && (O::ALWAYS_AS_JOB || O::lines(&plan) > jobs.threshold as u64) {
             return Ok(Started::Job(O::create_job(conn, operator, &plan, &options).await?));
         }
-        let mut run = O::apply(conn, operator, plan, &options).await?;
+        let mut run = apply_keeping_undo::<O>(conn, operator, plan, &options).await?;
         O::shorten_run(&mut run);
         Ok(Started::Done(run))
     })
@@ -296,6 +315,28 @@ pub async fn run<O: Operation>(
         crate::server::jobs::spawn(db.clone(), *job, jobs);
     }
     Ok(started)
+}
+
+/// Applies a plan inline; for an operation that can be undone, first keeps the rows of the users
+/// it changes and then their state after, in the same transaction.
+async fn apply_keeping_undo<O: Operation>(
+    conn: &mut AnyConnection,
+    operator: &Operator,
+    plan: O::Preview,
+    options: &O::Options,
+) -> Result<O::Run, AppError> {
+    let changed = O::changed_users(&plan);
+    let Some((kind, data_lost)) = O::undo_kept(&plan).filter(|_| !changed.is_empty()) else {
+        return O::apply(conn, operator, plan, options).await;
+    };
+    let tables = undo::tables_of(kind, data_lost);
+    let snapshot = undo::open(conn, kind, data_lost, &tables, None, None).await?;
+    undo::keep_before(conn, snapshot, &tables, &changed).await?;
+    let run = O::apply(conn, operator, plan, options).await?;
+    undo::seal(conn, snapshot, &changed, &[]).await?;
+    let event = O::event_of(&run).ok_or(AppError::INTERNAL)?;
+    undo::name_event(conn, snapshot, event).await?;
+    Ok(run)
 }
 
 /// Runs a preview as `run` does, after the operator's password when the run needs it again (a

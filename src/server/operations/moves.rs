@@ -3,7 +3,7 @@
 //! transaction, with its audit record, so that after any failure nothing has moved.
 
 use crate::domain::AppError;
-use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::jobs::{JobId, JobKind, JobUserOutcome};
 use crate::domain::moves::{
     DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, UserMovePlan, can_receive, holds, plan_user,
     totals,
@@ -137,6 +137,18 @@ impl super::Operation for Move {
         let event_id = record_event(conn, operator, &preview, counts).await?;
         audit::record_users(&mut *conn, event_id, audit_rows(&preview.users)).await?;
         Ok(MoveRun { event_id, preview })
+    }
+
+    fn undo_kept(preview: &MovePreview) -> Option<(JobKind, bool)> {
+        Some((JobKind::Move, preview.force || preview.totals.lost > 0))
+    }
+
+    fn changed_users(preview: &MovePreview) -> Vec<UserId> {
+        preview.users.iter().filter(|u| u.moves()).map(|u| u.id).collect()
+    }
+
+    fn event_of(run: &MoveRun) -> Option<i64> {
+        Some(run.event_id)
     }
 
     fn shorten_run(run: &mut MoveRun) {

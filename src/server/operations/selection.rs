@@ -42,7 +42,6 @@ pub async fn create(
         }
     };
     let users = distinct_selection(&users, MAX_SELECTION)?;
-    let fingerprint = fingerprint_of(&users);
     // What the selection was made from, for the record; ticked users are in `selection_users`.
     let source = match source {
         SelectionSource::Users(UserTarget::Users(ticked))
@@ -51,6 +50,21 @@ pub async fn create(
         }
         other => serde_json::to_string(other).map_err(|_| AppError::INTERNAL)?,
     };
+    store(db, operator, &users, &source).await
+}
+
+/// Stores these users, in order, as a new selection of the operator's (`source` says what it
+/// was made from, for the record).
+pub(crate) async fn store(
+    db: &AnyPool,
+    operator: &Operator,
+    users: &[UserId],
+    source: &str,
+) -> Result<Selection, AppError> {
+    if users.is_empty() {
+        return Err(AppError::EmptySelection);
+    }
+    let fingerprint = fingerprint_of(&users);
     in_write(db, async |conn| {
         sqlx::query("DELETE FROM selections WHERE created_at < $1")
             .bind(now() - KEPT_SECONDS)
@@ -69,7 +83,7 @@ pub async fn create(
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(operator.id.0)
-        .bind(&source)
+        .bind(source)
         .bind(users.len() as i64)
         .bind(&fingerprint)
         .bind(now())
@@ -80,7 +94,7 @@ pub async fn create(
             Engine::of(conn).id_rows("$2")
         ))
         .bind(id)
-        .bind(serde_json::to_string(&users).map_err(|_| AppError::INTERNAL)?)
+        .bind(serde_json::to_string(users).map_err(|_| AppError::INTERNAL)?)
         .execute(&mut *conn)
         .await?;
         Ok(Selection { id: SelectionId(id), count: users.len() as u64, fingerprint: fingerprint.clone() })

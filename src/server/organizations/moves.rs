@@ -5,7 +5,7 @@
 
 use super::orgs::{all, load};
 use crate::domain::AppError;
-use crate::domain::jobs::{JobId, JobUserOutcome};
+use crate::domain::jobs::{JobId, JobKind, JobUserOutcome};
 use crate::domain::moves::MoveRefusal;
 use crate::domain::operation::{OperationKind, OrgMoveOptions, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
@@ -214,6 +214,18 @@ impl crate::server::operations::Operation for OrgMove {
         _: &OrgMoveOptions,
     ) -> Result<OrgMoveRun, AppError> {
         apply_plan(conn, operator.into(), preview, MoveSource::Manual).await
+    }
+
+    fn undo_kept(_: &OrgMovePreview) -> Option<(JobKind, bool)> {
+        Some((JobKind::OrgMove, false))
+    }
+
+    fn changed_users(preview: &OrgMovePreview) -> Vec<UserId> {
+        preview.users.iter().filter(|l| l.refusal.is_none()).map(|l| l.id).collect()
+    }
+
+    fn event_of(run: &OrgMoveRun) -> Option<i64> {
+        Some(run.event_id)
     }
 
     fn shorten_run(run: &mut OrgMoveRun) {

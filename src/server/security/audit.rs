@@ -97,7 +97,8 @@ pub async fn record_users(
         "INSERT INTO audit_event_users
              (event_id, user_id, object_guid, display_name, sip_uri, outcome, reason, source_pool)
          SELECT $1, CAST(j.value ->> 0 AS BIGINT),
-                COALESCE(j.value ->> 1, (SELECT object_guid FROM directory_users WHERE id = CAST(j.value ->> 0 AS BIGINT))),
+                -- A user gone from the directory since (a job's later chunk) has no GUID left.
+                COALESCE(j.value ->> 1, (SELECT object_guid FROM directory_users WHERE id = CAST(j.value ->> 0 AS BIGINT)), ''),
                 j.value ->> 2,
                 COALESCE(j.value ->> 3,
                          (SELECT 'sip:' || sip_uri FROM enabled_users WHERE user_id = CAST(j.value ->> 0 AS BIGINT))),
