@@ -750,3 +750,219 @@ fn killing_the_server_during_large_moves_never_leaves_a_user_half_moved() {
         assert!(s.mid_job > 0 && s.mid_transaction > 0, "no kill landed inside a job's transaction");
     }
 }
+
+/// The invariants of an undo after a restart: every mover is either back home with exactly
+/// the data they had (rows and ids) or still away with none, the undo job's `restored` lines
+/// name exactly those back home, nobody else changed, and no job is left running.
+async fn check_undo(
+    conn: &mut SqliteConnection,
+    movers: &BTreeSet<i64>,
+    [home, away]: [i64; 2],
+    undo_job: i64,
+) -> Result<(i64, String), String> {
+    let integrity: Vec<String> =
+        sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&mut *conn).await.unwrap();
+    if integrity != ["ok"] {
+        return Err(format!("integrity_check: {integrity:?}"));
+    }
+    let movers_json = serde_json::to_string(movers).unwrap();
+    // Where each mover is: home or away, nowhere else, enabled once.
+    let (back, still_away, elsewhere): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(e.pool_id = $2), 0), COALESCE(SUM(e.pool_id = $3), 0),
+                COALESCE(SUM(e.pool_id IS NULL OR e.pool_id NOT IN ($2, $3)), 0)
+         FROM json_each($1) m LEFT JOIN enabled_users e ON e.user_id = m.value",
+    )
+    .bind(&movers_json)
+    .bind(home)
+    .bind(away)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    if elsewhere > 0 {
+        return Err(format!("{elsewhere} movers neither home nor away"));
+    }
+    // Back home: all of their data as before. Away: none (the force move deleted it).
+    let data: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+        "WITH now AS ({DATA}),
+              home_movers AS (SELECT e.user_id FROM enabled_users e JOIN json_each($1) m ON m.value = e.user_id
+                              WHERE e.pool_id = $2)
+         SELECT 'now', * FROM (SELECT * FROM now WHERE user_id IN (SELECT user_id FROM home_movers)
+                               EXCEPT SELECT * FROM snap.data WHERE user_id IN (SELECT user_id FROM home_movers))
+         UNION ALL
+         SELECT 'before', * FROM (SELECT * FROM snap.data WHERE user_id IN (SELECT user_id FROM home_movers)
+                                  EXCEPT SELECT * FROM now WHERE user_id IN (SELECT user_id FROM home_movers))
+         UNION ALL
+         SELECT 'away', * FROM now WHERE n > 0 AND user_id IN
+             (SELECT e.user_id FROM enabled_users e JOIN json_each($1) m ON m.value = e.user_id WHERE e.pool_id = $3)
+         LIMIT 6"
+    ))
+    .bind(&movers_json)
+    .bind(home)
+    .bind(away)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    if !data.is_empty() {
+        return Err(format!("a mover half restored (when, kind, user, rows, sum of ids): {data:?}"));
+    }
+    // Nobody else changed.
+    let others: Vec<i64> = sqlx::query_scalar(&format!(
+        "WITH now AS ({DATA})
+         SELECT h.user_id FROM snap.homes h LEFT JOIN enabled_users e ON e.user_id = h.user_id
+         WHERE h.user_id NOT IN (SELECT value FROM json_each($1)) AND (e.user_id IS NULL OR e.pool_id <> h.pool_id)
+         UNION ALL
+         SELECT user_id FROM (SELECT * FROM now EXCEPT SELECT * FROM snap.data)
+         WHERE user_id NOT IN (SELECT value FROM json_each($1))
+         LIMIT 5"
+    ))
+    .bind(&movers_json)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    if !others.is_empty() {
+        return Err(format!("users outside the undo changed: {others:?}"));
+    }
+    let (restored, wrong, state): (i64, i64, String) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM job_users WHERE job_id = $1 AND outcome = 'restored'),
+                (SELECT COUNT(*) FROM job_users j JOIN enabled_users e ON e.user_id = j.user_id
+                 WHERE j.job_id = $1 AND (j.outcome = 'restored') <> (e.pool_id = $2)),
+                (SELECT state FROM jobs WHERE id = $1)",
+    )
+    .bind(undo_job)
+    .bind(home)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    if restored != back || wrong > 0 {
+        return Err(format!("the job says {restored} restored ({wrong} wrong), {back} are back home"));
+    }
+    if back + still_away != movers.len() as i64 {
+        return Err(format!("{back} back and {still_away} away of {} movers", movers.len()));
+    }
+    if state == "running" {
+        return Err("the undo job is still running after the restart".into());
+    }
+    Ok((back, state))
+}
+
+/// A force move takes pool02's users away (deleting their data), and its undo is killed again
+/// and again: after every restart each user is restored whole or not at all, and the resumed
+/// undo finishes with everyone back as they were. `UC_ADMIN_CRASH_UNDO_KILLS` (default 8).
+#[test]
+fn killing_the_server_during_an_undo_restores_each_user_whole_or_not_at_all() {
+    let kills = env_number("UC_ADMIN_CRASH_UNDO_KILLS", 8);
+    let mut rng = Rng(env_number("UC_ADMIN_CRASH_SEED", 0x5EED_C4A5_4001) ^ 0x0DD0);
+    let started = Instant::now();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = TempDir::new(&format!("uc-admin-undo-crash-test-{}", std::process::id()));
+    let db = dir.path().join("undo.db");
+    let url = format!("sqlite://{}", db.display());
+    let generate = std::process::Command::new(common::BINARY)
+        .args(["generate", "--users", &DIRECTORY_USERS.to_string()])
+        .env("UC_ADMIN_DATABASE_URL", &url)
+        .env("UC_ADMIN_DEMO_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(generate.status.success(), "generate: {}", String::from_utf8_lossy(&generate.stderr));
+    let snapshot = dir.path().join("snapshot.db");
+    std::fs::File::create(&snapshot).unwrap();
+    let (movers, pools) = rt.block_on(async {
+        let mut conn = open(&db, &snapshot).await;
+        let pools = [pool_id(&mut conn, HOME).await, pool_id(&mut conn, AWAY).await];
+        let movers = save_snapshot(&mut conn, pools[0]).await;
+        conn.close().await.unwrap();
+        (movers, pools)
+    });
+    let env = |chunk: u32| {
+        vec![
+            ("UC_ADMIN_DATABASE_URL", url.clone()),
+            ("UC_ADMIN_DEMO_PASSWORD", PASSWORD.to_string()),
+            ("UC_ADMIN_MOVE_JOB_THRESHOLD", "1000".to_string()),
+            ("UC_ADMIN_MOVE_JOB_CHUNK", chunk.to_string()),
+            ("UC_ADMIN_MOVE_JOB_PAUSE_MS", "5".to_string()),
+        ]
+    };
+    let mut server = Server::start(common::free_port(), &env(200));
+    let cookie = common::session_cookie(&common::sign_in(server.port, "useradmin", PASSWORD));
+    let wait = |port: u16, job: i64| loop {
+        let view =
+            common::post_json(port, &cookie, "get_job", &json!({"job": job, "filter": "all", "page": 1}));
+        if view["job"]["state"] != "running" {
+            return view;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The force move away, undisturbed.
+    let port = server.port;
+    let target = json!({"node": {"node": format!("pool-{}", pools[0]), "filter": ""}});
+    let selection = common::post_json(port, &cookie, "select_users", &json!({"source": {"users": target}}));
+    let preview = common::post_json(
+        port,
+        &cookie,
+        "preview_move",
+        &json!({"selection": selection["id"], "options": {"destination": pools[1], "force": true}}),
+    );
+    let moved = common::post_json(
+        port,
+        &cookie,
+        "move_users",
+        &json!({"token": preview["token"], "password": PASSWORD}),
+    );
+    let moved = wait(port, moved["job"].as_i64().expect("a force move job"));
+    assert_eq!(moved["job"]["moved"].as_u64(), Some(movers.len() as u64));
+    let change = moved["job"]["event_id"].as_i64().unwrap();
+    assert_eq!(moved["undo"]["users"].as_u64(), Some(movers.len() as u64), "the job page offers the undo");
+
+    let preview = common::post_json(port, &cookie, "preview_undo", &json!({"change": change}));
+    assert_eq!(preview["preview"]["restored"].as_u64(), Some(movers.len() as u64));
+    let undo = common::post_json(
+        port,
+        &cookie,
+        "undo_change",
+        &json!({"token": preview["token"], "password": PASSWORD}),
+    );
+    let undo_job = undo["job"].as_i64().expect("an undo job");
+    let began = Instant::now();
+    let mut progress = Vec::new();
+    for kill in 0..kills {
+        // Anywhere in the next second or so of the undo (a chunk of 50 to 200 users).
+        std::thread::sleep(Duration::from_millis(30 + rng.below(900) as u64));
+        server.kill();
+        // Restarted first: the start marks the job the kill interrupted (as a real restart does).
+        let chunk = [50, 100, 200][rng.below(3)];
+        server = Server::start(common::free_port(), &env(chunk));
+        let (back, state) = rt.block_on(async {
+            let mut conn = open(&db, &snapshot).await;
+            let checked = check_undo(&mut conn, &movers, pools, undo_job).await;
+            conn.close().await.unwrap();
+            checked.unwrap_or_else(|e| panic!("after kill {} of {kills}: {e}", kill + 1))
+        });
+        progress.push(back);
+        if state == "completed" {
+            break;
+        }
+        // The undo is resumed (an operator's click): it continues from its first user left.
+        common::post_json(server.port, &cookie, "resume_job", &json!({"job": undo_job}));
+    }
+    let finished = wait(server.port, undo_job);
+    assert_eq!(finished["job"]["state"], "completed");
+    assert_eq!(finished["job"]["moved"].as_u64(), Some(movers.len() as u64), "everyone restored");
+    rt.block_on(async {
+        let mut conn = open(&db, &snapshot).await;
+        let (back, _) = check_undo(&mut conn, &movers, pools, undo_job).await.unwrap();
+        assert_eq!(back, movers.len() as i64);
+        // And exactly as before the force move: the general check, with nobody moved.
+        check(&mut conn, &movers, pools, None, pools[0]).await.unwrap();
+        conn.close().await.unwrap();
+    });
+    drop(server);
+    println!(
+        "undo crash safety: {} kills during the undo of a force move of {} users; restored after each kill: \
+         {progress:?}; undo {:.1} s, total {:.1} s",
+        progress.len(),
+        movers.len(),
+        began.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
