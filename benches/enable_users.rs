@@ -44,6 +44,7 @@ async fn main() {
         display_name: "Bench".into(),
         roles: vec![Role::UserAdministrator],
         api_token: None,
+        approved_by: None,
     };
     let mut previews = Vec::new();
     let mut runs = Vec::new();

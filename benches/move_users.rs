@@ -3,7 +3,9 @@
 //! set-based changes, audit record), against the same row changes done as plain SQL by the
 //! sqlite3 command-line tool on an identical copy of the database.
 //!
-//! The same move as a background job (chunked) is timed too.
+//! The same move as a background job (chunked) is timed too, and then a force move of the
+//! same users followed by its undo (every user back on pool01 with all their data, as a job):
+//! times and the size of what the force move kept for the undo.
 //!
 //!   cargo bench --features ssr --bench move_users        (needs `sqlite3` on PATH)
 //!
@@ -197,6 +199,7 @@ async fn main() {
         display_name: "Bench".into(),
         roles: vec![Role::UserAdministrator],
         api_token: None,
+        approved_by: None,
     };
 
     let mut ours = Vec::new();
@@ -307,4 +310,102 @@ async fn main() {
         "the same move as a background job (200 chunks of 500): median {:.0} ms",
         as_job[RUNS / 2] * 1e3
     );
+
+    undo_of_a_force_move(&engine, &operator).await;
+}
+
+/// A force move of the users (their data deleted, kept for the undo), then its undo as the
+/// wizard does it: preview, then the job (chunks of 500) that puts everyone back.
+async fn undo_of_a_force_move(engine: &Engine, operator: &Operator) {
+    use uc_admin::server::operations::undo::{self, Undo};
+    let pool = db::connect(&engine.fresh_copy("undo_run").await).await.unwrap();
+    let users: Vec<UserId> =
+        sqlx::query_scalar("SELECT user_id FROM enabled_users ORDER BY user_id LIMIT $1")
+            .bind(USERS)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(UserId)
+            .collect();
+    let data = async |pool: &sqlx::AnyPool| -> i64 {
+        sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM contacts) + (SELECT COUNT(*) FROM contact_groups)
+                  + (SELECT COUNT(*) FROM access_entries) + (SELECT COUNT(*) FROM meetings)
+                  + (SELECT COUNT(*) FROM presence_items)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let size = async |pool: &sqlx::AnyPool| -> i64 {
+        match engine {
+            Engine::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.unwrap();
+                sqlx::query_scalar(
+                    "SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())",
+                )
+                .fetch_one(pool)
+                .await
+                .unwrap()
+            }
+            Engine::Postgres(_) => {
+                sqlx::query_scalar("SELECT CAST(pg_database_size(current_database()) AS BIGINT)")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            }
+        }
+    };
+    let items_before = data(&pool).await;
+    let inline = jobs::JobSettings { threshold: usize::MAX, chunk: 500, pause: std::time::Duration::ZERO };
+    let source = SelectionSource::Users(UserTarget::Users(users));
+    let chosen = selection::create(&pool, operator, &source).await.unwrap();
+    let options = MoveOptions { destination: PoolId(2), force: true };
+    let previewed = operations::preview::<Move>(&pool, operator, chosen.id, &options).await.unwrap();
+    let size_before = size(&pool).await;
+    let start = Instant::now();
+    let Started::Done(run) =
+        operations::run::<Move>(&pool, inline, operator, &previewed.token).await.unwrap()
+    else {
+        panic!("an inline run")
+    };
+    let force_ms = start.elapsed().as_secs_f64() * 1e3;
+    let size_after = size(&pool).await;
+    let items_lost = items_before - data(&pool).await;
+    let kept = undo::undoable(&pool, run.event_id).await.unwrap().expect("undoable");
+
+    let start = Instant::now();
+    let previewed = undo::preview(&pool, operator, run.event_id).await.unwrap();
+    let preview_ms = start.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(previewed.preview.restored, USERS as u64);
+    let settings = jobs::JobSettings { threshold: 0, chunk: 500, pause: std::time::Duration::ZERO };
+    let start = Instant::now();
+    let Started::Job(job) =
+        operations::run::<Undo>(&pool, settings, operator, &previewed.token).await.unwrap()
+    else {
+        panic!("an undo job")
+    };
+    let finished = loop {
+        let job = jobs::load(&pool, job).await.unwrap();
+        if job.state.finished() {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let undo_ms = start.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(finished.moved, USERS as u64);
+    assert_eq!(data(&pool).await, items_before, "every item of data is back");
+    println!(
+        "\nforce move of {USERS} users ({items_lost} items of data deleted), keeping them for the undo: {force_ms:.0} ms; \
+         kept: {:.1} MB of rows (database {:+.1} MB)",
+        kept.bytes as f64 / 1e6,
+        (size_after - size_before) as f64 / 1e6
+    );
+    println!(
+        "its undo: preview {preview_ms:.0} ms, the job (200 chunks of 500) {undo_ms:.0} ms = {:.0} users/s; \
+         every user back with all {items_before} items",
+        USERS as f64 / (undo_ms / 1e3)
+    );
+    pool.close().await;
 }

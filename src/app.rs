@@ -94,6 +94,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("jobs") view=JobsPage />
                         <Route path=path!("jobs/:id") view=JobPage />
                         <Route path=path!("undo/:change") view=crate::ui::undo::UndoPage />
+                        <Route path=path!("requests") view=crate::ui::requests::RequestsPage />
+                        <Route path=path!("requests/:id") view=crate::ui::requests::RequestPage />
                         <Route path=path!("search") view=SearchPage />
                         <Route path=path!("delete") view=DeletePage />
                         <Route path=path!("configure") view=ConfigurePage />

@@ -67,6 +67,19 @@ pub fn error_message(locale: Locale, error: &AppError) -> String {
         AppError::SelectionChanged => td_string!(locale, errors.selection_changed).to_string(),
         AppError::UndoNotAvailable => td_string!(locale, errors.undo_not_available).to_string(),
         AppError::NothingToUndo => td_string!(locale, errors.nothing_to_undo).to_string(),
+        AppError::ApprovalExpiryInvalid { max_hours } => {
+            td_string!(locale, errors.approval_expiry_invalid, max = n(u64::from(*max_hours))).to_string()
+        }
+        AppError::ApprovalThresholdInvalid => {
+            td_string!(locale, errors.approval_threshold_invalid).to_string()
+        }
+        AppError::ApprovalCommentTooLong { max } => {
+            td_string!(locale, errors.approval_comment_too_long, max = n(u64::from(*max))).to_string()
+        }
+        AppError::SelfApproval => td_string!(locale, errors.self_approval).to_string(),
+        AppError::ApprovalNotFound => td_string!(locale, errors.approval_not_found).to_string(),
+        AppError::ApprovalExpired => td_string!(locale, errors.approval_expired).to_string(),
+        AppError::ApprovalDecided => td_string!(locale, errors.approval_decided).to_string(),
         AppError::BatchTooLarge { max } => {
             td_string!(locale, errors.batch_too_large, max = n(*max)).to_string()
         }

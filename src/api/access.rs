@@ -107,6 +107,14 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     read("undo_usage"),
     with("preview_undo", ManageUsers, OwnSelections),
     with("undo_change", ManageUsers, Changes),
+    // Two-person approval (an organization move's request needs that kind's permission to
+    // decide, checked by the service)
+    read("approval_policy"),
+    with("set_approval_policy", ManageOperators, Changes),
+    read("list_requests"),
+    read("get_request"),
+    with("approve_request", ManageUsers, Changes),
+    with("reject_request", ManageUsers, Changes),
     // Delete and configure
     with("preview_delete", ManageUsers, OwnSelections),
     with("delete_users", ManageUsers, Changes),

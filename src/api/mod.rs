@@ -5,6 +5,7 @@
 #[cfg(feature = "ssr")]
 pub mod access;
 pub mod admin;
+pub mod approvals;
 pub mod audit;
 pub mod enable;
 mod error;

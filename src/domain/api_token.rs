@@ -124,6 +124,7 @@ mod tests {
             display_name: "HD".into(),
             roles: vec![Role::HelpDesk],
             api_token: None,
+            approved_by: None,
         }
     }
 

@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Operations the log records, in the order the filter offers them.
-pub const OPERATIONS: [&str; 45] = [
+pub const OPERATIONS: [&str; 51] = [
     "sign_in",
     "sign_in_failed",
     "sign_in_failures_repeated",
@@ -54,6 +54,12 @@ pub const OPERATIONS: [&str; 45] = [
     "undo_job_cancel",
     "undo_job_resume",
     "undo_job_end",
+    "approval_policy",
+    "approval_request",
+    "approval_approve",
+    "approval_reject",
+    "approval_outdated",
+    "approval_expire",
 ];
 
 /// Longest operator or user text of the audit filter, in characters.
@@ -148,6 +154,9 @@ pub struct AuditEvent {
     /// The scripting API token the change was made through, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_token: Option<String>,
+    /// The second operator who approved the change, if the approval policy held it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
     pub operation: String,
     /// The operation's parameters, as the JSON object the service recorded.
     pub parameters: String,

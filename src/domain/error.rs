@@ -227,6 +227,25 @@ pub enum AppError {
     /// Every user of the change was skipped: nothing would go back.
     #[error("nothing to undo")]
     NothingToUndo,
+    /// An approval policy whose wait is not 1 hour to `max_hours`.
+    #[error("the approval wait must be 1 to {max_hours} hours")]
+    ApprovalExpiryInvalid { max_hours: u32 },
+    /// An approval policy holding runs "above 0 users".
+    #[error("the user threshold must be at least 1")]
+    ApprovalThresholdInvalid,
+    #[error("the comment is longer than {max} characters")]
+    ApprovalCommentTooLong { max: u32 },
+    /// The requester tried to approve (or reject) their own request.
+    #[error("you cannot decide on your own request")]
+    SelfApproval,
+    #[error("no such approval request")]
+    ApprovalNotFound,
+    /// The request waited longer than the policy allows.
+    #[error("the request has expired")]
+    ApprovalExpired,
+    /// Approved, rejected or outdated already.
+    #[error("the request has been decided already")]
+    ApprovalDecided,
     /// Other changes held the database longer than the portal waits; nothing was changed.
     #[error("the portal is busy")]
     Busy,
@@ -301,6 +320,7 @@ impl AppError {
                 | AppError::AuditEventNotFound
                 | AppError::SavedQueryNotFound
                 | AppError::OperatorNotFound
+                | AppError::ApprovalNotFound
         )
     }
 
@@ -389,6 +409,13 @@ impl AppError {
             AppError::SelectionChanged => "selection_changed",
             AppError::UndoNotAvailable => "undo_not_available",
             AppError::NothingToUndo => "nothing_to_undo",
+            AppError::ApprovalExpiryInvalid { .. } => "approval_expiry_invalid",
+            AppError::ApprovalThresholdInvalid => "approval_threshold_invalid",
+            AppError::ApprovalCommentTooLong { .. } => "approval_comment_too_long",
+            AppError::SelfApproval => "self_approval",
+            AppError::ApprovalNotFound => "approval_not_found",
+            AppError::ApprovalExpired => "approval_expired",
+            AppError::ApprovalDecided => "approval_decided",
             AppError::Busy => "busy",
             AppError::ApiTokenRequired => "api_token_required",
             AppError::ApiTokenUnknown => "api_token_unknown",

@@ -299,6 +299,8 @@ pub const JOB_LINES_PER_PAGE: u32 = 100;
 pub enum Started<T> {
     Done(T),
     Job(JobId),
+    /// Held by the approval policy: waiting for a second operator.
+    Requested(super::approval::ApprovalId),
 }
 
 pub type MoveStarted = Started<super::moves::MoveRun>;

@@ -2,6 +2,7 @@
 //! Nothing here knows about HTTP, SQL or the DOM.
 
 pub mod api_token;
+pub mod approval;
 pub mod audit;
 pub mod configure;
 pub mod delete;

@@ -114,6 +114,9 @@ pub struct Operator {
     /// browser and on the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_token: Option<ApiTokenUse>,
+    /// A run a second operator approved: the approver, whom its audit event names too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 /// A scripting API call's token: its name (the audit log names it) and the permissions it
@@ -168,6 +171,7 @@ mod tests {
             display_name: "X".into(),
             roles: vec![Role::HelpDesk, Role::EnterpriseUserManager],
             api_token: None,
+            approved_by: None,
         };
         assert!(op.may(MoveUsersBetweenOrganizations));
         assert!(!op.may(ManageUsers));

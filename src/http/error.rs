@@ -75,7 +75,12 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         | AppError::CompanyDeployment => 409,
         AppError::SelectionNotFound => 404,
         AppError::PreviewExpired | AppError::SelectionChanged | AppError::NothingToUndo => 409,
-        AppError::UndoNotAvailable => 404,
+        AppError::UndoNotAvailable | AppError::ApprovalNotFound => 404,
+        AppError::ApprovalExpiryInvalid { .. }
+        | AppError::ApprovalThresholdInvalid
+        | AppError::ApprovalCommentTooLong { .. } => 422,
+        AppError::SelfApproval => 403,
+        AppError::ApprovalExpired | AppError::ApprovalDecided => 409,
         AppError::ApiTokenRequired
         | AppError::ApiTokenUnknown
         | AppError::ApiTokenExpired

@@ -88,6 +88,7 @@ pub fn AdminPage() -> impl IntoView {
                 <p>{t!(i18n, admin.one_time_hint)}</p>
             </div>
         })}
+        <crate::ui::requests::ApprovalPolicySection />
         {move || if hydrated.get() {
             view! {
                 <Transition fallback=Loading>

@@ -68,6 +68,12 @@ pub fn operation_name(i18n: I18n, code: &str) -> String {
         "undo_job_cancel" => t_string!(i18n, audit.op_undo_job_cancel),
         "undo_job_resume" => t_string!(i18n, audit.op_undo_job_resume),
         "undo_job_end" => t_string!(i18n, audit.op_undo_job_end),
+        "approval_policy" => t_string!(i18n, audit.op_approval_policy),
+        "approval_request" => t_string!(i18n, audit.op_approval_request),
+        "approval_approve" => t_string!(i18n, audit.op_approval_approve),
+        "approval_reject" => t_string!(i18n, audit.op_approval_reject),
+        "approval_outdated" => t_string!(i18n, audit.op_approval_outdated),
+        "approval_expire" => t_string!(i18n, audit.op_approval_expire),
         other => return other.to_string(),
     };
     name.to_string()
@@ -259,6 +265,15 @@ fn parameter_label(i18n: I18n, key: &str) -> String {
         "moved" => t_string!(i18n, audit_param.moved),
         "name" => t_string!(i18n, audit_param.name),
         "not_processed" => t_string!(i18n, audit_param.not_processed),
+        "request" => t_string!(i18n, audit_param.request),
+        "requester" => t_string!(i18n, audit_param.requester),
+        "comment" => t_string!(i18n, audit_param.comment),
+        "target" => t_string!(i18n, audit_param.target),
+        "force_move" => t_string!(i18n, audit_param.force_move),
+        "delete" => t_string!(i18n, audit_param.delete),
+        "org_move" => t_string!(i18n, audit_param.org_move),
+        "above_users" => t_string!(i18n, audit_param.above_users),
+        "expiry_hours" => t_string!(i18n, audit_param.expiry_hours),
         "of_event" => t_string!(i18n, audit_param.of_event),
         "of_job" => t_string!(i18n, audit_param.of_job),
         "of_kind" => t_string!(i18n, audit_param.of_kind),
@@ -309,7 +324,10 @@ fn parameter_value(i18n: I18n, key: &str, value: &serde_json::Value) -> String {
             }
             Some(n)
                 if n >= 0
-                    && !matches!(key, "job" | "session" | "operator" | "token" | "of_job" | "of_event") =>
+                    && !matches!(
+                        key,
+                        "job" | "session" | "operator" | "token" | "of_job" | "of_event" | "request"
+                    ) =>
             {
                 count(i18n, n as u64)
             }
@@ -373,7 +391,7 @@ fn coded_value(i18n: I18n, key: &str, code: &str) -> Option<String> {
 #[component]
 fn EventRow(event: AuditEvent) -> impl IntoView {
     let i18n = use_i18n();
-    let AuditEvent { id, at, operator, api_token, operation, parameters, target_count } = event;
+    let AuditEvent { id, at, operator, api_token, approved_by, operation, parameters, target_count } = event;
     let op = operation.clone();
     let operation_code = operation.clone();
     view! {
@@ -384,6 +402,11 @@ fn EventRow(event: AuditEvent) -> impl IntoView {
                 {api_token.map(|name| view! {
                     <span class="via-token" data-testid="audit-via-token">
                         {move || t_string!(i18n, audit.via_token, name = name.clone()).to_string()}
+                    </span>
+                })}
+                {approved_by.map(|name| view! {
+                    <span class="via-token" data-testid="audit-approved-by">
+                        {move || t_string!(i18n, audit.approved_by, name = name.clone()).to_string()}
                     </span>
                 })}
             </td>
@@ -445,6 +468,9 @@ pub fn AuditEventPage() -> impl IntoView {
                                 <dt>{t!(i18n, audit.col_operator)}</dt><dd>{operator_text(i18n, &event.operation, &event.operator)}</dd>
                                 {event.api_token.clone().map(|name| view! {
                                     <dt>{t!(i18n, audit.col_api_token)}</dt><dd data-testid="audit-event-token">{name}</dd>
+                                })}
+                                {event.approved_by.clone().map(|name| view! {
+                                    <dt>{t!(i18n, audit.col_approved_by)}</dt><dd data-testid="audit-event-approver">{name}</dd>
                                 })}
                                 <dt>{t!(i18n, audit.col_targets)}</dt><dd>{move || count(i18n, event.target_count)}</dd>
                                 <dt>{t!(i18n, audit.col_parameters)}</dt><dd class="params">{let p = event.parameters.clone(); move || parameters_text(i18n, &p)}</dd>
@@ -525,6 +551,12 @@ pub fn UserTimeline(entries: TimelineResource) -> impl IntoView {
                                             " · "{move || outcome_name(i18n, &outcome)}
                                             {reason.map(|r| view! { " (" {r} ")" })}
                                             " · "{e.event.operator.clone()}
+                                            // Both names when a second operator approved it.
+                                            {e.event.approved_by.clone().map(|name| view! {
+                                                " · "<span data-testid="timeline-approved-by">
+                                                    {move || t_string!(i18n, audit.approved_by, name = name.clone()).to_string()}
+                                                </span>
+                                            })}
                                         </li>
                                     }
                                 }).collect_view()}

@@ -194,7 +194,7 @@ pub fn ConfigurePage() -> impl IntoView {
                 {move || match run.value().get() {
                     None => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
                     Some(Err(error)) => wizard::refused(error, move || step.set(ConfigureStep::Settings)),
-                    Some(Ok(Started::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
+                    Some(Ok(Started::Job(_) | Started::Requested(_))) => view! { <p class="loading" role="status">{t!(i18n, configure.running)}</p> }.into_any(),
                     Some(Ok(Started::Done(result))) => {
                         let event = result.event_id;
                         view! {

@@ -59,6 +59,7 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: b
                     <li><A href="/enable" attr:class="action-link">{t!(i18n, enable.open_wizard)}</A></li>
                     <li><A href="/import" attr:class="action-link">{t!(i18n, import.open_wizard)}</A></li>
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
+                    <li><A href="/requests" attr:class="action-link">{t!(i18n, requests.open)}</A></li>
                     <li><A href="/orgs" attr:class="action-link">{t!(i18n, orgs.open)}</A></li>
                     <li><A href="/audit" attr:class="action-link">{t!(i18n, audit.open)}</A></li>
                     <li><A href="/scripting" attr:class="action-link">{t!(i18n, api.open)}</A></li>

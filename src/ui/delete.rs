@@ -133,7 +133,7 @@ pub fn DeletePage() -> impl IntoView {
                 <section class="wizard-step" aria-labelledby="delete-done-title">
                     <h2 id="delete-done-title">{t!(i18n, delete.done_title)}</h2>
                     {move || match run.value().get() {
-                        Some(Ok(Started::Job(_))) => view! { <Loading /> }.into_any(),
+                        Some(Ok(Started::Job(_) | Started::Requested(_))) => view! { <Loading /> }.into_any(),
                         Some(Ok(Started::Done(result))) => {
                             let n = result.preview.count;
                             let event = result.event_id;

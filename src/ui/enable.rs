@@ -668,7 +668,7 @@ fn ResultsStep(wizard: Wizard, run: ServerAction<EnableUsers>) -> impl IntoView 
                 }
                 .into_any(),
                 // Enabling is one transaction: it never becomes a job.
-                Some(Ok(Started::Job(_))) => view! { <Loading /> }.into_any(),
+                Some(Ok(Started::Job(_) | Started::Requested(_))) => view! { <Loading /> }.into_any(),
                 Some(Ok(Started::Done(result))) => {
                     let EnableRun { run_id, users, .. } = result.clone();
                     let enabled = result.enabled();

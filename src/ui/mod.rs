@@ -19,6 +19,7 @@ pub mod org_move;
 pub mod orgs;
 pub mod password;
 pub mod pool_page;
+pub mod requests;
 pub mod search;
 pub mod target;
 pub mod topology;

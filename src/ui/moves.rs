@@ -379,7 +379,7 @@ fn ResultsStep(run: ServerAction<MoveUsers>, step: RwSignal<Step>, back: String)
             {move || match run.value().get() {
                 None => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
                 Some(Err(error)) => wizard::refused(error, move || step.set(Step::Destination)),
-                Some(Ok(MoveStarted::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
+                Some(Ok(MoveStarted::Job(_) | MoveStarted::Requested(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
                 Some(Ok(MoveStarted::Done(result))) => {
                     let total = result.preview.count as usize;
                     view! {

@@ -157,7 +157,7 @@ pub fn OrgMovePage() -> impl IntoView {
             <section class="wizard-step" aria-labelledby="org-results-title">
                 <h2 id="org-results-title">{t!(i18n, wizard.step_results)}</h2>
                 {move || match run.value().get() {
-                    None | Some(Ok(Started::Job(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
+                    None | Some(Ok(Started::Job(_) | Started::Requested(_))) => view! { <p class="loading" role="status">{t!(i18n, wizard.running)}</p> }.into_any(),
                     Some(Err(error)) => wizard::refused(error, move || step.set(MoveStep::Destination)),
                     Some(Ok(Started::Done(result))) => {
                         let to = result.preview.destination.id;

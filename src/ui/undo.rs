@@ -48,8 +48,8 @@ pub fn UndoOffer(found: UndoableChange) -> impl IntoView {
     let i18n = use_i18n();
     let may = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let change = found.change;
-    let kept = kept_text(i18n, &found);
     let undone_by = found.undone_by.clone();
+    let kept = move || kept_text(i18n, &found);
     may.then(|| {
         view! {
             <section class="panel" aria-labelledby="undo-offer-title" data-testid="undo-offer">
@@ -138,7 +138,6 @@ fn undo_confirmation(
         }
         .into_any(),
     };
-    let kept = kept_text(i18n, &change);
     let kind = change.kind;
     let force = change.needs_password && kind == crate::domain::jobs::JobKind::Move;
     let created = change.created_at;
@@ -151,7 +150,7 @@ fn undo_confirmation(
             <dt>{t!(i18n, undo.change_at)}</dt>
             <dd>{move || format_instant(lang(i18n), created)}</dd>
             <dt>{t!(i18n, undo.kept_label)}</dt>
-            <dd>{kept}</dd>
+            <dd>{move || kept_text(i18n, &change)}</dd>
         </dl>
         <p class=if nothing { "alert alert-warn" } else { "alert alert-info" } data-testid="undo-summary">
             {move || t_string!(i18n, undo.summary, restored = count(i18n, restored), data = count(i18n, data)).to_string()}

@@ -114,7 +114,7 @@ fn UserView(user: UserDetail, timeline: super::audit::TimelineResource) -> impl 
                     <dt>{t!(i18n, user_page.sip_uri)}</dt>
                     <dd class="mono">{user.sip_uri.to_string()}</dd>
                     <dt>{t!(i18n, user_page.home_pool)}</dt>
-                    <dd><A href=format!("/pools/{}", user.pool.id)>{user.pool.fqdn.clone()}</A></dd>
+                    <dd data-testid="user-pool"><A href=format!("/pools/{}", user.pool.id)>{user.pool.fqdn.clone()}</A></dd>
                     <dt>{t!(i18n, user_page.version)}</dt>
                     <dd>{version_name(user.pool.version)}</dd>
                     <dt>{t!(i18n, user_page.status)}</dt>

@@ -225,6 +225,10 @@ pub fn follow_run<T>(answer: impl Fn() -> Option<Result<Started<T>, AppError>> +
             after_change();
             navigate(&format!("/jobs/{job}"), Default::default());
         }
+        // Held for a second operator: nothing changed yet; the request's page says so.
+        Some(Ok(Started::Requested(request))) => {
+            navigate(&format!("/requests/{request}"), Default::default());
+        }
         _ => {}
     });
 }

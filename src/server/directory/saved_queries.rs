@@ -198,6 +198,7 @@ mod tests {
             display_name: name.into(),
             roles: vec![Role::UserAdministrator],
             api_token: None,
+            approved_by: None,
         }
     }
 

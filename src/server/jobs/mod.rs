@@ -268,6 +268,7 @@ fn job_operator(head: &JobHead) -> Operator {
         display_name: head.operator_name.clone(),
         roles: Vec::new(),
         api_token: None,
+        approved_by: None,
     }
 }
 

@@ -89,6 +89,10 @@ impl super::Operation for Delete {
         preview.users.iter().map(|u| u.id).collect()
     }
 
+    fn data_lost(preview: &DeletePreview) -> u64 {
+        preview.totals.total()
+    }
+
     fn event_of(run: &DeleteRun) -> Option<i64> {
         Some(run.event_id)
     }

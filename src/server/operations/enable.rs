@@ -342,6 +342,7 @@ pub(crate) mod tests {
             display_name: "User Administrator".into(),
             roles: vec![Role::UserAdministrator],
             api_token: None,
+            approved_by: None,
         }
     }
 

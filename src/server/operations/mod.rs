@@ -5,6 +5,7 @@
 //! everything they share, including whether a run is done inline or as a job.
 //! Export and import of user data live here too.
 
+pub mod approval;
 pub mod configure;
 pub mod delete;
 pub mod enable;
@@ -84,6 +85,16 @@ pub trait Operation {
     /// The users the plan changes (whose rows an undo keeps).
     fn changed_users(_preview: &Self::Preview) -> Vec<UserId> {
         Vec::new()
+    }
+
+    /// Items of user data the plan deletes (what an approver is shown).
+    fn data_lost(_preview: &Self::Preview) -> u64 {
+        0
+    }
+
+    /// Where the plan takes its users (a pool, an organization), for an approver.
+    fn target(_preview: &Self::Preview) -> Option<String> {
+        None
     }
 
     /// The audit event of an applied run: what names the change to undo.
@@ -287,34 +298,53 @@ pub async fn run<O: Operation>(
         let stored = stored_preview(conn, operator, O::KIND, token).await?;
         let options = options_of::<O>(&stored)?;
         let users = selection::users(conn, operator, stored.selection).await?;
-        let plan = O::plan(conn, &users, &options).await.map_err(|error| match error {
-            // Users that left the operation's reach since the preview are a change, not a
-            // mistake of the operator's.
-            AppError::UnknownUsers | AppError::AlreadyEnabled | AppError::CapacityExceeded { .. } => {
-                AppError::SelectionChanged
-            }
-            other => other,
-        })?;
-        if O::fingerprint(&plan) != stored.fingerprint {
-            return Err(AppError::SelectionChanged);
-        }
+        let started = run_plan::<O>(conn, jobs, operator, &users, &options, &stored.fingerprint).await?;
         sqlx::query("UPDATE previews SET used_at = $1 WHERE token_hash = $2")
             .bind(now())
             .bind(token_hash(&token.0))
             .execute(&mut *conn)
             .await?;
-        if O::RUNS_AS_JOB && (O::ALWAYS_AS_JOB || O::lines(&plan) > jobs.threshold as u64) {
-            return Ok(Started::Job(O::create_job(conn, operator, &plan, &options).await?));
-        }
-        let mut run = apply_keeping_undo::<O>(conn, operator, plan, &options).await?;
-        O::shorten_run(&mut run);
-        Ok(Started::Done(run))
+        Ok(started)
     })
     .await?;
     if let Started::Job(job) = &started {
         crate::server::jobs::spawn(db.clone(), *job, jobs);
     }
     Ok(started)
+}
+
+/// Users that left an operation's reach since its preview are a change, not a mistake of the
+/// operator's.
+fn changed_since(error: AppError) -> AppError {
+    match error {
+        AppError::UnknownUsers | AppError::AlreadyEnabled | AppError::CapacityExceeded { .. } => {
+            AppError::SelectionChanged
+        }
+        other => other,
+    }
+}
+
+/// Plans again from the users' state now and, if the plan is the previewed one (`fingerprint`),
+/// applies it in the caller's transaction — inline, or recorded as a job (which the caller
+/// starts once committed). What a run and an approved request both do.
+async fn run_plan<O: Operation>(
+    conn: &mut AnyConnection,
+    jobs: JobSettings,
+    operator: &Operator,
+    users: &[UserId],
+    options: &O::Options,
+    fingerprint: &str,
+) -> Result<Started<O::Run>, AppError> {
+    let plan = O::plan(conn, users, options).await.map_err(changed_since)?;
+    if O::fingerprint(&plan) != fingerprint {
+        return Err(AppError::SelectionChanged);
+    }
+    if O::RUNS_AS_JOB && (O::ALWAYS_AS_JOB || O::lines(&plan) > jobs.threshold as u64) {
+        return Ok(Started::Job(O::create_job(conn, operator, &plan, options).await?));
+    }
+    let mut run = apply_keeping_undo::<O>(conn, operator, plan, options).await?;
+    O::shorten_run(&mut run);
+    Ok(Started::Done(run))
 }
 
 /// Applies a plan inline; for an operation that can be undone, first keeps the rows of the users
@@ -340,8 +370,9 @@ async fn apply_keeping_undo<O: Operation>(
 }
 
 /// Runs a preview as `run` does, after the operator's password when the run needs it again (a
-/// force move, a delete): checked first, outside the run's transaction. What both the server
-/// functions and the scripting API call.
+/// force move, a delete): checked first, outside the run's transaction; a run the approval
+/// policy holds becomes a request instead. What both the server functions and the scripting
+/// API call.
 pub async fn run_confirmed<O: Operation>(
     db: &AnyPool,
     config: &crate::server::Config,
@@ -352,6 +383,10 @@ pub async fn run_confirmed<O: Operation>(
 ) -> Result<Started<O::Run>, AppError> {
     let needed = needs_step_up::<O>(db, operator, token).await?;
     crate::server::security::operators::step_up_if(needed, db, config, operator, password, client).await?;
+    // The approval policy may hold the run for a second operator.
+    if let Some(request) = approval::hold::<O>(db, operator, token).await? {
+        return Ok(Started::Requested(request));
+    }
     run::<O>(db, config.jobs, operator, token).await
 }
 

@@ -147,6 +147,14 @@ impl super::Operation for Move {
         preview.users.iter().filter(|u| u.moves()).map(|u| u.id).collect()
     }
 
+    fn data_lost(preview: &MovePreview) -> u64 {
+        preview.totals.lost
+    }
+
+    fn target(preview: &MovePreview) -> Option<String> {
+        Some(preview.destination.fqdn.clone())
+    }
+
     fn event_of(run: &MoveRun) -> Option<i64> {
         Some(run.event_id)
     }
@@ -319,6 +327,7 @@ pub(crate) mod tests {
             display_name: "User Administrator".into(),
             roles: vec![Role::UserAdministrator],
             api_token: None,
+            approved_by: None,
         }
     }
 

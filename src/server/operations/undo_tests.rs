@@ -78,6 +78,7 @@ async fn event_of<T>(db: &AnyPool, started: Started<T>, event: impl Fn(&T) -> i6
     match started {
         Started::Done(run) => event(&run),
         Started::Job(job) => finished(db, job).await.event_id,
+        Started::Requested(_) => panic!("no approval policy here"),
     }
 }
 

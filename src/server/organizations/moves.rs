@@ -224,6 +224,10 @@ impl crate::server::operations::Operation for OrgMove {
         preview.users.iter().filter(|l| l.refusal.is_none()).map(|l| l.id).collect()
     }
 
+    fn target(preview: &OrgMovePreview) -> Option<String> {
+        Some(preview.destination.name.clone())
+    }
+
     fn event_of(run: &OrgMoveRun) -> Option<i64> {
         Some(run.event_id)
     }

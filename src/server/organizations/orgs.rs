@@ -320,6 +320,7 @@ pub(crate) mod tests {
             display_name: "Enterprise User Manager".into(),
             roles: vec![Role::EnterpriseUserManager],
             api_token: None,
+            approved_by: None,
         }
     }
 

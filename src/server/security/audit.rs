@@ -39,6 +39,7 @@ pub async fn record(
         Some(operator.id.0),
         &operator.username,
         operator.api_token.as_ref().map(|t| t.name.as_str()),
+        operator.approved_by.as_deref(),
         operation,
         parameters,
         target_count,
@@ -56,7 +57,7 @@ pub async fn record_as(
     parameters: serde_json::Value,
     target_count: u64,
 ) -> Result<i64, AppError> {
-    insert(conn, operator_id, operator_name, None, operation, parameters, target_count).await
+    insert(conn, operator_id, operator_name, None, None, operation, parameters, target_count).await
 }
 
 async fn insert(
@@ -64,18 +65,21 @@ async fn insert(
     operator_id: Option<i64>,
     operator_name: &str,
     api_token: Option<&str>,
+    approved_by: Option<&str>,
     operation: &str,
     parameters: serde_json::Value,
     target_count: u64,
 ) -> Result<i64, AppError> {
     let id = sqlx::query_scalar(
-        "INSERT INTO audit_events (at, operator_id, operator_name, api_token, operation, parameters, target_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO audit_events (at, operator_id, operator_name, api_token, approved_by, operation, parameters,
+                                   target_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(now())
     .bind(operator_id)
     .bind(operator_name)
     .bind(api_token)
+    .bind(approved_by)
     .bind(operation)
     .bind(parameters.to_string())
     .bind(target_count as i64)
@@ -147,6 +151,7 @@ pub mod log {
         at: i64,
         operator_name: String,
         api_token: Option<String>,
+        approved_by: Option<String>,
         operation: String,
         parameters: String,
         target_count: i64,
@@ -159,6 +164,7 @@ pub mod log {
                 at: r.at,
                 operator: r.operator_name,
                 api_token: r.api_token,
+                approved_by: r.approved_by,
                 operation: r.operation,
                 parameters: r.parameters,
                 target_count: u64::try_from(r.target_count).unwrap_or(0),
@@ -190,7 +196,7 @@ pub mod log {
     }
 
     const EVENT_COLUMNS: &str =
-        "a.id, a.at, a.operator_name, a.api_token, a.operation, a.parameters, a.target_count";
+        "a.id, a.at, a.operator_name, a.api_token, a.approved_by, a.operation, a.parameters, a.target_count";
 
     /// What a reader of the log may see. The name typed into a failed sign-in is often a
     /// password typed into the wrong field: only those who manage operators read it; others see
@@ -224,7 +230,7 @@ pub mod log {
             match self {
                 Reader::Everything => EVENT_COLUMNS.to_string(),
                 Reader::TypedNamesHidden => format!(
-                    "a.id, a.at, {} AS operator_name, a.api_token, a.operation,
+                    "a.id, a.at, {} AS operator_name, a.api_token, a.approved_by, a.operation,
                      (CASE WHEN a.operation = 'sign_in_locked' AND {} ->> 'scope' = 'account'
                       THEN {} ELSE a.parameters END) AS parameters,
                      a.target_count",

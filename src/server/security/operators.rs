@@ -159,6 +159,7 @@ pub async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> 
         display_name,
         roles: roles_of(db, OperatorId(id)).await?,
         api_token: None,
+        approved_by: None,
     })
 }
 

@@ -53,6 +53,11 @@ const TABLES: &[&str] = &[
     "previews",
     "jobs",
     "job_users",
+    "undo_snapshots",
+    "undo_users",
+    "undo_rows",
+    "approval_requests",
+    "approval_users",
 ];
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table.

@@ -302,6 +302,7 @@ mod tests {
             display_name: "A".into(),
             roles: vec![Role::EnterpriseAdministrator],
             api_token: None,
+            approved_by: None,
         }
     }
 
