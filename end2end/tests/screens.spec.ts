@@ -78,6 +78,7 @@ for (const language of LANGUAGES) {
       ["audit", "/audit"],
       ["admin", "/admin"],
       ["scripting", "/scripting"],
+      ["requests", "/requests"],
     ];
     for (const [name, path] of pages) {
       await page.goto(path);

@@ -248,11 +248,17 @@ fn RequestView(
         })}
         <section class="panel" aria-labelledby="request-users-title">
             <h2 id="request-users-title">{t!(i18n, requests.users_title)}</h2>
-            <ul data-testid="request-user-list">
-                {users.into_iter().map(|(user, name)| view! {
-                    <li><A href=format!("/users/{}", user.0)>{name}</A></li>
-                }).collect_view()}
-            </ul>
+            <div class="table-wrap">
+                <table class="data-table" data-testid="request-user-list">
+                    <caption class="visually-hidden">{t!(i18n, requests.users_title)}</caption>
+                    <thead><tr><th scope="col">{t!(i18n, wizard.col_name)}</th></tr></thead>
+                    <tbody>
+                        {users.into_iter().map(|(user, name)| view! {
+                            <tr><td><A href=format!("/users/{}", user.0)>{name}</A></td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }
@@ -290,15 +296,16 @@ fn PolicyForm(policy: ApprovalPolicy, save: ServerAction<SetApprovalPolicy>) -> 
     let hours = RwSignal::new(policy.expiry_hours.to_string());
     let checkbox = move |id: &'static str, signal: RwSignal<bool>, label: fn(I18n) -> &'static str| {
         view! {
-            <label class="checkbox" for=id>
+            <div class="check-row">
                 <input type="checkbox" id=id prop:checked=move || signal.get()
                     on:change=move |ev| signal.set(event_target_checked(&ev)) />
-                {move || label(i18n)}
-            </label>
+                <label for=id>{move || label(i18n)}</label>
+            </div>
         }
     };
     view! {
-        <form class="form-stack" data-testid="approval-policy"
+        // The server says the rule when a number is out of range (in the operator's language).
+        <form class="form-stack approval-policy" data-testid="approval-policy" novalidate
             on:submit=move |ev| {
                 ev.prevent_default();
                 let policy = ApprovalPolicy {
