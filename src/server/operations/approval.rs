@@ -267,8 +267,17 @@ pub async fn one(db: &AnyPool, id: ApprovalId) -> Result<(ApprovalRequest, Vec<(
     Ok((request, users.into_iter().map(|(id, name)| (UserId(id), name)).collect()))
 }
 
-/// Marks pending requests past their time expired, each audited.
+/// Marks pending requests past their time expired, each audited (a write only when some are).
 pub async fn expire(db: &AnyPool) -> Result<u64, AppError> {
+    let due: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM approval_requests WHERE state = 'pending' AND expires_at < $1",
+    )
+    .bind(now())
+    .fetch_one(db)
+    .await?;
+    if due == 0 {
+        return Ok(0);
+    }
     in_write(db, async |conn| {
         let expired: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT id, requester_id, requester_name FROM approval_requests WHERE state = 'pending' AND expires_at < $1",
@@ -311,12 +320,31 @@ fn decidable(row: &RequestRow, decider: &Operator) -> Result<OperationKind, AppE
     Ok(request.kind)
 }
 
+/// Takes the decision of a pending request in the caller's transaction: of two operators
+/// deciding at once, one gets it (the other's update finds it taken, on either engine) and the
+/// other is told it was decided.
+async fn claim(conn: &mut AnyConnection, decider: &Operator, id: ApprovalId) -> Result<(), AppError> {
+    let claimed = sqlx::query(
+        "UPDATE approval_requests SET decided_by = $1 WHERE id = $2 AND state = 'pending' AND decided_by IS NULL",
+    )
+    .bind(&decider.username)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if claimed != 1 {
+        return Err(AppError::ApprovalDecided);
+    }
+    Ok(())
+}
+
 /// Rejects a request, with a comment.
 pub async fn reject(db: &AnyPool, decider: &Operator, id: ApprovalId, comment: &str) -> Result<(), AppError> {
     let comment = checked_comment(comment)?;
     in_write(db, async |conn| {
         let row = load(conn, id).await?;
         decidable(&row, decider)?;
+        claim(conn, decider, id).await?;
         sqlx::query(
             "UPDATE approval_requests SET state = 'rejected', decided_by = $1, decided_at = $2, comment = $3
              WHERE id = $4",
@@ -383,6 +411,7 @@ async fn approve_as<O: Operation>(
     let approved = in_write(db, async |conn| {
         let row = load(conn, id).await?;
         decidable(&row, decider)?;
+        claim(conn, decider, id).await?;
         let options: O::Options = serde_json::from_str(&row.options)
             .map_err(|_| crate::server::storage::error::corrupt("request options", &row.options))?;
         let users: Vec<i64> =

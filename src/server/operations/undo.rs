@@ -457,8 +457,10 @@ async fn judge(
                 (SELECT COUNT(*) FROM undo_rows b
                  WHERE b.snapshot_id = u.snapshot_id AND b.user_id = u.user_id AND b.tbl IN ({data_tables})) AS data
          FROM {ids_rows} ids
-         JOIN undo_users u ON u.snapshot_id = $1 AND u.user_id = ids.value
+         -- The ids drive (SQLite keeps a CROSS JOIN's order): the snapshot's users are many.
+         CROSS JOIN undo_users u
          LEFT JOIN directory_users d ON d.id = u.user_id {SIGNATURE_JOINS}
+         WHERE u.snapshot_id = $1 AND u.user_id = ids.value
          ORDER BY ids.key",
         signature = signature(engine),
         ids_rows = engine.id_rows("$2"),
