@@ -479,8 +479,10 @@ async fn judge(
         .into_iter()
         .map(|(id, state, capacity, users)| (id, (state == PoolState::Active.as_str(), capacity - users)))
         .collect();
-    let taken =
-        sip_uris_taken(conn, &rows.iter().filter_map(|r| r.before.as_deref()).collect::<Vec<_>>()).await?;
+    // Only a user enabled again (an undone delete) can find their SIP URI taken.
+    let returning: Vec<&str> =
+        rows.iter().filter(|r| r.pool_now.is_none()).filter_map(|r| r.before.as_deref()).collect();
+    let taken = sip_uris_taken(conn, &returning).await?;
     let reused = data_ids_reused(conn, snapshot, users).await?;
     let corrupt = |row: &str| crate::server::storage::error::corrupt("undo row", row);
     let mut judged = Vec::with_capacity(rows.len());
@@ -604,9 +606,11 @@ async fn put_back(conn: &mut AnyConnection, snapshot: &Snapshot, users: &[UserId
         );
         if table.per_user {
             // Users without a kept row had none before the change (an undone undo of a delete).
+            // (NOT EXISTS probes the snapshot's index per user; NOT IN would read it all.)
             sqlx::query(&format!(
-                "DELETE FROM {name} WHERE {in_users} AND user_id NOT IN
-                     (SELECT b.user_id FROM undo_rows b WHERE b.snapshot_id = $1 AND b.tbl = '{name}')",
+                "DELETE FROM {name} WHERE {in_users} AND NOT EXISTS
+                     (SELECT 1 FROM undo_rows b
+                      WHERE b.snapshot_id = $1 AND b.user_id = {name}.user_id AND b.tbl = '{name}')",
                 name = table.table
             ))
             .bind(snapshot.id)
