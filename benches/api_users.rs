@@ -10,62 +10,21 @@
 //! Two workloads: the first page again and again (`?limit=100`), and every client walking the
 //! whole list with its cursor (`&cursor=…`), page after page.
 
+#[path = "common/http.rs"]
+mod http;
 #[path = "common/million.rs"]
 mod million;
 
+use http::{Connection, percentile};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use uc_admin::domain::api_token::NewApiToken;
 use uc_admin::domain::operator::{Permission, Role};
 use uc_admin::server::security::{api_tokens, audit, operators};
 use uc_admin::server::{AppState, Config, storage::db};
 
 const CLIENTS: usize = 16;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// One HTTP/1.1 keep-alive connection: sends a GET, reads the answer (Content-Length bodies).
-struct Connection {
-    stream: TcpStream,
-    buffer: Vec<u8>,
-}
-
-impl Connection {
-    async fn get(&mut self, path: &str, token: &str) -> (u16, Vec<u8>) {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
-        self.stream.write_all(request.as_bytes()).await.unwrap();
-        loop {
-            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buffer[..end]).to_ascii_lowercase();
-                let status: u16 = head[9..12].parse().unwrap();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map(|v| v.trim().parse().unwrap())
-                    .expect("a Content-Length");
-                while self.buffer.len() < end + 4 + length {
-                    self.read().await;
-                }
-                let body = self.buffer[end + 4..end + 4 + length].to_vec();
-                self.buffer.drain(..end + 4 + length);
-                return (status, body);
-            }
-            self.read().await;
-        }
-    }
-
-    async fn read(&mut self) {
-        let mut chunk = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the server closed the connection");
-        self.buffer.extend_from_slice(&chunk[..n]);
-    }
-}
 
 /// Runs `CLIENTS` connections for `seconds`; `walk` follows each page's cursor to the end of
 /// the list (and starts again), otherwise asks for the first page every time.
@@ -81,9 +40,8 @@ async fn load(
     for _ in 0..CLIENTS {
         let (stop, token) = (stop.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
-            let stream = TcpStream::connect(address).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            let mut connection = Connection { stream, buffer: Vec::new() };
+            let mut connection = Connection::open(address).await;
+            let authorization = [format!("Authorization: Bearer {token}")];
             let mut times = Vec::new();
             let mut cursor: Option<String> = None;
             while !stop.load(Ordering::Relaxed) {
@@ -92,7 +50,7 @@ async fn load(
                     None => "/api/v1/users?limit=100".to_string(),
                 };
                 let at = Instant::now();
-                let (status, body) = connection.get(&path, &token).await;
+                let (status, _, body) = connection.send("GET", &path, &authorization, "").await;
                 times.push(at.elapsed());
                 assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
                 if walk {

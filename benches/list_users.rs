@@ -1,16 +1,23 @@
-//! Benchmark: listing one page of users from a large deployment, server side (service call,
-//! SQL and mapping), for the tree nodes and sort orders an operator uses.
+//! Benchmark: listing one page of users from a 1,000,000-user deployment, server side (service
+//! call, SQL and mapping), for the tree nodes and sort orders an operator uses, with the query
+//! plan of each list.
 //!
-//!   cargo bench --features ssr --bench list_users             (100,000 directory users)
-//!   UC_ADMIN_BENCH_USERS=20000 cargo bench --features ssr --bench list_users
+//!   cargo bench --features ssr --bench list_users
+//!   UC_ADMIN_BENCH_USERS=200000 cargo bench --features ssr --bench list_users
 //!
-//! The deployment is generated once into target/bench/ and reused by later runs.
+//! The deployment is the search benchmark's (target/bench/search-N.db: four pools of N/4
+//! users, generated once and reused).
+
+#[path = "common/million.rs"]
+mod million;
+#[path = "common/report.rs"]
+mod report;
 
 use std::time::{Duration, Instant};
 use uc_admin::domain::node::NodeId;
 use uc_admin::domain::paging::{SortDir, SortKey, UserQuery};
 use uc_admin::domain::pool::PoolCategory;
-use uc_admin::server::{directory::users, storage::db, storage::seed, topology::pools};
+use uc_admin::server::{directory::users, storage::db, topology::pools};
 
 const RUNS: usize = 30;
 
@@ -21,19 +28,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let size: u32 =
-        std::env::var("UC_ADMIN_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        std::env::var("UC_ADMIN_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     std::fs::create_dir_all("target/bench").unwrap();
-    let url = format!("sqlite://target/bench/deployment-{size}.db");
-    let pool = db::connect(&url).await.expect("database");
-    let started = Instant::now();
-    if let Some(report) = seed::ensure_demo(&pool, size).await.expect("seed") {
-        println!(
-            "generated {} directory users, {} enabled, {} contacts in {:.1} s",
-            report.directory_users,
-            report.enabled_users,
-            report.contacts,
-            started.elapsed().as_secs_f64()
-        );
+    let pool = db::connect(&format!("sqlite://target/bench/search-{size}.db")).await.expect("database");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&pool).await.unwrap();
+    if users == 0 {
+        million::fill(&pool, size).await;
     }
     let tree = pools::tree(&pool).await.unwrap();
     let biggest = tree.pools.iter().max_by_key(|p| p.user_count).unwrap();
@@ -43,6 +43,7 @@ async fn main() {
     );
 
     let base = UserQuery::default();
+    let pool_node = NodeId::Pool(biggest.pool.id);
     let cases: Vec<(&str, NodeId, UserQuery)> = vec![
         ("forest, by name, page 1", NodeId::Forest, base.clone()),
         ("forest, by name, page 200", NodeId::Forest, UserQuery { page: 200, ..base.clone() }),
@@ -51,17 +52,9 @@ async fn main() {
             NodeId::Forest,
             UserQuery { sort: SortKey::SipUri, dir: SortDir::Desc, ..base.clone() },
         ),
-        ("largest pool, by name", NodeId::Pool(biggest.pool.id), base.clone()),
-        (
-            "largest pool, by SIP URI",
-            NodeId::Pool(biggest.pool.id),
-            UserQuery { sort: SortKey::SipUri, ..base.clone() },
-        ),
-        (
-            "largest pool, by status",
-            NodeId::Pool(biggest.pool.id),
-            UserQuery { sort: SortKey::Status, ..base.clone() },
-        ),
+        ("largest pool, by name", pool_node, base.clone()),
+        ("largest pool, by SIP URI", pool_node, UserQuery { sort: SortKey::SipUri, ..base.clone() }),
+        ("largest pool, by status", pool_node, UserQuery { sort: SortKey::Status, ..base.clone() }),
         (
             "enterprise pools, by pool",
             NodeId::Category(PoolCategory::EnterprisePools),
@@ -69,15 +62,22 @@ async fn main() {
         ),
         ("unassigned, by name", NodeId::Unassigned, base.clone()),
         (
-            "forest, quick filter 'müller'",
+            "forest, quick filter 'miller'",
             NodeId::Forest,
-            UserQuery { filter: "müller".into(), ..base.clone() },
+            UserQuery { filter: "miller".into(), ..base.clone() },
         ),
+        (
+            "largest pool, quick filter 'miller'",
+            pool_node,
+            UserQuery { filter: "miller".into(), ..base.clone() },
+        ),
+        ("largest pool, quick filter 'zzz'", pool_node, UserQuery { filter: "zzz".into(), ..base.clone() }),
     ];
     println!(
-        "\n{:<34} {:>10} {:>10} {:>10}   ({RUNS} runs, 50 rows a page)",
+        "\n{:<38} {:>10} {:>10} {:>10}   ({RUNS} runs, 50 rows a page)",
         "list one page", "p50", "p95", "max"
     );
+    let mut plans = Vec::new();
     for (name, node, query) in cases {
         users::list(&pool, node, &query).await.unwrap(); // warm the page cache
         let mut times = vec![Duration::ZERO; RUNS];
@@ -88,14 +88,24 @@ async fn main() {
             std::hint::black_box(page);
         }
         times.sort();
+        let p50 = percentile(&times, 0.5);
         println!(
-            "{name:<34} {:>8.2}ms {:>8.2}ms {:>8.2}ms",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            "{name:<38} {:>8.2}ms {:>8.2}ms {:>8.2}ms",
+            p50.as_secs_f64() * 1e3,
             percentile(&times, 0.95).as_secs_f64() * 1e3,
             times.last().unwrap().as_secs_f64() * 1e3
         );
+        report::at_most(
+            &format!("list {name}, {} users, p50", tree.total_users),
+            p50,
+            Duration::from_millis(20),
+        );
+        plans.push((name, users::explain_list(&pool, node, &query).await.unwrap()));
     }
     let start = Instant::now();
     pools::tree(&pool).await.unwrap();
-    println!("{:<34} {:>8.2}ms", "pool tree with counts", start.elapsed().as_secs_f64() * 1e3);
+    let elapsed = start.elapsed();
+    println!("{:<38} {:>8.2}ms", "pool tree with counts", elapsed.as_secs_f64() * 1e3);
+    report::at_most("pool tree with every count", elapsed, Duration::from_millis(20));
+    report::plans(&plans);
 }

@@ -14,6 +14,8 @@
 //!
 //!   UC_ADMIN_BENCH_ENGINE=postgres cargo bench --features ssr --bench move_users
 
+#[path = "common/report.rs"]
+mod report;
 #[allow(dead_code)]
 #[path = "../src/server/test_postgres.rs"]
 mod test_postgres;
@@ -301,6 +303,22 @@ async fn main() {
         o / p,
         if let Engine::Sqlite = engine { "at most 2000 ms and 3x" } else { "at most 2x" }
     );
+    let engine_name = if let Engine::Sqlite = engine { "SQLite" } else { "PostgreSQL" };
+    report::line(
+        &format!(
+            "move {USERS} users with data, {engine_name}: the run against plain SQL ({}) in one run",
+            engine.peer()
+        ),
+        &format!("{:.2} s / {:.2} s = {:.2}×", o, p, o / p),
+        "≤ 1.5×",
+        Some(o / p <= 1.5),
+    );
+    report::line(
+        &format!("move {USERS} users as a job (200 chunks of 500), {engine_name}"),
+        &format!("{:.1} s", as_job[RUNS / 2]),
+        "—",
+        None,
+    );
     println!(
         "before it, in the wizard: the selection median {:.0} ms, the preview median {:.0} ms",
         selections[RUNS / 2] * 1e3,
@@ -406,6 +424,23 @@ async fn undo_of_a_force_move(engine: &Engine, operator: &Operator) {
         "its undo: preview {preview_ms:.0} ms, the job (200 chunks of 500) {undo_ms:.0} ms = {:.0} users/s; \
          every user back with all {items_before} items",
         USERS as f64 / (undo_ms / 1e3)
+    );
+    report::line(
+        &format!("force move of {USERS} users, {items_lost} items kept for the undo"),
+        &format!("{:.1} s", force_ms / 1e3),
+        "—",
+        None,
+    );
+    report::line(
+        &format!("its undo: preview / the job of 200 chunks"),
+        &format!(
+            "{:.1} s / {:.0} s ({:.0} users/s)",
+            preview_ms / 1e3,
+            undo_ms / 1e3,
+            USERS as f64 / (undo_ms / 1e3)
+        ),
+        "—",
+        None,
     );
     pool.close().await;
 }

@@ -35,14 +35,17 @@ if [ -f /dev/null ] && [ -w /dev/null ]; then : >/dev/null; fi
 site=target/site
 pkg=$site/pkg
 
+# Type-erased views, in every build: each component's view becomes one boxed type instead of
+# a tower of nested generic types compiled once per use. The release WASM is half the size
+# (6.7 MB to 3.7 MB, 1.57 MB to 0.81 MB with brotli), the debug build's symbol names no longer
+# fill gigabytes, and the tests (which use the same flags, sharing these dependencies) run
+# the very code a release serves.
+export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
 if [ $release -eq 1 ]; then
   server_profile=(--release)
   wasm_profile=(--profile wasm-release)
   wasm_dir=wasm-release
 else
-  # Type-erased views: the nested view types otherwise give symbol names that make a debug
-  # build several gigabytes. The Rust tests use the same flags and so share these dependencies.
-  export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
   server_profile=()
   wasm_profile=()
   wasm_dir=debug
@@ -68,6 +71,20 @@ if [ $release -eq 1 ]; then
     "$pkg.new/uc-admin.wasm" -o "$pkg.new/uc-admin.wasm"
 fi
 cp style/main.css "$pkg.new/uc-admin.css"
+if [ $release -eq 1 ]; then
+  # Packed once, at the best ratio, beside each file: the server sends these as they are
+  # instead of compressing the bundle for every page load (src/http/router.rs).
+  node -e '
+    const zlib = require("zlib"), fs = require("fs");
+    for (const file of process.argv.slice(1)) {
+      const raw = fs.readFileSync(file);
+      fs.writeFileSync(file + ".br", zlib.brotliCompressSync(raw, {
+        params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+      }));
+      fs.writeFileSync(file + ".gz", zlib.gzipSync(raw, { level: 9 }));
+    }
+  ' "$pkg.new/uc-admin.wasm" "$pkg.new/uc-admin.js" "$pkg.new/uc-admin.css"
+fi
 # Swap the whole bundle at once, so a running server never serves half of an old one.
 rm -rf "$pkg" && mv "$pkg.new" "$pkg"
 cp -R public/. "$site/"

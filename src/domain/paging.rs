@@ -249,9 +249,28 @@ pub fn like_contains_pattern(text: &str) -> String {
     out
 }
 
+/// The GLOB pattern a trigram index of ASCII-lower-cased text answers for "contains `text`"
+/// exactly as `LIKE` (which folds only ASCII letters) does, or None where the index cannot
+/// serve it: fewer than three characters, or GLOB's own `*?[]` in the text.
+pub fn trigram_contains_glob(text: &str) -> Option<String> {
+    if text.chars().count() < 3 || text.contains(['*', '?', '[', ']']) {
+        return None;
+    }
+    Some(format!("*{}*", text.to_ascii_lowercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trigram_glob_folds_ascii_only_and_refuses_what_it_cannot_serve() {
+        assert_eq!(trigram_contains_glob("MÜLLer").as_deref(), Some("*mÜller*"));
+        assert_eq!(trigram_contains_glob("50%_x").as_deref(), Some("*50%_x*"));
+        assert_eq!(trigram_contains_glob("ab"), None);
+        assert_eq!(trigram_contains_glob("a*bc"), None);
+        assert_eq!(trigram_contains_glob("[abc"), None);
+    }
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> UserQuery {

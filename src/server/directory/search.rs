@@ -37,7 +37,7 @@ fn push_conditions(qb: &mut SqlBuilder<'_>, sip: Option<&SipPattern>, use_trigra
             Engine::Postgres => qb
                 .push(" AND lower(e.sip_uri COLLATE \"C\") LIKE lower(")
                 .push_bind(pattern.to_like())
-                .push(") ESCAPE '\\'"),
+                .push(" COLLATE \"C\") ESCAPE '\\'"),
         };
     }
     if let Some(pool) = f.pool {
@@ -169,6 +169,22 @@ fn needs_directory(f: &SearchFilters) -> bool {
 /// One page of a search's results, and whether more users match than the count shows
 /// (`SEARCH_COUNT_CAP`).
 pub async fn find(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Result<SearchResults, AppError> {
+    find_explained(db, search, query, None).await
+}
+
+/// The query plans of a search's statements (count, page): what the benchmarks print.
+pub async fn explain(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Result<Vec<String>, AppError> {
+    let mut plans = Vec::new();
+    find_explained(db, search, query, Some(&mut plans)).await?;
+    Ok(plans)
+}
+
+async fn find_explained(
+    db: &AnyPool,
+    search: &UserSearch,
+    query: &UserQuery,
+    plans: Option<&mut Vec<String>>,
+) -> Result<SearchResults, AppError> {
     check_values(db, &search.filters).await?;
     let trigrams = use_trigrams(db, search).await?;
     let conditions = conditions(search, trigrams);
@@ -183,7 +199,7 @@ pub async fn find(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Resul
         count_cap: Some(SEARCH_COUNT_CAP),
         by_uri: by_uri(search),
     };
-    let (page, more) = users::page(db, search.scope, query, Some(&extra)).await?;
+    let (page, more) = users::page(db, search.scope, query, Some(&extra), plans).await?;
     Ok(SearchResults { page, more })
 }
 

@@ -62,13 +62,24 @@ impl Engine {
         }
     }
 
-    /// `expr LIKE`, ignoring case as SQLite's LIKE does (follow it with the pattern and
-    /// `ESCAPE '\'`): PostgreSQL's LIKE respects case, and refuses the case-insensitive
-    /// collation, so it compares the bytes (collation "C") with ILIKE.
-    pub fn like(self, expr: &str) -> String {
+    /// `expr` matches the LIKE pattern `placeholder` (escaped with `\`), ignoring the case of
+    /// ASCII letters as SQLite's LIKE does. PostgreSQL's LIKE respects case and refuses the
+    /// case-insensitive collation, so it compares the lower-cased bytes (collation "C", whose
+    /// lower() folds ASCII letters only): the form its trigram indexes are built on.
+    pub fn like(self, expr: &str, placeholder: &str) -> String {
         match self {
-            Engine::Sqlite => format!("{expr} LIKE"),
-            Engine::Postgres => format!("{expr} COLLATE \"C\" ILIKE"),
+            Engine::Sqlite => format!("{expr} LIKE {placeholder} ESCAPE '\\'"),
+            Engine::Postgres => {
+                format!("lower({expr} COLLATE \"C\") LIKE lower({placeholder} COLLATE \"C\") ESCAPE '\\'")
+            }
+        }
+    }
+
+    /// What turns a statement into the description of its plan (the benchmarks print it).
+    pub fn explain(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "EXPLAIN QUERY PLAN ",
+            Engine::Postgres => "EXPLAIN ",
         }
     }
 

@@ -26,8 +26,8 @@ impl<'args> SqlBuilder<'args> {
 
     /// `expr` matches the LIKE `pattern` (escaped with `\`), ignoring case (`Engine::like`).
     pub fn push_like(&mut self, expr: &str, pattern: String) -> &mut Self {
-        let like = self.engine.like(expr);
-        self.push(like).push(" ").push_bind(pattern).push(" ESCAPE '\\'")
+        let engine = self.engine;
+        self.push_bind_in(pattern, |placeholder| engine.like(expr, placeholder))
     }
 
     pub fn push(&mut self, sql: impl Display) -> &mut Self {

@@ -66,12 +66,11 @@ pub async fn export(db: &AnyPool) -> Result<String, AppError> {
 
 /// How many enabled users have a SIP URI in `domain`.
 async fn users_in_domain(conn: &mut AnyConnection, domain: &str) -> Result<u64, AppError> {
-    let like = Engine::of(conn).like("sip_uri");
-    let users: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM enabled_users WHERE {like} $1 ESCAPE '\\'"))
-            .bind(format!("%@{}", crate::domain::paging::like_contains_pattern(domain).trim_matches('%')))
-            .fetch_one(conn)
-            .await?;
+    let like = Engine::of(conn).like("sip_uri", "$1");
+    let users: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM enabled_users WHERE {like}"))
+        .bind(format!("%@{}", crate::domain::paging::like_contains_pattern(domain).trim_matches('%')))
+        .fetch_one(conn)
+        .await?;
     Ok(users as u64)
 }
 
