@@ -2,7 +2,8 @@
 //! sessions (end one), sign-in lockouts (lift one) and online backups (make one, download).
 
 use super::common::{
-    ConfirmPanel, ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, role_name, step_up_error,
+    ConfirmPanel, ErrorPanel, I18n, Loading, PasswordConfirm, count, lang, page_title, role_name,
+    step_up_error,
 };
 use crate::api::admin::{
     AddOperator, AuthorizeBackupDownload, BackUpDatabase, DeleteOperator, EndSession, ResetOperatorPassword,
@@ -13,7 +14,6 @@ use crate::domain::operator::{Operator, OperatorId, Permission, Role};
 use crate::domain::security::{BackupFile, Lockout, OperatorSummary, SessionInfo, ThrottleScope};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 fn when(i18n: I18n, at: i64) -> String {
     format_instant(lang(i18n), at)
@@ -78,7 +78,7 @@ pub fn AdminPage() -> impl IntoView {
         .next()
     });
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, admin.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, admin.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, admin.title)}</h1></div>
         <p class="muted">{t!(i18n, admin.intro)}</p>
         {move || last_error.get().map(|error| view! { <ErrorPanel error /> })}

@@ -2,7 +2,7 @@
 //! (create one — its secret shown once —, see their last use, revoke), every operator's tokens
 //! for administrators, and the reference of the API's calls from its OpenAPI document.
 
-use super::common::{ConfirmPanel, ErrorPanel, I18n, Loading, lang};
+use super::common::{ConfirmPanel, ErrorPanel, I18n, Loading, lang, page_title};
 use crate::api::tokens::{ApiCall, CreateApiToken, RevokeApiToken, api_reference, list_api_tokens};
 use crate::domain::api_token::{
     API_PERMISSIONS, ApiToken, ApiTokenId, ApiTokenStatus, MAX_TOKEN_DAYS, MAX_TOKEN_NAME_CHARS, NewApiToken,
@@ -11,7 +11,6 @@ use crate::domain::format::format_instant;
 use crate::domain::operator::{Operator, Permission};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// Where the API lives, as scripts write it.
 const API_BASE: &str = "/api/v1";
@@ -73,7 +72,7 @@ pub fn ApiPage() -> impl IntoView {
         create.value().get().and_then(Result::err).or_else(|| revoke.value().get().and_then(Result::err))
     });
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, api.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, api.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, api.title)}</h1></div>
         <p>{t!(i18n, api.intro, base = API_BASE)}</p>
         <p>

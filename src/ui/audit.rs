@@ -2,8 +2,8 @@
 //! user's timeline. Read-only: the portal has no way to change a record.
 
 use super::common::{
-    ErrorPanel, I18n, ListSummary, Loading, PrevNext, archiving_name, count, lang, pool_state_name,
-    telephony_name, yes_no,
+    ErrorPanel, I18n, ListSummary, Loading, PrevNext, archiving_name, count, lang, page_title,
+    pool_state_name, telephony_name, yes_no,
 };
 use crate::api::audit::{get_audit_event, list_audit_events, user_timeline};
 use crate::domain::AppError;
@@ -11,7 +11,6 @@ use crate::domain::audit::{AuditEvent, AuditQuery, MAX_AUDIT_TEXT, OPERATIONS};
 use crate::domain::format::format_instant;
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -121,7 +120,7 @@ pub fn AuditPage() -> impl IntoView {
     let query = Memo::new(move |_| query_map.with(|q| AuditQuery::from_params(|k| q.get(k))));
     let events = Resource::new(move || query.get(), list_audit_events);
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, audit.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, audit.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, audit.title)}</h1></div>
         <p class="hint">{t!(i18n, audit.intro)}</p>
         {move || view! { <AuditFilters query=query.get() /> }}
@@ -447,7 +446,7 @@ pub fn AuditEventPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, audit.event_title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, audit.event_title), t_string!(i18n, app_name)))}
         <p><A href="/audit">{t!(i18n, audit.back)}</A></p>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -1,8 +1,8 @@
 //! The user list of a tree node: quick filter, sortable columns, server-side paging.
 
 use super::common::{
-    I18n, ListSummary, Loading, PageError, SelectPageBox, SelectRowBox, count, node_name, status_name,
-    version_short_name, yes_no,
+    I18n, ListSummary, Loading, PageError, SelectPageBox, SelectRowBox, count, node_name, page_title,
+    status_name, version_short_name, yes_no,
 };
 use super::console::{SelectedUsers, TreeResource};
 use super::target::{ListOrigin, all_href, selected_href};
@@ -15,7 +15,6 @@ use crate::domain::user::{UserRow, UserStatus};
 use crate::domain::user_data::{MAX_EXPORT_SELECTED, MAX_EXPORT_USERS};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -65,7 +64,7 @@ pub fn BrowsePage() -> impl IntoView {
                 };
                 let title = Signal::derive(move || node_name(i18n, node, tree.as_ref()));
                 view! {
-                    <Title text=move || format!("{} – {}", title.get(), t_string!(i18n, app_name)) />
+                    {page_title(move || format!("{} – {}", title.get(), t_string!(i18n, app_name)))}
                     <div class="page-header">
                         <h1>{title}</h1>
                         <A href=format!("/search?node={node}") attr:class="button button-quiet">

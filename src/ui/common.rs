@@ -389,3 +389,19 @@ pub fn step_up_error<T>(
         _ => None,
     })
 }
+
+/// The document's title. On the server it is the text as it is while the page is built: the
+/// head is written after the page, when its reactive scope may be gone (a closure reading the
+/// language then panicked under load). In the browser it follows the language.
+pub fn page_title(text: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    title_of(Box::new(text))
+}
+
+fn title_of(text: Box<dyn Fn() -> String + Send + Sync>) -> AnyView {
+    #[cfg(feature = "ssr")]
+    let text = {
+        let now = text();
+        move || now.clone()
+    };
+    view! { <leptos_meta::Title text=text /> }.into_any()
+}

@@ -1,7 +1,7 @@
 //! The configure wizard: the settings to change, a preview of who changes and who is left alone
 //! (earlier versions, unassigned users), then the run.
 
-use super::common::{I18n, archiving_name, count, telephony_name, version_short_name};
+use super::common::{I18n, archiving_name, count, page_title, telephony_name, version_short_name};
 use super::delete::wizard_users;
 use super::target::scope_text;
 use super::wizard::{self, WizardSelection};
@@ -12,7 +12,6 @@ use crate::domain::operation::{Previewed, SelectionSource};
 use crate::domain::user::{ArchivingPolicy, Telephony};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 pub(super) fn skip_name(i18n: I18n, skip: ConfigureSkip) -> &'static str {
@@ -95,7 +94,7 @@ pub fn ConfigurePage() -> impl IntoView {
     };
     let l = move |get: fn(I18n) -> &'static str| Signal::derive(move || get(i18n).to_string());
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, configure.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, configure.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, configure.title)}</h1></div>
         {wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <p class="alert alert-info" data-testid="configure-scope">{scope}</p>

@@ -1,6 +1,6 @@
 //! The console frame: header with operator and language, the pool tree, and the page.
 
-use super::common::{ErrorPanel, I18n, Loading, category_name, count, role_name};
+use super::common::{ErrorPanel, I18n, Loading, category_name, count, page_title, role_name};
 use crate::api::{SignOut, get_current_operator, get_deployment_kind, get_pool_tree};
 use crate::domain::AppError;
 use crate::domain::deployment::DeploymentKind;
@@ -10,7 +10,6 @@ use crate::domain::pool::{PoolCategory, PoolState};
 use crate::i18n::*;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
 
 /// Users ticked in the user tables; kept while the operator moves between nodes and pages.
@@ -50,7 +49,7 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: b
     let manages_pools = operator.may(crate::domain::operator::Permission::ManagePools);
     provide_context(operator.clone());
     view! {
-        <Title text=move || t_string!(i18n, app_name).to_string() />
+        {page_title(move || t_string!(i18n, app_name).to_string())}
         <Header operator demo />
         <div class="console">
             <nav class="sidebar" aria-label=move || t_string!(i18n, tree.label)>

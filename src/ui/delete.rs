@@ -1,7 +1,7 @@
 //! The delete wizard: what the delete takes (users and every item of their server data) is shown
 //! first, and nothing changes until the operator confirms with their password.
 
-use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, step_up_error};
+use super::common::{ErrorPanel, I18n, Loading, PasswordConfirm, count, page_title, step_up_error};
 use super::target::{WizardTarget, from_url, scope_text};
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{DeleteUsers, preview_delete};
@@ -13,7 +13,6 @@ use crate::domain::search::UserTarget;
 use crate::domain::user::ServerDataCounts;
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -124,7 +123,7 @@ pub fn DeletePage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, delete.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, delete.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, delete.title)}</h1></div>
         <p class="alert alert-info" data-testid="delete-scope">{scope}</p>
         <Show

@@ -2,7 +2,8 @@
 //! preview every user's URI and problems, then run and read (or export) the results.
 
 use super::common::{
-    ErrorPanel, I18n, ListSummary, Loading, SelectPageBox, SelectRowBox, count, version_short_name,
+    ErrorPanel, I18n, ListSummary, Loading, SelectPageBox, SelectRowBox, count, page_title,
+    version_short_name,
 };
 use crate::api::enable::{get_enable_choices, list_candidates};
 use crate::api::operations::{EnableUsers, preview_enable, select_users};
@@ -18,7 +19,6 @@ use crate::domain::search::UserTarget;
 use crate::domain::user::UserId;
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +124,7 @@ pub fn EnablePage() -> impl IntoView {
         });
     let run = ServerAction::<EnableUsers>::new();
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, enable.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, enable.title), t_string!(i18n, app_name)))}
         <div class="page-header">
             <h1>{t!(i18n, enable.title)}</h1>
         </div>

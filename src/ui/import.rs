@@ -1,6 +1,6 @@
 //! The user data import wizard: choose a file, read what it would add, import, read the results.
 
-use super::common::{ErrorPanel, Loading, PasswordConfirm, count, step_up_error};
+use super::common::{ErrorPanel, Loading, PasswordConfirm, count, page_title, step_up_error};
 use crate::api::user_data::{ImportUserData, PreviewImport};
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, Permission};
@@ -9,7 +9,6 @@ use crate::domain::user_data::MAX_IMPORT_BYTES;
 use crate::domain::user_data::{ImportCounts, ImportReport};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +75,7 @@ pub fn ImportPage() -> impl IntoView {
         Step::Results => t_string!(i18n, import.step_results),
     };
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, import.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, import.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, import.title)}</h1></div>
         {super::wizard::steps(move || t_string!(i18n, import.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Show when=move || step.get() == Step::File>

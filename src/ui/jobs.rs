@@ -3,7 +3,7 @@
 
 use super::common::{
     ErrorPanel, I18n, ListSummary, Loading, PageError, PasswordConfirm, count, error_message, lang,
-    step_up_error, yes_no,
+    page_title, step_up_error, yes_no,
 };
 use super::configure::skip_name;
 use super::console::TreeResource;
@@ -16,7 +16,6 @@ use crate::domain::jobs::{Job, JobId, JobKind, JobLineFilter, JobState, JobUserO
 use crate::domain::operator::{Operator, Permission};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -166,7 +165,7 @@ pub fn JobPage() -> impl IntoView {
     });
     let refresh = Callback::new(move |_: ()| tick.update(|t| *t += 1));
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, jobs.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, jobs.title), t_string!(i18n, app_name)))}
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match view_of.await {
@@ -459,7 +458,7 @@ pub fn JobsPage() -> impl IntoView {
     let i18n = use_i18n();
     let jobs = Resource::new(|| (), |_| list_jobs());
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, jobs.list_title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, jobs.list_title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, jobs.list_title)}</h1></div>
         <p class="muted">{t!(i18n, jobs.list_intro)}</p>
         <UndoUsageNote />

@@ -4,8 +4,8 @@ use super::common::error_message;
 use super::console::LanguageSwitcher;
 use crate::api::{MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, SignIn};
 use crate::i18n::*;
+use crate::ui::common::page_title;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -13,7 +13,7 @@ pub fn LoginPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = move || sign_in.value().get().and_then(Result::err);
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, login.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, login.title), t_string!(i18n, app_name)))}
         <CardPage>
                 <h1>{t!(i18n, login.title)}</h1>
                 <p class="muted">{t!(i18n, login.intro)}</p>

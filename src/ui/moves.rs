@@ -1,7 +1,9 @@
 //! The move wizard: choose the destination (and force), preview what each user keeps and loses,
 //! confirm (a forced move repeats its totals), and read the results.
 
-use super::common::{I18n, Loading, PasswordConfirm, count, step_up_error, version_name, version_short_name};
+use super::common::{
+    I18n, Loading, PasswordConfirm, count, page_title, step_up_error, version_name, version_short_name,
+};
 use super::console::TreeResource;
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{MoveUsers, preview_move};
@@ -13,7 +15,6 @@ use crate::domain::operator::{Operator, Permission};
 use crate::domain::pool::{PoolId, PoolState};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -92,7 +93,7 @@ pub fn MovePage() -> impl IntoView {
     };
     let back = StoredValue::new(back);
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, moves.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, moves.title)}</h1></div>
         {wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <p class="alert alert-info" data-testid="move-scope">{scope_text}</p>

@@ -1,8 +1,8 @@
 //! The page for addresses that match no route.
 
 use crate::i18n::*;
+use crate::ui::common::page_title;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -13,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text=move || t_string!(i18n, not_found.title).to_string() />
+        {page_title(move || t_string!(i18n, not_found.title).to_string())}
         <main id="main" class="login-card">
             <h1>{t!(i18n, not_found.title)}</h1>
             <p>{t!(i18n, not_found.body)}</p>

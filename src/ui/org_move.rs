@@ -2,7 +2,7 @@
 //! (roles revoked, alerts left, households coming along), then the run. A large move runs as a
 //! job on the server, so closing the tab does not stop it; the job page shows its progress.
 
-use super::common::{I18n, Loading, count};
+use super::common::{I18n, Loading, count, page_title};
 use super::orgs::{roles_text, selected_members};
 use super::wizard::{self, WizardSelection};
 use crate::api::operations::{MoveOrgUsers, preview_org_move};
@@ -14,7 +14,6 @@ use crate::domain::org::{OrgId, OrgMovePreview, OrgMoveTarget};
 use crate::domain::user::UserId;
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -69,7 +68,7 @@ pub fn OrgMovePage() -> impl IntoView {
     };
     let back = StoredValue::new(back);
     view! {
-        <Title text=move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{move || title(i18n)}</h1></div>
         {wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}
         <Suspense>

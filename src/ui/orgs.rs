@@ -2,7 +2,7 @@
 //! household, Prevent User Move, attributes), alerts and move history; CSV import and move.
 //! The move wizard is `org_move`.
 
-use super::common::{ErrorPanel, I18n, ListSummary, Loading, PageError, PrevNext, count, lang};
+use super::common::{ErrorPanel, I18n, ListSummary, Loading, PageError, PrevNext, count, lang, page_title};
 use crate::api::orgs::{
     ApplyOrgCsv, OrgOverview, PreviewOrgCsv, SetPreventUserMove, SyncDirectory, get_org_overview,
     get_org_tree, list_org_members,
@@ -18,7 +18,6 @@ use crate::domain::paging::Page;
 use crate::domain::user::UserId;
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use std::collections::BTreeSet;
@@ -124,7 +123,7 @@ pub fn OrgsPage() -> impl IntoView {
         Resource::new(move || (requested.get(), page.get()), |(org, page)| list_org_members(org, page));
     let overview = Resource::new(move || requested.get(), get_org_overview);
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, orgs.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, orgs.title), t_string!(i18n, app_name)))}
         <Transition fallback=Loading>
             {move || {
                 let requested = requested.get();
@@ -423,7 +422,7 @@ pub fn OrgUserPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, orgs.user_history_title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, orgs.user_history_title), t_string!(i18n, app_name)))}
         <p><A href="/orgs">{t!(i18n, orgs.back_to_orgs)}</A></p>
         <div class="page-header"><h1>{t!(i18n, orgs.user_history_title)}</h1></div>
         <Transition fallback=Loading>
@@ -493,7 +492,7 @@ pub fn OrgCsvPage() -> impl IntoView {
         CsvStep::Results => t_string!(i18n, import.step_results),
     };
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, orgs.csv_title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, orgs.csv_title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, orgs.csv_title)}</h1></div>
         {(!may).then(|| view! { <p class="alert alert-error" role="alert">{t!(i18n, errors.forbidden)}</p> })}
         {super::wizard::steps(move || t_string!(i18n, wizard.steps_label).to_string(), steps.to_vec(), step, step_name)}

@@ -5,8 +5,8 @@ use super::login::{CardPage, FormAlert};
 use crate::api::{ChangePassword, MAX_PASSWORD_CHARS};
 use crate::domain::deployment::MIN_PASSWORD_CHARS;
 use crate::i18n::*;
+use crate::ui::common::page_title;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -21,7 +21,7 @@ pub fn PasswordPage() -> impl IntoView {
         }
     };
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, password_page.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, password_page.title), t_string!(i18n, app_name)))}
         <CardPage>
                 <h1>{t!(i18n, password_page.title)}</h1>
                 <p class="muted">{move || t_string!(i18n, password_page.intro, min = MIN_PASSWORD_CHARS).to_string()}</p>

@@ -1,8 +1,8 @@
 //! The pool property page.
 
 use super::common::{
-    ConfirmPanel, ErrorPanel, Loading, PageError, availability_name, count, pool_kind_name, pool_state_name,
-    version_name,
+    ConfirmPanel, ErrorPanel, Loading, PageError, availability_name, count, page_title, pool_kind_name,
+    pool_state_name, version_name,
 };
 use super::console::TreeResource;
 use crate::api::get_pool_detail;
@@ -15,7 +15,6 @@ use crate::domain::pool::{PoolDetail, PoolId, PoolState};
 use crate::domain::topology::TopologyProblem;
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -53,7 +52,7 @@ fn PoolView(detail: PoolDetail) -> impl IntoView {
     let title_fqdn = fqdn.clone();
     let (kind, version, state, available) = (pool.kind, pool.version, pool.state, pool.available);
     view! {
-        <Title text=move || format!("{} – {}", title_fqdn, t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", title_fqdn, t_string!(i18n, app_name)))}
         <div class="page-header">
             <h1>{move || t_string!(i18n, pool_page.title, fqdn = fqdn.clone()).to_string()}</h1>
             <A href=format!("/browse/{}", NodeId::Pool(pool.id)) attr:class="button">{t!(i18n, pool_page.show_users)}</A>

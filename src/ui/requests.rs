@@ -2,7 +2,9 @@
 //! decided), a request's page (what its preview said, its users, approve or reject with a
 //! comment), and the policy section of the administration page.
 
-use super::common::{ErrorPanel, I18n, Loading, PageError, PasswordConfirm, count, lang, step_up_error};
+use super::common::{
+    ErrorPanel, I18n, Loading, PageError, PasswordConfirm, count, lang, page_title, step_up_error,
+};
 use super::jobs::kind_name;
 use crate::api::approvals::{
     ApproveRequest, RejectRequest, SetApprovalPolicy, get_approval_policy, get_request, list_requests,
@@ -15,7 +17,6 @@ use crate::domain::operation::OperationKind;
 use crate::domain::operator::{Operator, Permission};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -63,7 +64,7 @@ pub fn RequestsPage() -> impl IntoView {
     let i18n = use_i18n();
     let requests = Resource::new(|| (), |_| list_requests());
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, requests.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, requests.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, requests.title)}</h1></div>
         <p class="muted">{t!(i18n, requests.intro)}</p>
         <Suspense fallback=Loading>
@@ -133,7 +134,7 @@ pub fn RequestPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, requests.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, requests.title), t_string!(i18n, app_name)))}
         <p><A href="/requests">{t!(i18n, requests.back)}</A></p>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -3,7 +3,8 @@
 
 use super::browse::UserTable;
 use super::common::{
-    ErrorPanel, I18n, Loading, archiving_name, category_name, error_message, telephony_name, version_name,
+    ErrorPanel, I18n, Loading, archiving_name, category_name, error_message, page_title, telephony_name,
+    version_name,
 };
 use super::console::TreeResource;
 use super::target::ListOrigin;
@@ -21,7 +22,6 @@ use crate::domain::search::{
 use crate::domain::user::{ArchivingPolicy, Telephony};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -70,7 +70,7 @@ pub fn SearchPage() -> impl IntoView {
     let saved_version = RwSignal::new(0u32);
     let saved = Resource::new(move || saved_version.get(), |_| list_saved_queries());
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, search.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, search.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, search.title)}</h1></div>
         <div class="search-layout">
             <div class="search-main">

@@ -3,7 +3,8 @@
 //! A pool's capacity, availability and state change on its own page.
 
 use super::common::{
-    ErrorPanel, I18n, Loading, availability_name, count, pool_kind_name, pool_state_name, version_name,
+    ErrorPanel, I18n, Loading, availability_name, count, page_title, pool_kind_name, pool_state_name,
+    version_name,
 };
 use super::console::TreeResource;
 use crate::api::pools::{AddPool, ImportTopology, PreviewTopology, TopologyView, topology_overview};
@@ -15,7 +16,6 @@ use crate::domain::topology::MAX_TOPOLOGY_BYTES;
 use crate::domain::topology::{NewPool, TopologyPlan, TopologyPool, TopologyProblem};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 fn may_manage_pools() -> bool {
@@ -39,7 +39,7 @@ pub fn TopologyPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, topology.title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, topology.title), t_string!(i18n, app_name)))}
         <div class="page-header">
             <h1>{t!(i18n, topology.title)}</h1>
             {may_manage_pools().then(|| view! {
@@ -279,7 +279,7 @@ pub fn TopologyImportPage() -> impl IntoView {
         Step::Done => t_string!(i18n, topology.step_done),
     };
     view! {
-        <Title text=move || format!("{} – {}", t_string!(i18n, topology.import_title), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", t_string!(i18n, topology.import_title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, topology.import_title)}</h1></div>
         {super::wizard::steps(move || t_string!(i18n, topology.steps_label).to_string(), vec![Step::File, Step::Preview, Step::Done], step, step_name)}
         <Show when=move || step.get() == Step::File>

@@ -3,7 +3,7 @@
 //! then the confirmation (with the password again when the change deleted data), then the
 //! undo job's page.
 
-use super::common::{I18n, Loading, PasswordConfirm, count, lang, step_up_error};
+use super::common::{I18n, Loading, PasswordConfirm, count, lang, page_title, step_up_error};
 use super::jobs::kind_name;
 use super::wizard;
 use crate::api::undo::{UndoChange, preview_undo};
@@ -13,7 +13,6 @@ use crate::domain::operator::{Operator, Permission};
 use crate::domain::undo::{UndoLine, UndoPreview, UndoSkip, UndoableChange};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -97,7 +96,7 @@ pub fn UndoPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{move || title(i18n)}</h1></div>
         {wizard::steps(
             move || t_string!(i18n, undo.steps).to_string(),

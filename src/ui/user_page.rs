@@ -2,8 +2,8 @@
 
 use super::common::lang;
 use super::common::{
-    Loading, PageError, archiving_name, count, pool_state_name, status_name, telephony_name, version_name,
-    yes_no,
+    Loading, PageError, archiving_name, count, page_title, pool_state_name, status_name, telephony_name,
+    version_name, yes_no,
 };
 use super::target::user_href;
 use crate::api::get_user_detail;
@@ -13,7 +13,6 @@ use crate::domain::operator::{Operator, Permission};
 use crate::domain::user::{UserDetail, UserId, UserStatus};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -66,7 +65,7 @@ fn UserView(user: UserDetail, timeline: super::audit::TimelineResource) -> impl 
     };
     let crumb_name = name.clone();
     view! {
-        <Title text=move || format!("{} – {}", title_name, t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", title_name, t_string!(i18n, app_name)))}
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, user_page.breadcrumb)>
             <ol>
                 <li><A href="/browse/forest">{t!(i18n, user_page.crumb_root)}</A></li>

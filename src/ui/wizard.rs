@@ -3,7 +3,7 @@
 //! stored in on the server, and what follows a run (the finished result, or the job page).
 //! Each wizard page says only what is its own: its options, its preview table, its result.
 
-use super::common::{ErrorPanel, I18n, Loading};
+use super::common::{ErrorPanel, I18n, Loading, page_title};
 use super::console::{SelectedUsers, TreeResource};
 use crate::api::operations::select_users;
 use crate::domain::AppError;
@@ -11,7 +11,6 @@ use crate::domain::jobs::Started;
 use crate::domain::operation::{Previewed, Selection, SelectionId, SelectionSource};
 use crate::i18n::*;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -42,7 +41,7 @@ where
 /// the way back.
 pub fn blocked(i18n: I18n, title: fn(I18n) -> &'static str, message: AnyView, back: String) -> AnyView {
     view! {
-        <Title text=move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)) />
+        {page_title(move || format!("{} – {}", title(i18n), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{move || title(i18n)}</h1></div>
         {message}
         <p><A href=back>{t!(i18n, wizard.back_to_list)}</A></p>

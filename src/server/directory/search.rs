@@ -198,6 +198,7 @@ async fn find_explained(
         needs_directory: needs_directory(&search.filters),
         count_cap: Some(SEARCH_COUNT_CAP),
         by_uri: by_uri(search),
+        matches_text: search.sip.is_some(),
     };
     let (page, more) = users::page(db, search.scope, query, Some(&extra), plans).await?;
     Ok(SearchResults { page, more })
