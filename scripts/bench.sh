@@ -33,16 +33,14 @@ fi
 
 mkdir -p target/bench
 work=$(mktemp -d /tmp/uc-admin-bench.XXXXXX)
-lines=$work/lines
-: >"$lines"
 server_pid=
 cleanup() {
   [ -z "$server_pid" ] || kill -TERM "$server_pid" 2>>"$work/stop.log" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-# Every BENCH line of a part's output into the table, the rest to the terminal as it comes.
-collect() { tee -a "$work/out" | tee >(grep '^BENCH|' >>"$lines") | grep -v '^BENCH|' || true; }
+# Every part's output is kept for the table (its BENCH lines); the rest goes to the terminal.
+collect() { tee -a "$work/out" | grep -v '^BENCH|' || true; }
 
 scripts/build.sh --release
 
@@ -109,6 +107,8 @@ if wants move; then
 fi
 
 report=target/bench/report.md
+lines=$work/lines
+grep '^BENCH|' "$work/out" >"$lines" || true
 {
   echo "| Measure | Figure | Goal | Result |"
   echo "|---------|--------|------|--------|"

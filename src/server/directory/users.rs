@@ -39,6 +39,10 @@ fn by_uri(engine: Engine, with_directory: bool) -> String {
     format!("{users}{directory} JOIN pools p ON p.id = e.pool_id")
 }
 
+/// The pools' kept counts of users (SQLite), named as the users are so that a node's scope
+/// (`push_scope`: `p.` columns, or `e.pool_id` for one pool) selects its pools' counts.
+const FROM_POOL_COUNTS: &str = " FROM pool_user_counts e JOIN pools p ON p.id = e.pool_id";
+
 /// The same, walking the display name index in its order (SQLite: see `page`).
 const FROM_USERS_BY_NAME: &str = " FROM directory_users d INDEXED BY directory_users_display_name
     CROSS JOIN enabled_users e ON e.user_id = d.id
@@ -217,16 +221,23 @@ pub(crate) async fn page(
     let cap = extra.and_then(|e| e.count_cap);
     let needs_directory = !query.filter.is_empty() || extra.is_some_and(|e| e.needs_directory);
     let by_uri = extra.is_some_and(|e| e.by_uri);
+    // A whole node's total, on SQLite, is the sum of its pools' kept counts (migration 0022).
+    let kept_count = engine == Engine::Sqlite && !needs_directory && extra.is_none();
     let count = |explain: &str| {
         let mut count = SqlBuilder::new(
             engine,
             format!(
                 "{explain}{}",
-                if cap.is_some() { "SELECT COUNT(*) FROM (SELECT 1" } else { "SELECT COUNT(*)" }
+                match (kept_count, cap.is_some()) {
+                    (true, _) => "SELECT COALESCE(SUM(e.users), 0)",
+                    (false, true) => "SELECT COUNT(*) FROM (SELECT 1",
+                    (false, false) => "SELECT COUNT(*)",
+                }
             ),
         );
         count.push(match (needs_directory, by_uri) {
             (true, false) => FROM_USERS.to_owned(),
+            (false, false) if kept_count => FROM_POOL_COUNTS.to_owned(),
             (false, false) => FROM_ENABLED_AND_POOLS.to_owned(),
             (with_directory, true) => self::by_uri(engine, with_directory),
         });

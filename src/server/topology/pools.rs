@@ -56,8 +56,8 @@ pub async fn forest_name(db: &AnyPool) -> Result<String, AppError> {
     Ok(name.unwrap_or_default())
 }
 
-/// Every pool (removed ones too) with the users homed on it, by FQDN: one grouped count over
-/// the pool index. Read inside the caller's connection or transaction.
+/// Every pool (removed ones too) with the users homed on it, by FQDN. Read inside the caller's
+/// connection or transaction.
 pub(crate) async fn summaries(conn: &mut sqlx::AnyConnection) -> Result<Vec<PoolSummary>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -65,10 +65,16 @@ pub(crate) async fn summaries(conn: &mut sqlx::AnyConnection) -> Result<Vec<Pool
         pool: PoolRecord,
         users: i64,
     }
+    // SQLite keeps the counts (migration 0022); PostgreSQL counts them.
+    let counts = match crate::server::storage::db::Engine::of(&mut *conn) {
+        crate::server::storage::db::Engine::Sqlite => "pool_user_counts",
+        crate::server::storage::db::Engine::Postgres => {
+            "(SELECT pool_id, COUNT(*) AS users FROM enabled_users GROUP BY pool_id)"
+        }
+    };
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {POOL_COLUMNS}, COALESCE(c.users, 0) AS users
-         FROM pools p
-         LEFT JOIN (SELECT pool_id, COUNT(*) AS users FROM enabled_users GROUP BY pool_id) c ON c.pool_id = p.id
+         FROM pools p LEFT JOIN {counts} c ON c.pool_id = p.id
          ORDER BY p.fqdn"
     ))
     .fetch_all(conn)
@@ -258,6 +264,66 @@ mod tests {
     use super::*;
     use crate::domain::pool::{PoolCategory, PoolState};
     use crate::server::storage::seed::tests::small_deployment;
+
+    /// The counts the tree shows are the users each pool homes, whatever changed them: users
+    /// enabled, moved (also by an upsert, as an undo puts a user back), deleted (also by their
+    /// directory entry's removal), new pools, a rolled-back change.
+    #[tokio::test]
+    async fn kept_counts_follow_every_change() {
+        let db = small_deployment().await;
+        let counted = || async {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT p.id, (SELECT COUNT(*) FROM enabled_users e WHERE e.pool_id = p.id) FROM pools p ORDER BY p.id",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            let mut shown: Vec<(i64, i64)> =
+                tree(&db).await.unwrap().pools.iter().map(|s| (s.pool.id.0, s.user_count as i64)).collect();
+            shown.sort();
+            let removed: Vec<i64> = sqlx::query_scalar("SELECT id FROM pools WHERE state = 'removed'")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+            let rows: Vec<(i64, i64)> = rows.into_iter().filter(|(id, _)| !removed.contains(id)).collect();
+            assert_eq!(shown, rows);
+        };
+        counted().await;
+        let pools: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM pools WHERE state = 'active' ORDER BY id LIMIT 2")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        let users: Vec<i64> =
+            sqlx::query_scalar("SELECT user_id FROM enabled_users ORDER BY user_id LIMIT 30")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        for statement in [
+            format!("UPDATE enabled_users SET pool_id = {} WHERE user_id <= {}", pools[1], users[9]),
+            format!("DELETE FROM enabled_users WHERE user_id IN ({}, {})", users[10], users[11]),
+            format!("DELETE FROM directory_users WHERE id = {}", users[12]),
+            format!(
+                "INSERT INTO enabled_users (user_id, sip_uri, pool_id) VALUES ({}, 'back.again@contoso.com', {})
+                 ON CONFLICT (user_id) DO UPDATE SET pool_id = excluded.pool_id",
+                users[10], pools[0]
+            ),
+            format!(
+                "INSERT INTO enabled_users (user_id, sip_uri, pool_id) VALUES ({}, 'ignored@contoso.com', {})
+                 ON CONFLICT (user_id) DO UPDATE SET pool_id = excluded.pool_id",
+                users[13], pools[1]
+            ),
+            "INSERT INTO pools (fqdn, kind, version, capacity) VALUES ('new.contoso.com', 'standard', 'ocs2007r2', 10)"
+                .to_string(),
+        ] {
+            sqlx::query(&statement).execute(&db).await.unwrap();
+            counted().await;
+        }
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("UPDATE enabled_users SET pool_id = $1").bind(pools[0]).execute(&mut *tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        counted().await;
+    }
 
     #[tokio::test]
     async fn tree_counts_add_up() {
