@@ -90,7 +90,7 @@ async fn main() {
             percentile(&times, 0.95).as_secs_f64() * 1e3,
             times.last().unwrap().as_secs_f64() * 1e3
         );
-        report::at_most(&format!("search {name}, 1,000,000 users, p50"), p50, Duration::from_millis(20));
+        report::at_most(&format!("search: {name} (p50)"), p50, Duration::from_millis(20));
         plans.push((name, search::explain(&pool, &s, query).await.unwrap()));
     }
     report::plans(&plans);

@@ -53,7 +53,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg"; then
   cargo install wasm-bindgen-cli --version "=$wbg" --force
 fi
 
-# npm packages: wasm-opt (binaryen; Debian's is too old for rustc 1.95) for release builds,
+# npm packages: wasm-opt (binaryen; Debian's is too old for rustc 1.95) for release builds and
+# Lighthouse for scripts/bench.sh (tools/),
 # Playwright and axe for the browser tests.
 npm_install() {
   local dir=$1
