@@ -15,10 +15,9 @@ mod http;
 #[path = "common/million.rs"]
 mod million;
 
-use http::{Connection, percentile};
+use http::{Request, percentile};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uc_admin::domain::api_token::NewApiToken;
 use uc_admin::domain::operator::{Permission, Role};
 use uc_admin::server::security::{api_tokens, audit, operators};
@@ -34,43 +33,21 @@ async fn load(
     seconds: u64,
     walk: bool,
 ) -> (Vec<Duration>, f64) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let (stop, token) = (stop.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut connection = Connection::open(address).await;
-            let authorization = [format!("Authorization: Bearer {token}")];
-            let mut times = Vec::new();
-            let mut cursor: Option<String> = None;
-            while !stop.load(Ordering::Relaxed) {
-                let path = match &cursor {
-                    Some(c) => format!("/api/v1/users?limit=100&cursor={c}"),
-                    None => "/api/v1/users?limit=100".to_string(),
-                };
-                let at = Instant::now();
-                let (status, _, body) = connection.send("GET", &path, &authorization, "").await;
-                times.push(at.elapsed());
-                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-                if walk {
-                    let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                    cursor = page["next_cursor"].as_str().map(str::to_string);
-                }
-            }
-            times
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    let rate = all.len() as f64 / elapsed;
-    (all, rate)
+    http::load(address, CLIENTS, seconds, || {
+        let authorization = vec![format!("Authorization: Bearer {token}")];
+        move |previous: Option<&[u8]>| {
+            let cursor = previous.filter(|_| walk).and_then(|body| {
+                let page: serde_json::Value = serde_json::from_slice(body).unwrap();
+                page["next_cursor"].as_str().map(str::to_string)
+            });
+            let path = match cursor {
+                Some(c) => format!("/api/v1/users?limit=100&cursor={c}"),
+                None => "/api/v1/users?limit=100".to_string(),
+            };
+            Request { method: "GET", path, headers: authorization.clone(), body: String::new() }
+        }
+    })
+    .await
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

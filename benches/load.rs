@@ -16,11 +16,9 @@ mod http;
 #[path = "common/report.rs"]
 mod report;
 
-use http::{Connection, percentile};
+use http::{Connection, Request, percentile};
 use std::net::SocketAddr;
 use std::process::{Child, Command};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use uc_admin::domain::node::NodeId;
 use uc_admin::domain::paging::UserQuery;
@@ -47,46 +45,6 @@ impl Drop for Server {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// One request, as a client sends it again and again.
-#[derive(Clone)]
-struct Call {
-    method: &'static str,
-    path: String,
-    headers: Vec<String>,
-    body: String,
-}
-
-/// `CLIENTS` connections sending `call` for `seconds`: every latency (sorted) and the rate.
-async fn load(address: SocketAddr, call: Call, seconds: u64) -> (Vec<Duration>, f64) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let (stop, call) = (stop.clone(), call.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut connection = Connection::open(address).await;
-            let mut times = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let at = Instant::now();
-                let (status, _, body) =
-                    connection.send(call.method, &call.path, &call.headers, &call.body).await;
-                times.push(at.elapsed());
-                assert_eq!(status, 200, "{} {}: {}", call.method, call.path, String::from_utf8_lossy(&body));
-            }
-            times
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.unwrap());
-    }
-    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
-    all.sort();
-    (all, rate)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -151,7 +109,7 @@ async fn main() {
 
     // The list as the browse page asks for it: the browser's own encoding of the arguments.
     let arguments = uc_admin::api::ListUsers { node: NodeId::Forest, query: UserQuery::default() };
-    let list = Call {
+    let list = Request {
         method: "POST",
         path: "/api/list_users".into(),
         headers: vec![cookie.clone(), form[0].clone(), "Accept: application/json".into()],
@@ -161,7 +119,7 @@ async fn main() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let user = page["items"][0]["id"].as_i64().expect("a user in the list");
-    let user_page = Call {
+    let user_page = Request {
         method: "GET",
         path: format!("/users/{user}"),
         headers: vec![cookie.clone(), "Accept: text/html".into()],
@@ -177,7 +135,11 @@ async fn main() {
     for (label, call) in
         [("POST /api/list_users (50 a page)", list), ("GET /users/{id} (server-rendered)", user_page)]
     {
-        let (times, rate) = load(address, call, seconds).await;
+        let (times, rate) = http::load(address, CLIENTS, seconds, || {
+            let call = call.clone();
+            move |_: Option<&[u8]>| call.clone()
+        })
+        .await;
         let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
         println!(
             "{label:<40} {:>10} {:>10.0} {:>10} {:>10}",

@@ -2,6 +2,9 @@
 //! connection, Content-Length or chunked bodies, so that
 //! the figures measure the server, not a client library.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -96,4 +99,64 @@ impl Connection {
 
 pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// One request of a load.
+#[derive(Clone)]
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    pub headers: Vec<String>,
+    pub body: String,
+}
+
+/// `clients` keep-alive connections for `seconds`, each sending one request after the other:
+/// what its client (made by `client`) asks for, given the previous answer's body. Every answer
+/// must be a 200. Returns every latency (sorted) and the requests per second.
+pub async fn load<C>(
+    address: std::net::SocketAddr,
+    clients: usize,
+    seconds: u64,
+    client: impl Fn() -> C,
+) -> (Vec<Duration>, f64)
+where
+    C: FnMut(Option<&[u8]>) -> Request + Send + 'static,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (stop, mut next) = (stop.clone(), client());
+        tasks.push(tokio::spawn(async move {
+            let mut connection = Connection::open(address).await;
+            let mut times = Vec::new();
+            let mut previous: Option<Vec<u8>> = None;
+            while !stop.load(Ordering::Relaxed) {
+                let request = next(previous.as_deref());
+                let at = Instant::now();
+                let (status, _, body) =
+                    connection.send(request.method, &request.path, &request.headers, &request.body).await;
+                times.push(at.elapsed());
+                assert_eq!(
+                    status,
+                    200,
+                    "{} {}: {}",
+                    request.method,
+                    request.path,
+                    String::from_utf8_lossy(&body)
+                );
+                previous = Some(body);
+            }
+            times
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    (all, rate)
 }
