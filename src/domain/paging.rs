@@ -262,6 +262,7 @@ pub fn trigram_contains_glob(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn a_trigram_glob_folds_ascii_only_and_refuses_what_it_cannot_serve() {
@@ -271,7 +272,6 @@ mod tests {
         assert_eq!(trigram_contains_glob("a*bc"), None);
         assert_eq!(trigram_contains_glob("[abc"), None);
     }
-    use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> UserQuery {
         let map: HashMap<String, String> =

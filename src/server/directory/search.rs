@@ -29,16 +29,9 @@ fn push_conditions(qb: &mut SqlBuilder<'_>, sip: Option<&SipPattern>, use_trigra
                 .push_bind(pattern.to_glob())
                 .push(")");
         }
-        // On PostgreSQL, the trigram and prefix indexes are on this very expression.
-        match qb.engine() {
-            Engine::Sqlite => {
-                qb.push(" AND e.sip_uri LIKE ").push_bind(pattern.to_like()).push(" ESCAPE '\\'")
-            }
-            Engine::Postgres => qb
-                .push(" AND lower(e.sip_uri COLLATE \"C\") LIKE lower(")
-                .push_bind(pattern.to_like())
-                .push(" COLLATE \"C\") ESCAPE '\\'"),
-        };
+        // On PostgreSQL, the trigram and prefix indexes are on the very expression `push_like`
+        // writes (`Engine::like`).
+        qb.push(" AND ").push_like("e.sip_uri", pattern.to_like());
     }
     if let Some(pool) = f.pool {
         qb.push(" AND e.pool_id = ").push_bind(pool.0);

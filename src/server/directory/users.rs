@@ -260,7 +260,7 @@ pub(crate) async fn page(
     }
 
     let offset = query.request()?.offset() as i64;
-    if offset >= total {
+    if offset >= total && !capped {
         // Nothing to show (an empty node, a page past the end): no need to look.
         let page =
             Page { items: Vec::new(), total: total as u64, page: query.page, page_size: query.page_size };
@@ -274,13 +274,15 @@ pub(crate) async fn page(
     // many matches (more than a search counts, or by that rule).
     let ordered_by_index = matches!(query.sort, SortKey::SipUri | SortKey::DisplayName);
     let walk_pays = ordered_by_index
-        && (capped || {
-            // The highest directory id: the number of users, without counting them.
-            let users: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM directory_users").fetch_one(db).await?;
-            let read = (offset + i64::from(query.page_size)) as f64 * users as f64;
-            total > DENSE_MATCHES && read <= (total as f64) * (total as f64)
-        });
+        && (capped
+            || total > DENSE_MATCHES && {
+                // The highest directory id: the number of users, without counting them.
+                let users: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM directory_users")
+                    .fetch_one(db)
+                    .await?;
+                let read = (offset + i64::from(query.page_size)) as f64 * users as f64;
+                read <= (total as f64) * (total as f64)
+            });
     // A pool's own index is already in URI order.
     let walk_uri = by_uri || (query.sort == SortKey::SipUri && walk_pays && !matches!(node, NodeId::Pool(_)));
     // In name order only where the matches are spread over the names: not for text they
