@@ -1,7 +1,10 @@
 //! Benchmark: enabling 10,000 directory users in one operation (preview, then the run with its
 //! audit records), server side. Each run starts from a fresh copy of a generated deployment.
+//! Side by side: the floor — the same rows written by plain SQL in the sqlite3 command-line
+//! tool (the enabled users with their URIs, the audit event and its 10,000 lines, one
+//! transaction) on an identical copy.
 //!
-//!   cargo bench --features ssr --bench enable_users
+//!   cargo bench --features ssr --bench enable_users        (needs `sqlite3` on PATH)
 
 #[path = "common/report.rs"]
 mod report;
@@ -51,7 +54,9 @@ async fn main() {
     };
     let mut previews = Vec::new();
     let mut runs = Vec::new();
+    let mut floors = Vec::new();
     for i in 0..RUNS {
+        floors.push(plain_sql(template, &format!("target/bench/enable-floor-{i}.db")));
         let path = format!("target/bench/enable-run-{i}.db");
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
@@ -113,12 +118,21 @@ async fn main() {
         v.sort();
         v[v.len() / 2].as_secs_f64() * 1e3
     };
-    let (run, preview) = (median(&mut runs), median(&mut previews));
-    println!("\nenable {BATCH} users in one operation: median {run:.1} ms (preview {preview:.1} ms)");
+    let (run, preview, floor) = (median(&mut runs), median(&mut previews), median(&mut floors));
+    println!(
+        "\nenable {BATCH} users in one operation: median {run:.1} ms (preview {preview:.1} ms); \
+         plain SQL in sqlite3 {floor:.1} ms"
+    );
     report::at_most(
         &format!("enable {BATCH} users in one operation (the run of a preview)"),
         Duration::from_secs_f64(run / 1e3),
         Duration::from_millis(200),
+    );
+    report::line(
+        &format!("enable {BATCH} users: the same rows by plain SQL in sqlite3 (the floor)"),
+        &format!("{floor:.0} ms ({:.2}× of it)", run / floor),
+        "—",
+        None,
     );
     report::line(
         &format!("enable {BATCH} users: the preview before it"),
@@ -126,4 +140,49 @@ async fn main() {
         "—",
         None,
     );
+}
+
+/// The enable's row changes as plain SQL in the sqlite3 command-line tool, on a fresh copy of
+/// `template` at `path`: the wall time of the process (its start is a few milliseconds).
+fn plain_sql(template: &str, path: &str) -> Duration {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    std::fs::copy(template, path).unwrap();
+    let script = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -65536;
+         CREATE TEMP TABLE chosen AS SELECT d.id, lower(d.email) AS sip FROM directory_users d
+           WHERE d.email IS NOT NULL AND d.account_enabled = 1
+             AND NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id)
+           ORDER BY d.id LIMIT {BATCH};
+         BEGIN IMMEDIATE;
+         INSERT INTO enabled_users (user_id, sip_uri, pool_id, enhanced_presence)
+           SELECT id, sip, (SELECT id FROM pools WHERE fqdn = 'pool01.contoso.com'), 1 FROM chosen;
+         INSERT INTO audit_events (at, operator_id, operator_name, operation, parameters, target_count)
+           VALUES (unixepoch(), 1, 'bench', 'enable', '{{}}', {BATCH});
+         INSERT INTO audit_event_users (event_id, user_id, object_guid, display_name, sip_uri, outcome)
+           SELECT (SELECT MAX(id) FROM audit_events), d.id, d.object_guid, d.display_name, 'sip:' || c.sip, 'enabled'
+           FROM chosen c JOIN directory_users d ON d.id = c.id;
+         COMMIT;"
+    );
+    let start = Instant::now();
+    // Its output (the journal mode it set) is read, not shown.
+    let run = std::process::Command::new("sqlite3").arg(path).arg(script).output().unwrap();
+    let took = start.elapsed();
+    assert!(run.status.success(), "sqlite3 failed: {}", String::from_utf8_lossy(&run.stderr));
+    let enabled: String = String::from_utf8(
+        std::process::Command::new("sqlite3")
+            .arg(path)
+            .arg("SELECT COUNT(*) FROM audit_event_users")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(enabled.trim(), BATCH.to_string(), "the plain SQL wrote every line");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    took
 }

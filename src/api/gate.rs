@@ -9,6 +9,7 @@ use crate::http::admission::Admitted;
 use crate::http::error::{retry_after, status_of};
 use crate::http::request_id::RequestOperator;
 use crate::http::session::{operator_for, session_token_in};
+use crate::server::security::operators::SignedIn;
 use crate::server::AppState;
 use axum::http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
@@ -71,8 +72,8 @@ where
         };
         let parts = use_context::<Parts>();
         let admitted = parts.as_ref().and_then(|p| p.extensions.get::<Admitted>().cloned());
-        let operator = match admitted {
-            Some(Admitted { operator: Some(operator), .. }) => operator,
+        let SignedIn { operator, must_change_password } = match admitted {
+            Some(Admitted { signed_in: Some(signed_in), .. }) => signed_in,
             _ => operator_for(&state, session_token(), *permission).await?,
         };
         if let Some(slot) = parts.as_ref().and_then(|p| p.extensions.get::<RequestOperator>()) {
@@ -81,9 +82,7 @@ where
         // After a one-time password, nothing but choosing one's own (and what the page needs).
         const WHILE_CHANGING: [&str; 3] =
             ["/api/current_operator", "/api/deployment_kind", "/api/change_password"];
-        if !WHILE_CHANGING.contains(&path)
-            && crate::server::security::operators::must_change_password(&state.db, operator.id).await?
-        {
+        if must_change_password && !WHILE_CHANGING.contains(&path) {
             return Err(AppError::PasswordChangeRequired);
         }
         body(state, operator).await

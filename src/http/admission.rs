@@ -7,7 +7,7 @@ use super::error::{error_response, too_large_as_json};
 use super::session::{operator_for, session_token_in};
 use crate::api::access::{Access, PREFIX, access_of};
 use crate::domain::AppError;
-use crate::domain::operator::Operator;
+use crate::server::security::operators::SignedIn;
 use crate::server::AppState;
 use axum::http::header;
 
@@ -16,7 +16,7 @@ use axum::http::header;
 #[derive(Clone)]
 pub struct Admitted {
     pub access: &'static Access,
-    pub operator: Option<Operator>,
+    pub signed_in: Option<SignedIn>,
 }
 
 /// Middleware: admits server function calls (see the module); other requests pass. A body
@@ -71,8 +71,8 @@ async fn admission(
         return Err(AppError::RequestTooLarge { max_bytes: access.max_body as u64 });
     }
     let Some(permission) = access.permission else {
-        return Ok(Admitted { access, operator: None });
+        return Ok(Admitted { access, signed_in: None });
     };
-    let operator = operator_for(state, session_token_in(headers, &state.config), permission).await?;
-    Ok(Admitted { access, operator: Some(operator) })
+    let signed_in = operator_for(state, session_token_in(headers, &state.config), permission).await?;
+    Ok(Admitted { access, signed_in: Some(signed_in) })
 }

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 async fn caller(state: &AppState, headers: &HeaderMap, permission: Permission) -> Result<Operator, AppError> {
-    operator_for(state, session_token_in(headers, &state.config), permission).await
+    operator_for(state, session_token_in(headers, &state.config), permission).await?.past_password_change()
 }
 
 /// `GET /exports/enable-runs/{id}.xml`: the results of an enable run.
@@ -163,7 +163,7 @@ pub async fn backup(
     use tower::ServiceExt;
     let token = session_token_in(request.headers(), &state.config);
     let result = async {
-        let operator = operator_for(&state, token, Permission::BackUpDatabase).await?;
+        let operator = operator_for(&state, token, Permission::BackUpDatabase).await?.past_password_change()?;
         let path = crate::server::storage::backup::path_of(&state.config.backup_dir, &file)?;
         let ticket = query.ticket.as_deref().ok_or(AppError::StepUpFailed)?;
         crate::server::storage::backup::redeem_ticket(&state.db, &operator, &file, ticket).await?;

@@ -2,8 +2,8 @@
 //! with the permission a call needs.
 
 use crate::domain::AppError;
-use crate::domain::operator::{Operator, Permission};
-use crate::server::security::operators::session_operator;
+use crate::domain::operator::Permission;
+use crate::server::security::operators::{SignedIn, session_operator};
 use crate::server::{AppState, Config};
 use axum::http::{HeaderValue, header};
 use leptos::prelude::*;
@@ -48,12 +48,12 @@ pub async fn operator_for(
     state: &AppState,
     token: Option<String>,
     permission: Permission,
-) -> Result<Operator, AppError> {
+) -> Result<SignedIn, AppError> {
     let token = token.ok_or(AppError::Unauthenticated)?;
-    let operator = session_operator(&state.db, &state.config, &token).await?;
-    if !operator.may(permission) {
-        tracing::warn!(operator = %operator.username, ?permission, "refused: missing permission");
+    let signed_in = session_operator(&state.db, &state.config, &token).await?;
+    if !signed_in.operator.may(permission) {
+        tracing::warn!(operator = %signed_in.operator.username, ?permission, "refused: missing permission");
         return Err(AppError::Forbidden);
     }
-    Ok(operator)
+    Ok(signed_in)
 }

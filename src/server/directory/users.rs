@@ -210,11 +210,6 @@ pub(crate) async fn page(
 ) -> Result<(Page<UserRow>, bool), AppError> {
     let conditions = extra.map(|e| e.conditions);
     query.validate()?;
-    if let NodeId::Pool(id) = node {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM pools WHERE id = $1").bind(id.0).fetch_optional(db).await?;
-        exists.ok_or(AppError::PoolNotFound)?;
-    }
     let engine = crate::server::storage::db::engine(db);
     // Without a text filter the count needs no directory columns: every enabled user has a
     // directory entry (foreign key), so the pool index alone answers it.
@@ -261,6 +256,10 @@ pub(crate) async fn page(
 
     let offset = query.request()?.offset() as i64;
     if offset >= total && !capped {
+        // A pool with users exists: only an empty one is looked up (one query less a page).
+        if total == 0 {
+            pool_must_exist(db, node).await?;
+        }
         // Nothing to show (an empty node, a page past the end): no need to look.
         let page =
             Page { items: Vec::new(), total: total as u64, page: query.page, page_size: query.page_size };
@@ -339,6 +338,16 @@ pub(crate) async fn page(
     Ok((page, capped))
 }
 
+/// A pool node names a pool that exists.
+async fn pool_must_exist(db: &AnyPool, node: NodeId) -> Result<(), AppError> {
+    if let NodeId::Pool(id) = node {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pools WHERE id = $1").bind(id.0).fetch_optional(db).await?;
+        exists.ok_or(AppError::PoolNotFound)?;
+    }
+    Ok(())
+}
+
 /// The plan of an EXPLAIN statement, one step a line.
 async fn explain(db: &AnyPool, mut statement: SqlBuilder<'_>) -> Result<String, AppError> {
     use sqlx::Row;
@@ -364,11 +373,7 @@ pub(crate) async fn after_uri(
     limit: u32,
 ) -> Result<(Vec<UserRow>, Option<String>), AppError> {
     UserQuery { filter: filter.to_string(), ..UserQuery::default() }.validate()?;
-    if let NodeId::Pool(id) = node {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM pools WHERE id = $1").bind(id.0).fetch_optional(db).await?;
-        exists.ok_or(AppError::PoolNotFound)?;
-    }
+    pool_must_exist(db, node).await?;
     let engine = crate::server::storage::db::engine(db);
     let mut select = SqlBuilder::new(
         engine,

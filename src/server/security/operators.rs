@@ -391,20 +391,61 @@ pub async fn confirm_password(
     if accepted { Ok(()) } else { Err(AppError::StepUpFailed) }
 }
 
+/// The operator behind a live session, and whether they must choose a new password before
+/// anything else (read together: every call asks both).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub operator: Operator,
+    pub must_change_password: bool,
+}
+
+impl SignedIn {
+    /// The operator, for anything but choosing their own password: after a one-time password
+    /// nothing else is open to them.
+    pub fn past_password_change(self) -> Result<Operator, AppError> {
+        if self.must_change_password { Err(AppError::PasswordChangeRequired) } else { Ok(self.operator) }
+    }
+}
+
 /// The operator a session token belongs to, if the session is still alive; refreshes the
-/// idle timer. Expired sessions are deleted when met.
-pub async fn session_operator(db: &AnyPool, config: &Config, token: &str) -> Result<Operator, AppError> {
+/// idle timer. Expired sessions are deleted when met. Every server function call asks this,
+/// so the session and its operator are one query and the roles a second.
+pub async fn session_operator(db: &AnyPool, config: &Config, token: &str) -> Result<SignedIn, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        operator_id: i64,
+        last_seen_at: i64,
+        expires_at: i64,
+        disabled: i64,
+        source: String,
+        checked_at: i64,
+        username: String,
+        display_name: String,
+        must_change_password: i64,
+    }
     let t = now();
     let idle_limit = t - config.session_idle.as_secs() as i64;
     let hash = token_hash(token);
-    let found: Option<(i64, i64, i64, i64, String, i64, String)> = sqlx::query_as(
-        "SELECT s.operator_id, s.last_seen_at, s.expires_at, o.disabled, o.source, s.checked_at, o.username
+    let found: Option<Found> = sqlx::query_as(
+        "SELECT s.operator_id, s.last_seen_at, s.expires_at, o.disabled, o.source, s.checked_at, o.username,
+                o.display_name, o.must_change_password
          FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(db)
     .await?;
-    let Some((operator_id, last_seen, expires_at, disabled, source, checked_at, username)) = found else {
+    let Some(Found {
+        operator_id,
+        last_seen_at: last_seen,
+        expires_at,
+        disabled,
+        source,
+        checked_at,
+        username,
+        display_name,
+        must_change_password,
+    }) = found
+    else {
         return Err(AppError::Unauthenticated);
     };
     let mut ended = expires_at <= t || last_seen <= idle_limit || disabled != 0;
@@ -451,7 +492,12 @@ pub async fn session_operator(db: &AnyPool, config: &Config, token: &str) -> Res
             .execute(db)
             .await?;
     }
-    load_operator(db, operator_id).await
+    let id = OperatorId(operator_id);
+    let roles = roles_of(db, id).await?;
+    Ok(SignedIn {
+        operator: Operator { id, username, display_name, roles, api_token: None, approved_by: None },
+        must_change_password: must_change_password != 0,
+    })
 }
 
 /// Ends the session; a session that had ended already leaves no record.
@@ -990,7 +1036,7 @@ mod tests {
         let (db, config) = setup().await;
         let s = sign_in(&db, &config, "helpdesk", "test-password", &Client::default(), None).await.unwrap();
         assert_eq!(s.operator.roles, vec![Role::HelpDesk]);
-        assert_eq!(session_operator(&db, &config, &s.token).await.unwrap().username, "helpdesk");
+        assert_eq!(session_operator(&db, &config, &s.token).await.unwrap().operator.username, "helpdesk");
         assert_eq!(
             sign_in(&db, &config, "helpdesk", "wrong", &Client::default(), None).await.err(),
             Some(AppError::InvalidCredentials)
