@@ -17,7 +17,7 @@ pub enum Effect {
     OwnSavedQueries,
     /// Stores only the caller's own selections and preview tokens (what a run will name).
     OwnSelections,
-    /// Changes only the caller's own password.
+    /// Changes only the caller's own password or preferences (the console's theme).
     OwnAccount,
     /// Creates or revokes the caller's own API tokens (an administrator's revocation of
     /// anyone's is checked by the service).
@@ -76,6 +76,8 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     read("current_operator"),
     read("deployment_kind"),
     with("change_password", Permission::ViewDeployment, Effect::OwnAccount),
+    read("theme"),
+    with("set_theme", Permission::ViewDeployment, Effect::OwnAccount),
     // Browsing
     read("pool_tree"),
     read("list_users"),

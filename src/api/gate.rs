@@ -9,8 +9,8 @@ use crate::http::admission::Admitted;
 use crate::http::error::{retry_after, status_of};
 use crate::http::request_id::RequestOperator;
 use crate::http::session::{operator_for, session_token_in};
-use crate::server::security::operators::SignedIn;
 use crate::server::AppState;
+use crate::server::security::operators::SignedIn;
 use axum::http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -80,8 +80,8 @@ where
             slot.set(operator.id.0);
         }
         // After a one-time password, nothing but choosing one's own (and what the page needs).
-        const WHILE_CHANGING: [&str; 3] =
-            ["/api/current_operator", "/api/deployment_kind", "/api/change_password"];
+        const WHILE_CHANGING: [&str; 4] =
+            ["/api/current_operator", "/api/deployment_kind", "/api/theme", "/api/change_password"];
         if must_change_password && !WHILE_CHANGING.contains(&path) {
             return Err(AppError::PasswordChangeRequired);
         }

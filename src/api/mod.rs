@@ -113,6 +113,24 @@ pub async fn get_current_operator() -> Result<Operator, AppError> {
     gate::authorized(GetCurrentOperator::PATH, |_, operator| async move { Ok(operator) }).await
 }
 
+/// How the console looks for the signed-in operator (their own choice).
+#[server(prefix = "/api", endpoint = "theme")]
+pub async fn get_theme() -> Result<crate::domain::operator::Theme, AppError> {
+    gate::authorized(GetTheme::PATH, |state, operator| async move {
+        crate::server::security::operators::theme_of(&state.db, operator.id).await
+    })
+    .await
+}
+
+/// The signed-in operator chooses how the console looks for them.
+#[server(prefix = "/api", endpoint = "set_theme")]
+pub async fn set_theme(theme: crate::domain::operator::Theme) -> Result<(), AppError> {
+    gate::authorized(SetTheme::PATH, |state, operator| async move {
+        crate::server::security::operators::set_theme(&state.db, operator.id, theme).await
+    })
+    .await
+}
+
 /// What the database holds: the demo deployment (the header says so on every page) or a
 /// company's own.
 #[server(prefix = "/api", endpoint = "deployment_kind")]

@@ -135,7 +135,7 @@ async fn pages_carry_a_content_security_policy_with_their_nonce() {
 
 /// The server functions without arguments: they read no body, so no body is malformed for them.
 /// Each must be registered (the test checks), and every other function is held to the rule.
-const WITHOUT_ARGUMENTS: [&str; 12] = [
+const WITHOUT_ARGUMENTS: [&str; 13] = [
     "security_overview",
     "back_up_database",
     "enable_choices",
@@ -143,6 +143,7 @@ const WITHOUT_ARGUMENTS: [&str; 12] = [
     "sign_out",
     "current_operator",
     "deployment_kind",
+    "theme",
     "pool_tree",
     "org_tree",
     "sync_directory",

@@ -142,6 +142,37 @@ impl Operator {
     }
 }
 
+/// How the console looks for an operator: as their system is set (the default), or always
+/// light or always dark. Kept per operator.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+impl FromStr for Theme {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Theme::ALL.into_iter().find(|t| t.as_str() == s).ok_or(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,8 @@ use super::error::{error_response, too_large_as_json};
 use super::session::{operator_for, session_token_in};
 use crate::api::access::{Access, PREFIX, access_of};
 use crate::domain::AppError;
-use crate::server::security::operators::SignedIn;
 use crate::server::AppState;
+use crate::server::security::operators::SignedIn;
 use axum::http::header;
 
 /// Put into a server function request by `admit`: its access entry and, unless the function

@@ -163,7 +163,8 @@ pub async fn backup(
     use tower::ServiceExt;
     let token = session_token_in(request.headers(), &state.config);
     let result = async {
-        let operator = operator_for(&state, token, Permission::BackUpDatabase).await?.past_password_change()?;
+        let operator =
+            operator_for(&state, token, Permission::BackUpDatabase).await?.past_password_change()?;
         let path = crate::server::storage::backup::path_of(&state.config.backup_dir, &file)?;
         let ticket = query.ticket.as_deref().ok_or(AppError::StepUpFailed)?;
         crate::server::storage::backup::redeem_ticket(&state.db, &operator, &file, ticket).await?;

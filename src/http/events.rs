@@ -29,7 +29,9 @@ pub async fn job_progress(
     headers: HeaderMap,
 ) -> Response {
     let token = session_token_in(&headers, &state.config);
-    if let Err(error) = operator_for(&state, token, Permission::ViewDeployment).await.and_then(|s| s.past_password_change()) {
+    if let Err(error) =
+        operator_for(&state, token, Permission::ViewDeployment).await.and_then(|s| s.past_password_change())
+    {
         return error_response(&error);
     }
     let job = JobId(id);

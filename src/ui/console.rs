@@ -1,11 +1,11 @@
 //! The console frame: header with operator and language, the pool tree, and the page.
 
-use super::common::{ErrorPanel, I18n, Loading, category_name, count, page_title, role_name};
-use crate::api::{SignOut, get_current_operator, get_deployment_kind, get_pool_tree};
+use super::common::{ErrorPanel, I18n, Loading, category_name, count, error_message, page_title, role_name};
+use crate::api::{SetTheme, SignOut, get_current_operator, get_deployment_kind, get_pool_tree, get_theme};
 use crate::domain::AppError;
 use crate::domain::deployment::DeploymentKind;
 use crate::domain::node::{NodeId, PoolTree};
-use crate::domain::operator::Operator;
+use crate::domain::operator::{Operator, Theme};
 use crate::domain::pool::{PoolCategory, PoolState};
 use crate::i18n::*;
 use leptos::either::EitherOf3;
@@ -24,6 +24,7 @@ pub struct TreeResource(pub Resource<Result<PoolTree, AppError>>);
 pub fn Console() -> impl IntoView {
     let operator = Resource::new(|| (), |_| get_current_operator());
     let deployment = Resource::new(|| (), |_| get_deployment_kind());
+    let theme = Resource::new(|| (), |_| get_theme());
     let tree = Resource::new(|| (), |_| get_pool_tree());
     provide_context(TreeResource(tree));
     provide_context(SelectedUsers(RwSignal::new(Default::default())));
@@ -32,8 +33,10 @@ pub fn Console() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let demo = matches!(deployment.await, Ok(Some(DeploymentKind::Demo)));
+                // A theme that cannot be read is the system's: the console works either way.
+                let theme = theme.await.unwrap_or_default();
                 match operator.await {
-                    Ok(operator) => EitherOf3::A(view! { <Frame operator tree demo /> }),
+                    Ok(operator) => EitherOf3::A(view! { <Frame operator tree demo theme /> }),
                     Err(AppError::Unauthenticated) => EitherOf3::B(view! { <Redirect path="/login" /> }),
                     Err(error) => EitherOf3::C(view! { <main id="main" class="page"><ErrorPanel error /></main> }),
                 }
@@ -43,14 +46,22 @@ pub fn Console() -> impl IntoView {
 }
 
 #[component]
-fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: bool) -> impl IntoView {
+fn Frame(
+    operator: Operator,
+    tree: Resource<Result<PoolTree, AppError>>,
+    demo: bool,
+    theme: Theme,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let theme = RwSignal::new(theme);
     let administers = operator.may(crate::domain::operator::Permission::ManageOperators);
     let manages_pools = operator.may(crate::domain::operator::Permission::ManagePools);
     provide_context(operator.clone());
+    // The theme is set on the console's root, so the server sends the page in it already.
     view! {
+        <div class="theme-root" data-theme=move || theme.get().as_str()>
         {page_title(move || t_string!(i18n, app_name).to_string())}
-        <Header operator demo />
+        <Header operator demo theme />
         <div class="console">
             <nav class="sidebar" aria-label=move || t_string!(i18n, tree.label)>
                 <ul class="actions">
@@ -86,11 +97,12 @@ fn Frame(operator: Operator, tree: Resource<Result<PoolTree, AppError>>, demo: b
                 <Outlet />
             </main>
         </div>
+        </div>
     }
 }
 
 #[component]
-fn Header(operator: Operator, demo: bool) -> impl IntoView {
+fn Header(operator: Operator, demo: bool, theme: RwSignal<Theme>) -> impl IntoView {
     let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
     let roles = StoredValue::new(operator.roles.clone());
@@ -112,6 +124,7 @@ fn Header(operator: Operator, demo: bool) -> impl IntoView {
             </div>
             <div class="topbar-tools">
                 <LanguageSwitcher />
+                <ThemeSwitcher theme />
                 // Who is signed in, and in a menu their roles and the way out.
                 <details
                     class="operator-menu"
@@ -142,6 +155,47 @@ fn Header(operator: Operator, demo: bool) -> impl IntoView {
                 </details>
             </div>
         </header>
+    }
+}
+
+/// The operator's theme: applied at once, and kept with them for their next visit.
+#[component]
+fn ThemeSwitcher(theme: RwSignal<Theme>) -> impl IntoView {
+    let i18n = use_i18n();
+    let save = ServerAction::<SetTheme>::new();
+    let on_change = move |ev| {
+        if let Ok(chosen) = event_target_value(&ev).parse::<Theme>() {
+            theme.set(chosen);
+            save.dispatch(SetTheme { theme: chosen });
+        }
+    };
+    let name = move |choice: Theme| match choice {
+        Theme::System => t_string!(i18n, header.theme_system),
+        Theme::Light => t_string!(i18n, header.theme_light),
+        Theme::Dark => t_string!(i18n, header.theme_dark),
+    };
+    let option = move |choice: Theme| {
+        view! {
+            <option value=choice.as_str() selected=move || theme.get() == choice>
+                {move || name(choice)}
+            </option>
+        }
+    };
+    let not_saved = move || save.value().get().and_then(Result::err);
+    view! {
+        <div class="language theme">
+            <label for="theme-select">{t!(i18n, header.theme)}</label>
+            <select id="theme-select" data-testid="theme-select" on:change=on_change prop:value=move || theme.get().as_str()>
+                {option(Theme::System)}
+                {option(Theme::Light)}
+                {option(Theme::Dark)}
+            </select>
+            {move || not_saved().map(|error| view! {
+                <p class="theme-error" role="alert">
+                    {t!(i18n, header.theme_not_saved)}" "{error_message(i18n, &error)}
+                </p>
+            })}
+        </div>
     }
 }
 

@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(session_operator(&db, &config, &ann.token).await.err(), Some(AppError::Unauthenticated));
         // Hal, now in both groups, gets both roles at the next check.
         let hal_now = session_operator(&db, &config, &hal.token).await.unwrap();
-        assert_eq!(hal_now.roles, [Role::HelpDesk, Role::UserAdministrator]);
+        assert_eq!(hal_now.operator.roles, [Role::HelpDesk, Role::UserAdministrator]);
 
         // The directory down: a clear error that costs no throttle budget; local still works.
         drop(ldap);

@@ -1,7 +1,7 @@
 //! Operators: password verification (argon2id), roles, and server-side sessions.
 
 use crate::domain::AppError;
-use crate::domain::operator::{Operator, OperatorId, Role};
+use crate::domain::operator::{Operator, OperatorId, Role, Theme};
 use crate::domain::security::{MAX_USER_AGENT_CHARS, OperatorSummary, SessionId, SessionInfo};
 use crate::server::metrics::SignInFailure;
 use crate::server::security::directory_sign_in::{self, DirectoryOperator};
@@ -871,6 +871,31 @@ pub async fn reset_password(
     Ok(password)
 }
 
+/// How the console looks for the operator (their own choice, kept with them).
+pub async fn theme_of(db: &AnyPool, operator: OperatorId) -> Result<Theme, AppError> {
+    let code: Option<String> = sqlx::query_scalar("SELECT theme FROM operators WHERE id = $1")
+        .bind(operator.0)
+        .fetch_optional(db)
+        .await?;
+    let code = code.ok_or(AppError::OperatorNotFound)?;
+    code.parse().map_err(|_| corrupt("theme", &code))
+}
+
+/// The operator chooses how the console looks for them; a preference of their own, so not
+/// audited.
+pub async fn set_theme(db: &AnyPool, operator: OperatorId, theme: Theme) -> Result<(), AppError> {
+    crate::server::storage::db::in_write(db, async |conn| {
+        let changed = sqlx::query("UPDATE operators SET theme = $1 WHERE id = $2 AND deleted_at IS NULL")
+            .bind(theme.as_str())
+            .bind(operator.0)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if changed == 0 { Err(AppError::OperatorNotFound) } else { Ok(()) }
+    })
+    .await
+}
+
 /// The signed-in operator chooses a new password: the current one is checked like a step-up
 /// (throttled, audited when wrong), the new one follows the rule and differs from it.
 pub async fn change_own_password(
@@ -975,6 +1000,35 @@ mod tests {
         let config = Config::for_tests();
         ensure_demo_operators(&db, &config).await.unwrap();
         (db, config)
+    }
+
+    /// Each operator keeps a theme of their own: the system's until they choose, then theirs
+    /// alone; an operator who is gone cannot be given one, and nothing else changes.
+    #[tokio::test]
+    async fn each_operator_keeps_their_own_theme() {
+        let (db, _) = setup().await;
+        let (admin, helpdesk) = (find(&db, "admin").await.unwrap(), find(&db, "helpdesk").await.unwrap());
+        assert_eq!(theme_of(&db, admin).await.unwrap(), Theme::System);
+        set_theme(&db, admin, Theme::Dark).await.unwrap();
+        assert_eq!(theme_of(&db, admin).await.unwrap(), Theme::Dark);
+        assert_eq!(theme_of(&db, helpdesk).await.unwrap(), Theme::System, "another operator's stays");
+        set_theme(&db, admin, Theme::Light).await.unwrap();
+        assert_eq!(theme_of(&db, admin).await.unwrap(), Theme::Light);
+
+        let gone = OperatorId(4242);
+        assert_eq!(set_theme(&db, gone, Theme::Dark).await.err(), Some(AppError::OperatorNotFound));
+        assert_eq!(theme_of(&db, gone).await.err(), Some(AppError::OperatorNotFound));
+        // The database holds nothing but the three themes.
+        let refused = sqlx::query("UPDATE operators SET theme = 'purple' WHERE id = $1")
+            .bind(admin.0)
+            .execute(&db)
+            .await;
+        assert!(refused.is_err(), "the column's CHECK refuses an unknown theme");
+        assert_eq!(theme_of(&db, admin).await.unwrap(), Theme::Light);
+        for theme in Theme::ALL {
+            assert_eq!(theme.as_str().parse::<Theme>(), Ok(theme));
+        }
+        assert!("purple".parse::<Theme>().is_err());
     }
 
     /// An operator added by an administrator signs in with a one-time password, must replace it
