@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("enable") view=EnablePage />
                         <Route path=path!("move") view=MovePage />
                         <Route path=path!("import") view=ImportPage />
+                        <Route path=path!("lists") view=crate::ui::user_list::UserListPage />
                         <Route path=path!("jobs") view=JobsPage />
                         <Route path=path!("jobs/:id") view=JobPage />
                         <Route path=path!("undo/:change") view=crate::ui::undo::UndoPage />

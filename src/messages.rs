@@ -62,6 +62,7 @@ pub fn error_message(locale: Locale, error: &AppError) -> String {
         AppError::BadRequest => td_string!(locale, errors.bad_request).to_string(),
         AppError::Busy => td_string!(locale, errors.busy).to_string(),
         AppError::EmptySelection => td_string!(locale, errors.empty_selection).to_string(),
+        AppError::EmptyUserList => td_string!(locale, errors.empty_user_list).to_string(),
         AppError::SelectionNotFound => td_string!(locale, errors.selection_not_found).to_string(),
         AppError::PreviewExpired => td_string!(locale, errors.preview_expired).to_string(),
         AppError::SelectionChanged => td_string!(locale, errors.selection_changed).to_string(),

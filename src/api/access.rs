@@ -41,6 +41,8 @@ pub struct Access {
 pub const STANDARD_BODY_BYTES: usize = 256 * 1024;
 /// Calls that name users one by one (ticked rows): a quarter of a million ids is about 2.5 MB.
 const USER_LIST_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// A pasted or uploaded list of addresses, carried as a JSON string.
+const ADDRESS_LIST_BODY_BYTES: usize = crate::domain::user_list::MAX_LIST_BYTES * 2 + 64 * 1024;
 /// A file carried as a JSON string may double in size through escaping.
 const USER_DATA_BODY_BYTES: usize = crate::domain::user_data::MAX_IMPORT_BYTES * 2 + 64 * 1024;
 const TOPOLOGY_BODY_BYTES: usize = crate::domain::topology::MAX_TOPOLOGY_BYTES * 2 + 64 * 1024;
@@ -88,6 +90,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     // Selections (what every operation runs on)
     file("select_users", Permission::ViewDeployment, OwnSelections, USER_LIST_BODY_BYTES),
     read("list_candidates"),
+    file("check_user_list", ManageUsers, Reads, ADDRESS_LIST_BODY_BYTES),
     with("preview_enable", ManageUsers, OwnSelections),
     with("enable_users", ManageUsers, Changes),
     // Moves and pools

@@ -71,6 +71,19 @@ pub async fn select_users(source: SelectionSource) -> Result<Selection, AppError
     .await
 }
 
+/// Checks a pasted or uploaded list of users, one SIP URI or user principal name a line, for
+/// an operation: the users of its good lines, and every other line with its number and reason.
+#[server(prefix = "/api", endpoint = "check_user_list", input = Json)]
+pub async fn check_user_list(
+    purpose: crate::domain::user_list::ListPurpose,
+    text: String,
+) -> Result<crate::domain::user_list::ListCheck, AppError> {
+    gate::authorized(CheckUserList::PATH, |state, _| async move {
+        crate::server::directory::user_lists::check(&state.db, purpose, &text).await
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "preview_enable", input = Json)]
 pub async fn preview_enable(
     selection: SelectionId,

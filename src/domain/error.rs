@@ -34,6 +34,9 @@ pub enum AppError {
     /// An operation on users was asked for no users.
     #[error("no users selected")]
     EmptySelection,
+    /// A pasted or uploaded list of users that names no one.
+    #[error("the list names no users")]
+    EmptyUserList,
     /// More users than one operation takes.
     #[error("too many users in one operation")]
     BatchTooLarge { max: u64 },
@@ -342,6 +345,7 @@ impl AppError {
             AppError::BadRequest => "bad_request",
             AppError::InvalidQuery => "invalid_query",
             AppError::EmptySelection => "empty_selection",
+            AppError::EmptyUserList => "empty_user_list",
             AppError::BatchTooLarge { .. } => "batch_too_large",
             AppError::UnknownUsers => "unknown_users",
             AppError::AlreadyEnabled => "already_enabled",

@@ -25,6 +25,7 @@ pub mod topology;
 pub mod undo;
 pub mod user;
 pub mod user_data;
+pub mod user_list;
 
 pub use error::AppError;
 

@@ -24,6 +24,7 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         | AppError::ImportNotHoldable { .. } => 422,
         AppError::FileTooLarge { .. } => 413,
         AppError::EmptySelection
+        | AppError::EmptyUserList
         | AppError::BatchTooLarge { .. }
         | AppError::UnknownUsers
         | AppError::SipDomainNotConfigured

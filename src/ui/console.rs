@@ -16,6 +16,10 @@ use leptos_router::components::{A, Outlet, Redirect};
 #[derive(Clone, Copy)]
 pub struct SelectedUsers(pub RwSignal<std::collections::BTreeSet<crate::domain::user::UserId>>);
 
+/// Directory users named by a checked list for enabling (the Enable wizard starts with them).
+#[derive(Clone, Copy)]
+pub struct ListedForEnable(pub RwSignal<std::collections::BTreeSet<crate::domain::user::UserId>>);
+
 /// The deployment tree, loaded once per console and shared with the pages (for node names).
 #[derive(Clone, Copy)]
 pub struct TreeResource(pub Resource<Result<PoolTree, AppError>>);
@@ -28,6 +32,7 @@ pub fn Console() -> impl IntoView {
     let tree = Resource::new(|| (), |_| get_pool_tree());
     provide_context(TreeResource(tree));
     provide_context(SelectedUsers(RwSignal::new(Default::default())));
+    provide_context(ListedForEnable(RwSignal::new(Default::default())));
     provide_context(super::orgs::SelectedMembers(RwSignal::new(Default::default())));
     view! {
         <Suspense fallback=Loading>
@@ -68,6 +73,7 @@ fn Frame(
                     <li><A href="/search" attr:class="action-link">{t!(i18n, search.open)}</A></li>
                     <li><A href="/enable" attr:class="action-link">{t!(i18n, enable.open_wizard)}</A></li>
                     <li><A href="/import" attr:class="action-link">{t!(i18n, import.open_wizard)}</A></li>
+                    <li><A href="/lists" attr:class="action-link">{t!(i18n, lists.open)}</A></li>
                     <li><A href="/jobs" attr:class="action-link">{t!(i18n, jobs.open_list)}</A></li>
                     <li><A href="/requests" attr:class="action-link">{t!(i18n, requests.open)}</A></li>
                     <li><A href="/orgs" attr:class="action-link">{t!(i18n, orgs.open)}</A></li>

@@ -108,9 +108,15 @@ pub fn EnablePage() -> impl IntoView {
     // server renders after an await gets another id than the browser's, and hydration fails.
     let query = RwSignal::new(DirectoryQuery::default());
     let candidates = Resource::new(move || query.get(), list_candidates);
+    // From a checked list (Users from a list): its users are picked, the options come next.
+    let from_list = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("scope").as_deref() == Some("list"));
+    let listed = use_context::<super::console::ListedForEnable>()
+        .filter(|_| from_list)
+        .map(|l| l.0.get_untracked())
+        .unwrap_or_default();
     let wizard = Wizard {
-        step: RwSignal::new(Step::Pick),
-        selected: RwSignal::new(BTreeSet::new()),
+        step: RwSignal::new(if listed.is_empty() { Step::Pick } else { Step::Options }),
+        selected: RwSignal::new(listed),
         matching: RwSignal::new(None),
         options: RwSignal::new(None),
         may_enable,

@@ -24,5 +24,6 @@ pub mod search;
 pub mod target;
 pub mod topology;
 pub mod undo;
+pub mod user_list;
 pub mod user_page;
 pub mod wizard;

@@ -3,4 +3,5 @@
 pub mod records;
 pub mod saved_queries;
 pub mod search;
+pub mod user_lists;
 pub mod users;
