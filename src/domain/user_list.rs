@@ -229,7 +229,8 @@ mod tests {
         );
         let enabling = decide(ListPurpose::Enable, &listed, refused, resolve);
         assert_eq!(enabling.users, vec![UserId(2)]);
-        let problems: Vec<(u32, LineProblem)> = enabling.refused.iter().map(|r| (r.line, r.problem)).collect();
+        let problems: Vec<(u32, LineProblem)> =
+            enabling.refused.iter().map(|r| (r.line, r.problem)).collect();
         assert_eq!(
             problems,
             vec![

@@ -109,7 +109,8 @@ pub fn EnablePage() -> impl IntoView {
     let query = RwSignal::new(DirectoryQuery::default());
     let candidates = Resource::new(move || query.get(), list_candidates);
     // From a checked list (Users from a list): its users are picked, the options come next.
-    let from_list = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("scope").as_deref() == Some("list"));
+    let from_list =
+        leptos_router::hooks::use_query_map().with_untracked(|q| q.get("scope").as_deref() == Some("list"));
     let listed = use_context::<super::console::ListedForEnable>()
         .filter(|_| from_list)
         .map(|l| l.0.get_untracked())

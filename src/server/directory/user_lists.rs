@@ -78,7 +78,8 @@ mod tests {
             enabled[0].2,
         );
         let counts = |db: AnyPool| async move {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&db).await.unwrap();
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&db).await.unwrap();
             n
         };
         let before = counts(db.clone()).await;
@@ -100,7 +101,8 @@ mod tests {
 
         let enabling = check(&db, ListPurpose::Enable, &text).await.unwrap();
         assert_eq!(enabling.users, vec![UserId(id_not_enabled)]);
-        let problems: Vec<(u32, LineProblem)> = enabling.refused.iter().map(|r| (r.line, r.problem)).collect();
+        let problems: Vec<(u32, LineProblem)> =
+            enabling.refused.iter().map(|r| (r.line, r.problem)).collect();
         assert_eq!(
             problems,
             vec![
