@@ -87,6 +87,14 @@ pub struct ListCheck {
     pub refused: Vec<LineRefusal>,
 }
 
+impl ListCheck {
+    /// Each refused line's number and reason, in line order: what a test compares.
+    #[cfg(test)]
+    pub fn problems(&self) -> Vec<(u32, LineProblem)> {
+        self.refused.iter().map(|r| (r.line, r.problem)).collect()
+    }
+}
+
 /// Reads a list: blank lines and lines starting with `#` are skipped; every other line is one
 /// address (surrounding spaces and a `sip:` scheme ignored, any case). Returns the addresses of
 /// the well-formed lines, first occurrences only, and the refused lines (malformed, or the same
@@ -217,9 +225,8 @@ mod tests {
         let moving = decide(ListPurpose::Move, &listed, refused.clone(), resolve);
         assert_eq!(moving.lines, 5);
         assert_eq!(moving.users, vec![UserId(1)]);
-        let problems: Vec<(u32, LineProblem)> = moving.refused.iter().map(|r| (r.line, r.problem)).collect();
         assert_eq!(
-            problems,
+            moving.problems(),
             vec![
                 (2, LineProblem::NotEnabled),
                 (3, LineProblem::Unknown),
@@ -229,10 +236,8 @@ mod tests {
         );
         let enabling = decide(ListPurpose::Enable, &listed, refused, resolve);
         assert_eq!(enabling.users, vec![UserId(2)]);
-        let problems: Vec<(u32, LineProblem)> =
-            enabling.refused.iter().map(|r| (r.line, r.problem)).collect();
         assert_eq!(
-            problems,
+            enabling.problems(),
             vec![
                 (1, LineProblem::AlreadyEnabled),
                 (3, LineProblem::Unknown),

@@ -87,9 +87,8 @@ mod tests {
         let moving = check(&db, ListPurpose::Move, &text).await.unwrap();
         assert_eq!(moving.lines, 6);
         assert_eq!(moving.users, vec![UserId(enabled[0].1), UserId(enabled[1].1)]);
-        let problems: Vec<(u32, LineProblem)> = moving.refused.iter().map(|r| (r.line, r.problem)).collect();
         assert_eq!(
-            problems,
+            moving.problems(),
             vec![
                 (4, LineProblem::Unknown),
                 (5, LineProblem::NotEnabled),
@@ -101,10 +100,8 @@ mod tests {
 
         let enabling = check(&db, ListPurpose::Enable, &text).await.unwrap();
         assert_eq!(enabling.users, vec![UserId(id_not_enabled)]);
-        let problems: Vec<(u32, LineProblem)> =
-            enabling.refused.iter().map(|r| (r.line, r.problem)).collect();
         assert_eq!(
-            problems,
+            enabling.problems(),
             vec![
                 (1, LineProblem::AlreadyEnabled),
                 (2, LineProblem::AlreadyEnabled),
