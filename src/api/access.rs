@@ -105,6 +105,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     file("import_topology", ManagePools, Changes, TOPOLOGY_BODY_BYTES),
     read("get_job"),
     read("list_jobs"),
+    read("left_out_users"),
     with("cancel_job", ManageUsers, Changes),
     with("resume_job", ManageUsers, Changes),
     // Undo (an organization move's undo also needs that kind's permission, checked by the undo)

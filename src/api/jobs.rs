@@ -18,18 +18,30 @@ pub struct JobView {
     pub lines: Page<JobUserLine>,
     /// Once the job stopped: the undo of what it changed, if it can be undone.
     pub undo: Option<crate::domain::undo::UndoableChange>,
+    /// The users it left out, counted by reason.
+    pub left_out: Vec<crate::domain::jobs::LeftOut>,
 }
 
 #[server(prefix = "/api", endpoint = "get_job", input = Json)]
 pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<JobView, AppError> {
     gate::authorized(GetJob::PATH, |state, _| async move {
         let lines = crate::server::jobs::lines(&state.db, job, filter, page).await?;
+        let left_out = crate::server::jobs::left_out_by_reason(&state.db, job).await?;
         let job = crate::server::jobs::load(&state.db, job).await?;
         let undo = match job.state.finished() {
             true => crate::server::operations::undo::undoable(&state.db, job.event_id).await?,
             false => None,
         };
-        Ok(JobView { job, lines, undo })
+        Ok(JobView { job, lines, undo, left_out })
+    })
+    .await
+}
+
+/// The users a job left out (refused or skipped): what *Retry* takes into a new preview.
+#[server(prefix = "/api", endpoint = "left_out_users", input = Json)]
+pub async fn left_out_users(job: JobId) -> Result<Vec<crate::domain::user::UserId>, AppError> {
+    gate::authorized(LeftOutUsers::PATH, |state, _| async move {
+        crate::server::jobs::left_out_users(&state.db, job).await
     })
     .await
 }

@@ -67,6 +67,7 @@ async fn every_server_function_refuses_callers_without_a_session_or_the_permissi
     let help_desk = &cookies.iter().find(|(o, _)| o.username == "helpdesk").unwrap().1;
     for path in [
         "/exports/audit.csv",
+        "/exports/jobs/1.csv",
         "/exports/user-data.xml?pool=1",
         "/exports/enable-runs/1.xml",
         "/exports/backups/uc-admin-1.db",
@@ -75,6 +76,10 @@ async fn every_server_function_refuses_callers_without_a_session_or_the_permissi
         assert_eq!(status, 401, "{path}");
     }
     assert_eq!(call(&app, Method::GET, "/exports/backups/uc-admin-1.db", Some(help_desk), "").await.0, 403);
+    // A job that does not exist, or a file name that is not one, is a 404, not a 500.
+    for path in ["/exports/jobs/424242.csv", "/exports/jobs/report.csv"] {
+        assert_eq!(call(&app, Method::GET, path, Some(help_desk), "").await.0, 404, "{path}");
+    }
 
     assert_eq!(snapshot(&pool).await, before, "a refused call changed the database");
     println!(

@@ -256,6 +256,15 @@ pub struct JobUserLine {
     pub data_lost: u64,
 }
 
+/// How many users a job left out for one reason (refused, or skipped by a configuration or an
+/// undo): the job page's summary of what went wrong, most frequent first.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    pub outcome: JobUserOutcome,
+    pub users: u64,
+}
+
 /// Which lines of a job the results table shows.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -98,18 +98,43 @@ pub async fn audit_csv(
     }
     .await;
     match result {
-        Ok(csv) => {
-            let mut response = csv.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-            let name = format!("attachment; filename=\"audit-{}.csv\"", crate::server::now());
-            if let Ok(value) = HeaderValue::from_str(&name) {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
+        Ok(csv) => csv_attachment(csv, &format!("audit-{}.csv", crate::server::now())),
         Err(error) => error_response(&error),
     }
+}
+
+/// `GET /exports/jobs/{id}.csv`: every per-user result of a job, like `Move-CsUser -Report`
+/// (the job page's *Download CSV*; the scripting API's `/api/v1/jobs/{id}/users.csv` is the
+/// same file). Audited as a download.
+pub async fn job_users_csv(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let operator = caller(&state, &headers, Permission::ViewDeployment).await?;
+        let id =
+            file.strip_suffix(".csv").and_then(|n| n.parse::<i64>().ok()).ok_or(AppError::JobNotFound)?;
+        let csv =
+            crate::server::jobs::report_csv(&state.db, &operator, crate::domain::jobs::JobId(id)).await?;
+        Ok::<_, AppError>((file, csv))
+    }
+    .await;
+    match result {
+        Ok((file, csv)) => csv_attachment(csv, &format!("job-{file}")),
+        Err(error) => error_response(&error),
+    }
+}
+
+/// A CSV file as a download named `name`.
+fn csv_attachment(csv: Vec<u8>, name: &str) -> Response {
+    let mut response = csv.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }
 
 /// `GET /exports/topology.toml`: the current topology as a topology file (Enterprise

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/exports/enable-runs/{file}", get(downloads::enable_results))
         .route("/exports/user-data.xml", get(downloads::user_data))
         .route("/exports/audit.csv", get(downloads::audit_csv))
+        .route("/exports/jobs/{file}", get(downloads::job_users_csv))
         .route("/exports/topology.toml", get(downloads::topology))
         .route("/exports/backups/{file}", get(downloads::backup))
         .route("/events/jobs/{id}", get(events::job_progress))

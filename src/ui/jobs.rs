@@ -9,10 +9,10 @@ use super::configure::skip_name;
 use super::console::TreeResource;
 use super::moves::refusal_name;
 use super::undo::{UndoOffer, UndoUsageNote, undo_skip_name};
-use crate::api::jobs::{CancelJob, JobView, ResumeJob, get_job, list_jobs};
+use crate::api::jobs::{CancelJob, JobView, ResumeJob, get_job, left_out_users, list_jobs};
 use crate::domain::AppError;
 use crate::domain::format::{format_duration, format_instant, format_percent};
-use crate::domain::jobs::{Job, JobId, JobKind, JobLineFilter, JobState, JobUserOutcome};
+use crate::domain::jobs::{Job, JobId, JobKind, JobLineFilter, JobState, JobUserOutcome, LeftOut};
 use crate::domain::operator::{Operator, Permission};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -190,7 +190,7 @@ fn JobView(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let JobView { job: loaded, lines, undo } = view;
+    let JobView { job: loaded, lines, undo, left_out } = view;
     let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
     let (id, kind, force) = (loaded.id, loaded.kind, loaded.force);
     let job = Memo::new(move |_| {
@@ -337,6 +337,10 @@ fn JobView(
         </section>
         // Once the job stopped: the users it changed can be put back.
         {undo.map(|found| view! { <UndoOffer found /> })}
+        {(!left_out.is_empty()).then(|| {
+            let finished = Signal::derive(move || state().finished());
+            view! { <LeftOutPanel job=id kind left_out finished /> }
+        })}
         <section class="panel" aria-labelledby="job-users-title">
             <h2 id="job-users-title">{t!(i18n, jobs.users_title)}</h2>
             <div class="toolbar">
@@ -350,6 +354,9 @@ fn JobView(
                         <option value=f.as_str() selected=move || filter.get() == f>{move || filter_name(i18n, kind, f)}</option>
                     }).collect_view()}
                 </select>
+                // Every user's line, like Move-CsUser -Report (a plain download, not the router).
+                <a class="button" href=format!("/exports/jobs/{}.csv", id.0) rel="external" download
+                    data-testid="job-csv">{t!(i18n, jobs.download_csv)}</a>
             </div>
             <ListSummary first=(first + 1).min(lines_total) last=first + shown total=lines_total testid="job-lines-summary" />
             <div class="table-wrap">
@@ -384,6 +391,92 @@ fn JobView(
                     {t!(i18n, users.next_page)}
                 </button>
             </nav>
+        </section>
+    }
+}
+
+/// Why a user was left out, as the job's lines say it.
+fn left_out_reason(i18n: I18n, outcome: JobUserOutcome) -> &'static str {
+    match outcome {
+        JobUserOutcome::Refused(refusal) => refusal_name(i18n, refusal),
+        JobUserOutcome::Skipped(skip) => skip_name(i18n, skip),
+        JobUserOutcome::NotRestored(skip) => undo_skip_name(i18n, skip),
+        _ => "",
+    }
+}
+
+/// What a job left out, counted by reason, and — once it stopped — the way to try those users
+/// again: a new preview of the same operation limited to them, then a run.
+#[component]
+fn LeftOutPanel(job: JobId, kind: JobKind, left_out: Vec<LeftOut>, finished: Signal<bool>) -> impl IntoView {
+    let i18n = use_i18n();
+    let may_manage = use_context::<Operator>().is_some_and(|o| o.may(Permission::ManageUsers));
+    let total: u64 = left_out.iter().map(|l| l.users).sum();
+    let wizard = match kind {
+        JobKind::Move => Some("move"),
+        JobKind::Delete => Some("delete"),
+        JobKind::Configure => Some("configure"),
+        JobKind::OrgMove | JobKind::Undo => None,
+    };
+    let selected = use_context::<super::console::SelectedUsers>();
+    let navigate = leptos_router::hooks::use_navigate();
+    let retry_error = RwSignal::new(None::<AppError>);
+    let retrying = RwSignal::new(false);
+    let retry = move |wizard: &'static str| {
+        let navigate = navigate.clone();
+        retrying.set(true);
+        leptos::task::spawn_local(async move {
+            match left_out_users(job).await {
+                Ok(users) => {
+                    if let Some(selected) = selected {
+                        selected.0.set(users.into_iter().collect());
+                    }
+                    navigate(&format!("/{wizard}?scope=selected"), Default::default());
+                }
+                Err(error) => retry_error.set(Some(error)),
+            }
+            retrying.set(false);
+        });
+    };
+    let rows = left_out
+        .into_iter()
+        .map(|l| {
+            view! {
+                <tr>
+                    <td>{move || left_out_reason(i18n, l.outcome)}</td>
+                    <td class="numbers">{move || count(i18n, l.users)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel" aria-labelledby="job-left-out-title" data-testid="job-left-out">
+            <h2 id="job-left-out-title">{t!(i18n, jobs.left_out_title)}</h2>
+            <div class="table-wrap">
+                <table class="data-table" data-testid="job-left-out-table">
+                    <caption class="visually-hidden">{t!(i18n, jobs.left_out_title)}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{t!(i18n, jobs.col_reason)}</th>
+                            <th scope="col" class="numbers">{t!(i18n, jobs.col_users)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            {move || retry_error.get().map(|error| view! { <ErrorPanel error /> })}
+            {move || (may_manage && finished.get()).then(|| wizard.map(|wizard| {
+                let retry = retry.clone();
+                view! {
+                    <p class="field-hint">{t!(i18n, jobs.retry_hint)}</p>
+                    <div class="wizard-actions">
+                        <button type="button" class="button button-primary" data-testid="job-retry"
+                            disabled=move || retrying.get() on:click=move |_| retry(wizard)>
+                            {move || t_string!(i18n, jobs.retry, count = count(i18n, total)).to_string()}
+                        </button>
+                    </div>
+                }
+            })).flatten()}
         </section>
     }
 }

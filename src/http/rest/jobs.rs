@@ -78,10 +78,10 @@ pub async fn users(
     responses((status = 200, description = "`user_id,display_name,outcome,reason,data_kept,data_lost`", body = String, content_type = "text/csv")))]
 pub async fn users_csv(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let csv = crate::server::jobs::lines_csv(&state.app.db, JobId(id)).await?;
+    let csv = crate::server::jobs::report_csv(&state.app.db, &caller.operator, JobId(id)).await?;
     let mut response = csv.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     Ok(response)

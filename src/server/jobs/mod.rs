@@ -11,7 +11,7 @@
 use crate::domain::AppError;
 use crate::domain::configure::SettingsChange;
 use crate::domain::jobs::{
-    JOB_LINES_PER_PAGE, Job, JobId, JobKind, JobLineFilter, JobState, JobUserLine, JobUserOutcome,
+    JOB_LINES_PER_PAGE, Job, JobId, JobKind, JobLineFilter, JobState, JobUserLine, JobUserOutcome, LeftOut,
 };
 use crate::domain::moves::MoveRefusal;
 use crate::domain::operation::OrgMoveOptions;
@@ -933,7 +933,47 @@ pub async fn lines(
 
 /// Every per-user result of a job, in preview order, as CSV (`user_id, display_name, outcome,
 /// reason, data_kept, data_lost`): what `Move-CsUser -Report` gives a script.
-pub async fn lines_csv(db: &AnyPool, job: JobId) -> Result<Vec<u8>, AppError> {
+/// The users a job left out, counted by reason, most frequent first.
+pub async fn left_out_by_reason(db: &AnyPool, job: JobId) -> Result<Vec<LeftOut>, AppError> {
+    let rows: Vec<(Option<String>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT outcome, reason, COUNT(*) FROM job_users
+         WHERE job_id = $1 AND outcome IN ('refused', 'skipped')
+         GROUP BY outcome, reason ORDER BY COUNT(*) DESC, outcome, reason",
+    )
+    .bind(job.0)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(outcome, reason, users)| LeftOut {
+            outcome: JobUserOutcome::from_stored(outcome.as_deref(), reason.as_deref()),
+            users: users as u64,
+        })
+        .collect())
+}
+
+/// The users a job left out, in the job's order: whom *Retry* takes into a new preview.
+pub async fn left_out_users(db: &AnyPool, job: JobId) -> Result<Vec<UserId>, AppError> {
+    load(db, job).await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM job_users WHERE job_id = $1 AND outcome IN ('refused', 'skipped') ORDER BY position",
+    )
+    .bind(job.0)
+    .fetch_all(db)
+    .await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+/// Every per-user result of a job as CSV, like `Move-CsUser -Report`; audited as a download.
+pub async fn report_csv(db: &AnyPool, operator: &Operator, job: JobId) -> Result<Vec<u8>, AppError> {
+    let csv = lines_csv(db, job).await?;
+    let lines = csv.iter().filter(|b| **b == b'\n').count().saturating_sub(1) as u64;
+    let file = format!("{}.csv", job.0);
+    crate::server::security::audit::record_download(db, operator, "job_users_csv", &file, lines).await?;
+    Ok(csv)
+}
+
+async fn lines_csv(db: &AnyPool, job: JobId) -> Result<Vec<u8>, AppError> {
     use crate::server::security::audit::log::neutralized;
     load(db, job).await?;
     type LineRow = (i64, String, Option<String>, Option<String>, i64, i64);
@@ -1072,6 +1112,11 @@ mod tests {
             refused.items.iter().map(|l| (l.id, l.outcome)).collect::<Vec<_>>(),
             [(gone, JobUserOutcome::Refused(MoveRefusal::NotEnabled))]
         );
+        assert_eq!(
+            left_out_by_reason(&db, job).await.unwrap(),
+            [LeftOut { outcome: JobUserOutcome::Refused(MoveRefusal::NotEnabled), users: 1 }]
+        );
+        assert_eq!(left_out_users(&db, job).await.unwrap(), [gone]);
         for table in ["contacts", "meetings", "access_entries", "presence_items", "user_data_counts"] {
             let left: i64 = sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM {table} WHERE user_id IN ({})",
@@ -1120,6 +1165,16 @@ mod tests {
         assert!(
             skipped.items.iter().all(|l| l.outcome == JobUserOutcome::Skipped(ConfigureSkip::EarlierVersion))
         );
+        // The job page's summary groups them by reason, and a retry takes exactly them.
+        assert_eq!(
+            left_out_by_reason(&db, job).await.unwrap(),
+            [LeftOut { outcome: JobUserOutcome::Skipped(ConfigureSkip::EarlierVersion), users: 5 }]
+        );
+        let mut retried = left_out_users(&db, job).await.unwrap();
+        retried.sort();
+        let mut expected = old.clone();
+        expected.sort();
+        assert_eq!(retried, expected);
         let on: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM enabled_users WHERE public_im = 1 AND user_id IN ({})",
             r2.iter().map(|u| u.0.to_string()).collect::<Vec<_>>().join(",")
