@@ -104,7 +104,7 @@ pub async fn audit_csv(
 }
 
 /// `GET /exports/jobs/{id}.csv`: every per-user result of a job, like `Move-CsUser -Report`
-/// (the job page's *Download CSV*; the scripting API's `/api/v1/jobs/{id}/users.csv` is the
+/// (the job page's *Download the results (CSV)*; the scripting API's `/api/v1/jobs/{id}/users.csv` is the
 /// same file). Audited as a download.
 pub async fn job_users_csv(
     State(state): State<AppState>,

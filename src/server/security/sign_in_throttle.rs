@@ -252,7 +252,7 @@ async fn forget_stale(conn: &mut AnyConnection, t: i64) -> Result<(), AppError> 
 /// per request.
 pub const AUDITED_FAILURES_PER_ADDRESS: i64 = 20;
 pub const AUDITED_FAILURES_IN_ALL: i64 = 1_000;
-const AUDIT_WINDOW_SECONDS: i64 = 15 * 60;
+pub(crate) const AUDIT_WINDOW_SECONDS: i64 = 15 * 60;
 
 /// Audits a failed sign-in (wrong password, unknown name, or held back) within the budget
 /// above. `typed` is the name as typed (bounded); it may be a password typed in the wrong
