@@ -62,9 +62,14 @@ pub fn BrowsePage() -> impl IntoView {
                     (Ok(page), Ok(node)) => (page, node),
                     (Err(error), _) | (_, Err(error)) => return view! { <PageError error /> }.into_any(),
                 };
-                let title = Signal::derive(move || node_name(i18n, node, tree.as_ref()));
+                // The document title reads no signal of this page: leptos_meta may ask it once
+                // more after the page is gone (navigating to a pool's properties panicked on a
+                // disposed signal).
+                let tree = std::sync::Arc::new(tree);
+                let name = move || node_name(i18n, node, tree.as_ref().as_ref());
+                let title = Signal::derive(name.clone());
                 view! {
-                    {page_title(move || format!("{} – {}", title.get(), t_string!(i18n, app_name)))}
+                    {page_title(move || format!("{} – {}", name(), t_string!(i18n, app_name)))}
                     <div class="page-header">
                         <h1>{title}</h1>
                         <A href=format!("/search?node={node}") attr:class="button button-quiet">
