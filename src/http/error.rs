@@ -158,3 +158,20 @@ pub async fn too_large_as_json(response: axum::response::Response) -> axum::resp
     }
     error_response(&AppError::RequestTooLarge { max_bytes: MAX_BODY_BYTES as u64 })
 }
+
+/// A handler that panicked: logged with its message, answered as the portal's internal error
+/// (which `request_id::tag` gives its reference) instead of a connection closed without answer.
+pub fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> AppError {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request's handler panicked");
+    AppError::INTERNAL
+}
+
+/// [`panicked`] as the portal's JSON error, for the router's panic guard.
+pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    error_response(&panicked(payload))
+}

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admission::admit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), origin::guard))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         // Inside compression, so that it can add the id to a 500's body before it is packed.
         .layer(axum::middleware::from_fn(request_id::tag))
         .layer(CompressionLayer::new())
@@ -112,5 +113,24 @@ mod tests {
             read(app.clone().oneshot(get("/pkg/uc-admin.css", "gzip")).await.unwrap()).await;
         assert_eq!((encoding.as_deref(), kind.as_deref()), (Some("gzip"), Some("text/css")));
         let _ = std::fs::remove_dir_all(&site);
+    }
+
+    /// A handler that panics is answered with the portal's internal error and its reference,
+    /// not a connection closed without an answer (what schemathesis met once).
+    #[tokio::test]
+    async fn a_panic_is_answered_as_an_internal_error_with_its_reference() {
+        async fn boom() -> &'static str {
+            panic!("a handler's bug")
+        }
+        let app = axum::Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(super::error::panic_response))
+            .layer(axum::middleware::from_fn(super::request_id::tag));
+        let response = app.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 500);
+        let reference = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let error: crate::domain::AppError = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error, crate::domain::AppError::Internal { request_id: Some(reference) });
     }
 }

@@ -102,6 +102,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/audit/{id}", get(records::audit_event))
         .fallback(problem::no_such_endpoint)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        // Inside `localize`, so that a panic is answered as a problem in the caller's language.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|payload| {
+            axum::response::IntoResponse::into_response(ApiError(crate::http::error::panicked(payload)))
+        }))
         .layer(axum::middleware::from_fn(problem::localize))
         .with_state(rest)
 }

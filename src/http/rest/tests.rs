@@ -242,6 +242,11 @@ async fn users_are_listed_in_pages_with_a_stable_cursor() {
     assert_eq!(found["items"].as_array().unwrap().len(), expected);
     let (status, _, text) = api(&app, Method::GET, "/api/v1/users?ep=maybe", Some(&token), None, "fr").await;
     assert_eq!((status, problem(&text)["code"].as_str()), (400, Some("unknown_filter_value")));
+    // A cursor with a character that is not hex (schemathesis sent `0%C2%80000`) is refused, not
+    // a dropped connection.
+    let (status, _, text) =
+        api(&app, Method::GET, "/api/v1/users?cursor=0%C2%80000", Some(&token), None, "de").await;
+    assert_eq!((status, problem(&text)["code"].as_str()), (400, Some("invalid_parameters")), "{text}");
 }
 
 /// A what-if move, then the move, through the API: the same services as the browser, audited
