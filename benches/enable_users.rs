@@ -51,6 +51,8 @@ async fn main() {
         roles: vec![Role::UserAdministrator],
         api_token: None,
         approved_by: None,
+        scoped_roles: Vec::new(),
+        scope: Default::default(),
     };
     let mut previews = Vec::new();
     let mut runs = Vec::new();

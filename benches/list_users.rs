@@ -35,7 +35,7 @@ async fn main() {
     if users == 0 {
         million::fill(&pool, size).await;
     }
-    let tree = pools::tree(&pool).await.unwrap();
+    let tree = pools::tree(&pool, &Default::default()).await.unwrap();
     let biggest = tree.pools.iter().max_by_key(|p| p.user_count).unwrap();
     println!(
         "deployment: {} enabled users; largest pool {} with {}",
@@ -79,11 +79,11 @@ async fn main() {
     );
     let mut plans = Vec::new();
     for (name, node, query) in cases {
-        users::list(&pool, node, &query).await.unwrap(); // warm the page cache
+        users::list(&pool, &Default::default(), node, &query).await.unwrap(); // warm the page cache
         let mut times = vec![Duration::ZERO; RUNS];
         for t in times.iter_mut() {
             let start = Instant::now();
-            let page = users::list(&pool, node, &query).await.unwrap();
+            let page = users::list(&pool, &Default::default(), node, &query).await.unwrap();
             *t = start.elapsed();
             std::hint::black_box(page);
         }
@@ -99,7 +99,7 @@ async fn main() {
         plans.push((name, users::explain_list(&pool, node, &query).await.unwrap()));
     }
     let start = Instant::now();
-    pools::tree(&pool).await.unwrap();
+    pools::tree(&pool, &Default::default()).await.unwrap();
     let elapsed = start.elapsed();
     println!("{:<38} {:>8.2}ms", "pool tree with counts", elapsed.as_secs_f64() * 1e3);
     report::at_most("list: the pool tree with every count", elapsed, Duration::from_millis(20));

@@ -202,6 +202,8 @@ async fn main() {
         roles: vec![Role::UserAdministrator],
         api_token: None,
         approved_by: None,
+        scoped_roles: Vec::new(),
+        scope: Default::default(),
     };
 
     let mut ours = Vec::new();

@@ -71,13 +71,13 @@ async fn main() {
     let mut plans = Vec::new();
     for (name, qs, query) in cases {
         let s = UserSearch::from_query_string(qs).unwrap();
-        let first = search::find(&pool, &s, query).await.unwrap(); // warms the page cache
+        let first = search::find(&pool, &Default::default(), &s, query).await.unwrap(); // warms the page cache
         let mut times = vec![Duration::ZERO; RUNS];
         for t in times.iter_mut() {
             let start = Instant::now();
             // Parsing is part of what the server does for every request.
             let s = UserSearch::from_query_string(qs).unwrap();
-            let page = search::find(&pool, &s, query).await.unwrap();
+            let page = search::find(&pool, &Default::default(), &s, query).await.unwrap();
             *t = start.elapsed();
             std::hint::black_box(page);
         }

@@ -63,6 +63,19 @@ pub fn error_message(locale: Locale, error: &AppError) -> String {
         AppError::Busy => td_string!(locale, errors.busy).to_string(),
         AppError::EmptySelection => td_string!(locale, errors.empty_selection).to_string(),
         AppError::EmptyUserList => td_string!(locale, errors.empty_user_list).to_string(),
+        AppError::OutOfScope { outside } => {
+            td_string!(locale, errors.out_of_scope, outside = n(*outside)).to_string()
+        }
+        AppError::DestinationOutOfScope => td_string!(locale, errors.destination_out_of_scope).to_string(),
+        AppError::InvalidContainer { container } => {
+            td_string!(locale, errors.invalid_container, container = container.clone()).to_string()
+        }
+        AppError::InvalidScopedRoleName => td_string!(locale, errors.invalid_scoped_role_name).to_string(),
+        AppError::NotARoleTemplate => td_string!(locale, errors.not_a_role_template).to_string(),
+        AppError::EmptyScope { max } => {
+            td_string!(locale, errors.empty_scope, max = n(u64::from(*max))).to_string()
+        }
+        AppError::ScopedRoleNotFound => td_string!(locale, errors.scoped_role_not_found).to_string(),
         AppError::SelectionNotFound => td_string!(locale, errors.selection_not_found).to_string(),
         AppError::PreviewExpired => td_string!(locale, errors.preview_expired).to_string(),
         AppError::SelectionChanged => td_string!(locale, errors.selection_changed).to_string(),

@@ -166,6 +166,10 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     with("add_operator", ManageOperators, Changes),
     with("reset_operator_password", ManageOperators, Changes),
     with("delete_operator", ManageOperators, Changes),
+    with("scoped_roles", ManageOperators, Reads),
+    with("create_scoped_role", ManageOperators, Changes),
+    with("delete_scoped_role", ManageOperators, Changes),
+    with("set_scoped_role_held", ManageOperators, Changes),
     with("back_up_database", BackUpDatabase, Changes),
     with("authorize_backup_download", BackUpDatabase, Changes),
 ];

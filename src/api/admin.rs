@@ -110,3 +110,44 @@ pub async fn authorize_backup_download(file: String, password: String) -> Result
     })
     .await
 }
+
+/// The scoped roles, their holders, and what a new role may name.
+#[server(prefix = "/api", endpoint = "scoped_roles", input = Json)]
+pub async fn get_scoped_roles() -> Result<crate::domain::scope::ScopedRolesOverview, AppError> {
+    gate::authorized(GetScopedRoles::PATH, |state, _| async move {
+        crate::server::security::scoped_roles::overview(&state.db).await
+    })
+    .await
+}
+
+/// A new role from a template, limited to containers, organizations and pools.
+#[server(prefix = "/api", endpoint = "create_scoped_role", input = Json)]
+pub async fn create_scoped_role(
+    role: crate::domain::scope::NewScopedRole,
+) -> Result<crate::domain::scope::ScopedRoleId, AppError> {
+    gate::authorized(CreateScopedRole::PATH, |state, by| async move {
+        crate::server::security::scoped_roles::create(&state.db, &by, &role).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "delete_scoped_role", input = Json)]
+pub async fn delete_scoped_role(role: crate::domain::scope::ScopedRoleId) -> Result<(), AppError> {
+    gate::authorized(DeleteScopedRole::PATH, |state, by| async move {
+        crate::server::security::scoped_roles::delete(&state.db, &by, role).await
+    })
+    .await
+}
+
+/// Gives a scoped role to an operator (`held`) or takes it back.
+#[server(prefix = "/api", endpoint = "set_scoped_role_held", input = Json)]
+pub async fn set_scoped_role_held(
+    operator: OperatorId,
+    role: crate::domain::scope::ScopedRoleId,
+    held: bool,
+) -> Result<(), AppError> {
+    gate::authorized(SetScopedRoleHeld::PATH, |state, by| async move {
+        crate::server::security::scoped_roles::set_held(&state.db, &by, operator, role, held).await
+    })
+    .await
+}

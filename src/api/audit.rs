@@ -34,7 +34,9 @@ pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<Aud
 
 #[server(prefix = "/api", endpoint = "user_timeline", input = Json)]
 pub async fn user_timeline(user: i64) -> Result<Vec<UserAuditEntry>, AppError> {
-    gate::authorized(UserTimeline::PATH, |state, _| async move {
+    gate::authorized(UserTimeline::PATH, |state, viewer| async move {
+        let id = crate::domain::user::UserId(user);
+        crate::server::directory::within::must_see(&state.db, &viewer.scope, id).await?;
         crate::server::security::audit::log::user_timeline(&state.db, user, TIMELINE_ENTRIES).await
     })
     .await

@@ -14,16 +14,17 @@ use leptos::server_fn::codec::Json;
 
 #[server(prefix = "/api", endpoint = "enable_choices")]
 pub async fn get_enable_choices() -> Result<EnableChoices, AppError> {
-    gate::authorized(GetEnableChoices::PATH, |state, _| async move {
-        crate::server::operations::enable::choices(&state.db).await
+    gate::authorized(GetEnableChoices::PATH, |state, operator| async move {
+        let destinations = operator.scope_for(crate::domain::operator::Permission::ManageUsers);
+        crate::server::operations::enable::choices(&state.db, &destinations).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "list_candidates", input = Json)]
 pub async fn list_candidates(query: DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
-    gate::authorized(ListCandidates::PATH, |state, _| async move {
-        crate::server::operations::enable::candidates(&state.db, &query).await
+    gate::authorized(ListCandidates::PATH, |state, operator| async move {
+        crate::server::operations::enable::candidates(&state.db, &operator.scope, &query).await
     })
     .await
 }

@@ -85,7 +85,8 @@ where
         if must_change_password && !WHILE_CHANGING.contains(&path) {
             return Err(AppError::PasswordChangeRequired);
         }
-        body(state, operator).await
+        // The scope of the permission this function needs, whoever admitted the call.
+        body(state, operator.for_call(*permission)).await
     })
     .await
 }

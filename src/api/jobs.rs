@@ -24,7 +24,8 @@ pub struct JobView {
 
 #[server(prefix = "/api", endpoint = "get_job", input = Json)]
 pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<JobView, AppError> {
-    gate::authorized(GetJob::PATH, |state, _| async move {
+    gate::authorized(GetJob::PATH, |state, viewer| async move {
+        crate::server::jobs::must_see(&state.db, &viewer, job).await?;
         let lines = crate::server::jobs::lines(&state.db, job, filter, page).await?;
         let left_out = crate::server::jobs::left_out_by_reason(&state.db, job).await?;
         let job = crate::server::jobs::load(&state.db, job).await?;
@@ -40,7 +41,8 @@ pub async fn get_job(job: JobId, filter: JobLineFilter, page: u32) -> Result<Job
 /// The users a job left out (refused or skipped): what *Retry* takes into a new preview.
 #[server(prefix = "/api", endpoint = "left_out_users", input = Json)]
 pub async fn left_out_users(job: JobId) -> Result<Vec<crate::domain::user::UserId>, AppError> {
-    gate::authorized(LeftOutUsers::PATH, |state, _| async move {
+    gate::authorized(LeftOutUsers::PATH, |state, viewer| async move {
+        crate::server::jobs::must_see(&state.db, &viewer, job).await?;
         crate::server::jobs::left_out_users(&state.db, job).await
     })
     .await
@@ -48,16 +50,16 @@ pub async fn left_out_users(job: JobId) -> Result<Vec<crate::domain::user::UserI
 
 #[server(prefix = "/api", endpoint = "list_jobs", input = Json)]
 pub async fn list_jobs() -> Result<Vec<Job>, AppError> {
-    gate::authorized(
-        ListJobs::PATH,
-        |state, _| async move { crate::server::jobs::recent(&state.db, 50).await },
-    )
+    gate::authorized(ListJobs::PATH, |state, viewer| async move {
+        crate::server::jobs::recent(&state.db, &viewer, 50).await
+    })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "cancel_job", input = Json)]
 pub async fn cancel_job(job: JobId) -> Result<(), AppError> {
     gate::authorized(CancelJob::PATH, |state, operator| async move {
+        crate::server::jobs::must_see(&state.db, &operator, job).await?;
         crate::server::jobs::cancel(&state.db, &operator, job).await
     })
     .await
@@ -68,6 +70,7 @@ pub async fn cancel_job(job: JobId) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "resume_job", input = Json)]
 pub async fn resume_job(job: JobId, #[server(default)] password: Option<String>) -> Result<(), AppError> {
     gate::authorized(ResumeJob::PATH, |state, operator| async move {
+        crate::server::jobs::must_see(&state.db, &operator, job).await?;
         let client = gate::client(&state.config);
         crate::server::jobs::resume_confirmed(
             &state.db,

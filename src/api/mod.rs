@@ -23,6 +23,8 @@ pub mod user_data;
 #[cfg(all(test, feature = "ssr"))]
 mod integrity_tests;
 #[cfg(all(test, feature = "ssr"))]
+mod scope_tests;
+#[cfg(test)]
 mod sweep_tests;
 #[cfg(all(test, feature = "ssr"))]
 pub(crate) mod test_support;
@@ -143,32 +145,32 @@ pub async fn get_deployment_kind() -> Result<Option<crate::domain::deployment::D
 
 #[server(prefix = "/api", endpoint = "pool_tree")]
 pub async fn get_pool_tree() -> Result<PoolTree, AppError> {
-    gate::authorized(GetPoolTree::PATH, |state, _| async move {
-        crate::server::topology::pools::tree(&state.db).await
+    gate::authorized(GetPoolTree::PATH, |state, operator| async move {
+        crate::server::topology::pools::tree(&state.db, &operator.scope).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users(node: NodeId, query: UserQuery) -> Result<Page<UserRow>, AppError> {
-    gate::authorized(ListUsers::PATH, |state, _| async move {
-        crate::server::directory::users::list(&state.db, node, &query).await
+    gate::authorized(ListUsers::PATH, |state, operator| async move {
+        crate::server::directory::users::list(&state.db, &operator.scope, node, &query).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "pool_detail")]
 pub async fn get_pool_detail(id: PoolId) -> Result<PoolDetail, AppError> {
-    gate::authorized(GetPoolDetail::PATH, |state, _| async move {
-        crate::server::topology::pools::detail(&state.db, id).await
+    gate::authorized(GetPoolDetail::PATH, |state, operator| async move {
+        crate::server::topology::pools::detail(&state.db, &operator.scope, id).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "user_detail")]
 pub async fn get_user_detail(id: UserId) -> Result<UserDetail, AppError> {
-    gate::authorized(GetUserDetail::PATH, |state, _| async move {
-        crate::server::directory::users::detail(&state.db, id).await
+    gate::authorized(GetUserDetail::PATH, |state, operator| async move {
+        crate::server::directory::users::detail(&state.db, &operator.scope, id).await
     })
     .await
 }

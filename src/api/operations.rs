@@ -78,8 +78,8 @@ pub async fn check_user_list(
     purpose: crate::domain::user_list::ListPurpose,
     text: String,
 ) -> Result<crate::domain::user_list::ListCheck, AppError> {
-    gate::authorized(CheckUserList::PATH, |state, _| async move {
-        crate::server::directory::user_lists::check(&state.db, purpose, &text).await
+    gate::authorized(CheckUserList::PATH, |state, operator| async move {
+        crate::server::directory::user_lists::check(&state.db, &operator.scope, purpose, &text).await
     })
     .await
 }

@@ -67,7 +67,8 @@ pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppErro
 
 #[server(prefix = "/api", endpoint = "user_org_history", input = Json)]
 pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, AppError> {
-    gate::authorized(GetUserOrgHistory::PATH, |state, _| async move {
+    gate::authorized(GetUserOrgHistory::PATH, |state, viewer| async move {
+        crate::server::directory::within::must_see(&state.db, &viewer.scope, user).await?;
         crate::server::organizations::moves::user_history(&state.db, user).await
     })
     .await
@@ -76,6 +77,7 @@ pub async fn get_user_org_history(user: UserId) -> Result<Vec<OrgMoveRecord>, Ap
 #[server(prefix = "/api", endpoint = "set_prevent_move", input = Json)]
 pub async fn set_prevent_user_move(users: Vec<UserId>, locked: bool) -> Result<u64, AppError> {
     gate::authorized(SetPreventUserMove::PATH, |state, operator| async move {
+        crate::server::directory::within::must_reach_all(&state.db, &operator.scope, &users).await?;
         crate::server::organizations::orgs::set_prevent_move(&state.db, &operator, &users, locked).await
     })
     .await

@@ -23,9 +23,9 @@ pub struct TopologyView {
 
 #[server(prefix = "/api", endpoint = "topology_overview", input = Json)]
 pub async fn topology_overview() -> Result<TopologyView, AppError> {
-    gate::authorized(TopologyOverview::PATH, |app, _| async move {
+    gate::authorized(TopologyOverview::PATH, |app, operator| async move {
         let topology = crate::server::topology::file::current(&app.db).await?;
-        let tree = crate::server::topology::pools::tree(&app.db).await?;
+        let tree = crate::server::topology::pools::tree(&app.db, &operator.scope).await?;
         Ok(TopologyView { forest: topology.forest, sip_domains: topology.sip_domains, pools: tree.pools })
     })
     .await

@@ -14,9 +14,9 @@ use leptos::server_fn::codec::Json;
 #[server(prefix = "/api", endpoint = "find_users", input = Json)]
 pub async fn find_users(search: String, query: UserQuery) -> Result<SearchResults, AppError> {
     use crate::domain::search::UserSearch;
-    gate::authorized(FindUsers::PATH, |state, _| async move {
+    gate::authorized(FindUsers::PATH, |state, operator| async move {
         let search = UserSearch::from_query_string(&search)?;
-        crate::server::directory::search::find(&state.db, &search, &query).await
+        crate::server::directory::search::find(&state.db, &operator.scope, &search, &query).await
     })
     .await
 }

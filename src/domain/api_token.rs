@@ -125,6 +125,8 @@ mod tests {
             roles: vec![Role::HelpDesk],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         }
     }
 

@@ -37,6 +37,26 @@ pub enum AppError {
     /// A pasted or uploaded list of users that names no one.
     #[error("the list names no users")]
     EmptyUserList,
+    /// Users outside the operator's scope: a scoped role never reaches them.
+    #[error("users outside the operator's scope")]
+    OutOfScope { outside: u64 },
+    /// A pool outside the operator's scope, as the destination of a move or enable.
+    #[error("pool outside the operator's scope")]
+    DestinationOutOfScope,
+    /// A directory container that is not a distinguished name of OU, DC or CN components.
+    #[error("not a directory container")]
+    InvalidContainer { container: String },
+    /// A scoped role needs a name (at most 64 characters) that no other role has.
+    #[error("invalid scoped role name")]
+    InvalidScopedRoleName,
+    /// Scoped roles are made from the User Administrator, Help Desk or Enterprise User Manager roles.
+    #[error("not a template for a scoped role")]
+    NotARoleTemplate,
+    /// A scoped role names at least one container, organization or pool (and at most `max`).
+    #[error("a scoped role needs a scope")]
+    EmptyScope { max: u32 },
+    #[error("scoped role not found")]
+    ScopedRoleNotFound,
     /// More users than one operation takes.
     #[error("too many users in one operation")]
     BatchTooLarge { max: u64 },
@@ -346,6 +366,13 @@ impl AppError {
             AppError::InvalidQuery => "invalid_query",
             AppError::EmptySelection => "empty_selection",
             AppError::EmptyUserList => "empty_user_list",
+            AppError::OutOfScope { .. } => "out_of_scope",
+            AppError::DestinationOutOfScope => "destination_out_of_scope",
+            AppError::InvalidContainer { .. } => "invalid_container",
+            AppError::InvalidScopedRoleName => "invalid_scoped_role_name",
+            AppError::NotARoleTemplate => "not_a_role_template",
+            AppError::EmptyScope { .. } => "empty_scope",
+            AppError::ScopedRoleNotFound => "scoped_role_not_found",
             AppError::BatchTooLarge { .. } => "batch_too_large",
             AppError::UnknownUsers => "unknown_users",
             AppError::AlreadyEnabled => "already_enabled",

@@ -109,7 +109,15 @@ pub struct Operator {
     pub id: OperatorId,
     pub username: String,
     pub display_name: String,
+    /// Roles without a scope: whatever they grant reaches every user.
     pub roles: Vec<Role>,
+    /// Roles limited to containers, organizations or pools (`domain::scope`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scoped_roles: Vec<crate::domain::scope::ScopedRole>,
+    /// The users the current call may see and change: set by the gate for the permission the
+    /// call needs (`for_call`); as loaded, the scope of what the operator may view.
+    #[serde(default)]
+    pub scope: crate::domain::scope::UserScope,
     /// The API token the operator acts through, for a scripting API call; `None` in the
     /// browser and on the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,8 +140,20 @@ impl Operator {
     /// Whether the operator may do what needs `permission`: their roles grant it and, through
     /// a token, the token was given it.
     pub fn may(&self, permission: Permission) -> bool {
-        self.roles.iter().any(|r| r.grants(permission))
-            && self.api_token.as_ref().is_none_or(|t| t.permissions.contains(&permission))
+        let roles_grant = self.roles.iter().any(|r| r.grants(permission))
+            || self.scoped_roles.iter().any(|r| r.template.grants(permission));
+        roles_grant && self.api_token.as_ref().is_none_or(|t| t.permissions.contains(&permission))
+    }
+
+    /// The operator as a call needing `permission` acts: with the scope of that permission.
+    pub fn for_call(mut self, permission: Permission) -> Operator {
+        self.scope = self.scope_for(permission);
+        self
+    }
+
+    /// The users whatever needs `permission` may reach.
+    pub fn scope_for(&self, permission: Permission) -> crate::domain::scope::UserScope {
+        crate::domain::scope::UserScope::for_permission(&self.roles, &self.scoped_roles, permission)
     }
 
     /// The permissions the operator's roles grant, in a stable order.
@@ -203,6 +223,8 @@ mod tests {
             roles: vec![Role::HelpDesk, Role::EnterpriseUserManager],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         };
         assert!(op.may(MoveUsersBetweenOrganizations));
         assert!(!op.may(ManageUsers));

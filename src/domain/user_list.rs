@@ -58,6 +58,8 @@ pub enum LineProblem {
     NotEnabled,
     /// An enabled user, for enabling.
     AlreadyEnabled,
+    /// A user outside the operator's scope.
+    OutOfScope,
 }
 
 /// A line left out, with its number (from 1, counting every line of the text) and its text.
@@ -149,6 +151,7 @@ pub fn decide(
     listed: &[ListedAddress],
     mut refused: Vec<LineRefusal>,
     resolve: impl Fn(&str) -> Resolved,
+    inside_scope: impl Fn(UserId) -> bool,
 ) -> ListCheck {
     let lines = (listed.len() + refused.len()) as u32;
     let mut users = Vec::new();
@@ -157,6 +160,7 @@ pub fn decide(
         let refuse = |problem| LineRefusal { line: entry.line, text: entry.address.clone(), problem };
         match resolve(&entry.address) {
             None => refused.push(refuse(LineProblem::Unknown)),
+            Some((user, _)) if !inside_scope(user) => refused.push(refuse(LineProblem::OutOfScope)),
             Some((_, false)) if purpose.wants_enabled() => refused.push(refuse(LineProblem::NotEnabled)),
             Some((_, true)) if !purpose.wants_enabled() => refused.push(refuse(LineProblem::AlreadyEnabled)),
             // A SIP URI on one line and the same user's principal name on another.
@@ -222,7 +226,7 @@ mod tests {
             "bob@contoso.com" => Some((UserId(2), false)),
             _ => None,
         };
-        let moving = decide(ListPurpose::Move, &listed, refused.clone(), resolve);
+        let moving = decide(ListPurpose::Move, &listed, refused.clone(), resolve, |_| true);
         assert_eq!(moving.lines, 5);
         assert_eq!(moving.users, vec![UserId(1)]);
         assert_eq!(
@@ -234,7 +238,7 @@ mod tests {
                 (5, LineProblem::Malformed),
             ]
         );
-        let enabling = decide(ListPurpose::Enable, &listed, refused, resolve);
+        let enabling = decide(ListPurpose::Enable, &listed, refused, resolve, |_| true);
         assert_eq!(enabling.users, vec![UserId(2)]);
         assert_eq!(
             enabling.problems(),

@@ -16,6 +16,7 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::PoolNotFound
         | AppError::UserNotFound
         | AppError::ExportNotFound
+        | AppError::ScopedRoleNotFound
         | AppError::JobNotFound => 404,
         AppError::ImportMalformed { .. }
         | AppError::ImportForeign
@@ -23,8 +24,13 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         | AppError::ImportUnknownUser { .. }
         | AppError::ImportNotHoldable { .. } => 422,
         AppError::FileTooLarge { .. } => 413,
+        AppError::OutOfScope { .. } | AppError::DestinationOutOfScope => 403,
         AppError::EmptySelection
         | AppError::EmptyUserList
+        | AppError::InvalidContainer { .. }
+        | AppError::InvalidScopedRoleName
+        | AppError::NotARoleTemplate
+        | AppError::EmptyScope { .. }
         | AppError::BatchTooLarge { .. }
         | AppError::UnknownUsers
         | AppError::SipDomainNotConfigured

@@ -50,10 +50,12 @@ pub async fn operator_for(
     permission: Permission,
 ) -> Result<SignedIn, AppError> {
     let token = token.ok_or(AppError::Unauthenticated)?;
-    let signed_in = session_operator(&state.db, &state.config, &token).await?;
+    let mut signed_in = session_operator(&state.db, &state.config, &token).await?;
     if !signed_in.operator.may(permission) {
         tracing::warn!(operator = %signed_in.operator.username, ?permission, "refused: missing permission");
         return Err(AppError::Forbidden);
     }
+    // The users the call may reach: the scope of the permission it needs.
+    signed_in.operator = signed_in.operator.for_call(permission);
     Ok(signed_in)
 }

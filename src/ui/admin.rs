@@ -98,6 +98,7 @@ pub fn AdminPage() -> impl IntoView {
                             Ok(o) => view! {
                                 <OperatorsSection operators=o.operators disable reset delete for_whom />
                                 <NewOperatorSection add for_whom />
+                                <crate::ui::scoped_roles::ScopedRolesSection />
                                 <SessionsSection sessions=o.sessions end />
                                 <LockoutsSection lockouts=o.lockouts unlock />
                                 <BackupsSection backups=o.backups backup />

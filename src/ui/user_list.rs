@@ -30,6 +30,7 @@ fn problem_text(i18n: super::common::I18n, problem: LineProblem) -> String {
         LineProblem::Unknown => t_string!(i18n, lists.problem_unknown).to_string(),
         LineProblem::NotEnabled => t_string!(i18n, lists.problem_not_enabled).to_string(),
         LineProblem::AlreadyEnabled => t_string!(i18n, lists.problem_already_enabled).to_string(),
+        LineProblem::OutOfScope => t_string!(i18n, lists.problem_out_of_scope).to_string(),
     }
 }
 

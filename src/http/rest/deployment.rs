@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 /// The pool tree: every pool with its users, and the counts of each node.
 #[utoipa::path(get, path = "/api/v1/pools", operation_id = "list_pools", tag = "Pools",
     responses((status = 200, body = PoolTree)))]
-pub async fn pools(State(state): State<RestState>, _: Caller) -> Result<Json<PoolTree>, ApiError> {
-    Ok(Json(crate::server::topology::pools::tree(&state.app.db).await?))
+pub async fn pools(State(state): State<RestState>, caller: Caller) -> Result<Json<PoolTree>, ApiError> {
+    Ok(Json(crate::server::topology::pools::tree(&state.app.db, &caller.operator.scope).await?))
 }
 
 /// One pool: version, state, capacity and its users' counts.
@@ -26,10 +26,10 @@ pub async fn pools(State(state): State<RestState>, _: Caller) -> Result<Json<Poo
     responses((status = 200, body = PoolDetail)))]
 pub async fn pool(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PoolDetail>, ApiError> {
-    Ok(Json(crate::server::topology::pools::detail(&state.app.db, PoolId(id)).await?))
+    Ok(Json(crate::server::topology::pools::detail(&state.app.db, &caller.operator.scope, PoolId(id)).await?))
 }
 
 /// Users per page at most.
@@ -141,7 +141,7 @@ fn uri_of(cursor: &str) -> Result<String, AppError> {
     responses((status = 200, body = UserPage)))]
 pub async fn users(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiQuery(params): ApiQuery<UsersParams>,
 ) -> Result<Json<UserPage>, ApiError> {
     let search = params.search()?;
@@ -152,8 +152,14 @@ pub async fn users(
         );
     }
     let after = params.cursor.as_deref().map(uri_of).transpose()?;
-    let (items, next) =
-        crate::server::directory::search::find_after(&state.app.db, &search, after.as_deref(), limit).await?;
+    let (items, next) = crate::server::directory::search::find_after(
+        &state.app.db,
+        &caller.operator.scope,
+        &search,
+        after.as_deref(),
+        limit,
+    )
+    .await?;
     Ok(Json(UserPage { items, next_cursor: next.as_deref().map(cursor_of) }))
 }
 
@@ -163,10 +169,12 @@ pub async fn users(
     responses((status = 200, body = UserDetail)))]
 pub async fn user(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserDetail>, ApiError> {
-    Ok(Json(crate::server::directory::users::detail(&state.app.db, UserId(id)).await?))
+    Ok(Json(
+        crate::server::directory::users::detail(&state.app.db, &caller.operator.scope, UserId(id)).await?,
+    ))
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl FromRequestParts<RestState> for Caller {
         };
         check(&operator, permission)?;
         let client = crate::http::client_address::client_of(&state.app.config, parts);
-        Ok(Caller { operator, client })
+        Ok(Caller { operator: operator.for_call(permission), client })
     }
 }
 

@@ -26,14 +26,14 @@ pub struct JobsParams {
 #[utoipa::path(get, path = "/api/v1/jobs", operation_id = "list_jobs", tag = "Jobs", params(JobsParams), responses((status = 200, body = Vec<Job>)))]
 pub async fn list(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiQuery(params): ApiQuery<JobsParams>,
 ) -> Result<Json<Vec<Job>>, ApiError> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(AppError::InvalidParameters { detail: "limit: 1 to 200".into() }.into());
     }
-    Ok(Json(crate::server::jobs::recent(&state.app.db, limit).await?))
+    Ok(Json(crate::server::jobs::recent(&state.app.db, &caller.operator, limit).await?))
 }
 
 /// One job: its state, counts and progress.
@@ -41,9 +41,10 @@ pub async fn list(
     params(("id" = i64, Path, description = "The job's id")), responses((status = 200, body = Job)))]
 pub async fn one(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Job>, ApiError> {
+    crate::server::jobs::must_see(&state.app.db, &caller.operator, JobId(id)).await?;
     Ok(Json(crate::server::jobs::load(&state.app.db, JobId(id)).await?))
 }
 
@@ -64,11 +65,12 @@ pub struct LinesParams {
     responses((status = 200, body = Page<JobUserLine>)))]
 pub async fn users(
     State(state): State<RestState>,
-    _: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<LinesParams>,
 ) -> Result<Json<Page<JobUserLine>>, ApiError> {
     let (filter, page) = (params.filter.unwrap_or_default(), params.page.unwrap_or(1));
+    crate::server::jobs::must_see(&state.app.db, &caller.operator, JobId(id)).await?;
     Ok(Json(crate::server::jobs::lines(&state.app.db, JobId(id), filter, page).await?))
 }
 
@@ -96,6 +98,7 @@ pub async fn cancel(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     let operator = &caller.operator;
+    crate::server::jobs::must_see(&state.app.db, operator, JobId(id)).await?;
     crate::server::jobs::cancel(&state.app.db, operator, JobId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -120,6 +123,7 @@ pub async fn resume(
 ) -> Result<StatusCode, ApiError> {
     let operator = &caller.operator;
     let app = &state.app;
+    crate::server::jobs::must_see(&app.db, operator, JobId(id)).await?;
     crate::server::jobs::resume_confirmed(
         &app.db,
         &app.config,

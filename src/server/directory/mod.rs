@@ -5,3 +5,4 @@ pub mod saved_queries;
 pub mod search;
 pub mod user_lists;
 pub mod users;
+pub mod within;

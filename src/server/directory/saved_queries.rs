@@ -199,6 +199,8 @@ mod tests {
             roles: vec![Role::UserAdministrator],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         }
     }
 

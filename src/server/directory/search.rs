@@ -3,6 +3,7 @@
 
 use crate::domain::AppError;
 use crate::domain::paging::UserQuery;
+use crate::domain::scope::UserScope;
 use crate::domain::search::{
     MeetingPolicyFilter, SearchFilters, SearchOptions, SearchResults, SipPattern, UserSearch, UserTarget,
 };
@@ -161,19 +162,25 @@ fn needs_directory(f: &SearchFilters) -> bool {
 
 /// One page of a search's results, and whether more users match than the count shows
 /// (`SEARCH_COUNT_CAP`).
-pub async fn find(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Result<SearchResults, AppError> {
-    find_explained(db, search, query, None).await
+pub async fn find(
+    db: &AnyPool,
+    within: &UserScope,
+    search: &UserSearch,
+    query: &UserQuery,
+) -> Result<SearchResults, AppError> {
+    find_explained(db, within, search, query, None).await
 }
 
 /// The query plans of a search's statements (count, page): what the benchmarks print.
 pub async fn explain(db: &AnyPool, search: &UserSearch, query: &UserQuery) -> Result<Vec<String>, AppError> {
     let mut plans = Vec::new();
-    find_explained(db, search, query, Some(&mut plans)).await?;
+    find_explained(db, &UserScope::Everything, search, query, Some(&mut plans)).await?;
     Ok(plans)
 }
 
 async fn find_explained(
     db: &AnyPool,
+    within: &UserScope,
     search: &UserSearch,
     query: &UserQuery,
     plans: Option<&mut Vec<String>>,
@@ -193,7 +200,7 @@ async fn find_explained(
         by_uri: by_uri(search),
         matches_text: search.sip.is_some(),
     };
-    let (page, more) = users::page(db, search.scope, query, Some(&extra), plans).await?;
+    let (page, more) = users::page(db, within, search.scope, query, Some(&extra), plans).await?;
     Ok(SearchResults { page, more })
 }
 
@@ -201,6 +208,7 @@ async fn find_explained(
 /// continue after if more follow: the scripting API's pages, walked with a cursor.
 pub async fn find_after(
     db: &AnyPool,
+    within: &UserScope,
     search: &UserSearch,
     after: Option<&str>,
     limit: u32,
@@ -211,25 +219,37 @@ pub async fn find_after(
     let conditions: Conditions<'_> = &conditions;
     // The name-or-SIP text is the list's quick filter, applied the same way.
     let text = search.text.as_deref().unwrap_or_default();
-    users::after_uri(db, search.scope, text, Some(conditions), after, limit).await
+    users::after_uri(db, within, search.scope, text, Some(conditions), after, limit).await
 }
 
 /// Every result of a search, in list order, at most `limit`.
-pub async fn ids(db: &AnyPool, search: &UserSearch, limit: usize) -> Result<Vec<UserId>, AppError> {
+pub async fn ids(
+    db: &AnyPool,
+    within: &UserScope,
+    search: &UserSearch,
+    limit: usize,
+) -> Result<Vec<UserId>, AppError> {
     check_values(db, &search.filters).await?;
     let trigrams = use_trigrams(db, search).await?;
     let conditions = conditions(search, trigrams);
     let conditions: Conditions<'_> = &conditions;
     let text = search.text.as_deref().unwrap_or_default();
-    users::ids_where(db, search.scope, text, Some(conditions), by_uri(search), limit).await
+    users::ids_where(db, within, search.scope, text, Some(conditions), by_uri(search), limit).await
 }
 
 /// The users an operation targets, at most `limit` (the caller refuses a list that reaches it).
-pub async fn resolve(db: &AnyPool, target: &UserTarget, limit: usize) -> Result<Vec<UserId>, AppError> {
+/// A node or a search holds only the users inside `within`; ticked users are taken as they
+/// are, and refused by the selection if any is outside.
+pub async fn resolve(
+    db: &AnyPool,
+    within: &UserScope,
+    target: &UserTarget,
+    limit: usize,
+) -> Result<Vec<UserId>, AppError> {
     match target {
         UserTarget::Users(users) => Ok(users.clone()),
-        UserTarget::Node { node, filter } => users::ids(db, *node, filter, limit).await,
-        UserTarget::Search(search) => ids(db, search, limit).await,
+        UserTarget::Node { node, filter } => users::ids(db, within, *node, filter, limit).await,
+        UserTarget::Search(search) => ids(db, within, search, limit).await,
     }
 }
 
@@ -363,7 +383,8 @@ mod tests {
     }
 
     async fn all_ids(db: &AnyPool, s: &UserSearch) -> Vec<i64> {
-        let mut got: Vec<i64> = ids(db, s, 1_000_000).await.unwrap().into_iter().map(|u| u.0).collect();
+        let mut got: Vec<i64> =
+            ids(db, &Default::default(), s, 1_000_000).await.unwrap().into_iter().map(|u| u.0).collect();
         got.sort();
         got
     }
@@ -442,7 +463,7 @@ mod tests {
             let mut want: Vec<i64> = facts.iter().filter(|u| holds(&s, u)).map(|u| u.user_id).collect();
             want.sort();
             assert_eq!(all_ids(&db, &s).await, want, "{pairs:?}");
-            let found = find(&db, &s, &UserQuery::default()).await.unwrap();
+            let found = find(&db, &Default::default(), &s, &UserQuery::default()).await.unwrap();
             let shown = (want.len() as u64).min(SEARCH_COUNT_CAP);
             assert_eq!(
                 (found.page.total, found.more),
@@ -465,13 +486,20 @@ mod tests {
             let mut results = Vec::new();
             for trigrams in [true, false] {
                 let conditions = conditions(&s, trigrams);
-                let mut got: Vec<i64> =
-                    users::ids_where(&db, s.scope, "", Some(&conditions), false, 1_000_000)
-                        .await
-                        .unwrap()
-                        .into_iter()
-                        .map(|u| u.0)
-                        .collect();
+                let mut got: Vec<i64> = users::ids_where(
+                    &db,
+                    &Default::default(),
+                    s.scope,
+                    "",
+                    Some(&conditions),
+                    false,
+                    1_000_000,
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| u.0)
+                .collect();
                 got.sort();
                 results.push(got);
             }
@@ -517,16 +545,25 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let q = UserQuery::default();
-        assert_eq!(field(find(&db, &parse("pool=4242"), &q).await), "pool");
-        assert_eq!(field(find(&db, &parse("meeting_policy=Nope"), &q).await), "meeting_policy");
-        assert_eq!(field(find(&db, &parse("container=OU=Mars,DC=x"), &q).await), "container");
-        assert_eq!(field(find(&db, &parse("department=Astrology"), &q).await), "department");
+        assert_eq!(field(find(&db, &Default::default(), &parse("pool=4242"), &q).await), "pool");
+        assert_eq!(
+            field(find(&db, &Default::default(), &parse("meeting_policy=Nope"), &q).await),
+            "meeting_policy"
+        );
+        assert_eq!(
+            field(find(&db, &Default::default(), &parse("container=OU=Mars,DC=x"), &q).await),
+            "container"
+        );
+        assert_eq!(
+            field(find(&db, &Default::default(), &parse("department=Astrology"), &q).await),
+            "department"
+        );
         assert_eq!(
             UserSearch::from_query_string("sip=a%20b").err(),
             Some(AppError::InvalidSipPattern { problem: PatternProblem::Character })
         );
         let s = UserSearch { scope: NodeId::Pool(PoolId(4242)), ..UserSearch::default() };
-        assert_eq!(find(&db, &s, &q).await.err(), Some(AppError::PoolNotFound));
+        assert_eq!(find(&db, &Default::default(), &s, &q).await.err(), Some(AppError::PoolNotFound));
         let _ = ServerVersion::Ocs2007;
     }
 }

@@ -2,18 +2,34 @@
 //! wizard starts from when the operator pastes or uploads SIP URIs or user principal names.
 
 use crate::domain::AppError;
+use crate::domain::scope::UserScope;
 use crate::domain::user::UserId;
 use crate::domain::user_list::{self, ListCheck, ListPurpose};
 use sqlx::AnyPool;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Checks every line of `text` for `purpose`: the users of the good lines, in the list's order,
 /// and each other line with its number and reason. Reads only.
-pub async fn check(db: &AnyPool, purpose: ListPurpose, text: &str) -> Result<ListCheck, AppError> {
+/// Users outside `within` are refused as out of scope.
+pub async fn check(
+    db: &AnyPool,
+    within: &UserScope,
+    purpose: ListPurpose,
+    text: &str,
+) -> Result<ListCheck, AppError> {
     let (listed, refused) = user_list::parse(text)?;
     let addresses: Vec<&str> = listed.iter().map(|l| l.address.as_str()).collect();
     let found = resolve(db, &addresses).await?;
-    Ok(user_list::decide(purpose, &listed, refused, |address| found.get(address).copied()))
+    let users: Vec<UserId> = found.values().map(|(user, _)| *user).collect();
+    let inside: HashSet<UserId> =
+        super::within::inside(&mut *db.acquire().await?, within, &users).await?.into_iter().collect();
+    Ok(user_list::decide(
+        purpose,
+        &listed,
+        refused,
+        |address| found.get(address).copied(),
+        |user| inside.contains(&user),
+    ))
 }
 
 /// Who each address names: an enabled user by SIP URI first, else a directory user by user
@@ -84,7 +100,7 @@ mod tests {
         };
         let before = counts(db.clone()).await;
 
-        let moving = check(&db, ListPurpose::Move, &text).await.unwrap();
+        let moving = check(&db, &UserScope::Everything, ListPurpose::Move, &text).await.unwrap();
         assert_eq!(moving.lines, 6);
         assert_eq!(moving.users, vec![UserId(enabled[0].1), UserId(enabled[1].1)]);
         assert_eq!(
@@ -98,7 +114,7 @@ mod tests {
         );
         assert_eq!(moving.refused[2].text, "not-an-address");
 
-        let enabling = check(&db, ListPurpose::Enable, &text).await.unwrap();
+        let enabling = check(&db, &UserScope::Everything, ListPurpose::Enable, &text).await.unwrap();
         assert_eq!(enabling.users, vec![UserId(id_not_enabled)]);
         assert_eq!(
             enabling.problems(),
@@ -110,7 +126,10 @@ mod tests {
                 (7, LineProblem::AlreadyEnabled),
             ]
         );
-        assert_eq!(check(&db, ListPurpose::Delete, "# nothing\n").await.err(), Some(AppError::EmptyUserList));
+        assert_eq!(
+            check(&db, &UserScope::Everything, ListPurpose::Delete, "# nothing\n").await.err(),
+            Some(AppError::EmptyUserList)
+        );
         assert_eq!(counts(db.clone()).await, before, "checking a list changes nothing");
     }
 }

@@ -6,11 +6,13 @@ use crate::domain::paging::{
     Page, SortDir, SortKey, UserQuery, like_contains_pattern, trigram_contains_glob,
 };
 use crate::domain::pool::{PoolCategory, PoolId, PoolState};
+use crate::domain::scope::UserScope;
 use crate::domain::sip::SipUri;
 use crate::domain::user::{
     DirectoryUser, ServerDataCounts, UserDetail, UserId, UserRow, UserSettings, UserStatus,
 };
 use crate::server::directory::records::{DIRECTORY_COLUMNS, DirectoryRecord};
+use crate::server::directory::within::push_within;
 use crate::server::storage::db::Engine;
 use crate::server::storage::error::corrupt;
 use crate::server::storage::sql_builder::SqlBuilder;
@@ -49,7 +51,12 @@ const FROM_USERS_BY_NAME: &str = " FROM directory_users d INDEXED BY directory_u
     JOIN pools p ON p.id = e.pool_id";
 
 /// Appends the WHERE clause selecting a node's users and matching the quick filter.
-pub(crate) fn push_scope<'a>(qb: &mut SqlBuilder<'a>, node: NodeId, filter: &'a str) {
+pub(crate) fn push_scope<'a>(qb: &mut SqlBuilder<'a>, node: NodeId, filter: &'a str, within: &UserScope) {
+    push_node_and_filter(qb, node, filter);
+    push_within(qb, within, "e.user_id", Some("e.pool_id"));
+}
+
+fn push_node_and_filter<'a>(qb: &mut SqlBuilder<'a>, node: NodeId, filter: &'a str) {
     qb.push(" WHERE ");
     match node {
         NodeId::Forest => qb.push("1 = 1"),
@@ -186,15 +193,20 @@ pub(crate) struct Extra<'c> {
 }
 
 /// One page of a node's users, filtered and sorted on the server.
-pub async fn list(db: &AnyPool, node: NodeId, query: &UserQuery) -> Result<Page<UserRow>, AppError> {
-    page(db, node, query, None, None).await.map(|(page, _)| page)
+pub async fn list(
+    db: &AnyPool,
+    within: &UserScope,
+    node: NodeId,
+    query: &UserQuery,
+) -> Result<Page<UserRow>, AppError> {
+    page(db, within, node, query, None, None).await.map(|(page, _)| page)
 }
 
 /// The query plans of a list's two statements (count, page), as the database explains them:
 /// what the benchmarks print beside their figures.
 pub async fn explain_list(db: &AnyPool, node: NodeId, query: &UserQuery) -> Result<Vec<String>, AppError> {
     let mut plans = Vec::new();
-    page(db, node, query, None, Some(&mut plans)).await?;
+    page(db, &UserScope::Everything, node, query, None, Some(&mut plans)).await?;
     Ok(plans)
 }
 
@@ -203,6 +215,7 @@ pub async fn explain_list(db: &AnyPool, node: NodeId, query: &UserQuery) -> Resu
 /// plan of each statement (the same statement and parameters after the engine's EXPLAIN).
 pub(crate) async fn page(
     db: &AnyPool,
+    within: &UserScope,
     node: NodeId,
     query: &UserQuery,
     extra: Option<&Extra<'_>>,
@@ -217,7 +230,8 @@ pub(crate) async fn page(
     let needs_directory = !query.filter.is_empty() || extra.is_some_and(|e| e.needs_directory);
     let by_uri = extra.is_some_and(|e| e.by_uri);
     // A whole node's total, on SQLite, is the sum of its pools' kept counts (migration 0022).
-    let kept_count = engine == Engine::Sqlite && !needs_directory && extra.is_none();
+    let kept_count =
+        engine == Engine::Sqlite && !needs_directory && extra.is_none() && within.is_everything();
     let count = |explain: &str| {
         let mut count = SqlBuilder::new(
             engine,
@@ -236,7 +250,7 @@ pub(crate) async fn page(
             (false, false) => FROM_ENABLED_AND_POOLS.to_owned(),
             (with_directory, true) => self::by_uri(engine, with_directory),
         });
-        push_scope(&mut count, node, &query.filter);
+        push_scope(&mut count, node, &query.filter, within);
         if let Some(conditions) = conditions {
             conditions(&mut count);
         }
@@ -304,7 +318,7 @@ pub(crate) async fn page(
             (false, true) => FROM_USERS_BY_NAME.to_owned(),
             (false, false) => FROM_USERS.to_owned(),
         });
-        push_scope(&mut select, node, &query.filter);
+        push_scope(&mut select, node, &query.filter, within);
         if let Some(conditions) = conditions {
             conditions(&mut select);
         }
@@ -366,6 +380,7 @@ async fn explain(db: &AnyPool, mut statement: SqlBuilder<'_>) -> Result<String, 
 /// cursor and which neither skips nor repeats a user when others are added or removed.
 pub(crate) async fn after_uri(
     db: &AnyPool,
+    within: &UserScope,
     node: NodeId,
     filter: &str,
     conditions: Option<Conditions<'_>>,
@@ -381,7 +396,7 @@ pub(crate) async fn after_uri(
                 e.enhanced_presence, p.state, d.account_enabled",
     );
     select.push(self::by_uri(engine, true));
-    push_scope(&mut select, node, filter);
+    push_scope(&mut select, node, filter, within);
     if let Some(conditions) = conditions {
         conditions(&mut select);
     }
@@ -401,12 +416,19 @@ pub(crate) async fn after_uri(
 }
 
 /// Every user of a node matching the filter, in list order (by display name), at most `limit`.
-pub async fn ids(db: &AnyPool, node: NodeId, filter: &str, limit: usize) -> Result<Vec<UserId>, AppError> {
-    ids_where(db, node, filter, None, false, limit).await
+pub async fn ids(
+    db: &AnyPool,
+    within: &UserScope,
+    node: NodeId,
+    filter: &str,
+    limit: usize,
+) -> Result<Vec<UserId>, AppError> {
+    ids_where(db, within, node, filter, None, false, limit).await
 }
 
 pub(crate) async fn ids_where(
     db: &AnyPool,
+    within: &UserScope,
     node: NodeId,
     filter: &str,
     conditions: Option<Conditions<'_>>,
@@ -417,7 +439,7 @@ pub(crate) async fn ids_where(
     let engine = crate::server::storage::db::engine(db);
     let mut select = SqlBuilder::new(engine, "SELECT e.user_id");
     select.push(if by_uri { self::by_uri(engine, true) } else { FROM_USERS.to_owned() });
-    push_scope(&mut select, node, filter);
+    push_scope(&mut select, node, filter, within);
     if let Some(conditions) = conditions {
         conditions(&mut select);
     }
@@ -433,7 +455,12 @@ pub(crate) async fn ids_where(
 }
 
 /// Everything the user property page shows, read in one snapshot.
-pub async fn detail(db: &AnyPool, id: UserId) -> Result<UserDetail, AppError> {
+/// A user outside the call's scope is as good as missing.
+pub async fn detail(db: &AnyPool, within: &UserScope, id: UserId) -> Result<UserDetail, AppError> {
+    if !within.is_everything() && super::within::outside(&mut *db.acquire().await?, within, &[id]).await? > 0
+    {
+        return Err(AppError::UserNotFound);
+    }
     #[derive(sqlx::FromRow)]
     struct Record {
         #[sqlx(flatten)]
@@ -515,19 +542,23 @@ mod tests {
     #[tokio::test]
     async fn node_lists_match_tree_counts() {
         let db = small_deployment().await;
-        let tree = pools::tree(&db).await.unwrap();
-        let forest = list(&db, NodeId::Forest, &q()).await.unwrap();
+        let tree = pools::tree(&db, &Default::default()).await.unwrap();
+        let forest = list(&db, &Default::default(), NodeId::Forest, &q()).await.unwrap();
         assert_eq!(forest.total, tree.total_users);
         assert_eq!(forest.items.len() as u32, q().page_size);
-        let unassigned = list(&db, NodeId::Unassigned, &q()).await.unwrap();
+        let unassigned = list(&db, &Default::default(), NodeId::Unassigned, &q()).await.unwrap();
         assert_eq!(unassigned.total, tree.unassigned_users);
         assert!(unassigned.items.iter().all(|u| u.status == UserStatus::Unassigned));
         for c in [PoolCategory::EnterprisePools, PoolCategory::StandardServers, PoolCategory::EarlierVersions]
         {
-            assert_eq!(list(&db, NodeId::Category(c), &q()).await.unwrap().total, tree.users_in(c), "{c:?}");
+            assert_eq!(
+                list(&db, &Default::default(), NodeId::Category(c), &q()).await.unwrap().total,
+                tree.users_in(c),
+                "{c:?}"
+            );
         }
         for p in &tree.pools {
-            let page = list(&db, NodeId::Pool(p.pool.id), &q()).await.unwrap();
+            let page = list(&db, &Default::default(), NodeId::Pool(p.pool.id), &q()).await.unwrap();
             assert_eq!(page.total, p.user_count);
             assert!(page.items.iter().all(|u| u.pool_id == p.pool.id));
         }
@@ -537,9 +568,13 @@ mod tests {
     async fn pages_do_not_overlap_and_cover_the_list() {
         let db = small_deployment().await;
         let mut seen = std::collections::HashSet::new();
-        let first = list(&db, NodeId::Forest, &UserQuery { page_size: 25, ..q() }).await.unwrap();
+        let first = list(&db, &Default::default(), NodeId::Forest, &UserQuery { page_size: 25, ..q() })
+            .await
+            .unwrap();
         for page in 1..=first.page_count() {
-            let p = list(&db, NodeId::Forest, &UserQuery { page_size: 25, page, ..q() }).await.unwrap();
+            let p = list(&db, &Default::default(), NodeId::Forest, &UserQuery { page_size: 25, page, ..q() })
+                .await
+                .unwrap();
             for u in p.items {
                 assert!(seen.insert(u.id), "user {:?} on two pages", u.id);
             }
@@ -551,10 +586,17 @@ mod tests {
     async fn sorts_both_ways_on_every_column() {
         let db = small_deployment().await;
         for key in SortKey::ALL {
-            let asc =
-                list(&db, NodeId::Forest, &UserQuery { sort: key, page_size: 200, ..q() }).await.unwrap();
+            let asc = list(
+                &db,
+                &Default::default(),
+                NodeId::Forest,
+                &UserQuery { sort: key, page_size: 200, ..q() },
+            )
+            .await
+            .unwrap();
             let desc = list(
                 &db,
+                &Default::default(),
                 NodeId::Forest,
                 &UserQuery { sort: key, dir: SortDir::Desc, page_size: 200, ..q() },
             )
@@ -584,12 +626,19 @@ mod tests {
     #[tokio::test]
     async fn quick_filter_is_case_insensitive_and_literal() {
         let db = small_deployment().await;
-        let all = list(&db, NodeId::Forest, &UserQuery { page_size: 200, ..q() }).await.unwrap();
-        let sample = &all.items[7];
-        let needle = sample.sip_uri.address()[..4].to_ascii_uppercase();
-        let hits = list(&db, NodeId::Forest, &UserQuery { filter: needle.clone(), page_size: 200, ..q() })
+        let all = list(&db, &Default::default(), NodeId::Forest, &UserQuery { page_size: 200, ..q() })
             .await
             .unwrap();
+        let sample = &all.items[7];
+        let needle = sample.sip_uri.address()[..4].to_ascii_uppercase();
+        let hits = list(
+            &db,
+            &Default::default(),
+            NodeId::Forest,
+            &UserQuery { filter: needle.clone(), page_size: 200, ..q() },
+        )
+        .await
+        .unwrap();
         assert!(hits.items.iter().any(|u| u.id == sample.id));
         assert!(hits.items.iter().all(|u| {
             u.sip_uri.address().contains(&needle.to_lowercase())
@@ -598,7 +647,9 @@ mod tests {
         // `%` and `_` are matched literally, not as SQL wildcards.
         for wildcard in ["%", "_", "\\"] {
             let none =
-                list(&db, NodeId::Forest, &UserQuery { filter: wildcard.into(), ..q() }).await.unwrap();
+                list(&db, &Default::default(), NodeId::Forest, &UserQuery { filter: wildcard.into(), ..q() })
+                    .await
+                    .unwrap();
             assert_eq!(none.total, 0, "{wildcard}");
         }
     }
@@ -640,16 +691,19 @@ mod tests {
                     })
                     .map(|f| f.0)
                     .collect();
-                let found = ids(&db, node, filter, 100_000).await.unwrap();
+                let found = ids(&db, &Default::default(), node, filter, 100_000).await.unwrap();
                 let mut found: Vec<i64> = found.into_iter().map(|u| u.0).collect();
-                let listed = list(&db, node, &UserQuery { filter: filter.into(), ..q() }).await.unwrap();
+                let listed =
+                    list(&db, &Default::default(), node, &UserQuery { filter: filter.into(), ..q() })
+                        .await
+                        .unwrap();
                 assert_eq!(listed.total as usize, expected.len(), "{filter} in {node:?}");
                 expected.sort();
                 found.sort();
                 assert_eq!(found, expected, "{filter} in {node:?}");
             }
         }
-        let renamed_hits = ids(&db, NodeId::Forest, "ngstr", 10).await.unwrap();
+        let renamed_hits = ids(&db, &Default::default(), NodeId::Forest, "ngstr", 10).await.unwrap();
         assert_eq!(renamed_hits, vec![UserId(renamed)]);
     }
 
@@ -657,15 +711,21 @@ mod tests {
     async fn bad_queries_and_unknown_pools_are_refused() {
         let db = small_deployment().await;
         let bad = UserQuery { page_size: 7, ..q() };
-        assert_eq!(list(&db, NodeId::Forest, &bad).await.err(), Some(AppError::InvalidQuery));
-        assert_eq!(list(&db, NodeId::Pool(PoolId(4242)), &q()).await.err(), Some(AppError::PoolNotFound));
+        assert_eq!(
+            list(&db, &Default::default(), NodeId::Forest, &bad).await.err(),
+            Some(AppError::InvalidQuery)
+        );
+        assert_eq!(
+            list(&db, &Default::default(), NodeId::Pool(PoolId(4242)), &q()).await.err(),
+            Some(AppError::PoolNotFound)
+        );
     }
 
     #[tokio::test]
     async fn user_detail_counts_server_data() {
         let db = small_deployment().await;
-        let row = list(&db, NodeId::Forest, &q()).await.unwrap().items.remove(0);
-        let d = detail(&db, row.id).await.unwrap();
+        let row = list(&db, &Default::default(), NodeId::Forest, &q()).await.unwrap().items.remove(0);
+        let d = detail(&db, &Default::default(), row.id).await.unwrap();
         assert_eq!(d.sip_uri, row.sip_uri);
         let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = $1")
             .bind(row.id.0)
@@ -677,6 +737,6 @@ mod tests {
         if d.data.meetings > 0 {
             assert!(d.next_meeting_at.is_some_and(|t| t >= crate::server::now() - 5));
         }
-        assert_eq!(detail(&db, UserId(-1)).await.err(), Some(AppError::UserNotFound));
+        assert_eq!(detail(&db, &Default::default(), UserId(-1)).await.err(), Some(AppError::UserNotFound));
     }
 }

@@ -269,6 +269,8 @@ fn job_operator(head: &JobHead) -> Operator {
         roles: Vec::new(),
         api_token: None,
         approved_by: None,
+        scoped_roles: Vec::new(),
+        scope: Default::default(),
     }
 }
 
@@ -860,6 +862,21 @@ fn job_sources(engine: Engine) -> String {
     )
 }
 
+/// A job a scoped operator did not start is as good as missing to them.
+pub async fn must_see(db: &AnyPool, viewer: &Operator, job: JobId) -> Result<(), AppError> {
+    if viewer.scope.is_everything() {
+        return Ok(());
+    }
+    let by: Option<Option<i64>> = sqlx::query_scalar("SELECT operator_id FROM jobs WHERE id = $1")
+        .bind(job.0)
+        .fetch_optional(db)
+        .await?;
+    match by {
+        Some(Some(id)) if id == viewer.id.0 => Ok(()),
+        _ => Err(AppError::JobNotFound),
+    }
+}
+
 pub async fn load(db: &AnyPool, job: JobId) -> Result<Job, AppError> {
     let record: JobRecord = sqlx::query_as(&format!(
         "SELECT {JOB_COLUMNS} FROM {} WHERE j.id = $1",
@@ -873,12 +890,16 @@ pub async fn load(db: &AnyPool, job: JobId) -> Result<Job, AppError> {
 }
 
 /// The most recent jobs, newest first.
-pub async fn recent(db: &AnyPool, limit: u32) -> Result<Vec<Job>, AppError> {
+/// The newest jobs the viewer may see: everyone's, or a scoped operator's own (others' name
+/// users outside their scope).
+pub async fn recent(db: &AnyPool, viewer: &Operator, limit: u32) -> Result<Vec<Job>, AppError> {
+    let own_only = (!viewer.scope.is_everything()).then_some(viewer.id.0);
     let records: Vec<JobRecord> = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM {} ORDER BY j.id DESC LIMIT $1",
+        "SELECT {JOB_COLUMNS} FROM {} WHERE ($2 IS NULL OR j.operator_id = $2) ORDER BY j.id DESC LIMIT $1",
         job_sources(crate::server::storage::db::engine(db))
     ))
     .bind(i64::from(limit))
+    .bind(own_only)
     .fetch_all(db)
     .await?;
     Ok(records.into_iter().map(Job::from).collect())
@@ -966,6 +987,7 @@ pub async fn left_out_users(db: &AnyPool, job: JobId) -> Result<Vec<UserId>, App
 
 /// Every per-user result of a job as CSV, like `Move-CsUser -Report`; audited as a download.
 pub async fn report_csv(db: &AnyPool, operator: &Operator, job: JobId) -> Result<Vec<u8>, AppError> {
+    must_see(db, operator, job).await?;
     let csv = lines_csv(db, job).await?;
     let lines = csv.iter().filter(|b| **b == b'\n').count().saturating_sub(1) as u64;
     let file = format!("{}.csv", job.0);

@@ -410,7 +410,7 @@ async fn approve_as<O: Operation>(
 ) -> Result<Started<()>, AppError> {
     let approved = in_write(db, async |conn| {
         let row = load(conn, id).await?;
-        decidable(&row, decider)?;
+        let kind = decidable(&row, decider)?;
         claim(conn, decider, id).await?;
         let options: O::Options = serde_json::from_str(&row.options)
             .map_err(|_| crate::server::storage::error::corrupt("request options", &row.options))?;
@@ -420,7 +420,14 @@ async fn approve_as<O: Operation>(
                 .fetch_all(&mut *conn)
                 .await?;
         let users: Vec<UserId> = users.into_iter().map(UserId).collect();
-        // The run is the requester's, approved by the decider (both in its audit event).
+        // A second pair of eyes that sees only part of the users does not approve the rest.
+        let permission = match kind {
+            OperationKind::Undo => crate::domain::operator::Permission::ManageUsers,
+            kind => kind.permission(),
+        };
+        crate::server::directory::within::all_inside(conn, &decider.scope_for(permission), &users).await?;
+        // The run is the requester's, approved by the decider (both in its audit event); the
+        // requester's scope was checked when they asked.
         let requester = Operator {
             id: OperatorId(row.requester_id),
             username: row.requester_name.clone(),
@@ -428,6 +435,8 @@ async fn approve_as<O: Operation>(
             roles: Vec::new(),
             api_token: None,
             approved_by: Some(decider.username.clone()),
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         };
         let outcome = match run_plan::<O>(conn, jobs, &requester, &users, &options, &row.fingerprint).await {
             Err(AppError::SelectionChanged) => None,

@@ -244,7 +244,10 @@ pub(crate) mod tests {
         let name = &preview.users.iter().find(|u| u.id == users[0]).unwrap().display_name;
         let query = crate::domain::enable::DirectoryQuery { text: name.clone(), ..Default::default() };
         assert!(
-            crate::server::operations::enable::candidate_ids(&db, &query).await.unwrap().contains(&users[0])
+            crate::server::operations::enable::candidate_ids(&db, &Default::default(), &query)
+                .await
+                .unwrap()
+                .contains(&users[0])
         );
         // Deleting again is refused: they are no longer enabled.
         assert_eq!(run_again(&db, &users).await, Some(AppError::UnknownUsers));

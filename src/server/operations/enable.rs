@@ -9,9 +9,11 @@ use crate::domain::operation::{OperationKind, fingerprint_of};
 use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, like_contains_pattern};
 use crate::domain::pool::{Pool, PoolState};
+use crate::domain::scope::UserScope;
 use crate::domain::sip::SipUri;
 use crate::domain::user::{DirectoryUser, UserId, distinct_selection};
 use crate::server::directory::records::{DIRECTORY_COLUMNS, DirectoryRecord};
+use crate::server::directory::within::push_within;
 use crate::server::storage::db::Engine;
 use crate::server::storage::flag::Flag;
 use crate::server::storage::sql_builder::SqlBuilder;
@@ -22,10 +24,11 @@ use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeSet;
 
 /// Directory users not yet enabled, matching the filter.
-fn push_candidates_filter<'a>(qb: &mut SqlBuilder<'a>, query: &'a DirectoryQuery) {
+fn push_candidates_filter<'a>(qb: &mut SqlBuilder<'a>, within: &UserScope, query: &'a DirectoryQuery) {
     qb.push(
         " FROM directory_users d WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id)",
     );
+    push_within(qb, within, "d.id", None);
     if !query.text.is_empty() {
         let pattern = like_contains_pattern(&query.text);
         qb.push(" AND (")
@@ -44,14 +47,18 @@ fn push_candidates_filter<'a>(qb: &mut SqlBuilder<'a>, query: &'a DirectoryQuery
     }
 }
 
-pub async fn candidates(db: &AnyPool, query: &DirectoryQuery) -> Result<Page<DirectoryUser>, AppError> {
+pub async fn candidates(
+    db: &AnyPool,
+    within: &UserScope,
+    query: &DirectoryQuery,
+) -> Result<Page<DirectoryUser>, AppError> {
     query.validate()?;
     let mut count = SqlBuilder::new(crate::server::storage::db::engine(db), "SELECT COUNT(*)");
-    push_candidates_filter(&mut count, query);
+    push_candidates_filter(&mut count, within, query);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
     let mut select =
         SqlBuilder::new(crate::server::storage::db::engine(db), format!("SELECT {DIRECTORY_COLUMNS}"));
-    push_candidates_filter(&mut select, query);
+    push_candidates_filter(&mut select, within, query);
     select
         .push(" ORDER BY d.display_name COLLATE NOCASE, d.id LIMIT ")
         .push_bind(i64::from(query.page_size))
@@ -68,16 +75,21 @@ pub async fn candidates(db: &AnyPool, query: &DirectoryQuery) -> Result<Page<Dir
 
 /// Every user the filter matches (for "select all results"), at most one more than a batch
 /// takes so that the caller can tell the operator the selection is too large.
-pub async fn candidate_ids(db: &AnyPool, query: &DirectoryQuery) -> Result<Vec<UserId>, AppError> {
+pub async fn candidate_ids(
+    db: &AnyPool,
+    within: &UserScope,
+    query: &DirectoryQuery,
+) -> Result<Vec<UserId>, AppError> {
     query.validate()?;
     let mut select = SqlBuilder::new(crate::server::storage::db::engine(db), "SELECT d.id");
-    push_candidates_filter(&mut select, query);
+    push_candidates_filter(&mut select, within, query);
     select.push(" ORDER BY d.display_name COLLATE NOCASE, d.id LIMIT ").push_bind(MAX_BATCH as i64 + 1);
     let ids: Vec<i64> = select.build_query_scalar().fetch_all(db).await?;
     Ok(ids.into_iter().map(UserId).collect())
 }
 
-pub async fn choices(db: &AnyPool) -> Result<EnableChoices, AppError> {
+/// What the Enable wizard offers; `destinations` limits the pools (a pool-scoped operator's).
+pub async fn choices(db: &AnyPool, destinations: &UserScope) -> Result<EnableChoices, AppError> {
     let containers = sqlx::query_scalar(
         "SELECT DISTINCT container FROM directory_users d
          WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id) ORDER BY container",
@@ -92,10 +104,14 @@ pub async fn choices(db: &AnyPool) -> Result<EnableChoices, AppError> {
     let sip_domains = sqlx::query_scalar("SELECT domain FROM sip_domains ORDER BY is_default DESC, domain")
         .fetch_all(db)
         .await?;
-    let tree = crate::server::topology::pools::tree(db).await?;
+    // Whole pools' counts: what capacity is judged by.
+    let tree = crate::server::topology::pools::tree(db, &UserScope::Everything).await?;
     // Pools of the current version first: that is where new users normally go.
-    let mut pools: Vec<_> =
-        tree.pools.into_iter().filter(|p| p.pool.hosts_users() && p.pool.available).collect();
+    let mut pools: Vec<_> = tree
+        .pools
+        .into_iter()
+        .filter(|p| p.pool.hosts_users() && p.pool.available && destinations.allows_destination(p.pool.id))
+        .collect();
     pools.sort_by(|a, b| b.pool.version.cmp(&a.pool.version).then_with(|| a.pool.fqdn.cmp(&b.pool.fqdn)));
     Ok(EnableChoices { containers, departments, sip_domains, pools })
 }
@@ -197,6 +213,10 @@ impl super::Operation for Enable {
         options: &EnableOptions,
     ) -> Result<EnablePreview, AppError> {
         prepare(conn, users, options).await
+    }
+
+    fn destination(options: &EnableOptions) -> Option<crate::domain::pool::PoolId> {
+        Some(options.pool)
     }
 
     fn fingerprint(preview: &EnablePreview) -> String {
@@ -343,6 +363,8 @@ pub(crate) mod tests {
             roles: vec![Role::UserAdministrator],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         }
     }
 
@@ -608,7 +630,10 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn the_directory_browser_lists_only_users_not_yet_enabled() {
         let db = deployment().await;
-        let all = candidates(&db, &DirectoryQuery { page_size: 200, ..Default::default() }).await.unwrap();
+        let all =
+            candidates(&db, &Default::default(), &DirectoryQuery { page_size: 200, ..Default::default() })
+                .await
+                .unwrap();
         let not_enabled: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM directory_users d WHERE NOT EXISTS (SELECT 1 FROM enabled_users e WHERE e.user_id = d.id)",
         )
@@ -620,6 +645,7 @@ pub(crate) mod tests {
         let department = all.items[0].directory.department.clone();
         let filtered = candidates(
             &db,
+            &Default::default(),
             &DirectoryQuery {
                 container: Some(container.clone()),
                 department: department.clone(),
@@ -638,12 +664,13 @@ pub(crate) mod tests {
         );
         let ids = candidate_ids(
             &db,
+            &Default::default(),
             &DirectoryQuery { container: Some(container), department, ..Default::default() },
         )
         .await
         .unwrap();
         assert_eq!(ids.len() as u64, filtered.total);
-        let choices = choices(&db).await.unwrap();
+        let choices = choices(&db, &Default::default()).await.unwrap();
         assert!(choices.pools.iter().all(|p| p.pool.available && p.pool.state == PoolState::Active));
         assert_eq!(choices.sip_domains.first().map(String::as_str), Some("contoso.com"));
     }

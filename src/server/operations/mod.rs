@@ -92,6 +92,12 @@ pub trait Operation {
         0
     }
 
+    /// The pool the operation homes its users on, if it does: a pool-scoped operator may
+    /// choose only their pools.
+    fn destination(_options: &Self::Options) -> Option<crate::domain::pool::PoolId> {
+        None
+    }
+
     /// Where the plan takes its users (a pool, an organization), for an approver.
     fn target(_preview: &Self::Preview) -> Option<String> {
         None
@@ -207,7 +213,7 @@ pub async fn preview<O: Operation>(
 ) -> Result<Previewed<O::Preview>, AppError> {
     let mut preview = {
         let mut snapshot = read_snapshot(db).await?;
-        let users = selection::users(&mut snapshot, operator, selection).await?;
+        let users = reach::<O>(&mut snapshot, operator, selection, options).await?;
         O::plan(&mut snapshot, &users, options).await?
     };
     let fingerprint = O::fingerprint(&preview);
@@ -237,6 +243,19 @@ pub async fn preview<O: Operation>(
     .await?;
     O::shorten(&mut preview);
     Ok(Previewed { token: PreviewToken(token), selection, lines, preview })
+}
+
+/// The selection's users, all inside the operator's scope, and a destination they may choose.
+async fn reach<O: Operation>(
+    conn: &mut AnyConnection,
+    operator: &Operator,
+    selection: SelectionId,
+    options: &O::Options,
+) -> Result<Vec<UserId>, AppError> {
+    if O::destination(options).is_some_and(|pool| !operator.scope.allows_destination(pool)) {
+        return Err(AppError::DestinationOutOfScope);
+    }
+    selection::users(conn, operator, selection).await
 }
 
 /// A stored preview, as its run finds it.
@@ -297,7 +316,7 @@ pub async fn run<O: Operation>(
     let started = in_write(db, async |conn| {
         let stored = stored_preview(conn, operator, O::KIND, token).await?;
         let options = options_of::<O>(&stored)?;
-        let users = selection::users(conn, operator, stored.selection).await?;
+        let users = reach::<O>(conn, operator, stored.selection, &options).await?;
         let started = run_plan::<O>(conn, jobs, operator, &users, &options, &stored.fingerprint).await?;
         sqlx::query("UPDATE previews SET used_at = $1 WHERE token_hash = $2")
             .bind(now())

@@ -103,6 +103,10 @@ impl super::Operation for Move {
         prepare(conn, users, options.destination, options.force).await
     }
 
+    fn destination(options: &MoveOptions) -> Option<PoolId> {
+        Some(options.destination)
+    }
+
     fn fingerprint(preview: &MovePreview) -> String {
         // Not the destination's user count: others moving in meanwhile change nothing here
         // unless the capacity runs out, which the plan refuses.
@@ -328,6 +332,8 @@ pub(crate) mod tests {
             roles: vec![Role::UserAdministrator],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@ use crate::domain::operator::Operator;
 use crate::domain::org::OrgMoveTarget;
 use crate::domain::search::UserTarget;
 use crate::domain::user::{UserId, distinct_selection};
+use crate::server::directory::within;
 use crate::server::now;
 use crate::server::storage::db::Engine;
 use crate::server::storage::db::in_write;
@@ -32,16 +33,18 @@ pub async fn create(
 ) -> Result<Selection, AppError> {
     let users = match source {
         SelectionSource::Users(target) => {
-            crate::server::directory::search::resolve(db, target, MAX_SELECTION + 1).await?
+            crate::server::directory::search::resolve(db, &operator.scope, target, MAX_SELECTION + 1).await?
         }
         SelectionSource::Candidates(query) => {
-            crate::server::operations::enable::candidate_ids(db, query).await?
+            crate::server::operations::enable::candidate_ids(db, &operator.scope, query).await?
         }
         SelectionSource::Members(target) => {
             crate::server::organizations::orgs::resolve(db, target, MAX_SELECTION + 1).await?
         }
     };
     let users = distinct_selection(&users, MAX_SELECTION)?;
+    // Ticked users (or an organization's members) reaching outside the operator's scope: refused with their number.
+    within::all_inside(&mut *db.acquire().await?, &operator.scope, &users).await?;
     // What the selection was made from, for the record; ticked users are in `selection_users`.
     let source = match source {
         SelectionSource::Users(UserTarget::Users(ticked))
@@ -123,7 +126,11 @@ pub(crate) async fn users(
             .bind(selection.0)
             .fetch_all(&mut *conn)
             .await?;
-    Ok(ids.into_iter().map(UserId).collect())
+    let users: Vec<UserId> = ids.into_iter().map(UserId).collect();
+    // Checked again for the call at hand (a preview or run needs more than the viewing that
+    // made the selection, and the operator's roles may have changed since).
+    within::all_inside(conn, &operator.scope, &users).await?;
+    Ok(users)
 }
 
 #[cfg(test)]

@@ -322,7 +322,9 @@ pub async fn export(
     {
         return Err(AppError::BatchTooLarge { max: MAX_EXPORT_SELECTED as u64 });
     }
-    let users = crate::server::directory::search::resolve(db, target, MAX_EXPORT_USERS + 1).await?;
+    let users =
+        crate::server::directory::search::resolve(db, &operator.scope, target, MAX_EXPORT_USERS + 1).await?;
+    crate::server::directory::within::all_inside(&mut *db.acquire().await?, &operator.scope, &users).await?;
     let at = crate::server::now();
     let data = load(db, &users).await?;
     let xml = to_xml(&data, &operator.username, at)?;

@@ -321,6 +321,8 @@ pub(crate) mod tests {
             roles: vec![Role::EnterpriseUserManager],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         }
     }
 

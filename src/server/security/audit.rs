@@ -205,11 +205,15 @@ pub mod log {
     pub enum Reader {
         Everything,
         TypedNamesHidden,
+        /// A scoped operator: their own events only (others' name users outside their scope).
+        OwnEventsOnly(i64),
     }
 
     impl Reader {
         pub fn of(viewer: &crate::domain::operator::Operator) -> Reader {
-            if viewer.may(crate::domain::operator::Permission::ManageOperators) {
+            if !viewer.scope.is_everything() {
+                Reader::OwnEventsOnly(viewer.id.0)
+            } else if viewer.may(crate::domain::operator::Permission::ManageOperators) {
                 Reader::Everything
             } else {
                 Reader::TypedNamesHidden
@@ -219,7 +223,7 @@ pub mod log {
         fn operator_name(self) -> &'static str {
             match self {
                 Reader::Everything => "a.operator_name",
-                Reader::TypedNamesHidden => {
+                Reader::TypedNamesHidden | Reader::OwnEventsOnly(_) => {
                     "(CASE WHEN a.operator_id IS NULL AND a.operation IN ('sign_in_failed', 'sign_in_locked')
                       THEN '' ELSE a.operator_name END)"
                 }
@@ -229,7 +233,7 @@ pub mod log {
         fn columns(self, engine: Engine) -> String {
             match self {
                 Reader::Everything => EVENT_COLUMNS.to_string(),
-                Reader::TypedNamesHidden => format!(
+                Reader::TypedNamesHidden | Reader::OwnEventsOnly(_) => format!(
                     "a.id, a.at, {} AS operator_name, a.api_token, a.approved_by, a.operation,
                      (CASE WHEN a.operation = 'sign_in_locked' AND {} ->> 'scope' = 'account'
                       THEN {} ELSE a.parameters END) AS parameters,
@@ -249,6 +253,9 @@ pub mod log {
         reader: Reader,
     ) {
         qb.push(" FROM audit_events a WHERE 1 = 1");
+        if let Reader::OwnEventsOnly(operator) = reader {
+            qb.push(" AND a.operator_id = ").push_bind(operator);
+        }
         if !q.operator.is_empty() {
             // Matched against what the reader sees, so a hidden name cannot be probed by filtering.
             qb.push(" AND ").push_like(reader.operator_name(), like_contains_pattern(&q.operator));
@@ -305,6 +312,16 @@ pub mod log {
         reader: Reader,
     ) -> Result<(AuditEvent, Page<AuditUserLine>), AppError> {
         let request = PageRequest::new(page, AUDIT_PAGE_SIZE)?;
+        if let Reader::OwnEventsOnly(operator) = reader {
+            let by: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT operator_id FROM audit_events WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(db)
+                    .await?;
+            if by != Some(Some(operator)) {
+                return Err(AppError::AuditEventNotFound);
+            }
+        }
         let record: Option<EventRecord> = sqlx::query_as(&format!(
             "SELECT {} FROM audit_events a WHERE a.id = $1",
             reader.columns(crate::server::storage::db::engine(db))

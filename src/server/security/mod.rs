@@ -5,4 +5,5 @@ pub mod audit;
 pub mod client_address;
 pub mod directory_sign_in;
 pub mod operators;
+pub mod scoped_roles;
 pub mod sign_in_throttle;

@@ -2,6 +2,7 @@
 
 use crate::domain::AppError;
 use crate::domain::operator::{Operator, OperatorId, Role, Theme};
+use crate::domain::scope::ScopedRole;
 use crate::domain::security::{MAX_USER_AGENT_CHARS, OperatorSummary, SessionId, SessionInfo};
 use crate::server::metrics::SignInFailure;
 use crate::server::security::directory_sign_in::{self, DirectoryOperator};
@@ -138,13 +139,22 @@ pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn roles_of(db: &AnyPool, id: OperatorId) -> Result<Vec<Role>, AppError> {
+/// The operator's roles: those without a scope, and the scoped ones with their terms.
+async fn roles_of(db: &AnyPool, id: OperatorId) -> Result<(Vec<Role>, Vec<ScopedRole>), AppError> {
+    let mut conn = db.acquire().await?;
     let codes: Vec<String> =
         sqlx::query_scalar("SELECT role FROM operator_roles WHERE operator_id = $1 ORDER BY role")
             .bind(id.0)
-            .fetch_all(db)
+            .fetch_all(&mut *conn)
             .await?;
-    codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect()
+    let roles = codes.iter().map(|c| c.parse().map_err(|_| corrupt("role", c))).collect::<Result<_, _>>()?;
+    Ok((roles, super::scoped_roles::held_by(&mut conn, id).await?))
+}
+
+/// An operator as loaded acts with the scope of what they may view, until the gate sets the
+/// scope of the call's own permission: never wider than their roles.
+fn with_view_scope(operator: Operator) -> Operator {
+    operator.for_call(crate::domain::operator::Permission::ViewDeployment)
 }
 
 pub async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
@@ -153,14 +163,17 @@ pub async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> 
             .bind(id)
             .fetch_one(db)
             .await?;
-    Ok(Operator {
+    let (roles, scoped_roles) = roles_of(db, OperatorId(id)).await?;
+    Ok(with_view_scope(Operator {
         id: OperatorId(id),
         username,
         display_name,
-        roles: roles_of(db, OperatorId(id)).await?,
+        roles,
         api_token: None,
         approved_by: None,
-    })
+        scoped_roles,
+        scope: Default::default(),
+    }))
 }
 
 /// Where a request comes from, as far as the portal can tell.
@@ -493,9 +506,18 @@ pub async fn session_operator(db: &AnyPool, config: &Config, token: &str) -> Res
             .await?;
     }
     let id = OperatorId(operator_id);
-    let roles = roles_of(db, id).await?;
+    let (roles, scoped_roles) = roles_of(db, id).await?;
     Ok(SignedIn {
-        operator: Operator { id, username, display_name, roles, api_token: None, approved_by: None },
+        operator: with_view_scope(Operator {
+            id,
+            username,
+            display_name,
+            roles,
+            api_token: None,
+            approved_by: None,
+            scoped_roles,
+            scope: Default::default(),
+        }),
         must_change_password: must_change_password != 0,
     })
 }

@@ -226,15 +226,18 @@ mod tests {
         assert!(rows("enabled_users") > 200 && rows("contacts") > 1_000 && rows("org_members") == 400);
         assert_eq!(report.tables.len(), TABLES.len());
         assert_eq!(
-            crate::server::topology::pools::tree(&to).await.unwrap(),
-            crate::server::topology::pools::tree(&from).await.unwrap()
+            crate::server::topology::pools::tree(&to, &Default::default()).await.unwrap(),
+            crate::server::topology::pools::tree(&from, &Default::default()).await.unwrap()
         );
         // By SIP URI, which both engines order alike (names: SQLite by bytes, PostgreSQL by ICU).
         let first_page = UserQuery { sort: SortKey::SipUri, page_size: 100, ..UserQuery::default() };
         let listed = |db: AnyPool| {
             let query = first_page.clone();
             async move {
-                let page = crate::server::directory::users::list(&db, NodeId::Forest, &query).await.unwrap();
+                let page =
+                    crate::server::directory::users::list(&db, &Default::default(), NodeId::Forest, &query)
+                        .await
+                        .unwrap();
                 (page.total, page.items.iter().map(|u| u.id).collect::<Vec<_>>())
             }
         };

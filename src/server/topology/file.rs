@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(plan.domains_added, ["contoso.com", "fabrikam.com"]);
         let done = import(&db, ACTOR, EXAMPLE).await.unwrap();
         assert_eq!(done, plan);
-        let tree = crate::server::topology::pools::tree(&db).await.unwrap();
+        let tree = crate::server::topology::pools::tree(&db, &Default::default()).await.unwrap();
         assert_eq!(tree.forest_name, "contoso.com");
         assert_eq!(tree.pools.len(), 4);
         let again = import(&db, ACTOR, EXAMPLE).await.unwrap();

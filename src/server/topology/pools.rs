@@ -3,9 +3,12 @@
 use crate::domain::AppError;
 use crate::domain::node::PoolTree;
 use crate::domain::pool::{Pool, PoolDetail, PoolId, PoolState, PoolSummary};
+use crate::domain::scope::UserScope;
 use crate::domain::topology::{NewPool, TopologyProblem, check_capacity};
+use crate::server::directory::within::push_within;
 use crate::server::storage::error::corrupt;
 use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
 use sqlx::AnyPool;
 
 #[derive(sqlx::FromRow)]
@@ -59,34 +62,44 @@ pub async fn forest_name(db: &AnyPool) -> Result<String, AppError> {
 /// Every pool (removed ones too) with the users homed on it, by FQDN. Read inside the caller's
 /// connection or transaction.
 pub(crate) async fn summaries(conn: &mut sqlx::AnyConnection) -> Result<Vec<PoolSummary>, AppError> {
+    summaries_within(conn, &UserScope::Everything).await
+}
+
+/// The same, counting only the users inside `within`.
+async fn summaries_within(
+    conn: &mut sqlx::AnyConnection,
+    within: &UserScope,
+) -> Result<Vec<PoolSummary>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         pool: PoolRecord,
         users: i64,
     }
-    // SQLite keeps the counts (migration 0022); PostgreSQL counts them.
-    let counts = match crate::server::storage::db::Engine::of(&mut *conn) {
-        crate::server::storage::db::Engine::Sqlite => "pool_user_counts",
-        crate::server::storage::db::Engine::Postgres => {
-            "(SELECT pool_id, COUNT(*) AS users FROM enabled_users GROUP BY pool_id)"
-        }
-    };
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {POOL_COLUMNS}, COALESCE(c.users, 0) AS users
-         FROM pools p LEFT JOIN {counts} c ON c.pool_id = p.id
-         ORDER BY p.fqdn"
-    ))
-    .fetch_all(conn)
-    .await?;
+    use crate::server::storage::db::Engine;
+    let engine = Engine::of(&mut *conn);
+    let mut select = SqlBuilder::new(
+        engine,
+        format!("SELECT {POOL_COLUMNS}, COALESCE(c.users, 0) AS users FROM pools p LEFT JOIN "),
+    );
+    // SQLite keeps the counts (migration 0022); PostgreSQL, and a scoped call, count them.
+    if engine == Engine::Sqlite && within.is_everything() {
+        select.push("pool_user_counts");
+    } else {
+        select.push("(SELECT e.pool_id, COUNT(*) AS users FROM enabled_users e WHERE 1 = 1");
+        push_within(&mut select, within, "e.user_id", Some("e.pool_id"));
+        select.push(" GROUP BY e.pool_id)");
+    }
+    select.push(" c ON c.pool_id = p.id ORDER BY p.fqdn");
+    let rows: Vec<Row> = select.build_query_as().fetch_all(conn).await?;
     rows.into_iter()
         .map(|row| Ok(PoolSummary { pool: row.pool.try_into()?, user_count: row.users as u64 }))
         .collect()
 }
 
-/// The tree with every node's count.
-pub async fn tree(db: &AnyPool) -> Result<PoolTree, AppError> {
-    let rows = summaries(&mut *db.acquire().await?).await?;
+/// The tree with every node's count of the users inside `within`.
+pub async fn tree(db: &AnyPool, within: &UserScope) -> Result<PoolTree, AppError> {
+    let rows = summaries_within(&mut *db.acquire().await?, within).await?;
     let mut total_users = 0;
     let mut unassigned_users = 0;
     let mut pools = Vec::with_capacity(rows.len());
@@ -103,21 +116,23 @@ pub async fn tree(db: &AnyPool) -> Result<PoolTree, AppError> {
     Ok(PoolTree { forest_name: forest_name(db).await?, total_users, pools, unassigned_users })
 }
 
-pub async fn detail(db: &AnyPool, id: PoolId) -> Result<PoolDetail, AppError> {
+/// A pool and its users (those inside `within`).
+pub async fn detail(db: &AnyPool, within: &UserScope, id: PoolId) -> Result<PoolDetail, AppError> {
     let record: Option<PoolRecord> =
         sqlx::query_as(&format!("SELECT {POOL_COLUMNS} FROM pools p WHERE p.id = $1"))
             .bind(id.0)
             .fetch_optional(db)
             .await?;
     let pool: Pool = record.ok_or(AppError::PoolNotFound)?.try_into()?;
-    let (users, enhanced, disabled): (i64, i64, i64) = sqlx::query_as(
+    let mut counts = SqlBuilder::new(
+        crate::server::storage::db::engine(db),
         "SELECT COUNT(*), CAST(COALESCE(SUM(e.enhanced_presence), 0) AS BIGINT),
                 CAST(COALESCE(SUM(1 - d.account_enabled), 0) AS BIGINT)
-         FROM enabled_users e JOIN directory_users d ON d.id = e.user_id WHERE e.pool_id = $1",
-    )
-    .bind(id.0)
-    .fetch_one(db)
-    .await?;
+         FROM enabled_users e JOIN directory_users d ON d.id = e.user_id WHERE e.pool_id = ",
+    );
+    counts.push_bind(id.0);
+    push_within(&mut counts, within, "e.user_id", Some("e.pool_id"));
+    let (users, enhanced, disabled): (i64, i64, i64) = counts.build_query_as().fetch_one(db).await?;
     Ok(PoolDetail {
         summary: PoolSummary { pool, user_count: users as u64 },
         enhanced_presence_users: enhanced as u64,
@@ -278,8 +293,13 @@ mod tests {
             .fetch_all(&db)
             .await
             .unwrap();
-            let mut shown: Vec<(i64, i64)> =
-                tree(&db).await.unwrap().pools.iter().map(|s| (s.pool.id.0, s.user_count as i64)).collect();
+            let mut shown: Vec<(i64, i64)> = tree(&db, &Default::default())
+                .await
+                .unwrap()
+                .pools
+                .iter()
+                .map(|s| (s.pool.id.0, s.user_count as i64))
+                .collect();
             shown.sort();
             let removed: Vec<i64> = sqlx::query_scalar("SELECT id FROM pools WHERE state = 'removed'")
                 .fetch_all(&db)
@@ -328,7 +348,7 @@ mod tests {
     #[tokio::test]
     async fn tree_counts_add_up() {
         let db = small_deployment().await;
-        let tree = tree(&db).await.unwrap();
+        let tree = tree(&db, &Default::default()).await.unwrap();
         let enabled: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM enabled_users").fetch_one(&db).await.unwrap();
         assert_eq!(tree.total_users, enabled as u64);
@@ -347,12 +367,12 @@ mod tests {
     #[tokio::test]
     async fn pool_detail_counts_its_users() {
         let db = small_deployment().await;
-        let tree = tree(&db).await.unwrap();
+        let tree = tree(&db, &Default::default()).await.unwrap();
         let first = &tree.pools[0];
-        let d = detail(&db, first.pool.id).await.unwrap();
+        let d = detail(&db, &Default::default(), first.pool.id).await.unwrap();
         assert_eq!(d.summary, *first);
         assert!(d.enhanced_presence_users <= d.summary.user_count);
-        assert_eq!(detail(&db, PoolId(9999)).await.err(), Some(AppError::PoolNotFound));
+        assert_eq!(detail(&db, &Default::default(), PoolId(9999)).await.err(), Some(AppError::PoolNotFound));
     }
 
     /// An Enterprise Administrator to act as (the audit records name an operator).
@@ -369,6 +389,8 @@ mod tests {
             roles: vec![Role::EnterpriseAdministrator],
             api_token: None,
             approved_by: None,
+            scoped_roles: Vec::new(),
+            scope: Default::default(),
         }
     }
 
@@ -376,19 +398,19 @@ mod tests {
     async fn deactivating_a_pool_unassigns_its_users_and_reactivating_brings_them_back() {
         let db = small_deployment().await;
         let admin = administrator(&db).await;
-        let before = tree(&db).await.unwrap();
+        let before = tree(&db, &Default::default()).await.unwrap();
         let pool = before.pools.iter().find(|p| p.pool.fqdn == "pool02.contoso.com").unwrap().clone();
         set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.unwrap();
-        let after = tree(&db).await.unwrap();
+        let after = tree(&db, &Default::default()).await.unwrap();
         assert_eq!(after.unassigned_users, before.unassigned_users + pool.user_count);
         assert_eq!(
             set_state(&db, &admin, pool.pool.id, PoolState::Deactivated).await.err(),
             Some(AppError::PoolStateUnchanged)
         );
         set_state(&db, &admin, pool.pool.id, PoolState::Active).await.unwrap();
-        assert_eq!(tree(&db).await.unwrap().unassigned_users, before.unassigned_users);
+        assert_eq!(tree(&db, &Default::default()).await.unwrap().unassigned_users, before.unassigned_users);
         set_state(&db, &admin, pool.pool.id, PoolState::Removed).await.unwrap();
-        let removed = tree(&db).await.unwrap();
+        let removed = tree(&db, &Default::default()).await.unwrap();
         assert!(removed.pools.iter().all(|p| p.pool.id != pool.pool.id), "a removed pool leaves the tree");
         assert_eq!(removed.unassigned_users, before.unassigned_users + pool.user_count);
         assert_eq!(
@@ -420,7 +442,7 @@ mod tests {
             capacity: 500,
         };
         let id = add(&db, &admin, &new).await.unwrap();
-        let added = detail(&db, id).await.unwrap().summary.pool;
+        let added = detail(&db, &Default::default(), id).await.unwrap().summary.pool;
         assert_eq!(
             (added.fqdn.as_str(), added.site.as_str(), added.capacity),
             ("pool09.contoso.com", "Dublin", 500)
@@ -440,13 +462,19 @@ mod tests {
             refused(TopologyProblem::InvalidCapacity)
         );
         set_capacity_and_availability(&db, &admin, id, 800, false).await.unwrap();
-        let changed = detail(&db, id).await.unwrap().summary.pool;
+        let changed = detail(&db, &Default::default(), id).await.unwrap().summary.pool;
         assert_eq!((changed.capacity, changed.available), (800, false));
         assert_eq!(
             set_capacity_and_availability(&db, &admin, id, 800, false).await.err(),
             Some(AppError::NothingToChange)
         );
-        let busy = tree(&db).await.unwrap().pools.into_iter().find(|p| p.user_count > 1).unwrap();
+        let busy = tree(&db, &Default::default())
+            .await
+            .unwrap()
+            .pools
+            .into_iter()
+            .find(|p| p.user_count > 1)
+            .unwrap();
         assert_eq!(
             set_capacity_and_availability(&db, &admin, busy.pool.id, 1, true).await.err(),
             refused(TopologyProblem::CapacityBelowUsers { users: busy.user_count })
