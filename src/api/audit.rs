@@ -4,7 +4,7 @@
 #[cfg(feature = "ssr")]
 use super::gate;
 use crate::domain::AppError;
-use crate::domain::audit::{AuditEvent, AuditQuery, AuditUserLine, UserAuditEntry};
+use crate::domain::audit::{AuditEvent, AuditQuery, AuditSinkStatus, AuditUserLine, UserAuditEntry};
 use crate::domain::paging::Page;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -36,6 +36,16 @@ pub async fn get_audit_event(id: i64, page: u32) -> Result<(AuditEvent, Page<Aud
 pub async fn user_timeline(user: i64) -> Result<Vec<UserAuditEntry>, AppError> {
     gate::authorized(UserTimeline::PATH, |state, _| async move {
         crate::server::security::audit::log::user_timeline(&state.db, user, TIMELINE_ENTRIES).await
+    })
+    .await
+}
+
+/// The audit stream's sinks as configured, each with the last event it received (empty: no
+/// streaming configured).
+#[server(prefix = "/api", endpoint = "audit_stream_status", input = Json)]
+pub async fn audit_stream_status() -> Result<Vec<AuditSinkStatus>, AppError> {
+    gate::authorized(AuditStreamStatus::PATH, |state, _| async move {
+        crate::server::security::audit_stream::status(&state.db, &state.config.audit_stream).await
     })
     .await
 }
