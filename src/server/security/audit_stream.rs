@@ -251,6 +251,8 @@ pub struct Streamer {
     /// This portal among the replicas, and how long its hold on the sink lasts.
     holder: String,
     lease: Duration,
+    /// Until when this streamer's lease lasts, as it last stored it (0: not held).
+    held_until_ms: i64,
     connection: Connection,
 }
 
@@ -271,6 +273,7 @@ impl Streamer {
             },
             holder: replica.name.clone(),
             lease: replica.lease,
+            held_until_ms: 0,
             connection: Connection::Closed,
         }
     }
@@ -291,7 +294,7 @@ impl Streamer {
         )
         .bind(last)
         .bind(now())
-        .bind(now_ms() + self.lease.as_millis() as i64)
+        .bind(self.renewed_until())
         .bind(&self.key)
         .bind(&self.holder)
         .execute(&self.db)
@@ -299,6 +302,7 @@ impl Streamer {
         .map_err(AppError::from)?
         .rows_affected();
         if moved == 0 {
+            self.held_until_ms = 0;
             // Held too long (a send slower than the lease): another portal took the sink over
             // and sends these events again.
             tracing::warn!(sink = %self.key, "audit stream: the sink was taken over while sending");
@@ -306,26 +310,39 @@ impl Streamer {
         Ok(Step::Sent(events.len()))
     }
 
-    /// Takes the sink's lease if it is free, expired or already ours; the cursor if so.
-    async fn claim(&self) -> Result<Option<i64>, AppError> {
-        sqlx::query("INSERT INTO audit_stream_cursors (sink) VALUES ($1) ON CONFLICT (sink) DO NOTHING")
+    /// A lease taken or renewed now lasts until then; noted as this streamer's.
+    fn renewed_until(&mut self) -> i64 {
+        self.held_until_ms = now_ms() + self.lease.as_millis() as i64;
+        self.held_until_ms
+    }
+
+    /// Takes the sink's lease if it is free, expired or already ours; the cursor if so. A lease
+    /// with more than two thirds still to run is not renewed: a sink with nothing to send
+    /// writes to the database once per third of a lease, not once per round.
+    async fn claim(&mut self) -> Result<Option<i64>, AppError> {
+        let lease_ms = self.lease.as_millis() as i64;
+        if self.held_until_ms - now_ms() <= lease_ms * 2 / 3 {
+            sqlx::query("INSERT INTO audit_stream_cursors (sink) VALUES ($1) ON CONFLICT (sink) DO NOTHING")
+                .bind(&self.key)
+                .execute(&self.db)
+                .await?;
+            let now_ms = now_ms();
+            let until = self.renewed_until();
+            let taken = sqlx::query(
+                "UPDATE audit_stream_cursors SET holder = $1, lease_until_ms = $2
+                 WHERE sink = $3 AND (holder IS NULL OR holder = $1 OR lease_until_ms < $4)",
+            )
+            .bind(&self.holder)
+            .bind(until)
             .bind(&self.key)
+            .bind(now_ms)
             .execute(&self.db)
-            .await?;
-        let now_ms = now_ms();
-        let taken = sqlx::query(
-            "UPDATE audit_stream_cursors SET holder = $1, lease_until_ms = $2
-             WHERE sink = $3 AND (holder IS NULL OR holder = $1 OR lease_until_ms < $4)",
-        )
-        .bind(&self.holder)
-        .bind(now_ms + self.lease.as_millis() as i64)
-        .bind(&self.key)
-        .bind(now_ms)
-        .execute(&self.db)
-        .await?
-        .rows_affected();
-        if taken == 0 {
-            return Ok(None);
+            .await?
+            .rows_affected();
+            if taken == 0 {
+                self.held_until_ms = 0;
+                return Ok(None);
+            }
         }
         let cursor = sqlx::query_scalar("SELECT last_event_id FROM audit_stream_cursors WHERE sink = $1")
             .bind(&self.key)
@@ -335,7 +352,8 @@ impl Streamer {
     }
 
     /// Lets another portal take the sink at once (at shutdown).
-    async fn release(&self) {
+    async fn release(&mut self) {
+        self.held_until_ms = 0;
         let released =
             sqlx::query("UPDATE audit_stream_cursors SET lease_until_ms = 0 WHERE sink = $1 AND holder = $2")
                 .bind(&self.key)
@@ -351,9 +369,14 @@ impl Streamer {
         match &self.target {
             SinkTarget::Stdout => {
                 let text = json_lines(events);
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes())?;
-                out.flush()
+                // A pipe whose reader is slow blocks the write: not on a runtime thread.
+                tokio::task::spawn_blocking(move || {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(text.as_bytes())?;
+                    out.flush()
+                })
+                .await
+                .map_err(std::io::Error::other)?
             }
             SinkTarget::File(path) => {
                 let (path, rotate_bytes, keep) = (path.clone(), self.rotate_bytes, self.keep);
