@@ -49,3 +49,43 @@ pub async fn audit_stream_status() -> Result<Vec<AuditSinkStatus>, AppError> {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::api::test_support::{app, app_on, call, sign_in};
+    use crate::server::Config;
+    use crate::server::security::audit_stream::SinkTarget;
+    use axum::http::Method;
+
+    /// The audit page's streaming status: empty when nothing is configured, otherwise each sink
+    /// with what it received; the same lag is in `/metrics`.
+    #[tokio::test]
+    async fn the_stream_status_lists_the_configured_sinks_to_every_operator() {
+        let (app, _) = app().await;
+        let help_desk = sign_in(&app, "helpdesk").await;
+        let (status, body) =
+            call(&app, Method::POST, "/api/audit_stream_status", Some(&help_desk), "{}").await;
+        assert_eq!((status, body.as_str()), (200, "[]"));
+
+        let mut config = Config::for_tests();
+        config.audit_stream.sinks = vec![SinkTarget::SyslogUdp("127.0.0.1:9".into())];
+        let (app, _) = app_on(&crate::server::storage::db::test_database().await, config).await;
+        let help_desk = sign_in(&app, "helpdesk").await;
+        let (status, body) =
+            call(&app, Method::POST, "/api/audit_stream_status", Some(&help_desk), "{}").await;
+        assert_eq!(status, 200, "{body}");
+        let sinks: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (sinks[0]["kind"].as_str(), sinks[0]["target"].as_str()),
+            (Some("syslog"), Some("udp://127.0.0.1:9"))
+        );
+        assert!(sinks[0]["last_event_id"].is_null(), "nothing streamed: no task runs in tests");
+        let pending = sinks[0]["pending"].as_u64().unwrap();
+        assert!(pending >= 1, "the sign-in is an event waiting: {body}");
+        let (_, metrics) = call(&app, Method::GET, "/metrics", None, "").await;
+        assert!(
+            metrics.contains("uc_admin_audit_stream_lag_events{sink=\"udp://127.0.0.1:9\"}"),
+            "{metrics}"
+        );
+    }
+}
