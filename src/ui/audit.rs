@@ -188,7 +188,9 @@ fn StreamStatus() -> impl IntoView {
                         Ok(sinks) => view! {
                             <ul class="audit-stream-sinks">
                                 {sinks.into_iter().map(|sink| {
-                                    let kind = if sink.kind == "syslog" {
+                                    // Closures, so that a language chosen on this page retranslates them.
+                                    let syslog = sink.kind == "syslog";
+                                    let kind = move || if syslog {
                                         t_string!(i18n, audit.stream_kind_syslog).to_string()
                                     } else {
                                         t_string!(i18n, audit.stream_kind_jsonl).to_string()
