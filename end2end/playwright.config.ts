@@ -55,6 +55,9 @@ export default defineConfig({
       UC_ADMIN_MOVE_JOB_THRESHOLD: "40",
       UC_ADMIN_MOVE_JOB_CHUNK: "10",
       UC_ADMIN_MOVE_JOB_PAUSE_MS: "300",
+      // Audit events streamed as JSON lines into the run's own folder (emptied at each start by
+      // scripts/e2e-server.sh), for the audit page's streaming status.
+      UC_ADMIN_AUDIT_STREAM: "file:end2end/.db/audit.jsonl",
     },
   },
 });

@@ -584,6 +584,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     }
     tokio::spawn(jobs::keep_leases(pool.clone(), config.jobs));
     tokio::spawn(uc_admin::server::operations::undo::clean_up_daily(pool.clone()));
+    uc_admin::server::security::audit_stream::start(&pool, &config.audit_stream);
 
     let mut leptos_options = get_configuration(None).map_err(run_failure)?.leptos_options;
     leptos_options.site_addr = config.listen;

@@ -141,6 +141,7 @@ pub const SERVER_FUNCTIONS: &[Access] = &[
     read("list_audit_events"),
     read("get_audit_event"),
     read("user_timeline"),
+    read("audit_stream_status"),
     // Organizations
     read("org_tree"),
     read("org_members"),

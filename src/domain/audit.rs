@@ -144,6 +144,21 @@ impl AuditQuery {
     }
 }
 
+/// Where audit events are streamed (a SIEM), as the audit page shows it: one per configured
+/// sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSinkStatus {
+    /// `jsonl` (JSON lines to standard output or a file) or `syslog` (RFC 5424).
+    pub kind: String,
+    /// Where to: `stdout`, `file:/var/log/…`, `udp://host:port` or `tcp://host:port`.
+    pub target: String,
+    /// The last event the sink received, and when it was sent; `None` before the first.
+    pub last_event_id: Option<i64>,
+    pub sent_at: Option<i64>,
+    /// Committed events not sent to it yet.
+    pub pending: u64,
+}
+
 /// One event of the log.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

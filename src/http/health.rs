@@ -87,7 +87,7 @@ async fn job_runner(state: &AppState) -> Check {
 
 /// Prometheus/OpenMetrics text.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    match crate::server::metrics::render(&state.db).await {
+    match crate::server::metrics::render(&state.db, &state.config.audit_stream.sinks).await {
         Ok(text) => ([(header::CONTENT_TYPE, crate::server::metrics::CONTENT_TYPE)], text).into_response(),
         Err(error) => super::error::error_response(&error),
     }

@@ -56,6 +56,11 @@ struct ScopeLabels {
     scope: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    sink: String,
+}
+
 struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -66,6 +71,7 @@ struct Metrics {
     sign_in_failures: Family<ReasonLabels, Counter>,
     locked_out: Family<ScopeLabels, Gauge>,
     connections: Family<StateLabels, Gauge>,
+    audit_stream_lag: Family<SinkLabels, Gauge>,
 }
 
 /// Version and commit of this build, set by the binary before the first scrape.
@@ -122,6 +128,12 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Database pool connections, in use or idle",
         connections.clone(),
     );
+    let audit_stream_lag = Family::<SinkLabels, Gauge>::default();
+    registry.register(
+        "audit_stream_lag_events",
+        "Committed audit events not yet sent to each configured audit stream sink",
+        audit_stream_lag.clone(),
+    );
     let (version, commit) =
         BUILD.get().cloned().unwrap_or_else(|| (env!("CARGO_PKG_VERSION").into(), "unknown".into()));
     registry.register(
@@ -139,6 +151,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         sign_in_failures,
         locked_out,
         connections,
+        audit_stream_lag,
     }
 });
 
@@ -172,8 +185,12 @@ pub fn sign_in_failed(reason: SignInFailure) {
     METRICS.sign_in_failures.get_or_create(&ReasonLabels { reason }).inc();
 }
 
-/// The text of a scrape: the database gauges are read first.
-pub async fn render(pool: &AnyPool) -> Result<String, AppError> {
+/// The text of a scrape: the database gauges are read first (`audit_sinks`: the configured
+/// audit stream sinks, whose lag is read from their cursors).
+pub async fn render(
+    pool: &AnyPool,
+    audit_sinks: &[crate::server::security::audit_stream::SinkTarget],
+) -> Result<String, AppError> {
     let metrics = &*METRICS;
     let by_state: Vec<(String, i64)> =
         sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(pool).await?;
@@ -192,6 +209,13 @@ pub async fn render(pool: &AnyPool) -> Result<String, AppError> {
         .fetch_one(pool)
         .await?;
         metrics.locked_out.get_or_create(&ScopeLabels { scope: scope.as_str() }).set(locked);
+    }
+    for sink in audit_sinks {
+        let lag = crate::server::security::audit_stream::pending(pool, sink).await?;
+        metrics
+            .audit_stream_lag
+            .get_or_create(&SinkLabels { sink: sink.to_string() })
+            .set(i64::try_from(lag).unwrap_or(i64::MAX));
     }
     let (size, idle) = (i64::from(pool.size()), pool.num_idle() as i64);
     metrics.connections.get_or_create(&StateLabels { state: "in_use" }).set(size - idle);

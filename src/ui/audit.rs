@@ -5,7 +5,7 @@ use super::common::{
     ErrorPanel, I18n, ListSummary, Loading, PrevNext, archiving_name, count, lang, page_title,
     pool_state_name, telephony_name, yes_no,
 };
-use crate::api::audit::{get_audit_event, list_audit_events, user_timeline};
+use crate::api::audit::{audit_stream_status, get_audit_event, list_audit_events, user_timeline};
 use crate::domain::AppError;
 use crate::domain::audit::{AuditEvent, AuditQuery, MAX_AUDIT_TEXT, OPERATIONS};
 use crate::domain::format::format_instant;
@@ -123,6 +123,7 @@ pub fn AuditPage() -> impl IntoView {
         {page_title(move || format!("{} – {}", t_string!(i18n, audit.title), t_string!(i18n, app_name)))}
         <div class="page-header"><h1>{t!(i18n, audit.title)}</h1></div>
         <p class="hint">{t!(i18n, audit.intro)}</p>
+        <StreamStatus />
         {move || view! { <AuditFilters query=query.get() /> }}
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -166,6 +167,53 @@ pub fn AuditPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Where audit events are streamed (a SIEM), and the last event each sink received.
+#[component]
+fn StreamStatus() -> impl IntoView {
+    let i18n = use_i18n();
+    let sinks = Resource::new(|| (), |_| audit_stream_status());
+    view! {
+        <section class="audit-stream" data-testid="audit-stream" aria-labelledby="audit-stream-title">
+            <h2 id="audit-stream-title">{t!(i18n, audit.stream_title)}</h2>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match sinks.await {
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Ok(sinks) if sinks.is_empty() => {
+                            view! { <p class="hint" data-testid="audit-stream-none">{t!(i18n, audit.stream_not_configured)}</p> }.into_any()
+                        }
+                        Ok(sinks) => view! {
+                            <ul class="audit-stream-sinks">
+                                {sinks.into_iter().map(|sink| {
+                                    // Closures, so that a language chosen on this page retranslates them.
+                                    let syslog = sink.kind == "syslog";
+                                    let kind = move || if syslog {
+                                        t_string!(i18n, audit.stream_kind_syslog).to_string()
+                                    } else {
+                                        t_string!(i18n, audit.stream_kind_jsonl).to_string()
+                                    };
+                                    let last = move || match (sink.last_event_id, sink.sent_at) {
+                                        (Some(id), Some(at)) => t_string!(i18n, audit.stream_last_sent, id = id.to_string(), time = when(i18n, at)).to_string(),
+                                        _ => t_string!(i18n, audit.stream_nothing_sent).to_string(),
+                                    };
+                                    let pending = sink.pending;
+                                    view! {
+                                        <li data-testid="audit-stream-sink">
+                                            <strong>{kind}</strong>" "<code>{sink.target}</code>" — "{last}
+                                            {(pending > 0).then(|| view! { " · "{move || t_string!(i18n, audit.stream_pending, count = pending.to_string()).to_string()} })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

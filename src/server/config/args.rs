@@ -136,6 +136,54 @@ pub struct SettingsArgs {
     )]
     pub undo_retention_days: Option<u32>,
 
+    /// Where every committed audit event is also sent, comma-separated: stdout or
+    /// file:PATH (JSON lines), udp://HOST:PORT or tcp://HOST:PORT (RFC 5424 syslog) [default: none].
+    #[arg(
+        long,
+        env = "UC_ADMIN_AUDIT_STREAM",
+        value_name = "LIST",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Audit streaming"
+    )]
+    pub audit_stream: Option<Vec<String>>,
+    /// A file sink starts a new file before it would grow past this [default: 104857600].
+    #[arg(
+        long,
+        env = "UC_ADMIN_AUDIT_STREAM_ROTATE_BYTES",
+        value_name = "BYTES",
+        global = true,
+        help_heading = "Audit streaming"
+    )]
+    pub audit_stream_rotate_bytes: Option<u64>,
+    /// Rotated files a file sink keeps (1 to 1000) [default: 5].
+    #[arg(
+        long,
+        env = "UC_ADMIN_AUDIT_STREAM_KEEP",
+        value_name = "FILES",
+        global = true,
+        help_heading = "Audit streaming"
+    )]
+    pub audit_stream_keep: Option<u32>,
+    /// APP-NAME of the syslog messages [default: uc-admin].
+    #[arg(
+        long,
+        env = "UC_ADMIN_AUDIT_SYSLOG_APP_NAME",
+        value_name = "NAME",
+        global = true,
+        help_heading = "Audit streaming"
+    )]
+    pub audit_syslog_app_name: Option<String>,
+    /// Facility of the syslog messages, e.g. local0, auth, authpriv [default: local0].
+    #[arg(
+        long,
+        env = "UC_ADMIN_AUDIT_SYSLOG_FACILITY",
+        value_name = "NAME",
+        global = true,
+        help_heading = "Audit streaming"
+    )]
+    pub audit_syslog_facility: Option<String>,
+
     /// Log lines for people (text) or for a log collector (json, one object a line) [default: text].
     #[arg(long, env = "UC_ADMIN_LOG_FORMAT", value_name = "FORMAT", global = true, help_heading = "Logging")]
     pub log_format: Option<LogFormat>,

@@ -19,6 +19,8 @@ pub struct ConfigFile {
     pub api: ApiSection,
     #[serde(default, skip_serializing_if = "UndoSection::is_empty")]
     pub undo: UndoSection,
+    #[serde(default, skip_serializing_if = "AuditSection::is_empty")]
+    pub audit: AuditSection,
     #[serde(default, skip_serializing_if = "LogSection::is_empty")]
     pub log: LogSection,
     #[serde(default, skip_serializing_if = "DirectorySection::is_empty")]
@@ -62,6 +64,14 @@ section!(JobsSection { threshold: u64, chunk: u64, pause_ms: u64, lease_seconds:
 section!(ApiSection { requests_per_second: u32 });
 
 section!(UndoSection { retention_days: u32 });
+
+section!(AuditSection {
+    stream: Vec<String>,
+    stream_rotate_bytes: u64,
+    stream_keep: u32,
+    syslog_app_name: String,
+    syslog_facility: String,
+});
 
 section!(LogSection { format: LogFormat, filter: String });
 

@@ -9,6 +9,7 @@ pub use args::{SecretEnv, SettingsArgs};
 pub use file::{ConfigFile, LogFormat};
 
 use crate::server::organizations::ldap_sync::LdapSettings;
+use crate::server::security::audit_stream::{self, SinkTarget, StreamSettings};
 use crate::server::security::client_address::ProxyNet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub struct Config {
     pub directory_sign_in: Option<DirectorySignIn>,
     /// How often the server runs the directory sync (`directory.sync_every_minutes`), if at all.
     pub directory_sync_every: Option<Duration>,
+    /// Where every committed audit event is also sent (`audit.*`): none by default.
+    pub audit_stream: StreamSettings,
     /// Where the portal listens.
     pub listen: SocketAddr,
     /// The browser bundle and assets (`target/site` in a checkout, `/usr/share/uc-admin/site`
@@ -396,6 +399,8 @@ impl Config {
             (Some(minutes), Some(_)) => Some(Duration::from_secs(60 * minutes)),
         };
 
+        let audit_stream = audit_stream_settings(args, &file.audit)?;
+
         let demo_users = args.demo_users.or(file.demo.users).unwrap_or(2_000);
         if !(1..=5_000_000).contains(&demo_users) {
             return Err(invalid("demo.users", format!("must be 1 to 5000000, not {demo_users}")));
@@ -425,6 +430,7 @@ impl Config {
             directory,
             directory_sign_in,
             directory_sync_every,
+            audit_stream,
             listen,
             site_root: args
                 .site_root
@@ -470,6 +476,13 @@ impl Config {
             },
             api: file::ApiSection { requests_per_second: Some(self.api_requests_per_second) },
             undo: file::UndoSection { retention_days: Some(self.undo_retention_days) },
+            audit: file::AuditSection {
+                stream: Some(self.audit_stream.sinks.iter().map(ToString::to_string).collect()),
+                stream_rotate_bytes: Some(self.audit_stream.rotate_bytes),
+                stream_keep: Some(self.audit_stream.keep),
+                syslog_app_name: Some(self.audit_stream.app_name.clone()),
+                syslog_facility: Some(self.audit_stream.facility.clone()),
+            },
             log: file::LogSection { format: Some(self.log_format), filter: Some(self.log_filter.clone()) },
             directory: match &self.directory {
                 None => file::DirectorySection::default(),
@@ -520,6 +533,7 @@ impl Config {
             directory: None,
             directory_sign_in: None,
             directory_sync_every: None,
+            audit_stream: StreamSettings::default(),
             listen: DEFAULT_LISTEN.parse().expect("the default listen address parses"),
             site_root: DEFAULT_SITE_ROOT.into(),
             metrics_listen: None,
@@ -541,6 +555,62 @@ impl Config {
             crate::server::security::operators::SESSION_COOKIE
         }
     }
+}
+
+/// The audit stream's sinks and options (`audit.*`); each sink at most once.
+fn audit_stream_settings(
+    args: &SettingsArgs,
+    section: &file::AuditSection,
+) -> Result<StreamSettings, ConfigError> {
+    let mut sinks: Vec<SinkTarget> = Vec::new();
+    let listed = args.audit_stream.clone().or_else(|| section.stream.clone()).unwrap_or_default();
+    for text in listed.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let sink = SinkTarget::parse(text).map_err(|e| invalid("audit.stream", e))?;
+        if sinks.contains(&sink) {
+            return Err(invalid("audit.stream", format!("{text:?} is listed twice")));
+        }
+        sinks.push(sink);
+    }
+    let rotate_bytes = args
+        .audit_stream_rotate_bytes
+        .or(section.stream_rotate_bytes)
+        .unwrap_or(audit_stream::DEFAULT_ROTATE_BYTES);
+    if !(4_096..=1 << 40).contains(&rotate_bytes) {
+        return Err(invalid(
+            "audit.stream_rotate_bytes",
+            format!("must be 4096 bytes to 1 TiB, not {rotate_bytes}"),
+        ));
+    }
+    let keep = args.audit_stream_keep.or(section.stream_keep).unwrap_or(audit_stream::DEFAULT_KEEP);
+    if !(1..=1_000).contains(&keep) {
+        return Err(invalid("audit.stream_keep", format!("must be 1 to 1000 files, not {keep}")));
+    }
+    let app_name = args
+        .audit_syslog_app_name
+        .clone()
+        .or_else(|| section.syslog_app_name.clone())
+        .unwrap_or_else(|| audit_stream::DEFAULT_APP_NAME.into());
+    if !audit_stream::valid_app_name(&app_name) {
+        return Err(invalid(
+            "audit.syslog_app_name",
+            format!("{app_name:?} must be 1 to 48 printable ASCII characters without spaces"),
+        ));
+    }
+    let facility = args
+        .audit_syslog_facility
+        .clone()
+        .or_else(|| section.syslog_facility.clone())
+        .unwrap_or_else(|| audit_stream::DEFAULT_FACILITY.into())
+        .to_ascii_lowercase();
+    if audit_stream::facility_code(&facility).is_none() {
+        return Err(invalid(
+            "audit.syslog_facility",
+            format!(
+                "{facility:?} is not a syslog facility (kern, user, daemon, auth, authpriv, local0 … local7, …)"
+            ),
+        ));
+    }
+    Ok(StreamSettings { sinks, rotate_bytes, keep, app_name, facility })
 }
 
 /// `backups` beside the database file (the working directory for an in-memory database).
@@ -630,6 +700,42 @@ mod tests {
     }
 
     #[test]
+    fn audit_stream_sinks_come_from_the_file_or_the_environment() {
+        let none = resolve(SettingsArgs::default(), "").unwrap().audit_stream;
+        assert_eq!(none, StreamSettings::default());
+        assert!(none.sinks.is_empty(), "nothing is streamed unless configured");
+        let file = "[audit]\nstream = [\"file:/var/log/uc-admin/audit.jsonl\", \"udp://127.0.0.1:514\"]\n\
+                    stream_keep = 3\nsyslog_facility = \"AUTHPRIV\"\n";
+        let config = resolve(SettingsArgs::default(), file).unwrap().audit_stream;
+        assert_eq!(
+            config.sinks,
+            [
+                SinkTarget::File("/var/log/uc-admin/audit.jsonl".into()),
+                SinkTarget::SyslogUdp("127.0.0.1:514".into())
+            ]
+        );
+        assert_eq!(
+            (config.keep, config.facility.as_str(), config.app_name.as_str()),
+            (3, "authpriv", "uc-admin")
+        );
+        // UC_ADMIN_AUDIT_STREAM (comma-separated, split by clap) replaces the file's list.
+        let args = SettingsArgs {
+            audit_stream: Some(vec!["tcp://siem.contoso.com:6514".into(), " stdout".into()]),
+            ..Default::default()
+        };
+        let config = resolve(args, file).unwrap();
+        assert_eq!(
+            config.audit_stream.sinks,
+            [SinkTarget::SyslogTcp("siem.contoso.com:6514".into()), SinkTarget::Stdout]
+        );
+        let effective = config.effective().audit;
+        assert_eq!(
+            effective.stream,
+            Some(vec!["tcp://siem.contoso.com:6514".to_string(), "stdout".to_string()])
+        );
+    }
+
+    #[test]
     fn defaults_then_file_then_environment_or_flag() {
         let config = resolve(SettingsArgs::default(), "").unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
@@ -701,6 +807,13 @@ mod tests {
         );
         assert_eq!(invalid_key(none(), "[directory]\nurl = \"ldap://dc01\"\n"), "directory.base_dn");
         assert_eq!(invalid_key(none(), "[demo]\nusers = 0\n"), "demo.users");
+        assert_eq!(invalid_key(none(), "[audit]\nstream = [\"syslog://x:514\"]\n"), "audit.stream");
+        assert_eq!(invalid_key(none(), "[audit]\nstream = [\"udp://x\"]\n"), "audit.stream");
+        assert_eq!(invalid_key(none(), "[audit]\nstream = [\"stdout\", \"stdout\"]\n"), "audit.stream");
+        assert_eq!(invalid_key(none(), "[audit]\nstream_rotate_bytes = 10\n"), "audit.stream_rotate_bytes");
+        assert_eq!(invalid_key(none(), "[audit]\nstream_keep = 0\n"), "audit.stream_keep");
+        assert_eq!(invalid_key(none(), "[audit]\nsyslog_app_name = \"uc admin\"\n"), "audit.syslog_app_name");
+        assert_eq!(invalid_key(none(), "[audit]\nsyslog_facility = \"local9\"\n"), "audit.syslog_facility");
         // The file's own errors name the key and the line.
         for (text, expected) in [
             ("[jobs]\nchunkz = 1\n", "unknown field `chunkz`"),
@@ -738,7 +851,7 @@ mod tests {
             keys
         };
         assert_eq!(keys(&table), keys(&full));
-        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 1 + 1 + 2 + 15 + 2, "{:?}", keys(&full));
+        assert_eq!(keys(&full).len(), 7 + 2 + 2 + 5 + 1 + 1 + 5 + 2 + 15 + 2, "{:?}", keys(&full));
         ConfigFile::parse(example).unwrap();
         resolve(SettingsArgs::default(), example).unwrap();
     }

@@ -347,6 +347,27 @@ pub mod log {
         Ok((event, lines))
     }
 
+    /// The committed events after `after_id`, oldest first (at most `limit`), as they are
+    /// stored (nothing hidden): what the audit stream sends to a SIEM. Read in a transaction
+    /// that waited for the writers in flight (`db::settled_read`), so that no event with a
+    /// smaller id can still appear after these.
+    pub async fn committed_after(
+        db: &AnyPool,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, AppError> {
+        let mut tx = crate::server::storage::db::settled_read(db).await?;
+        let records: Vec<EventRecord> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events a WHERE a.id > $1 ORDER BY a.id LIMIT $2"
+        ))
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(records.into_iter().map(AuditEvent::from).collect())
+    }
+
     /// Everything the log holds about one user, newest first (at most `limit` entries).
     pub async fn user_timeline(
         db: &AnyPool,

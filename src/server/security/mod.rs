@@ -2,6 +2,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod audit_stream;
 pub mod client_address;
 pub mod directory_sign_in;
 pub mod operators;

@@ -58,6 +58,8 @@ const TABLES: &[&str] = &[
     "undo_rows",
     "approval_requests",
     "approval_users",
+    // Where each audit stream sink stands, so that a SIEM does not get the history again.
+    "audit_stream_cursors",
 ];
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table.

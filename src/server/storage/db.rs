@@ -166,6 +166,28 @@ pub async fn read_snapshot(db: &AnyPool) -> Result<Transaction<'static, Any>, Ap
     }
 }
 
+/// A read transaction that starts only once every write transaction in flight has ended, so
+/// that what it reads by increasing id has no hole a later commit could still fill.
+///
+/// On SQLite writers are one at a time and an `INTEGER PRIMARY KEY` is given out under the
+/// write lock, so ids become visible in order anyway. On PostgreSQL a sequence hands out ids
+/// before their transactions commit, so id 10 can be visible while id 9 is still uncommitted.
+/// Every write transaction holds the portal's write lock (see `write`); taking that lock in
+/// shared mode waits for the writer holding it (and those queued before), and a statement run
+/// after that sees all they committed: a hole left then is an id whose transaction rolled back,
+/// never one still to come. The shared lock is held only for this short read.
+pub async fn settled_read(db: &AnyPool) -> Result<Transaction<'static, Any>, AppError> {
+    match engine(db) {
+        Engine::Sqlite => Ok(db.begin().await?),
+        Engine::Postgres => {
+            let mut tx = db.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY").await?;
+            sqlx::query("SET LOCAL lock_timeout = '10s'").execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+            Ok(tx)
+        }
+    }
+}
+
 /// Runs `work` in a write transaction (see `write`): committed when it succeeds, rolled back
 /// when it fails or when this future is dropped half way.
 pub async fn in_write<T>(
