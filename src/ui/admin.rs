@@ -265,7 +265,7 @@ fn NewOperatorSection(add: ServerAction<AddOperator>, for_whom: RwSignal<String>
                 </fieldset>
                 <p class="field-hint">{t!(i18n, admin.new_operator_hint)}</p>
                 <button type="submit" class="button button-primary"
-                    disabled=move || add.pending().get() || roles.with(Vec::is_empty)>
+                    disabled=move || add.pending().get() || username.with(|u| u.trim().is_empty())>
                     {t!(i18n, admin.add_operator)}
                 </button>
             </form>

@@ -845,7 +845,9 @@ pub async fn add_operator(
     roles: &[Role],
 ) -> Result<(OperatorId, String), AppError> {
     let username = check_username(username)?;
-    if roles.is_empty() || display_name.chars().count() > 128 {
+    // No role is allowed: an operator whose access is only a scoped role given next (a site's
+    // administrator) has none until then.
+    if display_name.chars().count() > 128 {
         return Err(AppError::BadRequest);
     }
     let display_name = if display_name.trim().is_empty() { username } else { display_name.trim() };
