@@ -151,10 +151,26 @@ async fn roles_of(db: &AnyPool, id: OperatorId) -> Result<(Vec<Role>, Vec<Scoped
     Ok((roles, super::scoped_roles::held_by(&mut conn, id).await?))
 }
 
-/// An operator as loaded acts with the scope of what they may view, until the gate sets the
-/// scope of the call's own permission: never wider than their roles.
-fn with_view_scope(operator: Operator) -> Operator {
-    operator.for_call(crate::domain::operator::Permission::ViewDeployment)
+/// The operator with their roles. As loaded, they act with the scope of what they may view,
+/// until the gate sets the scope of the call's own permission: never wider than their roles.
+async fn with_roles(
+    db: &AnyPool,
+    id: OperatorId,
+    username: String,
+    display_name: String,
+) -> Result<Operator, AppError> {
+    let (roles, scoped_roles) = roles_of(db, id).await?;
+    let operator = Operator {
+        id,
+        username,
+        display_name,
+        roles,
+        api_token: None,
+        approved_by: None,
+        scoped_roles,
+        scope: Default::default(),
+    };
+    Ok(operator.for_call(crate::domain::operator::Permission::ViewDeployment))
 }
 
 pub async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> {
@@ -163,17 +179,7 @@ pub async fn load_operator(db: &AnyPool, id: i64) -> Result<Operator, AppError> 
             .bind(id)
             .fetch_one(db)
             .await?;
-    let (roles, scoped_roles) = roles_of(db, OperatorId(id)).await?;
-    Ok(with_view_scope(Operator {
-        id: OperatorId(id),
-        username,
-        display_name,
-        roles,
-        api_token: None,
-        approved_by: None,
-        scoped_roles,
-        scope: Default::default(),
-    }))
+    with_roles(db, OperatorId(id), username, display_name).await
 }
 
 /// Where a request comes from, as far as the portal can tell.
@@ -505,19 +511,8 @@ pub async fn session_operator(db: &AnyPool, config: &Config, token: &str) -> Res
             .execute(db)
             .await?;
     }
-    let id = OperatorId(operator_id);
-    let (roles, scoped_roles) = roles_of(db, id).await?;
     Ok(SignedIn {
-        operator: with_view_scope(Operator {
-            id,
-            username,
-            display_name,
-            roles,
-            api_token: None,
-            approved_by: None,
-            scoped_roles,
-            scope: Default::default(),
-        }),
+        operator: with_roles(db, OperatorId(operator_id), username, display_name).await?,
         must_change_password: must_change_password != 0,
     })
 }
@@ -1067,7 +1062,7 @@ mod tests {
             add_operator(&db, by, "bmiller2", "Ben Miller", &[Role::UserAdministrator]).await.unwrap();
         assert_eq!(first.chars().count(), 16);
         for (name, roles) in
-            [("BMILLER2", &[Role::HelpDesk][..]), ("two words", &[Role::HelpDesk]), ("nobody", &[])]
+            [("BMILLER2", &[Role::HelpDesk][..]), ("two words", &[Role::HelpDesk]), ("", &[])]
         {
             assert!(add_operator(&db, by, name, "", roles).await.is_err(), "{name}");
         }

@@ -169,14 +169,18 @@ pub async fn create(db: &AnyPool, by: &Operator, new: &NewScopedRole) -> Result<
     .await
 }
 
+async fn name_of(conn: &mut AnyConnection, role: ScopedRoleId) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT name FROM scoped_roles WHERE id = $1")
+        .bind(role.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(AppError::ScopedRoleNotFound)
+}
+
 /// Deletes a scoped role; its holders lose it at their next call (audited).
 pub async fn delete(db: &AnyPool, by: &Operator, role: ScopedRoleId) -> Result<(), AppError> {
     in_write(db, async |conn| {
-        let name: String = sqlx::query_scalar("SELECT name FROM scoped_roles WHERE id = $1")
-            .bind(role.0)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(AppError::ScopedRoleNotFound)?;
+        let name = name_of(conn, role).await?;
         sqlx::query("DELETE FROM scoped_roles WHERE id = $1").bind(role.0).execute(&mut *conn).await?;
         audit::record(conn, by, "delete_scoped_role", serde_json::json!({ "role": name }), 0).await?;
         Ok(())
@@ -194,11 +198,7 @@ pub async fn set_held(
     held: bool,
 ) -> Result<(), AppError> {
     in_write(db, async |conn| {
-        let name: String = sqlx::query_scalar("SELECT name FROM scoped_roles WHERE id = $1")
-            .bind(role.0)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(AppError::ScopedRoleNotFound)?;
+        let name = name_of(conn, role).await?;
         let username: String =
             sqlx::query_scalar("SELECT username FROM operators WHERE id = $1 AND deleted_at IS NULL")
                 .bind(operator.0)
