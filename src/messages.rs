@@ -4,6 +4,7 @@
 
 use crate::domain::AppError;
 use crate::domain::format::{Lang, format_count};
+use crate::domain::schedule::{MAX_START_DAYS, ScheduleProblem};
 use crate::domain::search::PatternProblem;
 use crate::domain::topology::TopologyProblem;
 use crate::i18n::*;
@@ -163,6 +164,7 @@ pub fn error_message(locale: Locale, error: &AppError) -> String {
             td_string!(locale, errors.topology_missing, name = name.clone(), users = n(*users)).to_string()
         }
         AppError::PoolInvalid { problem } => topology_problem(locale, *problem),
+        AppError::InvalidSchedule { problem } => schedule_problem(locale, *problem),
         AppError::DirectoryUnavailable => td_string!(locale, errors.directory_unavailable).to_string(),
         AppError::DirectoryNotConfigured => td_string!(locale, errors.directory_not_configured).to_string(),
         AppError::TooManySignInAttempts { retry_after } => {
@@ -236,6 +238,29 @@ pub fn error_message(locale: Locale, error: &AppError) -> String {
         AppError::Internal { request_id: None } => td_string!(locale, errors.internal).to_string(),
         AppError::Internal { request_id: Some(id) } => {
             td_string!(locale, errors.internal_with_reference, reference = id.clone()).to_string()
+        }
+    }
+}
+
+/// Why a job's schedule cannot be used, naming the field.
+pub fn schedule_problem(locale: Locale, problem: ScheduleProblem) -> String {
+    match problem {
+        ScheduleProblem::InvalidStart => td_string!(locale, schedule.problem_invalid_start).to_string(),
+        ScheduleProblem::StartInThePast => td_string!(locale, schedule.problem_start_in_the_past).to_string(),
+        ScheduleProblem::StartTooFar => {
+            td_string!(locale, schedule.problem_start_too_far, days = MAX_START_DAYS).to_string()
+        }
+        ScheduleProblem::InvalidWindowTime => {
+            td_string!(locale, schedule.problem_invalid_window_time).to_string()
+        }
+        ScheduleProblem::HalfAWindow => td_string!(locale, schedule.problem_half_a_window).to_string(),
+        ScheduleProblem::EmptyWindow => td_string!(locale, schedule.problem_empty_window).to_string(),
+        ScheduleProblem::InvalidPace => td_string!(locale, schedule.problem_invalid_pace).to_string(),
+        ScheduleProblem::UnknownTimeZone => {
+            td_string!(locale, schedule.problem_unknown_time_zone).to_string()
+        }
+        ScheduleProblem::NotForThisOperation => {
+            td_string!(locale, schedule.problem_not_for_this_operation).to_string()
         }
     }
 }

@@ -38,16 +38,17 @@ pub async fn set_approval_policy(policy: ApprovalPolicy) -> Result<(), AppError>
 
 #[server(prefix = "/api", endpoint = "list_requests", input = Json)]
 pub async fn list_requests() -> Result<Vec<ApprovalRequest>, AppError> {
-    gate::authorized(ListRequests::PATH, |state, _| async move {
-        crate::server::operations::approval::list(&state.db).await
+    gate::authorized(ListRequests::PATH, |state, operator| async move {
+        crate::server::operations::approval::list(&state.db, &operator).await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "get_request", input = Json)]
 pub async fn get_request(request: ApprovalId) -> Result<RequestView, AppError> {
-    gate::authorized(GetRequest::PATH, |state, _| async move {
-        let (request, users) = crate::server::operations::approval::one(&state.db, request).await?;
+    gate::authorized(GetRequest::PATH, |state, operator| async move {
+        let (request, users) =
+            crate::server::operations::approval::one(&state.db, &operator, request).await?;
         Ok(RequestView { request, users })
     })
     .await

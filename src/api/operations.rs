@@ -15,6 +15,7 @@ use crate::domain::operation::{
     MoveOptions, OrgMoveOptions, PreviewToken, Previewed, Selection, SelectionId, SelectionSource,
 };
 use crate::domain::org::OrgMovePreview;
+use crate::domain::schedule::ScheduleRequest;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn;
@@ -29,6 +30,7 @@ mod shape {
     use crate::domain::jobs::Started;
     use crate::domain::operation::{PreviewToken, Previewed, SelectionId};
     use crate::domain::operator::Operator;
+    use crate::domain::schedule::ScheduleRequest;
     use crate::server::AppState;
     use crate::server::operations::{self, Operation};
 
@@ -37,8 +39,9 @@ mod shape {
         operator: Operator,
         selection: SelectionId,
         options: O::Options,
+        schedule: ScheduleRequest,
     ) -> Result<Previewed<O::Preview>, AppError> {
-        operations::preview::<O>(&state.db, &operator, selection, &options).await
+        operations::preview_scheduled::<O>(&state.db, &operator, selection, &options, &schedule).await
     }
 
     /// A run that needs step-up checks the password first, outside the run's transaction.
@@ -91,7 +94,7 @@ pub async fn preview_enable(
 ) -> Result<Previewed<EnablePreview>, AppError> {
     use crate::server::operations::enable::Enable;
     gate::authorized(PreviewEnable::PATH, |state, operator| async move {
-        shape::preview::<Enable>(state, operator, selection, options).await
+        shape::preview::<Enable>(state, operator, selection, options, Default::default()).await
     })
     .await
 }
@@ -109,10 +112,11 @@ pub async fn enable_users(token: PreviewToken) -> Result<EnableStarted, AppError
 pub async fn preview_move(
     selection: SelectionId,
     options: MoveOptions,
+    #[server(default)] schedule: ScheduleRequest,
 ) -> Result<Previewed<MovePreview>, AppError> {
     use crate::server::operations::moves::Move;
     gate::authorized(PreviewMove::PATH, |state, operator| async move {
-        shape::preview::<Move>(state, operator, selection, options).await
+        shape::preview::<Move>(state, operator, selection, options, schedule).await
     })
     .await
 }
@@ -131,10 +135,13 @@ pub async fn move_users(
 }
 
 #[server(prefix = "/api", endpoint = "preview_delete", input = Json)]
-pub async fn preview_delete(selection: SelectionId) -> Result<Previewed<DeletePreview>, AppError> {
+pub async fn preview_delete(
+    selection: SelectionId,
+    #[server(default)] schedule: ScheduleRequest,
+) -> Result<Previewed<DeletePreview>, AppError> {
     use crate::server::operations::delete::Delete;
     gate::authorized(PreviewDelete::PATH, |state, operator| async move {
-        shape::preview::<Delete>(state, operator, selection, ()).await
+        shape::preview::<Delete>(state, operator, selection, (), schedule).await
     })
     .await
 }
@@ -153,10 +160,11 @@ pub async fn delete_users(token: PreviewToken, password: String) -> Result<Delet
 pub async fn preview_configure(
     selection: SelectionId,
     change: SettingsChange,
+    #[server(default)] schedule: ScheduleRequest,
 ) -> Result<Previewed<ConfigurePreview>, AppError> {
     use crate::server::operations::configure::Configure;
     gate::authorized(PreviewConfigure::PATH, |state, operator| async move {
-        shape::preview::<Configure>(state, operator, selection, change).await
+        shape::preview::<Configure>(state, operator, selection, change, schedule).await
     })
     .await
 }
@@ -174,10 +182,11 @@ pub async fn configure_users(token: PreviewToken) -> Result<ConfigureStarted, Ap
 pub async fn preview_org_move(
     selection: SelectionId,
     options: OrgMoveOptions,
+    #[server(default)] schedule: ScheduleRequest,
 ) -> Result<Previewed<OrgMovePreview>, AppError> {
     use crate::server::organizations::moves::OrgMove;
     gate::authorized(PreviewOrgMove::PATH, |state, operator| async move {
-        shape::preview::<OrgMove>(state, operator, selection, options).await
+        shape::preview::<OrgMove>(state, operator, selection, options, schedule).await
     })
     .await
 }

@@ -153,6 +153,9 @@ pub enum AppError {
     /// A pool the Topology page cannot add or change that way.
     #[error("invalid pool: {problem}")]
     PoolInvalid { problem: crate::domain::topology::TopologyProblem },
+    /// A job schedule (start, maintenance window, pace, time zone) that cannot be used.
+    #[error("invalid schedule: {problem:?}")]
+    InvalidSchedule { problem: crate::domain::schedule::ScheduleProblem },
     /// The LDAP directory could not be reached, refused the bind or the search.
     #[error("the directory is unavailable")]
     DirectoryUnavailable,
@@ -408,6 +411,7 @@ impl AppError {
             AppError::TopologyInvalid { .. } => "topology_invalid",
             AppError::TopologyMissing { .. } => "topology_missing",
             AppError::PoolInvalid { .. } => "pool_invalid",
+            AppError::InvalidSchedule { .. } => "invalid_schedule",
             AppError::DirectoryUnavailable => "directory_unavailable",
             AppError::DirectoryNotConfigured => "directory_not_configured",
             AppError::TooManySignInAttempts { .. } => "too_many_sign_in_attempts",

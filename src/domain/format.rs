@@ -54,6 +54,16 @@ pub fn format_size(lang: Lang, bytes: u64) -> String {
 
 /// Formats a Unix timestamp (seconds, UTC) as date and time in the locale's order.
 pub fn format_instant(lang: Lang, unix_seconds: i64) -> String {
+    format_reading(lang, unix_seconds, "UTC")
+}
+
+/// Formats an instant as the wall clock of its time zone reads it, naming the zone.
+pub fn format_zoned(lang: Lang, instant: &super::schedule::ZonedInstant) -> String {
+    format_reading(lang, instant.local, &instant.zone)
+}
+
+/// Formats a wall-clock reading (seconds, as if UTC) followed by the zone's name.
+fn format_reading(lang: Lang, unix_seconds: i64, zone: &str) -> String {
     let days = unix_seconds.div_euclid(86_400);
     let secs = unix_seconds.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -62,10 +72,10 @@ pub fn format_instant(lang: Lang, unix_seconds: i64) -> String {
         Lang::En => {
             const MONTHS: [&str; 12] =
                 ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-            format!("{} {d}, {y} {hh:02}:{mm:02} UTC", MONTHS[(m - 1) as usize])
+            format!("{} {d}, {y} {hh:02}:{mm:02} {zone}", MONTHS[(m - 1) as usize])
         }
-        Lang::Fr => format!("{d:02}/{m:02}/{y} {hh:02}:{mm:02} UTC"),
-        Lang::De => format!("{d:02}.{m:02}.{y}, {hh:02}:{mm:02} UTC"),
+        Lang::Fr => format!("{d:02}/{m:02}/{y} {hh:02}:{mm:02} {zone}"),
+        Lang::De => format!("{d:02}.{m:02}.{y}, {hh:02}:{mm:02} {zone}"),
     }
 }
 

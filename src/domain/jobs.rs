@@ -79,15 +79,21 @@ pub enum JobState {
     Interrupted,
     /// A chunk failed (and was rolled back as a whole). Resumable once the cause is fixed.
     Failed,
+    /// Waiting for its start time; nothing processed yet.
+    Scheduled,
+    /// Waiting for its maintenance window to open again; resumes by itself.
+    Paused,
 }
 
 impl JobState {
-    pub const ALL: [JobState; 5] = [
+    pub const ALL: [JobState; 7] = [
         JobState::Running,
         JobState::Completed,
         JobState::Cancelled,
         JobState::Interrupted,
         JobState::Failed,
+        JobState::Scheduled,
+        JobState::Paused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,15 +103,24 @@ impl JobState {
             JobState::Cancelled => "cancelled",
             JobState::Interrupted => "interrupted",
             JobState::Failed => "failed",
+            JobState::Scheduled => "scheduled",
+            JobState::Paused => "paused",
         }
     }
 
+    /// Whether an operator can start the job again (a waiting one: at once).
     pub fn resumable(self) -> bool {
-        matches!(self, JobState::Interrupted | JobState::Failed)
+        matches!(self, JobState::Interrupted | JobState::Failed | JobState::Scheduled | JobState::Paused)
     }
 
+    /// Waiting for its start or its window: the schedule keeper takes it up by itself.
+    pub fn waiting(self) -> bool {
+        matches!(self, JobState::Scheduled | JobState::Paused)
+    }
+
+    /// Nothing more happens to the job unless an operator acts.
     pub fn finished(self) -> bool {
-        self != JobState::Running
+        !matches!(self, JobState::Running | JobState::Scheduled | JobState::Paused)
     }
 }
 
@@ -151,6 +166,13 @@ pub struct Job {
     pub event_id: i64,
     /// An undo job: the change it undoes.
     pub undo_of: Option<super::undo::UndoOf>,
+    /// When and how fast it runs, if the operator said.
+    pub schedule: Option<super::schedule::JobSchedule>,
+    /// A scheduled or paused job: when it starts or resumes.
+    pub wakes_at: Option<super::schedule::ZonedInstant>,
+    /// When a scheduled, paused or windowed job should be done, at the rate it ran (or its
+    /// pace), counting only the time inside its window.
+    pub finishes_about: Option<super::schedule::ZonedInstant>,
 }
 
 impl Job {
@@ -334,11 +356,19 @@ mod tests {
     #[test]
     fn only_stopped_jobs_resume() {
         for state in JobState::ALL {
-            assert_eq!(state.resumable(), matches!(state, JobState::Interrupted | JobState::Failed));
+            assert_eq!(
+                state.resumable(),
+                matches!(
+                    state,
+                    JobState::Interrupted | JobState::Failed | JobState::Scheduled | JobState::Paused
+                )
+            );
             assert_eq!(state.as_str().parse(), Ok(state));
         }
         assert!(!JobState::Running.finished());
         assert!(JobState::Cancelled.finished());
+        assert!(!JobState::Scheduled.finished() && !JobState::Paused.finished(), "they go on by themselves");
+        assert!(JobState::Paused.waiting() && !JobState::Interrupted.waiting());
     }
 
     #[test]
@@ -365,6 +395,9 @@ mod tests {
             runner: None,
             event_id: 1,
             undo_of: None,
+            schedule: None,
+            wakes_at: None,
+            finishes_about: None,
         };
         assert_eq!(job.remaining_seconds(), Some(60));
         job.state = JobState::Interrupted;

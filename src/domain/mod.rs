@@ -18,6 +18,7 @@ pub mod operator;
 pub mod org;
 pub mod paging;
 pub mod pool;
+pub mod schedule;
 pub mod scope;
 pub mod search;
 pub mod security;

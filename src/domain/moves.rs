@@ -58,6 +58,9 @@ pub enum MoveRefusal {
     NeedsForce,
     /// No longer enabled for the service when its turn came (a job's later chunk).
     NotEnabled,
+    /// The destination had no room left when the user's turn came (a job's later chunk: others
+    /// moved in since its preview). Retried once the pool has room.
+    DestinationFull,
 }
 
 impl MoveRefusal {
@@ -67,6 +70,7 @@ impl MoveRefusal {
             MoveRefusal::ConvertedToEnhancedPresence => "converted_to_enhanced_presence",
             MoveRefusal::NeedsForce => "needs_force",
             MoveRefusal::NotEnabled => "not_enabled",
+            MoveRefusal::DestinationFull => "destination_full",
         }
     }
 }
@@ -79,6 +83,7 @@ impl std::str::FromStr for MoveRefusal {
             MoveRefusal::ConvertedToEnhancedPresence,
             MoveRefusal::NeedsForce,
             MoveRefusal::NotEnabled,
+            MoveRefusal::DestinationFull,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -171,6 +176,20 @@ pub fn plan_user(user: &MoveCandidate, destination: &Pool, force: bool) -> UserM
         source_fqdn: user.source.fqdn.clone(),
         refusal,
         fates,
+    }
+}
+
+/// A job's chunk moves users while the destination has room: those who would move beyond
+/// `room`, in plan order, are refused as the destination being full (their data untouched).
+pub fn refuse_beyond_room(plans: &mut [UserMovePlan], room: u64) {
+    let mut left = room;
+    for plan in plans.iter_mut().filter(|p| p.moves()) {
+        if left == 0 {
+            plan.refusal = Some(MoveRefusal::DestinationFull);
+            plan.fates = Default::default();
+        } else {
+            left -= 1;
+        }
     }
 }
 

@@ -138,6 +138,9 @@ pub struct Previewed<P> {
     pub selection: SelectionId,
     pub lines: u64,
     pub preview: P,
+    /// When and how fast the run's job works, if the operator said: it always runs as a job.
+    #[serde(default)]
+    pub schedule: Option<super::schedule::ScheduleSummary>,
 }
 
 /// A stable 64-bit FNV-1a hash, printed as hex: the fingerprint of a selection's users, or of

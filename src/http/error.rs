@@ -28,6 +28,7 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::EmptySelection
         | AppError::EmptyUserList
         | AppError::InvalidContainer { .. }
+        | AppError::InvalidSchedule { .. }
         | AppError::InvalidScopedRoleName
         | AppError::NotARoleTemplate
         | AppError::EmptyScope { .. }

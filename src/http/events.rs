@@ -92,7 +92,12 @@ mod tests {
     #[tokio::test]
     async fn the_progress_stream_follows_a_job_to_its_end() {
         let mut config = Config::for_tests();
-        config.jobs = JobSettings { threshold: 5, chunk: 4, pause: Duration::from_millis(30) };
+        config.jobs = JobSettings {
+            threshold: 5,
+            chunk: 4,
+            pause: Duration::from_millis(30),
+            clock: crate::server::jobs::Clock::System,
+        };
         let (app, db) = app_on(&crate::server::storage::db::test_database().await, config).await;
         let cookie = sign_in(&app, "useradmin").await;
         let pool = |fqdn: &'static str| {

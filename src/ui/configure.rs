@@ -11,6 +11,7 @@ use crate::domain::jobs::Started;
 use crate::domain::operation::{Previewed, SelectionSource};
 use crate::domain::user::{ArchivingPolicy, Telephony};
 use crate::i18n::*;
+use crate::ui::schedule::{ScheduleFields, ScheduleInput, ScheduleNote};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -79,8 +80,9 @@ pub fn ConfigurePage() -> impl IntoView {
     };
     let asked = wizard::Ask::new();
     let selection = WizardSelection::new(SelectionSource::Users(target));
+    let schedule = ScheduleInput::new();
     let preview = wizard::preview_resource(asked, move |change| async move {
-        preview_configure(selection.id().await?, change).await
+        preview_configure(selection.id().await?, change, schedule.request()).await
     });
     let run = ServerAction::<ConfigureUsers>::new();
     wizard::follow_run(move || run.value().get());
@@ -152,6 +154,7 @@ pub fn ConfigurePage() -> impl IntoView {
                     {t!(i18n, configure.enable_enhanced_presence)}
                 </label>
                 <p class="field-hint">{t!(i18n, configure.enhanced_presence_hint)}</p>
+                <ScheduleFields input=schedule id="configure" />
                 <div class="wizard-actions">
                     <A href=back.get_value() attr:class="button">{t!(i18n, wizard.cancel)}</A>
                     <button type="button" class="button button-primary" on:click=move |_| {
@@ -167,10 +170,11 @@ pub fn ConfigurePage() -> impl IntoView {
                 move || t_string!(i18n, configure.step_preview).to_string(),
                 preview,
                 move || step.set(ConfigureStep::Settings),
-                move |Previewed { token, preview, .. }| {
+                move |Previewed { token, preview, schedule, .. }| {
                     let token = StoredValue::new(token);
                     let to_change = preview.to_change;
                     view! {
+                        <ScheduleNote summary=schedule />
                         <ConfigureSummary preview=preview.clone() />
                         <ConfigureLines lines=preview.users.clone() total=preview.count as usize />
                         <div class="wizard-actions">

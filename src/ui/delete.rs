@@ -12,6 +12,7 @@ use crate::domain::operator::{Operator, Permission};
 use crate::domain::search::UserTarget;
 use crate::domain::user::ServerDataCounts;
 use crate::i18n::*;
+use crate::ui::schedule::{ScheduleFields, ScheduleInput, ScheduleNote};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -107,8 +108,10 @@ pub fn DeletePage() -> impl IntoView {
     // Nothing to choose: the preview is asked for when the page opens.
     let asked = wizard::Ask::new();
     asked.ask(());
-    let preview =
-        wizard::preview_resource(asked, move |()| async move { preview_delete(selection.id().await?).await });
+    let schedule = ScheduleInput::new();
+    let preview = wizard::preview_resource(asked, move |()| async move {
+        preview_delete(selection.id().await?, schedule.request()).await
+    });
     let run = ServerAction::<DeleteUsers>::new();
     let confirmed = RwSignal::new(false);
     let finished = move || run.value().with(wizard::answered);
@@ -161,11 +164,21 @@ pub fn DeletePage() -> impl IntoView {
                 move || t_string!(i18n, delete.preview_title).to_string(),
                 preview,
                 move || leave.set(true),
-                move |previewed| delete_confirmation(i18n, previewed, confirmed, run, back.get_value()),
+                move |previewed| {
+                    let reschedule = DeleteSchedule { input: schedule, ask: Callback::new(move |()| asked.ask(())) };
+                    delete_confirmation(i18n, previewed, confirmed, run, reschedule, back.get_value())
+                },
             )}
         </Show>
     }
     .into_any()
+}
+
+/// The delete wizard asks its preview when the page opens; a schedule is given afterwards, and
+/// the preview is asked again with it.
+struct DeleteSchedule {
+    input: ScheduleInput,
+    ask: Callback<()>,
 }
 
 fn delete_confirmation(
@@ -173,9 +186,11 @@ fn delete_confirmation(
     previewed: Previewed<DeletePreview>,
     confirmed: RwSignal<bool>,
     run: ServerAction<DeleteUsers>,
+    reschedule: DeleteSchedule,
     back: String,
 ) -> AnyView {
-    let Previewed { token, preview, .. } = previewed;
+    let Previewed { token, preview, schedule, .. } = previewed;
+    let scheduled = schedule.is_some();
     let n = preview.count as usize;
     let token: StoredValue<PreviewToken> = StoredValue::new(token);
     let totals = preview.totals;
@@ -184,6 +199,15 @@ fn delete_confirmation(
         <p class="alert alert-warn" data-testid="delete-summary">
             {move || t_string!(i18n, delete.summary, count = count(i18n, n as u64), items = count(i18n, totals.total())).to_string()}
         </p>
+        <ScheduleNote summary=schedule />
+        <details class="schedule-details" open=scheduled>
+            <summary>{t!(i18n, schedule.legend)}</summary>
+            <ScheduleFields input=reschedule.input id="delete" />
+            <button type="button" class="button" data-testid="delete-reschedule"
+                on:click=move |_| reschedule.ask.run(())>
+                {t!(i18n, schedule.preview_again)}
+            </button>
+        </details>
         <DataCounts counts=totals caption=Signal::derive(move || t_string!(i18n, delete.totals_caption).to_string()) />
         <DeleteLines users=preview.users total=n />
         <label class="checkbox confirm">

@@ -67,12 +67,14 @@ pub fn job_state_name(i18n: I18n, state: JobState) -> &'static str {
         JobState::Cancelled => t_string!(i18n, jobs.state_cancelled),
         JobState::Interrupted => t_string!(i18n, jobs.state_interrupted),
         JobState::Failed => t_string!(i18n, jobs.state_failed),
+        JobState::Scheduled => t_string!(i18n, jobs.state_scheduled),
+        JobState::Paused => t_string!(i18n, jobs.state_paused),
     }
 }
 
 fn state_badge(state: JobState) -> &'static str {
     match state {
-        JobState::Running => "badge",
+        JobState::Running | JobState::Scheduled | JobState::Paused => "badge",
         JobState::Completed => "badge badge-ok",
         JobState::Cancelled | JobState::Interrupted | JobState::Failed => "badge badge-warn",
     }
@@ -226,6 +228,12 @@ fn JobView(
         )
         .to_string()
     };
+    let timing = move || {
+        job.with(|j| when_text(i18n, j))
+            .into_iter()
+            .map(|line| view! { <p data-testid="job-when">{line}</p> })
+            .collect_view()
+    };
     let time_left = move || match (state(), job.with(Job::remaining_seconds)) {
         (JobState::Running, Some(seconds)) => {
             t_string!(i18n, jobs.time_left, time = format_duration(seconds)).to_string()
@@ -292,6 +300,12 @@ fn JobView(
                 {progress_text}
             </progress>
             <p class="muted" data-testid="job-time-left" aria-live="polite">{time_left}</p>
+            {move || job.with(|j| j.schedule.clone()).map(|schedule| view! {
+                <div class="job-schedule" data-testid="job-schedule">
+                    {timing}
+                    {move || super::schedule::schedule_lines(i18n, &schedule).into_iter().map(|line| view! { <p class="muted">{line}</p> }).collect_view()}
+                </div>
+            })}
             {move || view! { <JobCounts job=job.get() /> }}
             {move || (state() == JobState::Interrupted).then(|| view! {
                 <p class="alert alert-warn" data-testid="job-interrupted">{t!(i18n, jobs.interrupted_note)}</p>
@@ -330,7 +344,7 @@ fn JobView(
                             let password = resume_needs_password.then(|| password.get_untracked());
                             resume.dispatch(ResumeJob { job: id, password });
                         }>
-                        {t!(i18n, jobs.resume)}
+                        {move || if state().waiting() { t_string!(i18n, jobs.start_now) } else { t_string!(i18n, jobs.resume) }}
                     </button>
                 })}
             </div>
@@ -546,6 +560,25 @@ fn JobCounts(job: Job) -> impl IntoView {
     }
 }
 
+/// When a job starts or resumes and when it should be done, one statement each.
+fn when_text(i18n: I18n, job: &Job) -> Vec<String> {
+    let at = |instant| super::schedule::zoned_text(i18n, instant);
+    let mut lines = Vec::new();
+    match (job.state, &job.wakes_at) {
+        (JobState::Scheduled, Some(wakes)) => {
+            lines.push(t_string!(i18n, jobs.starts_at, at = at(wakes)).to_string())
+        }
+        (JobState::Paused, Some(wakes)) => {
+            lines.push(t_string!(i18n, jobs.resumes_at, at = at(wakes)).to_string())
+        }
+        _ => {}
+    }
+    if let Some(finish) = &job.finishes_about {
+        lines.push(t_string!(i18n, jobs.finishes_about, at = at(finish)).to_string());
+    }
+    lines
+}
+
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -573,11 +606,13 @@ pub fn JobsPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, jobs.destination)}</th>
                                         <th scope="col">{t!(i18n, jobs.col_state)}</th>
                                         <th scope="col">{t!(i18n, jobs.col_progress)}</th>
+                                        <th scope="col">{t!(i18n, jobs.col_when)}</th>
                                     </tr>
                                 </thead>
                                 <tbody>
                                     {list.into_iter().map(|job| {
                                         let (id, state, done, total, created) = (job.id, job.state, job.done, job.total, job.created_at);
+                                        let when = when_text(i18n, &job).into_iter().chain(job.remaining_seconds().filter(|_| job.finishes_about.is_none()).map(|seconds| t_string!(i18n, jobs.time_left, time = format_duration(seconds)).to_string())).collect::<Vec<_>>();
                                         view! {
                                             <tr>
                                                 <td><A href=format!("/jobs/{id}")>{move || t_string!(i18n, jobs.job_title, id = id.0).to_string()}</A></td>
@@ -587,6 +622,7 @@ pub fn JobsPage() -> impl IntoView {
                                                 <td class="mono">{if matches!(job.kind, JobKind::Move | JobKind::OrgMove) { job.destination_fqdn.clone() } else { "–".to_string() }}</td>
                                                 <td><span class=state_badge(state)>{move || job_state_name(i18n, state)}</span></td>
                                                 <td class="numbers">{move || t_string!(i18n, jobs.progress, done = count(i18n, done), total = count(i18n, total), percent = format_percent(lang(i18n), done, total)).to_string()}</td>
+                                                <td data-testid="job-when">{when.into_iter().map(|line| view! { <span class="cell-line">{line}</span> }).collect_view()}</td>
                                             </tr>
                                         }
                                     }).collect_view()}

@@ -20,6 +20,7 @@ pub mod orgs;
 pub mod password;
 pub mod pool_page;
 pub mod requests;
+pub mod schedule;
 pub mod scoped_roles;
 pub mod search;
 pub mod target;

@@ -14,6 +14,7 @@ use crate::domain::operation::{MoveOptions, PreviewToken, Previewed, SelectionSo
 use crate::domain::operator::{Operator, Permission};
 use crate::domain::pool::{PoolId, PoolState};
 use crate::i18n::*;
+use crate::ui::schedule::{ScheduleFields, ScheduleInput, ScheduleNote};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -33,6 +34,7 @@ pub(crate) fn refusal_name(i18n: I18n, refusal: MoveRefusal) -> &'static str {
         }
         MoveRefusal::NeedsForce => t_string!(i18n, moves.refusal_needs_force),
         MoveRefusal::NotEnabled => t_string!(i18n, moves.refusal_not_enabled),
+        MoveRefusal::DestinationFull => t_string!(i18n, moves.refusal_destination_full),
     }
 }
 
@@ -66,8 +68,9 @@ pub fn MovePage() -> impl IntoView {
     };
     let selection = WizardSelection::new(SelectionSource::Users(target.clone()));
     let asked = wizard::Ask::new();
+    let schedule = ScheduleInput::new();
     let preview = wizard::preview_resource(asked, move |options| async move {
-        preview_move(selection.id().await?, options).await
+        preview_move(selection.id().await?, options, schedule.request()).await
     });
     let scope_text = {
         let target = target.clone();
@@ -159,6 +162,7 @@ pub fn MovePage() -> impl IntoView {
                                 <label for="move-force">{t!(i18n, moves.force)}</label>
                             </div>
                             <p class="muted">{t!(i18n, moves.force_hint)}</p>
+                            <ScheduleFields input=schedule id="move" />
                             <h3 class="subheading">{t!(i18n, moves.capability_title)}</h3>
                             <ul class="capabilities" data-testid="capabilities">
                                 {DataKind::ALL.into_iter().map(|kind| {
@@ -304,7 +308,7 @@ fn PreviewStep(
         move || t_string!(i18n, wizard.step_preview).to_string(),
         preview,
         move || step.set(Step::Destination),
-        move |Previewed { token, lines, preview: p, .. }| {
+        move |Previewed { token, lines, preview: p, schedule, .. }| {
             let total = lines as usize;
             let totals = p.totals;
             let fqdn = p.destination.fqdn.clone();
@@ -327,6 +331,7 @@ fn PreviewStep(
                         <p class="preview-destination" data-testid="move-destination">
                             <strong>{destination_line}</strong>
                         </p>
+                        <ScheduleNote summary=schedule />
                         <Totals totals results=false />
                         <PlanTable users=p.users.clone() total />
                         <Show when=move || confirming.get()>

@@ -13,6 +13,7 @@ use crate::domain::operator::{Operator, Permission};
 use crate::domain::org::{OrgId, OrgMovePreview, OrgMoveTarget};
 use crate::domain::user::UserId;
 use crate::i18n::*;
+use crate::ui::schedule::{ScheduleFields, ScheduleInput, ScheduleNote};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -55,8 +56,9 @@ pub fn OrgMovePage() -> impl IntoView {
     let destination = RwSignal::new(None::<OrgId>);
     let lock_after_move = RwSignal::new(true);
     let asked = wizard::Ask::new();
+    let schedule = ScheduleInput::new();
     let preview = wizard::preview_resource(asked, move |options| async move {
-        preview_org_move(selection.id().await?, options).await
+        preview_org_move(selection.id().await?, options, schedule.request()).await
     });
     let run = ServerAction::<MoveOrgUsers>::new();
     wizard::follow_run(move || run.value().get());
@@ -113,6 +115,7 @@ pub fn OrgMovePage() -> impl IntoView {
                     {t!(i18n, orgs.lock_after_move)}
                 </label>
                 <p class="field-hint">{t!(i18n, orgs.lock_hint)}</p>
+                <ScheduleFields input=schedule id="org-move" />
                 <div class="wizard-actions">
                     <A href=back.get_value() attr:class="button">{t!(i18n, wizard.cancel)}</A>
                     <button type="button" class="button button-primary" disabled=move || destination.get().is_none()
@@ -131,10 +134,11 @@ pub fn OrgMovePage() -> impl IntoView {
                 move || t_string!(i18n, wizard.step_preview).to_string(),
                 preview,
                 move || step.set(MoveStep::Destination),
-                move |Previewed { token, lines, preview, .. }| {
+                move |Previewed { token, lines, preview, schedule, .. }| {
                     let token = StoredValue::new(token);
                     let moving = preview.moving;
                     view! {
+                        <ScheduleNote summary=schedule />
                         <PreviewTable preview lines />
                         <div class="wizard-actions">
                             <button type="button" class="button" on:click=move |_| step.set(MoveStep::Destination)>{t!(i18n, wizard.back)}</button>

@@ -14,6 +14,7 @@ use crate::domain::moves::{MovePreview, MoveRun};
 use crate::domain::operation::{MoveOptions, OrgMoveOptions, PreviewToken, Previewed, SelectionSource};
 use crate::domain::org::{OrgId, OrgMovePreview, OrgMoveRun};
 use crate::domain::pool::PoolId;
+use crate::domain::schedule::ScheduleRequest;
 use crate::server::operations::{self, Operation};
 use axum::Json;
 use axum::extract::State;
@@ -25,10 +26,12 @@ async fn preview<O: Operation>(
     caller: &Caller,
     users: &SelectionSource,
     options: O::Options,
+    schedule: &ScheduleRequest,
 ) -> Result<Json<Previewed<O::Preview>>, ApiError> {
     let operator = &caller.operator;
-    let selection = operations::selection::create(&state.app.db, operator, users).await?;
-    Ok(Json(operations::preview::<O>(&state.app.db, operator, selection.id, &options).await?))
+    let db = &state.app.db;
+    let selection = operations::selection::create(db, operator, users).await?;
+    Ok(Json(operations::preview_scheduled::<O>(db, operator, selection.id, &options, schedule).await?))
 }
 
 async fn run<O: Operation>(
@@ -85,6 +88,10 @@ pub struct MovePreviewRequest {
     /// A force move: the users' server data is deleted (when the pools cannot move it).
     #[serde(default)]
     pub force: bool,
+    /// When and how fast the job works (start, maintenance window, pace, time zone); a
+    /// scheduled run always becomes a job.
+    #[serde(default)]
+    pub schedule: ScheduleRequest,
 }
 impl ApiBody for MovePreviewRequest {
     const MAX_BYTES: usize = USER_LIST_BYTES;
@@ -94,6 +101,10 @@ impl ApiBody for MovePreviewRequest {
 #[serde(deny_unknown_fields)]
 pub struct DeletePreviewRequest {
     pub users: SelectionSource,
+    /// When and how fast the job works (start, maintenance window, pace, time zone); a
+    /// scheduled run always becomes a job.
+    #[serde(default)]
+    pub schedule: ScheduleRequest,
 }
 impl ApiBody for DeletePreviewRequest {
     const MAX_BYTES: usize = USER_LIST_BYTES;
@@ -104,6 +115,10 @@ impl ApiBody for DeletePreviewRequest {
 pub struct ConfigurePreviewRequest {
     pub users: SelectionSource,
     pub change: SettingsChange,
+    /// When and how fast the job works (start, maintenance window, pace, time zone); a
+    /// scheduled run always becomes a job.
+    #[serde(default)]
+    pub schedule: ScheduleRequest,
 }
 impl ApiBody for ConfigurePreviewRequest {
     const MAX_BYTES: usize = USER_LIST_BYTES;
@@ -118,6 +133,10 @@ pub struct OrgMovePreviewRequest {
     /// Sets Prevent User Move on the users once they are moved.
     #[serde(default)]
     pub lock_after_move: bool,
+    /// When and how fast the job works (start, maintenance window, pace, time zone); a
+    /// scheduled run always becomes a job.
+    #[serde(default)]
+    pub schedule: ScheduleRequest,
 }
 impl ApiBody for OrgMovePreviewRequest {
     const MAX_BYTES: usize = USER_LIST_BYTES;
@@ -135,7 +154,7 @@ pub async fn preview_enable(
     Body(body): Body<EnablePreviewRequest>,
 ) -> Result<Json<Previewed<EnablePreview>>, ApiError> {
     use crate::server::operations::enable::Enable;
-    preview::<Enable>(&state, &caller, &body.users, body.options).await
+    preview::<Enable>(&state, &caller, &body.users, body.options, &ScheduleRequest::default()).await
 }
 
 /// Enables the previewed users, all in one transaction.
@@ -161,7 +180,7 @@ pub async fn preview_move(
 ) -> Result<Json<Previewed<MovePreview>>, ApiError> {
     use crate::server::operations::moves::Move;
     let options = MoveOptions { destination: body.destination, force: body.force };
-    preview::<Move>(&state, &caller, &body.users, options).await
+    preview::<Move>(&state, &caller, &body.users, options, &body.schedule).await
 }
 
 /// Moves the previewed users: at once, or as a job (`{"job": id}`) for many users. A force
@@ -186,7 +205,7 @@ pub async fn preview_delete(
     Body(body): Body<DeletePreviewRequest>,
 ) -> Result<Json<Previewed<DeletePreview>>, ApiError> {
     use crate::server::operations::delete::Delete;
-    preview::<Delete>(&state, &caller, &body.users, ()).await
+    preview::<Delete>(&state, &caller, &body.users, (), &body.schedule).await
 }
 
 /// Deletes the previewed users' server data; needs `password`.
@@ -210,7 +229,7 @@ pub async fn preview_configure(
     Body(body): Body<ConfigurePreviewRequest>,
 ) -> Result<Json<Previewed<ConfigurePreview>>, ApiError> {
     use crate::server::operations::configure::Configure;
-    preview::<Configure>(&state, &caller, &body.users, body.change).await
+    preview::<Configure>(&state, &caller, &body.users, body.change, &body.schedule).await
 }
 
 /// Changes the previewed users' settings: at once, or as a job for many users.
@@ -235,7 +254,7 @@ pub async fn preview_org_move(
 ) -> Result<Json<Previewed<OrgMovePreview>>, ApiError> {
     use crate::server::organizations::moves::OrgMove;
     let options = OrgMoveOptions { to: body.to, lock_after_move: body.lock_after_move };
-    preview::<OrgMove>(&state, &caller, &body.users, options).await
+    preview::<OrgMove>(&state, &caller, &body.users, options, &body.schedule).await
 }
 
 /// Moves the previewed users to the organization: at once, or as a job for many users.

@@ -101,6 +101,8 @@ pub struct JobSettings {
     pub chunk: usize,
     /// Pause between chunks, letting other writers in.
     pub pause: Duration,
+    /// Where scheduled jobs read the time: the system clock, or a test's.
+    pub clock: crate::server::jobs::schedule::Clock,
 }
 
 /// The default replica name: the machine's host name (one portal per machine).
@@ -418,6 +420,7 @@ impl Config {
                 threshold: threshold as usize,
                 chunk: chunk as usize,
                 pause: Duration::from_millis(pause_ms),
+                clock: Default::default(),
             },
             replica: crate::server::jobs::Replica {
                 name: replica_name,
@@ -521,7 +524,12 @@ impl Config {
             public_origin: None,
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
-            jobs: JobSettings { threshold: 1_000, chunk: 500, pause: Duration::ZERO },
+            jobs: JobSettings {
+                threshold: 1_000,
+                chunk: 500,
+                pause: Duration::ZERO,
+                clock: crate::server::jobs::Clock::System,
+            },
             replica: crate::server::jobs::Replica {
                 name: "local".into(),
                 lease: crate::server::jobs::DEFAULT_LEASE,

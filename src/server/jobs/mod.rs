@@ -18,18 +18,23 @@ use crate::domain::operation::OrgMoveOptions;
 use crate::domain::operator::Operator;
 use crate::domain::paging::{Page, PageRequest};
 use crate::domain::pool::PoolId;
+use crate::domain::schedule::{JobSchedule, Waiting};
 use crate::domain::user::UserId;
 use crate::server::security::audit::{self, Actor};
 use crate::server::storage::db::Engine;
 use crate::server::storage::db::in_write;
 use crate::server::storage::flag::Flag;
-use crate::server::{lifecycle, now};
+use crate::server::{lifecycle, now, now_ms};
+use schedule::WindowNow;
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashMap;
 use std::time::Duration;
 
 pub use crate::server::config::JobSettings;
+pub use schedule::Clock;
+
+pub mod schedule;
 
 /// Who this portal process is among the portals (replicas) sharing one database, and how long
 /// its hold on a job lasts without being renewed.
@@ -59,13 +64,6 @@ pub fn replica() -> &'static Replica {
 /// Until when a lease taken or renewed now lasts.
 fn lease_until() -> i64 {
     now_ms() + replica().lease.as_millis() as i64
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// What a job does, with what it needs.
@@ -214,6 +212,8 @@ struct JobHead {
     lease_until_ms: i64,
     #[sqlx(try_from = "crate::server::storage::flag::Flag")]
     resume_at_start: bool,
+    schedule: Option<String>,
+    waiting: Option<String>,
 }
 
 impl JobHead {
@@ -242,12 +242,16 @@ impl JobHead {
     fn settings<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         self.settings.as_deref().and_then(|s| serde_json::from_str(s).ok())
     }
+
+    fn schedule(&self) -> Option<JobSchedule> {
+        self.schedule.as_deref().and_then(|s| serde_json::from_str(s).ok())
+    }
 }
 
 async fn head(conn: &mut AnyConnection, job: JobId) -> Result<JobHead, AppError> {
     sqlx::query_as(
         "SELECT kind, state, cancel_requested, done, total, destination_id, force, settings, event_id,
-                operator_id, operator_name, runner, lease_until_ms, resume_at_start
+                operator_id, operator_name, runner, lease_until_ms, resume_at_start, schedule, waiting
          FROM jobs WHERE id = $1",
     )
     .bind(job.0)
@@ -257,7 +261,17 @@ async fn head(conn: &mut AnyConnection, job: JobId) -> Result<JobHead, AppError>
 }
 
 fn state_of(head: &JobHead) -> JobState {
-    head.state.parse().unwrap_or(JobState::Failed)
+    stored_state(&head.state, head.waiting.as_deref())
+}
+
+/// A job's state from its stored form: an interrupted job waiting for its start or its window
+/// is scheduled or paused (see the migration `0026_job_schedules`).
+fn stored_state(state: &str, waiting: Option<&str>) -> JobState {
+    match (state, waiting.and_then(Waiting::parse)) {
+        ("interrupted", Some(Waiting::Start)) => JobState::Scheduled,
+        ("interrupted", Some(Waiting::Window)) => JobState::Paused,
+        (state, _) => state.parse().unwrap_or(JobState::Failed),
+    }
 }
 
 /// The operator a job acts for, in its own audit events.
@@ -282,13 +296,16 @@ async fn finish(
     state: JobState,
     by: Option<&Operator>,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE jobs SET state = $1, finished_at = $2, updated_ms = $3 WHERE id = $4")
-        .bind(state.as_str())
-        .bind(now())
-        .bind(now_ms())
-        .bind(job.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE jobs SET state = $1, finished_at = $2, updated_ms = $3, waiting = NULL, wake_at_ms = NULL
+         WHERE id = $4",
+    )
+    .bind(state.as_str())
+    .bind(now())
+    .bind(now_ms())
+    .bind(job.0)
+    .execute(&mut *conn)
+    .await?;
     let (moved, refused, kept, lost): (i64, i64, i64, i64) =
         sqlx::query_as("SELECT moved, refused, data_kept, data_lost FROM jobs WHERE id = $1")
             .bind(job.0)
@@ -315,6 +332,12 @@ async fn finish(
 
 /// Processes the next chunk of a running job, or ends the job when it is cancelled or complete.
 pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkStep, AppError> {
+    run_chunk_at(db, job, chunk, now_ms()).await
+}
+
+/// `run_chunk` at an instant of the job engine's clock: outside the job's maintenance window
+/// the job pauses instead, until the window opens again.
+pub async fn run_chunk_at(db: &AnyPool, job: JobId, chunk: usize, now: i64) -> Result<ChunkStep, AppError> {
     let (step, processed) = in_write(db, async |conn| {
         let head = head(conn, job).await?;
         let state = state_of(&head);
@@ -328,6 +351,13 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
             let end = if head.done >= head.total { JobState::Completed } else { JobState::Cancelled };
             finish(conn, job, &head, end, None).await?;
             return Ok((ChunkStep::Stopped(end), None));
+        }
+        if let Some(opens_at) = head.schedule().and_then(|s| match schedule::window_now(&s, now) {
+            WindowNow::Closed { opens_at_ms } => Some(opens_at_ms),
+            _ => None,
+        }) {
+            pause(conn, job, &head, opens_at).await?;
+            return Ok((ChunkStep::Stopped(JobState::Paused), None));
         }
         let lines: Vec<(i64, i64, String, crate::server::storage::flag::Flag, Option<i64>)> = sqlx::query_as(
             "SELECT j.position, j.user_id, j.display_name, e.user_id IS NOT NULL, j.along_with
@@ -441,6 +471,135 @@ pub async fn run_chunk(db: &AnyPool, job: JobId, chunk: usize) -> Result<ChunkSt
     Ok(step)
 }
 
+/// Who starts and resumes jobs at the time their schedule says, in the audit log.
+pub const SCHEDULE_ACTOR: Actor<'static> = Actor { id: None, name: "job schedule" };
+
+/// Stops a job between two chunks until its window opens again (`wake_at`): no replica holds
+/// it meanwhile; the schedule keeper takes it up then.
+async fn pause(conn: &mut AnyConnection, job: JobId, head: &JobHead, wake_at: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'interrupted', waiting = 'window', wake_at_ms = $1, runner = NULL,
+                updated_ms = $2
+         WHERE id = $3",
+    )
+    .bind(wake_at)
+    .bind(now_ms())
+    .bind(job.0)
+    .execute(&mut *conn)
+    .await?;
+    let parameters =
+        json!({"job": job.0, "resumes_at": wake_at / 1000, "done": head.done, "total": head.total});
+    audit::record_as(
+        conn,
+        SCHEDULE_ACTOR.id,
+        SCHEDULE_ACTOR.name,
+        &head.kind().audit_operation("pause"),
+        parameters,
+        0,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives a job just recorded (in the caller's transaction) its schedule: kept with the job, and
+/// if the job must wait for its start or its window, it waits instead of running.
+pub(crate) async fn schedule_job(
+    conn: &mut AnyConnection,
+    job: JobId,
+    schedule: &JobSchedule,
+    settings: JobSettings,
+) -> Result<(), AppError> {
+    let now = settings.clock.now_ms();
+    let schedule = &JobSchedule { chunk_users: settings.chunk as u32, ..schedule.clone() };
+    let json = serde_json::to_string(schedule).map_err(|_| AppError::INTERNAL)?;
+    sqlx::query("UPDATE jobs SET schedule = $1 WHERE id = $2")
+        .bind(json)
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+    if let Some((waiting, wake_at)) = schedule::waiting(schedule, now) {
+        sqlx::query(
+            "UPDATE jobs SET state = 'interrupted', waiting = $1, wake_at_ms = $2, runner = NULL WHERE id = $3",
+        )
+        .bind(waiting.as_str())
+        .bind(wake_at)
+        .bind(job.0)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes up the waiting jobs whose start or window has come (on the engine's clock), each
+/// claimed in a write transaction that looks at it again (so of several replicas exactly one
+/// wins it), and drives each in a task of its own. A window that is still closed (the clock
+/// moved back, a daylight-saving change) moves the wake-up instead. Returns the jobs taken up.
+pub async fn wake_due(db: &AnyPool, settings: JobSettings) -> Result<Vec<JobId>, AppError> {
+    let now = settings.clock.now_ms();
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE waiting IS NOT NULL AND state = 'interrupted' AND wake_at_ms <= $1 ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await?;
+    let mut woken = Vec::new();
+    for job in due.into_iter().map(JobId) {
+        let claimed = in_write(db, async |conn| {
+            let head = head(conn, job).await?;
+            if !state_of(&head).waiting() {
+                return Ok(false);
+            }
+            if let Some((_, wake_at)) = head.schedule().and_then(|s| schedule::waiting(&s, now)) {
+                sqlx::query("UPDATE jobs SET wake_at_ms = $1 WHERE id = $2")
+                    .bind(wake_at)
+                    .bind(job.0)
+                    .execute(&mut *conn)
+                    .await?;
+                return Ok(false);
+            }
+            take_up(conn, job, &head, SCHEDULE_ACTOR).await?;
+            Ok(true)
+        })
+        .await?;
+        if claimed {
+            tracing::info!(%job, "job taken up at the time its schedule says");
+            changed();
+            spawn(db.clone(), job, settings);
+            woken.push(job);
+        }
+    }
+    Ok(woken)
+}
+
+/// Marks a job running on this replica from its first unprocessed user, audited as a resume
+/// by `actor`; its own transaction is the caller's.
+async fn take_up(
+    conn: &mut AnyConnection,
+    job: JobId,
+    head: &JobHead,
+    actor: Actor<'_>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0, resume_at_start = 0,
+                waiting = NULL, wake_at_ms = NULL, run_started_ms = $1, run_started_done = done,
+                updated_ms = $1, runner = $3, lease_until_ms = $4
+         WHERE id = $2",
+    )
+    .bind(now_ms())
+    .bind(job.0)
+    .bind(&replica().name)
+    .bind(lease_until())
+    .execute(&mut *conn)
+    .await?;
+    let operation = head.kind().audit_operation("resume");
+    let mut parameters = json!({"job": job.0});
+    if let Some(waiting) = head.waiting.as_deref() {
+        parameters["waited_for"] = json!(waiting);
+    }
+    audit::record_as(conn, actor.id, actor.name, &operation, parameters, 0).await?;
+    Ok(())
+}
+
 /// Marks a job failed after a chunk was rolled back, keeping the error to show.
 async fn fail(db: &AnyPool, job: JobId, error: &AppError) -> Result<(), AppError> {
     in_write(db, async |conn| {
@@ -496,16 +655,19 @@ static TASKS: std::sync::LazyLock<tokio_util::task::TaskTracker> =
 /// next start resumes.
 pub async fn drive(db: AnyPool, job: JobId, settings: JobSettings) -> JobState {
     let mut busy = 0;
+    // The job's pace: the least time from the start of one chunk to the start of the next.
+    let interval = pace_of(&db, job).await;
     loop {
         if lifecycle::shutting_down() {
             return suspend(&db, job).await;
         }
-        let step = run_chunk(&db, job, settings.chunk).await;
+        let began = std::time::Instant::now();
+        let step = run_chunk_at(&db, job, settings.chunk, settings.clock.now_ms()).await;
         changed();
         let wait = match step {
             Ok(ChunkStep::More) => {
                 busy = 0;
-                settings.pause
+                settings.pause.max(interval.saturating_sub(began.elapsed()))
             }
             Ok(ChunkStep::Stopped(state)) => return state,
             Ok(ChunkStep::Elsewhere) => {
@@ -535,6 +697,20 @@ pub async fn drive(db: AnyPool, job: JobId, settings: JobSettings) -> JobState {
             }
         }
     }
+}
+
+/// A job's least time between chunk starts, from its schedule; zero for full speed.
+async fn pace_of(db: &AnyPool, job: JobId) -> Duration {
+    let schedule: Option<Option<String>> = sqlx::query_scalar("SELECT schedule FROM jobs WHERE id = $1")
+        .bind(job.0)
+        .fetch_optional(db)
+        .await
+        .unwrap_or_default();
+    schedule
+        .flatten()
+        .and_then(|s| serde_json::from_str::<JobSchedule>(&s).ok())
+        .and_then(|s| s.chunk_interval_ms)
+        .map_or(Duration::ZERO, |ms| Duration::from_millis(u64::from(ms)))
 }
 
 /// Starts the background task of a running job.
@@ -675,10 +851,14 @@ pub async fn take_over(db: &AnyPool, settings: JobSettings) -> Result<Vec<JobId>
     Ok(taken)
 }
 
-/// The replica's lease keeper, until the shutdown begins: every third of the lease it renews
-/// the leases of its jobs and takes over the jobs no live replica holds.
+/// How often the keeper looks for waiting jobs whose time has come, at most.
+const SCHEDULE_TICK: Duration = Duration::from_secs(5);
+
+/// The replica's lease and schedule keeper, until the shutdown begins: every third of the
+/// lease (and at least every few seconds) it renews the leases of its jobs, takes over the jobs
+/// no live replica holds, and takes up the waiting jobs whose start or window has come.
 pub async fn keep_leases(db: AnyPool, settings: JobSettings) {
-    let every = replica().lease / 3;
+    let every = (replica().lease / 3).min(SCHEDULE_TICK);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -689,6 +869,9 @@ pub async fn keep_leases(db: AnyPool, settings: JobSettings) {
         }
         if let Err(error) = take_over(&db, settings).await {
             tracing::warn!(%error, "could not look for jobs to take over");
+        }
+        if let Err(error) = wake_due(&db, settings).await {
+            tracing::warn!(%error, "could not look for scheduled jobs to start");
         }
     }
 }
@@ -759,27 +942,25 @@ pub async fn resume(
 
 /// Marks an interrupted or failed job running again, from its first unprocessed user; only
 /// one caller can win the state change.
+/// A scheduled or paused job started this way starts now: a paused job then runs to its end
+/// outside its window (its pace stays); an operator who wants the window back cancels.
 pub(crate) async fn reopen(db: &AnyPool, actor: Actor<'_>, job: JobId) -> Result<(), AppError> {
     in_write(db, async |conn| {
         let head = head(conn, job).await?;
-        if !state_of(&head).resumable() {
+        let state = state_of(&head);
+        if !state.resumable() {
             return Err(AppError::JobStateConflict);
         }
-        sqlx::query(
-            "UPDATE jobs SET state = 'running', error = NULL, cancel_requested = 0, resume_at_start = 0,
-                    run_started_ms = $1, run_started_done = done, updated_ms = $1, runner = $3,
-                    lease_until_ms = $4
-             WHERE id = $2",
-        )
-        .bind(now_ms())
-        .bind(job.0)
-        .bind(&replica().name)
-        .bind(lease_until())
-        .execute(&mut *conn)
-        .await?;
-        let operation = head.kind().audit_operation("resume");
-        audit::record_as(conn, actor.id, actor.name, &operation, json!({"job": job.0}), 0).await?;
-        Ok(())
+        if let Some(mut schedule) = head.schedule().filter(|_| state.waiting()) {
+            schedule.start_at_ms = None;
+            schedule.window = None;
+            sqlx::query("UPDATE jobs SET schedule = $1 WHERE id = $2")
+                .bind(serde_json::to_string(&schedule).map_err(|_| AppError::INTERNAL)?)
+                .bind(job.0)
+                .execute(&mut *conn)
+                .await?;
+        }
+        take_up(conn, job, &head, actor).await
     })
     .await
 }
@@ -810,17 +991,27 @@ struct JobRecord {
     runner: Option<String>,
     event_id: i64,
     settings: Option<String>,
+    schedule: Option<String>,
+    waiting: Option<String>,
+    wake_at_ms: Option<i64>,
 }
 
 impl From<JobRecord> for Job {
     fn from(r: JobRecord) -> Job {
-        let state = r.state.parse().unwrap_or(JobState::Failed);
+        let state = stored_state(&r.state, r.waiting.as_deref());
         let kind = r.kind.parse().unwrap_or(JobKind::Move);
         let undo_of = (kind == JobKind::Undo)
             .then(|| r.settings.as_deref().and_then(|s| serde_json::from_str(s).ok()))
             .flatten();
         // A running job's rate is measured up to now; a stopped one's up to its last change.
-        let until = if state == JobState::Running { now_ms() } else { r.updated_ms };
+        let now = now_ms();
+        let until = if state == JobState::Running { now } else { r.updated_ms };
+        let schedule: Option<JobSchedule> = r.schedule.as_deref().and_then(|s| serde_json::from_str(s).ok());
+        let zone = schedule.as_ref().map_or("UTC", |s| s.time_zone.as_str());
+        let wakes_at = r.wake_at_ms.filter(|_| state.waiting());
+        let finishes_about = finish_estimate(&r, state, schedule.as_ref(), wakes_at.unwrap_or(now), until)
+            .map(|at| schedule::zoned(at, zone));
+        let wakes_at = wakes_at.map(|at| schedule::zoned(at, zone));
         Job {
             id: JobId(r.id),
             kind,
@@ -843,15 +1034,46 @@ impl From<JobRecord> for Job {
             runner: r.runner,
             event_id: r.event_id,
             undo_of,
+            schedule,
+            wakes_at,
+            finishes_about,
         }
     }
+}
+
+/// When a job with a schedule should be done: its remaining users at the rate of its last run
+/// (or, before it has run, at its pace), from `from` (now, or when it wakes), counting only the
+/// time inside its window. None without a schedule (the page shows the time left instead) or
+/// without a rate to go by.
+fn finish_estimate(
+    r: &JobRecord,
+    state: JobState,
+    schedule: Option<&JobSchedule>,
+    from: i64,
+    until: i64,
+) -> Option<i64> {
+    let schedule = schedule?;
+    if !matches!(state, JobState::Running | JobState::Scheduled | JobState::Paused) {
+        return None;
+    }
+    let remaining = (r.total - r.done).max(0);
+    let (ran_ms, ran_users) = (until - r.run_started_ms, r.done - r.run_started_done);
+    let work_ms = if ran_users > 0 && ran_ms > 0 {
+        (ran_ms as i128 * remaining as i128 / ran_users as i128) as i64
+    } else {
+        // Not run yet: the pace bounds the rate, at the configured chunk size.
+        let interval = i64::from(schedule.chunk_interval_ms?);
+        let chunk = i64::from(schedule.chunk_users.max(1));
+        (remaining + chunk - 1) / chunk * interval
+    };
+    Some(schedule::finishes_at(Some(schedule), from, work_ms))
 }
 
 const JOB_COLUMNS: &str =
     "j.id, j.kind, j.operator_name, COALESCE(p.fqdn, o.name, '') AS destination_fqdn, j.force, j.state,
     j.cancel_requested, j.error, j.total, j.done, j.moved, j.refused, j.data_kept, j.data_lost,
     j.created_at, j.finished_at, j.run_started_ms, j.run_started_done, j.updated_ms, j.runner, j.event_id,
-    j.settings";
+    j.settings, j.schedule, j.waiting, j.wake_at_ms";
 
 /// Jobs with their destination: a pool, or for an organization move an organization.
 fn job_sources(engine: Engine) -> String {
@@ -1028,11 +1250,15 @@ async fn lines_csv(db: &AnyPool, job: JobId) -> Result<Vec<u8>, AppError> {
 }
 
 #[cfg(test)]
+mod schedule_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::operations::moves::tests::{deployment, operator, pool, unholdable_data, users_of};
 
-    const SETTINGS: JobSettings = JobSettings { threshold: 0, chunk: 7, pause: Duration::ZERO };
+    const SETTINGS: JobSettings =
+        JobSettings { threshold: 0, chunk: 7, pause: Duration::ZERO, clock: Clock::System };
 
     async fn home_of(db: &AnyPool, users: &[UserId]) -> Vec<i64> {
         let mut homes = Vec::new();
@@ -1104,7 +1330,7 @@ mod tests {
         let db = deployment().await;
         let from = pool(&db, "pool01.contoso.com").await;
         let users = users_of(&db, from, 30).await;
-        let settings = JobSettings { threshold: 10, chunk: 7, pause: Duration::ZERO };
+        let settings = JobSettings { threshold: 10, chunk: 7, pause: Duration::ZERO, clock: Clock::System };
         let job = delete::create_job(&db, &operator(), &users).await.unwrap();
         assert_eq!(run_chunk(&db, job, 7).await.unwrap(), ChunkStep::More);
         // The server stops here; at the next start:

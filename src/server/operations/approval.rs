@@ -14,12 +14,15 @@ use crate::domain::jobs::{JobId, Started};
 use crate::domain::operation::{OperationKind, PreviewToken};
 use crate::domain::operator::{Operator, OperatorId};
 use crate::domain::user::UserId;
+use crate::server::directory::within::push_within;
 use crate::server::jobs::JobSettings;
 use crate::server::now;
 use crate::server::security::audit;
 use crate::server::security::operators::{Client, token_hash};
+use crate::server::storage::db::engine;
 use crate::server::storage::db::{Engine, in_write, read_snapshot};
 use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -138,8 +141,9 @@ async fn record(
     let at = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO approval_requests (kind, options, force, reason, requester_id, requester_name, created_at,
-                                        expires_at, users, changing, data_lost, target, fingerprint, needs_password)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                                        expires_at, users, changing, data_lost, target, fingerprint, needs_password,
+                                        schedule)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(&stored.options)
@@ -155,6 +159,7 @@ async fn record(
     .bind(&held.target)
     .bind(&stored.fingerprint)
     .bind(Flag(needs_password))
+    .bind(&stored.schedule)
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query(&format!(
@@ -196,11 +201,13 @@ struct RequestRow {
     comment: Option<String>,
     job_id: Option<i64>,
     event_id: Option<i64>,
+    /// The job schedule of the held preview (JSON); a start that passed meanwhile starts at once.
+    schedule: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "id, kind, options, force, reason, requester_id, requester_name, created_at, expires_at,
      state, users, changing, data_lost, target, fingerprint, needs_password, decided_by, decided_at, comment, job_id,
-     event_id";
+     event_id, schedule";
 
 impl RequestRow {
     fn request(&self) -> Result<ApprovalRequest, AppError> {
@@ -242,18 +249,45 @@ async fn load(conn: &mut AnyConnection, id: ApprovalId) -> Result<RequestRow, Ap
 }
 
 /// The most recent requests, newest first (pending ones past their time marked expired first).
-pub async fn list(db: &AnyPool) -> Result<Vec<ApprovalRequest>, AppError> {
+pub async fn list(db: &AnyPool, viewer: &Operator) -> Result<Vec<ApprovalRequest>, AppError> {
     expire(db).await?;
-    let rows: Vec<RequestRow> = sqlx::query_as(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM approval_requests ORDER BY (state = 'pending') DESC, id DESC LIMIT 100"
-    ))
-    .fetch_all(db)
-    .await?;
+    let mut qb =
+        SqlBuilder::new(engine(db), format!("SELECT {REQUEST_COLUMNS} FROM approval_requests r WHERE 1 = 1"));
+    push_visible(&mut qb, viewer);
+    qb.push(" ORDER BY (state = 'pending') DESC, id DESC LIMIT 100");
+    let rows: Vec<RequestRow> = qb.build_query_as().fetch_all(db).await?;
     rows.iter().map(RequestRow::request).collect()
 }
 
-/// One request, with its first users (id, name) for the approver to see.
-pub async fn one(db: &AnyPool, id: ApprovalId) -> Result<(ApprovalRequest, Vec<(UserId, String)>), AppError> {
+/// Keeps the requests a viewer may see: all for an unscoped one; for a scoped operator their
+/// own and those whose every user is inside their scope (the others name users outside it).
+fn push_visible(qb: &mut SqlBuilder<'_>, viewer: &Operator) {
+    if viewer.scope.is_everything() {
+        return;
+    }
+    qb.push(" AND (r.requester_id = ").push_bind(viewer.id.0);
+    qb.push(
+        " OR NOT EXISTS (SELECT 1 FROM approval_users a LEFT JOIN enabled_users e ON e.user_id = a.user_id
+           WHERE a.request_id = r.id AND NOT (1 = 1",
+    );
+    push_within(qb, &viewer.scope, "a.user_id", Some("e.pool_id"));
+    qb.push(")))");
+}
+
+/// One request, with its first users (id, name) for the approver to see; a request a scoped
+/// viewer may not see is as good as missing.
+pub async fn one(
+    db: &AnyPool,
+    viewer: &Operator,
+    id: ApprovalId,
+) -> Result<(ApprovalRequest, Vec<(UserId, String)>), AppError> {
+    let mut qb = SqlBuilder::new(engine(db), "SELECT COUNT(*) FROM approval_requests r WHERE r.id = ");
+    qb.push_bind(id.0);
+    push_visible(&mut qb, viewer);
+    let visible: i64 = qb.build_query_scalar().fetch_one(db).await?;
+    if visible == 0 {
+        return Err(AppError::ApprovalNotFound);
+    }
     let mut conn = db.acquire().await?;
     let request = load(&mut conn, id).await?.request()?;
     let users: Vec<(i64, String)> = sqlx::query_as(
@@ -438,7 +472,9 @@ async fn approve_as<O: Operation>(
             scoped_roles: Vec::new(),
             scope: Default::default(),
         };
-        let outcome = match run_plan::<O>(conn, jobs, &requester, &users, &options, &row.fingerprint).await {
+        let schedule = super::schedule_of(row.schedule.as_deref())?;
+        let planned = run_plan::<O>(conn, jobs, &requester, &users, &options, &row.fingerprint, schedule.as_ref());
+        let outcome = match planned.await {
             Err(AppError::SelectionChanged) => None,
             Ok(Started::Job(job)) => Some((Some(job), None)),
             Ok(Started::Done(run)) => Some((None, O::event_of(&run))),

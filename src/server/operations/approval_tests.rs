@@ -79,13 +79,29 @@ async fn a_held_run_waits_for_a_second_operator_who_is_not_the_requester() {
     let before = homes(&db).await;
     let request = ask_move(&db, &users, pool02).await;
     assert_eq!(homes(&db).await, before, "nothing moved while the request waits");
-    let (shown, listed) = one(&db, request).await.unwrap();
+    let (shown, listed) = one(&db, &operator(), request).await.unwrap();
     assert_eq!(
         (shown.state, shown.users, shown.changing, shown.reason),
         (ApprovalState::Pending, 5, 5, ApprovalReason::ManyUsers)
     );
     assert_eq!(shown.target.as_deref(), Some("pool02.contoso.com"));
     assert_eq!(listed.len(), 5);
+
+    // A scoped operator sees the requests whose users are all theirs, and their own: a Paris
+    // (pool02) operator does not see this one of pool01's users; a pool01 operator does.
+    let scoped = |id: i64, pool| Operator {
+        id: OperatorId(id),
+        roles: vec![],
+        scope: crate::domain::scope::UserScope::Within(vec![crate::domain::scope::ScopeTerm::Pool(pool)]),
+        ..operator()
+    };
+    assert_eq!(one(&db, &scoped(9, pool02), request).await.err(), Some(AppError::ApprovalNotFound));
+    assert!(list(&db, &scoped(9, pool02)).await.unwrap().iter().all(|r| r.id != request));
+    assert!(list(&db, &scoped(9, pool01)).await.unwrap().iter().any(|r| r.id == request));
+    assert!(
+        list(&db, &scoped(operator().id.0, pool02)).await.unwrap().iter().any(|r| r.id == request),
+        "their own"
+    );
 
     // The requester cannot approve their own request; someone without the permission neither.
     let approve_by = |who: Operator| {
@@ -110,7 +126,7 @@ async fn a_held_run_waits_for_a_second_operator_who_is_not_the_requester() {
     .await
     .unwrap();
     assert_eq!((event_operator.as_str(), approved_by.as_deref()), ("useradmin", Some("helper")));
-    let decided = one(&db, request).await.unwrap().0;
+    let decided = one(&db, &operator(), request).await.unwrap().0;
     assert_eq!((decided.state, decided.decided_by.as_deref()), (ApprovalState::Approved, Some("helper")));
     assert!(decided.event_id.is_some());
     // Decided once.
@@ -149,7 +165,7 @@ async fn a_request_is_refused_once_its_users_changed_and_expires_when_nobody_dec
         Some(AppError::SelectionChanged)
     );
     assert_eq!(homes(&db).await, before, "nothing moved");
-    assert_eq!(one(&db, request).await.unwrap().0.state, ApprovalState::Outdated);
+    assert_eq!(one(&db, &operator(), request).await.unwrap().0.state, ApprovalState::Outdated);
 
     // A delete is held whatever its size, and its approval asks the approver's password.
     let doomed = users_of(&db, pool01, 1).await;
@@ -160,11 +176,11 @@ async fn a_request_is_refused_once_its_users_changed_and_expires_when_nobody_dec
     let delete = hold::<Delete>(&db, &operator(), &token).await.unwrap().expect("a held delete");
     // Approving it needs the approver's password.
     assert!(approve(&db, &config, &second(), delete, "", None, &client()).await.is_err());
-    assert_eq!(one(&db, delete).await.unwrap().0.reason, ApprovalReason::Delete);
-    assert!(one(&db, delete).await.unwrap().0.needs_password);
+    assert_eq!(one(&db, &operator(), delete).await.unwrap().0.reason, ApprovalReason::Delete);
+    assert!(one(&db, &operator(), delete).await.unwrap().0.needs_password);
     // Rejected with a comment: nothing deleted, the comment kept.
     reject(&db, &second(), delete, "  not during business hours ").await.unwrap();
-    let rejected = one(&db, delete).await.unwrap().0;
+    let rejected = one(&db, &operator(), delete).await.unwrap().0;
     assert_eq!(
         (rejected.state, rejected.comment.as_deref()),
         (ApprovalState::Rejected, Some("not during business hours"))
@@ -189,7 +205,13 @@ async fn a_request_is_refused_once_its_users_changed_and_expires_when_nobody_dec
         Some(AppError::ApprovalExpired)
     );
     assert_eq!(expire(&db).await, Ok(1));
-    assert!(list(&db).await.unwrap().iter().any(|r| r.id == late && r.state == ApprovalState::Expired));
+    assert!(
+        list(&db, &operator())
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.id == late && r.state == ApprovalState::Expired)
+    );
     let expiries: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE operation = 'approval_expire'")
             .fetch_one(&db)

@@ -20,6 +20,7 @@ use crate::domain::jobs::{JobId, JobKind, Started};
 use crate::domain::operation::{OperationKind, PREVIEW_TOKEN_MINUTES, PreviewToken, Previewed, SelectionId};
 use crate::domain::operator::Operator;
 use crate::domain::pool::{PoolState, ServerVersion};
+use crate::domain::schedule::{JobSchedule, ScheduleProblem, ScheduleRequest, ScheduleSummary};
 use crate::domain::user::{ServerDataCounts, UserId, distinct_selection};
 use crate::server::directory::users::DataCountsRecord;
 use crate::server::jobs::JobSettings;
@@ -211,6 +212,26 @@ pub async fn preview<O: Operation>(
     selection: SelectionId,
     options: &O::Options,
 ) -> Result<Previewed<O::Preview>, AppError> {
+    preview_scheduled::<O>(db, operator, selection, options, &ScheduleRequest::default()).await
+}
+
+/// `preview`, with when and how fast the run's job should work: checked here (a bad schedule
+/// is refused before anything is stored), kept with the preview, and given to the job its run
+/// records — a scheduled run always becomes a job, however few its users.
+pub async fn preview_scheduled<O: Operation>(
+    db: &AnyPool,
+    operator: &Operator,
+    selection: SelectionId,
+    options: &O::Options,
+    schedule: &ScheduleRequest,
+) -> Result<Previewed<O::Preview>, AppError> {
+    let now_ms = crate::server::now_ms();
+    let schedule = crate::server::jobs::schedule::resolve(schedule, now_ms)?;
+    if schedule.is_some() && !O::RUNS_AS_JOB {
+        return Err(AppError::InvalidSchedule { problem: ScheduleProblem::NotForThisOperation });
+    }
+    let schedule_json =
+        schedule.as_ref().map(serde_json::to_string).transpose().map_err(|_| AppError::INTERNAL)?;
     let mut preview = {
         let mut snapshot = read_snapshot(db).await?;
         let users = reach::<O>(&mut snapshot, operator, selection, options).await?;
@@ -226,8 +247,9 @@ pub async fn preview<O: Operation>(
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT INTO previews (token_hash, operator_id, selection_id, kind, options, fingerprint, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO previews (token_hash, operator_id, selection_id, kind, options, fingerprint, created_at,
+                                   schedule)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(token_hash(&token))
         .bind(operator.id.0)
@@ -236,13 +258,19 @@ pub async fn preview<O: Operation>(
         .bind(&options_json)
         .bind(&fingerprint)
         .bind(now())
+        .bind(&schedule_json)
         .execute(&mut *conn)
         .await?;
         Ok(())
     })
     .await?;
     O::shorten(&mut preview);
-    Ok(Previewed { token: PreviewToken(token), selection, lines, preview })
+    let schedule = schedule.map(|schedule| {
+        let first_run = crate::server::jobs::schedule::waiting(&schedule, now_ms)
+            .map(|(_, at)| crate::server::jobs::schedule::zoned(at, &schedule.time_zone));
+        ScheduleSummary { schedule, first_run }
+    });
+    Ok(Previewed { token: PreviewToken(token), selection, lines, preview, schedule })
 }
 
 /// The selection's users, all inside the operator's scope, and a destination they may choose.
@@ -263,6 +291,23 @@ struct StoredPreview {
     selection: SelectionId,
     options: String,
     fingerprint: String,
+    /// The job's schedule (JSON), if the operator gave one.
+    schedule: Option<String>,
+}
+
+impl StoredPreview {
+    fn schedule(&self) -> Result<Option<JobSchedule>, AppError> {
+        schedule_of(self.schedule.as_deref())
+    }
+}
+
+/// A kept schedule read back.
+pub(crate) fn schedule_of(json: Option<&str>) -> Result<Option<JobSchedule>, AppError> {
+    json.map(|json| {
+        serde_json::from_str(json)
+            .map_err(|_| crate::server::storage::error::corrupt("preview schedule", json))
+    })
+    .transpose()
 }
 
 /// The operator's unused, unexpired preview of this kind behind `token`; anything else is
@@ -273,8 +318,8 @@ async fn stored_preview(
     kind: OperationKind,
     token: &PreviewToken,
 ) -> Result<StoredPreview, AppError> {
-    let row: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT selection_id, options, fingerprint FROM previews
+    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT selection_id, options, fingerprint, schedule FROM previews
          WHERE token_hash = $1 AND operator_id = $2 AND kind = $3 AND used_at IS NULL AND created_at >= $4",
     )
     .bind(token_hash(&token.0))
@@ -283,8 +328,8 @@ async fn stored_preview(
     .bind(now() - PREVIEW_TOKEN_MINUTES * 60)
     .fetch_optional(&mut *conn)
     .await?;
-    let (selection, options, fingerprint) = row.ok_or(AppError::PreviewExpired)?;
-    Ok(StoredPreview { selection: SelectionId(selection), options, fingerprint })
+    let (selection, options, fingerprint, schedule) = row.ok_or(AppError::PreviewExpired)?;
+    Ok(StoredPreview { selection: SelectionId(selection), options, fingerprint, schedule })
 }
 
 fn options_of<O: Operation>(stored: &StoredPreview) -> Result<O::Options, AppError> {
@@ -317,7 +362,10 @@ pub async fn run<O: Operation>(
         let stored = stored_preview(conn, operator, O::KIND, token).await?;
         let options = options_of::<O>(&stored)?;
         let users = reach::<O>(conn, operator, stored.selection, &options).await?;
-        let started = run_plan::<O>(conn, jobs, operator, &users, &options, &stored.fingerprint).await?;
+        let schedule = stored.schedule()?;
+        let started =
+            run_plan::<O>(conn, jobs, operator, &users, &options, &stored.fingerprint, schedule.as_ref())
+                .await?;
         sqlx::query("UPDATE previews SET used_at = $1 WHERE token_hash = $2")
             .bind(now())
             .bind(token_hash(&token.0))
@@ -353,13 +401,19 @@ async fn run_plan<O: Operation>(
     users: &[UserId],
     options: &O::Options,
     fingerprint: &str,
+    schedule: Option<&JobSchedule>,
 ) -> Result<Started<O::Run>, AppError> {
     let plan = O::plan(conn, users, options).await.map_err(changed_since)?;
     if O::fingerprint(&plan) != fingerprint {
         return Err(AppError::SelectionChanged);
     }
-    if O::RUNS_AS_JOB && (O::ALWAYS_AS_JOB || O::lines(&plan) > jobs.threshold as u64) {
-        return Ok(Started::Job(O::create_job(conn, operator, &plan, options).await?));
+    let as_job = O::ALWAYS_AS_JOB || schedule.is_some() || O::lines(&plan) > jobs.threshold as u64;
+    if O::RUNS_AS_JOB && as_job {
+        let job = O::create_job(conn, operator, &plan, options).await?;
+        if let Some(schedule) = schedule {
+            crate::server::jobs::schedule_job(conn, job, schedule, jobs).await?;
+        }
+        return Ok(Started::Job(job));
     }
     let mut run = apply_keeping_undo::<O>(conn, operator, plan, options).await?;
     O::shorten_run(&mut run);

@@ -6,7 +6,7 @@ use crate::domain::AppError;
 use crate::domain::jobs::{JobId, JobKind, JobUserOutcome};
 use crate::domain::moves::{
     DataKind, MAX_MOVE, MoveCandidate, MovePreview, MoveRun, UserMovePlan, can_receive, holds, plan_user,
-    totals,
+    refuse_beyond_room, totals,
 };
 use crate::domain::operation::{MoveOptions, OperationKind, PREVIEW_LINES, fingerprint_of};
 use crate::domain::operator::Operator;
@@ -30,6 +30,16 @@ fn tables(kind: DataKind) -> &'static [&'static str] {
     }
 }
 
+/// What a plan does when the destination lacks room for every user it would move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenFull {
+    /// Refuse the whole plan (a preview, an inline run: the operator chooses again).
+    RefuseAll,
+    /// Move users while there is room, refuse the rest (a job's chunk: others may have moved in
+    /// since the preview; the job's results offer to retry them).
+    RefuseTheRest,
+}
+
 /// Plans the move of these users from their state now: per user what moves, what is kept and
 /// what is lost, or why the user is refused; the destination must be usable and have room.
 pub(crate) async fn prepare(
@@ -37,6 +47,16 @@ pub(crate) async fn prepare(
     users: &[UserId],
     destination: PoolId,
     force: bool,
+) -> Result<MovePreview, AppError> {
+    plan_within_room(conn, users, destination, force, WhenFull::RefuseAll).await
+}
+
+async fn plan_within_room(
+    conn: &mut AnyConnection,
+    users: &[UserId],
+    destination: PoolId,
+    force: bool,
+    when_full: WhenFull,
 ) -> Result<MovePreview, AppError> {
     let destination = crate::server::topology::pools::load(conn, destination).await?;
     if !can_receive(&destination) {
@@ -66,8 +86,11 @@ pub(crate) async fn prepare(
         .bind(destination.id.0)
         .fetch_one(&mut *conn)
         .await?;
-    let totals = totals(&plans);
     let capacity = u64::from(destination.capacity);
+    if when_full == WhenFull::RefuseTheRest {
+        refuse_beyond_room(&mut plans, capacity.saturating_sub(destination_users as u64));
+    }
+    let totals = totals(&plans);
     if destination_users as u64 + totals.moving > capacity {
         return Err(AppError::CapacityExceeded {
             capacity,
@@ -195,7 +218,7 @@ pub(crate) async fn run_chunk(
     destination: PoolId,
     force: bool,
 ) -> Result<Vec<ChunkLine>, AppError> {
-    let preview = prepare(conn, users, destination, force).await?;
+    let preview = plan_within_room(conn, users, destination, force, WhenFull::RefuseTheRest).await?;
     change(conn, &preview).await?;
     Ok(preview
         .users

@@ -16,7 +16,12 @@ use crate::server::organizations::moves::OrgMove;
 use sqlx::AnyPool;
 use std::time::Duration;
 
-const INLINE: JobSettings = JobSettings { threshold: usize::MAX, chunk: 500, pause: Duration::ZERO };
+const INLINE: JobSettings = JobSettings {
+    threshold: usize::MAX,
+    chunk: 500,
+    pause: Duration::ZERO,
+    clock: crate::server::jobs::Clock::System,
+};
 
 async fn select(db: &AnyPool, users: &[UserId]) -> crate::domain::operation::SelectionId {
     let source = SelectionSource::Users(UserTarget::Users(users.to_vec()));
@@ -135,7 +140,12 @@ async fn a_large_run_becomes_a_job_that_the_service_starts() {
     let users = users_of(&db, from, 25).await;
     let options = MoveOptions { destination: to, force: false };
     let previewed = preview::<Move>(&db, &operator(), select(&db, &users).await, &options).await.unwrap();
-    let settings = JobSettings { threshold: 10, chunk: 4, pause: Duration::ZERO };
+    let settings = JobSettings {
+        threshold: 10,
+        chunk: 4,
+        pause: Duration::ZERO,
+        clock: crate::server::jobs::Clock::System,
+    };
     let Started::Job(job) = run::<Move>(&db, settings, &operator(), &previewed.token).await.unwrap() else {
         panic!("25 users above a threshold of 10 run as a job")
     };
@@ -176,7 +186,12 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
     let previewed = preview::<OrgMove>(&db, &manager(), selection.id, &options).await.unwrap();
     assert_eq!((previewed.lines, previewed.preview.moving, previewed.preview.along), (12, 12, 1));
     // A threshold of zero, and no task: the test drives the job chunk by chunk.
-    let settings = JobSettings { threshold: 0, chunk: 5, pause: Duration::from_secs(3600) };
+    let settings = JobSettings {
+        threshold: 0,
+        chunk: 5,
+        pause: Duration::from_secs(3600),
+        clock: crate::server::jobs::Clock::System,
+    };
     let Started::Job(job) = run::<OrgMove>(&db, settings, &manager(), &previewed.token).await.unwrap() else {
         panic!("a job")
     };
@@ -195,7 +210,12 @@ async fn an_organization_move_job_survives_a_restart_and_keeps_households_togeth
         .unwrap();
     assert_eq!(in_b, 5, "exactly the first chunk moved");
     jobs::reopen(&db, (&manager()).into(), job).await.unwrap();
-    let fast = JobSettings { threshold: 0, chunk: 5, pause: Duration::ZERO };
+    let fast = JobSettings {
+        threshold: 0,
+        chunk: 5,
+        pause: Duration::ZERO,
+        clock: crate::server::jobs::Clock::System,
+    };
     assert_eq!(jobs::drive(db.clone(), job, fast).await, JobState::Completed);
     let done = jobs::load(&db, job).await.unwrap();
     assert_eq!((done.done, done.moved, done.destination_fqdn.is_empty()), (12, 12, false));

@@ -16,8 +16,14 @@ use crate::server::operations::{needs_step_up, preview as op_preview, run, selec
 use crate::server::organizations::moves::OrgMove;
 use std::time::Duration;
 
-const INLINE: JobSettings = JobSettings { threshold: usize::MAX, chunk: 500, pause: Duration::ZERO };
-const AS_JOB: JobSettings = JobSettings { threshold: 0, chunk: 3, pause: Duration::ZERO };
+const INLINE: JobSettings = JobSettings {
+    threshold: usize::MAX,
+    chunk: 500,
+    pause: Duration::ZERO,
+    clock: crate::server::jobs::Clock::System,
+};
+const AS_JOB: JobSettings =
+    JobSettings { threshold: 0, chunk: 3, pause: Duration::ZERO, clock: crate::server::jobs::Clock::System };
 
 /// Every row of these users in every table a change can touch, and their data counts, as text.
 async fn dump(db: &AnyPool, users: &[UserId]) -> Vec<String> {
