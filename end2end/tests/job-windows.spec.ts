@@ -1,6 +1,6 @@
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { chooseLanguage, expectAccessible, openPool, signIn } from "./helpers";
+import { chooseLanguage, expectAccessible, hydrated, openPool, signIn } from "./helpers";
 
 // Job windows and pace, and the retry after a pool filled up. The operator (in Paris, as the
 // browser says) schedules a move of six users for tomorrow 22:00, inside a 22:00–05:00 window
@@ -92,6 +92,7 @@ for (const language of ["en", "fr", "de"] as const) {
     for (let i = 0; i < 6; i++) await rows.nth(i).locator("input[type=checkbox]").check();
     await page.getByTestId("move-selected").click();
     await chooseDestination(page);
+    await page.getByTestId("move-schedule-toggle").click();
     // The operator's own time zone, from the browser.
     await expect(page.getByTestId("move-zone")).toHaveValue("Europe/Paris");
 
@@ -119,6 +120,7 @@ for (const language of ["en", "fr", "de"] as const) {
     await expect(page.getByTestId("job-schedule")).toContainText(texts.window);
     await expectAccessible(page);
     await page.goto("/jobs");
+    await hydrated(page);
     const row = page.getByTestId("jobs-table").locator("tbody tr").first();
     await expect(row).toContainText(texts.scheduled);
     await expect(row.getByTestId("job-when")).toContainText("22:00 Europe/Paris");
@@ -127,6 +129,7 @@ for (const language of ["en", "fr", "de"] as const) {
     await setCapacity(page, pool.id, (await destination(page)).users + 3);
     try {
       await page.goto(jobUrl);
+      await hydrated(page);
       await page.getByTestId("job-resume").click();
       await expect(page.getByTestId("job-state")).toHaveText(texts.completed, { timeout: 30_000 });
       const reasons = page.getByTestId("job-left-out-table").locator("tbody tr");

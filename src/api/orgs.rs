@@ -26,8 +26,8 @@ pub const ORG_HISTORY_ENTRIES: u32 = 100;
 
 #[server(prefix = "/api", endpoint = "org_tree", input = Json)]
 pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
-    gate::authorized(GetOrgTree::PATH, |state, _| async move {
-        crate::server::organizations::orgs::summaries(&state.db).await
+    gate::authorized(GetOrgTree::PATH, |state, viewer| async move {
+        crate::server::organizations::orgs::summaries(&state.db, &viewer.scope).await
     })
     .await
 }
@@ -37,12 +37,12 @@ pub async fn get_org_tree() -> Result<Vec<OrgSummary>, AppError> {
 #[server(prefix = "/api", endpoint = "org_members", input = Json)]
 pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgMember>, AppError> {
     use crate::server::organizations::orgs;
-    gate::authorized(ListOrgMembers::PATH, |state, _| async move {
+    gate::authorized(ListOrgMembers::PATH, |state, viewer| async move {
         let org = match org {
             Some(org) => org,
             None => orgs::enterprise_org(&state.db).await?,
         };
-        orgs::members(&state.db, org, page).await
+        orgs::members(&state.db, &viewer.scope, org, page).await
     })
     .await
 }
@@ -51,15 +51,20 @@ pub async fn list_org_members(org: Option<OrgId>, page: u32) -> Result<Page<OrgM
 #[server(prefix = "/api", endpoint = "org_overview", input = Json)]
 pub async fn get_org_overview(org: Option<OrgId>) -> Result<OrgOverview, AppError> {
     use crate::server::organizations::orgs;
-    gate::authorized(GetOrgOverview::PATH, |state, _| async move {
+    gate::authorized(GetOrgOverview::PATH, |state, viewer| async move {
         let org = match org {
             Some(org) => org,
             None => orgs::enterprise_org(&state.db).await?,
         };
         Ok(OrgOverview {
             alerts: orgs::alerts(&state.db, org).await?,
-            history: crate::server::organizations::moves::org_history(&state.db, org, ORG_HISTORY_ENTRIES)
-                .await?,
+            history: crate::server::organizations::moves::org_history(
+                &state.db,
+                &viewer.scope,
+                org,
+                ORG_HISTORY_ENTRIES,
+            )
+            .await?,
         })
     })
     .await

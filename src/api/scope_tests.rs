@@ -118,6 +118,16 @@ async fn a_scoped_user_administrator_sees_counts_and_changes_only_their_containe
     let (status, text) = detail(outside[0]).await;
     assert_eq!((status, code(&text)), (404, json!("user_not_found")));
 
+    // A user data file naming a user outside (exported by an unscoped administrator).
+    let outsider = crate::domain::search::UserTarget::Users(vec![crate::domain::user::UserId(outside[0])]);
+    let (_, file) = crate::server::operations::user_data::export(
+        &pool,
+        &crate::server::operations::moves::tests::operator(),
+        &outsider,
+    )
+    .await
+    .unwrap();
+
     // Changes reaching outside are refused with the number outside, and nothing changes.
     let before = snapshot(&pool).await;
     let (status, text) = operate(
@@ -168,6 +178,9 @@ async fn a_scoped_user_administrator_sees_counts_and_changes_only_their_containe
     assert_eq!(check["users"], json!([inside[0]]));
     assert_eq!(check["refused"][0]["line"], json!(2));
     assert_eq!(check["refused"][0]["problem"]["kind"], json!("out_of_scope"));
+    let body = json!({ "file": file, "password": "test-password" }).to_string();
+    let (status, text) = call(&app, Method::POST, "/api/import_user_data", Some(&scoped), &body).await;
+    assert_eq!((status, code(&text)), (403, json!("out_of_scope")), "{text}");
     assert_eq!(snapshot(&pool).await, before, "a refused call changed the database");
 
     // Inside, the same operation runs.
@@ -249,6 +262,64 @@ async fn a_pool_scoped_operator_moves_users_only_to_their_pools() {
     let offered: Vec<i64> =
         choices["pools"].as_array().unwrap().iter().map(|p| p["pool"]["id"].as_i64().unwrap()).collect();
     assert_eq!(offered, vec![home]);
+}
+
+#[tokio::test]
+async fn an_organization_scoped_manager_sees_and_moves_only_their_organization() {
+    let (app, pool) = app().await;
+    let orgs: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT org_id, COUNT(*) FROM org_members GROUP BY org_id HAVING COUNT(*) >= 2 ORDER BY org_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(orgs.len() >= 2, "the demo has two organizations with members");
+    let ((mine, members), (other, _)) = (orgs[0], orgs[1]);
+    let role = json!({ "name": "Org managers", "template": "enterprise_user_manager", "containers": "",
+                       "organizations": [mine], "pools": [] });
+    let (scoped, _) = scoped_operator(&app, &pool, "orgscoped", role).await;
+
+    // The tree counts only their members; another organization's members are not listed.
+    let (status, text) = call(&app, Method::POST, "/api/org_tree", Some(&scoped), "{}").await;
+    assert_eq!(status, 200, "{text}");
+    let tree: Value = serde_json::from_str(&text).unwrap();
+    let count = |org: i64| {
+        tree.as_array().unwrap().iter().find(|o| o["org"]["id"] == json!(org)).unwrap()["members"].clone()
+    };
+    assert_eq!((count(mine), count(other)), (json!(members), json!(0)));
+    let page = |org: i64| json!({ "org": org, "page": 1 }).to_string();
+    let (status, text) = call(&app, Method::POST, "/api/org_members", Some(&scoped), &page(other)).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["total"], json!(0));
+    let (_, text) = call(&app, Method::POST, "/api/org_members", Some(&scoped), &page(mine)).await;
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["total"], json!(members));
+
+    // A CSV row moving a member of another organization is rejected as out of scope.
+    let outsider: String = sqlx::query_scalar(
+        "SELECT d.sam_account_name FROM org_members m JOIN directory_users d ON d.id = m.user_id
+         WHERE m.org_id = $1 ORDER BY m.user_id LIMIT 1",
+    )
+    .bind(other)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+        .bind(mine)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let before = snapshot(&pool).await;
+    let csv = json!({ "kind": "move", "content": format!("username,organization\n{outsider},\"{name}\"\n") });
+    let (status, text) =
+        call(&app, Method::POST, "/api/apply_org_csv", Some(&scoped), &csv.to_string()).await;
+    assert_eq!(status, 200, "{text}");
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        report["rows"][0]["outcome"],
+        json!({ "outcome": "rejected", "detail": "out_of_scope" }),
+        "{text}"
+    );
+    assert_eq!(snapshot(&pool).await["org_members"], before["org_members"], "nobody moved");
 }
 
 /// Creating a role checks its parts; a bad one is a translated error and changes nothing.

@@ -311,6 +311,8 @@ pub enum MembershipProblem {
     Locked,
     /// Another user of the enterprise already has this user principal name.
     AlreadyExists,
+    /// The user is outside the operator's scope (or, new, would be).
+    OutOfScope,
 }
 
 /// What a CSV row did.

@@ -174,6 +174,16 @@ impl UserScope {
         (!pools.is_empty()).then_some(pools)
     }
 
+    /// Whether a user new to the directory, placed in organization `org`, falls inside: only
+    /// through an organization term (a new user has no pool, and no container of the
+    /// operator's choosing).
+    pub fn takes_new_member_of(&self, org: i64) -> bool {
+        match self {
+            UserScope::Everything => true,
+            UserScope::Within(terms) => terms.contains(&ScopeTerm::Organization(org)),
+        }
+    }
+
     /// Whether users may be homed on `pool` by a call with this scope.
     pub fn allows_destination(&self, pool: PoolId) -> bool {
         self.pools().is_none_or(|pools| pools.contains(&pool))
@@ -277,6 +287,15 @@ mod tests {
         let scope = UserScope::Within(vec![ou, ScopeTerm::Pool(PoolId(2))]);
         assert!(scope.allows_destination(PoolId(2)));
         assert!(!scope.allows_destination(PoolId(9)));
+    }
+
+    #[test]
+    fn new_members_fall_inside_only_through_an_organization_term() {
+        assert!(UserScope::Everything.takes_new_member_of(3));
+        let ou = ScopeTerm::Container(Container::parse("OU=Paris,DC=contoso,DC=com").unwrap());
+        let scope = UserScope::Within(vec![ou, ScopeTerm::Organization(3), ScopeTerm::Pool(PoolId(3))]);
+        assert!(scope.takes_new_member_of(3));
+        assert!(!scope.takes_new_member_of(4), "a pool or container term does not reach a new user");
     }
 
     #[test]

@@ -192,10 +192,17 @@ pub async fn render(
     audit_sinks: &[crate::server::security::audit_stream::SinkTarget],
 ) -> Result<String, AppError> {
     let metrics = &*METRICS;
-    let by_state: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(pool).await?;
+    let stored: Vec<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT state, waiting, COUNT(*) FROM jobs GROUP BY state, waiting")
+            .fetch_all(pool)
+            .await?;
+    // Scheduled and paused jobs are stored as interrupted ones that wait.
+    let by_state: Vec<(JobState, i64)> = stored
+        .into_iter()
+        .map(|(state, waiting, n)| (crate::server::jobs::stored_state(&state, waiting.as_deref()), n))
+        .collect();
     for state in JobState::ALL {
-        let count = by_state.iter().find(|(s, _)| s == state.as_str()).map_or(0, |(_, n)| *n);
+        let count: i64 = by_state.iter().filter(|(s, _)| *s == state).map(|(_, n)| *n).sum();
         metrics.jobs.get_or_create(&StateLabels { state: state.as_str() }).set(count);
     }
     let now = crate::server::now();

@@ -190,7 +190,6 @@ fn delete_confirmation(
     back: String,
 ) -> AnyView {
     let Previewed { token, preview, schedule, .. } = previewed;
-    let scheduled = schedule.is_some();
     let n = preview.count as usize;
     let token: StoredValue<PreviewToken> = StoredValue::new(token);
     let totals = preview.totals;
@@ -200,14 +199,12 @@ fn delete_confirmation(
             {move || t_string!(i18n, delete.summary, count = count(i18n, n as u64), items = count(i18n, totals.total())).to_string()}
         </p>
         <ScheduleNote summary=schedule />
-        <details class="schedule-details" open=scheduled>
-            <summary>{t!(i18n, schedule.legend)}</summary>
-            <ScheduleFields input=reschedule.input id="delete" />
+        <ScheduleFields input=reschedule.input id="delete">
             <button type="button" class="button" data-testid="delete-reschedule"
                 on:click=move |_| reschedule.ask.run(())>
                 {t!(i18n, schedule.preview_again)}
             </button>
-        </details>
+        </ScheduleFields>
         <DataCounts counts=totals caption=Signal::derive(move || t_string!(i18n, delete.totals_caption).to_string()) />
         <DeleteLines users=preview.users total=n />
         <label class="checkbox confirm">

@@ -66,6 +66,7 @@ fn problem_name(i18n: I18n, problem: MembershipProblem) -> &'static str {
         MembershipProblem::UnknownUser => t_string!(i18n, orgs.problem_unknown_user),
         MembershipProblem::Locked => t_string!(i18n, orgs.problem_locked),
         MembershipProblem::AlreadyExists => t_string!(i18n, orgs.problem_already_exists),
+        MembershipProblem::OutOfScope => t_string!(i18n, orgs.problem_out_of_scope),
     }
 }
 

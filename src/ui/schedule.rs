@@ -59,9 +59,15 @@ fn browser_time_zone() -> Option<String> {
     None
 }
 
-/// The optional schedule of a wizard's job: empty fields mean now, any time, full speed.
+/// The optional schedule of a wizard's job: empty fields mean now, any time, full speed. Folded
+/// away until the operator opens it (most runs start now); open when something is scheduled.
+/// `children` follow the fields (the delete wizard's "preview again").
 #[component]
-pub fn ScheduleFields(input: ScheduleInput, #[prop(into)] id: String) -> impl IntoView {
+pub fn ScheduleFields(
+    input: ScheduleInput,
+    #[prop(into)] id: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     let i18n = use_i18n();
     // The operator's own time zone, once the page runs in their browser.
     Effect::new(move |_| {
@@ -80,9 +86,12 @@ pub fn ScheduleFields(input: ScheduleInput, #[prop(into)] id: String) -> impl In
                 on:input=move |ev| value.set(event_target_value(&ev)) />
         }
     };
+    let open = !input.request().is_empty();
     view! {
-        <fieldset class="schedule" data-testid=field("schedule")>
-            <legend>{t!(i18n, schedule.legend)}</legend>
+        <details class="schedule-details" open=open data-testid=field("schedule")>
+        <summary data-testid=field("schedule-toggle")>{t!(i18n, schedule.legend)}</summary>
+        <fieldset class="schedule">
+            <legend class="visually-hidden">{t!(i18n, schedule.legend)}</legend>
             <p class="muted">{t!(i18n, schedule.hint)}</p>
             <div class="form-grid">
                 <label for=field("start")>{t!(i18n, schedule.start_at)}</label>
@@ -104,7 +113,9 @@ pub fn ScheduleFields(input: ScheduleInput, #[prop(into)] id: String) -> impl In
             </div>
             <p class="muted" id=field("pace-hint")>{t!(i18n, schedule.pace_hint)}</p>
             <p class="muted" id=field("zone-hint")>{t!(i18n, schedule.time_zone_hint)}</p>
+            {children.map(|children| children())}
         </fieldset>
+        </details>
     }
 }
 

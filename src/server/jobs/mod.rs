@@ -266,7 +266,7 @@ fn state_of(head: &JobHead) -> JobState {
 
 /// A job's state from its stored form: an interrupted job waiting for its start or its window
 /// is scheduled or paused (see the migration `0026_job_schedules`).
-fn stored_state(state: &str, waiting: Option<&str>) -> JobState {
+pub(crate) fn stored_state(state: &str, waiting: Option<&str>) -> JobState {
     match (state, waiting.and_then(Waiting::parse)) {
         ("interrupted", Some(Waiting::Start)) => JobState::Scheduled,
         ("interrupted", Some(Waiting::Window)) => JobState::Paused,

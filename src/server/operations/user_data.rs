@@ -192,6 +192,9 @@ async fn merge(
     }
     let id_of = |u: &UserData| found[&u.sip_uri].0;
     let ids: Vec<i64> = users.iter().map(id_of).collect();
+    // A scoped operator restores data only into users inside their scope.
+    let user_ids: Vec<UserId> = ids.iter().copied().map(UserId).collect();
+    crate::server::directory::within::all_inside(conn, &operator.scope, &user_ids).await?;
     let ids_json = serde_json::to_string(&ids).unwrap_or_default();
     let before = amounts(conn, &ids_json).await?;
 

@@ -13,10 +13,13 @@ use crate::domain::org::{
     OrgId, OrgMoveLine, OrgMovePreview, OrgMoveRecord, OrgMoveRun, OrgRole, Organization, check_destination,
     roles_on_leaving, with_households,
 };
+use crate::domain::scope::UserScope;
 use crate::domain::user::{UserId, distinct_selection};
+use crate::server::directory::within::push_within;
 use crate::server::jobs::{ChunkLine, JobLine, JobWork};
 use crate::server::storage::db::Engine;
 use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
 use crate::server::{now, security::audit};
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
@@ -487,15 +490,26 @@ pub async fn user_history(db: &AnyPool, user: UserId) -> Result<Vec<OrgMoveRecor
     records.into_iter().map(OrgMoveRecord::try_from).collect()
 }
 
-/// Moves into or out of an organization, newest first (at most `limit`).
-pub async fn org_history(db: &AnyPool, org: OrgId, limit: u32) -> Result<Vec<OrgMoveRecord>, AppError> {
-    let records: Vec<HistoryRecord> = sqlx::query_as(&format!(
-        "SELECT {HISTORY_COLUMNS} FROM org_moves WHERE from_org = $1 OR to_org = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(org.0)
-    .bind(i64::from(limit))
-    .fetch_all(db)
-    .await?;
+/// Moves into or out of an organization of the users inside the viewer's scope, newest first
+/// (at most `limit`).
+pub async fn org_history(
+    db: &AnyPool,
+    within: &UserScope,
+    org: OrgId,
+    limit: u32,
+) -> Result<Vec<OrgMoveRecord>, AppError> {
+    let columns: Vec<String> = HISTORY_COLUMNS.split(", ").map(|c| format!("o.{c}")).collect();
+    let mut qb = SqlBuilder::new(
+        crate::server::storage::db::engine(db),
+        format!(
+            "SELECT {} FROM org_moves o LEFT JOIN enabled_users e ON e.user_id = o.user_id WHERE (o.from_org = ",
+            columns.join(", ")
+        ),
+    );
+    qb.push_bind(org.0).push(" OR o.to_org = ").push_bind(org.0).push(")");
+    push_within(&mut qb, within, "o.user_id", Some("e.pool_id"));
+    qb.push(" ORDER BY o.id DESC LIMIT ").push_bind(i64::from(limit));
+    let records: Vec<HistoryRecord> = qb.build_query_as().fetch_all(db).await?;
     records.into_iter().map(OrgMoveRecord::try_from).collect()
 }
 

@@ -138,6 +138,9 @@ async fn apply_row(
         if kind == CsvKind::Move {
             return Ok(MembershipOutcome::Rejected(P::UnknownUser));
         }
+        if !operator.scope.takes_new_member_of(org.unwrap_or(enterprise).0) {
+            return Ok(MembershipOutcome::Rejected(P::OutOfScope));
+        }
         if display_name.is_empty() {
             return Ok(MembershipOutcome::Rejected(P::InvalidDisplayName));
         }
@@ -173,6 +176,9 @@ async fn apply_row(
             .await?;
         return Ok(MembershipOutcome::Created(UserId(id)));
     };
+    if crate::server::directory::within::outside(conn, &operator.scope, &[UserId(id)]).await? > 0 {
+        return Ok(MembershipOutcome::Rejected(P::OutOfScope));
+    }
     // A locked user moves only if the same row lifts the lock.
     let target = org.filter(|o| o.0 != current_org);
     if target.is_some() && locked && lock != Some(false) {

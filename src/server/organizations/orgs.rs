@@ -9,9 +9,12 @@ use crate::domain::org::{
     OrgSummary, Organization,
 };
 use crate::domain::paging::Page;
+use crate::domain::scope::UserScope;
 use crate::domain::user::{UserId, distinct_selection};
-use crate::server::storage::db::Engine;
+use crate::server::directory::within::push_within;
+use crate::server::storage::db::{Engine, engine};
 use crate::server::storage::flag::Flag;
+use crate::server::storage::sql_builder::SqlBuilder;
 use crate::server::{now, security::audit};
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
@@ -107,13 +110,18 @@ pub async fn send_alert(db: &AnyPool, alert: i64) -> Result<u64, AppError> {
     Ok(sent)
 }
 
-/// The organizations with their member counts, the enterprise first.
-pub async fn summaries(db: &AnyPool) -> Result<Vec<OrgSummary>, AppError> {
+/// The organizations with their member counts (of the members inside the viewer's scope), the
+/// enterprise first.
+pub async fn summaries(db: &AnyPool, within: &UserScope) -> Result<Vec<OrgSummary>, AppError> {
     let mut conn = db.acquire().await?;
     let orgs = all(&mut conn).await?;
-    let counts: Vec<(i64, i64)> = sqlx::query_as("SELECT org_id, COUNT(*) FROM org_members GROUP BY org_id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut qb = SqlBuilder::new(
+        engine(db),
+        "SELECT m.org_id, COUNT(*) FROM org_members m LEFT JOIN enabled_users e ON e.user_id = m.user_id WHERE 1 = 1",
+    );
+    push_within(&mut qb, within, "m.user_id", Some("e.pool_id"));
+    qb.push(" GROUP BY m.org_id");
+    let counts: Vec<(i64, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
     let counts: HashMap<i64, i64> = counts.into_iter().collect();
     Ok(orgs
         .into_iter()
@@ -128,15 +136,24 @@ pub async fn enterprise_org(db: &AnyPool) -> Result<OrgId, AppError> {
     id.map(OrgId).ok_or(AppError::OrganizationNotFound)
 }
 
-/// One page of an organization's members, by name, with roles, household and attributes.
-pub async fn members(db: &AnyPool, org: OrgId, page: u32) -> Result<Page<OrgMember>, AppError> {
+/// One page of an organization's members inside the viewer's scope, by name, with roles,
+/// household and attributes.
+pub async fn members(
+    db: &AnyPool,
+    within: &UserScope,
+    org: OrgId,
+    page: u32,
+) -> Result<Page<OrgMember>, AppError> {
     let request = crate::domain::paging::PageRequest::new(page, MEMBERS_PER_PAGE)?;
     let mut conn = db.acquire().await?;
     load(&mut conn, org).await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1")
-        .bind(org.0)
-        .fetch_one(&mut *conn)
-        .await?;
+    let mut qb = SqlBuilder::new(
+        engine(db),
+        "SELECT COUNT(*) FROM org_members m LEFT JOIN enabled_users e ON e.user_id = m.user_id WHERE m.org_id = ",
+    );
+    qb.push_bind(org.0);
+    push_within(&mut qb, within, "m.user_id", Some("e.pool_id"));
+    let total: i64 = qb.build_query_scalar().fetch_one(&mut *conn).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         user_id: i64,
@@ -156,21 +173,28 @@ pub async fn members(db: &AnyPool, org: OrgId, page: u32) -> Result<Page<OrgMemb
         "EXISTS (SELECT 1 FROM org_attributes oa WHERE oa.org_id = m.org_id AND oa.name = a.name)",
     );
     let attribute = engine.json_array(&["a.name", "a.value", &used_by_org]);
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT m.user_id, d.display_name, d.sam_account_name, d.account_enabled, m.prevent_move, h.name AS household,
-                (SELECT {} FROM org_roles r WHERE r.user_id = m.user_id) AS roles,
-                (SELECT {} FROM user_attributes a WHERE a.user_id = m.user_id) AS attributes
-         FROM org_members m JOIN directory_users d ON d.id = m.user_id
-         LEFT JOIN households h ON h.id = m.household_id
-         WHERE m.org_id = $1 ORDER BY d.display_name COLLATE NOCASE, m.user_id LIMIT $2 OFFSET $3",
-        engine.json_array_agg("r.role", "r.role"),
-        engine.json_array_agg(&attribute, "a.name"),
-    ))
-    .bind(org.0)
-    .bind(i64::from(MEMBERS_PER_PAGE))
-    .bind(request.offset() as i64)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut qb = SqlBuilder::new(
+        engine,
+        format!(
+            "SELECT m.user_id, d.display_name, d.sam_account_name, d.account_enabled, m.prevent_move,
+                    h.name AS household,
+                    (SELECT {} FROM org_roles r WHERE r.user_id = m.user_id) AS roles,
+                    (SELECT {} FROM user_attributes a WHERE a.user_id = m.user_id) AS attributes
+             FROM org_members m JOIN directory_users d ON d.id = m.user_id
+             LEFT JOIN enabled_users e ON e.user_id = m.user_id
+             LEFT JOIN households h ON h.id = m.household_id
+             WHERE m.org_id = ",
+            engine.json_array_agg("r.role", "r.role"),
+            engine.json_array_agg(&attribute, "a.name"),
+        ),
+    );
+    qb.push_bind(org.0);
+    push_within(&mut qb, within, "m.user_id", Some("e.pool_id"));
+    qb.push(" ORDER BY d.display_name COLLATE NOCASE, m.user_id LIMIT ")
+        .push_bind(i64::from(MEMBERS_PER_PAGE))
+        .push(" OFFSET ")
+        .push_bind(request.offset() as i64);
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         let codes: Vec<String> = serde_json::from_str(&r.roles)
@@ -469,7 +493,7 @@ pub(crate) mod tests {
         let along = user_history(&db, family[0]).await.unwrap();
         assert_eq!(along[0].along_with.as_deref(), Some(chosen_name.as_str()));
         assert_eq!(user_history(&db, family[1]).await.unwrap()[0].along_with, None);
-        assert_eq!(org_history(&db, a, 50).await.unwrap().len(), 3);
+        assert_eq!(org_history(&db, &Default::default(), a, 50).await.unwrap().len(), 3);
     }
 
     async fn draft(db: &AnyPool, org: OrgId, title: &str) -> i64 {
@@ -583,7 +607,7 @@ pub(crate) mod tests {
                 .await
                 .unwrap();
         }
-        let page = members(&db, a, 1).await.unwrap();
+        let page = members(&db, &Default::default(), a, 1).await.unwrap();
         assert_eq!(page.total, 2);
         let m = page.items.iter().find(|m| m.id == users[0]).unwrap();
         assert_eq!(m.roles, vec![OrgRole::AlertManager]);
@@ -591,7 +615,13 @@ pub(crate) mod tests {
         assert!(active.contains(&("pager", true)) && active.contains(&("fax", false)));
         // Moved to B, which uses neither: both kept, both inactive.
         run(&db, &manager(), &[users[0]], b, true).await.unwrap();
-        let moved = members(&db, b, 1).await.unwrap().items.into_iter().find(|m| m.id == users[0]).unwrap();
+        let moved = members(&db, &Default::default(), b, 1)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|m| m.id == users[0])
+            .unwrap();
         for name in ["pager", "fax"] {
             assert!(moved.attributes.iter().any(|a| a.name == name && !a.active), "{name}");
         }
@@ -602,10 +632,13 @@ pub(crate) mod tests {
             set_prevent_move(&db, &manager(), &[UserId(-3)], true).await.err(),
             Some(AppError::UnknownUsers)
         );
-        let counts = summaries(&db).await.unwrap();
+        let counts = summaries(&db, &Default::default()).await.unwrap();
         assert_eq!(counts.iter().find(|s| s.org.id == b).unwrap().members, 1);
         assert_eq!(resolve(&db, &OrgMoveTarget::Members(a), 10).await.unwrap(), vec![users[1]]);
-        assert_eq!(members(&db, OrgId(999), 1).await.err(), Some(AppError::OrganizationNotFound));
+        assert_eq!(
+            members(&db, &Default::default(), OrgId(999), 1).await.err(),
+            Some(AppError::OrganizationNotFound)
+        );
     }
 
     #[tokio::test]
