@@ -1,5 +1,5 @@
 import { expect, test } from "./fixtures";
-import { chooseLanguage, expectAccessible, signIn } from "./helpers";
+import { chooseLanguage, expectAccessible, hydrated, signIn } from "./helpers";
 
 // Users from a list (like Move-CsUser -UserList): a pasted list with bad lines is checked line
 // by line before any wizard opens; the good lines become the wizard's users.
@@ -60,6 +60,8 @@ for (const language of ["en", "fr", "de"] as const) {
 
     // For enabling, the same list's enabled users are left out.
     await page.goto("/lists");
+    // The choice is the page's state: made before hydration, hydration would undo it.
+    await hydrated(page);
     await page.getByLabel(texts.enable, { exact: true }).check();
     await page.getByTestId("user-list-text").fill(list);
     await page.getByTestId("user-list-check").click();
@@ -75,6 +77,7 @@ test("a list of directory users opens the Enable wizard with them picked", async
   const logons = await page.getByTestId("candidates-table").locator("tbody tr td:nth-child(3)").allInnerTexts();
   const names = logons.slice(0, 3).map((l) => `${l.trim().split("\\").pop()}@contoso.com`);
   await page.goto("/lists");
+  await hydrated(page);
   await page.getByLabel("Enable", { exact: true }).check();
   await page.getByTestId("user-list-text").fill(names.join("\n"));
   await page.getByTestId("user-list-check").click();

@@ -400,7 +400,7 @@ fn JobView(
                 <span class="page-of">
                     {move || t_string!(i18n, users.page_of, page = count(i18n, u64::from(page.get())), pages = count(i18n, pages.into())).to_string()}
                 </span>
-                <button type="button" class="button button-quiet" disabled=move || page.get() >= pages
+                <button type="button" class="button button-quiet" disabled=move || { page.get() >= pages }
                     on:click=move |_| page.update(|p| *p += 1)>
                     {t!(i18n, users.next_page)}
                 </button>
